@@ -1,0 +1,57 @@
+"""Contractor API: the orderer registry, applications, and the contractor's contracts."""
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from esurety import http
+from esurety.identity import CONTRACTOR
+from esurety.schemas import ApplicationRequest
+from esurety.services import applications, contracts, registry
+
+logger = Logger(service="esurety-apply")
+app = http.make_resolver(logger)
+
+
+@app.get("/orderers")
+def list_orderers():
+    return {"orderers": [entry.to_json() for entry in registry.list_orderers()]}
+
+
+@app.post("/applications")
+def submit_application(body: ApplicationRequest):
+    caller = http.caller(app).require(CONTRACTOR)
+    application, created = applications.submit(caller, body, http.header(app, "Idempotency-Key"))
+    logger.info("application received", extra={"application_id": application["application_id"], "new": created})
+    return Response(201, content_types.APPLICATION_JSON, {k: application[k] for k in ("application_id", "status")})
+
+
+@app.get("/applications/<application_id>")
+def get_application(application_id: str):
+    return applications.get_for_contractor(http.caller(app).require(CONTRACTOR), application_id)
+
+
+@app.get("/contracts")
+def list_contracts():
+    return {"contracts": contracts.list_for_company(http.caller(app).require(CONTRACTOR))}
+
+
+@app.get("/contracts/<number>")
+def get_contract(number: str):
+    return contracts.detail(http.caller(app).require(CONTRACTOR), number)
+
+
+@app.get("/contracts/<number>/notice")
+def get_notice(number: str):
+    return contracts.notice_url(http.caller(app).require(CONTRACTOR), number)
+
+
+@app.get("/contracts/<number>/certificates/<version>")
+def get_certificate(number: str, version: int):
+    return contracts.certificate_url(http.caller(app).require(CONTRACTOR), number, version)
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

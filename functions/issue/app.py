@@ -1,0 +1,43 @@
+"""Staff API: the application queue, issuing and rejecting."""
+from __future__ import annotations
+
+from typing import Literal
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from typing_extensions import Annotated
+
+from esurety import http
+from esurety.identity import STAFF
+from esurety.schemas import RejectRequest
+from esurety.services import applications, issuance
+
+logger = Logger(service="esurety-issue")
+app = http.make_resolver(logger)
+
+
+@app.get("/staff/applications")
+def application_queue(status: Annotated[Literal["submitted", "issued", "rejected"], Query()] = "submitted"):
+    http.caller(app).require(STAFF)
+    return {"applications": applications.queue(status)}
+
+
+@app.post("/staff/applications/<application_id>/issue")
+def issue_application(application_id: str):
+    http.caller(app).require(STAFF)
+    issued = issuance.issue(application_id)
+    logger.info("issued", extra={"application_id": application_id, "contract_number": issued["contract_number"]})
+    return Response(202, content_types.APPLICATION_JSON, issued)
+
+
+@app.post("/staff/applications/<application_id>/reject")
+def reject_application(application_id: str, body: RejectRequest):
+    http.caller(app).require(STAFF)
+    return applications.reject(application_id, body.reason)
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

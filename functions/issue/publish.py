@@ -1,0 +1,29 @@
+"""S3 ObjectCreated on certificates/: the certificate arrived on the platform, publish it."""
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import unquote_plus
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from esurety.services.publication import Arrival, publish
+
+logger = Logger(service="esurety-publish")
+
+
+@logger.inject_lambda_context(clear_state=True)
+@event_source(data_class=S3Event)
+def lambda_handler(event: S3Event, context: LambdaContext) -> dict:
+    outcomes = []
+    for record in event.records:
+        arrival = Arrival(s3_key=unquote_plus(record.s3.get_object.key), event_time=_event_time(record.event_time))
+        outcome = publish(arrival)
+        logger.info("certificate arrival", extra={"s3_key": arrival.s3_key, "outcome": outcome})
+        outcomes.append(outcome)
+    return {"outcomes": outcomes}
+
+
+def _event_time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))

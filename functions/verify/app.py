@@ -1,0 +1,24 @@
+"""Orderer API: verify a certificate by contract number and auth key."""
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from esurety import http
+from esurety.identity import ORDERER
+from esurety.schemas import VerificationRequest
+from esurety.services import verification
+
+logger = Logger(service="esurety-verify")
+app = http.make_resolver(logger)
+
+
+@app.post("/verifications")
+def verify_certificate(body: VerificationRequest):
+    caller = http.caller(app).require(ORDERER)
+    return verification.verify(caller, body.contract_number, body.auth_key)
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

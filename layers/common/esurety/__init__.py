@@ -1,0 +1,6 @@
+"""esurety: electronic surety certificates (電子保証) for Japanese public works.
+
+The package is shared by every Lambda function through the common layer. Domain modules
+(products, contract_number, auth_key, wareki, money, text, rules, orderers) are pure Python;
+AWS access lives in models, keys, storage and mailer; services compose the two.
+"""

@@ -1,0 +1,29 @@
+"""Deployment settings, read from the function's environment (set by infra/template.yaml)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+
+@dataclass(frozen=True)
+class Settings:
+    table_name: str
+    bucket_name: str
+    key_id: str  # KMS key that encrypts the contractor's copy of each auth key
+    pepper_secret_id: str  # Secrets Manager secret holding the HMAC pepper for auth keys
+    mail_from: str
+    presign_seconds: int = 300
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    env = os.environ
+    return Settings(
+        table_name=env.get("TABLE_NAME", "esurety"),
+        bucket_name=env.get("BUCKET_NAME", "esurety-documents"),
+        key_id=env.get("AUTH_KEY_KMS_KEY_ID", "alias/esurety-auth-keys"),
+        pepper_secret_id=env.get("PEPPER_SECRET_ID", "esurety/auth-key-pepper"),
+        mail_from=env.get("MAIL_FROM", "no-reply@esurety.example"),
+        presign_seconds=min(int(env.get("PRESIGN_SECONDS", "300")), 300),
+    )

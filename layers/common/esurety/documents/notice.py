@@ -1,0 +1,281 @@
+"""電子保証にかかる「認証キー」のお知らせ: the one-page notice the contractor hands to the orderer.
+
+It tells that the certificate is posted on the viewing platform (保証確認サービス), how to hand this
+PDF to the orderer (① upload to the e-contract system, or ② an e-mail attachment), what the orderer
+does with it, and — in the 記 block — the product, the auth key, the contractor, the work and the
+contract number; the handling branch and its telephone close the page.
+
+The auth key is printed large, one character per box, with a small caption under each box telling
+an upper-case letter (大), a lower-case letter (小) and a digit (数) apart, so that it can be typed
+from paper without guessing. The notice is set in Gothic only (one embedded face keeps it small).
+"""
+from __future__ import annotations
+
+import io
+from typing import Any, Mapping
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Paragraph
+
+from ..fonts import GOTHIC, ensure_fonts
+from ..products import Product
+from . import Issuer, load_issuer, markup, new_canvas, product_label, serialised, wareki_of, work_label
+
+PAGE_WIDTH, PAGE_HEIGHT = A4
+MARGIN_X = 66
+CONTENT_WIDTH = PAGE_WIDTH - 2 * MARGIN_X
+FACE = GOTHIC
+
+TITLE = "電子保証にかかる「認証キー」のお知らせ"
+SERVICE = "保証確認サービス"
+
+# What handing over the number and the key completes, per product.
+COMPLETES = {
+    Product.ADVANCE_PAYMENT: "前払金請求手続（前払金保証）",
+    Product.INTERIM_ADVANCE_PAYMENT: "中間前払金請求手続（中間前払金保証）",
+    Product.CONTRACT: "請負契約締結手続（契約保証）",
+}
+
+INK = colors.Color(0.1, 0.1, 0.1)
+RULE = colors.Color(0.3, 0.3, 0.3)
+SOFT = colors.Color(0.45, 0.45, 0.45)
+FILL = colors.Color(0.95, 0.95, 0.95)
+
+LABEL_WIDTH = 96  # 商品（保証区分） is the widest label; the others are spread to its width
+KEY_CELL = 25
+KEY_HEIGHT = 32
+KEY_SIZE = 20
+KEY_LEGEND = "大：英大文字　小：英小文字　数：数字（数字の0・1、英字のO・o・I・l は使用していません）"
+
+_styles: dict[str, ParagraphStyle] = {}
+
+
+def _style(name: str) -> ParagraphStyle:
+    if not _styles:
+        common = {"fontName": FACE, "textColor": INK, "wordWrap": "CJK"}
+        _styles.update(
+            body=ParagraphStyle("body", fontSize=10.5, leading=18, firstLineIndent=10.5, **common),
+            value=ParagraphStyle("value", fontSize=11, leading=16, **common),
+            small=ParagraphStyle("small", fontSize=9.5, leading=15, **common),
+        )
+    return _styles[name]
+
+
+def key_caption(char: str) -> str:
+    """大 upper-case letter, 小 lower-case letter, 数 digit."""
+    if char.isdigit():
+        return "数"
+    return "大" if char.isupper() else "小"
+
+
+def _paragraph(c: Canvas, text: str, style: str, x: float, y: float, width: float) -> float:
+    """Draw a wrapped paragraph with its top at y; return the y below it."""
+    para = Paragraph(text, _style(style))
+    _, height = para.wrapOn(c, width, PAGE_HEIGHT)
+    para.drawOn(c, x, y - height)
+    return y - height
+
+
+def _draw_spread(c: Canvas, text: str, x: float, y: float, width: float, size: float) -> None:
+    """均等割付: the characters of a label spread evenly over the width."""
+    if len(text) < 2:
+        c.drawString(x, y, text)
+        return
+    widths = [c.stringWidth(ch, FACE, size) for ch in text]
+    gap = (width - sum(widths)) / (len(text) - 1)
+    for ch, w in zip(text, widths):
+        c.drawString(x, y, ch)
+        x += w + gap
+
+
+def _draw_key(c: Canvas, key: str, x: float, top: float) -> float:
+    """The key in boxes, one character each, captions under the boxes; returns the lowest y."""
+    width = KEY_CELL * len(key)
+    c.saveState()
+    c.setFillColor(FILL)
+    c.setStrokeColor(RULE)
+    c.setLineWidth(1)
+    c.rect(x, top - KEY_HEIGHT, width, KEY_HEIGHT, fill=1)
+    c.setLineWidth(0.4)
+    for i in range(1, len(key)):
+        c.line(x + i * KEY_CELL, top - KEY_HEIGHT, x + i * KEY_CELL, top)
+    c.setFillColor(colors.black)
+    c.setFont(FACE, KEY_SIZE)
+    baseline = top - KEY_HEIGHT / 2 - KEY_SIZE * 0.35
+    for i, char in enumerate(key):
+        c.drawCentredString(x + (i + 0.5) * KEY_CELL, baseline, char)
+    c.setFillColor(SOFT)
+    c.setFont(FACE, 7)
+    for i, char in enumerate(key):
+        c.drawCentredString(x + (i + 0.5) * KEY_CELL, top - KEY_HEIGHT - 10, key_caption(char))
+    c.setFont(FACE, 7.5)
+    c.drawString(x, top - KEY_HEIGHT - 24, KEY_LEGEND)
+    c.restoreState()
+    return top - KEY_HEIGHT - 24
+
+
+def _draw_header(c: Canvas, certificate: Mapping[str, Any], issuer: Issuer) -> float:
+    top = PAGE_HEIGHT - 64
+    right = PAGE_WIDTH - MARGIN_X
+    c.setFillColor(INK)
+    c.setFont(FACE, 10.5)
+    c.drawRightString(right, top, wareki_of(certificate["issue_date"]))
+
+    contractor = certificate.get("contractor") or {}
+    name = f"{contractor.get('name') or ''}　様"
+    c.setFont(FACE, 14)
+    c.drawString(MARGIN_X, top - 40, name)
+    c.setLineWidth(0.7)
+    c.setStrokeColor(INK)
+    c.line(MARGIN_X, top - 45, MARGIN_X + max(c.stringWidth(name, FACE, 14), 200), top - 45)
+
+    branch = issuer.branch(certificate.get("branch_code"))
+    c.setFont(FACE, 11.5)
+    c.drawRightString(right, top - 74, issuer.company)
+    c.setFont(FACE, 9.5)
+    c.drawRightString(right, top - 90, f"{branch.name}　TEL：{branch.tel}")
+    return top - 124
+
+
+def _draw_methods(c: Canvas, top: float) -> float:
+    """① and ② as two boxes with 又は between them."""
+    box_w, box_h, gap = 206, 30, 38
+    x1 = (PAGE_WIDTH - 2 * box_w - gap) / 2
+    x2 = x1 + box_w + gap
+    c.saveState()
+    c.setStrokeColor(RULE)
+    c.setLineWidth(0.8)
+    c.setFillColor(INK)
+    for x, text in ((x1, "①　電子契約システムへのアップロード"), (x2, "②　電子メールに添付して送信")):
+        c.roundRect(x, top - box_h, box_w, box_h, 4)
+        c.setFont(FACE, 10)
+        c.drawCentredString(x + box_w / 2, top - box_h / 2 - 3.5, text)
+    c.setFont(FACE, 9.5)
+    c.drawCentredString(x1 + box_w + gap / 2, top - box_h / 2 - 3.3, "又は")
+    c.restoreState()
+    return top - box_h
+
+
+def _draw_record(c: Canvas, certificate: Mapping[str, Any], key: str, top: float) -> float:
+    """The 記 block: label, colon, value; returns the y below it."""
+    contractor = certificate.get("contractor") or {}
+    value_x = MARGIN_X + 18 + LABEL_WIDTH + 20
+    value_width = PAGE_WIDTH - MARGIN_X - value_x
+    label_x = MARGIN_X + 18
+    y = top
+
+    def row(label: str, value: str, *, gap: float = 30, sub: str | None = None) -> None:
+        nonlocal y
+        c.setFillColor(INK)
+        c.setFont(FACE, 11)
+        _draw_spread(c, label, label_x, y, LABEL_WIDTH, 11)
+        c.drawString(label_x + LABEL_WIDTH + 4, y, "：")
+        bottom = _paragraph(c, value, "value", value_x, y + 11.5, value_width)
+        if sub:
+            c.setFont(FACE, 8.5)
+            c.drawString(label_x, y - 14, sub)
+            bottom = min(bottom, y - 14)
+        y = min(bottom - gap + 4.5, y - gap)  # one-line values: exactly `gap` apart
+
+    row("商品（保証区分）", markup(product_label(certificate)), gap=42)
+
+    # The key: its label on the box's middle line.
+    c.setFillColor(INK)
+    c.setFont(FACE, 11)
+    key_top = y + 11 + (KEY_HEIGHT - 11) / 2
+    _draw_spread(c, "認証キー", label_x, y, LABEL_WIDTH, 11)
+    c.drawString(label_x + LABEL_WIDTH + 4, y, "：")
+    y = _draw_key(c, key, value_x, key_top) - 28
+
+    name = markup(contractor.get("name"))
+    if contractor.get("jv_name"):
+        name += f'<br/><font size="9.5">（{markup(contractor["jv_name"])}）</font>'
+    row("受注者名", name, gap=36, sub="（JVの場合は代表者）")
+    row(work_label(certificate), markup(certificate["work_name"]))
+    row("保証契約番号", markup(certificate["contract_number"]), gap=16)
+    return y
+
+
+@serialised
+def render_notice(certificate: Mapping[str, Any], auth_key: str, issuer: Issuer | None = None) -> bytes:
+    """The auth-key notice as PDF bytes; identical input gives identical bytes.
+
+    The key is printed, so the bytes are as secret as the key: never log or cache them.
+    """
+    ensure_fonts()
+    issuer = issuer or load_issuer()
+    product = Product(certificate["product"])
+    branch = issuer.branch(certificate.get("branch_code"))
+
+    buffer = io.BytesIO()
+    c = new_canvas(
+        buffer,
+        title=f"{TITLE} {certificate['contract_number']}",
+        author=issuer.company,
+        subject=product_label(certificate),
+    )
+    y = _draw_header(c, certificate, issuer)
+
+    c.setFillColor(INK)
+    c.setFont(FACE, 16)
+    c.drawCentredString(PAGE_WIDTH / 2, y, TITLE)
+    y -= 30
+
+    y = _paragraph(
+        c, f"電子証書を「{SERVICE}」に掲載しましたので、お知らせします。", "body", MARGIN_X, y,
+        CONTENT_WIDTH,
+    )
+    y = _paragraph(
+        c,
+        "つきましては、お客様にて下記内容をご確認いただき、次のいずれかの方法でこのPDFファイルを"
+        "発注者様にご提出ください。",
+        "body", MARGIN_X, y, CONTENT_WIDTH,
+    )
+    y = _draw_methods(c, y - 10) - 12
+    y = _paragraph(
+        c,
+        "電子保証のご利用にあたっては、発注者様への「保証契約番号」と「認証キー」のご提出をもって、"
+        f"{COMPLETES[product]}が完了いたします。",
+        "body", MARGIN_X, y, CONTENT_WIDTH,
+    )
+    y = _paragraph(
+        c, "ご不明な点がございましたら、当社の営業部・支店までお問い合わせください。", "body",
+        MARGIN_X, y, CONTENT_WIDTH,
+    )
+
+    y -= 26
+    c.setFillColor(INK)
+    c.setFont(FACE, 11)
+    c.drawCentredString(PAGE_WIDTH / 2, y, "記")
+    y = _draw_record(c, certificate, auth_key, y - 32)
+    c.setFont(FACE, 10.5)
+    c.drawRightString(PAGE_WIDTH - MARGIN_X, y, "以上")
+
+    # The request to the orderer, boxed, and the handling branch at the foot of the page.
+    box_h = 64
+    box_y = max(96, min(118, y - 18 - box_h))  # lower when the 記 block runs long
+    c.setStrokeColor(RULE)
+    c.setLineWidth(0.8)
+    c.rect(MARGIN_X, box_y, CONTENT_WIDTH, box_h)
+    c.setFont(FACE, 10.5)
+    c.drawString(MARGIN_X + 12, box_y + box_h - 20, "【発注者様へのお願い】")
+    _paragraph(
+        c,
+        f"「{SERVICE}」にログインし、上記の「保証契約番号」と「認証キー」をもって電子証書を"
+        "閲覧ください。",
+        "small", MARGIN_X + 12, box_y + box_h - 27, CONTENT_WIDTH - 24,
+    )
+
+    c.setFillColor(INK)
+    c.setFont(FACE, 9.5)
+    contact = f"取扱箇所　{issuer.company}　{branch.name}"
+    phones = f"TEL：{branch.tel}" + (f"　FAX：{branch.fax}" if branch.fax else "")
+    c.drawRightString(PAGE_WIDTH - MARGIN_X, 82, contact)
+    c.drawRightString(PAGE_WIDTH - MARGIN_X, 68, phones)
+
+    c.showPage()
+    c.save()
+    return buffer.getvalue()

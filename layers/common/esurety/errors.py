@@ -1,0 +1,38 @@
+"""Errors the services raise; the handlers turn them into HTTP responses."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    field: str  # dotted path as in the API body, e.g. "work.contract_price"
+    reason: str
+
+
+class InputError(Exception):
+    """422: the request is well-formed JSON but a field is missing or wrong. Nothing was written."""
+
+    def __init__(self, problems: list[Problem] | Problem):
+        self.problems = problems if isinstance(problems, list) else [problems]
+        super().__init__("; ".join(f"{p.field}: {p.reason}" for p in self.problems))
+
+
+class NotFound(Exception):
+    """404; the message is the same whatever was missing, so it leaks nothing."""
+
+
+class Forbidden(Exception):
+    """403: the caller is authenticated but not in a group allowed here."""
+
+
+class Conflict(Exception):
+    """409: the resource is in a state that does not allow the operation."""
+
+
+class TooManyAttempts(Exception):
+    """429: too many failed verifications of one contract."""
+
+    def __init__(self, retry_after_seconds: int):
+        self.retry_after_seconds = retry_after_seconds
+        super().__init__("too many failed attempts")

@@ -1,0 +1,86 @@
+"""HTTP glue shared by the API functions: one resolver setup, one error shape.
+
+Every error body is `{"message": ..., "errors": [{"field", "reason"}]}` for 422, and
+`{"message": ...}` otherwise. Messages are Japanese (shown to people); field paths are the
+API's own (`work.contract_price`), reasons English (read by the developers of client systems).
+"""
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from . import identity
+from .errors import Conflict, Forbidden, InputError, NotFound, Problem, TooManyAttempts
+
+INVALID = "入力内容に誤りがあります。"
+NOT_FOUND = "該当する情報が見つかりません。保証契約番号と認証キーをご確認ください。"
+
+
+def _json(status: int, body: dict, headers: dict | None = None) -> Response:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers)
+
+
+def _field(loc: tuple) -> str:
+    parts = [str(p) for p in loc if p != "body"]
+    return ".".join(parts) or "body"
+
+
+def _reason(error: dict) -> str:
+    if error.get("type") == "missing":
+        return "is required"
+    if error.get("type") == "extra_forbidden":
+        return "is not a field of this request"
+    if error.get("type") == "json_invalid":
+        return "is not valid JSON"
+    message = str(error.get("msg", "is invalid"))
+    return message.removeprefix("Value error, ")
+
+
+def problems_response(problems: list[Problem]) -> Response:
+    return _json(422, {"message": INVALID, "errors": [{"field": p.field, "reason": p.reason} for p in problems]})
+
+
+def make_resolver(logger: Logger) -> APIGatewayHttpResolver:
+    app = APIGatewayHttpResolver(enable_validation=True)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(error: RequestValidationError):
+        return problems_response([Problem(_field(e.get("loc", ())), _reason(e)) for e in error.errors()])
+
+    @app.exception_handler(InputError)
+    def _input(error: InputError):
+        return problems_response(error.problems)
+
+    @app.exception_handler(NotFound)
+    def _not_found(_: NotFound):
+        return _json(404, {"message": NOT_FOUND})
+
+    @app.exception_handler(Forbidden)
+    def _forbidden(error: Forbidden):
+        logger.info("forbidden", extra={"reason": str(error)})
+        return _json(403, {"message": "この操作を行う権限がありません。"})
+
+    @app.exception_handler(Conflict)
+    def _conflict(error: Conflict):
+        return _json(409, {"message": "現在の状態ではこの操作はできません。", "reason": str(error)})
+
+    @app.exception_handler(TooManyAttempts)
+    def _too_many(error: TooManyAttempts):
+        return _json(
+            429,
+            {"message": "認証に続けて失敗したため、しばらく照会できません。時間をおいて再度お試しください。"},
+            headers={"Retry-After": str(error.retry_after_seconds)},
+        )
+
+    return app
+
+
+def caller(app: APIGatewayHttpResolver) -> identity.Caller:
+    return identity.from_event(app.current_event.raw_event)
+
+
+def header(app: APIGatewayHttpResolver, name: str) -> str | None:
+    headers = app.current_event.headers or {}
+    wanted = name.lower()
+    return next((v for k, v in headers.items() if k.lower() == wanted), None)

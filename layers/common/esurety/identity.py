@@ -1,0 +1,45 @@
+"""Who is calling: read from the JWT claims the HTTP API's Cognito authorizer passed on."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .errors import Forbidden
+
+CONTRACTOR, STAFF, ORDERER = "contractor", "staff", "orderer"
+
+
+@dataclass(frozen=True)
+class Caller:
+    subject: str
+    groups: frozenset[str]
+    company_id: str | None = None
+    orderer_id: str | None = None
+
+    def require(self, group: str) -> "Caller":
+        if group not in self.groups:
+            raise Forbidden(f"only {group} may do this")
+        if group == CONTRACTOR and not self.company_id:
+            raise Forbidden("contractor without custom:company_id")
+        if group == ORDERER and not self.orderer_id:
+            raise Forbidden("orderer without custom:orderer_id")
+        return self
+
+
+def _groups(value) -> frozenset[str]:
+    # API Gateway renders a list claim as the string "[a b]"; a Lambda test event may carry a list.
+    if isinstance(value, (list, tuple)):
+        return frozenset(str(v) for v in value)
+    if not value:
+        return frozenset()
+    return frozenset(part for part in re.split(r"[\s,\[\]\"]+", str(value)) if part)
+
+
+def from_event(event: dict) -> Caller:
+    claims = ((event.get("requestContext") or {}).get("authorizer") or {}).get("jwt", {}).get("claims") or {}
+    return Caller(
+        subject=str(claims.get("sub", "")),
+        groups=_groups(claims.get("cognito:groups")),
+        company_id=claims.get("custom:company_id") or None,
+        orderer_id=claims.get("custom:orderer_id") or None,
+    )

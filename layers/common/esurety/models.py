@@ -1,0 +1,188 @@
+"""The one DynamoDB table (PynamoDB). Every key shape is listed in docs/data-model.md.
+
+Each item kind is its own Model class over the same table; a Query always names the kind by
+its sort-key prefix, so a model never reads another kind's items.
+"""
+from __future__ import annotations
+
+import os
+
+from pynamodb.attributes import (
+    BinaryAttribute,
+    JSONAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.connection import Connection
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from .config import settings
+
+
+class _Meta:
+    table_name = settings().table_name
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "ap-northeast-1"
+    billing_mode = "PAY_PER_REQUEST"
+
+
+class QueueIndex(GlobalSecondaryIndex):
+    """gsi1: applications by status, oldest first (the staff queue)."""
+
+    class Meta:
+        index_name = "gsi1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class CompanyIndex(GlobalSecondaryIndex):
+    """gsi2: a contractor company's contracts (保証契約一覧)."""
+
+    class Meta:
+        index_name = "gsi2"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
+class _Item(Model):
+    class Meta(_Meta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+
+class ApplicationItem(_Item):
+    """pk `APP#{application_id}`, sk `APPLICATION`."""
+
+    SK = "APPLICATION"
+    application_id = UnicodeAttribute()
+    company_id = UnicodeAttribute()
+    status = UnicodeAttribute()  # submitted | issued | rejected
+    request = JSONAttribute()  # the validated body, dates as YYYY-MM-DD
+    request_sha256 = UnicodeAttribute()  # tells a retried request from a reused Idempotency-Key
+    submitted_at = UTCDateTimeAttribute()
+    contract_number = UnicodeAttribute(null=True)  # reserved at issue, before the contract is written
+    reject_reason = UnicodeAttribute(null=True)
+    decided_at = UTCDateTimeAttribute(null=True)
+    gsi1pk = UnicodeAttribute(null=True)  # `APPLICATIONS#{status}`
+    gsi1sk = UnicodeAttribute(null=True)  # `{submitted_at}#{application_id}`
+    queue = QueueIndex()
+
+    @staticmethod
+    def key(application_id: str) -> tuple[str, str]:
+        return f"APP#{application_id}", ApplicationItem.SK
+
+
+class ContractItem(_Item):
+    """pk `CONTRACT#{number}`, sk `CONTRACT`: the guarantee contract's current state."""
+
+    SK = "CONTRACT"
+    contract_number = UnicodeAttribute()
+    application_id = UnicodeAttribute()
+    company_id = UnicodeAttribute()
+    orderer_id = UnicodeAttribute()
+    orderer_name = UnicodeAttribute()
+    product = UnicodeAttribute()
+    format = UnicodeAttribute()  # electronic | paper, fixed for the contract's life
+    branch_code = UnicodeAttribute()
+    notify_email = UnicodeAttribute(null=True)
+    content = JSONAttribute()  # the latest certificate content (parties, amounts, dates)
+    key_digest = UnicodeAttribute(null=True)  # paper contracts have no key; HMAC-SHA256(pepper, auth key), hex
+    key_ciphertext = BinaryAttribute(legacy_encoding=False, null=True)  # KMS-encrypted auth key
+    latest_version = NumberAttribute()
+    verify_failures = NumberAttribute(default=0)
+    verify_window_start = NumberAttribute(default=0)  # epoch seconds of the first failure counted
+    created_at = UTCDateTimeAttribute()
+    gsi2pk = UnicodeAttribute()  # `COMPANY#{company_id}`
+    gsi2sk = UnicodeAttribute()  # `CONTRACT#{number}`
+    by_company = CompanyIndex()
+
+    @staticmethod
+    def key(number: str) -> tuple[str, str]:
+        return f"CONTRACT#{number}", ContractItem.SK
+
+
+class VersionItem(_Item):
+    """pk `CONTRACT#{number}`, sk `VERSION#{version:03d}`: one certificate version, append-only."""
+
+    contract_number = UnicodeAttribute()
+    version = NumberAttribute()
+    kind = UnicodeAttribute()  # 新規 | 変更 | 訂正 | 変更取消
+    change_number = NumberAttribute(null=True)
+    state = UnicodeAttribute()  # rendered | published
+    content = JSONAttribute()  # the certificate as rendered into this version's PDF
+    s3_key = UnicodeAttribute()
+    sha256 = UnicodeAttribute()
+    rendered_at = UTCDateTimeAttribute()
+    issued_at = UTCDateTimeAttribute(null=True)  # arrival on the platform (S3 eventTime)
+    notified_at = UTCDateTimeAttribute(null=True)
+
+    PREFIX = "VERSION#"
+
+    @staticmethod
+    def key(number: str, version: int) -> tuple[str, str]:
+        return f"CONTRACT#{number}", f"VERSION#{version:03d}"
+
+
+class ViewItem(_Item):
+    """pk `CONTRACT#{number}`, sk `VIEW#{viewed_at}#{orderer_id}`: an orderer read the certificate."""
+
+    contract_number = UnicodeAttribute()
+    orderer_id = UnicodeAttribute()
+    version = NumberAttribute()
+    viewed_at = UTCDateTimeAttribute()
+
+    PREFIX = "VIEW#"
+
+
+class OrdererItem(_Item):
+    """pk `ORDERER`, sk `ORDERER#{orderer_id}`: the registry, one partition read whole."""
+
+    PK = "ORDERER"
+    orderer_id = UnicodeAttribute()
+    data = JSONAttribute()  # Orderer.to_json()
+
+    @staticmethod
+    def key(orderer_id: str) -> tuple[str, str]:
+        return OrdererItem.PK, f"ORDERER#{orderer_id}"
+
+
+class CounterItem(_Item):
+    """pk `COUNTER#{branch}#{fiscal_year}#{product}`, sk `COUNTER`: serials, by atomic ADD."""
+
+    value = NumberAttribute(default=0)
+
+    @staticmethod
+    def key(branch: str, fiscal_year: int, product: str) -> tuple[str, str]:
+        return f"COUNTER#{branch}#{fiscal_year}#{product}", "COUNTER"
+
+
+def transact_write() -> TransactWrite:
+    """A write transaction over the table (all or nothing, conditions checked together)."""
+    return TransactWrite(connection=Connection(region=_Meta.region))
+
+
+ALL_MODELS = (ApplicationItem, ContractItem, VersionItem, ViewItem, OrdererItem, CounterItem)
+
+
+def create_table() -> None:
+    """For tests and the local cloud tooling; on AWS the template owns the table."""
+    if not ContractItem.exists():
+        # Creating through the model that declares both indexes creates the table with both.
+        _TableShape.create_table(wait=True)
+
+
+class _TableShape(_Item):
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    queue = QueueIndex()
+    by_company = CompanyIndex()

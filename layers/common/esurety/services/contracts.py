@@ -1,0 +1,88 @@
+"""The contractor's screens: 保証契約一覧, 電子保証概要, 認証キー, 電子保証履歴一覧."""
+from __future__ import annotations
+
+from .. import certificates, keys, storage
+from ..errors import NotFound
+from ..identity import Caller
+from ..models import ContractItem, VersionItem, ViewItem
+from ..products import label
+
+
+def load_for_company(caller: Caller, number: str) -> ContractItem:
+    try:
+        contract = ContractItem.get(*ContractItem.key(number))
+    except ContractItem.DoesNotExist:
+        raise NotFound("contract") from None
+    if contract.company_id != caller.company_id:
+        raise NotFound("contract")  # another company's contract does not exist for this caller
+    return contract
+
+
+def versions(number: str) -> list[VersionItem]:
+    pk = ContractItem.key(number)[0]
+    return list(VersionItem.query(pk, VersionItem.sk.startswith(VersionItem.PREFIX), consistent_read=True))
+
+
+def visible_versions(contract: ContractItem) -> list[VersionItem]:
+    return certificates.visible(versions(contract.contract_number), contract.format == "electronic")
+
+
+def list_for_company(caller: Caller) -> list[dict]:
+    items = ContractItem.by_company.query(f"COMPANY#{caller.company_id}", ContractItem.gsi2sk.startswith("CONTRACT#"))
+    return [
+        {
+            "contract_number": c.contract_number,
+            "contractor_name": c.content["contractor"]["name"],
+            "jv_name": c.content["contractor"].get("jv_name"),
+            "work_name": c.content["work_name"],
+            "orderer_name": c.orderer_name,
+            "contract_price": c.content["contract_price"],
+            "guarantee_amount": c.content["guarantee_amount"],
+            "product": c.product,
+            "product_label": label(c.product),
+            "deposit_bank": c.content.get("deposit_bank"),
+            "format": c.format,
+        }
+        for c in items
+    ]
+
+
+def last_view(number: str) -> ViewItem | None:
+    pk = ContractItem.key(number)[0]
+    return next(iter(ViewItem.query(pk, ViewItem.sk.startswith(ViewItem.PREFIX), scan_index_forward=False, limit=1)), None)
+
+
+def detail(caller: Caller, number: str) -> dict:
+    contract = load_for_company(caller, number)
+    shown = visible_versions(contract)
+    view = last_view(number)
+    key = None
+    if contract.key_ciphertext and shown:
+        key = keys.decrypt(contract.key_ciphertext, number)  # shown once issuance is complete
+    return {
+        "contract_number": number,
+        "format": contract.format,
+        "certificate": certificates.certificate_json(shown[-1]) if shown else None,
+        "auth_key": key,
+        "history": certificates.history_json(shown),
+        "viewed_by_orderer_at": certificates.iso_jst(view.viewed_at) if view else None,
+    }
+
+
+def notice_url(caller: Caller, number: str) -> dict:
+    contract = load_for_company(caller, number)
+    key = storage.notice_key(number)
+    if contract.format != "electronic" or not visible_versions(contract) or not storage.exists(key):
+        raise NotFound("notice")
+    return {"url": storage.presigned_url(key, f"notice-{number}.pdf"), "expires_in": storage.settings().presign_seconds}
+
+
+def certificate_url(caller: Caller, number: str, version: int) -> dict:
+    contract = load_for_company(caller, number)
+    for shown in visible_versions(contract):
+        if int(shown.version) == version:
+            return {
+                "url": storage.presigned_url(shown.s3_key, f"certificate-{number}-v{version:03d}.pdf"),
+                "expires_in": storage.settings().presign_seconds,
+            }
+    raise NotFound("certificate")

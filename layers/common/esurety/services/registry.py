@@ -1,0 +1,31 @@
+"""The orderer registry, read from the table."""
+from __future__ import annotations
+
+from .. import orderers
+from ..models import OrdererItem
+from ..orderers import Orderer
+
+
+def list_orderers() -> list[Orderer]:
+    return [orderers.from_json(item.data) for item in OrdererItem.query(OrdererItem.PK)]
+
+
+def get_orderer(orderer_id: str) -> Orderer | None:
+    pk, sk = OrdererItem.key(orderer_id)
+    try:
+        return orderers.from_json(OrdererItem.get(pk, sk).data)
+    except OrdererItem.DoesNotExist:
+        return None
+
+
+def save(entries: list[Orderer]) -> int:
+    with OrdererItem.batch_write() as batch:
+        for entry in entries:
+            pk, sk = OrdererItem.key(entry.orderer_id)
+            batch.save(OrdererItem(pk, sk, orderer_id=entry.orderer_id, data=entry.to_json()))
+    return len(entries)
+
+
+def seed() -> int:
+    """Write the packaged registry (idempotent: entries are keyed by orderer_id)."""
+    return save(orderers.seed())

@@ -1,0 +1,62 @@
+"""The documents bucket: certificate versions and auth-key notices."""
+from __future__ import annotations
+
+import hashlib
+
+from botocore.exceptions import ClientError
+
+from .aws import client
+from .config import settings
+
+PDF = "application/pdf"
+
+
+def certificate_key(contract_number: str, version: int) -> str:
+    return f"certificates/{contract_number}/v{version:03d}.pdf"
+
+
+def notice_key(contract_number: str) -> str:
+    return f"notices/{contract_number}.pdf"
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def put_pdf(key: str, data: bytes) -> str:
+    digest = sha256(data)
+    client("s3").put_object(
+        Bucket=settings().bucket_name,
+        Key=key,
+        Body=data,
+        ContentType=PDF,
+        Metadata={"sha256": digest},
+    )
+    return digest
+
+
+def head(key: str) -> dict:
+    return client("s3").head_object(Bucket=settings().bucket_name, Key=key)
+
+
+def exists(key: str) -> bool:
+    try:
+        head(key)
+        return True
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return False
+        raise
+
+
+def presigned_url(key: str, filename: str) -> str:
+    return client("s3").generate_presigned_url(
+        "get_object",
+        Params={
+            "Bucket": settings().bucket_name,
+            "Key": key,
+            "ResponseContentType": PDF,
+            "ResponseContentDisposition": f'inline; filename="{filename}"',
+        },
+        ExpiresIn=settings().presign_seconds,
+    )

@@ -1,0 +1,248 @@
+"""Unit and flow tests run against moto in-process: real boto3 and PynamoDB calls, no network."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Set before esurety is imported: the models read the table name at import.
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "ap-northeast-1",
+        "AWS_REGION": "ap-northeast-1",
+        "TABLE_NAME": "esurety-test",
+        "BUCKET_NAME": "esurety-test-documents",
+        "PEPPER_SECRET_ID": "esurety/test/pepper",
+        "AUTH_KEY_KMS_KEY_ID": "alias/esurety-test",
+        "MAIL_FROM": "no-reply@surety.example",
+        "POWERTOOLS_SERVICE_NAME": "esurety-test",
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+    }
+)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+os.environ.pop("AWS_PROFILE", None)
+
+from moto import mock_aws  # noqa: E402
+
+from esurety import aws, keys  # noqa: E402
+from esurety.config import settings  # noqa: E402
+
+
+def load_handler(relative: str, name: str):
+    """Import a function's module by path, as Lambda does (each function has its own `app`)."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, ROOT / relative)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+class LambdaContext:
+    function_name = "test"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:ap-northeast-1:123456789012:function:test"
+    aws_request_id = "req-0001"
+
+
+@pytest.fixture
+def cloud():
+    """A fresh account: the table, the bucket, the KMS key, the pepper, the SES sender, the registry."""
+    from aws_lambda_powertools.utilities.parameters.base import clear_caches
+
+    with mock_aws():
+        aws.reset()
+        keys.forget()
+        clear_caches()
+        import boto3
+
+        from esurety.models import create_table
+        from esurety.services import registry
+
+        create_table()
+        s3 = boto3.client("s3")
+        s3.create_bucket(
+            Bucket=settings().bucket_name, CreateBucketConfiguration={"LocationConstraint": "ap-northeast-1"}
+        )
+        kms = boto3.client("kms")
+        key_id = kms.create_key(Description="esurety test")["KeyMetadata"]["KeyId"]
+        kms.create_alias(AliasName=settings().key_id, TargetKeyId=key_id)
+        boto3.client("secretsmanager").create_secret(Name=settings().pepper_secret_id, SecretString="pepper-for-tests-0123456789")
+        boto3.client("ses").verify_email_identity(EmailAddress=settings().mail_from)
+        registry.seed()
+        yield
+        aws.reset()
+        keys.forget()
+        clear_caches()
+
+
+@pytest.fixture(scope="session")
+def handlers():
+    return {
+        "apply": load_handler("functions/apply/app.py", "esurety_fn_apply"),
+        "issue": load_handler("functions/issue/app.py", "esurety_fn_issue"),
+        "publish": load_handler("functions/issue/publish.py", "esurety_fn_publish"),
+        "verify": load_handler("functions/verify/app.py", "esurety_fn_verify"),
+    }
+
+
+CONTRACTOR_A = {"cognito:groups": "[contractor]", "custom:company_id": "company-a", "sub": "user-a"}
+CONTRACTOR_B = {"cognito:groups": "[contractor]", "custom:company_id": "company-b", "sub": "user-b"}
+STAFF = {"cognito:groups": "[staff]", "sub": "staff-1"}
+ORDERER_TOCHIGI = {"cognito:groups": "[orderer]", "custom:orderer_id": "tochigi-pref", "sub": "orderer-1"}
+ORDERER_ASHIKAGA = {"cognito:groups": "[orderer]", "custom:orderer_id": "ashikaga-city", "sub": "orderer-2"}
+
+
+def http_event(method: str, path: str, claims: dict | None, body=None, headers: dict | None = None, query: dict | None = None) -> dict:
+    """An API Gateway HTTP API (payload 2.0) event as the JWT authorizer passes it on."""
+    raw_body = body if isinstance(body, str) or body is None else json.dumps(body, ensure_ascii=False)
+    event = {
+        "version": "2.0",
+        "routeKey": f"{method} {path}",
+        "rawPath": path,
+        "rawQueryString": "&".join(f"{k}={v}" for k, v in (query or {}).items()),
+        "headers": {"content-type": "application/json", **{k.lower(): v for k, v in (headers or {}).items()}},
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "api",
+            "domainName": "api.example",
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "192.0.2.1", "userAgent": "pytest"},
+            "requestId": "r1",
+            "routeKey": f"{method} {path}",
+            "stage": "$default",
+            "time": "01/Apr/2024:03:00:00 +0000",
+            "timeEpoch": 1711940400000,
+        },
+        "body": raw_body,
+        "isBase64Encoded": False,
+    }
+    if query:
+        event["queryStringParameters"] = query
+    if claims is not None:
+        event["requestContext"]["authorizer"] = {"jwt": {"claims": claims, "scopes": None}}
+    return event
+
+
+class Api:
+    """Calls the handlers the way API Gateway would, and decodes the JSON answer."""
+
+    ROUTES = {
+        "apply": ("/orderers", "/applications", "/contracts"),
+        "issue": ("/staff/",),
+        "verify": ("/verifications",),
+    }
+
+    def __init__(self, handlers):
+        self.handlers = handlers
+
+    def _function(self, path: str):
+        for name, prefixes in self.ROUTES.items():
+            if any(path.startswith(prefix) for prefix in prefixes):
+                return self.handlers[name]
+        raise AssertionError(f"no function serves {path}")
+
+    def call(self, method: str, path: str, claims: dict | None, body=None, headers=None, query=None):
+        response = self._function(path).lambda_handler(http_event(method, path, claims, body, headers, query), LambdaContext())
+        payload = json.loads(response["body"]) if response.get("body") else None
+        return response["statusCode"], payload
+
+    def get(self, path, claims, **kw):
+        return self.call("GET", path, claims, **kw)
+
+    def post(self, path, claims, body=None, **kw):
+        return self.call("POST", path, claims, body, **kw)
+
+
+@pytest.fixture
+def api(cloud, handlers):
+    return Api(handlers)
+
+
+def application_body(product: str = "advance_payment", **overrides) -> dict:
+    body = {
+        "product": product,
+        "format": "electronic",
+        "notify_email": "keiri@maruyama-kensetsu.example",
+        "branch_code": "31",
+        "orderer_id": "tochigi-pref",
+        "work": {
+            "name": "県道宇都宮線道路改良工事（その２）",
+            "kind": "construction",
+            "contract_price": 50_000_000,
+            "contract_date": "2024-04-01",
+            "period_start": "2024-04-02",
+            "period_end": "2025-03-14",
+        },
+        "guarantee": {"amount": 20_000_000, "deadline": "2025-03-31"},
+        "contractor": {"name": "丸山建設 株式会社", "address": "栃木県宇都宮市本町1-2-3", "jv_name": None},
+        "deposit_bank": "みどり銀行 本町支店" if product != "contract" else None,
+    }
+    for key, value in overrides.items():
+        body[key] = value
+    return body
+
+
+def s3_put_event(key: str, event_time: str = "2024-04-01T03:00:00.000Z") -> dict:
+    """The ObjectCreated:Put record S3 sends, built from the real object in the (moto) bucket."""
+    import boto3
+
+    head = boto3.client("s3").head_object(Bucket=settings().bucket_name, Key=key)
+    return {
+        "Records": [
+            {
+                "eventVersion": "2.1",
+                "eventSource": "aws:s3",
+                "awsRegion": "ap-northeast-1",
+                "eventTime": event_time,
+                "eventName": "ObjectCreated:Put",
+                "userIdentity": {"principalId": "AWS:esurety-issue"},
+                "requestParameters": {"sourceIPAddress": "192.0.2.1"},
+                "responseElements": {"x-amz-request-id": "req", "x-amz-id-2": "id2"},
+                "s3": {
+                    "s3SchemaVersion": "1.0",
+                    "configurationId": "certificate-arrival",
+                    "bucket": {
+                        "name": settings().bucket_name,
+                        "ownerIdentity": {"principalId": "owner"},
+                        "arn": f"arn:aws:s3:::{settings().bucket_name}",
+                    },
+                    "object": {
+                        "key": key,
+                        "size": head["ContentLength"],
+                        "eTag": head["ETag"].strip('"'),
+                        "versionId": head.get("VersionId", "null"),
+                        "sequencer": "0055AED6DCD90281E5",
+                    },
+                },
+            }
+        ]
+    }
+
+
+@pytest.fixture
+def sent_mail():
+    """The messages SES accepted, from moto's backend (what the recipient would get)."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    def read():
+        return list(ses_backends[DEFAULT_ACCOUNT_ID]["ap-northeast-1"].sent_messages)
+
+    return read
+
+
+@pytest.fixture
+def log_records(caplog):
+    caplog.set_level(logging.DEBUG)
+    return caplog

@@ -1,0 +1,87 @@
+"""Verification answers: one 404 for every kind of miss, 422 for a mistyped number, 429 after 5 failures."""
+from __future__ import annotations
+
+import pytest
+
+from conftest import CONTRACTOR_A, ORDERER_ASHIKAGA, ORDERER_TOCHIGI, STAFF, LambdaContext, application_body, s3_put_event
+from esurety import contract_number
+from esurety.services import verification
+
+
+@pytest.fixture
+def contract(api, handlers):
+    _, created = api.post("/applications", CONTRACTOR_A, application_body())
+    number = api.post(f"/staff/applications/{created['application_id']}/issue", STAFF)[1]["contract_number"]
+    return number
+
+
+def publish(handlers, number):
+    handlers["publish"].lambda_handler(s3_put_event(f"certificates/{number}/v001.pdf"), LambdaContext())
+
+
+def key_of(api, number):
+    return api.get(f"/contracts/{number}", CONTRACTOR_A)[1]["auth_key"]
+
+
+def test_every_miss_looks_the_same(api, handlers, contract):
+    # Unpublished: even the right key cannot read it yet (the key is read from the table for the test).
+    from esurety import keys
+    from esurety.models import ContractItem
+
+    stored = ContractItem.get(f"CONTRACT#{contract}", "CONTRACT")
+    right_key = keys.decrypt(stored.key_ciphertext, contract)
+    unpublished = api.post("/verifications", ORDERER_TOCHIGI, {"contract_number": contract, "auth_key": right_key})
+    publish(handlers, contract)
+    unknown_number = contract_number.make("31", 2025, "advance_payment", 999)
+    misses = [
+        api.post("/verifications", ORDERER_TOCHIGI, {"contract_number": unknown_number, "auth_key": right_key}),
+        api.post("/verifications", ORDERER_TOCHIGI, {"contract_number": contract, "auth_key": "ABCDEFGHJKLM"}),
+        api.post("/verifications", ORDERER_ASHIKAGA, {"contract_number": contract, "auth_key": right_key}),
+        unpublished,
+    ]
+    assert [status for status, _ in misses] == [404] * 4
+    assert all(body == misses[0][1] for _, body in misses)
+
+
+def test_mistyped_number_is_told_apart(api, contract):
+    wrong_letter = contract[:-1] + ("A" if contract[-1] != "A" else "B")
+    status, body = api.post("/verifications", ORDERER_TOCHIGI, {"contract_number": wrong_letter, "auth_key": "x"})
+    assert status == 422 and body["errors"][0]["field"] == "contract_number"
+
+
+def test_lock_after_five_failures_within_fifteen_minutes(api, handlers, contract, monkeypatch):
+    publish(handlers, contract)
+    key = key_of(api, contract)
+    clock = {"now": 1_800_000_000.0}
+    monkeypatch.setattr(verification.time, "time", lambda: clock["now"])
+    wrong = {"contract_number": contract, "auth_key": "ABCDEFGHJKLM"}
+    for _ in range(5):
+        assert api.post("/verifications", ORDERER_TOCHIGI, wrong)[0] == 404
+        clock["now"] += 60
+    status, _ = api.post("/verifications", ORDERER_TOCHIGI, {"contract_number": contract, "auth_key": key})
+    assert status == 429  # locked even for the right key
+    clock["now"] += 15 * 60
+    assert api.post("/verifications", ORDERER_TOCHIGI, {"contract_number": contract, "auth_key": key})[0] == 200
+
+
+def test_failures_spread_over_time_do_not_lock(api, handlers, contract, monkeypatch):
+    publish(handlers, contract)
+    key = key_of(api, contract)
+    clock = {"now": 1_800_000_000.0}
+    monkeypatch.setattr(verification.time, "time", lambda: clock["now"])
+    for _ in range(8):
+        api.post("/verifications", ORDERER_TOCHIGI, {"contract_number": contract, "auth_key": "ABCDEFGHJKLM"})
+        clock["now"] += 4 * 60  # four per window at most
+    assert api.post("/verifications", ORDERER_TOCHIGI, {"contract_number": contract, "auth_key": key})[0] == 200
+
+
+def test_429_tells_when_to_retry(api, handlers, contract):
+    publish(handlers, contract)
+    for _ in range(5):
+        api.post("/verifications", ORDERER_TOCHIGI, {"contract_number": contract, "auth_key": "ABCDEFGHJKLM"})
+    response = handlers["verify"].lambda_handler(
+        __import__("conftest").http_event("POST", "/verifications", ORDERER_TOCHIGI, {"contract_number": contract, "auth_key": "x"}),
+        LambdaContext(),
+    )
+    assert response["statusCode"] == 429
+    assert 0 < int(response["headers"]["Retry-After"]) <= 15 * 60
