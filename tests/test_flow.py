@@ -183,3 +183,12 @@ def test_serials_count_per_branch_year_and_product(api, handlers):
     numbers = [issue_and_publish(api, handlers, product)[1] for product in ("advance_payment", "advance_payment", "contract")]
     assert [n[6:11] for n in numbers] == ["00001", "00002", "00001"]
     assert numbers[0][4] == "3" and numbers[2][4] == "2"
+
+
+def test_paper_certificate_does_not_say_it_is_electronic(api, handlers):
+    status, created = api.post("/applications", CONTRACTOR_A, application_body("contract", format="paper", orderer_id="mlit"))
+    number = api.post(f"/staff/applications/{created['application_id']}/issue", STAFF)[1]["contract_number"]
+    paper = pdf_text(f"paper/{number}/v001.pdf")
+    assert number in paper and "電子的な取扱" not in paper
+    _, electronic_number, _ = issue_and_publish(api, handlers)
+    assert "電子的な取扱" in pdf_text(f"certificates/{electronic_number}/v001.pdf")

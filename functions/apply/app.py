@@ -52,6 +52,9 @@ def get_certificate(number: str, version: int):
     return contracts.certificate_url(http.caller(app).require(CONTRACTOR), number, version)
 
 
+_resolve = http.guarded(app, CONTRACTOR, public=frozenset({("GET", "/orderers")}))
+
+
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    return app.resolve(event, context)
+    return _resolve(event, context)

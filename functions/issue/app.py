@@ -38,6 +38,9 @@ def reject_application(application_id: str, body: RejectRequest):
     return applications.reject(application_id, body.reason)
 
 
+_resolve = http.guarded(app, STAFF)
+
+
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    return app.resolve(event, context)
+    return _resolve(event, context)

@@ -19,6 +19,9 @@ def verify_certificate(body: VerificationRequest):
     return verification.verify(caller, body.contract_number, body.auth_key)
 
 
+_resolve = http.guarded(app, ORDERER)
+
+
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    return app.resolve(event, context)
+    return _resolve(event, context)

@@ -6,6 +6,9 @@ API's own (`work.contract_price`), reasons English (read by the developers of cl
 """
 from __future__ import annotations
 
+import json
+from typing import Callable
+
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
@@ -14,6 +17,7 @@ from . import identity
 from .errors import Conflict, Forbidden, InputError, NotFound, Problem, TooManyAttempts
 
 INVALID = "入力内容に誤りがあります。"
+FORBIDDEN = "この操作を行う権限がありません。"
 NOT_FOUND = "該当する情報が見つかりません。保証契約番号と認証キーをご確認ください。"
 
 
@@ -59,7 +63,7 @@ def make_resolver(logger: Logger) -> APIGatewayHttpResolver:
     @app.exception_handler(Forbidden)
     def _forbidden(error: Forbidden):
         logger.info("forbidden", extra={"reason": str(error)})
-        return _json(403, {"message": "この操作を行う権限がありません。"})
+        return _json(403, {"message": FORBIDDEN})
 
     @app.exception_handler(Conflict)
     def _conflict(error: Conflict):
@@ -84,3 +88,27 @@ def header(app: APIGatewayHttpResolver, name: str) -> str | None:
     headers = app.current_event.headers or {}
     wanted = name.lower()
     return next((v for k, v in headers.items() if k.lower() == wanted), None)
+
+
+def guarded(app: APIGatewayHttpResolver, group: str, public: frozenset[tuple[str, str]] = frozenset()) -> Callable:
+    """The function's handler: callers outside `group` get 403 before their body is even validated.
+
+    Each API function serves one group (contractor, staff or orderer), so the check belongs at its
+    door; the routes still call `Caller.require`, which also checks the tenant claim.
+    """
+
+    def handler(event: dict, context) -> dict:
+        http = (event.get("requestContext") or {}).get("http") or {}
+        if (http.get("method"), event.get("rawPath")) not in public:
+            try:
+                identity.from_event(event).require(group)
+            except Forbidden:
+                return {
+                    "statusCode": 403,
+                    "headers": {"Content-Type": content_types.APPLICATION_JSON},
+                    "body": json.dumps({"message": FORBIDDEN}, ensure_ascii=False),
+                    "isBase64Encoded": False,
+                }
+        return app.resolve(event, context)
+
+    return handler

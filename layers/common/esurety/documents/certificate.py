@@ -196,7 +196,8 @@ def render_certificate(certificate: Mapping[str, Any], issuer: Issuer | None = N
     )
     _draw_frame(c)
     y = PAGE_HEIGHT - 58
-    _draw_no_paper_mark(c, y)
+    if certificate.get("format", "electronic") == "electronic":  # a paper certificate is the paper
+        _draw_no_paper_mark(c, y)
 
     y -= 66
     c.setFillColor(INK)

@@ -55,6 +55,7 @@ def _content(item: ApplicationItem, number: str) -> dict:
         "product": request["product"],
         "product_label": products.label(request["product"]),
         "branch_code": request["branch_code"],
+        "format": request["format"],
         "issue_date": clock.today().isoformat(),
         "contractor": {
             "name": request["contractor"]["name"],
@@ -155,6 +156,6 @@ def _ensure_document(number: str) -> None:
     pdf = render_certificate(render_input(version))
     digest = storage.sha256(pdf)
     if digest != version.sha256:
-        # Rendering is not byte-stable across calls (signing time): record what is really stored.
+        # Guard for renderers that are not byte-stable (e.g. a signing time): record what is stored.
         version.update(actions=[VersionItem.sha256.set(digest)], condition=VersionItem.state == RENDERED)
     storage.put_pdf(version.s3_key, pdf)

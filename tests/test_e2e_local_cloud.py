@@ -1,0 +1,99 @@
+"""The real template in the local cloud, used over HTTP with real Cognito tokens."""
+from __future__ import annotations
+
+import base64
+import json
+import re
+import time
+
+import pytest
+
+from e2e_support import download, http, local_cloud, tokens, wait_for  # noqa: F401 (fixtures)
+
+pytestmark = pytest.mark.e2e
+
+CONTRACTOR_ROUTES = {"POST /applications", "GET /applications/{application_id}", "GET /contracts", "GET /contracts/{number}", "GET /contracts/{number}/notice", "GET /contracts/{number}/certificates/{version}"}
+
+
+def application_body():
+    import pathlib
+
+    return json.loads((pathlib.Path(__file__).parents[1] / "events" / "bodies" / "application.json").read_text("utf-8"))
+
+
+def concrete(route: str) -> tuple[str, str]:
+    method, path = route.split(" ", 1)
+    path = path.replace("{application_id}", "0" * 24).replace("{number}", "31073-00001N").replace("{version}", "1")
+    return method, path
+
+
+def test_every_template_route_is_served(local_cloud, http, tokens):
+    routes = set(local_cloud[1]["routes"])
+    assert "GET /orderers" in routes and "POST /verifications" in routes and len(routes) == 11
+    for route in routes:
+        method, path = concrete(route)
+        if route == "GET /orderers":
+            status, body = http.call(method, path)
+            assert status == 200 and len(body["orderers"]) == 4
+            continue
+        assert http.call(method, path)[0] == 401, route  # the JWT authorizer guards it
+        wrong = "orderer" if route in CONTRACTOR_ROUTES or route.startswith("GET /staff") or route.startswith("POST /staff") else "contractor"
+        status, body = http.call(method, path, tokens[wrong], body={} if method == "POST" else None)
+        assert status == 403, (route, status, body)  # the function itself answered
+
+
+def test_tampered_token_is_refused(http, tokens):
+    header, payload, signature = tokens["contractor"].split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims["custom:company_id"] = "another-company"
+    forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
+    assert http.call("GET", "/contracts", f"{header}.{forged}.{signature}")[0] == 401
+    assert http.call("GET", "/contracts", "not-a-token")[0] == 401
+
+
+def test_whole_flow_over_http(local_cloud, http, tokens):
+    cloud, _ = local_cloud
+    status, created = http.call("POST", "/applications", tokens["contractor"], application_body(), {"Idempotency-Key": "e2e-1"})
+    assert status == 201, created
+    again = http.call("POST", "/applications", tokens["contractor"], application_body(), {"Idempotency-Key": "e2e-1"})
+    assert again == (201, created)
+
+    status, queue = http.call("GET", "/staff/applications?status=submitted", tokens["staff"])
+    assert created["application_id"] in [a["application_id"] for a in queue["applications"]]
+
+    issued_at = time.monotonic()
+    status, issued = http.call("POST", f"/staff/applications/{created['application_id']}/issue", tokens["staff"])
+    assert status == 202 and issued["state"] == "rendered", issued
+    number = issued["contract_number"]
+
+    # The bucket's notification runs the publisher; then the contractor sees the key.
+    detail = wait_for(lambda: (lambda r: r[1] if r[1].get("auth_key") else None)(http.call("GET", f"/contracts/{number}", tokens["contractor"])))
+    key = detail["auth_key"]
+    assert re.fullmatch(r"[A-HJ-NP-Za-km-np-z2-9]{12}", key)
+    assert detail["history"][0]["target"] == "新規"
+    status, notice = http.call("GET", f"/contracts/{number}/notice", tokens["contractor"])
+    assert status == 200 and download(notice["url"]).startswith(b"%PDF")
+
+    status, verified = http.call("POST", "/verifications", tokens["orderer"], {"contract_number": number.replace("-", "ー"), "auth_key": key})
+    latency = time.monotonic() - issued_at
+    assert status == 200, verified
+    print(f"\nissue call -> verifiable: {latency:.2f} s")
+    assert verified["certificate"]["contract_number"] == number
+    assert verified["certificate"]["beneficiary"] == "栃木県知事"
+    assert download(verified["pdf_url"]).startswith(b"%PDF")
+    assert http.call("GET", f"/contracts/{number}", tokens["contractor"])[1]["viewed_by_orderer_at"]
+
+    # The e-mail arrived, and says nothing of the key.
+    mails = wait_for(lambda: [m for m in cloud.outbox() if number in (m.get("BodyText") or "")])
+    assert mails[0]["Subject"] == "電子保証（認証キー）発行完了のお知らせ"
+    assert key not in json.dumps(mails, ensure_ascii=False)
+
+    # A wrong key: the same 404 as an unknown number.
+    assert http.call("POST", "/verifications", tokens["orderer"], {"contract_number": number, "auth_key": "ABCDEFGHJKLM"})[0] == 404
+
+    # A restart keeps everything.
+    cloud.stop()
+    cloud.start()
+    status, after = http.call("GET", f"/contracts/{number}", tokens["contractor"])
+    assert status == 200 and after["auth_key"] == key
+    assert http.call("POST", "/verifications", tokens["orderer"], {"contract_number": number, "auth_key": key})[0] == 200

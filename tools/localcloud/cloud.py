@@ -1,0 +1,183 @@
+"""Start, wait for and stop ministack; state lives under one data folder."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+from botocore.config import Config
+
+ROOT = Path(__file__).resolve().parents[2]
+VENV = ROOT / ".venvs" / "ministack"
+REGION = "ap-northeast-1"
+# ministack pins botocore exactly; boto3 must match it. cryptography signs and checks Cognito JWTs
+# (without it every token is refused, silently); aws-sam-translator applies the SAM transform.
+REQUIREMENTS = [
+    "ministack==1.5.33",
+    "boto3==1.43.106",
+    "botocore==1.43.106",
+    "cryptography==50.0.2",
+    "aws-sam-translator==1.115.0",
+]
+
+
+def lambda_python_candidates() -> list[str]:
+    """The functions run on ministack's own interpreter: prefer the template's runtime, 3.12."""
+    found = []
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    for version_dir in sorted(pyenv_root.glob("versions/3.12.*"), reverse=True):
+        found.append(str(version_dir / "bin" / "python3.12"))
+    for name in ("python3.12", "python3.13", "python3"):
+        path = shutil.which(name)
+        if path:
+            found.append(path)
+    return [p for p in found if Path(p).exists()]
+
+
+def ensure_venv(log=print) -> Path:
+    """Create .venvs/ministack once (a stamp records what was installed)."""
+    stamp = VENV / ".installed"
+    wanted = "\n".join(REQUIREMENTS)
+    if stamp.exists() and stamp.read_text() == wanted:
+        return VENV
+    python = lambda_python_candidates()[0]
+    log(f"setting up the local cloud in {VENV.relative_to(ROOT)} with {python} (once)")
+    if not (VENV / "bin" / "python").exists():
+        subprocess.run([python, "-m", "venv", str(VENV)], check=True)
+    pip = [str(VENV / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    subprocess.run([*pip, *REQUIREMENTS], check=True)
+    stamp.write_text(wanted)
+    return VENV
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@dataclass
+class LocalCloud:
+    data_dir: Path
+    port: int
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def python(self) -> str:
+        return str(VENV / "bin" / "python")
+
+    @property
+    def pid_file(self) -> Path:
+        return self.data_dir / "ministack.pid"
+
+    @property
+    def log_file(self) -> Path:
+        return self.data_dir / "ministack.log"
+
+    def client(self, service: str):
+        session = boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name=REGION)
+        return session.client(service, endpoint_url=self.endpoint, config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 3}))
+
+    def start(self, timeout: float = 60) -> float:
+        """Start on 127.0.0.1 with persistent state; returns the seconds until ready."""
+        ensure_venv()
+        for sub in ("state", "s3"):
+            (self.data_dir / sub).mkdir(parents=True, exist_ok=True)
+        tmp = self.data_dir / "tmp"  # Lambda worker folders: ministack never removes them
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        if port_in_use(self.port):
+            raise SystemExit(f"port {self.port} is in use: stop what runs there or set PORT=<another>")
+        # The functions inherit ministack's environment: start it from a clean one, so that no
+        # developer setting (AWS_PROFILE, a real endpoint) leaks into them.
+        env = {
+            "PATH": f"{VENV / 'bin'}:/usr/bin:/bin",
+            "HOME": str(Path.home()),
+            "LANG": "C.UTF-8",
+            "GATEWAY_PORT": str(self.port),
+            "BIND_HOST": "127.0.0.1",
+            "MINISTACK_HOST": "localhost",
+            "IOT_MTLS_ENABLED": "0",
+            "SFTP_ENABLED": "0",
+            "PERSIST_STATE": "1",
+            "STATE_DIR": str(self.data_dir / "state"),
+            "S3_PERSIST": "1",
+            "S3_DATA_DIR": str(self.data_dir / "s3"),
+            "MINISTACK_REGION": REGION,
+            "TMPDIR": str(tmp),
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test",
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+        started = time.monotonic()
+        with open(self.log_file, "ab") as log:
+            process = subprocess.Popen(
+                [str(VENV / "bin" / "ministack")], env=env, stdout=log, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, start_new_session=True,  # Ctrl-C in the terminal is ours to pass on
+            )
+        self.pid_file.write_text(str(process.pid))
+        while time.monotonic() - started < timeout:
+            if process.poll() is not None:
+                raise SystemExit(f"the local cloud stopped at start; see {self.log_file}")
+            try:
+                with urllib.request.urlopen(f"{self.endpoint}/_ministack/ready", timeout=1) as response:
+                    if response.status == 200:
+                        return time.monotonic() - started
+            except OSError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise SystemExit(f"the local cloud was not ready after {timeout} s; see {self.log_file}")
+
+    def running_pid(self) -> int | None:
+        try:
+            pid = int(self.pid_file.read_text())
+            os.kill(pid, 0)
+            return pid
+        except (OSError, ValueError):
+            return None
+
+    def stop(self, timeout: float = 30) -> None:
+        """SIGTERM: ministack saves its state on a graceful stop only. Never SIGKILL unless stuck."""
+        pid = self.running_pid()
+        if pid is None:
+            return
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                finished, _ = os.waitpid(pid, os.WNOHANG)
+                if finished:
+                    break
+            except ChildProcessError:
+                try:
+                    os.kill(pid, 0)
+                except OSError:
+                    break
+            time.sleep(0.05)
+        else:
+            print(f"the local cloud did not stop in {timeout} s; killing it (state since start is lost)", file=sys.stderr)
+            os.killpg(pid, signal.SIGKILL)
+        self.pid_file.unlink(missing_ok=True)
+
+    def outbox(self) -> list[dict]:
+        with urllib.request.urlopen(f"{self.endpoint}/_ministack/ses/messages", timeout=5) as response:
+            messages = json.load(response).get("messages", {})
+        return [m for account in messages.values() for m in account]
