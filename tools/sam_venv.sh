@@ -10,29 +10,32 @@
 set -euo pipefail
 
 SAM_CLI_VERSION="${SAM_CLI_VERSION:-1.170.0}"
+export SAM_CLI_TELEMETRY=0
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${SAM_VENV:-$ROOT/.venvs/sam}"
 STAMP="$VENV/.installed-aws-sam-cli-$SAM_CLI_VERSION"
 
-# The SAM CLI runs on Python 3.9-3.13; prefer the Lambda runtime's own version (3.12). With pyenv,
+# aws-sam-cli needs Python >= 3.10; prefer the Lambda runtime's own version (3.12). With pyenv,
 # make its interpreters visible side by side (python3.12 is then on PATH).
 if command -v pyenv >/dev/null 2>&1 && [ -z "${PYENV_VERSION:-}" ]; then
-  PYENV_VERSION="$(pyenv versions --bare 2>/dev/null | grep -E '^3\.(11|12|13)\.[0-9]+$' | paste -sd: -)"
-  export PYENV_VERSION
+  versions="$(pyenv versions --bare 2>/dev/null | { grep -E '^3\.(11|12|13)\.[0-9]+$' || true; } | paste -sd: -)"
+  if [ -n "$versions" ]; then
+    export PYENV_VERSION="$versions"
+  fi
 fi
 
 if [ ! -f "$STAMP" ]; then
   python=""
   for candidate in "${SAM_PYTHON:-}" python3.12 python3.11 python3.13; do
     [ -n "$candidate" ] || continue
-    if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c 'import venv' >/dev/null 2>&1; then
+    if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c 'import ensurepip, venv' >/dev/null 2>&1; then
       python="$candidate"
       break
     fi
   done
   if [ -z "$python" ]; then
-    echo "sam_venv: no python3.12, python3.11 or python3.13 with the venv module found (set SAM_PYTHON)" >&2
+    echo "sam_venv: no python3.12, python3.11 or python3.13 with venv and ensurepip found (set SAM_PYTHON)" >&2
     exit 1
   fi
   echo "sam_venv: installing aws-sam-cli==$SAM_CLI_VERSION into $VENV with $("$python" --version 2>&1)" >&2
@@ -41,7 +44,7 @@ if [ ! -f "$STAMP" ]; then
   "$python" -m venv "$VENV"
   "$VENV/bin/python" -m pip install -q --upgrade pip >&2
   "$VENV/bin/python" -m pip install -q "aws-sam-cli==$SAM_CLI_VERSION" >&2
-  SAM_CLI_TELEMETRY=0 "$VENV/bin/sam" --version >&2
+  "$VENV/bin/sam" --version >&2
   touch "$STAMP"
 fi
 

@@ -89,7 +89,7 @@ def build(template: dict, build_dir: Path, python: str, log=print) -> dict:
             shutil.rmtree(staging, ignore_errors=True)
             staging.mkdir(parents=True)
             subprocess.run(
-                ["make", "-s", "-C", str(source), f"build-{logical}", f"ARTIFACTS_DIR={staging}", f"PYTHON={python}", "PIP_TARGET_FLAGS="],
+                ["make", "-s", "-C", str(source), f"build-{logical}", f"ARTIFACTS_DIR={staging}", f"PYTHON={python}", f"PYC_PYTHON={python}", "PIP_TARGET_FLAGS="],
                 check=True,
             )
             staging.rename(out)
