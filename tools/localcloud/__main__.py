@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import os
 import signal
 import sys
 import time
@@ -13,7 +14,7 @@ from . import demo
 from .cloud import ROOT, LocalCloud, ensure_venv
 from .deploy import deploy
 
-STATE_DIR = ROOT / ".local"
+STATE_DIR = Path(os.environ.get("ESURETY_LOCAL_DIR", ROOT / ".local"))  # git-ignored
 RUN_FILE = STATE_DIR / "run.json"
 STACK = "esurety-local"
 PARAMETERS = {"Stage": "local", "MailFrom": demo.MAIL_FROM}

@@ -121,14 +121,29 @@ def _zip_dir(path: Path) -> bytes:
     return buffer.getvalue()
 
 
+def _exists(s3, key: str) -> bool:
+    try:
+        s3.head_object(Bucket=ARTIFACT_BUCKET, Key=key)
+        return True
+    except ClientError:
+        return False
+
+
 def package(template: dict, s3) -> dict:
     uploaded: dict[str, str] = {}
 
     def upload(local: str) -> str:
         if local not in uploaded:
-            data = _zip_dir(Path(local))
+            cached = Path(f"{local}.zip")  # a built layer's folder name carries its digest: zip it once
+            if cached.exists():
+                data = cached.read_bytes()
+            else:
+                data = _zip_dir(Path(local))
+                if Path(local).parent.name == "build":
+                    cached.write_bytes(data)
             key = f"artifacts/{hashlib.sha256(data).hexdigest()}.zip"
-            s3.put_object(Bucket=ARTIFACT_BUCKET, Key=key, Body=data)
+            if not _exists(s3, key):
+                s3.put_object(Bucket=ARTIFACT_BUCKET, Key=key, Body=data)
             uploaded[local] = f"s3://{ARTIFACT_BUCKET}/{key}"
         return uploaded[local]
 
