@@ -24,6 +24,8 @@ os.environ.update(
         "BUCKET_NAME": "esurety-test-documents",
         "PEPPER_SECRET_ID": "esurety/test/pepper",
         "AUTH_KEY_KMS_KEY_ID": "alias/esurety-test",
+        "SIGNING_KEY_ID": "alias/esurety-test-signing",
+        "SIGNING_CERTIFICATE_PARAMETER": "/esurety/test/signing-certificate",
         "MAIL_FROM": "no-reply@surety.example",
         "POWERTOOLS_SERVICE_NAME": "esurety-test",
         "POWERTOOLS_LOG_LEVEL": "INFO",
@@ -34,7 +36,7 @@ os.environ.pop("AWS_PROFILE", None)
 
 from moto import mock_aws  # noqa: E402
 
-from esurety import aws, keys  # noqa: E402
+from esurety import aws, keys, signing  # noqa: E402
 from esurety.config import settings  # noqa: E402
 
 
@@ -56,14 +58,21 @@ class LambdaContext:
     aws_request_id = "req-0001"
 
 
+# The demo root CA that issued the current `cloud`'s signing certificate (see the trust_root fixture).
+_SIGNING_TRUST = {}
+
+
 @pytest.fixture
 def cloud():
-    """A fresh account: the table, the bucket, the KMS key, the pepper, the SES sender, the registry."""
+    """A fresh account: the table, the bucket, the KMS keys, the pepper, the signing certificate, the SES sender, the registry."""
     from aws_lambda_powertools.utilities.parameters.base import clear_caches
+
+    from tools.signing_certificate import store_demo_certificate
 
     with mock_aws():
         aws.reset()
         keys.forget()
+        signing.forget()
         clear_caches()
         import boto3
 
@@ -78,13 +87,36 @@ def cloud():
         kms = boto3.client("kms")
         key_id = kms.create_key(Description="esurety test")["KeyMetadata"]["KeyId"]
         kms.create_alias(AliasName=settings().key_id, TargetKeyId=key_id)
+        # The PDF signing key (as SigningKey in the template) and a demo certificate for it.
+        signing_key_id = kms.create_key(
+            Description="esurety test signing", KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY"
+        )["KeyMetadata"]["KeyId"]
+        kms.create_alias(AliasName=os.environ["SIGNING_KEY_ID"], TargetKeyId=signing_key_id)
+        _SIGNING_TRUST["root_pem"] = store_demo_certificate(
+            kms, boto3.client("ssm"), signing_key_id, os.environ["SIGNING_CERTIFICATE_PARAMETER"]
+        )
+        _SIGNING_TRUST["key_id"] = signing_key_id
         boto3.client("secretsmanager").create_secret(Name=settings().pepper_secret_id, SecretString="pepper-for-tests-0123456789")
         boto3.client("ses").verify_email_identity(EmailAddress=settings().mail_from)
         registry.seed()
         yield
         aws.reset()
         keys.forget()
+        signing.forget()
         clear_caches()
+        _SIGNING_TRUST.clear()
+
+
+@pytest.fixture
+def trust_root(cloud) -> str:
+    """PEM of the demo root CA that issued this cloud's signing certificate: the only trust anchor."""
+    return _SIGNING_TRUST["root_pem"]
+
+
+@pytest.fixture
+def signing_key_id(cloud) -> str:
+    """Key id of this cloud's KMS signing key (its alias is $SIGNING_KEY_ID)."""
+    return _SIGNING_TRUST["key_id"]
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,11 @@
-"""PDF documents: the certificate (保証証書) and the auth-key notice (「認証キー」のお知らせ).
+"""PDF documents: the certificate (保証証書), the auth-key notice (「認証キー」のお知らせ) and the
+guarantee-fee statement (保証料計算書).
 
-`certificate.render_certificate` and `notice.render_notice` take the certificate as a plain dict in the
-API shape and return PDF bytes. The issuer block printed on both (company, address, representative,
-handling branch) is configuration: `data/issuer.json`, or the file named by `ESURETY_ISSUER_FILE`.
+`certificate.render_certificate`, `notice.render_notice` and `fee_statement.render_fee_statement`
+take the certificate as a plain dict in the API shape and return PDF bytes. The issuer block printed
+on them (company, address, representative, handling branch) is configuration: `data/issuer.json`, or
+the file named by `ESURETY_ISSUER_FILE`; so is `verify_url`, the orderer's verification page that
+the notice's QR code opens (optional: without it the notice has no QR code).
 
 This module stays free of reportlab imports so that `load_issuer` is cheap to import.
 """
@@ -17,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from importlib import resources
 from typing import Any, Mapping
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 from xml.sax.saxutils import escape
 
 from .. import products
@@ -40,6 +44,7 @@ class Issuer:
     address: str
     representative: str  # e.g. 取締役社長　見本　太郎
     branches: tuple[Branch, ...]
+    verify_url: str | None = None  # the orderer's verification page (照会画面), opened by the notice's QR
 
     def branch(self, code: str | int | None) -> Branch:
         """The handling branch for a code; an unknown code falls back to the first branch."""
@@ -62,12 +67,45 @@ def issuer_from_json(data: Mapping[str, Any]) -> Issuer:
     )
     if not branches:
         raise ValueError("issuer configuration needs at least one branch")
+    verify_url = data.get("verify_url") or None
+    if verify_url is not None:
+        check_verify_url(verify_url)
     return Issuer(
         company=data["company"],
         address=data["address"],
         representative=data["representative"],
         branches=branches,
+        verify_url=verify_url,
     )
+
+
+def check_verify_url(url: str) -> str:
+    """An https URL without a fragment (the notice's QR puts the auth key in the fragment)."""
+    if not isinstance(url, str):
+        raise ValueError(f"issuer verify_url must be a string, not {url!r}")
+    parts = urlsplit(url)
+    local = parts.scheme == "http" and parts.hostname in ("localhost", "127.0.0.1")
+    if not (parts.scheme == "https" or local) or not parts.netloc:
+        raise ValueError(f"issuer verify_url must be an https URL, not {url!r}")
+    if parts.fragment or url.endswith("#"):
+        raise ValueError(f"issuer verify_url must not have a fragment (#...): {url!r}")
+    return url
+
+
+def verification_url(contract_number: str, auth_key: str, issuer: Issuer) -> str:
+    """The link in the notice's QR code: `{verify_url}?contract_number=<number>#auth_key=<key>`.
+
+    The contract number is a query parameter, so the page opens with it filled in. The key rides in
+    the fragment only: browsers never send a fragment to the server, so it reaches no access log,
+    proxy or CDN log, and no Referer header; the page's script reads it from `location.hash`.
+    """
+    if not issuer.verify_url:
+        raise ValueError("the issuer configuration has no verify_url")
+    parts = urlsplit(check_verify_url(issuer.verify_url))
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    query = [(k, v) for k, v in query if k != "contract_number"] + [("contract_number", contract_number)]
+    fragment = urlencode({"auth_key": auth_key}, quote_via=quote)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query, quote_via=quote), fragment))
 
 
 def load_issuer(path: str | None = None) -> Issuer:

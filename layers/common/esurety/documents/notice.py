@@ -11,6 +11,7 @@ from paper without guessing. The notice is set in Gothic only (one embedded face
 """
 from __future__ import annotations
 
+import functools
 import io
 from typing import Any, Mapping
 
@@ -22,7 +23,17 @@ from reportlab.platypus import Paragraph
 
 from ..fonts import GOTHIC, ensure_fonts
 from ..products import Product
-from . import Issuer, load_issuer, markup, new_canvas, product_label, serialised, wareki_of, work_label
+from . import (
+    Issuer,
+    load_issuer,
+    markup,
+    new_canvas,
+    product_label,
+    serialised,
+    verification_url,
+    wareki_of,
+    work_label,
+)
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN_X = 66
@@ -50,6 +61,14 @@ KEY_HEIGHT = 32
 KEY_SIZE = 20
 KEY_LEGEND = "大：英大文字　小：英小文字　数：数字（数字の0・1、英字のO・o・I・l は使用していません）"
 
+# The QR code: one inch wide, level M (15 % of the code may be damaged); the usual URL needs 41 × 41
+# modules, so a module is about 0.6 mm on paper. No quiet zone is drawn: the layout keeps a white
+# margin of more than four modules (7 pt) around the code.
+QR_SIZE = 72
+QR_PANEL_WIDTH = 96
+QR_GAP = 14  # between the values of the 記 block and the panel
+QR_CAPTION = "発注者様：読み取ると照会画面が開きます（認証キーはサーバーに送られません）"
+
 _styles: dict[str, ParagraphStyle] = {}
 
 
@@ -60,6 +79,7 @@ def _style(name: str) -> ParagraphStyle:
             body=ParagraphStyle("body", fontSize=10.5, leading=18, firstLineIndent=10.5, **common),
             value=ParagraphStyle("value", fontSize=11, leading=16, **common),
             small=ParagraphStyle("small", fontSize=9.5, leading=15, **common),
+            caption=ParagraphStyle("caption", fontSize=6.5, leading=8.6, alignment=1, **common),
         )
     return _styles[name]
 
@@ -117,6 +137,49 @@ def _draw_key(c: Canvas, key: str, x: float, top: float) -> float:
     return top - KEY_HEIGHT - 24
 
 
+@functools.lru_cache(maxsize=8)
+def qr_modules(url: str) -> tuple[int, tuple[tuple[int, int, int], ...]]:
+    """(modules per side, dark runs as (column, row from the bottom, length)) of the QR code for `url`.
+
+    Encoded by reportlab's QR widget, whose drawing already joins each row's dark modules into runs;
+    they are read back on a grid of one unit per module. Cached per URL: encoding costs about 20 ms.
+    """
+    from reportlab.graphics.barcode.qr import QrCodeWidget
+
+    widget = QrCodeWidget(url, barLevel="M", barBorder=0)
+    group = widget.draw()  # encodes (qr.make) and lays the modules out in barWidth × barHeight
+    count = widget.qr.getModuleCount()
+    sx, sy = count / widget.barWidth, count / widget.barHeight
+    runs = tuple(
+        (round(rect.x * sx), round(rect.y * sy), round(rect.width * sx))
+        for rect in group.contents
+        if rect.fillColor is not None  # the first rect is the widget's unfilled background
+    )
+    return count, runs
+
+
+def _draw_qr(c: Canvas, url: str, x: float, y: float, size: float) -> None:
+    """The QR code for `url` with its lower left corner at (x, y)."""
+    count, runs = qr_modules(url)
+    c.saveState()
+    c.translate(x, y)
+    c.scale(size / count, size / count)
+    path = c.beginPath()
+    for column, row, length in runs:
+        path.rect(column, row, length, 1)
+    c.setFillColor(colors.black)
+    c.drawPath(path, stroke=0, fill=1)
+    c.restoreState()
+
+
+def _draw_qr_panel(c: Canvas, url: str, top: float) -> float:
+    """The QR code and its caption at the right of the 記 block; returns the panel's bottom."""
+    x = PAGE_WIDTH - MARGIN_X - QR_PANEL_WIDTH
+    _draw_qr(c, url, x + (QR_PANEL_WIDTH - QR_SIZE) / 2, top - QR_SIZE, QR_SIZE)
+    c.setFillColor(SOFT)
+    return _paragraph(c, markup(QR_CAPTION), "caption", x, top - QR_SIZE - 8, QR_PANEL_WIDTH)
+
+
 def _draw_header(c: Canvas, certificate: Mapping[str, Any], issuer: Issuer) -> float:
     top = PAGE_HEIGHT - 64
     right = PAGE_WIDTH - MARGIN_X
@@ -159,8 +222,10 @@ def _draw_methods(c: Canvas, top: float) -> float:
     return top - box_h
 
 
-def _draw_record(c: Canvas, certificate: Mapping[str, Any], key: str, top: float) -> float:
-    """The 記 block: label, colon, value; returns the y below it."""
+def _draw_record(
+    c: Canvas, certificate: Mapping[str, Any], key: str, top: float, qr_url: str | None = None
+) -> float:
+    """The 記 block: label, colon, value, and the QR panel; returns the y below it."""
     contractor = certificate.get("contractor") or {}
     value_x = MARGIN_X + 18 + LABEL_WIDTH + 20
     value_width = PAGE_WIDTH - MARGIN_X - value_x
@@ -190,13 +255,19 @@ def _draw_record(c: Canvas, certificate: Mapping[str, Any], key: str, top: float
     c.drawString(label_x + LABEL_WIDTH + 4, y, "：")
     y = _draw_key(c, key, value_x, key_top) - 28
 
+    panel_bottom = y
+    if qr_url:
+        # Beside the rows under the key, which are narrowed to leave room for it.
+        panel_bottom = _draw_qr_panel(c, qr_url, y + 16)
+        value_width -= QR_PANEL_WIDTH + QR_GAP
+
     name = markup(contractor.get("name"))
     if contractor.get("jv_name"):
         name += f'<br/><font size="9.5">（{markup(contractor["jv_name"])}）</font>'
     row("受注者名", name, gap=36, sub="（JVの場合は代表者）")
     row(work_label(certificate), markup(certificate["work_name"]))
     row("保証契約番号", markup(certificate["contract_number"]), gap=16)
-    return y
+    return min(y, panel_bottom - 12)
 
 
 @serialised
@@ -250,7 +321,8 @@ def render_notice(certificate: Mapping[str, Any], auth_key: str, issuer: Issuer 
     c.setFillColor(INK)
     c.setFont(FACE, 11)
     c.drawCentredString(PAGE_WIDTH / 2, y, "記")
-    y = _draw_record(c, certificate, auth_key, y - 32)
+    qr_url = verification_url(certificate["contract_number"], auth_key, issuer) if issuer.verify_url else None
+    y = _draw_record(c, certificate, auth_key, y - 32, qr_url)
     c.setFont(FACE, 10.5)
     c.drawRightString(PAGE_WIDTH - MARGIN_X, y, "以上")
 

@@ -1,0 +1,253 @@
+"""PAdES B-B signatures made through KMS: valid and trusted under the demo root, tamper-evident, small."""
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+import subprocess
+from datetime import datetime, timedelta, timezone
+
+import boto3
+import pytest
+from asn1crypto import pem
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from pypdf import PdfReader
+
+from esurety import aws, signing
+from esurety.documents.certificate import render_certificate
+from esurety.documents.notice import render_notice
+from test_documents import AUTH_KEY, CASES, MAX_BYTES, make_certificate, pdf_text
+from tools import signing_certificate
+
+
+@pytest.fixture(scope="module")
+def unsigned() -> dict[str, bytes]:
+    certificate = make_certificate("advance_payment", None)
+    return {
+        "certificate": render_certificate(certificate),
+        "notice": render_notice(certificate, AUTH_KEY),
+    }
+
+
+def validate(pdf: bytes, root_pem: str):
+    """pyHanko's verdict on the one signature, trusting only `root_pem`, fetching nothing."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
+    root = asn1_x509.Certificate.load(pem.unarmor(root_pem.encode("ascii"))[2])
+    reader = PdfFileReader(io.BytesIO(pdf))
+    assert len(reader.embedded_signatures) == 1
+    context = ValidationContext(trust_roots=[root], allow_fetching=False)
+    return validate_pdf_signature(reader.embedded_signatures[0], context), reader.embedded_signatures[0]
+
+
+def content_stream_offset(pdf: bytes) -> int:
+    """An offset inside the (compressed) content stream of the first page."""
+    page = PdfReader(io.BytesIO(pdf)).pages[0]
+    contents = page.get("/Contents")
+    number = contents.idnum if hasattr(contents, "idnum") else contents[0].idnum
+    start = re.search(rb"(?m)^%d 0 obj" % number, pdf).end()
+    stream = pdf.index(b"stream", start) + len(b"stream\r\n")
+    return stream + 40
+
+
+def metadata_offset(pdf: bytes) -> int:
+    """The first letter of the creator in the document information dictionary."""
+    return pdf.index(b"/Creator (esurety)") + len(b"/Creator (")
+
+
+def flip(pdf: bytes, offset: int) -> bytes:
+    data = bytearray(pdf)
+    data[offset] ^= 0x01
+    return bytes(data)
+
+
+def signed_range_end(pdf: bytes) -> int:
+    """Where the first signed byte range ends (the /Contents hex string starts)."""
+    match = re.search(rb"/ByteRange \[\s*0 (\d+) (\d+) (\d+)\s*\]", pdf)
+    return int(match.group(1))
+
+
+# --------------------------------------------------------------------------- valid, trusted, B-B
+
+
+@pytest.mark.parametrize("document", ["certificate", "notice"])
+def test_signature_is_intact_valid_trusted_and_covers_the_whole_file(cloud, trust_root, unsigned, document):
+    from pyhanko.sign.validation.status import SignatureCoverageLevel as Coverage
+
+    signed = signing.sign_pdf(unsigned[document])
+    status, _ = validate(signed, trust_root)
+    assert status.intact and status.valid and status.trusted
+    assert status.coverage == Coverage.ENTIRE_FILE
+    assert status.bottom_line
+    assert status.md_algorithm == "sha256"
+    assert status.pkcs7_signature_mechanism == "sha256_ecdsa"
+
+
+def test_signature_is_pades_baseline_b(cloud, unsigned):
+    signed = signing.sign_pdf(unsigned["certificate"])
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    embedded = PdfFileReader(io.BytesIO(signed)).embedded_signatures[0]
+    assert embedded.field_name == signing.FIELD_NAME
+    assert embedded.sig_object["/SubFilter"] == "/ETSI.CAdES.detached"
+    assert embedded.sig_object["/Filter"] == "/Adobe.PPKLite"
+    assert "/M" in embedded.sig_object  # PAdES: the claimed signing time is in the dictionary...
+    signed_attrs = {attr["type"].native for attr in embedded.signer_info["signed_attrs"]}
+    assert {"content_type", "message_digest", "signing_certificate_v2"} <= signed_attrs
+    assert "signing_time" not in signed_attrs  # ...and not in the CMS
+    assert not embedded.signer_info["unsigned_attrs"].native  # B-B: no signature timestamp
+    certificates = [choice.chosen for choice in embedded.signed_data["certificates"]]
+    assert [c.self_signed for c in certificates] == ["no"]  # only the signer's, not the root
+    # Invisible: a widget with an empty rectangle on the page.
+    assert [float(v) for v in embedded.sig_field["/Rect"]] == [0, 0, 0, 0]
+
+
+def test_signed_pdf_reads_as_before(cloud, unsigned):
+    signed = signing.sign_pdf(unsigned["certificate"])
+    assert signed.startswith(unsigned["certificate"])  # an incremental update: the original bytes untouched
+    assert pdf_text(signed) == pdf_text(unsigned["certificate"])
+
+
+def test_certificate_public_key_is_the_kms_key(cloud, signing_key_id, unsigned):
+    signed = signing.sign_pdf(unsigned["notice"])
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    embedded = PdfFileReader(io.BytesIO(signed)).embedded_signatures[0]
+    kms_public_key = boto3.client("kms").get_public_key(KeyId=signing_key_id)["PublicKey"]
+    assert embedded.signer_cert.public_key.dump() == kms_public_key
+    assert signing.certificate_chain()[0].public_key.dump() == kms_public_key
+
+
+# --------------------------------------------------------------------------- tampering
+
+
+@pytest.mark.parametrize("where", [content_stream_offset, metadata_offset], ids=["page-content", "info-dict"])
+def test_one_changed_byte_breaks_the_signature(cloud, trust_root, unsigned, where):
+    signed = signing.sign_pdf(unsigned["certificate"])
+    offset = where(signed)
+    assert offset < signed_range_end(signed)
+    status, _ = validate(flip(signed, offset), trust_root)
+    assert not status.intact
+    assert not status.bottom_line
+
+
+def test_another_root_is_not_trusted(cloud, unsigned):
+    other_root, _ = signing_certificate.issue_demo_certificate(boto3.client("kms"), os.environ["SIGNING_KEY_ID"])
+    status, _ = validate(signing.sign_pdf(unsigned["notice"]), other_root)
+    assert status.intact and status.valid
+    assert not status.trusted
+
+
+def _pdfsig(path) -> str:
+    result = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True)
+    return result.stdout + result.stderr
+
+
+@pytest.mark.skipif(shutil.which("pdfsig") is None, reason="poppler-utils not installed")
+@pytest.mark.parametrize("document", ["certificate", "notice"])
+def test_pdfsig_finds_the_signature_valid_and_the_tampered_one_not(cloud, unsigned, tmp_path, document):
+    signed = signing.sign_pdf(unsigned[document])
+    good = tmp_path / "signed.pdf"
+    good.write_bytes(signed)
+    report = _pdfsig(good)
+    assert "Signature Validation: Signature is Valid." in report, report
+    assert "Total document signed" in report, report
+    assert "ETSI.CAdES.detached" in report, report
+
+    bad = tmp_path / "tampered.pdf"
+    bad.write_bytes(flip(signed, content_stream_offset(signed)))
+    report = _pdfsig(bad)
+    assert "Signature is Valid" not in report, report
+
+
+# --------------------------------------------------------------------------- size
+
+
+@pytest.mark.parametrize("product,change", CASES)
+def test_signed_pdfs_stay_under_40_kib(cloud, product, change):
+    certificate = make_certificate(product, change)
+    for pdf in (render_certificate(certificate), render_notice(certificate, AUTH_KEY)):
+        signed = signing.sign_pdf(pdf)
+        assert len(signed) <= MAX_BYTES, (len(pdf), len(signed))
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+@pytest.mark.parametrize("variable", [signing.KEY_ENV_VAR, signing.CERTIFICATE_ENV_VAR])
+def test_signing_without_configuration_raises(cloud, unsigned, monkeypatch, variable):
+    monkeypatch.delenv(variable)
+    signing.forget()
+    assert not signing.configured()
+    with pytest.raises(RuntimeError, match="signing is not configured: set SIGNING_KEY_ID and SIGNING_CERTIFICATE_PARAMETER"):
+        signing.sign_pdf(unsigned["certificate"])
+
+
+def test_missing_certificate_parameter_raises(cloud, unsigned):
+    boto3.client("ssm").delete_parameter(Name=os.environ[signing.CERTIFICATE_ENV_VAR])
+    with pytest.raises(RuntimeError, match="signing certificate parameter .* could not be read"):
+        signing.sign_pdf(unsigned["certificate"])
+
+
+def test_a_certificate_for_another_key_is_refused(cloud, unsigned):
+    kms = boto3.client("kms")
+    other = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+    signing_certificate.store_demo_certificate(kms, boto3.client("ssm"), other, os.environ[signing.CERTIFICATE_ENV_VAR])
+    with pytest.raises(RuntimeError, match="does not belong to KMS key"):
+        signing.sign_pdf(unsigned["certificate"])
+
+
+def test_one_raw_kms_sign_per_document_and_the_parameter_read_once(cloud, unsigned):
+    calls = []
+    aws.client("kms").meta.events.register("provide-client-params.kms.Sign", lambda params, **_: calls.append(dict(params)))
+    signing.sign_pdf(unsigned["certificate"])
+    # Cached for the life of the process: the parameter is not read again.
+    boto3.client("ssm").delete_parameter(Name=os.environ[signing.CERTIFICATE_ENV_VAR])
+    signing.sign_pdf(unsigned["notice"])
+    assert len(calls) == 2
+    assert all(call["MessageType"] == "RAW" and call["SigningAlgorithm"] == "ECDSA_SHA_256" for call in calls)
+    assert all(call["KeyId"] == os.environ[signing.KEY_ENV_VAR] for call in calls)
+
+
+# --------------------------------------------------------------------------- the demo certificate tool
+
+
+def test_demo_certificate_is_a_signing_certificate_under_a_demo_root(cloud, signing_key_id):
+    root_pem, signing_pem = signing_certificate.issue_demo_certificate(boto3.client("kms"), signing_key_id)
+    root = x509.load_pem_x509_certificate(root_pem.encode())
+    leaf = x509.load_pem_x509_certificate(signing_pem.encode())
+
+    assert root.subject == root.issuer and "demo" in root.subject.rfc4514_string()
+    assert root.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    leaf.verify_directly_issued_by(root)
+    assert leaf.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value == signing_certificate.DEFAULT_SUBJECT_CN
+    assert not leaf.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    usage = leaf.extensions.get_extension_for_class(x509.KeyUsage).value
+    assert usage.digital_signature and usage.content_commitment and not usage.key_cert_sign
+    lifetime = leaf.not_valid_after_utc - leaf.not_valid_before_utc
+    assert timedelta(days=2 * 365) < lifetime < timedelta(days=5 * 365)
+    assert leaf.not_valid_before_utc <= datetime.now(timezone.utc) <= leaf.not_valid_after_utc
+    public_der = leaf.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    assert public_der == boto3.client("kms").get_public_key(KeyId=signing_key_id)["PublicKey"]
+
+
+def test_cli_stores_the_certificate_and_writes_the_root(cloud, signing_key_id, tmp_path, unsigned):
+    parameter = os.environ[signing.CERTIFICATE_ENV_VAR]
+    root_file = tmp_path / "root.pem"
+    argv = ["--key-id", signing_key_id, "--parameter", parameter, "--root-out", str(root_file)]
+    assert signing_certificate.main(argv) == 0
+    stored = boto3.client("ssm").get_parameter(Name=parameter)["Parameter"]["Value"]
+    assert stored.startswith("-----BEGIN CERTIFICATE-----") and stored.count("BEGIN CERTIFICATE") == 1
+    signing.forget()
+    status, _ = validate(signing.sign_pdf(unsigned["notice"]), root_file.read_text())
+    assert status.bottom_line
+
+    # --if-absent leaves an existing certificate alone.
+    assert signing_certificate.main(argv[:4] + ["--root-out", str(tmp_path / "again.pem"), "--if-absent"]) == 0
+    assert not (tmp_path / "again.pem").exists()
+    assert boto3.client("ssm").get_parameter(Name=parameter)["Parameter"]["Value"] == stored

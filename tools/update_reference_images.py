@@ -1,0 +1,171 @@
+"""Render the documents from fixed sample data and write their pictures: the visual-regression references.
+
+    .venv/bin/python tools/update_reference_images.py           # tests/reference/*.png (50 dpi)
+    .venv/bin/python tools/update_reference_images.py --docs    # also docs/images/*.png (60 dpi)
+
+For each product it renders a new certificate, a changed one (変更ー1), the auth-key notice and the
+fee statement, turns each into a PNG with poppler's `pdftoppm -png -r 50`, and writes
+`tests/reference/<product>-<document>.png`. `tests/test_document_images.py` renders the same
+documents the same way and compares them with these files, pixel by pixel with a tolerance.
+
+Run it when a change of the layout is intended, then LOOK at every picture before committing
+them. The sample data is fictional. The issuer and the fee table are the packaged ones
+(`esurety/data/issuer.json`, `esurety/data/fee_rates.json`), whatever ESURETY_ISSUER_FILE and
+ESURETY_FEE_TABLE_FILE say, so that the pictures do not depend on the environment.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from importlib import resources
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+REFERENCE_DIR = ROOT / "tests" / "reference"
+DOCS_IMAGE_DIR = ROOT / "docs" / "images"
+REFERENCE_DPI = 50
+DOCS_DPI = 60
+
+PRODUCTS = ("advance_payment", "contract", "interim_advance_payment")
+AUTH_KEY = "Z28YUE4J3Bux"  # the brochure's sample key
+
+# One picture per document kind in docs/documents.md: (reference name, file name under docs/images).
+DOCS_PICTURES = {
+    "advance_payment-certificate-new": "certificate.png",
+    "advance_payment-notice": "notice.png",
+    "advance_payment-fee-statement": "fee-statement.png",
+}
+
+
+def sample_certificate(product: str, change_number: int | None = None) -> dict:
+    """A fictional certificate of `product` in the renderers' input shape; a change raises amount and deadline."""
+    from esurety import contract_number, products
+
+    common = {
+        "contract_number": contract_number.make("31", 2024, product, 1),
+        "product": product,
+        "product_label": products.label(product),
+        "branch_code": "31",
+        "format": "electronic",
+        "issue_date": "2024-04-01",
+        "contractor": {
+            "name": "見本建設株式会社",
+            "address": "栃木県宇都宮市見本町一丁目２番３号",
+            "jv_name": None,
+        },
+        "beneficiary": "栃木県知事",
+        "orderer_id": "tochigi-pref",
+        "work_name": "県道宇都宮見本線道路改良工事（その２）",
+        "work_kind": "construction",
+        "contract_price": 50_000_000,
+        "period_start": "2024-04-02",
+        "period_end": "2025-03-14",
+        "contract_date": "2024-03-28",
+        "deposit_bank": None,
+        "version": 1,
+        "change_number": None,
+    }
+    if product == "advance_payment":
+        common.update(guarantee_amount=20_000_000, guarantee_deadline="2025-04-30",
+                      deposit_bank="見本銀行 宇都宮支店")
+    elif product == "contract":
+        common.update(
+            guarantee_amount=5_000_000,
+            guarantee_deadline="2025-03-14",
+            contractor={
+                "name": "見本建設株式会社",
+                "address": "栃木県宇都宮市見本町一丁目２番３号",
+                "jv_name": "見本・架空特定建設工事共同企業体",
+            },
+        )
+    else:
+        common.update(
+            guarantee_amount=10_000_000,
+            guarantee_deadline="2025-04-30",
+            deposit_bank="見本銀行 宇都宮支店",
+            beneficiary="見本市長",
+            orderer_id="mihon-city",
+            work_name="市道見本一号線舗装補修工事",
+            work_kind="construction",
+            contract_price=48_000_000,
+            issue_date="2024-10-01",
+        )
+    if change_number is not None:
+        common.update(
+            version=change_number + 1,
+            change_number=change_number,
+            issue_date="2024-11-15",
+            guarantee_amount=common["guarantee_amount"] + 2_000_000,
+            contract_price=common["contract_price"] + 5_000_000,
+            guarantee_deadline="2025-06-30",
+            period_end="2025-05-30",
+        )
+    return common
+
+
+def packaged_issuer():
+    from esurety.documents import issuer_from_json
+
+    return issuer_from_json(json.loads(resources.files("esurety").joinpath("data/issuer.json").read_text("utf-8")))
+
+
+def render_all() -> dict[str, bytes]:
+    """{reference name: PDF bytes} for every document of every product."""
+    from esurety import fees
+    from esurety.documents.certificate import render_certificate
+    from esurety.documents.fee_statement import render_fee_statement
+    from esurety.documents.notice import render_notice
+
+    issuer, table = packaged_issuer(), fees.packaged_fee_table()
+    out: dict[str, bytes] = {}
+    for product in PRODUCTS:
+        new, change = sample_certificate(product), sample_certificate(product, 1)
+        out[f"{product}-certificate-new"] = render_certificate(new, issuer)
+        out[f"{product}-certificate-change1"] = render_certificate(change, issuer)
+        out[f"{product}-notice"] = render_notice(new, AUTH_KEY, issuer)
+        out[f"{product}-fee-statement"] = render_fee_statement(new, fees.quote_for(new, table), issuer)
+    return out
+
+
+def to_png(pdf: bytes, dpi: int = REFERENCE_DPI) -> bytes:
+    """The first page as PNG, rendered by poppler's pdftoppm at `dpi`."""
+    if shutil.which("pdftoppm") is None:
+        raise RuntimeError("pdftoppm not found: install poppler-utils (apt-get install poppler-utils)")
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "document.pdf"
+        source.write_bytes(pdf)
+        subprocess.run(
+            ["pdftoppm", "-png", "-r", str(dpi), "-singlefile", str(source), str(Path(tmp) / "page")],
+            check=True,
+            capture_output=True,
+        )
+        return (Path(tmp) / "page.png").read_bytes()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--docs", action="store_true", help=f"also write docs/images/*.png at {DOCS_DPI} dpi")
+    args = parser.parse_args(argv)
+
+    pdfs = render_all()
+    REFERENCE_DIR.mkdir(parents=True, exist_ok=True)
+    for name, pdf in pdfs.items():
+        png = to_png(pdf)
+        (REFERENCE_DIR / f"{name}.png").write_bytes(png)
+        print(f"{REFERENCE_DIR.relative_to(ROOT)}/{name}.png  {len(png) / 1000:6.1f} kB   (PDF {len(pdf) / 1000:.1f} kB)")
+    if args.docs:
+        DOCS_IMAGE_DIR.mkdir(parents=True, exist_ok=True)
+        for name, filename in DOCS_PICTURES.items():
+            png = to_png(pdfs[name], DOCS_DPI)
+            (DOCS_IMAGE_DIR / filename).write_bytes(png)
+            print(f"{DOCS_IMAGE_DIR.relative_to(ROOT)}/{filename}  {len(png) / 1000:6.1f} kB")
+    print("Look at every picture before committing them.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
