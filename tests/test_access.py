@@ -74,3 +74,10 @@ def test_contractor_without_company_claim_is_refused(api):
 def test_groups_claim_as_list_or_bracketed_string(api):
     assert api.get("/contracts", {**CONTRACTOR_A, "cognito:groups": ["contractor"]})[0] == 200
     assert api.get("/contracts", {**CONTRACTOR_A, "cognito:groups": "[staff contractor]"})[0] == 200
+
+
+def test_json_is_utf8_not_escaped(api, handlers):
+    from conftest import LambdaContext, http_event
+
+    response = handlers["apply"].lambda_handler(http_event("GET", "/orderers", None), LambdaContext())
+    assert "栃木県知事" in response["body"] and "\\u" not in response["body"]

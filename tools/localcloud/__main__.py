@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+from datetime import datetime
 import json
 import os
 import signal
@@ -111,7 +112,9 @@ def mail(args) -> None:
     if not messages:
         print("(no e-mail sent yet)")
     for message in messages:
-        print(f"--- {message.get('Timestamp', '')}\nFrom: {message.get('Source')}\nTo: {', '.join(message.get('To') or [])}")
+        sent = message.get("Timestamp")
+        when = datetime.fromtimestamp(float(sent)).astimezone().isoformat(timespec="seconds") if sent else ""
+        print(f"--- {when}\nFrom: {message.get('Source')}\nTo: {', '.join(message.get('To') or [])}")
         print(f"Subject: {message.get('Subject')}\n\n{message.get('BodyText') or message.get('BodyHtml') or ''}")
 
 

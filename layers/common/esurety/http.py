@@ -6,12 +6,14 @@ API's own (`work.contract_price`), reasons English (read by the developers of cl
 """
 from __future__ import annotations
 
+import functools
 import json
 from typing import Callable
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.shared.json_encoder import Encoder
 
 from . import identity
 from .errors import Conflict, Forbidden, InputError, NotFound, Problem, TooManyAttempts
@@ -19,6 +21,9 @@ from .errors import Conflict, Forbidden, InputError, NotFound, Problem, TooManyA
 INVALID = "入力内容に誤りがあります。"
 FORBIDDEN = "この操作を行う権限がありません。"
 NOT_FOUND = "該当する情報が見つかりません。保証契約番号と認証キーをご確認ください。"
+
+
+_SERIALIZER = functools.partial(json.dumps, separators=(",", ":"), ensure_ascii=False, cls=Encoder)
 
 
 def _json(status: int, body: dict, headers: dict | None = None) -> Response:
@@ -46,7 +51,8 @@ def problems_response(problems: list[Problem]) -> Response:
 
 
 def make_resolver(logger: Logger) -> APIGatewayHttpResolver:
-    app = APIGatewayHttpResolver(enable_validation=True)
+    # UTF-8 JSON: Japanese stays readable in every client and log, not \uXXXX escapes.
+    app = APIGatewayHttpResolver(enable_validation=True, serializer=_SERIALIZER)
 
     @app.exception_handler(RequestValidationError)
     def _invalid(error: RequestValidationError):
