@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib.util
+from datetime import datetime, timedelta, timezone
 import json
 import logging
 import os
@@ -64,7 +65,7 @@ _SIGNING_TRUST = {}
 
 @pytest.fixture
 def cloud():
-    """A fresh account: the table, the bucket, the KMS keys, the pepper, the signing certificate, the SES sender, the registry."""
+    """A fresh account: table, bucket, KMS keys, pepper, signing certificate, SES sender, registry."""
     from aws_lambda_powertools.utilities.parameters.base import clear_caches
 
     from tools.signing_certificate import store_demo_certificate
@@ -278,3 +279,15 @@ def sent_mail():
 def log_records(caplog):
     caplog.set_level(logging.DEBUG)
     return caplog
+
+
+FROZEN_NOW = datetime(2024, 4, 1, 10, 0, tzinfo=timezone(timedelta(hours=9)))
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock(monkeypatch):
+    """Service tests live on 2024-04-01 10:00 JST (栃木県's first day), so dates in them stay fixed."""
+    from esurety import clock
+
+    monkeypatch.setattr(clock, "now", lambda: FROZEN_NOW)
+    return FROZEN_NOW

@@ -12,7 +12,7 @@ from e2e_support import download, http, local_cloud, tokens, wait_for  # noqa: F
 
 pytestmark = pytest.mark.e2e
 
-CONTRACTOR_ROUTES = {"POST /applications", "GET /applications/{application_id}", "GET /contracts", "GET /contracts/{number}", "GET /contracts/{number}/notice", "GET /contracts/{number}/certificates/{version}"}
+CONTRACTOR_ROUTES = {"GET /contracts/{number}/fee-statements/{version}", "POST /applications", "GET /applications/{application_id}", "GET /contracts", "GET /contracts/{number}", "GET /contracts/{number}/notice", "GET /contracts/{number}/certificates/{version}"}
 
 
 def application_body():
@@ -29,7 +29,7 @@ def concrete(route: str) -> tuple[str, str]:
 
 def test_every_template_route_is_served(local_cloud, http, tokens):
     routes = set(local_cloud[1]["routes"])
-    assert "GET /orderers" in routes and "POST /verifications" in routes and len(routes) == 11
+    assert "GET /orderers" in routes and "POST /verifications" in routes and len(routes) == 12
     for route in routes:
         method, path = concrete(route)
         if route == "GET /orderers":

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -212,8 +213,7 @@ def test_replacement_table_from_the_environment_changes_the_fee(tmp_path, monkey
     data = table_data()
     data["products"]["advance_payment"]["bands"][0]["annual_rate_percent"] = 1
     path.write_text(json.dumps(data), encoding="utf-8")
-    import os
-    os.utime(path, ns=(1, 1))
+    os.utime(path, ns=(1, 1))  # a different modification time, whatever the clock's resolution
     assert fees.quote("advance_payment", 20_000_000, "2024-04-01", "2025-03-31").fee == 125_000
 
 
@@ -221,7 +221,7 @@ def test_statement_from_a_real_table_has_no_sample_mark(tmp_path, monkeypatch):
     monkeypatch.setenv(fees.ENV_VAR, str(write_table(tmp_path, table_data())))
     c = certificate()
     text = pdf_text(render_fee_statement(c, fees.quote_for(c), load_issuer()))
-    assert fees.SAMPLE_MARK not in text and "75,000円" not in text  # period differs: 395 days
+    assert fees.SAMPLE_MARK not in text
     assert "年0.50%・0.25%" in text
 
 

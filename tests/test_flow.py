@@ -192,3 +192,14 @@ def test_paper_certificate_does_not_say_it_is_electronic(api, handlers):
     assert number in paper and "電子的な取扱" not in paper
     _, electronic_number, _ = issue_and_publish(api, handlers)
     assert "電子的な取扱" in pdf_text(f"certificates/{electronic_number}/v001.pdf")
+
+
+def test_an_application_whose_deadline_passed_while_waiting_is_not_issued(api, monkeypatch):
+    from esurety import clock
+
+    status, created = api.post("/applications", CONTRACTOR_A, application_body())
+    later = clock.now().replace(year=2025, month=4, day=1)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    status, body = api.post(f"/staff/applications/{created['application_id']}/issue", STAFF)
+    assert status == 409
+    assert api.get(f"/applications/{created['application_id']}", CONTRACTOR_A)[1]["status"] == "submitted"

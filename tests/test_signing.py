@@ -123,6 +123,18 @@ def test_certificate_public_key_is_the_kms_key(cloud, signing_key_id, unsigned):
     assert signing.certificate_chain()[0].public_key.dump() == kms_public_key
 
 
+def test_an_rsa_key_works_too(cloud, trust_root, unsigned, monkeypatch):
+    kms = boto3.client("kms")
+    rsa_key = kms.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+    parameter = os.environ[signing.CERTIFICATE_ENV_VAR]
+    root_pem = signing_certificate.store_demo_certificate(kms, boto3.client("ssm"), rsa_key, parameter)
+    monkeypatch.setenv(signing.KEY_ENV_VAR, rsa_key)
+    signing.forget()
+    status, _ = validate(signing.sign_pdf(unsigned["certificate"]), root_pem)
+    assert status.bottom_line and status.trusted
+    assert status.pkcs7_signature_mechanism == "sha256_rsa"
+
+
 # --------------------------------------------------------------------------- tampering
 
 
@@ -184,7 +196,8 @@ def test_signing_without_configuration_raises(cloud, unsigned, monkeypatch, vari
     monkeypatch.delenv(variable)
     signing.forget()
     assert not signing.configured()
-    with pytest.raises(RuntimeError, match="signing is not configured: set SIGNING_KEY_ID and SIGNING_CERTIFICATE_PARAMETER"):
+    message = "signing is not configured: set SIGNING_KEY_ID and SIGNING_CERTIFICATE_PARAMETER"
+    with pytest.raises(RuntimeError, match=message):
         signing.sign_pdf(unsigned["certificate"])
 
 
@@ -204,7 +217,8 @@ def test_a_certificate_for_another_key_is_refused(cloud, unsigned):
 
 def test_one_raw_kms_sign_per_document_and_the_parameter_read_once(cloud, unsigned):
     calls = []
-    aws.client("kms").meta.events.register("provide-client-params.kms.Sign", lambda params, **_: calls.append(dict(params)))
+    record = lambda params, **_: calls.append(dict(params))  # noqa: E731
+    aws.client("kms").meta.events.register("provide-client-params.kms.Sign", record)
     signing.sign_pdf(unsigned["certificate"])
     # Cached for the life of the process: the parameter is not read again.
     boto3.client("ssm").delete_parameter(Name=os.environ[signing.CERTIFICATE_ENV_VAR])
@@ -225,14 +239,17 @@ def test_demo_certificate_is_a_signing_certificate_under_a_demo_root(cloud, sign
     assert root.subject == root.issuer and "demo" in root.subject.rfc4514_string()
     assert root.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
     leaf.verify_directly_issued_by(root)
-    assert leaf.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value == signing_certificate.DEFAULT_SUBJECT_CN
+    common_name = leaf.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value
+    assert common_name == signing_certificate.DEFAULT_SUBJECT_CN
     assert not leaf.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
     usage = leaf.extensions.get_extension_for_class(x509.KeyUsage).value
     assert usage.digital_signature and usage.content_commitment and not usage.key_cert_sign
     lifetime = leaf.not_valid_after_utc - leaf.not_valid_before_utc
     assert timedelta(days=2 * 365) < lifetime < timedelta(days=5 * 365)
     assert leaf.not_valid_before_utc <= datetime.now(timezone.utc) <= leaf.not_valid_after_utc
-    public_der = leaf.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    public_der = leaf.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     assert public_der == boto3.client("kms").get_public_key(KeyId=signing_key_id)["PublicKey"]
 
 

@@ -185,3 +185,12 @@ def test_idempotency_keys_are_per_company(api):
     b = api.post("/applications", CONTRACTOR_B, application_body(), headers=headers)[1]
     assert a["application_id"] != b["application_id"]
     assert _applications_stored() == 2
+
+
+def test_deadline_in_the_past_is_refused(api):
+    body = application_body()
+    body["work"].update(contract_date="2023-04-01", period_start="2023-04-02", period_end="2024-03-15")
+    body["guarantee"]["deadline"] = "2024-03-31"  # the day before today (2024-04-01 in these tests)
+    status, answer = api.post("/applications", CONTRACTOR_A, body)
+    assert status == 422 and answer["errors"] == [{"field": "guarantee.deadline", "reason": "is in the past"}]
+    assert _applications_stored() == 0

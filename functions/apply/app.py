@@ -55,6 +55,11 @@ def get_certificate(number: str, version: int):
 _resolve = http.guarded(app, CONTRACTOR, public=frozenset({("GET", "/orderers")}))
 
 
+@app.get("/contracts/<number>/fee-statements/<version>")
+def get_fee_statement(number: str, version: int):
+    return contracts.fee_statement_url(http.caller(app).require(CONTRACTOR), number, version)
+
+
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return _resolve(event, context)

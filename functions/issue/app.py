@@ -12,12 +12,14 @@ from typing_extensions import Annotated
 from esurety import http
 from esurety.identity import STAFF
 from esurety.schemas import RejectRequest
+from esurety import signing
 from esurety.fonts import ensure_fonts
 from esurety.services import applications, issuance
 
 logger = Logger(service="esurety-issue")
-# Register the IPAex fonts now: a layer without them fails the cold start, not a document.
+# Fonts and pyHanko load at cold start: a layer without the fonts fails here, not in a document.
 ensure_fonts()
+signing.preload()
 app = http.make_resolver(logger)
 
 

@@ -8,12 +8,14 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from esurety import signing
 from esurety.fonts import ensure_fonts
 from esurety.services.publication import Arrival, publish
 
 logger = Logger(service="esurety-publish")
-# Register the IPAex fonts now: a layer without them fails the cold start, not a document.
+# Fonts and pyHanko load at cold start: a layer without the fonts fails here, not in a document.
 ensure_fonts()
+signing.preload()
 
 
 @logger.inject_lambda_context(clear_state=True)

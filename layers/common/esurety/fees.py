@@ -55,7 +55,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
 
-from . import products
 from .money import yen
 from .products import Product
 
@@ -398,10 +397,6 @@ def quote_for(certificate: Mapping[str, Any], table: FeeTable | None = None) -> 
         certificate["guarantee_deadline"],
         table,
     )
-
-
-def product_label(quote: FeeQuote) -> str:
-    return products.label(quote.product)
 
 
 def _day(value: date | datetime | str) -> date:

@@ -119,7 +119,9 @@ class VersionItem(_Item):
     state = UnicodeAttribute()  # rendered | published
     content = JSONAttribute()  # the certificate as rendered into this version's PDF
     s3_key = UnicodeAttribute()
-    sha256 = UnicodeAttribute()
+    sha256 = UnicodeAttribute()  # of the signed PDF bytes, as stored
+    fee = NumberAttribute(null=True)  # 保証料 in yen, from the fee statement of this version
+    fee_s3_key = UnicodeAttribute(null=True)  # fees/{number}/v{version:03d}.pdf
     rendered_at = UTCDateTimeAttribute()
     issued_at = UTCDateTimeAttribute(null=True)  # arrival on the platform (S3 eventTime)
     notified_at = UTCDateTimeAttribute(null=True)

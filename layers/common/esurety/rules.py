@@ -26,7 +26,9 @@ def application_problems(request: ApplicationRequest, orderer: Orderer | None, t
         problems.append(Problem("work.contract_date", "is after work.period_end"))
     if guarantee.amount > work.contract_price:
         problems.append(Problem("guarantee.amount", "exceeds work.contract_price"))
-    if guarantee.deadline < work.period_end:
+    if guarantee.deadline < today:
+        problems.append(Problem("guarantee.deadline", "is in the past"))
+    elif guarantee.deadline < work.period_end:
         problems.append(Problem("guarantee.deadline", "is before work.period_end: the guarantee must cover the work"))
     if has_deposit_bank(request.product) and not request.deposit_bank:
         problems.append(Problem("deposit_bank", f"is required for {label(request.product)}"))

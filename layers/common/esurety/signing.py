@@ -46,10 +46,16 @@ NOT_CONFIGURED = f"signing is not configured: set {KEY_ENV_VAR} and {CERTIFICATE
 
 def sign_pdf(pdf: bytes, *, reason: str = REASON) -> bytes:
     """`pdf` with an invisible PAdES B-B signature made by the KMS key; raises if not configured."""
-    writer = _classes().Writer(io.BytesIO(pdf), strict=False)
+    signer = _signer()  # first: an unconfigured process fails before any work
+    writer = _classes().Writer(io.BytesIO(pdf))
     output = io.BytesIO()
-    _classes().PdfSigner(_metadata(reason), signer=_signer()).sign_pdf(writer, output=output)
+    _classes().PdfSigner(_metadata(reason), signer=signer).sign_pdf(writer, output=output)
     return output.getvalue()
+
+
+def preload() -> None:
+    """Import pyHanko now (a few hundred ms), e.g. at a function's cold start; calls no AWS API."""
+    _classes()
 
 
 def configured() -> bool:
@@ -127,7 +133,7 @@ def _classes() -> SimpleNamespace:
     """The pyHanko subclasses, defined on first use so that importing this module stays cheap."""
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import ec, padding
+    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
     from cryptography.hazmat.primitives.serialization import load_der_public_key
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import signers
@@ -150,8 +156,9 @@ def _classes() -> SimpleNamespace:
         """Declares the PAdES extension (ESIC, PDF 1.7) and nothing else.
 
         For an ECDSA P-256 key pyHanko would also declare ISO 32002, which raises the file to
-        PDF 2.0 and so adds an XMP metadata stream: ~770 bytes for a declaration that no reader
-        needs, since ECDSA with SHA-256 is a PAdES algorithm readers of PDF 1.7 verify.
+        PDF 2.0 and so adds an XMP metadata stream: ~770 bytes of the 40 KiB budget. ECDSA P-256
+        with SHA-256 is a PAdES algorithm (ETSI TS 119 312) that validators check without the
+        declaration (pyHanko and poppler's pdfsig do: tests/test_signing.py).
         """
 
         def register_extensions(self, pdf_out, *, md_algorithm: str):
@@ -175,9 +182,11 @@ def _classes() -> SimpleNamespace:
                     raise RuntimeError(f"unsupported signing curve {self._public_key.curve.name}; use ECC_NIST_P256")
                 self.kms_algorithm = "ECDSA_SHA_256"
                 self._placeholder_length = _der_ecdsa_max_length(self._public_key.curve.key_size)
-            else:
+            elif isinstance(self._public_key, rsa.RSAPublicKey):
                 self.kms_algorithm = "RSASSA_PKCS1_V1_5_SHA_256"
                 self._placeholder_length = (self._public_key.key_size + 7) // 8
+            else:
+                raise RuntimeError("the signing certificate's key is neither ECDSA P-256 nor RSA")
 
         def _verify(self, signature: bytes, data: bytes) -> None:
             if isinstance(self._public_key, ec.EllipticCurvePublicKey):

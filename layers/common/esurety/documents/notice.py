@@ -176,7 +176,6 @@ def _draw_qr_panel(c: Canvas, url: str, top: float) -> float:
     """The QR code and its caption at the right of the 記 block; returns the panel's bottom."""
     x = PAGE_WIDTH - MARGIN_X - QR_PANEL_WIDTH
     _draw_qr(c, url, x + (QR_PANEL_WIDTH - QR_SIZE) / 2, top - QR_SIZE, QR_SIZE)
-    c.setFillColor(SOFT)
     return _paragraph(c, markup(QR_CAPTION), "caption", x, top - QR_SIZE - 8, QR_PANEL_WIDTH)
 
 

@@ -65,6 +65,7 @@ def detail(caller: Caller, number: str) -> dict:
         "certificate": certificates.certificate_json(shown[-1]) if shown else None,
         "auth_key": key,
         "history": certificates.history_json(shown),
+        "fee_statements": [{"version": int(v.version), "fee": int(v.fee)} for v in shown if v.fee is not None],
         "viewed_by_orderer_at": certificates.iso_jst(view.viewed_at) if view else None,
     }
 
@@ -86,3 +87,14 @@ def certificate_url(caller: Caller, number: str, version: int) -> dict:
                 "expires_in": storage.settings().presign_seconds,
             }
     raise NotFound("certificate")
+
+
+def fee_statement_url(caller: Caller, number: str, version: int) -> dict:
+    contract = load_for_company(caller, number)
+    for shown in visible_versions(contract):
+        if int(shown.version) == version and shown.fee_s3_key:
+            return {
+                "url": storage.presigned_url(shown.fee_s3_key, f"fee-statement-{number}-v{version:03d}.pdf"),
+                "expires_in": storage.settings().presign_seconds,
+            }
+    raise NotFound("fee statement")

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
-from .. import auth_key, clock, contract_number, keys, products, storage
+from .. import auth_key, clock, contract_number, fees, keys, products, signing, storage
 from ..certificates import NEW, RENDERED, render_input
 from ..documents.certificate import render_certificate
+from ..documents.fee_statement import render_fee_statement
 from ..errors import Conflict
 from ..models import ApplicationItem, ContractItem, CounterItem, VersionItem, transact_write
 from . import applications, registry
@@ -84,12 +85,28 @@ def document_key(number: str, version: int, electronic: bool) -> str:
     return f"paper/{number}/v{version:03d}.pdf"
 
 
+def fee_key(number: str, version: int) -> str:
+    return f"fees/{number}/v{version:03d}.pdf"
+
+
+def render_certificate_pdf(document: dict) -> bytes:
+    return signing.sign_pdf(render_certificate(document))
+
+
+def render_fee_statement_pdf(document: dict) -> tuple[bytes, int]:
+    """The signed 保証料計算書 of a version, and the fee it states."""
+    quote = fees.quote_for(document)
+    return signing.sign_pdf(render_fee_statement(document, quote)), quote.fee
+
+
 def _write_contract(item: ApplicationItem, number: str) -> None:
     request = item.request
     electronic = request["format"] == "electronic"
     content = _content(item, number)
     now = clock.now()
-    pdf = render_certificate({**content, "version": 1, "change_number": None})
+    document = {**content, "version": 1, "change_number": None}
+    pdf = render_certificate_pdf(document)
+    statement, fee = render_fee_statement_pdf(document)
     key = auth_key.generate() if electronic else None
     contract_pk, contract_sk = ContractItem.key(number)
     contract = ContractItem(
@@ -122,6 +139,8 @@ def _write_contract(item: ApplicationItem, number: str) -> None:
         content=content,
         s3_key=document_key(number, 1, electronic),
         sha256=storage.sha256(pdf),
+        fee=fee,
+        fee_s3_key=fee_key(number, 1),
         rendered_at=now,
     )
     try:
@@ -130,13 +149,16 @@ def _write_contract(item: ApplicationItem, number: str) -> None:
             transaction.save(version, condition=VersionItem.pk.does_not_exist())
     except TransactWriteError:
         return  # a concurrent call wrote them first; _ensure_document puts what it stored
-    storage.put_pdf(version.s3_key, pdf)
+    storage.put_pdf(version.fee_s3_key, statement)
+    storage.put_pdf(version.s3_key, pdf)  # last: its arrival publishes the version
 
 
 def issue(application_id: str) -> dict:
     item = applications.load(application_id)
     if item.status == REJECTED:
         raise Conflict("the application was rejected")
+    if item.status == SUBMITTED and item.request["guarantee"]["deadline"] < clock.today().isoformat():
+        raise Conflict("the guarantee deadline has passed since the application; it cannot be issued")
     number = _reserve_number(item)
     if item.status != ISSUED:
         try:
@@ -151,11 +173,14 @@ def issue(application_id: str) -> dict:
 
 def _ensure_document(number: str) -> None:
     version = VersionItem.get(*VersionItem.key(number, 1), consistent_read=True)
+    document = render_input(version)
+    if version.fee_s3_key and not storage.exists(version.fee_s3_key):
+        storage.put_pdf(version.fee_s3_key, render_fee_statement_pdf(document)[0])
     if storage.exists(version.s3_key):
         return
-    pdf = render_certificate(render_input(version))
+    pdf = render_certificate_pdf(document)
     digest = storage.sha256(pdf)
     if digest != version.sha256:
-        # Guard for renderers that are not byte-stable (e.g. a signing time): record what is stored.
+        # A signature carries its signing time: record the bytes that are really stored.
         version.update(actions=[VersionItem.sha256.set(digest)], condition=VersionItem.state == RENDERED)
     storage.put_pdf(version.s3_key, pdf)

@@ -13,7 +13,7 @@ from datetime import datetime
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import UpdateError
 
-from .. import keys, mailer, storage
+from .. import keys, mailer, signing, storage
 from ..certificates import PUBLISHED, RENDERED, render_input
 from ..documents.notice import render_notice
 from ..models import ContractItem, VersionItem
@@ -53,7 +53,7 @@ def publish(arrival: Arrival) -> str:
 
     contract = ContractItem.get(*ContractItem.key(number), consistent_read=True)
     key = keys.decrypt(contract.key_ciphertext, number)
-    storage.put_pdf(storage.notice_key(number), render_notice(render_input(version), key))
+    storage.put_pdf(storage.notice_key(number), signing.sign_pdf(render_notice(render_input(version), key)))
     del key
 
     try:
