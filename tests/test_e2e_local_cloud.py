@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import io
 import json
 import re
 import time
@@ -13,6 +15,17 @@ from e2e_support import download, http, local_cloud, tokens, wait_for  # noqa: F
 pytestmark = pytest.mark.e2e
 
 CONTRACTOR_ROUTES = {"GET /contracts/{number}/fee-statements/{version}", "POST /applications", "GET /applications/{application_id}", "GET /contracts", "GET /contracts/{number}", "GET /contracts/{number}/notice", "GET /contracts/{number}/certificates/{version}"}
+
+
+def validate_signature(pdf: bytes, root_pem: str):
+    from asn1crypto import pem, x509
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
+    root = x509.Certificate.load(pem.unarmor(root_pem.encode())[2])
+    signature = PdfFileReader(io.BytesIO(pdf)).embedded_signatures[0]
+    return validate_pdf_signature(signature, ValidationContext(trust_roots=[root], allow_fetching=False))
 
 
 def application_body():
@@ -80,7 +93,10 @@ def test_whole_flow_over_http(local_cloud, http, tokens):
     print(f"\nissue call -> verifiable: {latency:.2f} s")
     assert verified["certificate"]["contract_number"] == number
     assert verified["certificate"]["beneficiary"] == "栃木県知事"
-    assert download(verified["pdf_url"]).startswith(b"%PDF")
+    certificate_pdf = download(verified["pdf_url"])
+    status_of_signature = validate_signature(certificate_pdf, (cloud.data_dir / "signing-root.pem").read_text())
+    assert status_of_signature.intact and status_of_signature.valid and status_of_signature.trusted
+    assert hashlib.sha256(certificate_pdf).hexdigest() == verified["certificate"]["sha256"]
     assert http.call("GET", f"/contracts/{number}", tokens["contractor"])[1]["viewed_by_orderer_at"]
 
     # The e-mail arrived, and says nothing of the key.

@@ -64,10 +64,26 @@ def verify_sender(cloud: LocalCloud) -> None:
     cloud.client("ses").verify_email_identity(EmailAddress=MAIL_FROM)
 
 
+def ensure_signing_certificate(cloud: LocalCloud, outputs: dict) -> None:
+    """A demo certificate for the KMS signing key, issued once: the state keeps it across runs.
+
+    The demo root it chains to is written beside the state, for validating signed PDFs
+    (e.g. `pyhanko sign validate --trust .local/cloud/signing-root.pem file.pdf`)."""
+    sys.path.insert(0, str(ROOT))
+    from tools.signing_certificate import store_demo_certificate
+
+    root = store_demo_certificate(
+        cloud.client("kms"), cloud.client("ssm"), outputs["SigningKeyId"], outputs["SigningCertificateParameter"], if_absent=True
+    )
+    if root:
+        (cloud.data_dir / "signing-root.pem").write_text(root)
+
+
 def seed(cloud: LocalCloud, outputs: dict) -> None:
     seed_orderers(cloud, outputs["TableName"])
     ensure_users(cloud, outputs["UserPoolId"])
     verify_sender(cloud)
+    ensure_signing_certificate(cloud, outputs)
 
 
 def id_token(cloud: LocalCloud, client_id: str, role: str) -> str:
