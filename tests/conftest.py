@@ -37,7 +37,7 @@ os.environ.pop("AWS_PROFILE", None)
 
 from moto import mock_aws  # noqa: E402
 
-from esurety import aws, keys, signing  # noqa: E402
+from esurety import keys, signing  # noqa: E402
 from esurety.config import settings  # noqa: E402
 
 
@@ -63,49 +63,56 @@ class LambdaContext:
 _SIGNING_TRUST = {}
 
 
+@pytest.fixture(scope="session")
+def _moto():
+    """One in-process AWS for the whole run; each test resets it (much cheaper than a new mock)."""
+    mock = mock_aws()
+    mock.start()
+    yield mock
+    mock.stop()
+
+
 @pytest.fixture
-def cloud():
+def cloud(_moto):
     """A fresh account: table, bucket, KMS keys, pepper, signing certificate, SES sender, registry."""
     from aws_lambda_powertools.utilities.parameters.base import clear_caches
 
     from tools.signing_certificate import store_demo_certificate
 
-    with mock_aws():
-        aws.reset()
-        keys.forget()
-        signing.forget()
-        clear_caches()
-        import boto3
+    _moto.reset()
+    keys.forget()
+    signing.forget()
+    clear_caches()
+    import boto3
 
-        from esurety.models import create_table
-        from esurety.services import registry
+    from esurety.models import create_table
+    from esurety.services import registry
 
-        create_table()
-        s3 = boto3.client("s3")
-        s3.create_bucket(
-            Bucket=settings().bucket_name, CreateBucketConfiguration={"LocationConstraint": "ap-northeast-1"}
-        )
-        kms = boto3.client("kms")
-        key_id = kms.create_key(Description="esurety test")["KeyMetadata"]["KeyId"]
-        kms.create_alias(AliasName=settings().key_id, TargetKeyId=key_id)
-        # The PDF signing key (as SigningKey in the template) and a demo certificate for it.
-        signing_key_id = kms.create_key(
-            Description="esurety test signing", KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY"
-        )["KeyMetadata"]["KeyId"]
-        kms.create_alias(AliasName=os.environ["SIGNING_KEY_ID"], TargetKeyId=signing_key_id)
-        _SIGNING_TRUST["root_pem"] = store_demo_certificate(
-            kms, boto3.client("ssm"), signing_key_id, os.environ["SIGNING_CERTIFICATE_PARAMETER"]
-        )
-        _SIGNING_TRUST["key_id"] = signing_key_id
-        boto3.client("secretsmanager").create_secret(Name=settings().pepper_secret_id, SecretString="pepper-for-tests-0123456789")
-        boto3.client("ses").verify_email_identity(EmailAddress=settings().mail_from)
-        registry.seed()
-        yield
-        aws.reset()
-        keys.forget()
-        signing.forget()
-        clear_caches()
-        _SIGNING_TRUST.clear()
+    create_table()
+    s3 = boto3.client("s3")
+    s3.create_bucket(
+        Bucket=settings().bucket_name, CreateBucketConfiguration={"LocationConstraint": "ap-northeast-1"}
+    )
+    kms = boto3.client("kms")
+    key_id = kms.create_key(Description="esurety test")["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName=settings().key_id, TargetKeyId=key_id)
+    # The PDF signing key (as SigningKey in the template) and a demo certificate for it.
+    signing_key_id = kms.create_key(
+        Description="esurety test signing", KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY"
+    )["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName=os.environ["SIGNING_KEY_ID"], TargetKeyId=signing_key_id)
+    _SIGNING_TRUST["root_pem"] = store_demo_certificate(
+        kms, boto3.client("ssm"), signing_key_id, os.environ["SIGNING_CERTIFICATE_PARAMETER"]
+    )
+    _SIGNING_TRUST["key_id"] = signing_key_id
+    boto3.client("secretsmanager").create_secret(Name=settings().pepper_secret_id, SecretString="pepper-for-tests-0123456789")
+    boto3.client("ses").verify_email_identity(EmailAddress=settings().mail_from)
+    registry.seed()
+    yield
+    keys.forget()
+    signing.forget()
+    clear_caches()
+    _SIGNING_TRUST.clear()
 
 
 @pytest.fixture
