@@ -52,6 +52,14 @@ def load_handler(relative: str, name: str):
     return module
 
 
+@pytest.fixture(scope="session")
+def template() -> dict:
+    """infra/template.yaml with its intrinsics in long form, read as the local cloud deploys it."""
+    from tools.localcloud.deploy import load_template
+
+    return load_template(ROOT / "infra" / "template.yaml")
+
+
 class LambdaContext:
     function_name = "test"
     memory_limit_in_mb = 512

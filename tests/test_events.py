@@ -11,7 +11,6 @@ import re
 from pathlib import Path
 
 import pytest
-import yaml
 
 from conftest import ROOT, LambdaContext, load_handler
 
@@ -34,26 +33,6 @@ EXPECTED_STATUS = {
     "staff-reject.json": 404,
     "verification.json": 404,
 }
-
-
-class _Loader(yaml.SafeLoader):
-    pass
-
-
-def _tag(loader, suffix, node):
-    if isinstance(node, yaml.ScalarNode):
-        return {suffix: loader.construct_scalar(node)}
-    if isinstance(node, yaml.SequenceNode):
-        return {suffix: loader.construct_sequence(node, deep=True)}
-    return {suffix: loader.construct_mapping(node, deep=True)}
-
-
-_Loader.add_multi_constructor("!", _tag)
-
-
-@pytest.fixture(scope="module")
-def template() -> dict:
-    return yaml.load(TEMPLATE.read_text("utf-8"), Loader=_Loader)
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,8 @@
 """PAdES B-B signatures made through KMS: valid and trusted under the demo root, tamper-evident, small."""
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import io
 import os
 import re
@@ -16,8 +18,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from pypdf import PdfReader
 
-from esurety import aws, signing
+from esurety import aws, fees, signing
+from esurety.documents import load_issuer
 from esurety.documents.certificate import render_certificate
+from esurety.documents.fee_statement import render_fee_statement
 from esurety.documents.notice import render_notice
 from test_documents import AUTH_KEY, CASES, MAX_BYTES, make_certificate, pdf_text
 from tools import signing_certificate
@@ -29,6 +33,7 @@ def unsigned() -> dict[str, bytes]:
     return {
         "certificate": render_certificate(certificate),
         "notice": render_notice(certificate, AUTH_KEY),
+        "fee statement": render_fee_statement(certificate, fees.quote_for(certificate), load_issuer()),
     }
 
 
@@ -75,7 +80,7 @@ def signed_range_end(pdf: bytes) -> int:
 # --------------------------------------------------------------------------- valid, trusted, B-B
 
 
-@pytest.mark.parametrize("document", ["certificate", "notice"])
+@pytest.mark.parametrize("document", ["certificate", "notice", "fee statement"])
 def test_signature_is_intact_valid_trusted_and_covers_the_whole_file(cloud, trust_root, unsigned, document):
     from pyhanko.sign.validation.status import SignatureCoverageLevel as Coverage
 
@@ -135,6 +140,129 @@ def test_an_rsa_key_works_too(cloud, trust_root, unsigned, monkeypatch):
     assert status.pkcs7_signature_mechanism == "sha256_rsa"
 
 
+# --------------------------------------------------------------------------- the fast paths
+
+
+def _pyhanko_view(signed: bytes) -> dict:
+    """What the signature's incremental update put in the file, as pyHanko reads it."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    reader = PdfFileReader(io.BytesIO(signed))
+    embedded = reader.embedded_signatures[0]
+    root = reader.root
+    field = embedded.sig_field
+    page = reader.root["/Pages"]["/Kids"][0].get_object()
+    return {
+        "version": root.get("/Version"),
+        "extensions": {k: dict(v) for k, v in root["/Extensions"].items()},
+        "sig_flags": root["/AcroForm"]["/SigFlags"],
+        "fields": len(root["/AcroForm"]["/Fields"]),
+        "field": {k: field[k] for k in ("/FT", "/T", "/Type", "/Subtype", "/F")},
+        "rect": [float(v) for v in field["/Rect"]],
+        "widget_on_page": [a.get_object()["/T"] for a in page["/Annots"]],
+        "signature": {k: embedded.sig_object[k] for k in ("/Type", "/Filter", "/SubFilter", "/Reason")},
+        "signature_keys": sorted(embedded.sig_object.keys()),
+        "info": reader.trailer.raw_get("/Info"),  # as rendered: neither update rewrites it
+    }
+
+
+def _xref_offsets_point_at_their_objects(signed: bytes) -> None:
+    """Every entry of the update's cross-reference section points at `N 0 obj`."""
+    start = int(re.search(rb"startxref\s+(\d+)\s+%%EOF\s*$", signed).group(1))
+    section = signed[start:signed.index(b"trailer", start)].split()[1:]
+    i = 0
+    while i < len(section):
+        first, count = int(section[i]), int(section[i + 1])
+        for k in range(count):
+            offset, _, kind = section[i + 2 + 3 * k:i + 5 + 3 * k]
+            if kind == b"n":
+                assert signed.startswith(b"%d 0 obj" % (first + k), int(offset)), (first + k, offset)
+        i += 2 + 3 * count
+
+
+@pytest.mark.parametrize("document", ["certificate", "notice", "fee statement"])
+def test_documents_get_the_direct_update_with_the_entries_pyhanko_writes(cloud, trust_root, unsigned, document):
+    """reportlab's files take the fast path; the result reads as pyHanko's own update would."""
+    pdf = unsigned[document]
+    assert signing._SignatureUpdate.prepare(pdf, signing.REASON, 64) is not None
+    direct = signing.sign_pdf(pdf)
+    through_pyhanko = signing._sign_with_pyhanko(pdf, signing.REASON, signing._signer())
+    assert direct.startswith(pdf) and through_pyhanko.startswith(pdf)
+    _xref_offsets_point_at_their_objects(direct)
+    for signed in (direct, through_pyhanko):
+        status, _ = validate(signed, trust_root)
+        assert status.bottom_line and status.trusted
+    view = _pyhanko_view(direct)
+    assert view == _pyhanko_view(through_pyhanko)
+    assert view["version"] == "/1.7" and "/ESIC" in view["extensions"]
+    assert view["field"]["/T"] == signing.FIELD_NAME and view["widget_on_page"] == [signing.FIELD_NAME]
+    assert view["signature"]["/Reason"] == signing.REASON
+    assert len(direct) <= len(through_pyhanko)
+
+
+def _with_a_link(_pdf: bytes) -> bytes:
+    from reportlab.pdfgen.canvas import Canvas
+
+    buffer = io.BytesIO()
+    c = Canvas(buffer, invariant=1)
+    c.drawString(72, 720, "link")
+    c.linkURL("https://surety.example/", (72, 710, 200, 730))  # the page has /Annots already
+    c.showPage()
+    c.save()
+    return buffer.getvalue()
+
+
+def _updated_once(pdf: bytes) -> bytes:
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    writer.root["/PageMode"] = writer.root["/PageMode"]  # any change: a second revision
+    writer.update_root()
+    output = io.BytesIO()
+    writer.write(output)
+    return output.getvalue()
+
+
+@pytest.mark.parametrize("make", [_with_a_link, _updated_once], ids=["page-with-annotations", "two-revisions"])
+def test_other_files_are_signed_through_pyhanko(cloud, trust_root, unsigned, make):
+    from pyhanko.sign.validation.status import SignatureCoverageLevel as Coverage
+
+    pdf = make(unsigned["certificate"])
+    assert signing._SignatureUpdate.prepare(pdf, signing.REASON, 64) is None
+    signed = signing.sign_pdf(pdf)
+    assert signed.startswith(pdf)
+    status, _ = validate(signed, trust_root)
+    assert status.intact and status.valid and status.trusted
+    assert status.coverage == Coverage.ENTIRE_FILE
+
+
+def test_the_cms_container_is_the_one_pyhanko_builds(cloud):
+    """The per-process template gives pyHanko's bytes for the same digest and signature."""
+    from asn1crypto import cms
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import load_der_public_key
+    from datetime import datetime, timezone
+    from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
+
+    signer = signing._signer()
+    digest = hashlib.sha256(b"some document").digest()
+    theirs = asyncio.run(signer.async_sign(
+        digest, "sha256", use_pades=True,
+        signed_attr_settings=PdfCMSSignedAttributes(signing_time=datetime.now(timezone.utc)),
+    )).dump()  # one real KMS signature, through pyHanko's asn1crypto code
+    their_info = cms.ContentInfo.load(theirs)["content"]["signer_infos"][0]
+    template = signer._template
+    assert template.container(template.signed_attributes(digest), their_info["signature"].native) == theirs
+
+    ours = signer.sign_digest(digest)  # a fresh (randomised) ECDSA signature: same attributes
+    our_info = cms.ContentInfo.load(ours)["content"]["signer_infos"][0]
+    assert our_info["signed_attrs"].dump() == their_info["signed_attrs"].dump()
+    public_key = load_der_public_key(signer.signing_cert.public_key.dump())
+    public_key.verify(our_info["signature"].native, template.signed_attributes(digest), ec.ECDSA(hashes.SHA256()))
+    assert len(ours) * 2 <= signer.bytes_reserved
+
+
 # --------------------------------------------------------------------------- tampering
 
 
@@ -161,7 +289,7 @@ def _pdfsig(path) -> str:
 
 
 @pytest.mark.skipif(shutil.which("pdfsig") is None, reason="poppler-utils not installed")
-@pytest.mark.parametrize("document", ["certificate", "notice"])
+@pytest.mark.parametrize("document", ["certificate", "notice", "fee statement"])
 def test_pdfsig_finds_the_signature_valid_and_the_tampered_one_not(cloud, unsigned, tmp_path, document):
     signed = signing.sign_pdf(unsigned[document])
     good = tmp_path / "signed.pdf"

@@ -6,31 +6,10 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 from conftest import ROOT, load_handler
 
 TEMPLATE = ROOT / "infra" / "template.yaml"
-
-
-class _Loader(yaml.SafeLoader):
-    pass
-
-
-def _tag(loader, suffix, node):
-    if isinstance(node, yaml.ScalarNode):
-        return {suffix: loader.construct_scalar(node)}
-    if isinstance(node, yaml.SequenceNode):
-        return {suffix: loader.construct_sequence(node, deep=True)}
-    return {suffix: loader.construct_mapping(node, deep=True)}
-
-
-_Loader.add_multi_constructor("!", _tag)
-
-
-@pytest.fixture(scope="module")
-def template() -> dict:
-    return yaml.load(TEMPLATE.read_text("utf-8"), Loader=_Loader)
 
 
 def functions(template):

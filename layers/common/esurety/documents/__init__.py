@@ -25,8 +25,14 @@ from xml.sax.saxutils import escape
 
 from .. import products
 from ..wareki import wareki
+from reportlab.lib import colors
 
 ISSUER_ENV_VAR = "ESURETY_ISSUER_FILE"
+
+# One palette for every document the surety issues: near-black ink, grey label cells, red marks.
+INK = colors.Color(0.1, 0.1, 0.1)
+LABEL_FILL = colors.Color(0.94, 0.94, 0.94)
+STAMP = colors.Color(0.72, 0.12, 0.12)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,19 @@ from reportlab.platypus import Paragraph, Table, TableStyle
 from .. import products
 from ..fonts import MINCHO, ensure_fonts
 from ..money import yen
-from . import Issuer, load_issuer, markup, new_canvas, product_label, serialised, wareki_of, work_label
+from . import (
+    INK,
+    LABEL_FILL,
+    STAMP,
+    Issuer,
+    load_issuer,
+    markup,
+    new_canvas,
+    product_label,
+    serialised,
+    wareki_of,
+    work_label,
+)
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN_X = 62
@@ -39,10 +51,7 @@ NOTES = (
     "保証契約変更の手続きをとる必要はありません。",
 )
 
-INK = colors.Color(0.1, 0.1, 0.1)
 RULE = colors.Color(0.25, 0.25, 0.25)
-LABEL_FILL = colors.Color(0.94, 0.94, 0.94)
-STAMP = colors.Color(0.72, 0.12, 0.12)
 
 _styles: dict[str, ParagraphStyle] = {}
 

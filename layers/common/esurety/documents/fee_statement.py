@@ -29,7 +29,10 @@ from ..fees import SAMPLE_MARK, FeeQuote, percent
 from ..fonts import GOTHIC, ensure_fonts
 from ..money import yen
 from . import (
+    INK,
     Issuer,
+    LABEL_FILL,
+    STAMP,
     as_date,
     load_issuer,
     markup,
@@ -55,10 +58,7 @@ NOTES = (
 )
 SAMPLE_NOTE = f"この計算書の料率は{SAMPLE_MARK}（見本）であり、実際の保証料率ではありません。"
 
-INK = colors.Color(0.1, 0.1, 0.1)
 RULE = colors.Color(0.3, 0.3, 0.3)
-LABEL_FILL = colors.Color(0.94, 0.94, 0.94)
-STAMP = colors.Color(0.72, 0.12, 0.12)
 
 _styles: dict[str, ParagraphStyle] = {}
 

@@ -24,6 +24,7 @@ from reportlab.platypus import Paragraph
 from ..fonts import GOTHIC, ensure_fonts
 from ..products import Product
 from . import (
+    INK,
     Issuer,
     load_issuer,
     markup,
@@ -50,7 +51,6 @@ COMPLETES = {
     Product.CONTRACT: "請負契約締結手続（契約保証）",
 }
 
-INK = colors.Color(0.1, 0.1, 0.1)
 RULE = colors.Color(0.3, 0.3, 0.3)
 SOFT = colors.Color(0.45, 0.45, 0.45)
 FILL = colors.Color(0.95, 0.95, 0.95)
