@@ -52,7 +52,7 @@ def get_certificate(number: str, version: int):
     return contracts.certificate_url(http.caller(app).require(CONTRACTOR), number, version)
 
 
-_resolve = http.guarded(app, CONTRACTOR, public=frozenset({("GET", "/orderers")}))
+_resolve = http.guarded(app, CONTRACTOR, public=frozenset({"GET /orderers"}))
 
 
 @app.get("/contracts/<number>/fee-statements/<version>")

@@ -96,7 +96,7 @@ def header(app: APIGatewayHttpResolver, name: str) -> str | None:
     return next((v for k, v in headers.items() if k.lower() == wanted), None)
 
 
-def guarded(app: APIGatewayHttpResolver, group: str, public: frozenset[tuple[str, str]] = frozenset()) -> Callable:
+def guarded(app: APIGatewayHttpResolver, group: str, public: frozenset[str] = frozenset()) -> Callable:
     """The function's handler: callers outside `group` get 403 before their body is even validated.
 
     Each API function serves one group (contractor, staff or orderer), so the check belongs at its
@@ -104,8 +104,7 @@ def guarded(app: APIGatewayHttpResolver, group: str, public: frozenset[tuple[str
     """
 
     def handler(event: dict, context) -> dict:
-        http = (event.get("requestContext") or {}).get("http") or {}
-        if (http.get("method"), event.get("rawPath")) not in public:
+        if event.get("routeKey") not in public:  # e.g. "GET /orderers", as the route is declared
             try:
                 identity.from_event(event).require(group)
             except Forbidden:

@@ -13,7 +13,7 @@ from datetime import datetime
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import UpdateError
 
-from .. import keys, mailer, signing, storage
+from .. import clock, keys, mailer, signing, storage
 from ..certificates import PUBLISHED, RENDERED, render_input
 from ..documents.notice import render_notice
 from ..models import ContractItem, VersionItem
@@ -73,7 +73,7 @@ def publish(arrival: Arrival) -> str:
 def _notify(contract: ContractItem, version: VersionItem) -> None:
     try:
         # Claim the notice first: of two racing deliveries only one may send (at most one e-mail).
-        version.update(actions=[VersionItem.notified_at.set(version.issued_at)], condition=VersionItem.notified_at.does_not_exist())
+        version.update(actions=[VersionItem.notified_at.set(clock.now())], condition=VersionItem.notified_at.does_not_exist())
     except UpdateError as error:
         if _conditional_failed(error):
             return
