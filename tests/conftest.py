@@ -290,12 +290,6 @@ def sent_mail():
     return read
 
 
-@pytest.fixture
-def log_records(caplog):
-    caplog.set_level(logging.DEBUG)
-    return caplog
-
-
 FROZEN_NOW = datetime(2024, 4, 1, 10, 0, tzinfo=timezone(timedelta(hours=9)))
 
 

@@ -83,6 +83,9 @@ def build(template: dict, build_dir: Path, python: str, log=print) -> dict:
         if method != "makefile":
             raise SystemExit(f"{logical}: only BuildMethod makefile is built locally (found {method!r})")
         out = build_dir / f"{logical}-{_tree_digest(source, python)}"
+        for stale in build_dir.glob(f"{logical}-*"):  # earlier builds of this layer
+            if stale.name not in (out.name, f"{out.name}.zip"):
+                shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
         if not out.exists():
             log(f"building {logical} for {python}")
             staging = out.with_suffix(".tmp")

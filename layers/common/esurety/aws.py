@@ -13,7 +13,3 @@ _CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, signature_vers
 def client(service: str):
     return boto3.client(service, config=_CONFIG)
 
-
-def reset() -> None:
-    """Forget cached clients (tests switch moto on and off between cases)."""
-    client.cache_clear()

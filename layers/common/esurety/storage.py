@@ -60,3 +60,8 @@ def presigned_url(key: str, filename: str) -> str:
         },
         ExpiresIn=settings().presign_seconds,
     )
+
+
+def download_link(key: str, filename: str) -> dict:
+    """What the API returns for a document: a short-lived link and how long it lives."""
+    return {"url": presigned_url(key, filename), "expires_in": settings().presign_seconds}

@@ -75,17 +75,14 @@ def notice_url(caller: Caller, number: str) -> dict:
     key = storage.notice_key(number)
     if contract.format != "electronic" or not visible_versions(contract) or not storage.exists(key):
         raise NotFound("notice")
-    return {"url": storage.presigned_url(key, f"notice-{number}.pdf"), "expires_in": storage.settings().presign_seconds}
+    return storage.download_link(key, f"notice-{number}.pdf")
 
 
 def certificate_url(caller: Caller, number: str, version: int) -> dict:
     contract = load_for_company(caller, number)
     for shown in visible_versions(contract):
         if int(shown.version) == version:
-            return {
-                "url": storage.presigned_url(shown.s3_key, f"certificate-{number}-v{version:03d}.pdf"),
-                "expires_in": storage.settings().presign_seconds,
-            }
+            return storage.download_link(shown.s3_key, f"certificate-{number}-v{version:03d}.pdf")
     raise NotFound("certificate")
 
 
@@ -93,8 +90,5 @@ def fee_statement_url(caller: Caller, number: str, version: int) -> dict:
     contract = load_for_company(caller, number)
     for shown in visible_versions(contract):
         if int(shown.version) == version and shown.fee_s3_key:
-            return {
-                "url": storage.presigned_url(shown.fee_s3_key, f"fee-statement-{number}-v{version:03d}.pdf"),
-                "expires_in": storage.settings().presign_seconds,
-            }
+            return storage.download_link(shown.fee_s3_key, f"fee-statement-{number}-v{version:03d}.pdf")
     raise NotFound("fee statement")
