@@ -11,10 +11,10 @@ from paper without guessing. The notice is set in Gothic only (one embedded face
 """
 from __future__ import annotations
 
-import functools
 import io
 from typing import Any, Mapping
 
+from reportlab.graphics.barcode.qrencoder import QRCode, QRErrorCorrectLevel
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -137,25 +137,31 @@ def _draw_key(c: Canvas, key: str, x: float, top: float) -> float:
     return top - KEY_HEIGHT - 24
 
 
-@functools.lru_cache(maxsize=8)
+# Every QR version has eight mask patterns; choosing the "best" one means encoding all eight
+# (about 10 ms). Any mask is valid and scanners read pattern 0 well at print sizes, so the
+# notice always uses it (about 1 ms). Nothing is cached: the URL carries the auth key.
+QR_MASK_PATTERN = 0
+
+
 def qr_modules(url: str) -> tuple[int, tuple[tuple[int, int, int], ...]]:
-    """(modules per side, dark runs as (column, row from the bottom, length)) of the QR code for `url`.
-
-    Encoded by reportlab's QR widget, whose drawing already joins each row's dark modules into runs;
-    they are read back on a grid of one unit per module. Cached per URL: encoding costs about 20 ms.
-    """
-    from reportlab.graphics.barcode.qr import QrCodeWidget
-
-    widget = QrCodeWidget(url, barLevel="M", barBorder=0)
-    group = widget.draw()  # encodes (qr.make) and lays the modules out in barWidth × barHeight
-    count = widget.qr.getModuleCount()
-    sx, sy = count / widget.barWidth, count / widget.barHeight
-    runs = tuple(
-        (round(rect.x * sx), round(rect.y * sy), round(rect.width * sx))
-        for rect in group.contents
-        if rect.fillColor is not None  # the first rect is the widget's unfilled background
-    )
-    return count, runs
+    """(modules per side, dark runs as (column, row from the bottom, length)) of the QR code for `url`."""
+    code = QRCode(None, QRErrorCorrectLevel.M)
+    code.addData(url)
+    code.version = code.calculate_version()
+    code.makeImpl(False, QR_MASK_PATTERN)
+    count = code.getModuleCount()
+    runs = []
+    for row in range(count):
+        column = 0
+        while column < count:
+            if code.isDark(row, column):
+                start = column
+                while column < count and code.isDark(row, column):
+                    column += 1
+                runs.append((start, count - 1 - row, column - start))
+            else:
+                column += 1
+    return count, tuple(runs)
 
 
 def _draw_qr(c: Canvas, url: str, x: float, y: float, size: float) -> None:
