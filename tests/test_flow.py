@@ -171,7 +171,7 @@ def test_rejected_application(api, handlers):
     assert api.post(f"/staff/applications/{created['application_id']}/issue", STAFF)[0] == 409
     assert api.get("/staff/applications", STAFF, query={"status": "submitted"})[1]["applications"] == []
     rejected_queue = api.get("/staff/applications", STAFF, query={"status": "rejected"})[1]["applications"]
-    assert rejected_queue[0]["reject_reason"] == "保証金額が請負金額の4割を超えています"  # NFKC
+    assert rejected_queue[0]["reject_reason"] == "保証金額が請負金額の４割を超えています"  # as typed
 
 
 def test_issued_application_cannot_be_rejected(api, handlers):

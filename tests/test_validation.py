@@ -132,14 +132,14 @@ def test_full_width_input_is_accepted(api):
     body["work"]["contract_price"] = "５０，０００，０００円"
     body["work"]["contract_date"] = "２０２４－０４－０１"
     body["guarantee"]["amount"] = "20,000,000"
-    body["contractor"]["name"] = "丸山建設　株式会社"
+    body["contractor"]["name"] = "  丸山建設　　株式会社（本店）  "
     body["notify_email"] = "ｋｅｉｒｉ＠maruyama-kensetsu.example"
     status, created = api.post("/applications", CONTRACTOR_A, body)
     assert status == 201, created
     stored = ApplicationItem.get(f"APP#{created['application_id']}", "APPLICATION").request
     assert stored["work"]["contract_price"] == 50_000_000
     assert stored["work"]["contract_date"] == "2024-04-01"
-    assert stored["contractor"]["name"] == "丸山建設 株式会社"
+    assert stored["contractor"]["name"] == "丸山建設　株式会社（本店）"  # trimmed, otherwise as registered
     assert stored["notify_email"] == "keiri@maruyama-kensetsu.example"
 
 

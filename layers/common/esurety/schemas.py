@@ -1,8 +1,9 @@
 """Request bodies of the HTTP API, validated by Powertools (pydantic).
 
-Everything a person types is NFKC-normalised first, so full-width digits, letters and
-punctuation (５０，０００，０００ / ２０２４－０４－０１) are accepted as their ASCII forms.
-Cross-field and registry rules live in `rules`, not here.
+Codes, amounts, dates and e-mail addresses are NFKC-normalised first, so full-width digits,
+letters and punctuation (５０，０００，０００ / ２０２４－０４－０１) are accepted as their ASCII
+forms. Names, addresses and other free text are kept as typed (trimmed, runs of spaces made one):
+they are printed on the certificate as registered. Cross-field and registry rules live in `rules`.
 """
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ import unicodedata
 HYPHEN_LIKE = "-‐‑‒–—―−ー－ｰ﹣⁃˗➖"
 _HYPHENS = re.compile("[" + re.escape(HYPHEN_LIKE) + "]")
 _SPACES = re.compile(r"\s+")
+_SPACE_RUNS = re.compile(r"\s{2,}")
 
 
 def nfkc(value: str) -> str:
@@ -15,8 +16,12 @@ def nfkc(value: str) -> str:
 
 
 def clean(value: str) -> str:
-    """Free text (names, addresses): NFKC and trimmed; inner single spaces are kept."""
-    return _SPACES.sub(" ", nfkc(value)).strip()
+    """Free text (names, addresses, work names) as typed: trimmed, each run of spaces made one.
+
+    No NFKC here: a name on a certificate must read as registered (全角括弧, ㈱, 髙 stay what
+    they are); width only matters for codes, numbers and dates, which `compact_code` handles.
+    """
+    return _SPACE_RUNS.sub(lambda run: run.group(0)[0], value).strip()
 
 
 def compact_code(value: str) -> str:
