@@ -161,6 +161,16 @@ def markup(text: Any) -> str:
 rl_config.useA85 = 0
 
 
+def paragraph_styles(face: str, **specs: dict) -> dict[str, Any]:
+    """Named paragraph styles in one face, in ink, breaking lines the Japanese way (CJK)."""
+    from reportlab.lib.styles import ParagraphStyle
+
+    return {
+        name: ParagraphStyle(name, fontName=face, textColor=INK, wordWrap="CJK", **spec)
+        for name, spec in specs.items()
+    }
+
+
 def new_canvas(buffer, *, title: str, author: str, subject: str):
     """An A4 reportlab canvas with metadata, compressed and invariant (same input, same bytes)."""
     from reportlab.lib.pagesizes import A4

@@ -31,6 +31,7 @@ from . import (
     load_issuer,
     markup,
     new_canvas,
+    paragraph_styles,
     product_label,
     serialised,
     wareki_of,
@@ -53,21 +54,17 @@ NOTES = (
 
 RULE = colors.Color(0.25, 0.25, 0.25)
 
-_styles: dict[str, ParagraphStyle] = {}
+_STYLES = paragraph_styles(
+    FACE,
+    label=dict(fontSize=10.5, leading=14),
+    value=dict(fontSize=11, leading=16),
+    clause=dict(fontSize=11, leading=17),
+    note=dict(fontSize=8.2, leading=12, leftIndent=15, firstLineIndent=-15),
+)
 
 
 def _style(name: str) -> ParagraphStyle:
-    if not _styles:
-        common = {"fontName": FACE, "textColor": INK, "wordWrap": "CJK"}
-        _styles.update(
-            label=ParagraphStyle("label", fontSize=10.5, leading=14, **common),
-            value=ParagraphStyle("value", fontSize=11, leading=16, **common),
-            clause=ParagraphStyle("clause", fontSize=11, leading=17, **common),
-            note=ParagraphStyle(
-                "note", fontSize=8.2, leading=12, leftIndent=15, firstLineIndent=-15, **common
-            ),
-        )
-    return _styles[name]
+    return _STYLES[name]
 
 
 def _rows(certificate: Mapping[str, Any]) -> list[tuple[str, str]]:

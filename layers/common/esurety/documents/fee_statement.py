@@ -37,6 +37,7 @@ from . import (
     load_issuer,
     markup,
     new_canvas,
+    paragraph_styles,
     product_label,
     serialised,
     wareki_of,
@@ -60,24 +61,20 @@ SAMPLE_NOTE = f"この計算書の料率は{SAMPLE_MARK}（見本）であり、
 
 RULE = colors.Color(0.3, 0.3, 0.3)
 
-_styles: dict[str, ParagraphStyle] = {}
+_STYLES = paragraph_styles(
+    FACE,
+    label=dict(fontSize=10, leading=14),
+    value=dict(fontSize=10.5, leading=15),
+    cell=dict(fontSize=9, leading=13),
+    amount=dict(fontSize=9.5, leading=13, alignment=2),
+    total=dict(fontSize=11, leading=15, alignment=2),
+    body=dict(fontSize=10, leading=16),
+    note=dict(fontSize=8.5, leading=12.5, leftIndent=12, firstLineIndent=-12),
+)
 
 
 def _style(name: str) -> ParagraphStyle:
-    if not _styles:
-        common = {"fontName": FACE, "textColor": INK, "wordWrap": "CJK"}
-        _styles.update(
-            label=ParagraphStyle("label", fontSize=10, leading=14, **common),
-            value=ParagraphStyle("value", fontSize=10.5, leading=15, **common),
-            cell=ParagraphStyle("cell", fontSize=9, leading=13, **common),
-            amount=ParagraphStyle("amount", fontSize=9.5, leading=13, alignment=2, **common),
-            total=ParagraphStyle("total", fontSize=11, leading=15, alignment=2, **common),
-            body=ParagraphStyle("body", fontSize=10, leading=16, **common),
-            note=ParagraphStyle(
-                "note", fontSize=8.5, leading=12.5, leftIndent=12, firstLineIndent=-12, **common
-            ),
-        )
-    return _styles[name]
+    return _STYLES[name]
 
 
 def _check(certificate: Mapping[str, Any], quote: FeeQuote) -> None:

@@ -32,6 +32,7 @@ from . import (
     load_issuer,
     markup,
     new_canvas,
+    paragraph_styles,
     product_label,
     serialised,
     verification_url,
@@ -72,19 +73,17 @@ QR_PANEL_WIDTH = 96
 QR_GAP = 14  # between the values of the 記 block and the panel
 QR_CAPTION = "発注者様：読み取ると照会画面が開きます（認証キーはサーバーに送られません）"
 
-_styles: dict[str, ParagraphStyle] = {}
+_STYLES = paragraph_styles(
+    FACE,
+    body=dict(fontSize=10.5, leading=18, firstLineIndent=10.5),
+    value=dict(fontSize=11, leading=16),
+    small=dict(fontSize=9.5, leading=15),
+    caption=dict(fontSize=6.5, leading=8.6, alignment=1),
+)
 
 
 def _style(name: str) -> ParagraphStyle:
-    if not _styles:
-        common = {"fontName": FACE, "textColor": INK, "wordWrap": "CJK"}
-        _styles.update(
-            body=ParagraphStyle("body", fontSize=10.5, leading=18, firstLineIndent=10.5, **common),
-            value=ParagraphStyle("value", fontSize=11, leading=16, **common),
-            small=ParagraphStyle("small", fontSize=9.5, leading=15, **common),
-            caption=ParagraphStyle("caption", fontSize=6.5, leading=8.6, alignment=1, **common),
-        )
-    return _styles[name]
+    return _STYLES[name]
 
 
 def key_caption(char: str) -> str:
