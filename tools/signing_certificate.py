@@ -82,17 +82,7 @@ def issue_demo_certificate(kms_client, key_id: str, subject_cn: str = DEFAULT_SU
         .not_valid_after(now + ROOT_VALIDITY)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
-            x509.KeyUsage(
-                digital_signature=False,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
+            _key_usage(key_cert_sign=True, crl_sign=True),
             critical=True,
         )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
@@ -108,17 +98,7 @@ def issue_demo_certificate(kms_client, key_id: str, subject_cn: str = DEFAULT_SU
         .not_valid_after(now + SIGNING_VALIDITY)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=True,  # nonRepudiation
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
+            _key_usage(digital_signature=True, content_commitment=True),  # content_commitment: nonRepudiation
             critical=True,
         )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
@@ -129,6 +109,14 @@ def issue_demo_certificate(kms_client, key_id: str, subject_cn: str = DEFAULT_SU
     )
     del ca_key  # forgotten: the root can issue nothing else
     return _pem(root), _pem(signing)
+
+
+
+def _key_usage(**granted: bool) -> x509.KeyUsage:
+    """A KeyUsage extension granting only the named usages."""
+    usages = ("digital_signature", "content_commitment", "key_encipherment", "data_encipherment", "key_agreement",
+              "key_cert_sign", "crl_sign", "encipher_only", "decipher_only")
+    return x509.KeyUsage(**{usage: granted.get(usage, False) for usage in usages})
 
 
 def parameter_exists(ssm_client, parameter: str) -> bool:
