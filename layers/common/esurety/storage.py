@@ -23,14 +23,17 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def put_pdf(key: str, data: bytes) -> str:
+def put_pdf(key: str, data: bytes, kms_key_id: str | None = None) -> str:
+    """Put a PDF; with `kms_key_id`, encrypted under that KMS key (SSE-KMS) instead of the bucket's SSE-S3."""
     digest = sha256(data)
+    encryption = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key_id} if kms_key_id else {}
     client("s3").put_object(
         Bucket=settings().bucket_name,
         Key=key,
         Body=data,
         ContentType=PDF,
         Metadata={"sha256": digest},
+        **encryption,
     )
     return digest
 
