@@ -42,6 +42,11 @@ invoke: $(STAMP)
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<logical id> EVENT=events/<file>.json"; exit 2; }
 	@$(PY) -m tools.localcloud invoke --function $(FN) --event $(EVENT)
 
+# checkov on the template (its own venv, .venvs/checkov); `make test` runs it too (tests/test_checkov.py).
+.PHONY: checkov
+checkov:
+	@"$$(bash tools/checkov_venv.sh)" -f infra/template.yaml --framework cloudformation --compact --skip-download
+
 bench: $(STAMP)
 	$(PY) bench/cold_import.py
 

@@ -67,7 +67,9 @@ def ensure_users(cloud: LocalCloud, outputs: dict) -> None:
         attributes = [{"Name": "email", "Value": user.username}, {"Name": "email_verified", "Value": "true"}]
         attributes += [{"Name": k, "Value": v} for k, v in user.attributes.items()]
         try:
-            cognito.admin_create_user(UserPoolId=user_pool_id, Username=user.username, UserAttributes=attributes, MessageAction="SUPPRESS")
+            cognito.admin_create_user(  # a temporary password the local cloud would make may miss the staff pool's policy
+                UserPoolId=user_pool_id, Username=user.username, UserAttributes=attributes, MessageAction="SUPPRESS", TemporaryPassword=PASSWORD
+            )
         except ClientError as error:
             if error.response["Error"]["Code"] != "UsernameExistsException":
                 raise
