@@ -62,6 +62,11 @@ def ensure_users(cloud: LocalCloud, outputs: dict) -> None:
     """As staff tooling does: the tenant attributes are given at AdminCreateUser, the only time they
     can be (they are immutable in the template)."""
     cognito = cloud.client("cognito-idp")
+    schema = cognito.describe_user_pool(UserPoolId=outputs["UserPoolId"])["UserPool"]["SchemaAttributes"]
+    if any(a["Name"] in ("custom:company_id", "custom:orderer_id") and a.get("Mutable", True) for a in schema):
+        # Cognito never changes an attribute's mutability; neither does the stack update.
+        raise SystemExit("this .local/ holds a user pool from before the tenant attributes became immutable: "
+                         "stop the local cloud, remove .local/ and `make run` again")
     for user in USERS.values():
         user_pool_id = outputs[user.pool]
         attributes = [{"Name": "email", "Value": user.username}, {"Name": "email_verified", "Value": "true"}]
