@@ -40,5 +40,7 @@ def test_no_operation_answers_a_server_error(case, api_url, tokens):  # noqa: F8
     headers = {"Authorization": f"Bearer {tokens[group]}"} if group in tokens else {}
     response = case.call(base_url=api_url, headers=headers, timeout=60)
     assert response.status_code < 500, (case.method, case.formatted_path, response.status_code, response.text[:300], case.as_curl_command())
-    if response.status_code != 401:  # 401 is the authorizer's own answer, before any function
-        assert response.headers.get("Cache-Control") == "no-store", (case.method, case.formatted_path, response.status_code)
+    # Answers of the functions, not of the HTTP layer itself (401 from the authorizer, 404 for a
+    # method no route has): those come from API Gateway, which an HTTP API cannot give headers.
+    if response.status_code != 401 and case.method.upper() == case.operation.method.upper():
+        assert response.headers.get("cache-control") == ["no-store"], (case.method, case.formatted_path, response.status_code)
