@@ -164,12 +164,33 @@ class CounterItem(_Item):
         return f"COUNTER#{branch}#{fiscal_year}#{product}", "COUNTER"
 
 
+class UploadItem(_Item):
+    """pk `UPLOAD#{upload_id}`, sk `UPLOAD`: a 認定調書 PDF the contractor uploads for an application."""
+
+    SK = "UPLOAD"
+    upload_id = UnicodeAttribute()
+    company_id = UnicodeAttribute()  # only this company may name the upload in an application
+    s3_key = UnicodeAttribute()  # uploads/{upload_id}.pdf
+    state = UnicodeAttribute()  # awaiting -> checked | refused (after the S3-triggered check)
+    reason = UnicodeAttribute(null=True)  # why it was refused
+    size = NumberAttribute(null=True)
+    pages = NumberAttribute(null=True)
+    sha256 = UnicodeAttribute(null=True)  # of the bytes that were checked
+    object_version = UnicodeAttribute(null=True)  # the S3 object version that was checked
+    created_at = UTCDateTimeAttribute()
+    checked_at = UTCDateTimeAttribute(null=True)
+
+    @staticmethod
+    def key(upload_id: str) -> tuple[str, str]:
+        return f"UPLOAD#{upload_id}", UploadItem.SK
+
+
 def transact_write() -> TransactWrite:
     """A write transaction over the table (all or nothing, conditions checked together)."""
     return TransactWrite(connection=Connection(region=_Meta.region))
 
 
-ALL_MODELS = (ApplicationItem, ContractItem, VersionItem, ViewItem, OrdererItem, CounterItem)
+ALL_MODELS = (ApplicationItem, ContractItem, VersionItem, ViewItem, OrdererItem, CounterItem, UploadItem)
 
 
 def create_table() -> None:

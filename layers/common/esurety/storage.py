@@ -52,6 +52,25 @@ def exists(key: str) -> bool:
         raise
 
 
+def presigned_upload(key: str, max_bytes: int, content_type: str = PDF) -> dict:
+    """A presigned POST for one object: S3 refuses another key, type or a size outside 1..max_bytes."""
+    post = client("s3").generate_presigned_post(
+        Bucket=settings().bucket_name,
+        Key=key,
+        Fields={"Content-Type": content_type},
+        Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, max_bytes]],
+        ExpiresIn=settings().presign_seconds,
+    )
+    return {"url": post["url"], "fields": post["fields"], "expires_in": settings().presign_seconds}
+
+
+def get_bytes(key: str, version_id: str | None = None) -> bytes:
+    params = {"Bucket": settings().bucket_name, "Key": key}
+    if version_id:
+        params["VersionId"] = version_id
+    return client("s3").get_object(**params)["Body"].read()
+
+
 def presigned_url(key: str, filename: str) -> str:
     return client("s3").generate_presigned_url(
         "get_object",
