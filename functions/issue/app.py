@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from typing_extensions import Annotated
 
-from esurety import http
+from esurety import http, snapstart
 from esurety.identity import STAFF
 from esurety.schemas import RejectRequest
 from esurety import signing
@@ -44,6 +44,7 @@ def reject_application(application_id: str, body: RejectRequest):
 
 
 _resolve = http.guarded(app, STAFF)
+snapstart.install()  # SnapStart: renew clients, caches and randomness in each restored environment
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -8,7 +8,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from esurety import signing
+from esurety import signing, snapstart
 from esurety.fonts import ensure_fonts
 from esurety.services.publication import Arrival, publish
 
@@ -16,6 +16,7 @@ logger = Logger(service="esurety-publish")
 # Fonts and pyHanko load at cold start: a layer without the fonts fails here, not in a document.
 ensure_fonts()
 signing.preload()
+snapstart.install()  # SnapStart: renew clients, caches and randomness in each restored environment
 
 
 @logger.inject_lambda_context(clear_state=True)
