@@ -18,6 +18,7 @@ python/ folder on sys.path), whatever the interpreter's own site-packages hold.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import statistics
@@ -34,17 +35,23 @@ HANDLERS = {
     "functions/issue/publish.py": ("PublishFunction", 2.5),
 }
 SNAPSTART_FACTOR = 2  # the import of a SnapStart function runs when a version is published
-# What another piece would add to every function: Powertools' Tracer and Metrics, imported and
-# created as a handler module would, on top of the verify function. Not a target, a budget.
+# What Powertools' Metrics and Tracer would add to a function, on top of the verify function:
+# created as a handler module would create them, the Tracer enabled as on Lambda (it then loads
+# aws-xray-sdk and patches botocore). Not targets: the budget for adding them. `import
+# aws_lambda_powertools` already imports both modules, so importing them costs nothing more.
+_ON_LAMBDA = "import os; os.environ['LAMBDA_TASK_ROOT'] = '/var/task'; os.environ.pop('POWERTOOLS_TRACE_DISABLED', None)\n"
 EXTRAS = {
-    "verify + Tracer() + Metrics()": (
+    "verify + Metrics()": (
         "functions/verify/app.py",
-        "from aws_lambda_powertools import Metrics, Tracer\n"
-        "Tracer(service='bench'); Metrics(namespace='bench', service='bench')",
+        "from aws_lambda_powertools import Metrics\nMetrics(namespace='bench', service='bench')",
+    ),
+    "verify + Tracer() (enabled)": (
+        "functions/verify/app.py",
+        _ON_LAMBDA + "from aws_lambda_powertools import Tracer\nTracer(service='bench')",
     ),
 }
 PROBE = r"""
-import importlib.util, sys, time
+import importlib.util, json, sys, time
 layer, target, extra = sys.argv[1], sys.argv[2], sys.argv[3]
 start = time.perf_counter()
 sys.path.insert(0, layer)
@@ -55,7 +62,18 @@ else:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     exec(extra)
-print(time.perf_counter() - start)
+    try:  # SnapStart: the before-snapshot hooks are part of the init the snapshot captures
+        from snapshot_restore_py import get_after_restore, get_before_snapshot
+    except ImportError:
+        get_after_restore = get_before_snapshot = list
+    for func, args, kwargs in reversed(get_before_snapshot()):
+        func(*args, **kwargs)
+init = time.perf_counter() - start
+start = time.perf_counter()
+if target != "import boto3":
+    for func, args, kwargs in get_after_restore():  # what a restored environment runs first
+        func(*args, **kwargs)
+print(json.dumps({"init": init, "restore": time.perf_counter() - start}))
 """
 ENV = {
     "AWS_DEFAULT_REGION": "ap-northeast-1",
@@ -77,7 +95,7 @@ def snapstart_functions() -> set[str]:
     }
 
 
-def sample(target: str, extra: str = "") -> float:
+def sample(target: str, extra: str = "") -> dict[str, float]:
     env = {**os.environ, **ENV}
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # the warm-up writes the .pyc files, as the layer ships them
     path = target if target == BASELINE else str(ROOT / target)
@@ -85,7 +103,7 @@ def sample(target: str, extra: str = "") -> float:
         [sys.executable, "-c", PROBE, str(ROOT / "layers" / "common"), path, extra],
         capture_output=True, text=True, env=env, check=True,
     )
-    return float(out.stdout.strip())
+    return json.loads(out.stdout)
 
 
 def main() -> None:
@@ -98,19 +116,25 @@ def main() -> None:
     targets = {BASELINE: (BASELINE, "")}
     targets.update({name: (name, "") for name in HANDLERS})
     targets.update(EXTRAS)
+    if importlib.util.find_spec("aws_xray_sdk") is None:
+        print("aws-xray-sdk is not installed: the Tracer row is left out (pip install aws-xray-sdk)")
+        targets = {k: v for k, v in targets.items() if "Tracer" not in k}
     for target, extra in targets.values():
         sample(target, extra)  # warm the page cache and the .pyc files; Lambda's are warm on disk too
     times: dict[str, list[float]] = {name: [] for name in targets}
+    restores: dict[str, list[float]] = {name: [] for name in targets}
     for _ in range(args.runs):
         for name, (target, extra) in targets.items():
-            times[name].append(sample(target, extra))
+            measured = sample(target, extra)
+            times[name].append(measured["init"])
+            restores[name].append(measured["restore"])
 
     base = statistics.median(times[BASELINE])
     rows = []
     for name, samples in times.items():
         median = statistics.median(samples)
         row = {"target": name, "median_ms": round(median * 1000, 1), "min_ms": round(min(samples) * 1000, 1),
-               "ratio": round(median / base, 2)}
+               "ratio": round(median / base, 2), "restore_hooks_ms": round(statistics.median(restores[name]) * 1000, 2)}
         if name in HANDLERS:
             logical, limit = HANDLERS[name]
             on_snapstart = logical in snapstart
@@ -124,14 +148,16 @@ def main() -> None:
         verdict = ""
         if "limit" in r:
             verdict = f"  target <= {r['limit']:.1f}x{' (SnapStart)' if r['snapstart'] else ''}: {'ok' if r['meets'] else 'MISSED'}"
-        print(f"{r['target']:<{width}}  median {r['median_ms']:7.1f} ms  min {r['min_ms']:7.1f} ms  {r['ratio']:5.2f}x{verdict}")
+        print(f"{r['target']:<{width}}  median {r['median_ms']:7.1f} ms  min {r['min_ms']:7.1f} ms  {r['ratio']:5.2f}x"
+              f"  after-restore hooks {r['restore_hooks_ms']:5.2f} ms{verdict}")
     if args.markdown:
         print()
-        print("| Target | Median | Min | × boto3 | Target |")
-        print("|---|---|---|---|---|")
+        print("| Target | Median | Min | × boto3 | Target | After-restore hooks |")
+        print("|---|---|---|---|---|---|")
         for r in rows:
             limit = f"≤ {r['limit']:.1f}×{' (SnapStart)' if r['snapstart'] else ''}" if "limit" in r else ""
-            print(f"| `{r['target']}` | {r['median_ms']:.0f} ms | {r['min_ms']:.0f} ms | {r['ratio']:.2f} | {limit} |")
+            hooks = f"{r['restore_hooks_ms']:.2f} ms" if "limit" in r else ""
+            print(f"| `{r['target']}` | {r['median_ms']:.0f} ms | {r['min_ms']:.0f} ms | {r['ratio']:.2f} | {limit} | {hooks} |")
     print(json.dumps(rows, ensure_ascii=False))
 
 

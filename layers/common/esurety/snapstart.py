@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import random
 import sys
+from typing import Callable
 
 try:
     from snapshot_restore_py import register_after_restore, register_before_snapshot
@@ -62,12 +63,19 @@ def renew_after_restore() -> None:
     forget_process_state()
 
 
-def install() -> None:
-    """Register the hooks (once per process; a second call adds nothing)."""
+def install(*warm_ups: Callable[[], None]) -> None:
+    """Register the hooks (once per process; a second call adds nothing).
+
+    `warm_ups` run before the snapshot only, so what they load is in every restored environment
+    at no cost to a request; without a snapshot (an on-demand cold start) they do not run, and
+    what they would have loaded is loaded when first used. They must call no AWS API.
+    """
     global _installed
     if _installed:
         return
-    register_before_snapshot(forget_process_state)
+    register_before_snapshot(forget_process_state)  # runs last: before-snapshot hooks run in reverse
+    for warm_up in warm_ups:
+        register_before_snapshot(warm_up)
     register_after_restore(renew_after_restore)
     _installed = True
 
