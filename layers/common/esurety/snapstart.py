@@ -5,7 +5,8 @@ published, snapshots the memory, and resumes every new execution environment fro
 snapshot. Whatever the init left in memory is therefore shared by all of them, and is as old as
 the version. So, registered by `install()` (each handler module calls it at the end of its init):
 
-- before the snapshot: drop the boto3 clients and PynamoDB connections (open sockets and
+- before the snapshot: first the function's warm-ups (`install(signing.preload)`: pyHanko is
+  loaded into the snapshot rather than into a request), then drop the boto3 clients and PynamoDB connections (open sockets and
   credentials must not be frozen into it), the cached pepper, the signing certificate and the
   Powertools parameter cache (no secret in the snapshot; nothing read at publish time is
   served months later);
