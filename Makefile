@@ -42,8 +42,10 @@ invoke: $(STAMP)
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<logical id> EVENT=events/<file>.json"; exit 2; }
 	@$(PY) -m tools.localcloud invoke --function $(FN) --event $(EVENT)
 
+# Cold import of each function beside a bare `import boto3`, ratios against the targets (docs/performance.md).
+RUNS ?= 7
 bench: $(STAMP)
-	$(PY) bench/cold_import.py
+	$(PY) bench/cold_import.py --runs $(RUNS) --markdown
 
 clean:
 	rm -rf $(VENV) .venvs .aws-sam .pytest_cache .local
