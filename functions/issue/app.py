@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from typing_extensions import Annotated
 
-from esurety import http
+from esurety import http, snapstart
 from esurety.identity import STAFF
 from esurety.schemas import RejectRequest
 from esurety import signing
@@ -17,9 +17,8 @@ from esurety.fonts import ensure_fonts
 from esurety.services import applications, issuance
 
 logger = Logger(service="esurety-issue")
-# Fonts and pyHanko load at cold start: a layer without the fonts fails here, not in a document.
+# The fonts load at cold start: a layer without them fails here, not in a document.
 ensure_fonts()
-signing.preload()
 app = http.make_resolver(logger)
 
 
@@ -44,6 +43,9 @@ def reject_application(application_id: str, body: RejectRequest):
 
 
 _resolve = http.guarded(app, STAFF)
+# SnapStart: pyHanko is loaded into the snapshot (an on-demand cold start loads it at the first
+# signature instead); clients, caches and randomness are renewed in each restored environment.
+snapstart.install(signing.preload)
 
 
 @logger.inject_lambda_context(clear_state=True)
