@@ -148,6 +148,9 @@ def body_refusal(event: dict) -> dict | None:
     content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), None)
     if not _is_json_media_type(content_type):
         return _raw(415, {"message": UNSUPPORTED_MEDIA_TYPE, "reason": "Content-Type must be application/json"})
+    # Media types are case-insensitive; Powertools compares them as written: tell it what was checked.
+    for name in [k for k in headers if k.lower() == "content-type"]:
+        headers[name] = "application/json"
     if event.get("isBase64Encoded"):
         try:
             base64.b64decode(body, validate=True).decode("utf-8")

@@ -23,14 +23,15 @@ MAX_YEN = 10**13  # 10 trillion yen: above any public work
 
 # Lengths of the free text printed on the documents. They keep every document on its one page and
 # at most 64 KB signed even when every character is a different kanji (each distinct glyph embeds
-# about 165 bytes of font): measured by tests/test_input_limits.py. See docs/decisions.md.
-MAX_CONTRACTOR_NAME = 25
-MAX_JV_NAME = 25
-MAX_ADDRESS = 40
+# about 165 bytes of font), with about 5 KB to spare for a signing certificate chain larger than
+# the demo one: measured by tests/test_input_limits.py. See docs/decisions.md.
+MAX_CONTRACTOR_NAME = 20
+MAX_JV_NAME = 22
+MAX_ADDRESS = 36
 MAX_WORK_NAME = 40
-MAX_DEPOSIT_BANK = 20
-MAX_BENEFICIARY = 20
-MAX_ORDERER_NAME = 20
+MAX_DEPOSIT_BANK = 15
+MAX_BENEFICIARY = 15
+MAX_ORDERER_NAME = 20  # shown in the contract list, not printed
 MAX_REASON = 500  # not printed: only the limit of a readable note
 
 
