@@ -6,6 +6,9 @@ labels, clauses and amounts are the largest the system produces.
 """
 from __future__ import annotations
 
+import re
+import subprocess
+
 import pytest
 
 from esurety import fees, products, schemas, signing
@@ -15,6 +18,8 @@ from esurety.documents.notice import render_notice
 from esurety.schemas import MAX_YEN
 
 MAX_DOCUMENT_BYTES = 64 * 1024
+A4_WIDTH, A4_HEIGHT = 595.28, 841.89
+EDGE = 20  # points: no text closer to the paper's edge than this
 
 
 def _kanji():
@@ -75,3 +80,33 @@ def test_every_document_at_maximum_lengths_is_at_most_64_kb_signed(cloud, produc
     if electronic:
         sizes["notice"] = len(signing.sign_pdf(render_notice(certificate, "Z28YUE4J3Bux")))
     assert max(sizes.values()) <= MAX_DOCUMENT_BYTES, sizes
+
+
+def _words(pdf: bytes) -> list[tuple[float, float, float, float, str]]:
+    """Each word poppler finds on the page, with its box (points, origin top left)."""
+    out = subprocess.run(["pdftotext", "-bbox", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    pattern = r'<word xMin="([0-9.]+)" yMin="([0-9.]+)" xMax="([0-9.]+)" yMax="([0-9.]+)">([^<]*)</word>'
+    return [(float(a), float(b), float(c), float(d), w) for a, b, c, d, w in re.findall(pattern, out)]
+
+
+def _layout_problems(pdf: bytes) -> list:
+    words = _words(pdf)
+    problems = [("off the page", w[4]) for w in words if w[0] < EDGE or w[1] < EDGE or w[2] > A4_WIDTH - EDGE or w[3] > A4_HEIGHT - EDGE]
+    for i, a in enumerate(words):
+        for b in words[i + 1 :]:
+            if a[0] < b[2] - 0.5 and b[0] < a[2] - 0.5 and a[1] < b[3] - 0.5 and b[1] < a[3] - 0.5:
+                problems.append(("overlap", a[4], b[4]))
+    return problems
+
+
+@pytest.mark.parametrize("product", [p.value for p in products.Product])
+def test_every_document_at_maximum_lengths_stays_on_its_page_without_overlaps(product):
+    certificate = longest_certificate(product, electronic=True)
+    documents = {
+        "certificate": render_certificate(certificate),
+        "fee statement": render_fee_statement(certificate, fees.quote_for(certificate)),
+        "notice": render_notice(certificate, "Z28YUE4J3Bux"),
+    }
+    for name, pdf in documents.items():
+        assert len(_words(pdf)) > 20, name
+        assert _layout_problems(pdf) == [], name
