@@ -222,6 +222,7 @@ WRONG = [
     ("contractor.jv_name", "\x1b[31m共同企業体"),
     ("work.name", "道路改良工事\ufeff"),
     ("deposit_bank", "みどり銀行\u2066本町支店"),
+    ("notify_email", "keiri\u202e@maruyama-kensetsu.example"),
     ("contractor.name", "丸" * 21),
     ("contractor.jv_name", "共" * 23),
     ("contractor.address", "栃" * 37),

@@ -122,7 +122,9 @@ def Text(max_length: int):  # noqa: N802 (a type factory, read like a type)
 
 Yen = Annotated[int, BeforeValidator(_yen), Field(gt=0, le=MAX_YEN)]
 Day = Annotated[date, BeforeValidator(_day)]
-Email = Annotated[str, BeforeValidator(lambda v: compact_code(v) if isinstance(v, str) else v), AfterValidator(_email)]
+Email = Annotated[
+    str, BeforeValidator(lambda v: compact_code(v) if isinstance(v, str) else v), AfterValidator(_email), AfterValidator(_printable)
+]
 BranchCode = Annotated[str, BeforeValidator(_branch)]
 OrdererId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
 
