@@ -94,14 +94,14 @@ def _branch(value):
 
 @functools.lru_cache(maxsize=4)
 def _branch_codes(path: str | None) -> frozenset[str]:
-    from .documents import load_issuer
+    from .issuer import load_issuer
 
     return frozenset(branch.code for branch in load_issuer(path).branches)
 
 
 def branch_codes() -> frozenset[str]:
     """The issuer's branch codes (data/issuer.json, or $ESURETY_ISSUER_FILE), read once per file."""
-    from .documents import ISSUER_ENV_VAR
+    from .issuer import ISSUER_ENV_VAR
 
     return _branch_codes(os.environ.get(ISSUER_ENV_VAR) or None)
 
