@@ -14,6 +14,7 @@ class Settings:
     pepper_secret_id: str  # Secrets Manager secret holding the HMAC pepper for auth keys
     mail_from: str
     presign_seconds: int = 300
+    publication_queue_url: str = ""  # SQS queue the publisher reads: S3 arrivals and republish requests
 
 
 @lru_cache(maxsize=1)
@@ -26,4 +27,5 @@ def settings() -> Settings:
         pepper_secret_id=env.get("PEPPER_SECRET_ID", "esurety/auth-key-pepper"),
         mail_from=env.get("MAIL_FROM", "no-reply@esurety.example"),
         presign_seconds=min(int(env.get("PRESIGN_SECONDS", "300")), 300),
+        publication_queue_url=env.get("PUBLICATION_QUEUE_URL", ""),
     )

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
+from datetime import datetime
 
 from botocore.exceptions import ClientError
 
@@ -33,6 +35,59 @@ def put_pdf(key: str, data: bytes) -> str:
         Metadata={"sha256": digest},
     )
     return digest
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """One object version as it is in the bucket."""
+
+    key: str
+    version_id: str | None
+    sha256: str  # of the bytes read (or put), not of what the metadata claims
+    last_modified: datetime | None = None  # when it arrived; None when we just put it ourselves
+
+
+# Concurrent conditional writes to one key: S3 answers 409 to all but the one it is completing.
+_CONFLICT_ATTEMPTS = 3
+
+
+def create_pdf(key: str, data: bytes) -> tuple[StoredObject, bool]:
+    """Put a PDF only where no object is (`If-None-Match: *`): one object version per key, ever.
+
+    Returns the object that is stored at `key` and whether this call created it. When another
+    call stored it first, its bytes are read back, so the caller learns what really is stored
+    (a signature carries its signing time: two renderings of one document differ in bytes).
+    """
+    digest = sha256(data)
+    for attempt in range(_CONFLICT_ATTEMPTS):
+        try:
+            response = client("s3").put_object(
+                Bucket=settings().bucket_name,
+                Key=key,
+                Body=data,
+                ContentType=PDF,
+                Metadata={"sha256": digest},
+                IfNoneMatch="*",
+            )
+            return StoredObject(key, response.get("VersionId"), digest), True
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code")
+            if code == "PreconditionFailed":
+                break  # already there: whatever was put first stays
+            if code == "ConditionalRequestConflict" and attempt + 1 < _CONFLICT_ATTEMPTS:
+                continue  # a concurrent write was in flight; asking again tells which one won
+            raise
+    return read(key), False
+
+
+def read(key: str, version_id: str | None = None) -> StoredObject:
+    """An object version that exists (the current one without `version_id`), with its bytes' digest."""
+    arguments = {"Bucket": settings().bucket_name, "Key": key}
+    if version_id and version_id != "null":
+        arguments["VersionId"] = version_id
+    response = client("s3").get_object(**arguments)
+    body = response["Body"].read()
+    return StoredObject(key, response.get("VersionId"), sha256(body), response.get("LastModified"))
 
 
 def head(key: str) -> dict:

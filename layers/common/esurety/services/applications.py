@@ -131,13 +131,14 @@ def reject(application_id: str, reason: str) -> dict:
     return summary(item)
 
 
-def mark_issued(item: ApplicationItem) -> None:
+def mark_issued(item: ApplicationItem, decided_by: str | None = None) -> None:
     try:
         item.update(
             actions=[
                 ApplicationItem.status.set(ISSUED),
                 ApplicationItem.decided_at.set(clock.now()),
                 ApplicationItem.gsi1pk.set(queue_key(ISSUED)),
+                *([ApplicationItem.decided_by.set(decided_by)] if decided_by else []),
             ],
             condition=ApplicationItem.status == SUBMITTED,
         )
