@@ -51,12 +51,13 @@ class StoredObject:
 _CONFLICT_ATTEMPTS = 3
 
 
-def create_pdf(key: str, data: bytes) -> tuple[StoredObject, bool]:
+def create_pdf(key: str, data: bytes, read_back: bool = True) -> tuple[StoredObject | None, bool]:
     """Put a PDF only where no object is (`If-None-Match: *`): one object version per key, ever.
 
     Returns the object that is stored at `key` and whether this call created it. When another
-    call stored it first, its bytes are read back, so the caller learns what really is stored
-    (a signature carries its signing time: two renderings of one document differ in bytes).
+    call stored it first, its bytes are read back (unless `read_back` is false: then None), so the
+    caller learns what really is stored (a signature carries its signing time: two renderings of
+    one document differ in bytes).
     """
     digest = sha256(data)
     for attempt in range(_CONFLICT_ATTEMPTS):
@@ -77,7 +78,7 @@ def create_pdf(key: str, data: bytes) -> tuple[StoredObject, bool]:
             if code == "ConditionalRequestConflict" and attempt + 1 < _CONFLICT_ATTEMPTS:
                 continue  # a concurrent write was in flight; asking again tells which one won
             raise
-    return read(key), False
+    return (read(key) if read_back else None), False
 
 
 def read(key: str, version_id: str | None = None) -> StoredObject:

@@ -186,7 +186,7 @@ def _store_documents(version: VersionItem, rendered: _Rendered | None) -> bool:
         # after all, the conditional put keeps that object and tells us its digest.
         rendered = _render(document)
     if version.fee_s3_key:
-        storage.create_pdf(version.fee_s3_key, rendered.statement)
+        storage.create_pdf(version.fee_s3_key, rendered.statement, read_back=False)
     stored, created = storage.create_pdf(version.s3_key, rendered.certificate)  # last: its arrival publishes
     publication.record_stored(version, stored)
     return created

@@ -145,7 +145,7 @@ def publish(arrival: Arrival) -> str:
 
     contract = ContractItem.get(*ContractItem.key(number), consistent_read=True)
     key = keys.decrypt(contract.key_ciphertext, number)
-    storage.create_pdf(storage.notice_key(number), signing.sign_pdf(render_notice(render_input(version), key)))
+    storage.create_pdf(storage.notice_key(number), signing.sign_pdf(render_notice(render_input(version), key)), read_back=False)
     del key
 
     issued_at = arrival.event_time or stored.last_modified

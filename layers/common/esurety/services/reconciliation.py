@@ -1,7 +1,7 @@
 """The reconciler: every few minutes, ask the publisher again for each version whose publication
 is unfinished (not published, or published without its e-mail claimed) since longer than that.
 
-It finds them with one Query of gsi1's sparse `VERSIONS#pending` entries (no Scan), oldest first,
+It finds them with one Query of gsi1's sparse `VERSIONS#pending` entries, oldest first,
 and puts republish requests on the publication queue, where they get the publisher's retries and
 its dead-letter queue. Republishing is idempotent, so asking twice costs a little work, nothing more.
 """
