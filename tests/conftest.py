@@ -29,6 +29,7 @@ os.environ.update(
         "MAIL_FROM": "no-reply@surety.example",
         "POWERTOOLS_SERVICE_NAME": "esurety-test",
         "POWERTOOLS_LOG_LEVEL": "INFO",
+        "PUBLICATION_QUEUE_URL": "https://sqs.ap-northeast-1.amazonaws.com/123456789012/esurety-test-publication",
     }
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
@@ -70,13 +71,64 @@ class LambdaContext:
 _SIGNING_TRUST = {}
 
 
+def _s3_event_as_aws_sends_it():
+    """moto's S3 notifications lack the object's versionId (and sequencer); AWS's carry them."""
+    from moto.s3 import notifications
+
+    original = notifications._get_s3_event
+
+    def with_version(event_name, bucket, key, notification_id):
+        event = original(event_name, bucket, key, notification_id)
+        event["Records"][0]["s3"]["object"].update(versionId=key.version_id or "null", sequencer="0055AED6DCD90281E5")
+        return event
+
+    notifications._get_s3_event = with_version
+    return original
+
+
 @pytest.fixture(scope="session")
 def _moto():
     """One in-process AWS for the whole run; each test resets it (much cheaper than a new mock)."""
+    from moto.s3 import notifications
+
+    original = _s3_event_as_aws_sends_it()
     mock = mock_aws()
     mock.start()
     yield mock
     mock.stop()
+    notifications._get_s3_event = original
+
+
+PUBLICATION_DLQ = "esurety-test-publication-failures"
+PUBLICATION_MAX_RECEIVES = 5  # as the template's redrive policy
+
+
+def _publication_queues() -> None:
+    """The publication queue with its dead-letter queue, fed by the bucket as in the template."""
+    import boto3
+
+    sqs = boto3.client("sqs")
+    dlq = sqs.create_queue(QueueName=PUBLICATION_DLQ)["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    url = sqs.create_queue(
+        QueueName=os.environ["PUBLICATION_QUEUE_URL"].rsplit("/", 1)[1],
+        Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": PUBLICATION_MAX_RECEIVES})},
+    )["QueueUrl"]
+    assert url == settings().publication_queue_url
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    boto3.client("s3").put_bucket_notification_configuration(
+        Bucket=settings().bucket_name,
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {
+                    "Id": "certificate-arrival",
+                    "QueueArn": arn,
+                    "Events": ["s3:ObjectCreated:*"],
+                    "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "certificates/"}, {"Name": "suffix", "Value": ".pdf"}]}},
+                }
+            ]
+        },
+    )
 
 
 @pytest.fixture
@@ -100,6 +152,8 @@ def cloud(_moto):
     s3.create_bucket(
         Bucket=settings().bucket_name, CreateBucketConfiguration={"LocationConstraint": "ap-northeast-1"}
     )
+    s3.put_bucket_versioning(Bucket=settings().bucket_name, VersioningConfiguration={"Status": "Enabled"})
+    _publication_queues()
     kms = boto3.client("kms")
     key_id = kms.create_key(Description="esurety test")["KeyMetadata"]["KeyId"]
     kms.create_alias(AliasName=settings().key_id, TargetKeyId=key_id)
@@ -241,7 +295,33 @@ def application_body(product: str = "advance_payment", **overrides) -> dict:
 
 
 def s3_put_event(key: str, event_time: str = "2024-04-01T03:00:00.000Z") -> dict:
-    """The ObjectCreated:Put record S3 sends, built from the real object in the (moto) bucket."""
+    """What the publisher receives for an arrival: the publication queue's message holding the
+    ObjectCreated:Put notification S3 sends, built from the real object in the (moto) bucket."""
+    return sqs_event(s3_notification(key, event_time))
+
+
+def sqs_event(*bodies: dict) -> dict:
+    """An SQS event source mapping's batch, one record per message body."""
+    return {
+        "Records": [
+            {
+                "messageId": f"message-{number}",
+                "receiptHandle": f"receipt-{number}",
+                "body": json.dumps(body, ensure_ascii=False),
+                "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1711940400000"},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:ap-northeast-1:123456789012:esurety-test-publication",
+                "awsRegion": "ap-northeast-1",
+            }
+            for number, body in enumerate(bodies, start=1)
+        ]
+    }
+
+
+def s3_notification(key: str, event_time: str = "2024-04-01T03:00:00.000Z") -> dict:
+    """The ObjectCreated:Put notification S3 sends, built from the real object in the (moto) bucket."""
     import boto3
 
     head = boto3.client("s3").head_object(Bucket=settings().bucket_name, Key=key)
