@@ -59,16 +59,14 @@ NOT_CONFIGURED = f"signing is not configured: set {KEY_ENV_VAR} and {CERTIFICATE
 
 def sign_pdf(pdf: bytes, *, reason: str = REASON) -> bytes:
     """`pdf` with an invisible PAdES signature made by the KMS key; raises if not configured."""
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-
     pdf_signer = _pdf_signer(reason)  # first: an unconfigured process fails before any work
-    return pdf_signer.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf))).getvalue()
+    return pdf_signer.sign_pdf(_writer_class()(io.BytesIO(pdf))).getvalue()
 
 
 def preload() -> None:
     """Import pyHanko's signing side now (a few hundred ms), e.g. at a cold start; calls no AWS API."""
     _kms_signer_class()
-    import pyhanko.pdf_utils.incremental_writer  # noqa: F401
+    _writer_class()
     import pyhanko.sign.signers  # noqa: F401
 
 
@@ -166,6 +164,24 @@ def _pdf_signer(reason: str):
         **long_term,
     )
     return signers.PdfSigner(metadata, signer=signer, timestamper=timestamper)
+
+
+@lru_cache(maxsize=1)
+def _writer_class():
+    """pyHanko's incremental writer, leaving the document information dictionary as rendered.
+
+    pyHanko rewrites it to set ModDate and Producer: ~550 bytes of the 40 KiB budget, since
+    reportlab's Japanese title, author and subject are written again as UTF-16. The rendered
+    dictionary already dates the document (`documents.new_canvas`) and the signature dictionary's
+    /M and the timestamp date the signature. pyHanko has no option for this: its one override.
+    """
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    class Writer(IncrementalPdfFileWriter):
+        def _update_meta(self):
+            pass
+
+    return Writer
 
 
 @lru_cache(maxsize=1)
