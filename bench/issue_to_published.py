@@ -10,8 +10,8 @@ the fee statement, store them) and the publish function handles the S3 arrival o
 (`Encrypt` of the auth key, `Sign` per PDF, `Decrypt` on publication) is delayed by `--kms-ms`
 (default 20 ms, a realistic round trip on AWS) through a botocore `before-send` hook.
 
-`--level B-T` and `--level B-LT` start the certomancer test PKI of tools/demo_pki.py on 127.0.0.1
-(a TSA, CRLs, a signing certificate for the KMS key under its CA) and set TIMESTAMP_URL; B-LT also
+`--level B-T` and `--level B-LT` start the certomancer test PKI of tools/demo_pki.py on 127.0.0.1,
+in a process of its own (a TSA, CRLs, a signing certificate for the KMS key under its CA) and set TIMESTAMP_URL; B-LT also
 puts the root into the certificate parameter. The TSA answers on the loopback: a TSA on the
 internet adds its own round trip per signature. `--code DIR` runs another checkout's esurety and
 functions (e.g. the code before a change) with this script.
@@ -75,14 +75,21 @@ def main(argv: list[str] | None = None) -> int:
     boto3.client("ses").verify_email_identity(EmailAddress=settings().mail_from)
     registry.seed()
     pki = None
-    if args.level != "B-B":
-        from tools.demo_pki import DemoPki
+    if args.level != "B-B":  # the PKI in a process of its own: its work is not this process's CPU time
+        import subprocess
 
-        public_key = kms.get_public_key(KeyId=signing_key)["PublicKey"]
-        pki = DemoPki(Path(tempfile.mkdtemp()) / "pki", signer_public_key=public_key).start()
-        chain = pki.signing_chain(with_root=args.level == "B-LT")
+        directory = Path(tempfile.mkdtemp()) / "pki"
+        directory.mkdir()
+        (directory / "signer.der").write_bytes(kms.get_public_key(KeyId=signing_key)["PublicKey"])
+        pki = subprocess.Popen(
+            [sys.executable, "-m", "tools.demo_pki", "--dir", str(directory), "--signer-public-key", str(directory / "signer.der")],
+            cwd=ROOT, stdout=subprocess.PIPE, text=True,
+        )
+        os.environ["TIMESTAMP_URL"] = pki.stdout.readline().strip()
+        chain = (directory / "signing-chain.pem").read_text()
+        if args.level == "B-LT":
+            chain += (directory / "root.pem").read_text()
         boto3.client("ssm").put_parameter(Name=parameter, Value=chain, Type="String", Overwrite=True)
-        os.environ["TIMESTAMP_URL"] = pki.tsa_url
     keys.forget()
     signing.forget()
 
@@ -126,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
         if f"/{number}/" in key or key.endswith(f"{number}.pdf"):
             sizes[key.replace(number, "{number}")] = s3.head_object(Bucket=settings().bucket_name, Key=key)["ContentLength"]
     if pki is not None:
-        pki.stop()
+        pki.terminate()
+        pki.wait()
     mock.stop()
 
     result = {

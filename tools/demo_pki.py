@@ -140,3 +140,30 @@ class DemoPki:
     def signing_chain(self, with_root: bool) -> str:
         """The SSM parameter's value: signing certificate, intermediate CA, and the root if asked."""
         return "".join(self.pem(label) for label in ("signer", "interm", *(("root",) if with_root else ())))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve the PKI in its own process: `python -m tools.demo_pki --dir D [--signer-public-key F]`.
+
+    Writes `signing-chain.pem` (signer + CA) and `root.pem` into D when a signer key is given,
+    then prints the TSA's URL on one line and serves until killed."""
+    import argparse
+    import time
+
+    parser = argparse.ArgumentParser(description=main.__doc__.splitlines()[0])
+    parser.add_argument("--dir", type=Path, required=True)
+    parser.add_argument("--signer-public-key", type=Path, help="DER SubjectPublicKeyInfo of the signing key")
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args(argv)
+    public_key = args.signer_public_key.read_bytes() if args.signer_public_key else None
+    pki = DemoPki(args.dir, signer_public_key=public_key, port=args.port).start()
+    (args.dir / "root.pem").write_text(pki.pem("root"))
+    if public_key is not None:
+        (args.dir / "signing-chain.pem").write_text(pki.signing_chain(with_root=False))
+    print(pki.tsa_url, flush=True)
+    while True:
+        time.sleep(3600)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
