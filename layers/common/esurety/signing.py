@@ -31,7 +31,7 @@ Configuration, from the environment (set by infra/template.yaml):
   B-LT and are never embedded in the signature;
 - `TIMESTAMP_URL`: the RFC 3161 TSA (HTTP POST); empty: B-B.
 
-The parameter is read and the signer built once per process. pyHanko is imported on first use
+The parameter is read, the signer built and the TSA client made once per process. pyHanko is imported on first use
 (`preload()` imports it at a cold start), so importing this module stays cheap.
 """
 from __future__ import annotations
@@ -91,7 +91,7 @@ def forget() -> None:
     """Drop the cached certificate and signer (tests switch moto on and off)."""
     _certificate_pem.cache_clear()
     _signer.cache_clear()
-    _pdf_signer.cache_clear()
+    _timestamper.cache_clear()
 
 
 # ------------------------------------------------------------------------------------------------
@@ -124,34 +124,38 @@ def _signer():
     return _kms_signer_class()(key_id, leaf, [c for c in rest if c.self_signed == "no"], roots)
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=1)
+def _timestamper(url: str):
+    """pyHanko's TSA client, kept for the process: it asks the TSA once for a token to size the placeholder."""
+    from pyhanko.sign.timestamps import HTTPTimeStamper
+
+    return HTTPTimeStamper(url, timeout=TIMESTAMP_TIMEOUT_S)
+
+
 def _pdf_signer(reason: str):
-    """pyHanko's PdfSigner for this configuration, kept for the process (the TSA client with it)."""
+    """pyHanko's PdfSigner for this configuration (a new one per document: see the validation context)."""
     from pyhanko.sign import fields, signers
     from pyhanko.sign.signers import pdf_signer
 
     signer = _signer()
     url = os.environ.get(TIMESTAMP_ENV_VAR) or None
-    timestamper = None
+    timestamper = _timestamper(url) if url else None
     long_term = {}
-    if url:
-        from pyhanko.sign.timestamps import HTTPTimeStamper
+    if timestamper is not None and signer.trust_roots:
+        from pyhanko_certvalidator import ValidationContext
 
-        timestamper = HTTPTimeStamper(url, timeout=TIMESTAMP_TIMEOUT_S)
-        if signer.trust_roots:
-            from pyhanko_certvalidator import ValidationContext
-
-            long_term = dict(
-                embed_validation_info=True,
-                # Fetch what the CAs publish; a CA that publishes nothing leaves the chains alone.
-                validation_context=ValidationContext(
-                    trust_roots=signer.trust_roots, other_certs=list(signer.cert_registry), allow_fetching=True
-                ),
-                # The DSS in the signature's own revision: one revision, covered by the signature.
-                dss_settings=pdf_signer.DSSContentSettings(
-                    include_vri=False, placement=pdf_signer.SigDSSPlacementPreference.TOGETHER_WITH_SIGNATURE
-                ),
-            )
+        long_term = dict(
+            embed_validation_info=True,
+            # Per document, so that the CRLs and OCSP responses are fetched fresh (a context caches
+            # what it fetched); a CA that publishes none leaves the chain without them (soft-fail).
+            validation_context=ValidationContext(
+                trust_roots=signer.trust_roots, other_certs=list(signer.cert_registry), allow_fetching=True
+            ),
+            # The DSS in the signature's own revision: one revision, covered by the signature.
+            dss_settings=pdf_signer.DSSContentSettings(
+                include_vri=False, placement=pdf_signer.SigDSSPlacementPreference.TOGETHER_WITH_SIGNATURE
+            ),
+        )
     metadata = signers.PdfSignatureMetadata(
         field_name=FIELD_NAME,
         reason=reason,
