@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from functools import lru_cache
 
 from aws_lambda_powertools.utilities import parameters
@@ -60,7 +61,25 @@ NOT_CONFIGURED = f"signing is not configured: set {KEY_ENV_VAR} and {CERTIFICATE
 def sign_pdf(pdf: bytes, *, reason: str = REASON) -> bytes:
     """`pdf` with an invisible PAdES signature made by the KMS key; raises if not configured."""
     pdf_signer = _pdf_signer(reason)  # first: an unconfigured process fails before any work
-    return pdf_signer.sign_pdf(_writer_class()(io.BytesIO(pdf))).getvalue()
+    configuration = (os.environ.get(TIMESTAMP_ENV_VAR), bool(_signer().trust_roots))
+    reserved = _RESERVED.get(configuration)
+    signed = pdf_signer.sign_pdf(_writer_class()(io.BytesIO(pdf)), bytes_reserved=reserved).getvalue()
+    if reserved is None:
+        _RESERVED[configuration] = _placeholder_length(signed)
+    return signed
+
+
+# The placeholder pyHanko sized for the first document, per configuration: the same for every
+# later one (the same signer, the longest signature, the TSA client's cached token), so passing it
+# spares pyHanko the dry-run container it would build for every document (half its CMS work).
+_RESERVED: dict[tuple, int] = {}
+_BYTE_RANGE = re.compile(rb"/ByteRange\s*\[\s*0\s+(\d+)\s+(\d+)")
+
+
+def _placeholder_length(signed: bytes) -> int:
+    """Hex digits between the < > of the signature's /Contents, from its /ByteRange."""
+    *_, last = _BYTE_RANGE.finditer(signed)
+    return int(last.group(2)) - int(last.group(1)) - 2
 
 
 def preload() -> None:
@@ -92,6 +111,7 @@ def forget() -> None:
     _certificate_pem.cache_clear()
     _signer.cache_clear()
     _timestamper.cache_clear()
+    _RESERVED.clear()
 
 
 # ------------------------------------------------------------------------------------------------
