@@ -5,10 +5,10 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from esurety import http
+from esurety import http, snapstart
 from esurety.identity import CONTRACTOR
 from esurety.schemas import ApplicationRequest
-from esurety.services import applications, contracts, registry
+from esurety.services import applications, contracts, registry, uploads
 
 logger = Logger(service="esurety-apply")
 app = http.make_resolver(logger)
@@ -25,6 +25,13 @@ def submit_application(body: ApplicationRequest):
     application, created = applications.submit(caller, body, http.header(app, "Idempotency-Key"))
     logger.info("application received", extra={"application_id": application["application_id"], "new": created})
     return Response(201, content_types.APPLICATION_JSON, {k: application[k] for k in ("application_id", "status")})
+
+
+@app.post("/applications/uploads")
+def create_upload():
+    """A presigned POST for one 認定調書 PDF (中間前払金保証): the file goes straight to the bucket."""
+    upload = uploads.create(http.caller(app).require(CONTRACTOR))
+    return Response(201, content_types.APPLICATION_JSON, upload)
 
 
 @app.get("/applications/<application_id>")
@@ -58,6 +65,9 @@ _resolve = http.guarded(app, CONTRACTOR, public=frozenset({"GET /orderers"}))
 @app.get("/contracts/<number>/fee-statements/<version>")
 def get_fee_statement(number: str, version: int):
     return contracts.fee_statement_url(http.caller(app).require(CONTRACTOR), number, version)
+
+
+snapstart.install()  # SnapStart: renew clients, caches and randomness in each restored environment
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -171,9 +171,10 @@ def paragraph_styles(face: str, **specs: dict) -> dict[str, Any]:
     }
 
 
-def new_canvas(buffer, *, title: str, author: str, subject: str):
+def new_canvas(buffer, *, title: str, author: str, subject: str, face: str | None = None):
     """An A4 reportlab canvas with metadata, compressed and invariant (same input and clock, same bytes).
 
+    `face`: the document's font (default Mincho), which must be registered (`fonts.ensure_fonts`).
     The document's CreationDate and ModDate are the render time (`clock.now()`, JST): reportlab's
     invariant mode, kept for its input-derived /ID, would otherwise write 2000-01-01.
     """
@@ -183,7 +184,7 @@ def new_canvas(buffer, *, title: str, author: str, subject: str):
     from ..fonts import MINCHO
 
     # initialFontName: otherwise reportlab references (unembedded) Helvetica on every page.
-    canvas = Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1, initialFontName=MINCHO)
+    canvas = Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1, initialFontName=face or MINCHO)
     canvas._doc._timeStamp = _render_time_stamp(clock.now())
     canvas.setTitle(title)
     canvas.setAuthor(author)
