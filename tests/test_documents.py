@@ -266,3 +266,21 @@ def test_missing_font_raises_a_clear_error(tmp_path, monkeypatch):
     assert str(tmp_path) in message and "fonts-ipaexfont" in message
     with pytest.raises(fonts.FontMissingError):
         render_certificate(make_certificate("advance_payment", None))
+
+
+def test_creation_and_modification_dates_are_the_render_time(issuer, frozen_clock, monkeypatch):
+    from esurety import clock
+    from esurety.documents.fee_statement import render_fee_statement
+    from esurety import fees
+
+    certificate = make_certificate("advance_payment", None)
+    rendered_at = frozen_clock.replace(hour=15, minute=4, second=5)
+    monkeypatch.setattr(clock, "now", lambda: rendered_at)
+    for pdf in (
+        render_certificate(certificate, issuer),
+        render_notice(certificate, AUTH_KEY, issuer),
+        render_fee_statement(certificate, fees.quote_for(certificate), issuer),
+    ):
+        metadata = PdfReader(io.BytesIO(pdf)).metadata
+        assert metadata["/CreationDate"] == metadata["/ModDate"] == "D:20240401150405+09'00'"
+        assert metadata.creation_date == rendered_at

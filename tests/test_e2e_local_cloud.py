@@ -17,15 +17,19 @@ pytestmark = pytest.mark.e2e
 CONTRACTOR_ROUTES = {"GET /contracts/{number}/fee-statements/{version}", "POST /applications", "GET /applications/{application_id}", "GET /contracts", "GET /contracts/{number}", "GET /contracts/{number}/notice", "GET /contracts/{number}/certificates/{version}"}
 
 
-def validate_signature(pdf: bytes, root_pem: str):
+def validate_signature(pdf: bytes, root_pem: str, tsa_root_pem: str):
     from asn1crypto import pem, x509
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko_certvalidator import ValidationContext
 
-    root = x509.Certificate.load(pem.unarmor(root_pem.encode())[2])
+    root, tsa_root = (x509.Certificate.load(pem.unarmor(p.encode())[2]) for p in (root_pem, tsa_root_pem))
     signature = PdfFileReader(io.BytesIO(pdf)).embedded_signatures[0]
-    return validate_pdf_signature(signature, ValidationContext(trust_roots=[root], allow_fetching=False))
+    return validate_pdf_signature(
+        signature,
+        ValidationContext(trust_roots=[root], allow_fetching=False),
+        ts_validation_context=ValidationContext(trust_roots=[tsa_root], allow_fetching=False),
+    )
 
 
 def application_body():
@@ -104,8 +108,13 @@ def test_whole_flow_over_http(local_cloud, http, tokens):
     assert verified["certificate"]["contract_number"] == number
     assert verified["certificate"]["beneficiary"] == "栃木県知事"
     certificate_pdf = download(verified["pdf_url"])
-    status_of_signature = validate_signature(certificate_pdf, (cloud.data_dir / "signing-root.pem").read_text())
+    status_of_signature = validate_signature(
+        certificate_pdf, (cloud.data_dir / "signing-root.pem").read_text(), (cloud.data_dir / "tsa-root.pem").read_text()
+    )
     assert status_of_signature.intact and status_of_signature.valid and status_of_signature.trusted
+    # B-T: the demo TSA beside the local cloud timestamped the signature.
+    timestamp = status_of_signature.timestamp_validity
+    assert timestamp is not None and timestamp.intact and timestamp.valid and timestamp.trusted
     assert hashlib.sha256(certificate_pdf).hexdigest() == verified["certificate"]["sha256"]
     assert http.call("GET", f"/contracts/{number}", tokens["contractor"])[1]["viewed_by_orderer_at"]
 

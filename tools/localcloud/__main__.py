@@ -37,9 +37,11 @@ def _check_debian_packages() -> None:
 
 def start_and_deploy(cloud: LocalCloud, log=print) -> dict:
     ready = cloud.start()
-    deployed = deploy(cloud, STACK, STATE_DIR / "build", PARAMETERS, log)
+    tsa = demo.start_timestamping(cloud)  # lives as long as this process: the PDFs are B-T
+    deployed = deploy(cloud, STACK, STATE_DIR / "build", {**PARAMETERS, "TimestampUrl": tsa.tsa_url}, log)
     demo.seed(cloud, deployed["outputs"])
     deployed["ready_s"] = round(ready, 2)
+    deployed["timestamp_url"] = tsa.tsa_url
     return deployed
 
 
@@ -70,6 +72,7 @@ def run(args) -> None:
     api = deployed["api_url"]
     print(f"API: {api}", flush=True)
     print(f"(ready in {elapsed:.1f} s; stack {deployed['result']}; local cloud on {cloud.endpoint})")
+    print(f"Demo time-stamping authority: {deployed['timestamp_url']} (PDFs are PAdES B-T; its root: .local/cloud/tsa-root.pem)")
     print("\nDemo users (password for all: %s)" % demo.PASSWORD)
     for user in demo.USERS.values():
         print(f"  {user.role:<10} {user.username:<26} {user.description}")
