@@ -106,7 +106,7 @@ def test_certificate_arrivals_reach_the_publisher_through_the_queue(template):
     assert rules["prefix"] == "certificates/"
     mapping = resources["PublicationArrivals"]["Properties"]
     assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["PublicationQueue", "Arn"]}
-    assert mapping["FunctionName"] == {"Ref": "PublishFunction"}
+    assert mapping["FunctionName"] == {"Ref": "PublishFunction.Alias"}  # SnapStart: the alias, never $LATEST
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     # Spent retries land on the dead-letter queue, which alarms.
     queue = resources["PublicationQueue"]["Properties"]
