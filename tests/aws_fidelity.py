@@ -194,6 +194,13 @@ class Template:
                 )
         return self._transformed
 
+    def statement(self, logical_id: str, policy: str, index: int) -> dict:
+        """A statement of the function's role as written (intrinsics unresolved)."""
+        for name, document in self.role_policies(self.role_of(logical_id)):
+            if name == policy:
+                return _as_list(document.get("Statement"))[index]
+        return {}
+
     def role_of(self, logical_id: str) -> str | None:
         role = self.transformed["Resources"][logical_id]["Properties"].get("Role")
         if isinstance(role, dict) and "Fn::GetAtt" in role:
@@ -516,13 +523,20 @@ class Statement:
     def actions(self) -> list[str]:
         return _as_list(self.document.get("Action"))
 
+    def resource_index(self, resource: str) -> int | None:
+        """Which of the statement's resources names `resource` (the first), or None."""
+        for index, pattern in enumerate(_as_list(self.document.get("Resource"))):
+            if _wildcard(str(pattern), resource):
+                return index
+        return None
+
     def matches(self, request: Request, principal_arns: Iterable[str] = ()) -> bool:
         doc = self.document
         if "Action" in doc and not any(_wildcard(a, request.action, ignore_case=True) for a in _as_list(doc["Action"])):
             return False
         if "NotAction" in doc and any(_wildcard(a, request.action, ignore_case=True) for a in _as_list(doc["NotAction"])):
             return False
-        if "Resource" in doc and not any(_wildcard(str(r), request.resource) for r in _as_list(doc["Resource"])):
+        if "Resource" in doc and self.resource_index(request.resource) is None:
             return False
         if "NotResource" in doc and any(_wildcard(str(r), request.resource) for r in _as_list(doc["NotResource"])):
             return False
@@ -1233,7 +1247,7 @@ def _decide(service: str, operation: str, params: dict, region: str, presigned: 
             if service == "s3" and operation == "HeadObject":
                 code, message = "403", "Forbidden"
             return (status, code, message)
-        used += [(s.function, s.policy, s.index) for s in statements]
+        used += [(s.function, s.policy, s.index, request.action, s.resource_index(request.resource)) for s in statements]
     if service == "s3" and operation in ("GetObject", "HeadObject") and not presigned:
         missing = _missing_object(params, region)
         if missing and not view.lists_bucket(function, params["Bucket"], params["Key"]):
@@ -1284,30 +1298,49 @@ def install() -> None:
 
 
 def unused_permissions() -> list[str]:
-    """Each (function, action) of an explicit statement no judged call used and no reason covers."""
+    """Each action, and each resource, of an explicit statement that no judged call used and no
+    reason in the function's `Metadata: UntestedPermissions` covers."""
     template = _template()
-    used_actions: dict[tuple, set[str]] = {}
+    used: dict[tuple, set[tuple[str, str]]] = {}
     for call in RECORDER.calls:
-        if call.allowed:
-            for request in call.requests:
-                for statement in call.statements:
-                    used_actions.setdefault(statement, set()).add(request.action)
+        for function, policy, index, action, resource in call.statements:
+            used.setdefault((function, policy, index), set()).add((action, resource))
     region = os.environ.get("AWS_REGION", "ap-northeast-1")
-    view = Policies(template, region) if not _policies_cache else next(iter(_policies_cache.values()))
+    view = next(iter(_policies_cache.values())) if _policies_cache else Policies(template, region)
     unused = []
     for logical_id, statements in view.statements.items():
         reasons = template.reasons(logical_id)
         for statement in statements:
             if not statement.explicit or statement.effect != "Allow":
                 continue
-            ident = (logical_id, statement.policy, statement.index)
-            seen = used_actions.get(ident, set())
+            seen = used.get((logical_id, statement.policy, statement.index), set())
+            where = f"statement {statement.index} of {statement.policy}"
             for action in statement.actions:
                 if action in reasons:
                     continue
-                if not any(_wildcard(action, a, ignore_case=True) for a in seen):
-                    unused.append(f"{logical_id}: {action} (statement {statement.index} of {statement.policy})")
+                if not any(_wildcard(action, a, ignore_case=True) for a, _ in seen):
+                    unused.append(f"{logical_id}: {action} ({where})")
+                    continue
+                written = _as_list(template.statement(logical_id, statement.policy, statement.index).get("Resource"))
+                for index, resource in enumerate(_as_list(statement.document.get("Resource"))):
+                    name = _describe(written[index]) if index < len(written) else str(resource)
+                    if f"{action} {name}" in reasons or str(resource).startswith("unresolved:"):
+                        continue
+                    if not any(_wildcard(action, a, ignore_case=True) and i == index for a, i in seen):
+                        unused.append(f"{logical_id}: {action} on {name} ({where})")
     return unused
+
+
+def _describe(value) -> str:
+    """A resource as the template writes it (`!GetAtt Table.Arn`, `!Sub ...`), for reports and reasons."""
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        target = value["Fn::GetAtt"]
+        return "!GetAtt " + (target if isinstance(target, str) else ".".join(target))
+    if isinstance(value, dict) and "Fn::Sub" in value:
+        return "!Sub " + (value["Fn::Sub"] if isinstance(value["Fn::Sub"], str) else value["Fn::Sub"][0])
+    if isinstance(value, dict) and "Ref" in value:
+        return "!Ref " + value["Ref"]
+    return str(value)
 
 
 def report() -> list[str]:
