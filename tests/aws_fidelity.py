@@ -1387,8 +1387,13 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     for line in lines:
         terminalreporter.write_line(line)
     unused = unused_permissions()
-    if unused:
-        terminalreporter.write_line("permissions no test used (and no Metadata: UntestedPermissions reason):")
+    if unused and not _WHOLE_RUN["complete"]:
+        terminalreporter.write_line(f"{len(unused)} permissions unused by this partial run (a whole run lists and fails on them)")
+    elif unused:
+        terminalreporter.write_line(
+            "the template grants what no test uses (use it in a test, remove it, or give its reason under "
+            "the function's Metadata: UntestedPermissions); the run fails:"
+        )
         for line in unused:
             terminalreporter.write_line(f"  UNUSED {line}")
 
