@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: test unit run token mail invoke bench fonts-check clean
+.PHONY: test unit run token mail invoke bench fonts-check clean openapi
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,15 @@ mail: $(STAMP)
 invoke: $(STAMP)
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<logical id> EVENT=events/<file>.json"; exit 2; }
 	@$(PY) -m tools.localcloud invoke --function $(FN) --event $(EVENT)
+
+# checkov on the template (its own venv, .venvs/checkov); `make test` runs it too (tests/test_checkov.py).
+.PHONY: checkov
+checkov:
+	@"$$(bash tools/checkov_venv.sh)" -f infra/template.yaml --framework cloudformation --compact --skip-download
+
+# docs/openapi.json from the functions' resolvers (tests/test_openapi.py fails when it is stale).
+openapi: $(STAMP)
+	$(PY) -m tools.openapi
 
 bench: $(STAMP)
 	$(PY) bench/cold_import.py

@@ -59,8 +59,7 @@ def http(local_cloud):
 @pytest.fixture(scope="module")
 def tokens(local_cloud):
     cloud, deployed = local_cloud
-    client_id = deployed["outputs"]["UserPoolClientId"]
-    return {role: demo.id_token(cloud, client_id, role) for role in demo.USERS}
+    return {role: demo.id_token(cloud, deployed["outputs"], role) for role in demo.USERS}
 
 
 def wait_for(predicate, timeout: float = 60, interval: float = 0.2):

@@ -50,8 +50,14 @@ def test_every_template_route_is_served(local_cloud, http, tokens):
             assert status == 200 and len(body["orderers"]) == 4
             continue
         assert http.call(method, path)[0] == 401, route  # the JWT authorizer guards it
-        wrong = "orderer" if route in CONTRACTOR_ROUTES or route.startswith("GET /staff") or route.startswith("POST /staff") else "contractor"
-        status, body = http.call(method, path, tokens[wrong], body={} if method == "POST" else None)
+        body = {} if method == "POST" else None
+        if " /staff/" in route:  # only the staff pool's tokens (signed in with TOTP) pass StaffJwt
+            for other in ("contractor", "orderer"):
+                assert http.call(method, path, tokens[other], body=body)[0] == 401, (route, other)
+            continue
+        assert http.call(method, path, tokens["staff"], body=body)[0] == 401, route  # staff tokens pass StaffJwt only
+        wrong = "orderer" if route in CONTRACTOR_ROUTES else "contractor"
+        status, body = http.call(method, path, tokens[wrong], body=body)
         assert status == 403, (route, status, body)  # the function itself answered
 
 
@@ -86,6 +92,10 @@ def test_whole_flow_over_http(local_cloud, http, tokens):
     assert detail["history"][0]["target"] == "新規"
     status, notice = http.call("GET", f"/contracts/{number}/notice", tokens["contractor"])
     assert status == 200 and download(notice["url"]).startswith(b"%PDF")
+    # The notice prints the key: it is stored under the documents key (SSE-KMS), not SSE-S3.
+    stored = cloud.client("s3").head_object(Bucket=local_cloud[1]["outputs"]["BucketName"], Key=f"notices/{number}.pdf")
+    assert stored["ServerSideEncryption"] == "aws:kms"
+    assert stored["SSEKMSKeyId"] == local_cloud[1]["outputs"]["DocumentsKeyArn"]
 
     status, verified = http.call("POST", "/verifications", tokens["orderer"], {"contract_number": number.replace("-", "ー"), "auth_key": key})
     latency = time.monotonic() - issued_at

@@ -105,3 +105,182 @@ def test_no_function_may_scan_or_delete(template):
             for statement in policy["Statement"]:
                 actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
                 assert not [a for a in actions if a in ("dynamodb:Scan", "dynamodb:DeleteItem", "s3:DeleteObject", "dynamodb:*", "s3:*")], name
+
+
+# ------------------------------------------------------------------ identity, keys, logs (issue 7)
+
+def _sub_text(value) -> str:
+    """The text of a !Sub (either form), or the value itself."""
+    if isinstance(value, dict) and "Fn::Sub" in value:
+        sub = value["Fn::Sub"]
+        return sub if isinstance(sub, str) else sub[0]
+    return value
+
+
+def _listed(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def test_tenant_attributes_are_immutable(template):
+    """Set once by staff tooling (AdminCreateUser): nobody, the user included, rewrites a tenant."""
+    schema = {a["Name"]: a for a in template["Resources"]["UserPool"]["Properties"]["Schema"]}
+    for name in ("company_id", "orderer_id"):
+        assert schema[name]["Mutable"] is False, name
+
+
+def test_no_app_client_may_write_a_custom_attribute(template):
+    """An app client without WriteAttributes may write every writable attribute: each one names its own."""
+    clients = {n: r["Properties"] for n, r in template["Resources"].items() if r["Type"] == "AWS::Cognito::UserPoolClient"}
+    assert clients
+    for name, client in clients.items():
+        assert "WriteAttributes" in client, name
+        assert [a for a in client["WriteAttributes"] if a.startswith("custom:")] == [], name
+
+
+def _route_authorizers(template) -> dict[str, str]:
+    default = template["Resources"]["HttpApi"]["Properties"]["Auth"]["DefaultAuthorizer"]
+    routes = {}
+    for resource in functions(template).values():
+        for event in resource["Properties"].get("Events", {}).values():
+            if event["Type"] == "HttpApi":
+                props = event["Properties"]
+                routes[f"{props['Method'].upper()} {props['Path']}"] = props.get("Auth", {}).get("Authorizer", default)
+    return routes
+
+
+def test_staff_sign_in_needs_a_second_factor(template):
+    resources = template["Resources"]
+    staff_pool = resources["StaffUserPool"]["Properties"]
+    assert staff_pool["MfaConfiguration"] == "ON" and staff_pool["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
+    assert resources["StaffGroup"]["Properties"]["UserPoolId"] == {"Ref": "StaffUserPool"}
+    assert resources["StaffUserPoolClient"]["Properties"]["UserPoolId"] == {"Ref": "StaffUserPool"}
+    # The other pool holds no staff: contractors and orderers only.
+    groups_elsewhere = [r["Properties"]["GroupName"] for r in resources.values()
+                        if r["Type"] == "AWS::Cognito::UserPoolGroup" and r["Properties"]["UserPoolId"] != {"Ref": "StaffUserPool"}]
+    assert "staff" not in groups_elsewhere
+    staff_jwt = resources["HttpApi"]["Properties"]["Auth"]["Authorizers"]["StaffJwt"]["JwtConfiguration"]
+    assert _sub_text(staff_jwt["issuer"]).endswith("/${StaffUserPool}")
+    assert staff_jwt["audience"] == [{"Ref": "StaffUserPoolClient"}]
+    routes = _route_authorizers(template)
+    staff_routes = {r for r in routes if r.split(" ", 1)[1].startswith("/staff/")}
+    assert staff_routes
+    for route, authorizer in routes.items():
+        assert (authorizer == "StaffJwt") == (route in staff_routes), route
+
+
+def _key_statements(template, key: str) -> list[dict]:
+    return template["Resources"][key]["Properties"]["KeyPolicy"]["Statement"]
+
+
+def _kms_keys(template) -> list[str]:
+    return [n for n, r in template["Resources"].items() if r["Type"] == "AWS::KMS::Key"]
+
+
+USE_ACTIONS = {"kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey",
+               "kms:GenerateDataKeyWithoutPlaintext", "kms:GenerateDataKeyPair", "kms:Sign", "kms:Verify",
+               "kms:GenerateMac", "kms:VerifyMac", "kms:CreateGrant"}
+
+
+def test_key_administrators_manage_and_cannot_use(template):
+    for key in _kms_keys(template):
+        admin = [s for s in _key_statements(template, key) if s["Principal"]["AWS"] == {"Ref": "KeyAdministratorArn"}]
+        assert len(admin) == 1, key
+        actions = set(admin[0]["Action"])
+        # CloudFormation's lock-out rule: the key's creator (deploying as this role) can still manage it.
+        assert {"kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:EnableKeyRotation", "kms:DescribeKey"} <= actions, key
+        assert not [a for a in actions if "*" in a or a in USE_ACTIONS], key
+
+
+def test_only_the_functions_roles_use_the_keys(template):
+    """No kms:* for the account: every other Allow names one function's role, for that role's operations."""
+    role_prefix = "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${AWS::StackName}-"
+    granted = set()  # (key, function, action) the key policies allow
+    for key in _kms_keys(template):
+        for statement in _key_statements(template, key):
+            assert statement["Effect"] == "Allow"
+            actions = _listed(statement["Action"])
+            assert not [a for a in actions if "*" in a], (key, statement["Sid"])
+            if statement["Principal"]["AWS"] == {"Ref": "KeyAdministratorArn"}:
+                continue
+            assert _sub_text(statement["Principal"]["AWS"]) == "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"
+            pattern = _sub_text(statement["Condition"]["ArnLike"]["aws:PrincipalArn"])
+            assert pattern.startswith(role_prefix) and pattern.endswith("Role-*"), (key, statement["Sid"])
+            function = pattern[len(role_prefix):-len("Role-*")]
+            assert function in functions(template), (key, statement["Sid"])
+            assert set(actions) <= USE_ACTIONS - {"kms:CreateGrant"}, (key, statement["Sid"])
+            granted |= {(key, function, a) for a in actions}
+    needed = set()  # (key, function, action) the functions' own policies ask for
+    for name, resource in functions(template).items():
+        for policy in resource["Properties"]["Policies"]:
+            for statement in policy["Statement"]:
+                for action in _listed(statement["Action"]):
+                    if action.startswith("kms:"):
+                        for target in _listed(statement["Resource"]):
+                            needed.add((target["Fn::GetAtt"][0], name, action))
+    assert granted == needed
+
+
+def test_what_the_stack_cannot_recreate_is_retained(template):
+    """Deleting the stack keeps the table; it must keep what makes the table readable too."""
+    resources = template["Resources"]
+    for name in ("Table", "DocumentsBucket", "AuthKeyPepper", "AuthKeyKey", "SigningKey", "DocumentsKey", "UserPool", "StaffUserPool"):
+        assert resources[name].get("DeletionPolicy") == "Retain", name
+        assert resources[name].get("UpdateReplacePolicy") == "Retain", name
+    for pool in ("UserPool", "StaffUserPool"):
+        assert resources[pool]["Properties"]["DeletionProtection"] == "ACTIVE", pool
+
+
+def test_notices_are_encrypted_under_the_documents_key(template):
+    resources = template["Resources"]
+    env = resources["PublishFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["NOTICE_KMS_KEY_ARN"] == {"Fn::GetAtt": ["DocumentsKey", "Arn"]}
+    deny = [s for s in resources["DocumentsBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+            if s["Effect"] == "Deny" and s["Action"] == "s3:PutObject"]
+    assert len(deny) == 1 and _sub_text(deny[0]["Resource"]).endswith("/notices/*")
+    assert deny[0]["Condition"]["StringNotEquals"]["s3:x-amz-server-side-encryption-aws-kms-key-id"] == {"Fn::GetAtt": ["DocumentsKey", "Arn"]}
+    # Whoever reads (or presigns) a notice may decrypt it; whoever puts one may make its data key.
+    for name, resource in functions(template).items():
+        s3_actions, kms_actions = set(), set()
+        for policy in resource["Properties"]["Policies"]:
+            for statement in policy["Statement"]:
+                targets = [_sub_text(r) if not isinstance(r, dict) or "Fn::Sub" in r else r for r in _listed(statement["Resource"])]
+                for action in _listed(statement["Action"]):
+                    if any(isinstance(t, str) and "/notices/" in t for t in targets):
+                        s3_actions.add(action)
+                    if {"Fn::GetAtt": ["DocumentsKey", "Arn"]} in targets:
+                        kms_actions.add(action)
+        assert ("s3:GetObject" in s3_actions) == ("kms:Decrypt" in kms_actions), name
+        assert ("s3:PutObject" in s3_actions) == ("kms:GenerateDataKey" in kms_actions), name
+
+
+def test_http_api_logs_access_without_secrets_and_is_throttled(template):
+    import json
+
+    api = template["Resources"]["HttpApi"]["Properties"]
+    logs = api["AccessLogSettings"]
+    assert logs["DestinationArn"] == {"Fn::GetAtt": ["HttpApiAccessLogs", "Arn"]}
+    fields = json.loads(logs["Format"])  # CloudWatch Logs Insights reads it as JSON
+    assert {"requestId", "ip", "routeKey", "status"} <= set(fields)
+    for forbidden in ("authorization", "header", "body", "querystring", "$context.path"):
+        assert forbidden not in logs["Format"].lower(), forbidden
+    assert template["Resources"]["HttpApiAccessLogs"]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    default = api["DefaultRouteSettings"]
+    verify = api["RouteSettings"]["POST /verifications"]
+    assert 0 < verify["ThrottlingRateLimit"] < default["ThrottlingRateLimit"]
+    assert 0 < verify["ThrottlingBurstLimit"] < default["ThrottlingBurstLimit"]
+
+
+def test_every_function_logs_with_retention_and_alarms(template):
+    resources = template["Resources"]
+    retention = template["Parameters"]["LogRetentionDays"]
+    assert min(retention["AllowedValues"]) >= 365 and retention["Default"] >= 365
+    alarms = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::CloudWatch::Alarm"]
+    for name, resource in functions(template).items():
+        group = resource["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+        assert resources[group]["Type"] == "AWS::Logs::LogGroup", name
+        assert resources[group]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}, name
+        for metric in ("Errors", "Throttles"):
+            mine = [a for a in alarms if a["MetricName"] == metric and a["Namespace"] == "AWS/Lambda"
+                    and a["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": name}}]]
+            assert len(mine) == 1, (name, metric)
+            assert mine[0]["AlarmActions"] == [{"Ref": "AlarmTopic"}], (name, metric)

@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from esurety import http
 from esurety.identity import CONTRACTOR
 from esurety.schemas import ApplicationRequest
-from esurety.services import applications, contracts, registry
+from esurety.services import applications, contracts, registry, uploads
 
 logger = Logger(service="esurety-apply")
 app = http.make_resolver(logger)
@@ -25,6 +25,13 @@ def submit_application(body: ApplicationRequest):
     application, created = applications.submit(caller, body, http.header(app, "Idempotency-Key"))
     logger.info("application received", extra={"application_id": application["application_id"], "new": created})
     return Response(201, content_types.APPLICATION_JSON, {k: application[k] for k in ("application_id", "status")})
+
+
+@app.post("/applications/uploads")
+def create_upload():
+    """A presigned POST for one 認定調書 PDF (中間前払金保証): the file goes straight to the bucket."""
+    upload = uploads.create(http.caller(app).require(CONTRACTOR))
+    return Response(201, content_types.APPLICATION_JSON, upload)
 
 
 @app.get("/applications/<application_id>")

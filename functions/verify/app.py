@@ -22,6 +22,7 @@ def verify_certificate(body: VerificationRequest):
 _resolve = http.guarded(app, ORDERER)
 
 
-@logger.inject_lambda_context(clear_state=True)
+# The event's body carries the typed auth key: never log it, whatever POWERTOOLS_LOGGER_LOG_EVENT says.
+@logger.inject_lambda_context(clear_state=True, log_event=False)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return _resolve(event, context)

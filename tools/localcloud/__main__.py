@@ -18,7 +18,8 @@ from .deploy import deploy
 STATE_DIR = Path(os.environ.get("ESURETY_LOCAL_DIR", ROOT / ".local"))  # git-ignored
 RUN_FILE = STATE_DIR / "run.json"
 STACK = "esurety-local"
-PARAMETERS = {"Stage": "local", "MailFrom": demo.MAIL_FROM}
+# The key administrator: a role of the local cloud's account (which checks no key policy).
+PARAMETERS = {"Stage": "local", "MailFrom": demo.MAIL_FROM, "KeyAdministratorArn": "arn:aws:iam::000000000000:role/esurety-key-administrator"}
 FONTS = (Path("/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"), Path("/usr/share/fonts/opentype/ipaexfont-mincho/ipaexm.ttf"))
 
 
@@ -72,6 +73,7 @@ def run(args) -> None:
     print("\nDemo users (password for all: %s)" % demo.PASSWORD)
     for user in demo.USERS.values():
         print(f"  {user.role:<10} {user.username:<26} {user.description}")
+    print(f"  (staff sign in with a second factor: TOTP secret {demo.totp_secret(cloud)} for an authenticator app)")
     print(
         f"""
 Try first:
@@ -104,7 +106,7 @@ def _cloud(state: dict) -> LocalCloud:
 
 def token(args) -> None:
     state = _run_state()
-    print(demo.id_token(_cloud(state), state["outputs"]["UserPoolClientId"], args.user))
+    print(demo.id_token(_cloud(state), state["outputs"], args.user))
 
 
 def mail(args) -> None:

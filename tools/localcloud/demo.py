@@ -1,6 +1,8 @@
 """Demo data for the local cloud: the orderer registry, three users, the SES sender.
 
 Everything here is fictional and idempotent: a second `make run` finds it all in place.
+The staff user lives in the staff pool, which requires a second factor: it is enrolled with a
+TOTP secret kept beside the local cloud's state, and every sign-in answers the MFA challenge.
 """
 from __future__ import annotations
 
@@ -8,7 +10,9 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
+import pyotp
 from botocore.exceptions import ClientError
 
 from .cloud import ROOT, LocalCloud
@@ -23,6 +27,15 @@ class DemoUser:
     username: str
     attributes: dict[str, str]
     description: str
+
+    @property
+    def pool(self) -> str:
+        """The stack output naming this user's pool: staff sign in to a pool of their own (with MFA)."""
+        return "StaffUserPoolId" if self.role == "staff" else "UserPoolId"
+
+    @property
+    def client(self) -> str:
+        return "StaffUserPoolClientId" if self.role == "staff" else "UserPoolClientId"
 
 
 USERS = {
@@ -45,19 +58,66 @@ def seed_orderers(cloud: LocalCloud, table: str) -> None:
     subprocess.run([sys.executable, str(ROOT / "tools" / "seed_orderers.py"), "--table", table], check=True, env=env, stdout=subprocess.DEVNULL)
 
 
-def ensure_users(cloud: LocalCloud, user_pool_id: str) -> None:
+def ensure_users(cloud: LocalCloud, outputs: dict) -> None:
+    """As staff tooling does: the tenant attributes are given at AdminCreateUser, the only time they
+    can be (they are immutable in the template)."""
     cognito = cloud.client("cognito-idp")
+    schema = cognito.describe_user_pool(UserPoolId=outputs["UserPoolId"])["UserPool"]["SchemaAttributes"]
+    if any(a["Name"] in ("custom:company_id", "custom:orderer_id") and a.get("Mutable", True) for a in schema):
+        # Cognito never changes an attribute's mutability; neither does the stack update.
+        raise SystemExit("this .local/ holds a user pool from before the tenant attributes became immutable: "
+                         "stop the local cloud, remove .local/ and `make run` again")
     for user in USERS.values():
+        user_pool_id = outputs[user.pool]
         attributes = [{"Name": "email", "Value": user.username}, {"Name": "email_verified", "Value": "true"}]
         attributes += [{"Name": k, "Value": v} for k, v in user.attributes.items()]
         try:
-            cognito.admin_create_user(UserPoolId=user_pool_id, Username=user.username, UserAttributes=attributes, MessageAction="SUPPRESS")
+            cognito.admin_create_user(  # a temporary password the local cloud would make may miss the staff pool's policy
+                UserPoolId=user_pool_id, Username=user.username, UserAttributes=attributes, MessageAction="SUPPRESS", TemporaryPassword=PASSWORD
+            )
         except ClientError as error:
             if error.response["Error"]["Code"] != "UsernameExistsException":
                 raise
             continue
         cognito.admin_set_user_password(UserPoolId=user_pool_id, Username=user.username, Password=PASSWORD, Permanent=True)
         cognito.admin_add_user_to_group(UserPoolId=user_pool_id, Username=user.username, GroupName=user.role)
+    _enroll_staff_totp(cloud, outputs)
+
+
+def totp_secret_file(cloud: LocalCloud) -> Path:
+    return cloud.data_dir / "staff-totp-secret"
+
+
+def totp_secret(cloud: LocalCloud) -> str:
+    """The demo staff user's TOTP secret (base32; e.g. for an authenticator app)."""
+    return totp_secret_file(cloud).read_text().strip()
+
+
+def _enroll_staff_totp(cloud: LocalCloud, outputs: dict) -> None:
+    """Give the demo staff user its second factor once: the secret stays beside the state."""
+    if totp_secret_file(cloud).exists():
+        return
+    cognito = cloud.client("cognito-idp")
+    user = USERS["staff"]
+    answer = cognito.initiate_auth(
+        ClientId=outputs[user.client], AuthFlow="USER_PASSWORD_AUTH", AuthParameters={"USERNAME": user.username, "PASSWORD": PASSWORD}
+    )
+    if answer.get("ChallengeName") == "MFA_SETUP":  # what Cognito answers a user without a factor yet
+        associated = cognito.associate_software_token(Session=answer["Session"])
+        secret = associated["SecretCode"]
+        verified = cognito.verify_software_token(Session=associated["Session"], UserCode=pyotp.TOTP(secret).now(), FriendlyDeviceName="demo")
+        cognito.respond_to_auth_challenge(
+            ClientId=outputs[user.client], ChallengeName="MFA_SETUP", Session=verified["Session"], ChallengeResponses={"USERNAME": user.username}
+        )
+    else:  # the local cloud signs an unenrolled user in at once; enrol with its access token
+        access_token = answer["AuthenticationResult"]["AccessToken"]
+        secret = cognito.associate_software_token(AccessToken=access_token)["SecretCode"]
+        cognito.verify_software_token(AccessToken=access_token, UserCode=pyotp.TOTP(secret).now(), FriendlyDeviceName="demo")
+    cognito.admin_set_user_mfa_preference(
+        UserPoolId=outputs[user.pool], Username=user.username, SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True}
+    )
+    totp_secret_file(cloud).write_text(secret + "\n")
+    totp_secret_file(cloud).chmod(0o600)
 
 
 def verify_sender(cloud: LocalCloud) -> None:
@@ -81,14 +141,29 @@ def ensure_signing_certificate(cloud: LocalCloud, outputs: dict) -> None:
 
 def seed(cloud: LocalCloud, outputs: dict) -> None:
     seed_orderers(cloud, outputs["TableName"])
-    ensure_users(cloud, outputs["UserPoolId"])
+    ensure_users(cloud, outputs)
     verify_sender(cloud)
     ensure_signing_certificate(cloud, outputs)
 
 
-def id_token(cloud: LocalCloud, client_id: str, role: str) -> str:
+def sign_in(cloud: LocalCloud, outputs: dict, role: str) -> dict:
+    """Password, then (staff) the TOTP code: Cognito's AuthenticationResult (IdToken, AccessToken, ...)."""
     user = USERS[role]
-    answer = cloud.client("cognito-idp").initiate_auth(
+    cognito = cloud.client("cognito-idp")
+    client_id = outputs[user.client]
+    answer = cognito.initiate_auth(
         ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH", AuthParameters={"USERNAME": user.username, "PASSWORD": PASSWORD}
     )
-    return answer["AuthenticationResult"]["IdToken"]
+    if role == "staff":
+        if answer.get("ChallengeName") != "SOFTWARE_TOKEN_MFA":
+            raise SystemExit(f"the staff pool let the demo staff user in without a second factor ({answer.get('ChallengeName')})")
+        answer = cognito.respond_to_auth_challenge(
+            ClientId=client_id, ChallengeName="SOFTWARE_TOKEN_MFA", Session=answer["Session"],
+            ChallengeResponses={"USERNAME": user.username, "SOFTWARE_TOKEN_MFA_CODE": pyotp.TOTP(totp_secret(cloud)).now()},
+        )
+    return answer["AuthenticationResult"]
+
+
+def id_token(cloud: LocalCloud, outputs: dict, role: str) -> str:
+    """An ID token of a demo user; `outputs` are the stack's (each role signs in to its own pool)."""
+    return sign_in(cloud, outputs, role)["IdToken"]

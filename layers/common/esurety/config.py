@@ -14,6 +14,7 @@ class Settings:
     pepper_secret_id: str  # Secrets Manager secret holding the HMAC pepper for auth keys
     mail_from: str
     presign_seconds: int = 300
+    notice_kms_key_id: str | None = None  # KMS key the notices (which print the auth key) are put under
 
 
 @lru_cache(maxsize=1)
@@ -26,4 +27,5 @@ def settings() -> Settings:
         pepper_secret_id=env.get("PEPPER_SECRET_ID", "esurety/auth-key-pepper"),
         mail_from=env.get("MAIL_FROM", "no-reply@esurety.example"),
         presign_seconds=min(int(env.get("PRESIGN_SECONDS", "300")), 300),
+        notice_kms_key_id=env.get("NOTICE_KMS_KEY_ARN") or None,
     )

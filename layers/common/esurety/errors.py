@@ -31,8 +31,9 @@ class Conflict(Exception):
 
 
 class TooManyAttempts(Exception):
-    """429: too many failed verifications of one contract."""
+    """429: too many failed verifications of one contract number, or by one caller."""
 
-    def __init__(self, retry_after_seconds: int):
+    def __init__(self, retry_after_seconds: int, scope: str = "contract"):
         self.retry_after_seconds = retry_after_seconds
+        self.scope = scope  # which budget is spent (for the log; the answer is the same)
         super().__init__("too many failed attempts")

@@ -52,7 +52,9 @@ def problems_response(problems: list[Problem]) -> Response:
 
 def make_resolver(logger: Logger) -> APIGatewayHttpResolver:
     # UTF-8 JSON: Japanese stays readable in every client and log, not \uXXXX escapes.
-    app = APIGatewayHttpResolver(enable_validation=True, serializer=_SERIALIZER)
+    # debug=False whatever POWERTOOLS_DEV / POWERTOOLS_EVENT_HANDLER_DEBUG say: debug mode prints
+    # every event and answer (auth keys in both) and puts tracebacks in 500 answers.
+    app = APIGatewayHttpResolver(enable_validation=True, serializer=_SERIALIZER, debug=False)
 
     @app.exception_handler(RequestValidationError)
     def _invalid(error: RequestValidationError):
@@ -86,6 +88,15 @@ def make_resolver(logger: Logger) -> APIGatewayHttpResolver:
     return app
 
 
+# On every answer of the API: some carry the auth key or a document link, none is worth a cache.
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def _no_store(response: dict) -> dict:
+    response["headers"] = {**(response.get("headers") or {}), **NO_STORE}
+    return response
+
+
 def caller(app: APIGatewayHttpResolver) -> identity.Caller:
     return identity.from_event(app.current_event.raw_event)
 
@@ -108,12 +119,12 @@ def guarded(app: APIGatewayHttpResolver, group: str, public: frozenset[str] = fr
             try:
                 identity.from_event(event).require(group)
             except Forbidden:
-                return {
+                return _no_store({
                     "statusCode": 403,
                     "headers": {"Content-Type": content_types.APPLICATION_JSON},
                     "body": json.dumps({"message": FORBIDDEN}, ensure_ascii=False),
                     "isBase64Encoded": False,
-                }
-        return app.resolve(event, context)
+                })
+        return _no_store(app.resolve(event, context))
 
     return handler

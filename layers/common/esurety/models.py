@@ -97,8 +97,6 @@ class ContractItem(_Item):
     key_digest = UnicodeAttribute(null=True)  # paper contracts have no key; HMAC-SHA256(pepper, auth key), hex
     key_ciphertext = BinaryAttribute(legacy_encoding=False, null=True)  # KMS-encrypted auth key
     latest_version = NumberAttribute()
-    verify_failures = NumberAttribute(default=0)
-    verify_window_start = NumberAttribute(default=0)  # epoch seconds of the first failure counted
     created_at = UTCDateTimeAttribute()
     gsi2pk = UnicodeAttribute()  # `COMPANY#{company_id}`
     gsi2sk = UnicodeAttribute()  # `CONTRACT#{number}`
@@ -166,12 +164,33 @@ class CounterItem(_Item):
         return f"COUNTER#{branch}#{fiscal_year}#{product}", "COUNTER"
 
 
+class UploadItem(_Item):
+    """pk `UPLOAD#{upload_id}`, sk `UPLOAD`: a 認定調書 PDF the contractor uploads for an application."""
+
+    SK = "UPLOAD"
+    upload_id = UnicodeAttribute()
+    company_id = UnicodeAttribute()  # only this company may name the upload in an application
+    s3_key = UnicodeAttribute()  # uploads/{upload_id}.pdf
+    state = UnicodeAttribute()  # awaiting -> checked | refused (after the S3-triggered check)
+    reason = UnicodeAttribute(null=True)  # why it was refused
+    size = NumberAttribute(null=True)
+    pages = NumberAttribute(null=True)
+    sha256 = UnicodeAttribute(null=True)  # of the bytes that were checked
+    object_version = UnicodeAttribute(null=True)  # the S3 object version that was checked
+    created_at = UTCDateTimeAttribute()
+    checked_at = UTCDateTimeAttribute(null=True)
+
+    @staticmethod
+    def key(upload_id: str) -> tuple[str, str]:
+        return f"UPLOAD#{upload_id}", UploadItem.SK
+
+
 def transact_write() -> TransactWrite:
     """A write transaction over the table (all or nothing, conditions checked together)."""
     return TransactWrite(connection=Connection(region=_Meta.region))
 
 
-ALL_MODELS = (ApplicationItem, ContractItem, VersionItem, ViewItem, OrdererItem, CounterItem)
+ALL_MODELS = (ApplicationItem, ContractItem, VersionItem, ViewItem, OrdererItem, CounterItem, UploadItem)
 
 
 def create_table() -> None:
@@ -188,3 +207,22 @@ class _TableShape(_Item):
     gsi2sk = UnicodeAttribute(null=True)
     queue = QueueIndex()
     by_company = CompanyIndex()
+
+
+class AttemptItem(_Item):
+    """pk `ATTEMPTS#contract#{number}` or `ATTEMPTS#caller#{subject}`, sk `ATTEMPTS`: verification
+    attempts counted in the current window (the lockout, services/lockout.py).
+
+    A contract's item is keyed by the normalised number whether or not such a contract exists, so
+    the lockout behaves alike for every number. It lives outside the contract's partition.
+    """
+
+    SK = "ATTEMPTS"
+    attempts = NumberAttribute(default=0)  # reserved in this window (a success gives its own back)
+    window_start = NumberAttribute(default=0)  # epoch seconds of the window's first attempt
+    expires_at = NumberAttribute(null=True)  # epoch seconds; the table's TTL attribute
+
+    @staticmethod
+    def key(scope: str, name: str) -> tuple[str, str]:
+        return f"ATTEMPTS#{scope}#{name}", AttemptItem.SK
+ALL_MODELS = ALL_MODELS + (AttemptItem,)

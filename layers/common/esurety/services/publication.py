@@ -15,6 +15,7 @@ from pynamodb.exceptions import UpdateError
 
 from .. import clock, keys, mailer, signing, storage
 from ..certificates import PUBLISHED, RENDERED, render_input
+from ..config import settings
 from ..documents.notice import render_notice
 from ..models import ContractItem, VersionItem
 
@@ -53,7 +54,7 @@ def publish(arrival: Arrival) -> str:
 
     contract = ContractItem.get(*ContractItem.key(number), consistent_read=True)
     key = keys.decrypt(contract.key_ciphertext, number)
-    storage.put_pdf(storage.notice_key(number), signing.sign_pdf(render_notice(render_input(version), key)))
+    storage.put_pdf(storage.notice_key(number), signing.sign_pdf(render_notice(render_input(version), key)), kms_key_id=settings().notice_kms_key_id)
     del key
 
     try:

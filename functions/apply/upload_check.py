@@ -1,0 +1,24 @@
+"""S3 ObjectCreated on uploads/: a contractor's 認定調書 arrived; judge it before staff see it."""
+from __future__ import annotations
+
+from urllib.parse import unquote_plus
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from esurety.services import uploads
+
+logger = Logger(service="esurety-upload-check")
+
+
+@logger.inject_lambda_context(clear_state=True)
+@event_source(data_class=S3Event)
+def lambda_handler(event: S3Event, context: LambdaContext) -> dict:
+    outcomes = []
+    for record in event.records:
+        key = unquote_plus(record.s3.get_object.key)
+        outcome = uploads.check(key, record.s3.get_object.version_id)
+        logger.info("upload arrival", extra={"s3_key": key, "outcome": outcome})
+        outcomes.append(outcome)
+    return {"outcomes": outcomes}

@@ -1,0 +1,98 @@
+"""docs/openapi.json is what the code says, covers exactly the template's routes, and every answer
+of the API forbids caching (some carry the auth key or a document link)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import (
+    CONTRACTOR_A,
+    ORDERER_TOCHIGI,
+    ROOT,
+    STAFF,
+    LambdaContext,
+    application_body,
+    http_event,
+    s3_put_event,
+)
+from tools import openapi
+
+ROUTE_FUNCTIONS = {"ApplyFunction": "contractor", "IssueFunction": "staff", "VerifyFunction": "orderer"}
+
+
+def template_routes(template) -> dict[tuple[str, str], str]:
+    routes = {}
+    for name, resource in template["Resources"].items():
+        for event in resource.get("Properties", {}).get("Events", {}).values():
+            if event["Type"] == "HttpApi":
+                props = event["Properties"]
+                routes[(props["Method"].lower(), props["Path"])] = name
+    return routes
+
+
+def test_the_committed_document_is_what_the_code_says():
+    committed = json.loads((ROOT / "docs" / "openapi.json").read_text("utf-8"))
+    assert committed == openapi.document(), "docs/openapi.json is stale: run `make openapi`"
+    assert openapi.main(["--check"]) == 0
+
+
+def test_the_document_has_exactly_the_templates_routes_each_tagged_with_its_group(template):
+    declared = template_routes(template)
+    paths = openapi.document()["paths"]
+    documented = {(method, path): op for path, ops in paths.items() for method, op in ops.items()}
+    assert set(documented) == set(declared)
+    for route, op in documented.items():
+        public = template_auth_is_none(template, route)
+        expected = "public" if public else ROUTE_FUNCTIONS[declared[route]]
+        assert op["tags"] == [expected], route
+        assert op["security"] == ([] if public else [{"cognitoJwt": []}]), route
+
+
+def template_auth_is_none(template, route) -> bool:
+    for resource in template["Resources"].values():
+        for event in resource.get("Properties", {}).get("Events", {}).values():
+            props = event.get("Properties", {})
+            if event["Type"] == "HttpApi" and (props["Method"].lower(), props["Path"]) == route:
+                return props.get("Auth", {}).get("Authorizer") == "NONE"
+    raise AssertionError(route)
+
+
+def test_bearer_jwt_is_the_security_scheme():
+    scheme = openapi.document()["components"]["securitySchemes"]["cognitoJwt"]
+    assert scheme["type"] == "http" and scheme["scheme"] == "bearer" and scheme["bearerFormat"] == "JWT"
+
+
+@pytest.fixture
+def published(api, handlers):
+    _, created = api.post("/applications", CONTRACTOR_A, application_body())
+    number = api.post(f"/staff/applications/{created['application_id']}/issue", STAFF)[1]["contract_number"]
+    handlers["publish"].lambda_handler(s3_put_event(f"certificates/{number}/v001.pdf"), LambdaContext())
+    return created["application_id"], number
+
+
+def test_no_answer_may_be_cached(api, handlers, published):
+    application_id, number = published
+    key = api.get(f"/contracts/{number}", CONTRACTOR_A)[1]["auth_key"]
+    calls = [
+        ("apply", "GET", "/orderers", None, None),
+        ("apply", "GET", f"/contracts/{number}", CONTRACTOR_A, None),  # 200 with the auth key
+        ("apply", "GET", f"/contracts/{number}/notice", CONTRACTOR_A, None),  # 200 with a link
+        ("apply", "GET", f"/contracts/{number}/certificates/1", CONTRACTOR_A, None),
+        ("apply", "GET", f"/contracts/{number}/fee-statements/1", CONTRACTOR_A, None),
+        ("apply", "GET", f"/applications/{application_id}", CONTRACTOR_A, None),
+        ("apply", "GET", "/contracts", CONTRACTOR_A, None),
+        ("apply", "GET", "/contracts", ORDERER_TOCHIGI, None),  # 403 at the door
+        ("apply", "POST", "/applications", CONTRACTOR_A, {"product": "x"}),  # 422
+        ("issue", "GET", "/staff/applications", STAFF, None),
+        ("issue", "POST", f"/staff/applications/{application_id}/reject", STAFF, {"reason": "重複"}),  # 409
+        ("verify", "POST", "/verifications", ORDERER_TOCHIGI, {"contract_number": number, "auth_key": key}),  # 200 with a link
+        ("verify", "POST", "/verifications", ORDERER_TOCHIGI, {"contract_number": number, "auth_key": "ABCDEFGHJKLM"}),  # 404
+    ]
+    statuses = []
+    for function, method, path, claims, body in calls:
+        response = handlers[function].lambda_handler(http_event(method, path, claims, body), LambdaContext())
+        statuses.append(response["statusCode"])
+        assert response["headers"]["Cache-Control"] == "no-store", (method, path, response["statusCode"])
+        assert response["headers"]["Pragma"] == "no-cache"
+    assert statuses == [200, 200, 200, 200, 200, 200, 200, 403, 422, 200, 409, 200, 404]

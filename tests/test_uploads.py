@@ -1,0 +1,141 @@
+"""認定調書 uploads: a presigned POST bound to one PDF key and size, judged after arrival."""
+from __future__ import annotations
+
+import base64
+import io
+import json
+
+import boto3
+import pytest
+import requests
+from reportlab.pdfgen.canvas import Canvas
+
+from esurety import attachments
+from esurety.config import settings
+from esurety.errors import InputError
+from esurety.identity import Caller
+from esurety.models import UploadItem
+from esurety.services import uploads
+
+COMPANY_A = Caller("user-a", frozenset({"contractor"}), company_id="company-a")
+COMPANY_B = Caller("user-b", frozenset({"contractor"}), company_id="company-b")
+
+
+def a_pdf(pages: int = 1) -> bytes:
+    out = io.BytesIO()
+    canvas = Canvas(out)
+    for page in range(pages):
+        canvas.drawString(72, 720, f"nintei chousho page {page + 1}")
+        canvas.showPage()
+    canvas.save()
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint():
+    """moto's HTTP server on 127.0.0.1, over the same in-process backends as the mock.
+
+    The browser posts the form straight to S3; in-process mocks only see boto3's calls, so the
+    POST goes to moto's server, which keeps the bucket the services read.
+    """
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def post(s3_endpoint):
+    def send(upload: dict, data: bytes, content_type: str = "application/pdf") -> requests.Response:
+        # Path-style to the local server: the same form fields the browser would send to S3.
+        url = f"{s3_endpoint}/{settings().bucket_name}"
+        fields = {**upload["fields"], "Content-Type": content_type}
+        return requests.post(url, data=fields, files={"file": ("nintei.pdf", data, content_type)}, timeout=10)
+
+    return send
+
+
+def arrived(upload: dict) -> str:
+    key = uploads.object_key(upload["upload_id"])
+    head = boto3.client("s3").head_object(Bucket=settings().bucket_name, Key=key)
+    return uploads.check(key, head.get("VersionId"))
+
+
+def test_the_post_policy_binds_one_key_the_pdf_type_and_the_size(cloud):
+    upload = uploads.create(COMPANY_A)
+    policy = json.loads(base64.b64decode(upload["fields"]["policy"]))
+    conditions = policy["conditions"]
+    assert {"key": f"uploads/{upload['upload_id']}.pdf"} in conditions
+    assert {"Content-Type": "application/pdf"} in conditions
+    assert ["content-length-range", 1, attachments.MAX_BYTES] in conditions
+    assert upload["max_bytes"] == attachments.MAX_BYTES
+
+
+def test_a_real_pdf_is_checked_and_can_be_named_by_its_company(cloud, post):
+    upload = uploads.create(COMPANY_A)
+    assert post(upload, a_pdf(2)).status_code in (200, 204)
+    assert arrived(upload) == "checked"
+    item = uploads.require_checked(COMPANY_A, upload["upload_id"])
+    assert (item.pages, item.size) == (2, len(a_pdf(2)))
+    with pytest.raises(InputError, match="no such upload"):
+        uploads.require_checked(COMPANY_B, upload["upload_id"])  # another company's upload
+
+
+@pytest.mark.parametrize(
+    "data, reason",
+    [
+        (b"MZ\x90\x00 not a pdf at all", "not a PDF"),
+        (b"%PDF-1.7\n garbage that no reader can open", "cannot be read"),
+    ],
+)
+def test_a_file_that_is_not_a_real_pdf_is_refused_and_cannot_be_named(cloud, post, data, reason):
+    upload = uploads.create(COMPANY_A)
+    post(upload, data)
+    assert arrived(upload) == "refused"
+    with pytest.raises(InputError, match=reason):
+        uploads.require_checked(COMPANY_A, upload["upload_id"])
+
+
+def test_a_repeated_delivery_keeps_the_first_judgement(cloud, post):
+    upload = uploads.create(COMPANY_A)
+    post(upload, a_pdf())
+    assert arrived(upload) == "checked"
+    post(upload, b"not a pdf")  # a second POST within the link's life replaces the object
+    assert arrived(upload) == "already-checked"
+    assert UploadItem.get(*UploadItem.key(upload["upload_id"])).state == "checked"
+
+
+def test_an_upload_that_has_not_arrived_cannot_be_named(cloud):
+    upload = uploads.create(COMPANY_A)
+    with pytest.raises(InputError, match="not arrived"):
+        uploads.require_checked(COMPANY_A, upload["upload_id"])
+    with pytest.raises(InputError, match="not an upload id"):
+        uploads.require_checked(COMPANY_A, "../certificates/x")
+
+
+def test_other_objects_are_ignored(cloud):
+    assert uploads.check("certificates/31063-00001J/v001.pdf", None) == "ignored-not-an-upload"
+    assert uploads.check("uploads/" + "0" * 24 + ".pdf", None) == "ignored-unknown-upload"
+
+
+def test_the_judge_refuses_empty_oversized_and_encrypted_files():
+    assert not attachments.judge_pdf(b"").ok
+    assert "larger" in attachments.judge_pdf(a_pdf(), max_bytes=100).reason
+    out = io.BytesIO()
+    canvas = Canvas(out, encrypt="secret")
+    canvas.drawString(72, 720, "x")
+    canvas.save()
+    assert attachments.judge_pdf(out.getvalue()).reason == "the PDF is encrypted"
+
+
+def test_the_contractor_asks_the_api_for_an_upload_and_staff_may_not(api, post):
+    from tests.conftest import CONTRACTOR_A, STAFF
+
+    status, upload = api.post("/applications/uploads", CONTRACTOR_A)
+    assert status == 201 and upload["url"] and upload["fields"]["key"] == f"uploads/{upload['upload_id']}.pdf"
+    post(upload, a_pdf())
+    assert arrived(upload) == "checked"
+    assert api.post("/applications/uploads", STAFF)[0] == 403

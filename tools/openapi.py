@@ -1,0 +1,205 @@
+"""docs/openapi.json: the API's contract, generated from the three functions' Powertools resolvers.
+
+    python -m tools.openapi            # (re)write docs/openapi.json  (make openapi)
+    python -m tools.openapi --check    # exit 1 if the file and the code differ
+
+Each resolver describes its own routes and request models; this merges them into one document
+and adds what the resolvers do not know: the JWT bearer scheme of the HTTP API's authorizer,
+the group each route serves (its tag, and whose token it takes), the success codes the handlers
+answer, and the error answers in the shape of esurety/http.py. tests/test_openapi.py keeps the
+file, the code and the template's routes in step.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUTPUT = ROOT / "docs" / "openapi.json"
+
+# (function source, the group it serves): one resolver each, as deployed.
+FUNCTIONS = (
+    ("functions/apply/app.py", "contractor"),
+    ("functions/issue/app.py", "staff"),
+    ("functions/verify/app.py", "orderer"),
+)
+PUBLIC = {("get", "/orderers")}  # Auth: NONE in the template
+PUBLIC_TAG = "public"
+SUCCESS = {
+    ("post", "/applications"): ("201", "The application is stored (or was, for a retried Idempotency-Key)."),
+    ("post", "/staff/applications/{application_id}/issue"): ("202", "Issued; the certificate is published on its arrival."),
+}
+CONFLICTS = {("post", "/staff/applications/{application_id}/issue"), ("post", "/staff/applications/{application_id}/reject")}
+LOCKED_OUT = {("post", "/verifications")}
+IDEMPOTENT = {("post", "/applications")}
+
+TAGS = [
+    {"name": PUBLIC_TAG, "description": "No sign-in: the orderer registry."},
+    {"name": "contractor", "description": "受注者: applications and the company's contracts (Cognito group contractor)."},
+    {"name": "staff", "description": "保証会社職員: the application queue, issuing and rejecting (group staff)."},
+    {"name": "orderer", "description": "発注者: verifying a certificate by contract number and auth key (group orderer)."},
+]
+
+_MESSAGE = {"type": "string", "description": "For people, in Japanese."}
+COMPONENTS = {
+    "securitySchemes": {
+        "cognitoJwt": {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": "A Cognito ID token of the user pool; the route's tag names the group it needs.",
+        }
+    },
+    "schemas": {
+        "Error": {
+            "type": "object",
+            "required": ["message"],
+            "properties": {"message": _MESSAGE},
+        },
+        "InvalidRequest": {
+            "type": "object",
+            "required": ["message", "errors"],
+            "properties": {
+                "message": _MESSAGE,
+                "errors": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["field", "reason"],
+                        "properties": {
+                            "field": {"type": "string", "description": "Dotted path in the request, e.g. work.contract_price."},
+                            "reason": {"type": "string", "description": "For developers, in English."},
+                        },
+                    },
+                },
+            },
+        },
+    },
+    "headers": {
+        "NoStore": {"description": "Every answer: `no-store` (some carry the auth key or a link).", "schema": {"type": "string", "const": "no-store"}},
+    },
+}
+_NOT_VALIDATION = ("HTTPValidationError", "ValidationError", "ResponseValidationError")  # Powertools' shapes, not ours
+
+
+def _load(relative: str, group: str):
+    name = f"esurety_openapi_{group}"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, ROOT / relative)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _answer(description: str, schema: str | None = "Error", **extra_headers) -> dict:
+    answer = {"description": description, "headers": {"Cache-Control": {"$ref": "#/components/headers/NoStore"}, **extra_headers}}
+    if schema:
+        answer["content"] = {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}
+    return answer
+
+
+def _operation(op: dict, method: str, path: str, group: str) -> dict:
+    route = (method, path)
+    op = copy.deepcopy(op)
+    op["tags"] = [PUBLIC_TAG if route in PUBLIC else group]
+    op["security"] = [] if route in PUBLIC else [{"cognitoJwt": []}]
+    if route in IDEMPOTENT:
+        op.setdefault("parameters", []).append(
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "description": "A retry with the same key and body answers the same application.",
+                "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+            }
+        )
+    responses = {}
+    code, description = SUCCESS.get(route, ("200", "OK"))
+    success = op["responses"].get("200", {})
+    responses[code] = {**success, "description": description, "headers": {"Cache-Control": {"$ref": "#/components/headers/NoStore"}}}
+    if route not in PUBLIC:
+        responses["401"] = _answer("No valid token (the HTTP API's authorizer).", schema=None)
+        responses["403"] = _answer("The token's user is not in this route's group, or lacks its tenant claim.")
+    if "{" in path or route in LOCKED_OUT:
+        responses["404"] = _answer("Not found; one answer for every kind of miss.")
+    if route in CONFLICTS:
+        responses["409"] = _answer("The application is not in a state that allows this.")
+    if op.get("parameters") or op.get("requestBody"):
+        responses["422"] = _answer("A field is missing or wrong; nothing was stored.", schema="InvalidRequest")
+    if route in LOCKED_OUT:
+        responses["429"] = _answer(
+            "Too many failed attempts on this number or by this user; try again after Retry-After.",
+            **{"Retry-After": {"description": "Seconds until the window ends.", "schema": {"type": "integer"}}},
+        )
+    op["responses"] = responses
+    return op
+
+
+def document() -> dict:
+    version = "0.1.0"
+    for line in (ROOT / "pyproject.toml").read_text("utf-8").splitlines():
+        if line.startswith("version = "):
+            version = line.split('"')[1]
+            break
+    paths: dict = {}
+    schemas: dict = {}
+    for relative, group in FUNCTIONS:
+        generated = _load(relative, group).app.get_openapi_schema(title="esurety", version=version).model_dump(
+            mode="json", by_alias=True, exclude_none=True
+        )
+        for path, operations in generated["paths"].items():
+            for method, op in operations.items():
+                if method in paths.get(path, {}):
+                    raise SystemExit(f"{method.upper()} {path} is served by two functions")
+                paths.setdefault(path, {})[method] = _operation(op, method, path, group)
+        for name, schema in generated.get("components", {}).get("schemas", {}).items():
+            if name in _NOT_VALIDATION:
+                continue
+            if name in schemas and schemas[name] != schema:
+                raise SystemExit(f"two functions define the schema {name} differently")
+            schemas[name] = schema
+    components = copy.deepcopy(COMPONENTS)
+    components["schemas"].update(dict(sorted(schemas.items())))
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "esurety API",
+            "version": version,
+            "description": (
+                "Electronic surety certificates (電子保証) for Japanese public works. Generated from the "
+                "functions' resolvers by tools/openapi.py; do not edit by hand."
+            ),
+        },
+        "tags": TAGS,
+        "paths": dict(sorted(paths.items())),
+        "components": components,
+    }
+
+
+def render() -> str:
+    return json.dumps(document(), indent=2, ensure_ascii=False) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="fail if docs/openapi.json is not what the code says")
+    args = parser.parse_args(argv)
+    text = render()
+    if args.check:
+        if not OUTPUT.exists() or OUTPUT.read_text("utf-8") != text:
+            print("docs/openapi.json differs from the code: run `make openapi`", file=sys.stderr)
+            return 1
+        return 0
+    OUTPUT.write_text(text, "utf-8")
+    print(f"wrote {OUTPUT.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
