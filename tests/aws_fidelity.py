@@ -266,6 +266,11 @@ class Resolver:
             for variable, value in template.environment(logical_id).items():
                 if isinstance(value, dict) and set(value) == {"Ref"} and variable in os.environ:
                     self.refs.setdefault(value["Ref"], os.environ[variable])
+                elif isinstance(value, dict) and set(value) == {"Fn::GetAtt"} and variable in os.environ:
+                    target = value["Fn::GetAtt"]
+                    target = target.split(".", 1) if isinstance(target, str) else target
+                    if target[1] == "Arn" and template.raw["Resources"].get(target[0], {}).get("Type") == "AWS::KMS::Key":
+                        self.refs.setdefault(target[0], os.environ[variable])  # a key is found by its ARN too
         self.parameters = {}
         for name, parameter in (template.raw.get("Parameters") or {}).items():
             self.parameters[name] = self.refs.get(name, PARAMETERS.get(name, parameter.get("Default")))
@@ -394,7 +399,8 @@ class Resolver:
         if kind in ("AWS::Serverless::Function", "AWS::Lambda::Function"):
             return bound or self._property(logical_id, "FunctionName") or f"{STACK}-{logical_id}"
         if kind == "AWS::IAM::Role":
-            return self._property(logical_id, "RoleName") or f"{STACK}-{logical_id}"
+            # CloudFormation names an unnamed role `{stack}-{logical id}-{random suffix}`.
+            return self._property(logical_id, "RoleName") or f"{STACK}-{logical_id}-AWSFIDELITY01"
         if kind == "AWS::SSM::Parameter":
             return bound or self._property(logical_id, "Name") or Unresolved(f"unresolved:{logical_id}")
         return bound or Unresolved(f"unresolved:{logical_id}")
@@ -683,7 +689,7 @@ class Policies:
         service = request.action.split(":", 1)[0]
         resource_side = self._resource_statements(service, request.resource)
         if any(s.effect == "Deny" and s.matches(request, principals) for s in resource_side):
-            return False, []
+            return False, ["explicit deny in a resource-based policy"]
         direct = any(s.effect == "Allow" and s.matches(request, principals) for s in resource_side)
         if service == "kms" and resource_side:
             # A key policy must allow the role itself, or delegate to IAM by allowing the account.
@@ -1234,9 +1240,13 @@ def _decide(service: str, operation: str, params: dict, region: str, presigned: 
     for request in requests:
         allowed, statements = view.judge(function, request)
         if not allowed:
+            why = (
+                "with an explicit deny in a resource-based policy" if statements
+                else f"because no identity-based policy allows the {request.action} action"
+            )
             message = (
                 f"User: {principal['session_arn']} is not authorized to perform: {request.action} on resource: "
-                f"{request.resource} because no identity-based policy allows the {request.action} action"
+                f"{request.resource} {why}"
             )
             RECORDER.add(Call(_test_name(), function, service, operation, requests, False, "presigned" if presigned else "AccessDenied"))
             RECORDER.problem(f"{function} {service}:{operation}: {message}")

@@ -125,6 +125,11 @@ def cloud(_moto):
         kms, boto3.client("ssm"), signing_key_id, os.environ["SIGNING_CERTIFICATE_PARAMETER"]
     )
     _SIGNING_TRUST["key_id"] = signing_key_id
+    # Notices are put with SSE-KMS under DocumentsKey, as the template's NOTICE_KMS_KEY_ARN says
+    # (the bucket policy refuses any other notice put: the IAM harness answers as AWS would).
+    documents_key = kms.create_key(Description="esurety test documents")["KeyMetadata"]["Arn"]
+    os.environ["NOTICE_KMS_KEY_ARN"] = documents_key
+    settings.cache_clear()
     boto3.client("secretsmanager").create_secret(Name=settings().pepper_secret_id, SecretString="pepper-for-tests-0123456789")
     boto3.client("ses").verify_email_identity(EmailAddress=settings().mail_from)
     registry.seed()
