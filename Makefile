@@ -51,8 +51,10 @@ checkov:
 openapi: $(STAMP)
 	$(PY) -m tools.openapi
 
+# Cold import of each function beside a bare `import boto3`, ratios against the targets (docs/performance.md).
+RUNS ?= 7
 bench: $(STAMP)
-	$(PY) bench/cold_import.py
+	$(PY) bench/cold_import.py --runs $(RUNS) --markdown
 
 clean:
 	rm -rf $(VENV) .venvs .aws-sam .pytest_cache .local

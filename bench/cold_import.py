@@ -1,13 +1,32 @@
-"""Cold import time of each Lambda handler module, next to a bare `import boto3`.
+"""Cold import time of each Lambda handler module, next to a bare `import boto3`, in one run.
 
 Each sample is a fresh interpreter (what a cold start pays before the first event), so the
-numbers include the esurety package, Powertools, PynamoDB, pydantic and boto3 itself.
+numbers include the esurety package, Powertools, PynamoDB, pydantic and boto3 itself. The
+targets are sampled in turn (boto3, apply, verify, ..., boto3, apply, ...), so a machine that gets
+busier half-way through slows the baseline as much as the handlers; each ratio is a median over
+the baseline's median, both from this run.
 
-    .venv/bin/python bench/cold_import.py [--runs 7]
+Targets (docs/performance.md, "Cold import"): the cold import of apply and verify at most 1.5x the
+baseline, of issue and publish at most 2.5x; twice that for a function on SnapStart (read from
+infra/template.yaml), since a restored environment does not import at all.
+
+For a function on SnapStart two more figures are printed, not targets:
+- snapshot init: the import plus the before-snapshot hooks (what publishing a version runs once,
+  e.g. loading pyHanko into the snapshot; no request waits for it);
+- after-restore hooks: what a restored environment runs before its first event.
+
+Also printed, as a budget: what creating Powertools' Metrics and (enabled) Tracer adds to the
+verify function (the Tracer row needs aws-xray-sdk installed).
+
+    .venv/bin/python bench/cold_import.py [--runs 9] [--markdown]
+
+The esurety package is imported from this tree's layers/common (as Lambda puts the layer's
+python/ folder on sys.path), whatever the interpreter's own site-packages hold.
 """
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import statistics
@@ -16,49 +35,146 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-TARGETS = {
-    "import boto3": "import boto3",
-    "functions/apply/app.py": "apply",
-    "functions/issue/app.py": "issue",
-    "functions/issue/publish.py": "publish",
-    "functions/verify/app.py": "verify",
+BASELINE = "import boto3"
+HANDLERS = {
+    "functions/apply/app.py": ("ApplyFunction", 1.5),
+    "functions/verify/app.py": ("VerifyFunction", 1.5),
+    "functions/issue/app.py": ("IssueFunction", 2.5),
+    "functions/issue/publish.py": ("PublishFunction", 2.5),
+}
+SNAPSTART_FACTOR = 2
+_ON_LAMBDA = "import os; os.environ['LAMBDA_TASK_ROOT'] = '/var/task'; os.environ.pop('POWERTOOLS_TRACE_DISABLED', None)\n"
+# `import aws_lambda_powertools` already imports the metrics and tracing modules (any Powertools
+# import does), so what they would add is creating them; the Tracer enabled as on Lambda, where it
+# loads aws-xray-sdk and patches botocore.
+EXTRAS = {
+    "verify + Metrics()": (
+        "functions/verify/app.py",
+        "from aws_lambda_powertools import Metrics\nMetrics(namespace='bench', service='bench')",
+    ),
+    "verify + Tracer() (enabled)": (
+        "functions/verify/app.py",
+        _ON_LAMBDA + "from aws_lambda_powertools import Tracer\nTracer(service='bench')",
+    ),
 }
 PROBE = r"""
-import importlib.util, sys, time
-target = sys.argv[1]
+import importlib.util, json, sys, time
+layer, target, extra, mode = sys.argv[1:5]
 start = time.perf_counter()
+sys.path.insert(0, layer)
 if target == "import boto3":
     import boto3
 else:
     spec = importlib.util.spec_from_file_location("handler", target)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-print(time.perf_counter() - start)
+    exec(extra)
+restore = 0.0
+if mode == "snapshot":  # as Lambda publishing a SnapStart version, then one restored environment
+    from snapshot_restore_py import get_after_restore, get_before_snapshot
+
+    for func, args, kwargs in reversed(get_before_snapshot()):
+        func(*args, **kwargs)
+    restored = time.perf_counter()
+    for func, args, kwargs in get_after_restore():
+        func(*args, **kwargs)
+    restore = time.perf_counter() - restored
+    start += restore
+print(json.dumps({"init": time.perf_counter() - start, "restore": restore}))
 """
+ENV = {
+    "AWS_DEFAULT_REGION": "ap-northeast-1",
+    "AWS_REGION": "ap-northeast-1",
+    "TABLE_NAME": "bench",
+    "POWERTOOLS_SERVICE_NAME": "bench",
+    "POWERTOOLS_TRACE_DISABLED": "true",  # as outside Lambda: no X-Ray daemon to send to
+}
 
 
-def sample(target: str) -> float:
-    env = {**os.environ, "AWS_DEFAULT_REGION": "ap-northeast-1", "TABLE_NAME": "bench", "PYTHONDONTWRITEBYTECODE": "0"}
-    path = target if target == "import boto3" else str(ROOT / target)
-    out = subprocess.run([sys.executable, "-c", PROBE, path], capture_output=True, text=True, env=env, check=True)
-    return float(out.stdout.strip())
+def snapstart_functions() -> set[str]:
+    sys.path.insert(0, str(ROOT))
+    from tools.localcloud.deploy import load_template
+
+    resources = load_template()["Resources"]
+    return {
+        name for name, resource in resources.items()
+        if ((resource.get("Properties") or {}).get("SnapStart") or {}).get("ApplyOn") == "PublishedVersions"
+    }
+
+
+def sample(target: str, extra: str = "", mode: str = "import") -> dict[str, float]:
+    env = {**os.environ, **ENV}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # the warm-up writes the .pyc files, as the layer ships them
+    path = target if target == BASELINE else str(ROOT / target)
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, str(ROOT / "layers" / "common"), path, extra, mode],
+        capture_output=True, text=True, env=env, check=True,
+    )
+    return json.loads(out.stdout)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--markdown", action="store_true", help="also print the table as Markdown")
     args = parser.parse_args()
-    for target in TARGETS:
-        sample(target)  # warm the page cache and the .pyc files; Lambda's are warm on disk too
-    rows = {}
-    for target in TARGETS:
-        times = [sample(target) for _ in range(args.runs)]
-        rows[target] = {"median_ms": round(statistics.median(times) * 1000, 1), "min_ms": round(min(times) * 1000, 1)}
-    width = max(map(len, rows))
-    print(f"python {sys.version.split()[0]}, {args.runs} fresh interpreters each")
-    for target, row in rows.items():
-        print(f"{target:<{width}}  median {row['median_ms']:7.1f} ms   min {row['min_ms']:7.1f} ms")
-    print(json.dumps(rows))
+
+    snapstart = snapstart_functions()
+    # name -> (target, extra code, mode)
+    targets = {BASELINE: (BASELINE, "", "import")}
+    targets.update({name: (name, "", "import") for name in HANDLERS})
+    targets.update({
+        f"{name} (snapshot init)": (name, "", "snapshot")
+        for name, (logical, _) in HANDLERS.items() if logical in snapstart
+    })
+    targets.update({name: (target, extra, "import") for name, (target, extra) in EXTRAS.items()})
+    if importlib.util.find_spec("aws_xray_sdk") is None:
+        print("aws-xray-sdk is not installed: the Tracer row is left out (pip install aws-xray-sdk)")
+        targets = {k: v for k, v in targets.items() if "Tracer" not in k}
+    for spec in targets.values():
+        sample(*spec)  # warm the page cache and the .pyc files; Lambda's are warm on disk too
+    times: dict[str, list[float]] = {name: [] for name in targets}
+    restores: dict[str, list[float]] = {name: [] for name in targets}
+    for _ in range(args.runs):
+        for name, spec in targets.items():
+            measured = sample(*spec)
+            times[name].append(measured["init"])
+            restores[name].append(measured["restore"])
+
+    base = statistics.median(times[BASELINE])
+    rows = []
+    for name, samples in times.items():
+        median = statistics.median(samples)
+        row = {"target": name, "median_ms": round(median * 1000, 1), "min_ms": round(min(samples) * 1000, 1),
+               "ratio": round(median / base, 2)}
+        if name in HANDLERS:
+            logical, limit = HANDLERS[name]
+            on_snapstart = logical in snapstart
+            row.update(snapstart=on_snapstart, limit=limit * (SNAPSTART_FACTOR if on_snapstart else 1))
+            row["meets"] = row["ratio"] <= row["limit"]
+        if targets[name][2] == "snapshot":
+            row["after_restore_hooks_ms"] = round(statistics.median(restores[name]) * 1000, 2)
+        rows.append(row)
+
+    print(f"python {sys.version.split()[0]}, {args.runs} fresh interpreters per target, sampled in turn")
+    width = max(len(r["target"]) for r in rows)
+    for r in rows:
+        notes = ""
+        if "limit" in r:
+            notes = f"  target <= {r['limit']:.1f}x{' (SnapStart)' if r['snapstart'] else ''}: {'ok' if r['meets'] else 'MISSED'}"
+        if "after_restore_hooks_ms" in r:
+            notes = f"  after-restore hooks {r['after_restore_hooks_ms']:.2f} ms"
+        print(f"{r['target']:<{width}}  median {r['median_ms']:7.1f} ms  min {r['min_ms']:7.1f} ms  {r['ratio']:5.2f}x{notes}")
+    if args.markdown:
+        print()
+        print("| Target | Median | Min | × boto3 | Target |")
+        print("|---|---|---|---|---|")
+        for r in rows:
+            limit = f"≤ {r['limit']:.1f}×{' (SnapStart)' if r['snapstart'] else ''}" if "limit" in r else ""
+            if "after_restore_hooks_ms" in r:
+                limit = f"after-restore hooks {r['after_restore_hooks_ms']:.2f} ms"
+            print(f"| `{r['target']}` | {r['median_ms']:.0f} ms | {r['min_ms']:.0f} ms | {r['ratio']:.2f} | {limit} |")
+    print(json.dumps(rows, ensure_ascii=False))
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from esurety import http
+from esurety import http, snapstart
 from esurety.identity import CONTRACTOR
 from esurety.schemas import ApplicationRequest
 from esurety.services import applications, contracts, registry, uploads
@@ -65,6 +65,9 @@ _resolve = http.guarded(app, CONTRACTOR, public=frozenset({"GET /orderers"}))
 @app.get("/contracts/<number>/fee-statements/<version>")
 def get_fee_statement(number: str, version: int):
     return contracts.fee_statement_url(http.caller(app).require(CONTRACTOR), number, version)
+
+
+snapstart.install()  # SnapStart: renew clients, caches and randomness in each restored environment
 
 
 @logger.inject_lambda_context(clear_state=True)

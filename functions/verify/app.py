@@ -4,7 +4,7 @@ from __future__ import annotations
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from esurety import http
+from esurety import http, snapstart
 from esurety.identity import ORDERER
 from esurety.schemas import VerificationRequest
 from esurety.services import verification
@@ -20,6 +20,7 @@ def verify_certificate(body: VerificationRequest):
 
 
 _resolve = http.guarded(app, ORDERER)
+snapstart.install()  # SnapStart: renew clients, caches and randomness in each restored environment
 
 
 # The event's body carries the typed auth key: never log it, whatever POWERTOOLS_LOGGER_LOG_EVENT says.

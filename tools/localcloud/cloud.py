@@ -20,13 +20,16 @@ ROOT = Path(__file__).resolve().parents[2]
 VENV = ROOT / ".venvs" / "ministack"
 REGION = "ap-northeast-1"
 # ministack pins botocore exactly; boto3 must match it. cryptography signs and checks Cognito JWTs
-# (without it every token is refused, silently); aws-sam-translator applies the SAM transform.
+# (without it every token is refused, silently); aws-sam-translator applies the SAM transform;
+# snapshot-restore-py is the SnapStart hook registry Lambda's runtime has: with it, ministack runs
+# a published SnapStart version's before-snapshot and after-restore hooks, as AWS does.
 REQUIREMENTS = [
     "ministack==1.5.33",
     "boto3==1.43.106",
     "botocore==1.43.106",
     "cryptography==50.0.2",
     "aws-sam-translator==1.115.0",
+    "snapshot-restore-py==1.0.0",
 ]
 
 

@@ -8,6 +8,8 @@ What `sam build` + `sam deploy` do, without Docker:
 3. deploy: a change set (CREATE or UPDATE) with the SAM transform, waited on;
 4. wire the HTTP API: the local cloud ignores the OpenAPI body SAM generates, so the JWT
    authorizer, integrations and routes are created from the processed template.
+5. wait for the functions' aliases: a version published with SnapStart is Pending until its
+   snapshot is taken (CloudFormation waits for it on AWS).
 """
 from __future__ import annotations
 
@@ -328,6 +330,37 @@ def wire_http_apis(cfn, apigw, stack: str, region: str) -> dict[str, dict]:
     return wired
 
 
+# ----------------------------------------------------------------------------------- SnapStart
+
+
+def wait_for_aliases(lam, cfn, stack: str, timeout_s: float = 600) -> dict[str, str]:
+    """Wait until every alias's version is Active; returns alias ARN -> version.
+
+    A version published with SnapStart stays Pending while Lambda initialises it and takes the
+    snapshot, and invoking it meanwhile answers ResourceConflictException (ministack does the
+    same). CloudFormation on AWS waits for that; the local cloud's deploy waits here, and fails
+    with the reason if the init failed (e.g. a before-snapshot hook raised).
+    """
+    aliases = [
+        r["PhysicalResourceId"] for r in cfn.describe_stack_resources(StackName=stack)["StackResources"]
+        if r["ResourceType"] == "AWS::Lambda::Alias"
+    ]
+    deadline = time.monotonic() + timeout_s
+    versions = {}
+    for alias in aliases:
+        while True:
+            config = lam.get_function_configuration(FunctionName=alias)
+            if config.get("State") == "Active":
+                versions[alias] = config["Version"]
+                break
+            if config.get("State") == "Failed":
+                raise SystemExit(f"{alias}: version {config.get('Version')} failed to initialise: {config.get('StateReason', '')}")
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{alias}: version {config.get('Version')} still {config.get('State')} after {timeout_s:.0f} s")
+            time.sleep(0.5)
+    return versions
+
+
 # ----------------------------------------------------------------------------------- all of it
 
 
@@ -347,6 +380,7 @@ def deploy(cloud: LocalCloud, stack: str, build_dir: Path, parameters: dict[str,
     timings["package"] = time.monotonic() - started - timings["build"]
     result = deploy_stack(cfn, stack, json.dumps(template), parameters)
     wired = wire_http_apis(cfn, cloud.client("apigatewayv2"), stack, "ap-northeast-1")
+    wait_for_aliases(cloud.client("lambda"), cfn, stack)
     timings["total"] = time.monotonic() - started
     outputs = {o["OutputKey"]: o["OutputValue"] for o in cfn.describe_stacks(StackName=stack)["Stacks"][0].get("Outputs", [])}
     api = wired["HttpApi"]

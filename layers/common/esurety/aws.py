@@ -21,3 +21,8 @@ _CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, signature_vers
 def client(service: str):
     return boto3.client(service, config=_CONFIG)
 
+
+
+def forget() -> None:
+    """Drop the clients (and their connection pools); the next `client()` makes new ones."""
+    client.cache_clear()

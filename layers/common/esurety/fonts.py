@@ -36,7 +36,8 @@ SYSTEM_DIRS: tuple[Path, ...] = (
 )
 
 _lock = threading.Lock()
-_registered = False
+_registered = False  # both faces
+_faces: set[str] = set()  # the faces registered so far
 
 
 class FontMissingError(RuntimeError):
@@ -68,25 +69,32 @@ def find_font(filename: str) -> Path:
     )
 
 
-def ensure_fonts() -> None:
-    """Register IPAex Gothic and Mincho with reportlab (once per process)."""
+def ensure_fonts(*names: str) -> None:
+    """Register the named IPAex faces (default: Gothic and Mincho) with reportlab, each once per process.
+
+    Reading a face costs ~40 ms (the notice's function reads only Gothic at its cold start).
+    """
     global _registered
     if _registered:
         return
+    wanted = names or tuple(FILES)
     with _lock:
         if _registered:
             return
-        # Find both files before registering either, so a missing one fails cleanly.
-        paths = {name: find_font(filename) for name, filename in FILES.items()}
+        # Find every file before registering any, so a missing one fails cleanly.
+        paths = {name: find_font(FILES[name]) for name in wanted}
         from reportlab.pdfbase import pdfmetrics
         from reportlab.pdfbase.ttfonts import TTFont
 
         for name, path in paths.items():
+            if name in _faces:
+                continue
             # asciiReadable=False: embed only the glyphs used, not the whole of ASCII.
             font = TTFont(name, str(path), asciiReadable=False)
             _strip_hinting_from_subsets(font)
             pdfmetrics.registerFont(font)
-        _registered = True
+            _faces.add(name)
+        _registered = _faces >= set(FILES)
 
 
 # --- hinting removal from embedded subsets ---------------------------------------------------------

@@ -171,15 +171,18 @@ def paragraph_styles(face: str, **specs: dict) -> dict[str, Any]:
     }
 
 
-def new_canvas(buffer, *, title: str, author: str, subject: str):
-    """An A4 reportlab canvas with metadata, compressed and invariant (same input, same bytes)."""
+def new_canvas(buffer, *, title: str, author: str, subject: str, face: str | None = None):
+    """An A4 reportlab canvas with metadata, compressed and invariant (same input, same bytes).
+
+    `face`: the document's font (default Mincho), which must be registered (`fonts.ensure_fonts`).
+    """
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen.canvas import Canvas
 
     from ..fonts import MINCHO
 
     # initialFontName: otherwise reportlab references (unembedded) Helvetica on every page.
-    canvas = Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1, initialFontName=MINCHO)
+    canvas = Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1, initialFontName=face or MINCHO)
     canvas.setTitle(title)
     canvas.setAuthor(author)
     canvas.setSubject(subject)

@@ -273,7 +273,7 @@ def render_notice(certificate: Mapping[str, Any], auth_key: str, issuer: Issuer 
 
     The key is printed, so the bytes are as secret as the key: never log or cache them.
     """
-    ensure_fonts()
+    ensure_fonts(FACE)  # the notice's only face (its function loads no other)
     issuer = issuer or load_issuer()
     product = Product(certificate["product"])
     branch = issuer.branch(certificate.get("branch_code"))
@@ -284,6 +284,7 @@ def render_notice(certificate: Mapping[str, Any], auth_key: str, issuer: Issuer 
         title=f"{TITLE} {certificate['contract_number']}",
         author=issuer.company,
         subject=product_label(certificate),
+        face=FACE,
     )
     y = _draw_header(c, certificate, issuer)
 
