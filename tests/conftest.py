@@ -21,7 +21,7 @@ os.environ.update(
         "AWS_DEFAULT_REGION": "ap-northeast-1",
         "AWS_REGION": "ap-northeast-1",
         "TABLE_NAME": "esurety-test",
-        "BUCKET_NAME": "esurety-test-documents",
+        "BUCKET_NAME": "esurety-test-docs-123456789012-ap-northeast-1",  # the template's name for Stage=test
         "PEPPER_SECRET_ID": "esurety/test/pepper",
         "AUTH_KEY_KMS_KEY_ID": "alias/esurety-test",
         "SIGNING_KEY_ID": "alias/esurety-test-signing",
@@ -35,10 +35,23 @@ os.environ.update(
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
 
+import aws_fidelity  # noqa: E402  (hooks botocore before any client exists: IAM, S3 403s, key limits)
+from aws_fidelity import pytest_collection_finish, pytest_sessionfinish, pytest_terminal_summary  # noqa: E402,F401
 from moto import mock_aws  # noqa: E402
 
 from esurety import keys, signing  # noqa: E402
 from esurety.config import settings  # noqa: E402
+
+
+def _forget_process_caches() -> None:
+    from aws_lambda_powertools.utilities.parameters.base import clear_caches
+
+    keys.forget()
+    signing.forget()
+    clear_caches()
+
+
+aws_fidelity.on_cold_start(_forget_process_caches)  # each function reads its own secrets (IAM)
 
 
 def load_handler(relative: str, name: str):
@@ -48,7 +61,7 @@ def load_handler(relative: str, name: str):
     spec = importlib.util.spec_from_file_location(name, ROOT / relative)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
-    spec.loader.exec_module(module)
+    aws_fidelity.load_module(spec, module, ROOT / relative)  # runs as its template function (IAM)
     return module
 
 
@@ -166,14 +179,22 @@ def cloud(_moto):
         kms, boto3.client("ssm"), signing_key_id, os.environ["SIGNING_CERTIFICATE_PARAMETER"]
     )
     _SIGNING_TRUST["key_id"] = signing_key_id
+    # Notices are put with SSE-KMS under DocumentsKey, as the template's NOTICE_KMS_KEY_ARN says
+    # (the bucket policy refuses any other notice put: the IAM harness answers as AWS would).
+    documents_key = kms.create_key(Description="esurety test documents")["KeyMetadata"]["Arn"]
+    os.environ["NOTICE_KMS_KEY_ARN"] = documents_key
+    settings.cache_clear()
     boto3.client("secretsmanager").create_secret(Name=settings().pepper_secret_id, SecretString="pepper-for-tests-0123456789")
     boto3.client("ses").verify_email_identity(EmailAddress=settings().mail_from)
     registry.seed()
+    aws_fidelity.new_account()
     yield
+    refused = aws_fidelity.take_problems()
     keys.forget()
     signing.forget()
     clear_caches()
     _SIGNING_TRUST.clear()
+    assert not refused, "AWS would refuse what this test did:\n" + "\n".join(refused)
 
 
 @pytest.fixture
