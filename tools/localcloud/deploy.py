@@ -331,6 +331,32 @@ def wire_http_apis(cfn, apigw, stack: str, region: str) -> dict[str, dict]:
 # ----------------------------------------------------------------------------------- all of it
 
 
+def secret_refs_as_arn_patterns(template: dict) -> dict:
+    """The local cloud answers `Ref` of an AWS::SecretsManager::Secret with its name, where AWS gives
+    its ARN; a policy statement naming `Resource: !Ref <secret>` would then match nothing once the local
+    cloud enforces IAM. Such a Resource becomes the ARN pattern of that name (the template is unchanged)."""
+    secrets = {k for k, r in template["Resources"].items() if r["Type"] == "AWS::SecretsManager::Secret"}
+
+    def arn(value):
+        if isinstance(value, dict) and set(value) == {"Ref"} and value["Ref"] in secrets:
+            return {"Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${%s}*" % value["Ref"]}
+        return value
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "Effect" in node and "Resource" in node:
+                resource = node["Resource"]
+                node["Resource"] = [arn(r) for r in resource] if isinstance(resource, list) else arn(resource)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(template["Resources"])
+    return template
+
+
 def deploy(cloud: LocalCloud, stack: str, build_dir: Path, parameters: dict[str, str], log=print) -> dict:
     """Build, package, deploy and wire; returns the stack outputs and the local API base URL."""
     s3 = cloud.client("s3")
@@ -344,6 +370,7 @@ def deploy(cloud: LocalCloud, stack: str, build_dir: Path, parameters: dict[str,
     template = build(load_template(), build_dir, cloud.python, log)
     timings["build"] = time.monotonic() - started
     template = package(template, s3)
+    template = secret_refs_as_arn_patterns(template)
     timings["package"] = time.monotonic() - started - timings["build"]
     result = deploy_stack(cfn, stack, json.dumps(template), parameters)
     wired = wire_http_apis(cfn, cloud.client("apigatewayv2"), stack, "ap-northeast-1")
