@@ -52,6 +52,14 @@ mount -t sysfs sysfs "$run_root/sys" && mounted+=("$run_root/sys")
 mount --bind /dev "$run_root/dev" && mounted+=("$run_root/dev")
 mount --bind /dev/pts "$run_root/dev/pts" && mounted+=("$run_root/dev/pts")
 cp -L /etc/resolv.conf "$run_root/etc/resolv.conf"
+# Networks that intercept TLS give every machine their CA; a bare one gets the host's bundle the same
+# way, as a file outside any package, named to pip and Python by environment variables only.
+ca_env=()
+host_ca="${HOST_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}"
+if [ -f "$host_ca" ]; then
+  cp -L "$host_ca" "$run_root/etc/host-ca-bundle.pem"
+  ca_env=(PIP_CERT=/etc/host-ca-bundle.pem SSL_CERT_FILE=/etc/host-ca-bundle.pem REQUESTS_CA_BUNDLE=/etc/host-ca-bundle.pem)
+fi
 # A chroot has no init: keep package scripts from starting services (what every chroot does).
 printf '#!/bin/sh\nexit 101\n' >"$run_root/usr/sbin/policy-rc.d" && chmod +x "$run_root/usr/sbin/policy-rc.d"
 
@@ -68,7 +76,7 @@ echo "== make test in the chroot (log: $log)"
 started=$(date +%s)
 set +e
 chroot "$run_root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
-  PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+  PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "${ca_env[@]}" \
   bash -c 'cd /src/esurety && make test' 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 set -e

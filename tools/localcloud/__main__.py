@@ -100,10 +100,10 @@ def run(args) -> None:
         f"""
 Try first:
   curl -s {api}/orderers
-  TOKEN=$(make -s token USER=contractor)
+  TOKEN=$(make -s token ROLE=contractor)
   curl -s -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
        -d @events/bodies/application.json {api}/applications
-  then: staff issues (make -s token USER=staff; POST /staff/applications/<id>/issue),
+  then: staff issues (make -s token ROLE=staff; POST /staff/applications/<id>/issue),
         the contractor reads the key (GET /contracts/<number>), the orderer verifies (POST /verifications).
   make mail      shows the e-mail the contractor received (without the key)
 Ctrl-C stops the local cloud; the next `make run` finds everything again.""",
