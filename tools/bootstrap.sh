@@ -22,9 +22,9 @@ VENV="$ROOT/.venv"
 STAMP="$VENV/.installed-$(sha1sum pyproject.toml | cut -c1-12)"
 
 # Rough sizes on disk, measured on Debian bookworm (x86_64), for the notice below.
-SIZE_VENV_MB=430
-SIZE_MINISTACK_MB=120
-SIZE_SAM_MB=330
+SIZE_VENV_MB=420
+SIZE_MINISTACK_MB=130
+SIZE_SAM_MB=340
 
 say() { echo "bootstrap: $*" >&2; }
 die() { echo "bootstrap: $*" >&2; exit 1; }

@@ -60,7 +60,7 @@ def ensure_venv(log=print) -> Path:
     if not candidates:
         raise SystemExit("no python3.12, python3.13 or python3 found for the local cloud's functions")
     python = candidates[0]
-    log(f"setting up the local cloud in {VENV.relative_to(ROOT)} with {python} (once, about 120 MB from PyPI)")
+    log(f"setting up the local cloud in {VENV.relative_to(ROOT)} with {python} (once, about 130 MB from PyPI)")
     if VENV.exists() and not _has_pip(VENV / "bin" / "python"):
         log(f"{VENV.relative_to(ROOT)} is half-made (no working pip): making it again")
         shutil.rmtree(VENV)
