@@ -69,6 +69,8 @@ if [ "$PURPOSE" = test ]; then
   { command -v pdffonts && command -v pdftoppm && command -v pdfsig; } >/dev/null || packages+=(poppler-utils)
   command -v zbarimg >/dev/null || packages+=(zbar-tools)
   chromium_present || packages+=(chromium)
+  # `sam build` runs the layer's Makefile, whose pip is the system python3's.
+  python3 -m pip --version >/dev/null 2>&1 || packages+=(python3-pip)
 fi
 [ -f "$STAMP" ] || python_can_make_venvs || packages+=("python$PYVER-venv")
 

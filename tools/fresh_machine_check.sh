@@ -52,6 +52,8 @@ mount -t sysfs sysfs "$run_root/sys" && mounted+=("$run_root/sys")
 mount --bind /dev "$run_root/dev" && mounted+=("$run_root/dev")
 mount --bind /dev/pts "$run_root/dev/pts" && mounted+=("$run_root/dev/pts")
 cp -L /etc/resolv.conf "$run_root/etc/resolv.conf"
+# debootstrap writes no /etc/hosts; every installed machine has one naming localhost.
+[ -f "$run_root/etc/hosts" ] || printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$run_root/etc/hosts"
 # Networks that intercept TLS give every machine their CA; a bare one gets the host's bundle the same
 # way, as a file outside any package, named to pip and Python by environment variables only.
 ca_env=()
