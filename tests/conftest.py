@@ -400,3 +400,8 @@ def frozen_clock(monkeypatch):
 
     monkeypatch.setattr(clock, "now", lambda: FROZEN_NOW)
     return FROZEN_NOW
+
+
+
+# No skipped tests: every skip is a failure (see no_skips.py).
+from no_skips import pytest_make_collect_report, pytest_runtest_makereport  # noqa: E402,F401

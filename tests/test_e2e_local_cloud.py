@@ -7,6 +7,8 @@ import io
 import json
 import re
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 
@@ -42,6 +44,15 @@ def concrete(route: str) -> tuple[str, str]:
     method, path = route.split(" ", 1)
     path = path.replace("{application_id}", "0" * 24).replace("{number}", "31073-00001N").replace("{version}", "1")
     return method, path
+
+
+def anonymous_status(url: str) -> int:
+    """The HTTP status of an unsigned GET (no credentials, no query signature)."""
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
 
 
 def test_every_template_route_is_served(local_cloud, http, tokens):
@@ -101,6 +112,14 @@ def test_whole_flow_over_http(local_cloud, http, tokens):
     assert stored["ServerSideEncryption"] == "aws:kms"
     assert stored["SSEKMSKeyId"] == local_cloud[1]["outputs"]["DocumentsKeyArn"]
 
+    # The documents bucket refuses anonymous access, as on AWS: the signed link opens the notice (with
+    # its key); the same object unsigned, and a listing of the bucket, answer 403.
+    bucket = local_cloud[1]["outputs"]["BucketName"]
+    assert anonymous_status(f"{cloud.endpoint}/{bucket}/notices/{number}.pdf") == 403
+    assert anonymous_status(notice["url"].split("?", 1)[0]) == 403
+    assert anonymous_status(f"{cloud.endpoint}/{bucket}?list-type=2") == 403
+    assert anonymous_status(f"{cloud.endpoint}/{bucket}") == 403
+
     status, verified = http.call("POST", "/verifications", tokens["orderer"], {"contract_number": number.replace("-", "ー"), "auth_key": key})
     latency = time.monotonic() - issued_at
     assert status == 200, verified
@@ -126,9 +145,10 @@ def test_whole_flow_over_http(local_cloud, http, tokens):
     # A wrong key: the same 404 as an unknown number.
     assert http.call("POST", "/verifications", tokens["orderer"], {"contract_number": number, "auth_key": "ABCDEFGHJKLM"})[0] == 404
 
-    # A restart keeps everything.
+    # A restart keeps everything, the sent mail included (ministack forgets its outbox; we do not).
     cloud.stop()
     cloud.start()
+    assert [m["MessageId"] for m in cloud.mail() if number in (m.get("BodyText") or "")] == [mails[0]["MessageId"]]
     status, after = http.call("GET", f"/contracts/{number}", tokens["contractor"])
     assert status == 200 and after["auth_key"] == key
     assert http.call("POST", "/verifications", tokens["orderer"], {"contract_number": number, "auth_key": key})[0] == 200

@@ -22,6 +22,7 @@ from esurety.documents import load_issuer
 from esurety.documents.certificate import render_certificate
 from esurety.documents.fee_statement import render_fee_statement
 from esurety.documents.notice import render_notice
+from system_tools import need
 from test_documents import AUTH_KEY, CASES, MAX_BYTES, make_certificate, pdf_text
 from tools import signing_certificate
 
@@ -199,6 +200,7 @@ def test_another_root_is_not_trusted(cloud, unsigned):
 
 
 def _pdfsig(path) -> str:
+    need("pdfsig")
     result = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True)
     return result.stdout + result.stderr
 

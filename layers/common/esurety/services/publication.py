@@ -183,5 +183,6 @@ def _notify(contract: ContractItem, version: VersionItem) -> None:
     mailer.send(
         contract.notify_email,
         mailer.ISSUED_SUBJECT,
-        mailer.issued_body(content["contractor"]["name"], contract.contract_number, content["product_label"], content["work_name"]),
+        mailer.issued_body(content["contractor"]["name"], contract.contract_number, content["product_label"], content["work_name"],
+                           branch_code=content.get("branch_code")),
     )
