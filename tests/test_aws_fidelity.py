@@ -101,7 +101,7 @@ def test_the_tests_use_the_names_the_template_gives(cloud):
 def test_a_call_the_role_does_not_allow_is_refused_as_aws_refuses_it(cloud):
     aws_fidelity.tolerate_denials()
     with acting_as("VerifyFunction"), pytest.raises(ClientError) as refused:
-        storage.put_pdf("certificates/31063-00001J/v001.pdf", b"%PDF-1.7")
+        storage.create_pdf("certificates/31063-00001J/v001.pdf", b"%PDF-1.7")
     assert _code(refused.value) == (403, "AccessDenied")
     assert "s3:PutObject" in refused.value.response["Error"]["Message"]
     assert boto3.client("s3").list_objects_v2(Bucket=BUCKET).get("KeyCount") == 0  # nothing was stored
@@ -120,7 +120,7 @@ def test_pynamodb_calls_are_judged_too(cloud):
 
 def test_an_unexpected_refusal_fails_the_test(cloud):
     with acting_as("VerifyFunction"), pytest.raises(ClientError):
-        storage.put_pdf("certificates/31063-00001J/v001.pdf", b"%PDF-1.7")
+        storage.create_pdf("certificates/31063-00001J/v001.pdf", b"%PDF-1.7")
     problems = aws_fidelity.take_problems()
     assert len(problems) == 1 and "VerifyFunction" in problems[0] and "s3:PutObject" in problems[0]
 
@@ -135,7 +135,7 @@ def test_a_presigned_url_is_judged_as_the_get_its_holder_makes(cloud):
 
 
 def test_calls_outside_a_function_are_not_judged(cloud):
-    storage.put_pdf("elsewhere/set-up.pdf", b"%PDF-1.7")  # test set-up is the account owner
+    storage.create_pdf("elsewhere/set-up.pdf", b"%PDF-1.7")  # test set-up is the account owner
     assert aws_fidelity.take_problems() == []
 
 
@@ -156,7 +156,7 @@ def test_a_key_policy_that_does_not_delegate_to_iam_refuses_the_role(cloud, monk
 
 
 def test_a_missing_object_answers_403_to_a_role_that_cannot_list_the_bucket(cloud):
-    storage.put_pdf("certificates/31063-00001J/v001.pdf", b"%PDF-1.7")
+    storage.create_pdf("certificates/31063-00001J/v001.pdf", b"%PDF-1.7")
     with acting_as("IssueFunction"):
         assert storage.exists("certificates/31063-00001J/v001.pdf")
         with pytest.raises(ClientError) as head:
