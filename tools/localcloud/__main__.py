@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import demo
+from . import demo, site
 from .cloud import ROOT, LocalCloud, ensure_venv
 from .deploy import deploy
 
@@ -37,8 +37,12 @@ def _check_debian_packages() -> None:
 
 def start_and_deploy(cloud: LocalCloud, log=print) -> dict:
     ready = cloud.start()
-    deployed = deploy(cloud, STACK, STATE_DIR / "build", PARAMETERS, log)
+    # The local cloud serves the API and the managed login on its gateway, the site at
+    # <label>.cloudfront.localhost on the same port (see the template's LocalCloudPort).
+    parameters = {**PARAMETERS, "LocalCloudPort": str(cloud.port)}
+    deployed = deploy(cloud, STACK, STATE_DIR / "build", parameters, log)
     demo.seed(cloud, deployed["outputs"])
+    site.publish_local(cloud, deployed, log)
     deployed["ready_s"] = round(ready, 2)
     return deployed
 
@@ -69,6 +73,7 @@ def run(args) -> None:
     elapsed = time.monotonic() - started
     api = deployed["api_url"]
     print(f"API: {api}", flush=True)
+    print(f"Web: {deployed['site_url']}/  (Net Desk; /staff/ review desk; /verify 保証確認サービス)", flush=True)
     print(f"(ready in {elapsed:.1f} s; stack {deployed['result']}; local cloud on {cloud.endpoint})")
     print("\nDemo users (password for all: %s)" % demo.PASSWORD)
     for user in demo.USERS.values():

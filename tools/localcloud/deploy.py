@@ -283,7 +283,8 @@ def wire_http_apis(cfn, apigw, stack: str, region: str) -> dict[str, dict]:
         if resource["Type"] != "AWS::ApiGatewayV2::Api" or "Body" not in resource.get("Properties", {}):
             continue
         api_id = resolve.ref(logical)
-        body = resolve(resource["Properties"]["Body"])
+        # CORS is applied after the stack's outputs are known (apply_cors): its origin names the site.
+        body = resolve({k: v for k, v in resource["Properties"]["Body"].items() if k != "x-amazon-apigateway-cors"})
         for route in apigw.get_routes(ApiId=api_id).get("Items", []):
             apigw.delete_route(ApiId=api_id, RouteId=route["RouteId"])
         for integration in apigw.get_integrations(ApiId=api_id).get("Items", []):
@@ -328,6 +329,16 @@ def wire_http_apis(cfn, apigw, stack: str, region: str) -> dict[str, dict]:
     return wired
 
 
+def apply_cors(cfn, apigw, stack: str, api_id: str, site_url: str) -> None:
+    """The HttpApi's CorsConfiguration, as written in the template, with the origin the stack resolved.
+
+    SAM puts it into the OpenAPI body, which the local cloud ignores (see wire_http_apis)."""
+    cors = load_template()["Resources"]["HttpApi"]["Properties"].get("CorsConfiguration")
+    if not cors:
+        return
+    apigw.update_api(ApiId=api_id, CorsConfiguration={**{k: v for k, v in cors.items() if k != "AllowOrigins"}, "AllowOrigins": [site_url]})
+
+
 # ----------------------------------------------------------------------------------- all of it
 
 
@@ -347,14 +358,16 @@ def deploy(cloud: LocalCloud, stack: str, build_dir: Path, parameters: dict[str,
     timings["package"] = time.monotonic() - started - timings["build"]
     result = deploy_stack(cfn, stack, json.dumps(template), parameters)
     wired = wire_http_apis(cfn, cloud.client("apigatewayv2"), stack, "ap-northeast-1")
-    timings["total"] = time.monotonic() - started
     outputs = {o["OutputKey"]: o["OutputValue"] for o in cfn.describe_stacks(StackName=stack)["Stacks"][0].get("Outputs", [])}
     api = wired["HttpApi"]
+    apply_cors(cfn, cloud.client("apigatewayv2"), stack, api["api_id"], outputs["SiteUrl"])
+    timings["total"] = time.monotonic() - started
     return {
         "stack": stack,
         "result": result,
         "outputs": outputs,
         "api_url": f"{cloud.endpoint}/_aws/execute-api/{api['api_id']}",
+        "site_url": outputs["SiteUrl"],
         "routes": api["routes"],
         "functions": {
             r["LogicalResourceId"]: r["PhysicalResourceId"]

@@ -29,6 +29,9 @@ from reportlab import rl_config
 from reportlab.lib import colors
 
 ISSUER_ENV_VAR = "ESURETY_ISSUER_FILE"
+# The deployed site's 保証確認 page (the template sets it from its CloudFront distribution); it
+# takes the place of the issuer file's verify_url, so the QR code opens the site of this stack.
+VERIFY_URL_ENV_VAR = "ESURETY_VERIFY_URL"
 
 # One palette for every document the surety issues: near-black ink, grey label cells, red marks.
 INK = colors.Color(0.1, 0.1, 0.1)
@@ -91,7 +94,9 @@ def check_verify_url(url: str) -> str:
     if not isinstance(url, str):
         raise ValueError(f"issuer verify_url must be a string, not {url!r}")
     parts = urlsplit(url)
-    local = parts.scheme == "http" and parts.hostname in ("localhost", "127.0.0.1")
+    # http only on this machine: localhost, its sub-domains (the local cloud's CloudFront), 127.0.0.1
+    host = parts.hostname or ""
+    local = parts.scheme == "http" and (host in ("localhost", "127.0.0.1") or host.endswith(".localhost"))
     if not (parts.scheme == "https" or local) or not parts.netloc:
         raise ValueError(f"issuer verify_url must be an https URL, not {url!r}")
     if parts.fragment or url.endswith("#"):
@@ -123,7 +128,10 @@ def load_issuer(path: str | None = None) -> Issuer:
             text = handle.read()
     else:
         text = resources.files("esurety").joinpath("data/issuer.json").read_text("utf-8")
-    return issuer_from_json(json.loads(text))
+    data = json.loads(text)
+    if os.environ.get(VERIFY_URL_ENV_VAR):
+        data["verify_url"] = os.environ[VERIFY_URL_ENV_VAR]
+    return issuer_from_json(data)
 
 
 # --- helpers shared by the two renderers (pure; no reportlab) ---------------------------------------
