@@ -30,6 +30,8 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 WIDE = {"width": 1366, "height": 768}
 NARROW = {"width": 390, "height": 844}
 NOT_FOUND = "該当する情報が見つかりません。保証契約番号と認証キーをご確認ください。"
+# The local cloud starts each function's first process on demand: a first call takes seconds.
+expect.set_options(timeout=30_000)
 SAMPLE = json.loads((ROOT / "events" / "bodies" / "application.json").read_text("utf-8"))
 
 
@@ -76,6 +78,7 @@ def sign_in(page: Page, role: str) -> None:
 
 def new_page(browser: Browser, requests: list[str] | None = None) -> Page:
     context = browser.new_context(viewport=WIDE, locale="ja-JP")
+    context.set_default_timeout(60_000)
     page = context.new_page()
     if requests is not None:
         page.on("request", lambda request: requests.append(request.url))
@@ -120,6 +123,9 @@ def test_apply_issue_and_verify_in_the_browser(local_cloud, browser):  # noqa: F
     contractor.goto(site + "/")
     sign_in(contractor, "contractor")
     expect(contractor.locator("h1")).to_have_text("保証申込")
+    transferred = contractor.evaluate("""() => performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))
+        .filter(e => e.name.startsWith(location.origin)).reduce((sum, e) => sum + e.transferSize, 0)""")
+    print(f"\nNet Desk first load: {transferred / 1024:.1f} KiB transferred from the site")
     check_screen(contractor, "apply")
     fill_application(contractor, "2027-02-30")
     contractor.click("button[type=submit].primary")
