@@ -17,8 +17,14 @@ fonts-check:
 	@test -f /usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf -o -n "$$ESURETY_FONT_DIR" || \
 	  { echo "missing IPAex fonts: sudo apt-get install fonts-ipaexfont poppler-utils"; exit 1; }
 
-test: $(STAMP) fonts-check
+test: $(STAMP) fonts-check browser-check
 	$(PY) -m pytest
+
+# The browser tests drive Debian's chromium (Playwright cannot download its own browsers here).
+.PHONY: browser-check
+browser-check:
+	@test -x /usr/bin/chromium || { echo "installing Debian's chromium for the browser tests"; \
+	  apt-get install -y -qq chromium >/dev/null 2>&1 || sudo apt-get install -y -qq chromium; }
 
 unit: $(STAMP) fonts-check
 	$(PY) -m pytest -m "not e2e"

@@ -174,8 +174,10 @@ function printLink(url: string): HTMLElement {
   return button;
 }
 
+// At once, before anything is awaited: the key leaves the address bar before the page does anything else.
+const fromUrl = takeFromUrl();
+
 void boot(FRONT, async () => {
-  const fromUrl = takeFromUrl();
   const token = await session(FRONT);
   if (!token) {
     // Remember the QR link's values (this tab only) and sign in first.
