@@ -64,7 +64,9 @@ def check_screen(page: Page, name: str, photograph: bool = True) -> None:
         assert overflow <= 1, f"{name} scrolls sideways at {size['width']} px ({overflow} px)"
         if photograph:
             IMAGES.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(IMAGES / f"web-{name}{suffix}.png"), full_page=True)
+            # The pictures go into the repository: the key is blacked out, even a throwaway demo one.
+            page.screenshot(path=str(IMAGES / f"web-{name}{suffix}.png"), full_page=True,
+                            mask=[page.locator("#auth_key, #auth-key")], mask_color="#222")
     page.set_viewport_size(WIDE)
 
 
