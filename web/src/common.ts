@@ -307,3 +307,11 @@ export async function boot(front: Front, main: () => Promise<void>): Promise<voi
     show(message(error instanceof Error ? error.message : String(error)));
   }
 }
+
+/** Each cell names its column (data-label): narrow screens show the rows as cards, without a head row. */
+export function labelCells(table: HTMLTableElement): HTMLTableElement {
+  const heads = Array.from(table.querySelectorAll("thead th"), (th) => th.textContent ?? "");
+  table.querySelectorAll("tbody tr").forEach((tr) =>
+    Array.from(tr.children).forEach((td, i) => heads[i] && td.setAttribute("data-label", heads[i])));
+  return table;
+}

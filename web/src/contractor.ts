@@ -2,7 +2,7 @@
 // Views are chosen by the address's fragment (#/apply, #/contracts, #/contracts/<number>, …).
 import "./style.css";
 import {
-  Api, ApiError, PRODUCTS, boot, drafts, h, message, nav, reasonJa, session, show,
+  Api, ApiError, PRODUCTS, boot, drafts, h, labelCells, message, nav, reasonJa, session, show,
   signIn, versionLabel, wareki, yen,
 } from "./common";
 
@@ -199,14 +199,14 @@ interface ContractRow {
 
 async function contractsView(): Promise<void> {
   const { contracts } = await api.call<{ contracts: ContractRow[] }>("GET", "/contracts");
-  const table = h("table", { class: "list", id: "contracts" },
+  const table = labelCells(h("table", { class: "list", id: "contracts" },
     h("caption", {}, `保証契約 ${contracts.length} 件`),
     h("thead", {}, h("tr", {}, ...["保証契約番号", "商品", "工事名", "発注者", "請負金額", "保証金額", "形式"].map((t) => h("th", { scope: "col" }, t)))),
     h("tbody", {}, ...contracts.map((c) => h("tr", {},
       h("td", {}, h("a", { href: `#/contracts/${encodeURIComponent(c.contract_number)}` }, c.contract_number)),
       h("td", {}, c.product_label), h("td", {}, c.work_name), h("td", {}, c.orderer_name),
       h("td", { class: "num" }, yen(c.contract_price)), h("td", { class: "num" }, yen(c.guarantee_amount)),
-      h("td", {}, c.format === "electronic" ? "電子" : "書面")))));
+      h("td", {}, c.format === "electronic" ? "電子" : "書面"))))));
   show(h("h1", {}, "保証契約一覧"), contracts.length ? table : h("p", {}, "保証契約はまだありません。"));
 }
 
@@ -275,7 +275,7 @@ async function overviewView(number: string): Promise<void> {
 
 async function historyView(number: string): Promise<void> {
   const d = await api.call<Detail>("GET", `/contracts/${encodeURIComponent(number)}`);
-  const table = h("table", { class: "list", id: "history" },
+  const table = labelCells(h("table", { class: "list", id: "history" },
     h("caption", {}, `保証契約番号 ${number}`),
     h("thead", {}, h("tr", {}, ...["No.", "電子保証発行日時", "対象", "選択"].map((t) => h("th", { scope: "col" }, t)))),
     h("tbody", {}, ...d.history.map((entry) => {
@@ -283,7 +283,7 @@ async function historyView(number: string): Promise<void> {
       open.addEventListener("click", () => void openDocument(`/contracts/${encodeURIComponent(number)}/certificates/${entry.version}`));
       return h("tr", {}, h("td", {}, String(entry.no)), h("td", {}, wareki(entry.issued_at, true)),
         h("td", {}, entry.label ?? entry.target), h("td", {}, open));
-    })));
+    }))));
   show(h("h1", {}, "電子保証履歴一覧"), table,
     h("p", {}, h("a", { href: `#/contracts/${encodeURIComponent(number)}` }, "電子保証概要へ戻る")));
 }

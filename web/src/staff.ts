@@ -1,6 +1,6 @@
 // The review desk (保証会社職員): the queue, and issue / reject with a confirmation.
 import "./style.css";
-import { Api, ApiError, boot, confirmDialog, h, message, nav, productLabel, session, show, signIn, wareki, yen } from "./common";
+import { Api, ApiError, boot, confirmDialog, h, labelCells, message, nav, productLabel, session, show, signIn, wareki, yen } from "./common";
 
 const FRONT = "staff";
 const api = new Api(FRONT);
@@ -26,7 +26,7 @@ async function queueView(status: string, notice?: HTMLElement): Promise<void> {
   const { applications } = await api.call<{ applications: Queued[] }>("GET", `/staff/applications?status=${status}`);
   const filter = h("select", { id: "status-filter" }, ...STATUSES.map(([v, t]) => h("option", { value: v, selected: v === status }, t)));
   filter.addEventListener("change", () => void queueView(filter.value));
-  const table = h("table", { class: "list", id: "queue" },
+  const table = labelCells(h("table", { class: "list", id: "queue" },
     h("caption", {}, `${STATUSES.find(([v]) => v === status)?.[1]} ${applications.length} 件`),
     h("thead", {}, h("tr", {}, ...["申込日時", "受注者", "商品", "形式", "発注者", "工事名", "保証金額", status === "rejected" ? "却下理由" : "操作"]
       .map((t) => h("th", { scope: "col" }, t)))),
@@ -34,7 +34,7 @@ async function queueView(status: string, notice?: HTMLElement): Promise<void> {
       h("td", {}, wareki(a.submitted_at, true)), h("td", {}, a.contractor_name), h("td", {}, productLabel(a.product)),
       h("td", {}, a.format === "electronic" ? "電子" : "書面"), h("td", {}, a.orderer_id), h("td", {}, a.work_name),
       h("td", { class: "num" }, yen(a.guarantee_amount)),
-      h("td", {}, status === "submitted" ? actions(a, status) : (a.reject_reason ?? a.contract_number ?? "—"))))));
+      h("td", {}, status === "submitted" ? actions(a, status) : (a.reject_reason ?? a.contract_number ?? "—")))))));
   show(h("h1", {}, "申込の審査"),
     h("p", { class: "field inline" }, h("label", { for: "status-filter" }, "表示する申込"), filter),
     notice ?? null,

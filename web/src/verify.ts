@@ -6,7 +6,7 @@
 // pre-filled form waits in this tab's sessionStorage, and is removed once shown.
 import "./style.css";
 import {
-  Api, ApiError, boot, drafts, h, message, nav, session, show, signIn, versionLabel, wareki, yen,
+  Api, ApiError, boot, drafts, h, labelCells, message, nav, session, show, signIn, versionLabel, wareki, yen,
 } from "./common";
 
 const FRONT = "orderer";
@@ -146,7 +146,7 @@ function certificateView(answer: Answer): Node[] {
     "この画面に表示している電子証書は、保証会社が本サービスに掲載した寄託の電子証書です。");
   const latest = answer.history[answer.history.length - 1];
   const filename = `certificate-${c.contract_number}-v${String(c.version).padStart(3, "0")}.pdf`;
-  const versions = h("table", { class: "list", id: "versions" },
+  const versions = labelCells(h("table", { class: "list", id: "versions" },
     h("caption", {}, "電子保証履歴"),
     h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "No."), h("th", { scope: "col" }, "電子保証発行日時"),
       h("th", { scope: "col" }, "対象"), h("th", { scope: "col" }, "PDF"))),
@@ -160,7 +160,7 @@ function certificateView(answer: Answer): Node[] {
         : "—";
       return h("tr", {}, h("td", {}, String(entry.no)), h("td", {}, wareki(entry.issued_at, true)),
         h("td", {}, entry.label ?? entry.target), h("td", {}, pdf));
-    })));
+    }))));
   return [h("h2", {}, `電子証書（${versionLabel(c.change_number, c.label)}）`), deposit, facts, versions];
 }
 
