@@ -430,3 +430,28 @@ def test_qr_decodes_to_the_verification_url(issuer, tmp_path):
     out = subprocess.run(["zbarimg", "-q", "--raw", str(tmp_path / "notice.png")],
                          capture_output=True, text=True, check=True).stdout.strip()
     assert out == verification_url(c["contract_number"], AUTH_KEY, issuer)
+
+
+# --- the deployed site's 保証確認 page opens from the QR code (issue 9) ----------------------------
+
+
+def test_the_stack_s_site_takes_the_place_of_the_issuer_file_s_verify_url(monkeypatch):
+    from esurety.documents import VERIFY_URL_ENV_VAR, load_issuer
+
+    monkeypatch.setenv(VERIFY_URL_ENV_VAR, "http://d1abc.cloudfront.localhost:4566/verify")
+    url = verification_url("31063-00001J", AUTH_KEY, load_issuer())
+    assert url == "http://d1abc.cloudfront.localhost:4566/verify?contract_number=31063-00001J#auth_key=Z28YUE4J3Bux"
+
+
+@pytest.mark.parametrize("url", ["http://localhost.evil.example/verify", "http://cloudfront.localhost.example/verify"])
+def test_plain_http_only_on_this_machine(url):
+    with pytest.raises(ValueError, match="verify_url"):
+        issuer_from_json({"company": "c", "address": "a", "representative": "r",
+                          "branches": {"31": {"name": "n", "tel": "t"}}, "verify_url": url})
+
+
+def test_the_qr_caption_says_the_key_is_posted_in_the_body_not_the_url(issuer):
+    from esurety.documents import notice
+
+    assert "URLに含めず" in notice.QR_CAPTION and "サーバーへ送信" in notice.QR_CAPTION
+    assert "送られません" not in notice.QR_CAPTION  # it is sent: in the body of POST /verifications

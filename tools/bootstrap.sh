@@ -64,6 +64,8 @@ chromium_present() { command -v chromium >/dev/null || command -v chromium-brows
 packages=()
 if [ "$PURPOSE" != venv ]; then
   fonts_present || packages+=(fonts-ipaexfont)
+  # The web site (web/) is built with npm for the local cloud (Vite 5 runs on Node.js 18 and newer).
+  { command -v node && command -v npm; } >/dev/null || packages+=(nodejs npm)
 fi
 if [ "$PURPOSE" = test ]; then
   { command -v pdffonts && command -v pdftoppm && command -v pdfsig; } >/dev/null || packages+=(poppler-utils)

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import demo, mailbox
+from . import demo, mailbox, site
 from .cloud import ROOT, AlreadyRunning, LocalCloud, ensure_venv
 from .deploy import deploy
 
@@ -37,8 +37,12 @@ def _check_debian_packages() -> None:
 def start_and_deploy(cloud: LocalCloud, log=print) -> dict:
     ready = cloud.start()
     tsa = demo.start_timestamping(cloud)  # lives as long as this process: the PDFs are B-T
-    deployed = deploy(cloud, STACK, STATE_DIR / "build", {**PARAMETERS, "TimestampUrl": tsa.tsa_url}, log)
+    # The local cloud serves the API and the managed login on its gateway, the site at
+    # <label>.cloudfront.localhost on the same port (see the template's LocalCloudPort).
+    parameters = {**PARAMETERS, "TimestampUrl": tsa.tsa_url, "LocalCloudPort": str(cloud.port)}
+    deployed = deploy(cloud, STACK, STATE_DIR / "build", parameters, log)
     demo.seed(cloud, deployed["outputs"])
+    site.publish_local(cloud, deployed, log)
     deployed["ready_s"] = round(ready, 2)
     deployed["timestamp_url"] = tsa.tsa_url
     return deployed
@@ -95,6 +99,7 @@ def run(args) -> None:
     elapsed = time.monotonic() - started
     api = deployed["api_url"]
     print(f"API: {api}", flush=True)
+    print(f"Web: {deployed['site_url']}/  (Net Desk; /staff/ review desk; /verify 保証確認サービス)", flush=True)
     print(f"(ready in {elapsed:.1f} s; stack {deployed['result']}; local cloud on {cloud.endpoint})")
     print(f"Demo time-stamping authority: {deployed['timestamp_url']} (PDFs are PAdES B-T; its root: .local/cloud/tsa-root.pem)")
     print("\nDemo users (password for all: %s)" % demo.PASSWORD)

@@ -285,7 +285,8 @@ def wire_http_apis(cfn, apigw, stack: str, region: str) -> dict[str, dict]:
         if resource["Type"] != "AWS::ApiGatewayV2::Api" or "Body" not in resource.get("Properties", {}):
             continue
         api_id = resolve.ref(logical)
-        body = resolve(resource["Properties"]["Body"])
+        # CORS is applied after the stack's outputs are known (apply_cors): its origin names the site.
+        body = resolve({k: v for k, v in resource["Properties"]["Body"].items() if k != "x-amazon-apigateway-cors"})
         for route in apigw.get_routes(ApiId=api_id).get("Items", []):
             apigw.delete_route(ApiId=api_id, RouteId=route["RouteId"])
         for integration in apigw.get_integrations(ApiId=api_id).get("Items", []):
@@ -359,6 +360,16 @@ def wait_for_aliases(lam, cfn, stack: str, timeout_s: float = 600) -> dict[str, 
                 raise SystemExit(f"{alias}: version {config.get('Version')} still {config.get('State')} after {timeout_s:.0f} s")
             time.sleep(0.5)
     return versions
+
+
+def apply_cors(cfn, apigw, stack: str, api_id: str, site_url: str) -> None:
+    """The HttpApi's CorsConfiguration, as written in the template, with the origin the stack resolved.
+
+    SAM puts it into the OpenAPI body, which the local cloud ignores (see wire_http_apis)."""
+    cors = load_template()["Resources"]["HttpApi"]["Properties"].get("CorsConfiguration")
+    if not cors:
+        return
+    apigw.update_api(ApiId=api_id, CorsConfiguration={**{k: v for k, v in cors.items() if k != "AllowOrigins"}, "AllowOrigins": [site_url]})
 
 
 # ----------------------------------------------------------------------------------- all of it
@@ -466,14 +477,16 @@ def deploy(cloud: LocalCloud, stack: str, build_dir: Path, parameters: dict[str,
     result = deploy_stack(cfn, stack, json.dumps(template), parameters)
     wired = wire_http_apis(cfn, cloud.client("apigatewayv2"), stack, "ap-northeast-1")
     wait_for_aliases(cloud.client("lambda"), cfn, stack)
-    timings["total"] = time.monotonic() - started
     outputs = {o["OutputKey"]: o["OutputValue"] for o in cfn.describe_stacks(StackName=stack)["Stacks"][0].get("Outputs", [])}
     api = wired["HttpApi"]
+    apply_cors(cfn, cloud.client("apigatewayv2"), stack, api["api_id"], outputs["SiteUrl"])
+    timings["total"] = time.monotonic() - started
     return {
         "stack": stack,
         "result": result,
         "outputs": outputs,
         "api_url": f"{cloud.endpoint}/_aws/execute-api/{api['api_id']}",
+        "site_url": outputs["SiteUrl"],
         "routes": api["routes"],
         "functions": {
             r["LogicalResourceId"]: r["PhysicalResourceId"]

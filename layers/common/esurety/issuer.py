@@ -14,6 +14,9 @@ from typing import Any, Mapping
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 ISSUER_ENV_VAR = "ESURETY_ISSUER_FILE"
+# The deployed site's 保証確認 page (the template sets it from its CloudFront distribution); it
+# takes the place of the issuer file's verify_url, so the QR code opens the site of this stack.
+VERIFY_URL_ENV_VAR = "ESURETY_VERIFY_URL"
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,9 @@ def check_verify_url(url: str) -> str:
     if not isinstance(url, str):
         raise ValueError(f"issuer verify_url must be a string, not {url!r}")
     parts = urlsplit(url)
-    local = parts.scheme == "http" and parts.hostname in ("localhost", "127.0.0.1")
+    # http only on this machine: localhost, its sub-domains (the local cloud's CloudFront), 127.0.0.1
+    host = parts.hostname or ""
+    local = parts.scheme == "http" and (host in ("localhost", "127.0.0.1") or host.endswith(".localhost"))
     if not (parts.scheme == "https" or local) or not parts.netloc:
         raise ValueError(f"issuer verify_url must be an https URL, not {url!r}")
     if parts.fragment or url.endswith("#"):
@@ -114,6 +119,9 @@ def load_issuer(path: str | None = None) -> Issuer:
             text = handle.read()
     else:
         text = resources.files("esurety").joinpath("data/issuer.json").read_text("utf-8")
-    return issuer_from_json(json.loads(text))
+    data = json.loads(text)
+    if os.environ.get(VERIFY_URL_ENV_VAR):
+        data["verify_url"] = os.environ[VERIFY_URL_ENV_VAR]
+    return issuer_from_json(data)
 
 

@@ -21,6 +21,7 @@ from xml.sax.saxutils import escape
 from .. import clock, products
 from ..issuer import (  # noqa: F401  (the documents' issuer block; re-exported for the renderers)
     ISSUER_ENV_VAR,
+    VERIFY_URL_ENV_VAR,
     Branch,
     Issuer,
     check_verify_url,

@@ -71,7 +71,9 @@ KEY_LEGEND = "大：英大文字　小：英小文字　数：数字（数字の
 QR_SIZE = 72
 QR_PANEL_WIDTH = 96
 QR_GAP = 14  # between the values of the 記 block and the panel
-QR_CAPTION = "発注者様：読み取ると照会画面が開きます（認証キーはサーバーに送られません）"
+# The key travels in the link's fragment, which no server sees; the page posts it to the server in
+# the request body when the orderer presses 閲覧 (never in a URL).
+QR_CAPTION = "発注者様：読み取ると照会画面が開きます（認証キーはURLに含めず、閲覧時にサーバーへ送信します）"
 
 _STYLES = paragraph_styles(
     FACE,

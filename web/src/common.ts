@@ -1,0 +1,317 @@
+// What the three fronts share: the deploy-time configuration, sign-in through Cognito's managed
+// login (authorization code + PKCE), the API client, and small DOM and Japanese formatting helpers.
+
+export type Front = "contractor" | "staff" | "orderer";
+
+interface SignIn {
+  url: string; // the managed login's base URL (…/oauth2/authorize, …/oauth2/token, …/logout)
+  clientId: string;
+}
+
+export interface Config {
+  apiUrl: string;
+  siteUrl: string;
+  signIn: SignIn; // contractors and orderers
+  staffSignIn: SignIn; // staff: their own pool, with TOTP
+}
+
+let config: Config | undefined;
+
+export async function loadConfig(): Promise<Config> {
+  if (!config) {
+    const response = await fetch("/config.json", { cache: "no-store" });
+    if (!response.ok) throw new Error("config.json を読み込めませんでした。");
+    config = (await response.json()) as Config;
+  }
+  return config;
+}
+
+// ------------------------------------------------------------------ sign-in
+
+// Each front comes back to its own page; the URL must be one of the client's CallbackURLs.
+const CALLBACK: Record<Front, string> = { contractor: "/", staff: "/staff/", orderer: "/verify" };
+const TOKENS = (front: Front) => `esurety.tokens.${front}`;
+const PENDING = "esurety.signin";
+
+function b64url(bytes: Uint8Array): string {
+  let text = "";
+  bytes.forEach((b) => (text += String.fromCharCode(b)));
+  return btoa(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function randomText(bytes = 32): string {
+  return b64url(crypto.getRandomValues(new Uint8Array(bytes)));
+}
+
+function pool(front: Front, cfg: Config): SignIn {
+  return front === "staff" ? cfg.staffSignIn : cfg.signIn;
+}
+
+function redirectUri(front: Front, cfg: Config): string {
+  return cfg.siteUrl.replace(/\/$/, "") + CALLBACK[front];
+}
+
+interface Tokens {
+  idToken: string;
+  expiresAt: number; // ms since epoch, from the ID token's exp
+}
+
+export function claims(token: string): Record<string, unknown> {
+  const part = token.split(".")[1] ?? "";
+  const json = atob(part.replace(/-/g, "+").replace(/_/g, "/"));
+  const bytes = Uint8Array.from(json, (c) => c.charCodeAt(0));
+  return JSON.parse(new TextDecoder().decode(bytes));
+}
+
+function storedTokens(front: Front): Tokens | null {
+  const raw = sessionStorage.getItem(TOKENS(front));
+  return raw ? (JSON.parse(raw) as Tokens) : null;
+}
+
+/** Leave for the managed login; `beforeLeaving` saves what the user typed. */
+export async function signIn(front: Front): Promise<never> {
+  const cfg = await loadConfig();
+  const verifier = randomText(48);
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier)));
+  const state = randomText(16);
+  sessionStorage.setItem(PENDING, JSON.stringify({ verifier, state, front, hash: location.hash }));
+  const { url, clientId } = pool(front, cfg);
+  const query = new URLSearchParams({
+    response_type: "code",
+    client_id: clientId,
+    redirect_uri: redirectUri(front, cfg),
+    scope: "openid email",
+    state,
+    code_challenge: b64url(digest),
+    code_challenge_method: "S256",
+  });
+  location.assign(`${url}/oauth2/authorize?${query}`);
+  return new Promise<never>(() => undefined);
+}
+
+/** The ID token of the signed-in user, after finishing a sign-in that has just come back. */
+export async function session(front: Front): Promise<string | null> {
+  const params = new URLSearchParams(location.search);
+  const code = params.get("code");
+  const pending = sessionStorage.getItem(PENDING);
+  if (code && pending) {
+    const { verifier, state, hash } = JSON.parse(pending);
+    sessionStorage.removeItem(PENDING);
+    // The code and state leave the address bar at once (and the history).
+    history.replaceState(null, "", CALLBACK[front] + (hash || ""));
+    if (params.get("state") !== state) throw new Error("サインインの応答が一致しません。もう一度お試しください。");
+    const cfg = await loadConfig();
+    const { url, clientId } = pool(front, cfg);
+    const response = await fetch(`${url}/oauth2/token`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({
+        grant_type: "authorization_code",
+        client_id: clientId,
+        code,
+        redirect_uri: redirectUri(front, cfg),
+        code_verifier: verifier,
+      }),
+    });
+    if (!response.ok) throw new Error("サインインできませんでした。もう一度お試しください。");
+    const answer = await response.json();
+    const exp = Number(claims(answer.id_token).exp) * 1000;
+    sessionStorage.setItem(TOKENS(front), JSON.stringify({ idToken: answer.id_token, expiresAt: exp }));
+  }
+  const tokens = storedTokens(front);
+  if (!tokens || tokens.expiresAt <= Date.now() + 5_000) return null;
+  return tokens.idToken;
+}
+
+export async function signOut(front: Front): Promise<never> {
+  const cfg = await loadConfig();
+  sessionStorage.clear();
+  const { url, clientId } = pool(front, cfg);
+  const query = new URLSearchParams({ client_id: clientId, logout_uri: redirectUri(front, cfg) });
+  location.assign(`${url}/logout?${query}`);
+  return new Promise<never>(() => undefined);
+}
+
+// ------------------------------------------------------------------ drafts
+
+/** What the user typed, kept in this tab across a sign-in (sessionStorage: gone with the tab). */
+export const drafts = {
+  save(name: string, value: unknown): void {
+    sessionStorage.setItem(`esurety.draft.${name}`, JSON.stringify(value));
+  },
+  load<T>(name: string): T | null {
+    const raw = sessionStorage.getItem(`esurety.draft.${name}`);
+    return raw ? (JSON.parse(raw) as T) : null;
+  },
+  drop(name: string): void {
+    sessionStorage.removeItem(`esurety.draft.${name}`);
+  },
+};
+
+// ------------------------------------------------------------------ API
+
+export interface FieldError {
+  field: string;
+  reason: string;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly errors: FieldError[] = [],
+  ) {
+    super(message);
+  }
+}
+
+export class Api {
+  /** `onExpired` saves what the user typed and signs in again; it never returns. */
+  constructor(
+    private readonly front: Front,
+    private readonly onExpired: () => void = () => undefined,
+  ) {}
+
+  async call<T>(method: "GET" | "POST", path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+    const cfg = await loadConfig();
+    const token = await session(this.front);
+    if (!token) return this.expired();
+    const response = await fetch(cfg.apiUrl.replace(/\/$/, "") + path, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+        ...headers,
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (response.status === 401) return this.expired();
+    const answer = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      throw new ApiError(response.status, answer.message ?? `エラーが発生しました（${response.status}）。`, answer.errors ?? []);
+    }
+    return answer as T;
+  }
+
+  private async expired(): Promise<never> {
+    this.onExpired();
+    return signIn(this.front);
+  }
+}
+
+// ------------------------------------------------------------------ DOM
+
+type Child = Node | string | null | undefined | false;
+
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string | boolean | undefined> = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === undefined || value === false) continue;
+    el.setAttribute(name, value === true ? "" : value);
+  }
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child);
+  }
+  return el;
+}
+
+export function show(...children: Child[]): HTMLElement {
+  const main = document.getElementById("main")!;
+  main.replaceChildren(...(children.filter(Boolean) as (Node | string)[]));
+  return main;
+}
+
+export function nav(front: Front, links: [string, string][]): void {
+  const el = document.getElementById("nav")!;
+  const button = h("button", { type: "button", class: "link" }, "ログアウト");
+  button.addEventListener("click", () => void signOut(front));
+  el.replaceChildren(...links.map(([href, text]) => h("a", { href }, text)), button);
+}
+
+export function message(text: string, kind: "error" | "info" = "error"): HTMLElement {
+  return h("p", { class: `message ${kind}`, role: kind === "error" ? "alert" : "status" }, text);
+}
+
+/** A modal confirmation (<dialog>); resolves true when confirmed. */
+export function confirmDialog(title: string, body: Node | string, ok: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const yes = h("button", { type: "submit", value: "ok", class: "primary" }, ok);
+    const no = h("button", { type: "submit", value: "cancel" }, "キャンセル");
+    const dialog = h("dialog", { "aria-labelledby": "dialog-title" },
+      h("form", { method: "dialog" }, h("h2", { id: "dialog-title" }, title), body, h("p", { class: "actions" }, yes, no)));
+    document.body.append(dialog);
+    dialog.addEventListener("close", () => {
+      dialog.remove();
+      resolve(dialog.returnValue === "ok");
+    });
+    dialog.showModal();
+  });
+}
+
+// ------------------------------------------------------------------ Japanese formatting
+
+export function yen(amount: number | null | undefined): string {
+  return amount === null || amount === undefined ? "—" : `${amount.toLocaleString("ja-JP")} 円`;
+}
+
+/** 令和 (from 2019-05-01) or 平成; 元年 for the first year. */
+export function wareki(iso: string | null | undefined, withTime = false): string {
+  if (!iso) return "—";
+  const [datePart, timePart = ""] = iso.split("T");
+  const [y, m, d] = datePart.split("-").map(Number);
+  const reiwa = y > 2019 || (y === 2019 && m >= 5);
+  const era = reiwa ? "令和" : "平成";
+  const year = reiwa ? y - 2018 : y - 1988;
+  let text = `${era}${year === 1 ? "元" : year}年${m}月${d}日`;
+  if (withTime && timePart) text += ` ${timePart.slice(0, 5)}`;
+  return text;
+}
+
+export function versionLabel(changeNumber: number | null | undefined, label?: string): string {
+  if (label) return label;
+  return changeNumber ? `変更ー${changeNumber}` : "新規";
+}
+
+export const PRODUCTS: [string, string][] = [
+  ["advance_payment", "前払金保証"],
+  ["contract", "契約保証"],
+  ["interim_advance_payment", "中間前払金保証"],
+];
+
+export function productLabel(product: string): string {
+  return PRODUCTS.find(([value]) => value === product)?.[1] ?? product;
+}
+
+/** The API's field reasons are English; the screen says them in Japanese. */
+export function reasonJa(reason: string): string {
+  const known: Record<string, string> = {
+    "is required": "入力してください。",
+    "must be an integer amount of yen": "金額（円、整数）を入力してください。",
+    "must be a date YYYY-MM-DD": "日付（YYYY-MM-DD）を入力してください。",
+    "is not a real calendar date": "存在しない日付です。",
+    "must be an e-mail address": "メールアドレスを入力してください。",
+  };
+  return known[reason] ?? reason;
+}
+
+export async function boot(front: Front, main: () => Promise<void>): Promise<void> {
+  try {
+    await loadConfig();
+    await main();
+  } catch (error) {
+    show(message(error instanceof Error ? error.message : String(error)));
+  }
+}
+
+/** Each cell names its column (data-label): narrow screens show the rows as cards, without a head row. */
+export function labelCells(table: HTMLTableElement): HTMLTableElement {
+  const heads = Array.from(table.querySelectorAll("thead th"), (th) => th.textContent ?? "");
+  table.querySelectorAll("tbody tr").forEach((tr) =>
+    Array.from(tr.children).forEach((td, i) => heads[i] && td.setAttribute("data-label", heads[i])));
+  return table;
+}
