@@ -4,15 +4,19 @@ from __future__ import annotations
 from datetime import datetime
 from urllib.parse import unquote_plus
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from esurety import signing, snapstart
 from esurety.fonts import GOTHIC, ensure_fonts
 from esurety.services.publication import Arrival, publish
+from esurety.metrics import handler_metrics
+from esurety.tracing import TRACED_MODULES
 
 logger = Logger(service="esurety-publish")
+tracer = Tracer(service="esurety-publish", patch_modules=TRACED_MODULES)
+metrics = handler_metrics("esurety-publish")  # what the services record is written at the end of each event
 # The notice's font loads at cold start: a layer without it fails here, not in a document.
 ensure_fonts(GOTHIC)
 # SnapStart: pyHanko is loaded into the snapshot (an on-demand cold start loads it at the first
@@ -21,6 +25,8 @@ snapstart.install(signing.preload)
 
 
 @logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)  # answers hold links and keys' notices
+@metrics.log_metrics
 @event_source(data_class=S3Event)
 def lambda_handler(event: S3Event, context: LambdaContext) -> dict:
     outcomes = []

@@ -7,7 +7,7 @@ import secrets
 
 from pynamodb.exceptions import PutError, UpdateError
 
-from .. import clock, rules
+from .. import clock, metrics, rules
 from ..errors import Conflict, InputError, NotFound, Problem
 from ..identity import Caller
 from ..models import ApplicationItem
@@ -60,6 +60,7 @@ def submit(caller: Caller, request: ApplicationRequest, idempotency_key: str | N
     )
     try:
         item.save(condition=ApplicationItem.pk.does_not_exist())
+        metrics.count(metrics.APPLICATIONS_SUBMITTED)
         return summary(item), True
     except PutError as error:
         if not _is_conditional_failure(error):
@@ -131,7 +132,8 @@ def reject(application_id: str, reason: str) -> dict:
     return summary(item)
 
 
-def mark_issued(item: ApplicationItem) -> None:
+def mark_issued(item: ApplicationItem) -> bool:
+    """Whether this call moved it to issued (False: a concurrent or earlier call did)."""
     try:
         item.update(
             actions=[
@@ -144,3 +146,5 @@ def mark_issued(item: ApplicationItem) -> None:
     except UpdateError as error:
         if not _is_conditional_failure(error):
             raise
+        return False
+    return True

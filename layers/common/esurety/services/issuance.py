@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
-from .. import auth_key, clock, contract_number, fees, keys, products, signing, storage
+from .. import auth_key, clock, contract_number, fees, keys, metrics, products, signing, storage
 from ..certificates import NEW, RENDERED, render_input
 from ..documents.certificate import render_certificate
 from ..documents.fee_statement import render_fee_statement
@@ -166,7 +166,8 @@ def issue(application_id: str) -> dict:
         except ContractItem.DoesNotExist:
             _write_contract(item, number)
         _ensure_document(number)  # covers a call that stopped between the table and the bucket
-        applications.mark_issued(item)
+        if applications.mark_issued(item):
+            metrics.count(metrics.CERTIFICATES_ISSUED)
     version = VersionItem.get(*VersionItem.key(number, 1), consistent_read=True)
     return {"contract_number": number, "version": 1, "state": version.state}
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import UpdateError
 
-from .. import clock, keys, mailer, signing, storage
+from .. import clock, keys, mailer, metrics, signing, storage
 from ..certificates import PUBLISHED, RENDERED, render_input
 from ..config import settings
 from ..documents.notice import render_notice
@@ -66,6 +66,8 @@ def publish(arrival: Arrival) -> str:
         if _conditional_failed(error):
             return "already-published"
         raise
+    metrics.count(metrics.CERTIFICATES_PUBLISHED)
+    metrics.publication_latency(version.rendered_at, clock.now())
     if contract.notify_email:
         _notify(contract, version)
     return "published"
