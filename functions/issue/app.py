@@ -1,7 +1,7 @@
 """Staff API: the application queue, issuing and rejecting."""
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Optional
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -27,23 +27,38 @@ app = http.make_resolver(logger)
 
 
 @app.get("/staff/applications")
-def application_queue(status: Annotated[Literal["submitted", "issued", "rejected"], Query()] = "submitted"):
+def application_queue(
+    status: Annotated[Literal["submitted", "issued", "rejected"], Query()] = "submitted",
+    cursor: Annotated[Optional[str], Query(max_length=400)] = None,
+    limit: Annotated[int, Query(ge=1, le=applications.QUEUE_PAGE)] = applications.QUEUE_PAGE,
+):
+    """One page of the queue, oldest first; `next_cursor` (opaque) fetches the next page."""
     http.caller(app).require(STAFF)
-    return {"applications": applications.queue(status)}
+    return applications.queue(status, limit=limit, cursor=cursor)
+
+
+def _audit(action: str, application_id: str, contract_number: str | None, staff: str) -> None:
+    """One line per staff decision: what was decided, on what, by whom (the caller's `sub`)."""
+    logger.info(
+        "staff decision",
+        extra={"audit": True, "action": action, "application_id": application_id, "contract_number": contract_number, "staff_subject": staff},
+    )
 
 
 @app.post("/staff/applications/<application_id>/issue")
 def issue_application(application_id: str):
-    http.caller(app).require(STAFF)
-    issued = issuance.issue(application_id)
-    logger.info("issued", extra={"application_id": application_id, "contract_number": issued["contract_number"]})
+    staff = http.caller(app).require(STAFF).subject
+    issued = issuance.issue(application_id, staff)
+    _audit("issue", application_id, issued["contract_number"], staff)
     return Response(202, content_types.APPLICATION_JSON, issued)
 
 
 @app.post("/staff/applications/<application_id>/reject")
 def reject_application(application_id: str, body: RejectRequest):
-    http.caller(app).require(STAFF)
-    return applications.reject(application_id, body.reason)
+    staff = http.caller(app).require(STAFF).subject
+    rejected = applications.reject(application_id, body.reason, staff)
+    _audit("reject", application_id, rejected["contract_number"], staff)
+    return rejected
 
 
 _resolve = http.guarded(app, STAFF)

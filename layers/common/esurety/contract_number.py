@@ -23,7 +23,10 @@ from .text import compact_code
 
 CHECK_LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"  # 23 letters: no I, O, Q (look like 1, 0, 0)
 _MODULUS = len(CHECK_LETTERS)
-_SHAPE = re.compile(r"^(\d{2})(\d{2})(\d)-(\d{5})([A-Z])$")
+# [0-9], not \d: \d also matches Arabic-Indic and other digits, which NFKC leaves as they are
+# (full-width digits NFKC does make ASCII, so they are still accepted).
+_SHAPE = re.compile(r"^([0-9]{2})([0-9]{2})([0-9])-([0-9]{5})([A-Z])$")
+MAX_TYPED_LENGTH = 64  # a number typed with spaces and full-width characters is far shorter
 REIWA_FIRST_FISCAL_YEAR = 2019
 MAX_SERIAL = 99_999
 
@@ -55,7 +58,7 @@ def check_letter(digits: str) -> str:
 
 
 def make(branch_code: str, fiscal_year: int, product: Product | str, serial: int) -> str:
-    if not re.fullmatch(r"\d{2}", branch_code):
+    if not re.fullmatch(r"[0-9]{2}", branch_code):
         raise ValueError("branch code is two digits")
     if not REIWA_FIRST_FISCAL_YEAR <= fiscal_year < REIWA_FIRST_FISCAL_YEAR + 99:
         raise ValueError("fiscal year outside 令和01..99")
@@ -66,6 +69,8 @@ def make(branch_code: str, fiscal_year: int, product: Product | str, serial: int
 
 def parse(text: str) -> ContractNumber:
     """Read a number as typed: full-width, spaces and any hyphen-like character are accepted."""
+    if not isinstance(text, str) or len(text) > MAX_TYPED_LENGTH:
+        raise ContractNumberError("not the shape 00000-00000A")
     value = compact_code(text).upper()
     if "-" not in value and len(value) == 11:
         value = f"{value[:5]}-{value[5:]}"  # typed without the hyphen

@@ -6,6 +6,8 @@ API's own (`work.contract_price`), reasons English (read by the developers of cl
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 import json
 from typing import Callable
@@ -15,12 +17,14 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.shared.json_encoder import Encoder
 
-from . import identity
+from . import identity, json_body
 from .errors import Conflict, Forbidden, InputError, NotFound, Problem, TooManyAttempts
 
 INVALID = "入力内容に誤りがあります。"
 FORBIDDEN = "この操作を行う権限がありません。"
 NOT_FOUND = "該当する情報が見つかりません。保証契約番号と認証キーをご確認ください。"
+JSON_EXPECTED = "リクエストの本文を読み取れません。本文は JSON のオブジェクト（{ }）で送ってください。"
+UNSUPPORTED_MEDIA_TYPE = "Content-Type が application/json ではありません。本文は JSON のオブジェクトで送ってください。"
 
 
 _SERIALIZER = functools.partial(json.dumps, separators=(",", ":"), ensure_ascii=False, cls=Encoder)
@@ -50,14 +54,31 @@ def problems_response(problems: list[Problem]) -> Response:
     return _json(422, {"message": INVALID, "errors": [{"field": p.field, "reason": p.reason} for p in problems]})
 
 
+def body_problem_response(field: str, reason: str) -> Response:
+    """422 for a body that is not one readable JSON object: one problem, the message says JSON."""
+    return _json(422, {"message": JSON_EXPECTED, "errors": [{"field": field, "reason": reason}]})
+
+
+def _body_missing(errors: list) -> bool:
+    return any(e.get("type") == "missing" and tuple(e.get("loc", ())) == ("body",) for e in errors)
+
+
 def make_resolver(logger: Logger) -> APIGatewayHttpResolver:
     # UTF-8 JSON: Japanese stays readable in every client and log, not \uXXXX escapes.
     # debug=False whatever POWERTOOLS_DEV / POWERTOOLS_EVENT_HANDLER_DEBUG say: debug mode prints
     # every event and answer (auth keys in both) and puts tracebacks in 500 answers.
-    app = APIGatewayHttpResolver(enable_validation=True, serializer=_SERIALIZER, debug=False)
+    # Bodies are parsed strictly (json_body): a hostile body is a 422, never a server error.
+    app = APIGatewayHttpResolver(
+        enable_validation=True, serializer=_SERIALIZER, debug=False, json_body_deserializer=json_body.parse
+    )
 
     @app.exception_handler(RequestValidationError)
     def _invalid(error: RequestValidationError):
+        cause = error.__cause__
+        if isinstance(cause, json_body.BodyError):
+            return body_problem_response(cause.field, cause.reason)
+        if _body_missing(error.errors()):
+            return body_problem_response("body", "is empty; a JSON object is expected")
         return problems_response([Problem(_field(e.get("loc", ())), _reason(e)) for e in error.errors()])
 
     @app.exception_handler(InputError)
@@ -107,11 +128,56 @@ def header(app: APIGatewayHttpResolver, name: str) -> str | None:
     return next((v for k, v in headers.items() if k.lower() == wanted), None)
 
 
+def _raw(status: int, body: dict) -> dict:
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": content_types.APPLICATION_JSON},
+        "body": json.dumps(body, ensure_ascii=False),
+        "isBase64Encoded": False,
+    }
+
+
+def _is_json_media_type(value: str | None) -> bool:
+    """`application/json`, optionally with `charset=utf-8` (any other charset is not what we read)."""
+    if not value:
+        return False
+    media_type, *params = [part.strip().lower() for part in value.split(";")]
+    if media_type != "application/json":
+        return False
+    charsets = [p.split("=", 1)[1].strip().strip('"') for p in params if p.startswith("charset=")]
+    return all(c in ("utf-8", "utf8") for c in charsets)
+
+
+def body_refusal(event: dict) -> dict | None:
+    """415 for a body that is not declared JSON, 422 for one that is not text; None when acceptable.
+
+    Only a request that carries a body is judged (GET and POST …/issue have none); whether the JSON
+    is one object is judged by the resolver's deserializer (`json_body.parse`).
+    """
+    body = event.get("body")
+    if body is None or body == "":
+        return None
+    headers = event.get("headers") or {}
+    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), None)
+    if not _is_json_media_type(content_type):
+        return _raw(415, {"message": UNSUPPORTED_MEDIA_TYPE, "reason": "Content-Type must be application/json"})
+    # Media types are case-insensitive; Powertools compares them as written: tell it what was checked.
+    for name in [k for k in headers if k.lower() == "content-type"]:
+        headers[name] = "application/json"
+    if event.get("isBase64Encoded"):
+        try:
+            base64.b64decode(body, validate=True).decode("utf-8")
+        except (binascii.Error, ValueError):
+            return _raw(422, {"message": JSON_EXPECTED, "errors": [{"field": "body", "reason": "is not UTF-8 text; a JSON object is expected"}]})
+    return None
+
+
 def guarded(app: APIGatewayHttpResolver, group: str, public: frozenset[str] = frozenset()) -> Callable:
     """The function's handler: callers outside `group` get 403 before their body is even validated.
 
     Each API function serves one group (contractor, staff or orderer), so the check belongs at its
-    door; the routes still call `Caller.require`, which also checks the tenant claim.
+    door; the routes still call `Caller.require`, which also checks the tenant claim. A body that is
+    not declared JSON is refused next (415), before the resolver reads it.
     """
 
     def handler(event: dict, context) -> dict:
@@ -119,12 +185,10 @@ def guarded(app: APIGatewayHttpResolver, group: str, public: frozenset[str] = fr
             try:
                 identity.from_event(event).require(group)
             except Forbidden:
-                return _no_store({
-                    "statusCode": 403,
-                    "headers": {"Content-Type": content_types.APPLICATION_JSON},
-                    "body": json.dumps({"message": FORBIDDEN}, ensure_ascii=False),
-                    "isBase64Encoded": False,
-                })
+                return _no_store(_raw(403, {"message": FORBIDDEN}))
+        refusal = body_refusal(event)
+        if refusal is not None:
+            return _no_store(refusal)
         return _no_store(app.resolve(event, context))
 
     return handler

@@ -71,6 +71,7 @@ class ApplicationItem(_Item):
     contract_number = UnicodeAttribute(null=True)  # reserved at issue, before the contract is written
     reject_reason = UnicodeAttribute(null=True)
     decided_at = UTCDateTimeAttribute(null=True)
+    decided_by = UnicodeAttribute(null=True)  # the staff caller's subject (JWT `sub`) who issued or rejected
     gsi1pk = UnicodeAttribute(null=True)  # `APPLICATIONS#{status}`
     gsi1sk = UnicodeAttribute(null=True)  # `{submitted_at}#{application_id}`
     queue = QueueIndex()
@@ -87,7 +88,7 @@ class ContractItem(_Item):
     contract_number = UnicodeAttribute()
     application_id = UnicodeAttribute()
     company_id = UnicodeAttribute()
-    orderer_id = UnicodeAttribute()
+    orderer_id = UnicodeAttribute(null=True)  # None: a paper guarantee for an orderer outside the registry
     orderer_name = UnicodeAttribute()
     product = UnicodeAttribute()
     format = UnicodeAttribute()  # electronic | paper, fixed for the contract's life

@@ -15,7 +15,7 @@ from .products import Product
 
 @dataclass(frozen=True)
 class Orderer:
-    orderer_id: str
+    orderer_id: str | None  # None: an orderer outside the registry, typed on a paper application
     name: str
     beneficiary_name: str  # 被保証者 as printed on the certificate
     accepts_from: date
@@ -29,6 +29,11 @@ class Orderer:
         data["accepts_from"] = self.accepts_from.isoformat()
         data["products"] = [p.value for p in self.products]
         return data
+
+
+def outside_registry(name: str, beneficiary_name: str) -> Orderer:
+    """The orderer a paper application typed (`orderer`): accepts no electronic guarantee."""
+    return Orderer(orderer_id=None, name=name, beneficiary_name=beneficiary_name, accepts_from=date.max, products=())
 
 
 def from_json(data: dict) -> Orderer:

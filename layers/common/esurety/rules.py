@@ -3,23 +3,60 @@ from __future__ import annotations
 
 from datetime import date
 
+from pydantic import ValidationError
+
 from .errors import Problem
 from .orderers import Orderer
 from .products import has_deposit_bank, label
 from .schemas import ApplicationRequest
 
+HORIZON_YEARS = 10  # no date of an application lies more than this many years after today
 
-def application_problems(request: ApplicationRequest, orderer: Orderer | None, today: date) -> list[Problem]:
-    problems: list[Problem] = []
-    work, guarantee = request.work, request.guarantee
+
+def horizon(today: date) -> date:
+    """The last date an application may name: the same day HORIZON_YEARS on (29 Feb: 28 Feb)."""
+    try:
+        return today.replace(year=today.year + HORIZON_YEARS)
+    except ValueError:
+        return today.replace(year=today.year + HORIZON_YEARS, day=28)
+
+
+def _orderer_problems(request: ApplicationRequest, orderer: Orderer | None, today: date) -> list[Problem]:
+    if request.orderer_id is not None and request.orderer is not None:
+        return [Problem("orderer", "must be null when orderer_id is given (an orderer of the registry)")]
+    if request.orderer is not None:
+        if request.format == "electronic":
+            # Electronic guarantees exist only for the orderers of the registry, who verify them.
+            return [Problem("orderer_id", "is required for an electronic guarantee; an orderer outside the registry gets paper")]
+        return []
+    if request.orderer_id is None:
+        return [Problem("orderer_id", "is required")]
     if orderer is None:
-        problems.append(Problem("orderer_id", "unknown orderer"))
-    elif request.format == "electronic" and not orderer.accepts_electronic(request.product, today):
+        if request.format == "paper":
+            return [Problem("orderer_id", "unknown orderer; for an orderer outside the registry give orderer.name and orderer.beneficiary_name instead")]
+        return [Problem("orderer_id", "unknown orderer")]
+    if request.format == "electronic" and not orderer.accepts_electronic(request.product, today):
         if request.product not in orderer.products:
             reason = f"{orderer.name} does not accept electronic {label(request.product)}; choose paper"
         else:
             reason = f"{orderer.name} accepts electronic guarantees from {orderer.accepts_from.isoformat()}; choose paper"
-        problems.append(Problem("format", reason))
+        return [Problem("format", reason)]
+    return []
+
+
+def application_problems(request: ApplicationRequest, orderer: Orderer | None, today: date) -> list[Problem]:
+    """`orderer` is the registry's entry for `request.orderer_id` (None when absent or unknown)."""
+    problems = _orderer_problems(request, orderer, today)
+    work, guarantee = request.work, request.guarantee
+    last = horizon(today)
+    for field, day in (
+        ("work.contract_date", work.contract_date),
+        ("work.period_start", work.period_start),
+        ("work.period_end", work.period_end),
+        ("guarantee.deadline", guarantee.deadline),
+    ):
+        if day > last:
+            problems.append(Problem(field, f"is more than {HORIZON_YEARS} years ahead (after {last.isoformat()})"))
     if work.period_end < work.period_start:
         problems.append(Problem("work.period_end", "is before work.period_start"))
     if work.contract_date > work.period_end:
@@ -34,4 +71,28 @@ def application_problems(request: ApplicationRequest, orderer: Orderer | None, t
         problems.append(Problem("deposit_bank", f"is required for {label(request.product)}"))
     if not has_deposit_bank(request.product) and request.deposit_bank:
         problems.append(Problem("deposit_bank", f"must be null for {label(request.product)}"))
+    return problems
+
+
+def issue_problems(stored_request: dict, orderer: Orderer | None, today: date) -> list[Problem]:
+    """What stands in the way of issuing a stored application today.
+
+    The application was valid when it was submitted; the world may have moved since: the deadline
+    passed, the orderer left the registry or stopped accepting electronic guarantees (of this
+    product), the issuer's branches or this system's limits changed. Every rule of a new
+    application is judged again, on the stored request, as of today.
+    """
+    try:
+        request = ApplicationRequest.model_validate(stored_request)
+    except ValidationError as error:
+        return [
+            Problem(".".join(str(p) for p in e.get("loc", ())) or "request", str(e.get("msg", "is invalid")).removeprefix("Value error, "))
+            for e in error.errors()
+        ]
+    problems = application_problems(request, orderer, today)
+    for problem in problems:
+        if problem.field == "guarantee.deadline" and problem.reason == "is in the past":
+            problems[problems.index(problem)] = Problem(problem.field, "has passed since the application")
+        if problem.field == "orderer_id" and problem.reason.startswith("unknown orderer"):
+            problems[problems.index(problem)] = Problem(problem.field, "is no longer in the orderer registry")
     return problems

@@ -7,6 +7,8 @@ they are printed on the certificate as registered. Cross-field and registry rule
 """
 from __future__ import annotations
 
+import functools
+import os
 import re
 from datetime import date
 from typing import Annotated, Literal, Optional
@@ -14,13 +16,34 @@ from typing import Annotated, Literal, Optional
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from .products import Product
-from .text import clean, compact_code
+from .text import clean, compact_code, unprintable_reason
+from .wareki import EARLIEST
 
 MAX_YEN = 10**13  # 10 trillion yen: above any public work
+
+# Lengths of the free text printed on the documents. They keep every document on its one page and
+# at most 64 KB signed even when every character is a different kanji (each distinct glyph embeds
+# about 165 bytes of font), with about 5 KB to spare for a signing certificate chain larger than
+# the demo one: measured by tests/test_input_limits.py. See docs/decisions.md.
+MAX_CONTRACTOR_NAME = 20
+MAX_JV_NAME = 22
+MAX_ADDRESS = 36
+MAX_WORK_NAME = 40
+MAX_DEPOSIT_BANK = 15
+MAX_BENEFICIARY = 15
+MAX_ORDERER_NAME = 20  # shown in the contract list, not printed
+MAX_REASON = 500  # not printed: only the limit of a readable note
 
 
 def _text(value):
     return clean(value) if isinstance(value, str) else value
+
+
+def _printable(value: str) -> str:
+    reason = unprintable_reason(value)
+    if reason:
+        raise ValueError(reason)
+    return value
 
 
 def _yen(value):
@@ -28,7 +51,9 @@ def _yen(value):
         raise ValueError("must be an integer amount of yen")
     if isinstance(value, str):
         digits = compact_code(value).replace(",", "").removesuffix("円")
-        if not digits.isdigit():
+        # ASCII digits only (NFKC already made full-width ones ASCII): str.isdigit() would also take
+        # Arabic-Indic digits and superscripts.
+        if not _DIGITS.fullmatch(digits):
             raise ValueError("must be an integer amount of yen")
         return int(digits)
     if isinstance(value, float):
@@ -36,7 +61,8 @@ def _yen(value):
     return value
 
 
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DIGITS = re.compile(r"[0-9]{1,20}")
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
 def _day(value):
@@ -46,9 +72,38 @@ def _day(value):
     if not _DATE.fullmatch(text):
         raise ValueError("must be a date YYYY-MM-DD")
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise ValueError("is not a real calendar date") from None
+    if day < EARLIEST:
+        raise ValueError(f"is before {EARLIEST.isoformat()} (平成元年): documents print dates from 平成 on")
+    return day
+
+
+def _branch(value):
+    if not isinstance(value, str):
+        raise ValueError("must be a branch code of two digits")
+    code = compact_code(value)
+    if not re.fullmatch(r"[0-9]{2}", code):
+        raise ValueError("must be a branch code of two digits")
+    known = branch_codes()
+    if code not in known:
+        raise ValueError(f"is not a branch of the issuer (branches: {', '.join(sorted(known))})")
+    return code
+
+
+@functools.lru_cache(maxsize=4)
+def _branch_codes(path: str | None) -> frozenset[str]:
+    from .issuer import load_issuer
+
+    return frozenset(branch.code for branch in load_issuer(path).branches)
+
+
+def branch_codes() -> frozenset[str]:
+    """The issuer's branch codes (data/issuer.json, or $ESURETY_ISSUER_FILE), read once per file."""
+    from .issuer import ISSUER_ENV_VAR
+
+    return _branch_codes(os.environ.get(ISSUER_ENV_VAR) or None)
 
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -60,12 +115,18 @@ def _email(value: str) -> str:
     return value
 
 
-Text = Annotated[str, BeforeValidator(_text), Field(min_length=1, max_length=200)]
-LongText = Annotated[str, BeforeValidator(_text), Field(min_length=1, max_length=500)]
+def Text(max_length: int):  # noqa: N802 (a type factory, read like a type)
+    """Free text: trimmed, printable (no control, bidi or invisible characters), 1..max_length."""
+    return Annotated[str, BeforeValidator(_text), Field(min_length=1, max_length=max_length), AfterValidator(_printable)]
+
+
 Yen = Annotated[int, BeforeValidator(_yen), Field(gt=0, le=MAX_YEN)]
 Day = Annotated[date, BeforeValidator(_day)]
-Email = Annotated[str, BeforeValidator(lambda v: compact_code(v) if isinstance(v, str) else v), AfterValidator(_email)]
-BranchCode = Annotated[str, BeforeValidator(lambda v: compact_code(v) if isinstance(v, str) else v), Field(pattern=r"^\d{2}$")]
+Email = Annotated[
+    str, BeforeValidator(lambda v: compact_code(v) if isinstance(v, str) else v), AfterValidator(_email), AfterValidator(_printable)
+]
+BranchCode = Annotated[str, BeforeValidator(_branch)]
+OrdererId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
 
 
 class _Body(BaseModel):
@@ -74,7 +135,7 @@ class _Body(BaseModel):
 
 
 class Work(_Body):
-    name: Text
+    name: Text(MAX_WORK_NAME)
     kind: Literal["construction", "service"]
     contract_price: Yen
     contract_date: Day
@@ -88,9 +149,16 @@ class Guarantee(_Body):
 
 
 class Contractor(_Body):
-    name: Text
-    address: LongText
-    jv_name: Optional[Text] = None
+    name: Text(MAX_CONTRACTOR_NAME)
+    address: Text(MAX_ADDRESS)
+    jv_name: Optional[Text(MAX_JV_NAME)] = None
+
+
+class OrdererOutsideRegistry(_Body):
+    """A paper guarantee's orderer that is not in the registry: typed, printed as typed."""
+
+    name: Text(MAX_ORDERER_NAME)  # 発注者, e.g. 那須町
+    beneficiary_name: Text(MAX_BENEFICIARY)  # 被保証者 as printed on the certificate, e.g. 那須町長
 
 
 class ApplicationRequest(_Body):
@@ -98,15 +166,17 @@ class ApplicationRequest(_Body):
     format: Literal["electronic", "paper"]
     notify_email: Optional[Email] = None
     branch_code: BranchCode
-    orderer_id: Annotated[str, Field(min_length=1, max_length=64)]
+    # An orderer of the registry; or, for paper only, `orderer` typed (rules.application_problems).
+    orderer_id: Optional[OrdererId] = None
+    orderer: Optional[OrdererOutsideRegistry] = None
     work: Work
     guarantee: Guarantee
     contractor: Contractor
-    deposit_bank: Optional[Text] = None
+    deposit_bank: Optional[Text(MAX_DEPOSIT_BANK)] = None
 
 
 class RejectRequest(_Body):
-    reason: LongText
+    reason: Text(MAX_REASON)
 
 
 class VerificationRequest(_Body):

@@ -13,6 +13,7 @@ _ERAS = (
     ("令和", date(2019, 5, 1)),
     ("平成", date(1989, 1, 8)),
 )
+EARLIEST = _ERAS[-1][1]  # the first day a document can print: dates before it are refused at apply
 
 
 def era_year(day: date) -> tuple[str, int]:

@@ -7,123 +7,36 @@ on them (company, address, representative, handling branch) is configuration: `d
 the file named by `ESURETY_ISSUER_FILE`; so is `verify_url`, the orderer's verification page that
 the notice's QR code opens (optional: without it the notice has no QR code).
 
-This module stays free of reportlab imports so that `load_issuer` is cheap to import.
+The issuer itself is `esurety.issuer` (no reportlab), so reading it is cheap on every path.
 """
 from __future__ import annotations
 
 import functools
 import threading
 
-import json
-import os
-from dataclasses import dataclass
 from datetime import date, datetime
-from importlib import resources
 from typing import Any, Mapping
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 from xml.sax.saxutils import escape
 
 from .. import products
+from ..issuer import (  # noqa: F401  (the documents' issuer block; re-exported for the renderers)
+    ISSUER_ENV_VAR,
+    Branch,
+    Issuer,
+    check_verify_url,
+    issuer_from_json,
+    load_issuer,
+    verification_url,
+)
 from ..wareki import wareki
 from reportlab import rl_config
 from reportlab.lib import colors
 
-ISSUER_ENV_VAR = "ESURETY_ISSUER_FILE"
 
 # One palette for every document the surety issues: near-black ink, grey label cells, red marks.
 INK = colors.Color(0.1, 0.1, 0.1)
 LABEL_FILL = colors.Color(0.94, 0.94, 0.94)
 STAMP = colors.Color(0.72, 0.12, 0.12)
-
-
-@dataclass(frozen=True)
-class Branch:
-    code: str
-    name: str  # 取扱箇所, e.g. 栃木支店
-    tel: str
-    fax: str | None = None
-    address: str | None = None
-
-
-@dataclass(frozen=True)
-class Issuer:
-    company: str
-    address: str
-    representative: str  # e.g. 取締役社長　見本　太郎
-    branches: tuple[Branch, ...]
-    verify_url: str | None = None  # the orderer's verification page (照会画面), opened by the notice's QR
-
-    def branch(self, code: str | int | None) -> Branch:
-        """The handling branch for a code; an unknown code falls back to the first branch."""
-        for branch in self.branches:
-            if code is not None and branch.code == str(code):
-                return branch
-        return self.branches[0]
-
-
-def issuer_from_json(data: Mapping[str, Any]) -> Issuer:
-    branches = tuple(
-        Branch(
-            code=str(code),
-            name=entry["name"],
-            tel=entry["tel"],
-            fax=entry.get("fax"),
-            address=entry.get("address"),
-        )
-        for code, entry in data["branches"].items()
-    )
-    if not branches:
-        raise ValueError("issuer configuration needs at least one branch")
-    verify_url = data.get("verify_url") or None
-    if verify_url is not None:
-        check_verify_url(verify_url)
-    return Issuer(
-        company=data["company"],
-        address=data["address"],
-        representative=data["representative"],
-        branches=branches,
-        verify_url=verify_url,
-    )
-
-
-def check_verify_url(url: str) -> str:
-    """An https URL without a fragment (the notice's QR puts the auth key in the fragment)."""
-    if not isinstance(url, str):
-        raise ValueError(f"issuer verify_url must be a string, not {url!r}")
-    parts = urlsplit(url)
-    local = parts.scheme == "http" and parts.hostname in ("localhost", "127.0.0.1")
-    if not (parts.scheme == "https" or local) or not parts.netloc:
-        raise ValueError(f"issuer verify_url must be an https URL, not {url!r}")
-    if parts.fragment or url.endswith("#"):
-        raise ValueError(f"issuer verify_url must not have a fragment (#...): {url!r}")
-    return url
-
-
-def verification_url(contract_number: str, auth_key: str, issuer: Issuer) -> str:
-    """The link in the notice's QR code: `{verify_url}?contract_number=<number>#auth_key=<key>`.
-
-    The contract number is a query parameter, so the page opens with it filled in. The key rides in
-    the fragment only: browsers never send a fragment to the server, so it reaches no access log,
-    proxy or CDN log, and no Referer header; the page's script reads it from `location.hash`.
-    """
-    if not issuer.verify_url:
-        raise ValueError("the issuer configuration has no verify_url")
-    parts = urlsplit(check_verify_url(issuer.verify_url))
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    query = [(k, v) for k, v in query if k != "contract_number"] + [("contract_number", contract_number)]
-    fragment = urlencode({"auth_key": auth_key}, quote_via=quote)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query, quote_via=quote), fragment))
-
-
-def load_issuer(path: str | None = None) -> Issuer:
-    """The issuer from `path`, else from $ESURETY_ISSUER_FILE, else the packaged data/issuer.json."""
-    path = path or os.environ.get(ISSUER_ENV_VAR)
-    if path:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    else:
-        text = resources.files("esurety").joinpath("data/issuer.json").read_text("utf-8")
-    return issuer_from_json(json.loads(text))
 
 
 # --- helpers shared by the two renderers (pure; no reportlab) ---------------------------------------

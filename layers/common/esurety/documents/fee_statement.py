@@ -198,20 +198,36 @@ def _draw_sample_mark(c: Canvas, top: float) -> None:
     c.restoreState()
 
 
-def _draw_addressee(c: Canvas, certificate: Mapping[str, Any], top: float) -> None:
+def _fitted(c: Canvas, text: str, size: float, width: float) -> float:
+    """`size`, or the smaller size at which `text` fits in `width` (long names at the limits)."""
+    natural = c.stringWidth(text, FACE, size)
+    return size if natural <= width else size * width / natural
+
+
+def _draw_addressee(c: Canvas, certificate: Mapping[str, Any], top: float, width: float = CONTENT_WIDTH) -> None:
+    """The addressee on the left, within `width` (the issuer block stands to its right)."""
     contractor = certificate.get("contractor") or {}
     name = contractor.get("name") or ""
     c.setFillColor(INK)
     if contractor.get("jv_name"):
-        c.setFont(FACE, 10)
+        c.setFont(FACE, _fitted(c, contractor["jv_name"], 10, width))
         c.drawString(MARGIN_X, top + 18, contractor["jv_name"])
         name = f"代表者　{name}"
     text = f"{name}　様"
-    c.setFont(FACE, 14)
+    size = _fitted(c, text, 14, width)
+    c.setFont(FACE, size)
     c.drawString(MARGIN_X, top, text)
     c.setStrokeColor(INK)
     c.setLineWidth(0.7)
-    c.line(MARGIN_X, top - 5, MARGIN_X + max(c.stringWidth(text, FACE, 14), 200), top - 5)
+    c.line(MARGIN_X, top - 5, MARGIN_X + min(max(c.stringWidth(text, FACE, size), 200), width), top - 5)
+
+
+def _issuer_width(c: Canvas, issuer: Issuer, branch_code: str | None) -> float:
+    """The width of the issuer block `_draw_issuer` sets flush right."""
+    branch = issuer.branch(branch_code)
+    phones = f"TEL：{branch.tel}" + (f"　FAX：{branch.fax}" if branch.fax else "")
+    lines = ((issuer.address, 8.5), (issuer.company, 12), (issuer.representative, 9.5), (f"取扱箇所　{branch.name}", 8.5), (phones, 8.5))
+    return max(c.stringWidth(text, FACE, size) for text, size in lines)
 
 
 def _draw_issuer(c: Canvas, issuer: Issuer, branch_code: str | None, top: float) -> float:
@@ -286,7 +302,7 @@ def render_fee_statement(
     c.drawCentredString(PAGE_WIDTH / 2, y, TITLE, charSpace=8)
 
     y -= 54
-    _draw_addressee(c, certificate, y - 14)
+    _draw_addressee(c, certificate, y - 14, CONTENT_WIDTH - _issuer_width(c, issuer, certificate.get("branch_code")) - 18)
     y = _draw_issuer(c, issuer, certificate.get("branch_code"), y) - 30
 
     y = _flow(c, Paragraph(LEAD, _style("body")), MARGIN_X, y, CONTENT_WIDTH) - 10

@@ -1,21 +1,35 @@
 """保証申込: the contractor's application, and the staff's decisions on it."""
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import json
+import re
 import secrets
 
-from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 
 from .. import clock, metrics, rules
 from ..errors import Conflict, InputError, NotFound, Problem
 from ..identity import Caller
-from ..models import ApplicationItem
+from ..models import ApplicationItem, ContractItem, transact_write
 from ..schemas import ApplicationRequest
 from . import registry
 
 SUBMITTED, ISSUED, REJECTED = "submitted", "issued", "rejected"
+STATUSES = (SUBMITTED, ISSUED, REJECTED)
 MAX_IDEMPOTENCY_KEY = 255
+_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]+")  # visible ASCII, as HTTP header values are
+_APPLICATION_ID = re.compile(r"[0-9a-f]{24}")
+QUEUE_PAGE = 100  # the most applications one queue page holds (and the default)
+
+
+def check_id(application_id: str) -> str:
+    """The shape every application id has (24 hex digits), checked before any lookup."""
+    if not isinstance(application_id, str) or not _APPLICATION_ID.fullmatch(application_id):
+        raise InputError(Problem("application_id", "is not an application id (24 hexadecimal digits)"))
+    return application_id
 
 
 def queue_key(status: str) -> str:
@@ -35,9 +49,12 @@ def _is_conditional_failure(error: Exception) -> bool:
 
 def submit(caller: Caller, request: ApplicationRequest, idempotency_key: str | None) -> tuple[dict, bool]:
     """Returns (the application, whether this call created it)."""
-    if idempotency_key is not None and not (0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY):
-        raise InputError(Problem("Idempotency-Key", f"must be 1 to {MAX_IDEMPOTENCY_KEY} characters"))
-    problems = rules.application_problems(request, registry.get_orderer(request.orderer_id), clock.today())
+    if idempotency_key is not None and not (
+        0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY and _IDEMPOTENCY_KEY.fullmatch(idempotency_key)
+    ):
+        raise InputError(Problem("Idempotency-Key", f"must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters"))
+    orderer = registry.get_orderer(request.orderer_id) if request.orderer_id else None
+    problems = rules.application_problems(request, orderer, clock.today())
     if problems:
         raise InputError(problems)
 
@@ -77,7 +94,7 @@ def summary(item: ApplicationItem) -> dict:
 
 def load(application_id: str) -> ApplicationItem:
     try:
-        return ApplicationItem.get(*ApplicationItem.key(application_id))
+        return ApplicationItem.get(*ApplicationItem.key(check_id(application_id)))
     except ApplicationItem.DoesNotExist:
         raise NotFound("application") from None
 
@@ -89,9 +106,51 @@ def get_for_contractor(caller: Caller, application_id: str) -> dict:
     return summary(item)
 
 
-def queue(status: str, limit: int = 100) -> list[dict]:
-    items = ApplicationItem.queue.query(queue_key(status), limit=limit)
-    return [staff_view(item) for item in items]
+def _encode_cursor(key: dict | None) -> str | None:
+    if not key:
+        return None
+    plain = {name: value["S"] for name, value in key.items()}
+    return base64.urlsafe_b64encode(json.dumps(plain, sort_keys=True, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+_CURSOR_SK = re.compile(r"[0-9T:.+-]{19,40}#[0-9a-f]{24}")
+
+
+def _decode_cursor(cursor: str, status: str) -> dict:
+    """The key a cursor stands for; 422 on `cursor` for anything this queue did not hand out."""
+    bad = InputError(Problem("cursor", "is not a cursor of this queue (use next_cursor as given)"))
+    if not isinstance(cursor, str) or not 0 < len(cursor) <= 400 or not re.fullmatch(r"[A-Za-z0-9_-]+", cursor):
+        raise bad
+    try:
+        plain = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError):
+        raise bad from None
+    if not isinstance(plain, dict) or set(plain) != {"pk", "sk", "gsi1pk", "gsi1sk"}:
+        raise bad
+    if not all(isinstance(v, str) for v in plain.values()):
+        raise bad
+    sk = plain["gsi1sk"]
+    if (
+        plain["gsi1pk"] != queue_key(status)
+        or plain["sk"] != ApplicationItem.SK
+        or not _CURSOR_SK.fullmatch(sk)
+        or plain["pk"] != ApplicationItem.key(sk.rsplit("#", 1)[1])[0]
+    ):
+        raise bad
+    return {name: {"S": value} for name, value in plain.items()}
+
+
+def queue(status: str, limit: int = QUEUE_PAGE, cursor: str | None = None) -> dict:
+    """One page of the staff queue, oldest first: `applications` and `next_cursor` (None at the end)."""
+    if status not in STATUSES:
+        raise InputError(Problem("status", f"must be one of {', '.join(STATUSES)}"))
+    if not 1 <= limit <= QUEUE_PAGE:
+        raise InputError(Problem("limit", f"must be 1 to {QUEUE_PAGE}"))
+    start = _decode_cursor(cursor, status) if cursor is not None else None
+    items = ApplicationItem.queue.query(queue_key(status), limit=limit, last_evaluated_key=start)
+    page = [staff_view(item) for item in items]
+    more = items.last_evaluated_key if len(page) == limit else None
+    return {"applications": page, "next_cursor": _encode_cursor(more)}
 
 
 def staff_view(item: ApplicationItem) -> dict:
@@ -107,42 +166,96 @@ def staff_view(item: ApplicationItem) -> dict:
         "work_name": request["work"]["name"],
         "guarantee_amount": request["guarantee"]["amount"],
         "reject_reason": item.reject_reason,
+        "decided_by": item.decided_by,
     }
 
 
-def reject(application_id: str, reason: str) -> dict:
-    item = load(application_id)
+def _contract_written(number: str | None) -> bool:
+    if not number:
+        return False
+    try:
+        ContractItem.get(*ContractItem.key(number), consistent_read=True)
+        return True
+    except ContractItem.DoesNotExist:
+        return False
+
+
+def check_issuable(item: ApplicationItem) -> None:
+    """Conflict (409, with the reason) when the application cannot be issued today.
+
+    Judged on every issue call, before a number is reserved: the rules of a new application are
+    re-checked on the stored request (rules.issue_problems). Once the contract is written the
+    decision is taken; a retry must then complete it whatever changed since (a deadline that
+    passed between a crash and its retry must not strand a written contract).
+    """
     if item.status == REJECTED:
-        return summary(item)
-    try:
-        item.update(
-            actions=[
-                ApplicationItem.status.set(REJECTED),
-                ApplicationItem.reject_reason.set(reason),
-                ApplicationItem.decided_at.set(clock.now()),
-                ApplicationItem.gsi1pk.set(queue_key(REJECTED)),
-            ],
-            # Once a number is reserved the issue is under way: it can no longer be rejected.
-            condition=(ApplicationItem.status == SUBMITTED) & ApplicationItem.contract_number.does_not_exist(),
-        )
-    except UpdateError as error:
-        if not _is_conditional_failure(error):
-            raise
-        raise Conflict("the application is already being issued") from None
-    return summary(item)
+        raise Conflict("the application was rejected")
+    if item.status != SUBMITTED or _contract_written(item.contract_number):
+        return
+    problems = rules.issue_problems(item.request, registry.orderer_for(item.request), clock.today())
+    if problems:
+        raise Conflict("cannot be issued: " + "; ".join(f"{p.field} {p.reason}" for p in problems))
 
 
-def mark_issued(item: ApplicationItem) -> bool:
+def reject(application_id: str, reason: str, decided_by: str | None = None) -> dict:
+    """Reject any application that has no contract yet (a reserved number alone does not count).
+
+    The write races a concurrent issue. Without a number reserved, the reject is conditional on
+    none being reserved; with one, it is a transaction that also checks the contract does not
+    exist, while issue's contract transaction checks the application is still `submitted`:
+    DynamoDB serialises the two transactions, so exactly one of them succeeds.
+    """
+    for _ in range(3):
+        item = load(application_id)
+        if item.status == REJECTED:
+            return summary(item)
+        if item.status != SUBMITTED or _contract_written(item.contract_number):
+            raise Conflict("the application is already issued: its contract is written")
+        actions = [
+            ApplicationItem.status.set(REJECTED),
+            ApplicationItem.reject_reason.set(reason),
+            ApplicationItem.decided_at.set(clock.now()),
+            ApplicationItem.gsi1pk.set(queue_key(REJECTED)),
+        ] + ([ApplicationItem.decided_by.set(decided_by)] if decided_by is not None else [])
+        try:
+            if not item.contract_number:
+                item.update(
+                    actions=actions,
+                    condition=(ApplicationItem.status == SUBMITTED) & ApplicationItem.contract_number.does_not_exist(),
+                )
+            else:
+                with transact_write() as transaction:
+                    transaction.update(
+                        item,
+                        actions=actions,
+                        condition=(ApplicationItem.status == SUBMITTED)
+                        & (ApplicationItem.contract_number == item.contract_number),
+                    )
+                    transaction.condition_check(
+                        ContractItem, *ContractItem.key(item.contract_number), condition=ContractItem.pk.does_not_exist()
+                    )
+            return summary(load(application_id))
+        except UpdateError as error:
+            if not _is_conditional_failure(error):
+                raise
+        except TransactWriteError as error:
+            if getattr(error, "cause_response_code", None) not in ("TransactionCanceledException", "TransactionConflictException"):
+                raise
+        # Something changed under us (a number reserved, a contract written, another reject): look again.
+    raise Conflict("the application is being issued")
+
+
+def mark_issued(item: ApplicationItem, decided_by: str | None = None) -> bool:
     """Whether this call moved it to issued (False: a concurrent or earlier call did)."""
+    actions = [
+        ApplicationItem.status.set(ISSUED),
+        ApplicationItem.decided_at.set(clock.now()),
+        ApplicationItem.gsi1pk.set(queue_key(ISSUED)),
+    ]
+    if decided_by is not None:
+        actions.append(ApplicationItem.decided_by.set(decided_by))
     try:
-        item.update(
-            actions=[
-                ApplicationItem.status.set(ISSUED),
-                ApplicationItem.decided_at.set(clock.now()),
-                ApplicationItem.gsi1pk.set(queue_key(ISSUED)),
-            ],
-            condition=ApplicationItem.status == SUBMITTED,
-        )
+        item.update(actions=actions, condition=ApplicationItem.status == SUBMITTED)
     except UpdateError as error:
         if not _is_conditional_failure(error):
             raise

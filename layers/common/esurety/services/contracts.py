@@ -1,14 +1,33 @@
 """The contractor's screens: 保証契約一覧, 電子保証概要, 認証キー, 電子保証履歴一覧."""
 from __future__ import annotations
 
-from .. import certificates, keys, storage
-from ..errors import NotFound
+from .. import certificates, contract_number, keys, storage
+from ..contract_number import ContractNumberError
+from ..errors import InputError, NotFound, Problem
 from ..identity import Caller
 from ..models import ContractItem, VersionItem, ViewItem
 from ..products import label
 
 
+MAX_VERSION = 999  # version sort keys are VERSION#{version:03d}
+
+
+def path_number(number: str) -> str:
+    """A contract number from a path, in its canonical form; 422 on `number` before any lookup."""
+    try:
+        return contract_number.normalise(number)
+    except ContractNumberError as error:
+        raise InputError(Problem("number", f"is not a contract number: {error}")) from None
+
+
+def path_version(version: int) -> int:
+    if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= MAX_VERSION:
+        raise InputError(Problem("version", f"must be a version number 1 to {MAX_VERSION}"))
+    return version
+
+
 def load_for_company(caller: Caller, number: str) -> ContractItem:
+    number = path_number(number)
     try:
         contract = ContractItem.get(*ContractItem.key(number))
     except ContractItem.DoesNotExist:
@@ -53,6 +72,7 @@ def last_view(number: str) -> ViewItem | None:
 
 
 def detail(caller: Caller, number: str) -> dict:
+    number = path_number(number)
     contract = load_for_company(caller, number)
     shown = visible_versions(contract)
     view = last_view(number)
@@ -71,6 +91,7 @@ def detail(caller: Caller, number: str) -> dict:
 
 
 def notice_url(caller: Caller, number: str) -> dict:
+    number = path_number(number)
     contract = load_for_company(caller, number)
     key = storage.notice_key(number)
     if contract.format != "electronic" or not visible_versions(contract) or not storage.exists(key):
@@ -79,6 +100,7 @@ def notice_url(caller: Caller, number: str) -> dict:
 
 
 def certificate_url(caller: Caller, number: str, version: int) -> dict:
+    number, version = path_number(number), path_version(version)
     contract = load_for_company(caller, number)
     for shown in visible_versions(contract):
         if int(shown.version) == version:
@@ -87,6 +109,7 @@ def certificate_url(caller: Caller, number: str, version: int) -> dict:
 
 
 def fee_statement_url(caller: Caller, number: str, version: int) -> dict:
+    number, version = path_number(number), path_version(version)
     contract = load_for_company(caller, number)
     for shown in visible_versions(contract):
         if int(shown.version) == version and shown.fee_s3_key:

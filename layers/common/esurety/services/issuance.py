@@ -49,7 +49,7 @@ def _reserve_number(item: ApplicationItem) -> str:
 
 def _content(item: ApplicationItem, number: str) -> dict:
     request = item.request
-    orderer = registry.get_orderer(request["orderer_id"])
+    orderer = registry.orderer_for(request)  # the registry's entry, or the one typed for paper
     work, guarantee = request["work"], request["guarantee"]
     return {
         "contract_number": number,
@@ -147,18 +147,20 @@ def _write_contract(item: ApplicationItem, number: str) -> None:
         with transact_write() as transaction:
             transaction.save(contract, condition=ContractItem.pk.does_not_exist())
             transaction.save(version, condition=VersionItem.pk.does_not_exist())
+            # A reject that came between the reservation and here wins: no contract for it.
+            transaction.condition_check(ApplicationItem, *ApplicationItem.key(item.application_id), condition=ApplicationItem.status == SUBMITTED)
     except TransactWriteError:
+        item.refresh(consistent_read=True)
+        if item.status == REJECTED:
+            raise Conflict("the application was rejected") from None
         return  # a concurrent call wrote them first; _ensure_document puts what it stored
     storage.put_pdf(version.fee_s3_key, statement)
     storage.put_pdf(version.s3_key, pdf)  # last: its arrival publishes the version
 
 
-def issue(application_id: str) -> dict:
+def issue(application_id: str, decided_by: str | None = None) -> dict:
     item = applications.load(application_id)
-    if item.status == REJECTED:
-        raise Conflict("the application was rejected")
-    if item.status == SUBMITTED and item.request["guarantee"]["deadline"] < clock.today().isoformat():
-        raise Conflict("the guarantee deadline has passed since the application; it cannot be issued")
+    applications.check_issuable(item)  # the rules again, as of today: 409 with the reason
     number = _reserve_number(item)
     if item.status != ISSUED:
         try:
@@ -166,7 +168,7 @@ def issue(application_id: str) -> dict:
         except ContractItem.DoesNotExist:
             _write_contract(item, number)
         _ensure_document(number)  # covers a call that stopped between the table and the bucket
-        if applications.mark_issued(item):
+        if applications.mark_issued(item, decided_by=decided_by):
             metrics.count(metrics.CERTIFICATES_ISSUED)
     version = VersionItem.get(*VersionItem.key(number, 1), consistent_read=True)
     return {"contract_number": number, "version": 1, "state": version.state}

@@ -18,6 +18,17 @@ def get_orderer(orderer_id: str) -> Orderer | None:
         return None
 
 
+def orderer_for(request: dict) -> Orderer | None:
+    """The orderer a stored application names: the registry's entry, or the one typed for paper.
+
+    None when the application names an orderer_id that is (no longer) in the registry.
+    """
+    typed = request.get("orderer")
+    if typed:
+        return orderers.outside_registry(typed["name"], typed["beneficiary_name"])
+    return get_orderer(request["orderer_id"]) if request.get("orderer_id") else None
+
+
 def save(entries: list[Orderer]) -> int:
     with OrdererItem.batch_write() as batch:
         for entry in entries:
