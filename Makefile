@@ -5,33 +5,37 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: test unit run token mail invoke bench fonts-check clean openapi
+.PHONY: test unit run token mail invoke bench openapi clean bootstrap-test bootstrap-run
 
+# tools/bootstrap.sh installs what is missing (Debian packages via apt-get, the virtualenvs), saying
+# what and how much first; when everything is there it only checks.
 $(STAMP): pyproject.toml
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
-	@rm -f $(VENV)/.installed-* && touch $@
+	@PYTHON=$(PYTHON) tools/bootstrap.sh venv
 
-fonts-check:
-	@test -f /usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf -o -n "$$ESURETY_FONT_DIR" || \
-	  { echo "missing IPAex fonts: sudo apt-get install fonts-ipaexfont poppler-utils"; exit 1; }
+bootstrap-test:
+	@PYTHON=$(PYTHON) tools/bootstrap.sh test
 
-test: $(STAMP) fonts-check
+bootstrap-run:
+	@PYTHON=$(PYTHON) tools/bootstrap.sh run
+
+test: bootstrap-test
 	$(PY) -m pytest
 
-unit: $(STAMP) fonts-check
+unit: bootstrap-test
 	$(PY) -m pytest -m "not e2e"
 
 # The template, deployed into the local cloud on 127.0.0.1; Ctrl-C stops it, state stays in .local/.
 PORT ?= 4566
-run: $(STAMP) fonts-check
+run: bootstrap-run
 	$(PY) -m tools.localcloud run --port $(PORT)
 
-# An ID token of a demo user: curl -H "Authorization: Bearer $$(make -s token USER=orderer)" ...
-# (USER is also the login name in the environment: anything but a demo role means contractor.)
-ROLE := $(if $(filter contractor staff orderer,$(USER)),$(USER),contractor)
+# An ID token of a demo user: curl -H "Authorization: Bearer $$(make -s token ROLE=orderer)" ...
+# (ROLE, not USER: USER is the login name in every shell.)
+ROLES := contractor staff orderer
 token: $(STAMP)
+	@test -n "$(ROLE)" || { echo "usage: make token ROLE=<$(subst $(eval) ,|,$(ROLES))>" >&2; exit 2; }
+	@test -n "$(filter $(ROLES),$(ROLE))" -a "$(words $(ROLE))" = 1 || \
+	  { echo "unknown ROLE=$(ROLE): one of $(ROLES)" >&2; exit 2; }
 	@$(PY) -m tools.localcloud token --user $(ROLE)
 
 mail: $(STAMP)
@@ -56,5 +60,10 @@ RUNS ?= 7
 bench: $(STAMP)
 	$(PY) bench/cold_import.py --runs $(RUNS) --markdown
 
+# Deletes the virtualenvs, build output and the local cloud's state (its data, users, mail).
+CLEAN := $(VENV) .venvs .aws-sam .pytest_cache .local
 clean:
-	rm -rf $(VENV) .venvs .aws-sam .pytest_cache .local
+	@found="$$(for d in $(CLEAN); do [ -e "$$d" ] && echo "$$d"; done)"; \
+	if [ -z "$$found" ]; then echo "nothing to delete"; exit 0; fi; \
+	echo "deleting:"; for d in $$found; do echo "  $$d ($$(du -sh "$$d" | cut -f1))"; done; \
+	rm -rf $$found

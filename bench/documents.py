@@ -23,9 +23,9 @@ for every new contract and key).
 Signing (`esurety.signing.sign_pdf`, PAdES through AWS KMS) is added when it is importable and
 configured (SIGNING_KEY_ID and SIGNING_CERTIFICATE_PARAMETER with AWS credentials), or with
 `--moto`: an in-process moto account with an ECC_NIST_P256 signing key and a demo certificate,
-made as tests/conftest.py makes them. Under moto, `sign` is pyHanko-free per document work plus
-the KMS call made in-process (botocore and moto, ~0.8 ms), not a real KMS round trip (add
-~10-30 ms per signature on AWS).
+made as tests/conftest.py makes them. Under moto, `sign` is pyHanko's signing (PAdES B-B: no
+TSA is configured here) plus the KMS call made in-process (botocore and moto, ~0.8 ms), not a
+real KMS round trip (add ~10-30 ms per signature on AWS; bench/issue_to_published.py adds 20 ms).
 
 Prints a table and the verdict on the target, then the same as one JSON line.
 """

@@ -21,7 +21,7 @@ os.environ.update(
         "AWS_DEFAULT_REGION": "ap-northeast-1",
         "AWS_REGION": "ap-northeast-1",
         "TABLE_NAME": "esurety-test",
-        "BUCKET_NAME": "esurety-test-documents",
+        "BUCKET_NAME": "esurety-test-docs-123456789012-ap-northeast-1",  # the template's name for Stage=test
         "PEPPER_SECRET_ID": "esurety/test/pepper",
         "AUTH_KEY_KMS_KEY_ID": "alias/esurety-test",
         "SIGNING_KEY_ID": "alias/esurety-test-signing",
@@ -29,15 +29,29 @@ os.environ.update(
         "MAIL_FROM": "no-reply@surety.example",
         "POWERTOOLS_SERVICE_NAME": "esurety-test",
         "POWERTOOLS_LOG_LEVEL": "INFO",
+        "PUBLICATION_QUEUE_URL": "https://sqs.ap-northeast-1.amazonaws.com/123456789012/esurety-test-publication",
     }
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
 
+import aws_fidelity  # noqa: E402  (hooks botocore before any client exists: IAM, S3 403s, key limits)
+from aws_fidelity import pytest_collection_finish, pytest_sessionfinish, pytest_terminal_summary  # noqa: E402,F401
 from moto import mock_aws  # noqa: E402
 
 from esurety import keys, signing  # noqa: E402
 from esurety.config import settings  # noqa: E402
+
+
+def _forget_process_caches() -> None:
+    from aws_lambda_powertools.utilities.parameters.base import clear_caches
+
+    keys.forget()
+    signing.forget()
+    clear_caches()
+
+
+aws_fidelity.on_cold_start(_forget_process_caches)  # each function reads its own secrets (IAM)
 
 
 def load_handler(relative: str, name: str):
@@ -47,7 +61,7 @@ def load_handler(relative: str, name: str):
     spec = importlib.util.spec_from_file_location(name, ROOT / relative)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
-    spec.loader.exec_module(module)
+    aws_fidelity.load_module(spec, module, ROOT / relative)  # runs as its template function (IAM)
     return module
 
 
@@ -70,13 +84,64 @@ class LambdaContext:
 _SIGNING_TRUST = {}
 
 
+def _s3_event_as_aws_sends_it():
+    """moto's S3 notifications lack the object's versionId (and sequencer); AWS's carry them."""
+    from moto.s3 import notifications
+
+    original = notifications._get_s3_event
+
+    def with_version(event_name, bucket, key, notification_id):
+        event = original(event_name, bucket, key, notification_id)
+        event["Records"][0]["s3"]["object"].update(versionId=key.version_id or "null", sequencer="0055AED6DCD90281E5")
+        return event
+
+    notifications._get_s3_event = with_version
+    return original
+
+
 @pytest.fixture(scope="session")
 def _moto():
     """One in-process AWS for the whole run; each test resets it (much cheaper than a new mock)."""
+    from moto.s3 import notifications
+
+    original = _s3_event_as_aws_sends_it()
     mock = mock_aws()
     mock.start()
     yield mock
     mock.stop()
+    notifications._get_s3_event = original
+
+
+PUBLICATION_DLQ = "esurety-test-publication-failures"
+PUBLICATION_MAX_RECEIVES = 5  # as the template's redrive policy
+
+
+def _publication_queues() -> None:
+    """The publication queue with its dead-letter queue, fed by the bucket as in the template."""
+    import boto3
+
+    sqs = boto3.client("sqs")
+    dlq = sqs.create_queue(QueueName=PUBLICATION_DLQ)["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    url = sqs.create_queue(
+        QueueName=os.environ["PUBLICATION_QUEUE_URL"].rsplit("/", 1)[1],
+        Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": PUBLICATION_MAX_RECEIVES})},
+    )["QueueUrl"]
+    assert url == settings().publication_queue_url
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    boto3.client("s3").put_bucket_notification_configuration(
+        Bucket=settings().bucket_name,
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {
+                    "Id": "certificate-arrival",
+                    "QueueArn": arn,
+                    "Events": ["s3:ObjectCreated:*"],
+                    "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "certificates/"}, {"Name": "suffix", "Value": ".pdf"}]}},
+                }
+            ]
+        },
+    )
 
 
 @pytest.fixture
@@ -100,6 +165,8 @@ def cloud(_moto):
     s3.create_bucket(
         Bucket=settings().bucket_name, CreateBucketConfiguration={"LocationConstraint": "ap-northeast-1"}
     )
+    s3.put_bucket_versioning(Bucket=settings().bucket_name, VersioningConfiguration={"Status": "Enabled"})
+    _publication_queues()
     kms = boto3.client("kms")
     key_id = kms.create_key(Description="esurety test")["KeyMetadata"]["KeyId"]
     kms.create_alias(AliasName=settings().key_id, TargetKeyId=key_id)
@@ -112,14 +179,22 @@ def cloud(_moto):
         kms, boto3.client("ssm"), signing_key_id, os.environ["SIGNING_CERTIFICATE_PARAMETER"]
     )
     _SIGNING_TRUST["key_id"] = signing_key_id
+    # Notices are put with SSE-KMS under DocumentsKey, as the template's NOTICE_KMS_KEY_ARN says
+    # (the bucket policy refuses any other notice put: the IAM harness answers as AWS would).
+    documents_key = kms.create_key(Description="esurety test documents")["KeyMetadata"]["Arn"]
+    os.environ["NOTICE_KMS_KEY_ARN"] = documents_key
+    settings.cache_clear()
     boto3.client("secretsmanager").create_secret(Name=settings().pepper_secret_id, SecretString="pepper-for-tests-0123456789")
     boto3.client("ses").verify_email_identity(EmailAddress=settings().mail_from)
     registry.seed()
+    aws_fidelity.new_account()
     yield
+    refused = aws_fidelity.take_problems()
     keys.forget()
     signing.forget()
     clear_caches()
     _SIGNING_TRUST.clear()
+    assert not refused, "AWS would refuse what this test did:\n" + "\n".join(refused)
 
 
 @pytest.fixture
@@ -241,7 +316,33 @@ def application_body(product: str = "advance_payment", **overrides) -> dict:
 
 
 def s3_put_event(key: str, event_time: str = "2024-04-01T03:00:00.000Z") -> dict:
-    """The ObjectCreated:Put record S3 sends, built from the real object in the (moto) bucket."""
+    """What the publisher receives for an arrival: the publication queue's message holding the
+    ObjectCreated:Put notification S3 sends, built from the real object in the (moto) bucket."""
+    return sqs_event(s3_notification(key, event_time))
+
+
+def sqs_event(*bodies: dict) -> dict:
+    """An SQS event source mapping's batch, one record per message body."""
+    return {
+        "Records": [
+            {
+                "messageId": f"message-{number}",
+                "receiptHandle": f"receipt-{number}",
+                "body": json.dumps(body, ensure_ascii=False),
+                "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1711940400000"},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:ap-northeast-1:123456789012:esurety-test-publication",
+                "awsRegion": "ap-northeast-1",
+            }
+            for number, body in enumerate(bodies, start=1)
+        ]
+    }
+
+
+def s3_notification(key: str, event_time: str = "2024-04-01T03:00:00.000Z") -> dict:
+    """The ObjectCreated:Put notification S3 sends, built from the real object in the (moto) bucket."""
     import boto3
 
     head = boto3.client("s3").head_object(Bucket=settings().bucket_name, Key=key)
@@ -299,3 +400,8 @@ def frozen_clock(monkeypatch):
 
     monkeypatch.setattr(clock, "now", lambda: FROZEN_NOW)
     return FROZEN_NOW
+
+
+
+# No skipped tests: every skip is a failure (see no_skips.py).
+from no_skips import pytest_make_collect_report, pytest_runtest_makereport  # noqa: E402,F401

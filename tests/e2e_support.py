@@ -43,7 +43,7 @@ def download(url: str) -> bytes:
 
 @pytest.fixture(scope="module")
 def local_cloud(tmp_path_factory):
-    cloud = LocalCloud(tmp_path_factory.mktemp("local-cloud"), free_port())
+    cloud = LocalCloud(tmp_path_factory.mktemp("local") / "cloud", free_port())
     try:
         deployed = start_and_deploy(cloud, log=lambda *_: None)
         yield cloud, deployed

@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import subprocess
 
+from system_tools import need
+
 
 def assert_fonts_embedded(pdf: bytes) -> None:
     """`pdffonts` lists only IPAex TrueType fonts, each embedded, subset and with a Unicode map."""
+    need("pdffonts")
     out = subprocess.run(["pdffonts", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
     rows = out.splitlines()[2:]
     assert rows

@@ -8,15 +8,17 @@ page size is the same and fewer than 0.5 % of its pixels differ by more than a g
 from __future__ import annotations
 
 import io
-import shutil
 from pathlib import Path
 
 import pytest
 from PIL import Image, ImageChops, ImageDraw  # Pillow comes with reportlab
 
+from system_tools import need
 from tools import update_reference_images as references
 
-pytestmark = pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils not installed")
+@pytest.fixture(autouse=True)
+def _pdftoppm():
+    need("pdftoppm")
 
 MAX_DIFFERING = 0.005  # fraction of pixels
 THRESHOLD = 64  # grey levels (of 255) a pixel may move before it counts as different

@@ -4,7 +4,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import shutil
 
 import pytest
 from pypdf import PdfReader
@@ -186,7 +185,6 @@ def test_pdfs_are_small_titled_and_embed_their_fonts(rendered, product, change):
         assert "31073-00001M" in title
 
 
-@pytest.mark.skipif(shutil.which("pdffonts") is None, reason="poppler-utils not installed")
 def test_pdffonts_reports_every_font_embedded(rendered):
     for certificate_pdf, notice_pdf in rendered.values():
         for pdf in (certificate_pdf, notice_pdf):
@@ -266,3 +264,21 @@ def test_missing_font_raises_a_clear_error(tmp_path, monkeypatch):
     assert str(tmp_path) in message and "fonts-ipaexfont" in message
     with pytest.raises(fonts.FontMissingError):
         render_certificate(make_certificate("advance_payment", None))
+
+
+def test_creation_and_modification_dates_are_the_render_time(issuer, frozen_clock, monkeypatch):
+    from esurety import clock
+    from esurety.documents.fee_statement import render_fee_statement
+    from esurety import fees
+
+    certificate = make_certificate("advance_payment", None)
+    rendered_at = frozen_clock.replace(hour=15, minute=4, second=5)
+    monkeypatch.setattr(clock, "now", lambda: rendered_at)
+    for pdf in (
+        render_certificate(certificate, issuer),
+        render_notice(certificate, AUTH_KEY, issuer),
+        render_fee_statement(certificate, fees.quote_for(certificate), issuer),
+    ):
+        metadata = PdfReader(io.BytesIO(pdf)).metadata
+        assert metadata["/CreationDate"] == metadata["/ModDate"] == "D:20240401150405+09'00'"
+        assert metadata.creation_date == rendered_at

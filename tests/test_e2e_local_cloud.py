@@ -7,6 +7,8 @@ import io
 import json
 import re
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 
@@ -17,15 +19,19 @@ pytestmark = pytest.mark.e2e
 CONTRACTOR_ROUTES = {"GET /contracts/{number}/fee-statements/{version}", "POST /applications", "GET /applications/{application_id}", "GET /contracts", "GET /contracts/{number}", "GET /contracts/{number}/notice", "GET /contracts/{number}/certificates/{version}"}
 
 
-def validate_signature(pdf: bytes, root_pem: str):
+def validate_signature(pdf: bytes, root_pem: str, tsa_root_pem: str):
     from asn1crypto import pem, x509
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko_certvalidator import ValidationContext
 
-    root = x509.Certificate.load(pem.unarmor(root_pem.encode())[2])
+    root, tsa_root = (x509.Certificate.load(pem.unarmor(p.encode())[2]) for p in (root_pem, tsa_root_pem))
     signature = PdfFileReader(io.BytesIO(pdf)).embedded_signatures[0]
-    return validate_pdf_signature(signature, ValidationContext(trust_roots=[root], allow_fetching=False))
+    return validate_pdf_signature(
+        signature,
+        ValidationContext(trust_roots=[root], allow_fetching=False),
+        ts_validation_context=ValidationContext(trust_roots=[tsa_root], allow_fetching=False),
+    )
 
 
 def application_body():
@@ -38,6 +44,15 @@ def concrete(route: str) -> tuple[str, str]:
     method, path = route.split(" ", 1)
     path = path.replace("{application_id}", "0" * 24).replace("{number}", "31073-00001N").replace("{version}", "1")
     return method, path
+
+
+def anonymous_status(url: str) -> int:
+    """The HTTP status of an unsigned GET (no credentials, no query signature)."""
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
 
 
 def test_every_template_route_is_served(local_cloud, http, tokens):
@@ -97,6 +112,14 @@ def test_whole_flow_over_http(local_cloud, http, tokens):
     assert stored["ServerSideEncryption"] == "aws:kms"
     assert stored["SSEKMSKeyId"] == local_cloud[1]["outputs"]["DocumentsKeyArn"]
 
+    # The documents bucket refuses anonymous access, as on AWS: the signed link opens the notice (with
+    # its key); the same object unsigned, and a listing of the bucket, answer 403.
+    bucket = local_cloud[1]["outputs"]["BucketName"]
+    assert anonymous_status(f"{cloud.endpoint}/{bucket}/notices/{number}.pdf") == 403
+    assert anonymous_status(notice["url"].split("?", 1)[0]) == 403
+    assert anonymous_status(f"{cloud.endpoint}/{bucket}?list-type=2") == 403
+    assert anonymous_status(f"{cloud.endpoint}/{bucket}") == 403
+
     status, verified = http.call("POST", "/verifications", tokens["orderer"], {"contract_number": number.replace("-", "ー"), "auth_key": key})
     latency = time.monotonic() - issued_at
     assert status == 200, verified
@@ -104,8 +127,13 @@ def test_whole_flow_over_http(local_cloud, http, tokens):
     assert verified["certificate"]["contract_number"] == number
     assert verified["certificate"]["beneficiary"] == "栃木県知事"
     certificate_pdf = download(verified["pdf_url"])
-    status_of_signature = validate_signature(certificate_pdf, (cloud.data_dir / "signing-root.pem").read_text())
+    status_of_signature = validate_signature(
+        certificate_pdf, (cloud.data_dir / "signing-root.pem").read_text(), (cloud.data_dir / "tsa-root.pem").read_text()
+    )
     assert status_of_signature.intact and status_of_signature.valid and status_of_signature.trusted
+    # B-T: the demo TSA beside the local cloud timestamped the signature.
+    timestamp = status_of_signature.timestamp_validity
+    assert timestamp is not None and timestamp.intact and timestamp.valid and timestamp.trusted
     assert hashlib.sha256(certificate_pdf).hexdigest() == verified["certificate"]["sha256"]
     assert http.call("GET", f"/contracts/{number}", tokens["contractor"])[1]["viewed_by_orderer_at"]
 
@@ -117,9 +145,10 @@ def test_whole_flow_over_http(local_cloud, http, tokens):
     # A wrong key: the same 404 as an unknown number.
     assert http.call("POST", "/verifications", tokens["orderer"], {"contract_number": number, "auth_key": "ABCDEFGHJKLM"})[0] == 404
 
-    # A restart keeps everything.
+    # A restart keeps everything, the sent mail included (ministack forgets its outbox; we do not).
     cloud.stop()
     cloud.start()
+    assert [m["MessageId"] for m in cloud.mail() if number in (m.get("BodyText") or "")] == [mails[0]["MessageId"]]
     status, after = http.call("GET", f"/contracts/{number}", tokens["contractor"])
     assert status == 200 and after["auth_key"] == key
     assert http.call("POST", "/verifications", tokens["orderer"], {"contract_number": number, "auth_key": key})[0] == 200

@@ -5,7 +5,6 @@ import io
 import json
 import os
 import re
-import shutil
 import subprocess
 from datetime import date
 from decimal import Decimal
@@ -19,6 +18,7 @@ from esurety.documents import Issuer, issuer_from_json, load_issuer, verificatio
 from esurety.documents import notice as notice_module
 from esurety.documents.fee_statement import render_fee_statement
 from esurety.documents.notice import render_notice
+from system_tools import need
 from pdf_checks import assert_fonts_embedded
 
 MAX_BYTES = 40 * 1024
@@ -358,7 +358,6 @@ def test_statement_is_deterministic(issuer):
     assert render_fee_statement(c, q, issuer) == render_fee_statement(c, q, issuer)
 
 
-@pytest.mark.skipif(shutil.which("pdffonts") is None, reason="poppler-utils not installed")
 def test_pdffonts_reports_the_statement_fonts_embedded(issuer):
     c = certificate()
     pdf = render_fee_statement(c, fees.quote_for(c), issuer)
@@ -422,9 +421,8 @@ def test_notice_without_verify_url_has_no_qr(issuer, monkeypatch):
     assert "照会画面" not in text and AUTH_KEY in text
 
 
-@pytest.mark.skipif(shutil.which("zbarimg") is None or shutil.which("pdftoppm") is None,
-                    reason="zbar-tools / poppler-utils not installed")
 def test_qr_decodes_to_the_verification_url(issuer, tmp_path):
+    need("pdftoppm", "zbarimg")
     c = certificate()
     (tmp_path / "notice.pdf").write_bytes(render_notice(c, AUTH_KEY, issuer))
     subprocess.run(["pdftoppm", "-png", "-r", "150", "-singlefile", str(tmp_path / "notice.pdf"),

@@ -114,6 +114,8 @@ def test_the_template_watches_the_metrics_the_functions_write(template):
         esurety_metrics.CERTIFICATES_PUBLISHED: "esurety-publish",
         esurety_metrics.PUBLICATION_LATENCY: "esurety-publish",
         esurety_metrics.LOCKOUTS: "esurety-verify",
+        esurety_metrics.UNFINISHED_VERSIONS: "esurety-reconcile",
+        esurety_metrics.PUBLICATIONS_REPUBLISHED: "esurety-reconcile",
         **{name: "esurety-verify" for name in esurety_metrics.VERIFICATIONS.values()},
     }
     assert set(written.values()) <= set(services.values())
@@ -124,7 +126,7 @@ def test_the_template_watches_the_metrics_the_functions_write(template):
     assert charted == {("esurety", name, "service", service) for name, service in written.items()}
     custom = [r["Properties"] for r in resources.values()
               if r["Type"] == "AWS::CloudWatch::Alarm" and r["Properties"].get("Namespace") == "esurety"]
-    assert {a["MetricName"] for a in custom} == {"PublicationLatency", "Lockouts"}
+    assert {a["MetricName"] for a in custom} == {"PublicationLatency", "Lockouts", "UnfinishedVersions"}
     for alarm in custom:
         assert alarm["Dimensions"] == [{"Name": "service", "Value": written[alarm["MetricName"]]}]
         assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
@@ -134,10 +136,27 @@ def test_the_template_watches_the_metrics_the_functions_write(template):
 def test_every_handler_writes_metrics_and_traces(handlers):
     from conftest import load_handler
 
-    modules = [*handlers.values(), load_handler("functions/apply/upload_check.py", "esurety_fn_upload_check")]
+    modules = [*handlers.values(), load_handler("functions/apply/upload_check.py", "esurety_fn_upload_check"),
+               load_handler("functions/issue/reconcile.py", "esurety_fn_reconcile")]
     for module in modules:
         assert module.tracer.service == module.metrics.provider.service == module.logger.service, module.__name__
         # Powertools' decorators each wrap the handler; their wrappers are named after what they wrap.
         source = open(module.__file__).read()
         assert "@tracer.capture_lambda_handler(capture_response=False)" in source, module.__name__
         assert "@metrics.log_metrics" in source, module.__name__
+
+
+def test_the_reconciler_reports_unfinished_versions_every_run(api, handlers, capsys, monkeypatch):
+    from conftest import load_handler
+
+    reconciler = load_handler("functions/issue/reconcile.py", "esurety_fn_reconcile")
+    _, created = api.post("/applications", CONTRACTOR_A, application_body())
+    assert api.post(f"/staff/applications/{created['application_id']}/issue", STAFF)[0] == 202
+    capsys.readouterr()
+    reconciler.lambda_handler({}, LambdaContext())  # rendered just now: not yet overdue
+    assert only(capsys)["metrics"] == {"UnfinishedVersions": ([0.0], "Count"), "PublicationsRepublished": ([0.0], "Count")}
+    monkeypatch.setattr(clock, "now", lambda: FROZEN_NOW + timedelta(minutes=6))  # its arrival was lost
+    reconciler.lambda_handler({}, LambdaContext())
+    document = only(capsys)
+    assert document["service"] == "esurety-reconcile"
+    assert document["metrics"] == {"UnfinishedVersions": ([1.0], "Count"), "PublicationsRepublished": ([1.0], "Count")}

@@ -1,12 +1,11 @@
-"""PAdES B-B signatures made through KMS: valid and trusted under the demo root, tamper-evident, small."""
+"""PAdES signatures made by pyHanko through KMS: valid and trusted under the demo root, tamper-evident,
+small without a timestamp; with a time-stamping authority (B-T) and with validation data (B-LT)."""
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import io
 import os
 import re
-import shutil
 import subprocess
 from datetime import datetime, timedelta, timezone
 
@@ -23,6 +22,7 @@ from esurety.documents import load_issuer
 from esurety.documents.certificate import render_certificate
 from esurety.documents.fee_statement import render_fee_statement
 from esurety.documents.notice import render_notice
+from system_tools import need
 from test_documents import AUTH_KEY, CASES, MAX_BYTES, make_certificate, pdf_text
 from tools import signing_certificate
 
@@ -94,6 +94,7 @@ def test_signature_is_intact_valid_trusted_and_covers_the_whole_file(cloud, trus
 
 
 def test_signature_is_pades_baseline_b(cloud, unsigned):
+    assert signing.level() == "B-B"
     signed = signing.sign_pdf(unsigned["certificate"])
     from pyhanko.pdf_utils.reader import PdfFileReader
 
@@ -140,64 +141,7 @@ def test_an_rsa_key_works_too(cloud, trust_root, unsigned, monkeypatch):
     assert status.pkcs7_signature_mechanism == "sha256_rsa"
 
 
-# --------------------------------------------------------------------------- the fast paths
-
-
-def _pyhanko_view(signed: bytes) -> dict:
-    """What the signature's incremental update put in the file, as pyHanko reads it."""
-    from pyhanko.pdf_utils.reader import PdfFileReader
-
-    reader = PdfFileReader(io.BytesIO(signed))
-    embedded = reader.embedded_signatures[0]
-    root = reader.root
-    field = embedded.sig_field
-    page = reader.root["/Pages"]["/Kids"][0].get_object()
-    return {
-        "version": root.get("/Version"),
-        "extensions": {k: dict(v) for k, v in root["/Extensions"].items()},
-        "sig_flags": root["/AcroForm"]["/SigFlags"],
-        "fields": len(root["/AcroForm"]["/Fields"]),
-        "field": {k: field[k] for k in ("/FT", "/T", "/Type", "/Subtype", "/F")},
-        "rect": [float(v) for v in field["/Rect"]],
-        "widget_on_page": [a.get_object()["/T"] for a in page["/Annots"]],
-        "signature": {k: embedded.sig_object[k] for k in ("/Type", "/Filter", "/SubFilter", "/Reason")},
-        "signature_keys": sorted(embedded.sig_object.keys()),
-        "info": reader.trailer.raw_get("/Info"),  # as rendered: neither update rewrites it
-    }
-
-
-def _xref_offsets_point_at_their_objects(signed: bytes) -> None:
-    """Every entry of the update's cross-reference section points at `N 0 obj`."""
-    start = int(re.search(rb"startxref\s+(\d+)\s+%%EOF\s*$", signed).group(1))
-    section = signed[start:signed.index(b"trailer", start)].split()[1:]
-    i = 0
-    while i < len(section):
-        first, count = int(section[i]), int(section[i + 1])
-        for k in range(count):
-            offset, _, kind = section[i + 2 + 3 * k:i + 5 + 3 * k]
-            if kind == b"n":
-                assert signed.startswith(b"%d 0 obj" % (first + k), int(offset)), (first + k, offset)
-        i += 2 + 3 * count
-
-
-@pytest.mark.parametrize("document", ["certificate", "notice", "fee statement"])
-def test_documents_get_the_direct_update_with_the_entries_pyhanko_writes(cloud, trust_root, unsigned, document):
-    """reportlab's files take the fast path; the result reads as pyHanko's own update would."""
-    pdf = unsigned[document]
-    assert signing._SignatureUpdate.prepare(pdf, signing.REASON, 64) is not None
-    direct = signing.sign_pdf(pdf)
-    through_pyhanko = signing._sign_with_pyhanko(pdf, signing.REASON, signing._signer())
-    assert direct.startswith(pdf) and through_pyhanko.startswith(pdf)
-    _xref_offsets_point_at_their_objects(direct)
-    for signed in (direct, through_pyhanko):
-        status, _ = validate(signed, trust_root)
-        assert status.bottom_line and status.trusted
-    view = _pyhanko_view(direct)
-    assert view == _pyhanko_view(through_pyhanko)
-    assert view["version"] == "/1.7" and "/ESIC" in view["extensions"]
-    assert view["field"]["/T"] == signing.FIELD_NAME and view["widget_on_page"] == [signing.FIELD_NAME]
-    assert view["signature"]["/Reason"] == signing.REASON
-    assert len(direct) <= len(through_pyhanko)
+# --------------------------------------------------------------------------- other PDFs
 
 
 def _with_a_link(_pdf: bytes) -> bytes:
@@ -224,43 +168,15 @@ def _updated_once(pdf: bytes) -> bytes:
 
 
 @pytest.mark.parametrize("make", [_with_a_link, _updated_once], ids=["page-with-annotations", "two-revisions"])
-def test_other_files_are_signed_through_pyhanko(cloud, trust_root, unsigned, make):
+def test_other_pdfs_are_signed_too(cloud, trust_root, unsigned, make):
     from pyhanko.sign.validation.status import SignatureCoverageLevel as Coverage
 
     pdf = make(unsigned["certificate"])
-    assert signing._SignatureUpdate.prepare(pdf, signing.REASON, 64) is None
     signed = signing.sign_pdf(pdf)
     assert signed.startswith(pdf)
     status, _ = validate(signed, trust_root)
     assert status.intact and status.valid and status.trusted
     assert status.coverage == Coverage.ENTIRE_FILE
-
-
-def test_the_cms_container_is_the_one_pyhanko_builds(cloud):
-    """The per-process template gives pyHanko's bytes for the same digest and signature."""
-    from asn1crypto import cms
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.hazmat.primitives.serialization import load_der_public_key
-    from datetime import datetime, timezone
-    from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
-
-    signer = signing._signer()
-    digest = hashlib.sha256(b"some document").digest()
-    theirs = asyncio.run(signer.async_sign(
-        digest, "sha256", use_pades=True,
-        signed_attr_settings=PdfCMSSignedAttributes(signing_time=datetime.now(timezone.utc)),
-    )).dump()  # one real KMS signature, through pyHanko's asn1crypto code
-    their_info = cms.ContentInfo.load(theirs)["content"]["signer_infos"][0]
-    template = signer._template
-    assert template.container(template.signed_attributes(digest), their_info["signature"].native) == theirs
-
-    ours = signer.sign_digest(digest)  # a fresh (randomised) ECDSA signature: same attributes
-    our_info = cms.ContentInfo.load(ours)["content"]["signer_infos"][0]
-    assert our_info["signed_attrs"].dump() == their_info["signed_attrs"].dump()
-    public_key = load_der_public_key(signer.signing_cert.public_key.dump())
-    public_key.verify(our_info["signature"].native, template.signed_attributes(digest), ec.ECDSA(hashes.SHA256()))
-    assert len(ours) * 2 <= signer.bytes_reserved
 
 
 # --------------------------------------------------------------------------- tampering
@@ -284,11 +200,11 @@ def test_another_root_is_not_trusted(cloud, unsigned):
 
 
 def _pdfsig(path) -> str:
+    need("pdfsig")
     result = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True)
     return result.stdout + result.stderr
 
 
-@pytest.mark.skipif(shutil.which("pdfsig") is None, reason="poppler-utils not installed")
 @pytest.mark.parametrize("document", ["certificate", "notice", "fee statement"])
 def test_pdfsig_finds_the_signature_valid_and_the_tampered_one_not(cloud, unsigned, tmp_path, document):
     signed = signing.sign_pdf(unsigned[document])
@@ -309,7 +225,8 @@ def test_pdfsig_finds_the_signature_valid_and_the_tampered_one_not(cloud, unsign
 
 
 @pytest.mark.parametrize("product,change", CASES)
-def test_signed_pdfs_stay_under_40_kib(cloud, product, change):
+def test_signed_pdfs_stay_under_40_kib_without_a_timestamp(cloud, product, change):
+    assert signing.level() == "B-B"
     certificate = make_certificate(product, change)
     for pdf in (render_certificate(certificate), render_notice(certificate, AUTH_KEY)):
         signed = signing.sign_pdf(pdf)
@@ -396,3 +313,124 @@ def test_cli_stores_the_certificate_and_writes_the_root(cloud, signing_key_id, t
     assert signing_certificate.main(argv[:4] + ["--root-out", str(tmp_path / "again.pem"), "--if-absent"]) == 0
     assert not (tmp_path / "again.pem").exists()
     assert boto3.client("ssm").get_parameter(Name=parameter)["Parameter"]["Value"] == stored
+
+
+# --------------------------------------------------------------------------- B-T and B-LT: a test PKI with a TSA
+
+
+@pytest.fixture
+def pki(cloud, signing_key_id, tmp_path, monkeypatch):
+    """certomancer's PKI on 127.0.0.1: a TSA, CRLs, and a signing certificate for the KMS key under it."""
+    from tools.demo_pki import DemoPki
+
+    public_key = boto3.client("kms").get_public_key(KeyId=signing_key_id)["PublicKey"]
+    pki = DemoPki(tmp_path / "pki", signer_public_key=public_key).start()
+    monkeypatch.setenv(signing.TIMESTAMP_ENV_VAR, pki.tsa_url)
+    pki.use = lambda with_root: _use_chain(pki.signing_chain(with_root))
+    pki.use(with_root=False)
+    yield pki
+    pki.stop()
+
+
+def _use_chain(chain: str) -> None:
+    boto3.client("ssm").put_parameter(
+        Name=os.environ[signing.CERTIFICATE_ENV_VAR], Value=chain, Type="String", Overwrite=True
+    )
+    signing.forget()
+    from aws_lambda_powertools.utilities.parameters.base import clear_caches
+
+    clear_caches()
+
+
+def _validate_with_timestamp(pdf: bytes, pki):
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
+    embedded = PdfFileReader(io.BytesIO(pdf)).embedded_signatures[0]
+    context = ValidationContext(trust_roots=[pki.arch.get_cert("root")], allow_fetching=False)
+    return validate_pdf_signature(embedded, context, ts_validation_context=context), embedded
+
+
+@pytest.mark.parametrize("document", ["certificate", "notice", "fee statement"])
+def test_with_a_tsa_the_signature_carries_a_valid_timestamp_over_it(pki, unsigned, document):
+    from pyhanko.sign.validation.status import SignatureCoverageLevel as Coverage
+
+    assert signing.level() == "B-T"
+    signed = signing.sign_pdf(unsigned[document])
+    status, embedded = _validate_with_timestamp(signed, pki)
+    assert status.bottom_line and status.trusted and status.coverage == Coverage.ENTIRE_FILE
+    timestamp = status.timestamp_validity
+    assert timestamp is not None and timestamp.intact and timestamp.valid and timestamp.trusted
+    assert abs(timestamp.timestamp - datetime.now(timezone.utc)) < timedelta(minutes=5)
+    # The token is the signature timestamp: its imprint is the SHA-256 of this signature's value.
+    token = embedded.signer_info["unsigned_attrs"][0]
+    assert token["type"].native == "signature_time_stamp_token"
+    tst_info = token["values"][0]["content"]["encap_content_info"]["content"].parsed
+    signature_value = embedded.signer_info["signature"].native
+    assert tst_info["message_imprint"]["hashed_message"].native == hashlib.sha256(signature_value).digest()
+
+
+def test_a_changed_byte_breaks_a_timestamped_signature_and_a_changed_imprint_its_timestamp(pki, unsigned):
+    signed = signing.sign_pdf(unsigned["certificate"])
+    status, _ = _validate_with_timestamp(flip(signed, content_stream_offset(signed)), pki)
+    assert not status.intact and not status.bottom_line
+
+    _, embedded = _validate_with_timestamp(signed, pki)
+    imprint = hashlib.sha256(embedded.signer_info["signature"].native).hexdigest().encode()
+    at = signed.lower().index(imprint)  # inside /Contents, in the token: outside the byte range
+    digit = signed[at:at + 1]
+    tampered = signed[:at] + (b"0" if digit != b"0" else b"1") + signed[at + 1:]
+    status, _ = _validate_with_timestamp(tampered, pki)
+    assert status.intact  # the document and its signature are untouched...
+    assert not status.timestamp_validity.intact  # ...but the timestamp no longer covers the signature
+    assert not status.bottom_line
+
+
+def test_pdfsig_finds_a_timestamped_signature_valid(pki, unsigned, tmp_path):
+    path = tmp_path / "signed.pdf"
+    path.write_bytes(signing.sign_pdf(unsigned["certificate"]))
+    report = _pdfsig(path)
+    assert "Signature Validation: Signature is Valid." in report, report
+    assert "Total document signed" in report, report
+
+
+def test_with_the_trust_roots_the_validation_data_is_embedded_b_lt(pki, unsigned):
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import DocumentSecurityStore, validate_pdf_signature
+    from pyhanko.sign.validation.status import SignatureCoverageLevel as Coverage
+
+    from pyhanko_certvalidator import ValidationContext
+
+    b_t = signing.sign_pdf(unsigned["certificate"])
+    pki.use(with_root=True)
+    assert signing.level() == "B-LT"
+    signed = signing.sign_pdf(unsigned["certificate"])
+    pki.stop()  # nothing to fetch any more: what validates it is in the file
+    reader = PdfFileReader(io.BytesIO(signed))
+    dss = reader.root["/DSS"]
+    assert len(dss["/Certs"]) >= 3 and len(dss["/CRLs"]) == 2  # signer, CA, TSA; both CAs' CRLs
+    embedded = reader.embedded_signatures[0]
+    # Revocation checked, hard-fail, fetching nothing: only the DSS's certificates and CRLs.
+    context = DocumentSecurityStore.read_dss(reader).as_validation_context(
+        {"trust_roots": [pki.arch.get_cert("root")], "allow_fetching": False, "revocation_mode": "hard-fail"}
+    )
+    status = validate_pdf_signature(embedded, context, ts_validation_context=context)
+    assert status.bottom_line and status.trusted and status.timestamp_validity.trusted
+    # The same check on the B-T file fails: it lacks the revocation information.
+    offline = ValidationContext(
+        trust_roots=[pki.arch.get_cert("root")], allow_fetching=False, revocation_mode="hard-fail", crls=[], ocsps=[]
+    )
+    b_t_embedded = PdfFileReader(io.BytesIO(b_t)).embedded_signatures[0]
+    assert not validate_pdf_signature(b_t_embedded, offline, ts_validation_context=offline).bottom_line
+    assert status.coverage == Coverage.ENTIRE_FILE  # the DSS is in the signed revision
+    certificates = [choice.chosen for choice in embedded.signed_data["certificates"]]
+    assert all(c.self_signed == "no" for c in certificates)  # the root is a trust anchor, not embedded
+
+
+def test_a_tsa_that_does_not_answer_fails_the_signing(pki, unsigned):
+    signing.sign_pdf(unsigned["notice"])
+    pki.stop()
+    signing.forget()
+    with pytest.raises(Exception, match="(?i)timestamp|connect"):
+        signing.sign_pdf(unsigned["notice"])

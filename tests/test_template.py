@@ -92,11 +92,34 @@ def test_bucket_is_private_versioned_encrypted_tls_only(template):
     assert statement["Effect"] == "Deny" and statement["Condition"]["Bool"]["aws:SecureTransport"] == "false"
 
 
-def test_certificate_arrivals_invoke_the_publisher(template):
-    event = template["Resources"]["PublishFunction"]["Properties"]["Events"]["CertificateArrival"]
-    assert event["Type"] == "S3"
-    rules = {r["Name"]: r["Value"] for r in event["Properties"]["Filter"]["S3Key"]["Rules"]}
+def certificate_arrival(template) -> dict:
+    """The bucket's notification of certificate arrivals (to the publication queue)."""
+    (config,) = template["Resources"]["DocumentsBucket"]["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
+    return config
+
+
+def test_certificate_arrivals_reach_the_publisher_through_the_queue(template):
+    resources = template["Resources"]
+    arrival = certificate_arrival(template)
+    assert arrival["Queue"] == {"Fn::GetAtt": ["PublicationQueue", "Arn"]}
+    rules = {r["Name"]: r["Value"] for r in arrival["Filter"]["S3Key"]["Rules"]}
     assert rules["prefix"] == "certificates/"
+    mapping = resources["PublicationArrivals"]["Properties"]
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["PublicationQueue", "Arn"]}
+    assert mapping["FunctionName"] == {"Ref": "PublishFunction.Alias"}  # SnapStart: the alias, never $LATEST
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    # Spent retries land on the dead-letter queue, which alarms.
+    queue = resources["PublicationQueue"]["Properties"]
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["PublicationDeadLetterQueue", "Arn"]}
+    assert queue["VisibilityTimeout"] >= 6 * template["Globals"]["Function"]["Timeout"]
+    alarm = resources["PublicationFailuresAlarm"]["Properties"]
+    assert alarm["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["PublicationDeadLetterQueue", "QueueName"]}
+    assert (alarm["MetricName"], alarm["Threshold"], alarm["ComparisonOperator"]) == ("ApproximateNumberOfMessagesVisible", 0, "GreaterThanThreshold")
+    # Only the bucket may send arrivals; the reconciler runs on a schedule.
+    statement = resources["PublicationQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
+    assert statement["Principal"] == {"Service": "s3.amazonaws.com"} and "aws:SourceArn" in statement["Condition"]["ArnEquals"]
+    (schedule,) = resources["ReconcileFunction"]["Properties"]["Events"].values()
+    assert schedule["Type"] == "Schedule"
 
 
 def test_no_function_may_scan_or_delete(template):

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-from datetime import datetime
 import json
 import os
 import signal
@@ -11,8 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-from . import demo
-from .cloud import ROOT, LocalCloud, ensure_venv
+from . import demo, mailbox
+from .cloud import ROOT, AlreadyRunning, LocalCloud, ensure_venv
 from .deploy import deploy
 
 STATE_DIR = Path(os.environ.get("ESURETY_LOCAL_DIR", ROOT / ".local"))  # git-ignored
@@ -37,17 +36,42 @@ def _check_debian_packages() -> None:
 
 def start_and_deploy(cloud: LocalCloud, log=print) -> dict:
     ready = cloud.start()
-    deployed = deploy(cloud, STACK, STATE_DIR / "build", PARAMETERS, log)
+    tsa = demo.start_timestamping(cloud)  # lives as long as this process: the PDFs are B-T
+    deployed = deploy(cloud, STACK, STATE_DIR / "build", {**PARAMETERS, "TimestampUrl": tsa.tsa_url}, log)
     demo.seed(cloud, deployed["outputs"])
     deployed["ready_s"] = round(ready, 2)
+    deployed["timestamp_url"] = tsa.tsa_url
     return deployed
+
+
+def _already_running(busy: AlreadyRunning, port: int) -> None:
+    """A second `make run` on the same .local/: say where the running cloud is, and leave it alone."""
+    running = busy.holder.get("port")
+    api = ""
+    if RUN_FILE.exists():
+        state = json.loads(RUN_FILE.read_text())
+        if state.get("port") == running:
+            api = state.get("api_url", "")
+    where = f"port {running}" + (f", API: {api}" if api else " (still starting)")
+    if running in (None, port):
+        print(f"the local cloud is already running on {where} (pid {busy.holder.get('pid', '?')}); leaving it alone")
+        sys.exit(0)
+    raise SystemExit(
+        f"refused: {STATE_DIR} already serves the local cloud on {where}; one folder serves one cloud.\n"
+        f"Use that one, stop it (Ctrl-C where it runs), or give a second cloud its own folder: "
+        f"ESURETY_LOCAL_DIR=<folder> make run PORT={port}"
+    )
 
 
 def run(args) -> None:
     started = time.monotonic()
+    cloud = LocalCloud(STATE_DIR / "cloud", args.port)
+    try:  # first of all: is this folder's cloud running already? Then touch nothing.
+        cloud.lock()
+    except AlreadyRunning as error:
+        _already_running(error, args.port)
     _check_debian_packages()
     ensure_venv()
-    cloud = LocalCloud(STATE_DIR / "cloud", args.port)
     stopping = False
 
     def stop(*_):
@@ -62,14 +86,17 @@ def run(args) -> None:
     signal.signal(signal.SIGTERM, stop)
     try:
         deployed = start_and_deploy(cloud)
+    except AlreadyRunning as error:
+        _already_running(error, args.port)
     except BaseException:
-        cloud.stop()
+        cloud.stop()  # only ours: a cloud another process runs is never stopped from here
         raise
     RUN_FILE.write_text(json.dumps({"endpoint": cloud.endpoint, "port": cloud.port, **deployed}, indent=2, ensure_ascii=False))
     elapsed = time.monotonic() - started
     api = deployed["api_url"]
     print(f"API: {api}", flush=True)
     print(f"(ready in {elapsed:.1f} s; stack {deployed['result']}; local cloud on {cloud.endpoint})")
+    print(f"Demo time-stamping authority: {deployed['timestamp_url']} (PDFs are PAdES B-T; its root: .local/cloud/tsa-root.pem)")
     print("\nDemo users (password for all: %s)" % demo.PASSWORD)
     for user in demo.USERS.values():
         print(f"  {user.role:<10} {user.username:<26} {user.description}")
@@ -78,17 +105,21 @@ def run(args) -> None:
         f"""
 Try first:
   curl -s {api}/orderers
-  TOKEN=$(make -s token USER=contractor)
+  TOKEN=$(make -s token ROLE=contractor)
   curl -s -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
        -d @events/bodies/application.json {api}/applications
-  then: staff issues (make -s token USER=staff; POST /staff/applications/<id>/issue),
+  then: staff issues (make -s token ROLE=staff; POST /staff/applications/<id>/issue),
         the contractor reads the key (GET /contracts/<number>), the orderer verifies (POST /verifications).
   make mail      shows the e-mail the contractor received (without the key)
 Ctrl-C stops the local cloud; the next `make run` finds everything again.""",
         flush=True,
     )
-    while True:
-        time.sleep(3600)
+    while True:  # copy the outbox as it fills: ministack forgets it on a restart or a crash
+        time.sleep(2)
+        try:
+            cloud.save_mail()
+        except OSError:
+            pass
 
 
 def _run_state() -> dict:
@@ -110,14 +141,18 @@ def token(args) -> None:
 
 
 def mail(args) -> None:
-    messages = _cloud(_run_state()).outbox()
+    """Every e-mail the local cloud accepted, kept across restarts; works while it is stopped, too."""
+    state = json.loads(RUN_FILE.read_text()) if RUN_FILE.exists() else {"port": 0}
+    messages = LocalCloud(STATE_DIR / "cloud", state["port"]).mail()
     if not messages:
         print("(no e-mail sent yet)")
     for message in messages:
-        sent = message.get("Timestamp")
-        when = datetime.fromtimestamp(float(sent)).astimezone().isoformat(timespec="seconds") if sent else ""
-        print(f"--- {when}\nFrom: {message.get('Source')}\nTo: {', '.join(message.get('To') or [])}")
-        print(f"Subject: {message.get('Subject')}\n\n{message.get('BodyText') or message.get('BodyHtml') or ''}")
+        print(mailbox.render(message))
+
+
+def setup(args) -> None:
+    """Install the local cloud's virtualenv (tools/bootstrap.sh calls this); quick when it is there."""
+    ensure_venv(log=(lambda *_: None) if args.quiet else (lambda *a: print("bootstrap:", *a, file=sys.stderr)))
 
 
 def invoke(args) -> None:
@@ -146,13 +181,15 @@ def main() -> None:
     run_parser.add_argument("--port", type=int, default=4566)
     token_parser = commands.add_parser("token", help="print an ID token of a demo user")
     token_parser.add_argument("--user", choices=sorted(demo.USERS), required=True)
-    commands.add_parser("mail", help="print the local SES outbox")
+    commands.add_parser("mail", help="print the e-mails the local cloud accepted (kept across restarts)")
+    setup_parser = commands.add_parser("setup", help="install the local cloud's virtualenv")
+    setup_parser.add_argument("--quiet", action="store_true")
     invoke_parser = commands.add_parser("invoke", help="run one function on an event file")
     invoke_parser.add_argument("--function", required=True, help="logical id, e.g. ApplyFunction")
     invoke_parser.add_argument("--event", required=True)
     args = parser.parse_args()
-    STATE_DIR.mkdir(exist_ok=True)
-    {"run": run, "token": token, "mail": mail, "invoke": invoke}[args.command](args)
+    STATE_DIR.mkdir(parents=True, exist_ok=True)
+    {"run": run, "token": token, "mail": mail, "invoke": invoke, "setup": setup}[args.command](args)
 
 
 if __name__ == "__main__":

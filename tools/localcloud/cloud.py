@@ -1,6 +1,7 @@
 """Start, wait for and stop ministack; state lives under one data folder."""
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -10,11 +11,13 @@ import subprocess
 import sys
 import time
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import boto3
 from botocore.config import Config
+
+from . import mailbox
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV = ROOT / ".venvs" / "ministack"
@@ -46,14 +49,24 @@ def lambda_python_candidates() -> list[str]:
     return [p for p in found if Path(p).exists()]
 
 
+def _has_pip(python: Path) -> bool:
+    return python.exists() and subprocess.run([str(python), "-m", "pip", "--version"], capture_output=True).returncode == 0
+
+
 def ensure_venv(log=print) -> Path:
-    """Create .venvs/ministack once (a stamp records what was installed)."""
+    """Create .venvs/ministack once (a stamp records what was installed); a half-made one is made again."""
     stamp = VENV / ".installed"
     wanted = "\n".join(REQUIREMENTS)
     if stamp.exists() and stamp.read_text() == wanted:
         return VENV
-    python = lambda_python_candidates()[0]
-    log(f"setting up the local cloud in {VENV.relative_to(ROOT)} with {python} (once)")
+    candidates = lambda_python_candidates()
+    if not candidates:
+        raise SystemExit("no python3.12, python3.13 or python3 found for the local cloud's functions")
+    python = candidates[0]
+    log(f"setting up the local cloud in {VENV.relative_to(ROOT)} with {python} (once, about 130 MB from PyPI)")
+    if VENV.exists() and not _has_pip(VENV / "bin" / "python"):
+        log(f"{VENV.relative_to(ROOT)} is half-made (no working pip): making it again")
+        shutil.rmtree(VENV)
     if not (VENV / "bin" / "python").exists():
         subprocess.run([python, "-m", "venv", str(VENV)], check=True)
     pip = [str(VENV / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
@@ -73,10 +86,24 @@ def port_in_use(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
+class AlreadyRunning(Exception):
+    """The data folder already serves a running local cloud (`holder` is its lock file's record)."""
+
+    def __init__(self, data_dir: Path, holder: dict):
+        self.data_dir, self.holder = data_dir, holder
+        super().__init__(f"{data_dir} already serves a local cloud on port {holder.get('port', '?')}")
+
+
 @dataclass
 class LocalCloud:
+    """One ministack on one data folder. An exclusive lock on `<data_dir>/cloud.lock`, taken by `start`
+    and inherited by the ministack process, makes one data folder serve one cloud: a second `start`
+    on the same folder raises AlreadyRunning instead of sharing (or stopping) the first one's state.
+    The lock goes with the last process holding it, so a crash leaves nothing stale behind."""
+
     data_dir: Path
     port: int
+    _lock_fd: int | None = field(default=None, repr=False, compare=False)
 
     @property
     def endpoint(self) -> str:
@@ -94,13 +121,62 @@ class LocalCloud:
     def log_file(self) -> Path:
         return self.data_dir / "ministack.log"
 
+    @property
+    def lock_file(self) -> Path:
+        return self.data_dir / "cloud.lock"
+
+    @property
+    def mail_dir(self) -> Path:
+        """Copies of the e-mails SES accepted: ministack keeps its outbox in memory only."""
+        return self.data_dir / "mail"
+
+    def holder(self) -> dict:
+        """What the running cloud on this data folder wrote into its lock file ({} if nothing yet)."""
+        try:
+            return json.loads(self.lock_file.read_text() or "{}")
+        except (OSError, ValueError):
+            return {}
+
+    def lock(self) -> None:
+        if self._lock_fd is not None:
+            return
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise AlreadyRunning(self.data_dir, self.holder()) from None
+        self._lock_fd = fd
+
+    def unlock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # the ministack process's copy went with it
+            self._lock_fd = None
+
+    def _record(self, **fields) -> None:
+        data = json.dumps({"pid": os.getpid(), "port": self.port, "endpoint": self.endpoint, **fields}).encode()
+        os.ftruncate(self._lock_fd, 0)
+        os.pwrite(self._lock_fd, data, 0)
+
     def client(self, service: str):
         session = boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name=REGION)
         return session.client(service, endpoint_url=self.endpoint, config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 3}))
 
     def start(self, timeout: float = 60) -> float:
-        """Start on 127.0.0.1 with persistent state; returns the seconds until ready."""
+        """Start on 127.0.0.1 with persistent state; returns the seconds until ready.
+
+        Raises AlreadyRunning if another process's cloud serves this data folder (it is left alone)."""
         ensure_venv()
+        self.lock()
+        try:
+            return self._start(timeout)
+        except BaseException:
+            if self.running_pid() is None:
+                self.unlock()
+            raise
+
+    def _start(self, timeout: float) -> float:
         for sub in ("state", "s3"):
             (self.data_dir / sub).mkdir(parents=True, exist_ok=True)
         tmp = self.data_dir / "tmp"  # Lambda worker folders: ministack never removes them
@@ -128,14 +204,17 @@ class LocalCloud:
             "AWS_ACCESS_KEY_ID": "test",
             "AWS_SECRET_ACCESS_KEY": "test",
             "PYTHONDONTWRITEBYTECODE": "1",
+            "AUTH": os.environ.get("ESURETY_CLOUD_AUTH", "true"),
         }
         started = time.monotonic()
         with open(self.log_file, "ab") as log:
             process = subprocess.Popen(
                 [str(VENV / "bin" / "ministack")], env=env, stdout=log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True,  # Ctrl-C in the terminal is ours to pass on
+                pass_fds=(self._lock_fd,),  # the lock lives as long as the cloud, even if we die first
             )
         self.pid_file.write_text(str(process.pid))
+        self._record(ministack_pid=process.pid)
         while time.monotonic() - started < timeout:
             if process.poll() is not None:
                 raise SystemExit(f"the local cloud stopped at start; see {self.log_file}")
@@ -158,10 +237,19 @@ class LocalCloud:
             return None
 
     def stop(self, timeout: float = 30) -> None:
-        """SIGTERM: ministack saves its state on a graceful stop only. Never SIGKILL unless stuck."""
+        """SIGTERM: ministack saves its state on a graceful stop only. Never SIGKILL unless stuck.
+
+        Only the process that started the cloud stops it; the outbox is copied to `mail_dir` first."""
+        if self._lock_fd is None:
+            return
         pid = self.running_pid()
         if pid is None:
+            self.unlock()
             return
+        try:
+            self.save_mail()
+        except OSError as error:
+            print(f"could not copy the outbox before stopping: {error}", file=sys.stderr)
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -179,8 +267,19 @@ class LocalCloud:
             print(f"the local cloud did not stop in {timeout} s; killing it (state since start is lost)", file=sys.stderr)
             os.killpg(pid, signal.SIGKILL)
         self.pid_file.unlink(missing_ok=True)
+        self.unlock()
 
     def outbox(self) -> list[dict]:
         with urllib.request.urlopen(f"{self.endpoint}/_ministack/ses/messages", timeout=5) as response:
             messages = json.load(response).get("messages", {})
         return [m for account in messages.values() for m in account]
+
+    def save_mail(self) -> int:
+        """Copy the messages in ministack's (in-memory) outbox to `mail_dir`, one file each; returns how
+        many were new. `make run` calls it as it waits and before stopping, so mail outlives restarts."""
+        return mailbox.save(self.outbox(), self.mail_dir)
+
+    def mail(self) -> list[dict]:
+        """Every e-mail this cloud accepted: the saved copies and, while it runs, the live outbox."""
+        live = self.outbox() if self.running_pid() is not None else []
+        return mailbox.merge(mailbox.load(self.mail_dir), live)

@@ -139,6 +139,22 @@ def ensure_signing_certificate(cloud: LocalCloud, outputs: dict) -> None:
         (cloud.data_dir / "signing-root.pem").write_text(root)
 
 
+def start_timestamping(cloud: LocalCloud):
+    """A demo time-stamping authority (certomancer) on 127.0.0.1, beside the local cloud, so the PDFs
+    are PAdES B-T. It runs as a thread of this process; its keys are kept in the state, its root
+    certificate is written beside the signing root (`.local/cloud/tsa-root.pem`). The port is the
+    cloud's plus one when free, so the stack's TimestampUrl stays the same from run to run."""
+    sys.path.insert(0, str(ROOT))
+    from tools.demo_pki import DemoPki
+
+    from .cloud import free_port, port_in_use
+
+    port = cloud.port + 1 if not port_in_use(cloud.port + 1) else free_port()
+    pki = DemoPki(cloud.data_dir / "demo-pki", port=port).start()
+    (cloud.data_dir / "tsa-root.pem").write_text(pki.pem("root"))
+    return pki
+
+
 def seed(cloud: LocalCloud, outputs: dict) -> None:
     seed_orderers(cloud, outputs["TableName"])
     ensure_users(cloud, outputs)

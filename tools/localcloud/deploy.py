@@ -364,6 +364,90 @@ def wait_for_aliases(lam, cfn, stack: str, timeout_s: float = 600) -> dict[str, 
 # ----------------------------------------------------------------------------------- all of it
 
 
+def secret_refs_as_arn_patterns(template: dict) -> dict:
+    """The local cloud answers `Ref` of an AWS::SecretsManager::Secret with its name, where AWS gives
+    its ARN; a policy statement naming `Resource: !Ref <secret>` would then match nothing once the local
+    cloud enforces IAM. Such a Resource becomes the ARN pattern of that name (the template is unchanged)."""
+    secrets = {k for k, r in template["Resources"].items() if r["Type"] == "AWS::SecretsManager::Secret"}
+
+    def arn(value):
+        if isinstance(value, dict) and set(value) == {"Ref"} and value["Ref"] in secrets:
+            return {"Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${%s}*" % value["Ref"]}
+        return value
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "Effect" in node and "Resource" in node:
+                resource = node["Resource"]
+                node["Resource"] = [arn(r) for r in resource] if isinstance(resource, list) else arn(resource)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(template["Resources"])
+    return template
+
+
+def without_tls_only_statements(template: dict) -> dict:
+    """The local cloud speaks plain HTTP on 127.0.0.1, so with IAM enforced a bucket policy's
+    `Deny` on `aws:SecureTransport: false` would refuse every request, the functions' own included.
+    Those statements are left out locally; everything else in the bucket policies stays in force."""
+    emptied = []
+    for logical, resource in template["Resources"].items():
+        if resource["Type"] != "AWS::S3::BucketPolicy":
+            continue
+        document = resource["Properties"]["PolicyDocument"]
+        document["Statement"] = [
+            statement for statement in document["Statement"]
+            if "aws:SecureTransport" not in json.dumps(statement.get("Condition", {}))
+        ]
+        if not document["Statement"]:  # a policy must hold a statement: leave the empty one out
+            emptied.append(logical)
+    for logical in emptied:
+        del template["Resources"][logical]
+    for resource in template["Resources"].values():
+        depends = resource.get("DependsOn")
+        if isinstance(depends, list):
+            resource["DependsOn"] = [d for d in depends if d not in emptied]
+        elif depends in emptied:
+            del resource["DependsOn"]
+    return template
+
+
+def without_unknown_condition_keys(template: dict) -> dict:
+    """The local cloud's IAM knows no `ses:FromAddress` (it never sets that key, so a condition on it
+    denies every SendEmail). Such conditions are dropped locally; the statement itself stays."""
+    unknown = ("ses:FromAddress",)
+
+    def walk(node):
+        if isinstance(node, dict):
+            condition = node.get("Condition")
+            if "Effect" in node and isinstance(condition, dict):
+                for operator in list(condition):
+                    tests = condition[operator]
+                    for key in [k for k in tests if k in unknown]:
+                        del tests[key]
+                    if not tests:
+                        del condition[operator]
+                if not condition:
+                    del node["Condition"]
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(template["Resources"])
+    return template
+
+
+def for_the_local_cloud(template: dict) -> dict:
+    """What the local cloud (ministack, with IAM enforced) cannot take as AWS does; each step says why."""
+    return without_unknown_condition_keys(without_tls_only_statements(secret_refs_as_arn_patterns(template)))
+
+
 def deploy(cloud: LocalCloud, stack: str, build_dir: Path, parameters: dict[str, str], log=print) -> dict:
     """Build, package, deploy and wire; returns the stack outputs and the local API base URL."""
     s3 = cloud.client("s3")
@@ -377,6 +461,7 @@ def deploy(cloud: LocalCloud, stack: str, build_dir: Path, parameters: dict[str,
     template = build(load_template(), build_dir, cloud.python, log)
     timings["build"] = time.monotonic() - started
     template = package(template, s3)
+    template = for_the_local_cloud(template)
     timings["package"] = time.monotonic() - started - timings["build"]
     result = deploy_stack(cfn, stack, json.dumps(template), parameters)
     wired = wire_http_apis(cfn, cloud.client("apigatewayv2"), stack, "ap-northeast-1")

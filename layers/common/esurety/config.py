@@ -15,6 +15,7 @@ class Settings:
     mail_from: str
     presign_seconds: int = 300
     notice_kms_key_id: str | None = None  # KMS key the notices (which print the auth key) are put under
+    publication_queue_url: str = ""  # SQS queue the publisher reads: S3 arrivals and republish requests
 
 
 @lru_cache(maxsize=1)
@@ -28,4 +29,5 @@ def settings() -> Settings:
         mail_from=env.get("MAIL_FROM", "no-reply@esurety.example"),
         presign_seconds=min(int(env.get("PRESIGN_SECONDS", "300")), 300),
         notice_kms_key_id=env.get("NOTICE_KMS_KEY_ARN") or None,
+        publication_queue_url=env.get("PUBLICATION_QUEUE_URL", ""),
     )

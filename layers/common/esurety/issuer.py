@@ -32,6 +32,7 @@ class Issuer:
     representative: str  # e.g. 取締役社長　見本　太郎
     branches: tuple[Branch, ...]
     verify_url: str | None = None  # the orderer's verification page (照会画面), opened by the notice's QR
+    signin_url: str | None = None  # where the contractor signs in to the service (named in the issue e-mail)
 
     def branch(self, code: str | int | None) -> Branch:
         """The handling branch for a code; an unknown code falls back to the first branch."""
@@ -63,7 +64,17 @@ def issuer_from_json(data: Mapping[str, Any]) -> Issuer:
         representative=data["representative"],
         branches=branches,
         verify_url=verify_url,
+        signin_url=check_signin_url(data["signin_url"]) if data.get("signin_url") else None,
     )
+
+
+def check_signin_url(url: str) -> str:
+    """An https URL (http only on localhost): the contractor types a password there."""
+    parts = urlsplit(url) if isinstance(url, str) else None
+    local = parts is not None and parts.scheme == "http" and parts.hostname in ("localhost", "127.0.0.1")
+    if parts is None or not (parts.scheme == "https" or local) or not parts.netloc:
+        raise ValueError(f"issuer signin_url must be an https URL, not {url!r}")
+    return url
 
 
 def check_verify_url(url: str) -> str:

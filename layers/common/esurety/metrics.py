@@ -30,6 +30,8 @@ VERIFICATIONS = {  # 保証確認 by outcome
     "locked": "VerificationsLocked",  # refused by the lockout before the key was judged (429)
     "invalid": "VerificationsInvalid",  # the contract number's check letter fails (422)
 }
+UNFINISHED_VERSIONS = "UnfinishedVersions"  # each reconciler run: versions unpublished (or unmailed) after 5 minutes
+PUBLICATIONS_REPUBLISHED = "PublicationsRepublished"  # each reconciler run: republish requests it queued
 LOCKOUTS = "Lockouts"  # a failed attempt took a budget's last one: a number or a caller is now locked
 
 metrics = Metrics(namespace=NAMESPACE)
@@ -37,6 +39,11 @@ metrics = Metrics(namespace=NAMESPACE)
 
 def count(name: str) -> None:
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+
+
+def gauge(name: str, value: int) -> None:
+    """A count written even when it is 0, so an alarm on it has data every run."""
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
 
 
 def verification(outcome: str) -> None:

@@ -50,6 +50,17 @@ class CompanyIndex(GlobalSecondaryIndex):
     gsi2sk = UnicodeAttribute(range_key=True)
 
 
+class PendingPublicationIndex(GlobalSecondaryIndex):
+    """gsi1 again: certificate versions whose publication is not finished, oldest first (the reconciler)."""
+
+    class Meta:
+        index_name = "gsi1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
 class _Item(Model):
     class Meta(_Meta):
         pass
@@ -118,14 +129,21 @@ class VersionItem(_Item):
     state = UnicodeAttribute()  # rendered | published
     content = JSONAttribute()  # the certificate as rendered into this version's PDF
     s3_key = UnicodeAttribute()
-    sha256 = UnicodeAttribute()  # of the signed PDF bytes, as stored
+    # Of the signed PDF bytes as stored, recorded once the object is in the bucket (absent before).
+    sha256 = UnicodeAttribute(null=True)
+    s3_version_id = UnicodeAttribute(null=True)  # the one object version of s3_key, recorded with sha256
     fee = NumberAttribute(null=True)  # 保証料 in yen, from the fee statement of this version
     fee_s3_key = UnicodeAttribute(null=True)  # fees/{number}/v{version:03d}.pdf
     rendered_at = UTCDateTimeAttribute()
     issued_at = UTCDateTimeAttribute(null=True)  # arrival on the platform (S3 eventTime)
     notified_at = UTCDateTimeAttribute(null=True)
+    # Sparse: present while the publication is unfinished (not published, or the e-mail not claimed).
+    gsi1pk = UnicodeAttribute(null=True)  # `VERSIONS#pending`
+    gsi1sk = UnicodeAttribute(null=True)  # `{rendered_at}#{number}#{version:03d}`
+    pending = PendingPublicationIndex()
 
     PREFIX = "VERSION#"
+    PENDING = "VERSIONS#pending"
 
     @staticmethod
     def key(number: str, version: int) -> tuple[str, str]:

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
+from datetime import datetime
 
 from botocore.exceptions import ClientError
 
@@ -23,19 +25,63 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def put_pdf(key: str, data: bytes, kms_key_id: str | None = None) -> str:
-    """Put a PDF; with `kms_key_id`, encrypted under that KMS key (SSE-KMS) instead of the bucket's SSE-S3."""
+@dataclass(frozen=True)
+class StoredObject:
+    """One object version as it is in the bucket."""
+
+    key: str
+    version_id: str | None
+    sha256: str  # of the bytes read (or put), not of what the metadata claims
+    last_modified: datetime | None = None  # when it arrived; None when we just put it ourselves
+
+
+# Concurrent conditional writes to one key: S3 answers 409 to all but the one it is completing.
+_CONFLICT_ATTEMPTS = 3
+
+
+def create_pdf(
+    key: str, data: bytes, read_back: bool = True, kms_key_id: str | None = None
+) -> tuple[StoredObject | None, bool]:
+    """Put a PDF only where no object is (`If-None-Match: *`): one object version per key, ever.
+
+    Returns the object that is stored at `key` and whether this call created it. When another
+    call stored it first, its bytes are read back (unless `read_back` is false: then None), so the
+    caller learns what really is stored (a signature carries its signing time: two renderings of
+    one document differ in bytes). With `kms_key_id` the object is encrypted under that KMS key
+    (SSE-KMS) instead of the bucket's SSE-S3.
+    """
     digest = sha256(data)
     encryption = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key_id} if kms_key_id else {}
-    client("s3").put_object(
-        Bucket=settings().bucket_name,
-        Key=key,
-        Body=data,
-        ContentType=PDF,
-        Metadata={"sha256": digest},
-        **encryption,
-    )
-    return digest
+    for attempt in range(_CONFLICT_ATTEMPTS):
+        try:
+            response = client("s3").put_object(
+                Bucket=settings().bucket_name,
+                Key=key,
+                Body=data,
+                ContentType=PDF,
+                Metadata={"sha256": digest},
+                IfNoneMatch="*",
+                **encryption,
+            )
+            return StoredObject(key, response.get("VersionId"), digest), True
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code")
+            if code == "PreconditionFailed":
+                break  # already there: whatever was put first stays
+            if code == "ConditionalRequestConflict" and attempt + 1 < _CONFLICT_ATTEMPTS:
+                continue  # a concurrent write was in flight; asking again tells which one won
+            raise
+    return (read(key) if read_back else None), False
+
+
+def read(key: str, version_id: str | None = None) -> StoredObject:
+    """An object version that exists (the current one without `version_id`), with its bytes' digest."""
+    arguments = {"Bucket": settings().bucket_name, "Key": key}
+    if version_id and version_id != "null":
+        arguments["VersionId"] = version_id
+    response = client("s3").get_object(**arguments)
+    body = response["Body"].read()
+    return StoredObject(key, response.get("VersionId"), sha256(body), response.get("LastModified"))
 
 
 def head(key: str) -> dict:

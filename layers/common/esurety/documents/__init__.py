@@ -18,7 +18,7 @@ from datetime import date, datetime
 from typing import Any, Mapping
 from xml.sax.saxutils import escape
 
-from .. import products
+from .. import clock, products
 from ..issuer import (  # noqa: F401  (the documents' issuer block; re-exported for the renderers)
     ISSUER_ENV_VAR,
     Branch,
@@ -85,9 +85,11 @@ def paragraph_styles(face: str, **specs: dict) -> dict[str, Any]:
 
 
 def new_canvas(buffer, *, title: str, author: str, subject: str, face: str | None = None):
-    """An A4 reportlab canvas with metadata, compressed and invariant (same input, same bytes).
+    """An A4 reportlab canvas with metadata, compressed and invariant (same input and clock, same bytes).
 
     `face`: the document's font (default Mincho), which must be registered (`fonts.ensure_fonts`).
+    The document's CreationDate and ModDate are the render time (`clock.now()`, JST): reportlab's
+    invariant mode, kept for its input-derived /ID, would otherwise write 2000-01-01.
     """
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen.canvas import Canvas
@@ -96,11 +98,26 @@ def new_canvas(buffer, *, title: str, author: str, subject: str, face: str | Non
 
     # initialFontName: otherwise reportlab references (unembedded) Helvetica on every page.
     canvas = Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1, initialFontName=face or MINCHO)
+    canvas._doc._timeStamp = _render_time_stamp(clock.now())
     canvas.setTitle(title)
     canvas.setAuthor(author)
     canvas.setSubject(subject)
     canvas.setCreator("esurety")
     return canvas
+
+
+def _render_time_stamp(moment: datetime):
+    """reportlab's TimeStamp for `moment` (it knows no public way to date an invariant document)."""
+    from reportlab.lib.utils import TimeStamp
+
+    stamp = TimeStamp(invariant=1)
+    offset_minutes = int(moment.utcoffset().total_seconds() // 60)
+    stamp.t = moment.timestamp()
+    stamp.lt = moment.timetuple()
+    stamp.YMDhms = tuple(stamp.lt)[:6]
+    stamp.dhh, stamp.dmm = divmod(offset_minutes, 60)
+    stamp.tzname = moment.tzname()
+    return stamp
 
 
 _RENDER_LOCK = threading.RLock()

@@ -2,9 +2,14 @@
 
 Every step may run twice (a retried request, two staff pressing the button): the number is
 reserved on the application with a conditional write, the contract and version 1 are written
-in one transaction that only succeeds once, and the PDF is rendered from what was stored.
+in one transaction that only succeeds once, and each PDF is put only where no object is yet
+(`If-None-Match`), so a certificate has exactly one object version. The version records the
+digest of the bytes that really were stored, once; until then nothing is known to be stored,
+and only then may a retry render again.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
@@ -14,7 +19,7 @@ from ..documents.certificate import render_certificate
 from ..documents.fee_statement import render_fee_statement
 from ..errors import Conflict
 from ..models import ApplicationItem, ContractItem, CounterItem, VersionItem, transact_write
-from . import applications, registry
+from . import applications, publication, registry
 from .applications import ISSUED, REJECTED, SUBMITTED
 
 
@@ -99,7 +104,21 @@ def render_fee_statement_pdf(document: dict) -> tuple[bytes, int]:
     return signing.sign_pdf(render_fee_statement(document, quote)), quote.fee
 
 
-def _write_contract(item: ApplicationItem, number: str) -> None:
+@dataclass(frozen=True)
+class _Rendered:
+    """The PDFs one call rendered, and the document they were rendered from."""
+
+    document: dict
+    certificate: bytes
+    statement: bytes
+
+
+def _render(document: dict) -> _Rendered:
+    return _Rendered(document, render_certificate_pdf(document), render_fee_statement_pdf(document)[0])
+
+
+def _write_contract(item: ApplicationItem, number: str) -> tuple[VersionItem, _Rendered | None]:
+    """The stored version 1 (written by this call or a concurrent one), and what this call rendered for it."""
     request = item.request
     electronic = request["format"] == "electronic"
     content = _content(item, number)
@@ -138,52 +157,61 @@ def _write_contract(item: ApplicationItem, number: str) -> None:
         state=RENDERED,
         content=content,
         s3_key=document_key(number, 1, electronic),
-        sha256=storage.sha256(pdf),
         fee=fee,
         fee_s3_key=fee_key(number, 1),
         rendered_at=now,
+        # sha256 stays absent until the object is in the bucket (see _store_documents).
+        **(publication.pending_entry(number, 1, now) if electronic else {}),
     )
+    rendered = _Rendered(document, pdf, statement)
     try:
         with transact_write() as transaction:
             transaction.save(contract, condition=ContractItem.pk.does_not_exist())
             transaction.save(version, condition=VersionItem.pk.does_not_exist())
             # A reject that came between the reservation and here wins: no contract for it.
             transaction.condition_check(ApplicationItem, *ApplicationItem.key(item.application_id), condition=ApplicationItem.status == SUBMITTED)
-    except TransactWriteError:
+    except TransactWriteError as error:
         item.refresh(consistent_read=True)
         if item.status == REJECTED:
             raise Conflict("the application was rejected") from None
-        return  # a concurrent call wrote them first; _ensure_document puts what it stored
-    storage.put_pdf(version.fee_s3_key, statement)
-    storage.put_pdf(version.s3_key, pdf)  # last: its arrival publishes the version
+        try:  # a concurrent call wrote them first: go on with what it stored
+            version = VersionItem.get(*VersionItem.key(number, 1), consistent_read=True)
+        except VersionItem.DoesNotExist:
+            raise error from None  # not a lost race: the transaction itself failed
+    return version, rendered
+
+
+def _store_documents(version: VersionItem, rendered: _Rendered | None) -> bool:
+    """Put the fee statement and then the certificate unless known stored; True if this call created the certificate."""
+    if version.sha256:
+        return False  # recorded: both are in the bucket (the fee statement is put first), nothing is rendered again
+    document = render_input(version)
+    if rendered is None or rendered.document != document:
+        # Not known to be stored: render what the stored version says. If an earlier call did put it
+        # after all, the conditional put keeps that object and tells us its digest.
+        rendered = _render(document)
+    if version.fee_s3_key:
+        storage.create_pdf(version.fee_s3_key, rendered.statement, read_back=False)
+    stored, created = storage.create_pdf(version.s3_key, rendered.certificate)  # last: its arrival publishes
+    publication.record_stored(version, stored)
+    return created
 
 
 def issue(application_id: str, decided_by: str | None = None) -> dict:
     item = applications.load(application_id)
     applications.check_issuable(item)  # the rules again, as of today: 409 with the reason
     number = _reserve_number(item)
+    created = False
     if item.status != ISSUED:
         try:
-            ContractItem.get(*ContractItem.key(number), consistent_read=True)
-        except ContractItem.DoesNotExist:
-            _write_contract(item, number)
-        _ensure_document(number)  # covers a call that stopped between the table and the bucket
+            version, rendered = VersionItem.get(*VersionItem.key(number, 1), consistent_read=True), None
+        except VersionItem.DoesNotExist:
+            version, rendered = _write_contract(item, number)
+        created = _store_documents(version, rendered)  # also completes a call that stopped before the bucket
         if applications.mark_issued(item, decided_by=decided_by):
             metrics.count(metrics.CERTIFICATES_ISSUED)
     version = VersionItem.get(*VersionItem.key(number, 1), consistent_read=True)
+    if not created and publication.awaits_publication(version):
+        # A retried issue of a stored, unpublished certificate: its arrival may have been lost; ask again.
+        publication.request(number, 1)
     return {"contract_number": number, "version": 1, "state": version.state}
-
-
-def _ensure_document(number: str) -> None:
-    version = VersionItem.get(*VersionItem.key(number, 1), consistent_read=True)
-    document = render_input(version)
-    if version.fee_s3_key and not storage.exists(version.fee_s3_key):
-        storage.put_pdf(version.fee_s3_key, render_fee_statement_pdf(document)[0])
-    if storage.exists(version.s3_key):
-        return
-    pdf = render_certificate_pdf(document)
-    digest = storage.sha256(pdf)
-    if digest != version.sha256:
-        # A signature carries its signing time: record the bytes that are really stored.
-        version.update(actions=[VersionItem.sha256.set(digest)], condition=VersionItem.state == RENDERED)
-    storage.put_pdf(version.s3_key, pdf)

@@ -1,19 +1,30 @@
 """Publication: a certificate PDF arrived in the bucket, so it is now on the platform.
 
-S3 delivers each event at least once. The version's state moves rendered -> published with a
-conditional write, so only one delivery wins; only the winner sends the e-mail. The notice PDF
-is put before that write, so a delivery that fails half-way is finished by the retry.
+The bucket sends each arrival to the publication queue, the publisher reads it (retried, then
+dead-lettered); a retried issue and the reconciler put republish requests on the same queue.
+Any of them may come more than once, in any order, so every step is judged on what is stored:
+- the bytes judged are those of the event's object version (the one recorded, for a republish
+  request), compared with the digest the version records;
+- `rendered -> published` is a conditional write: of repeated deliveries one wins, its issued-at
+  stands; the notice is put before it, once (`If-None-Match`);
+- the e-mail is claimed (`notified_at`) before it is sent, so at most one goes out; a delivery
+  that finds the version published but the e-mail unclaimed claims and sends it, so a delivery
+  that failed after publishing loses nothing it had not claimed.
+The version's sparse `VERSIONS#pending` gsi1 entry lasts until all of this is done.
 """
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import unquote_plus
 
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import UpdateError
 
 from .. import clock, keys, mailer, metrics, signing, storage
+from ..aws import client
 from ..certificates import PUBLISHED, RENDERED, render_input
 from ..config import settings
 from ..documents.notice import render_notice
@@ -26,15 +37,81 @@ _CERTIFICATE_KEY = re.compile(r"^certificates/(?P<number>\d{5}-\d{5}[A-Z])/v(?P<
 @dataclass(frozen=True)
 class Arrival:
     s3_key: str
-    event_time: datetime  # when the object arrived: the certificate's issued-at
+    # When the object arrived (S3 eventTime): the certificate's issued-at. None for a republish
+    # request: then the recorded object version's LastModified is.
+    event_time: datetime | None
+    version_id: str | None = None  # the object version the event is about; None: the recorded one
 
 
 def _conditional_failed(error: Exception) -> bool:
     return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
+def pending_sort_key(moment: datetime, number: str = "", version: int | None = None) -> str:
+    stamp = clock.to_jst(moment).isoformat(timespec="milliseconds")
+    return stamp if version is None else f"{stamp}#{number}#{version:03d}"
+
+
+def pending_entry(number: str, version: int, rendered_at: datetime) -> dict:
+    """The gsi1 attributes of a version whose publication is not finished yet."""
+    return {"gsi1pk": VersionItem.PENDING, "gsi1sk": pending_sort_key(rendered_at, number, version)}
+
+
+def _finished() -> list:
+    return [VersionItem.gsi1pk.remove(), VersionItem.gsi1sk.remove()]
+
+
+def awaits_publication(version: VersionItem) -> bool:
+    """Stored under certificates/ (digest recorded) and not yet published."""
+    return version.state == RENDERED and bool(version.sha256) and bool(_CERTIFICATE_KEY.fullmatch(version.s3_key))
+
+
+def record_stored(version: VersionItem, stored: storage.StoredObject) -> VersionItem:
+    """Record the digest of the one object version stored for `version`; the first record stands."""
+    actions = [VersionItem.sha256.set(stored.sha256)]
+    if stored.version_id and stored.version_id != "null":
+        actions.append(VersionItem.s3_version_id.set(stored.version_id))
+    try:
+        version.update(actions=actions, condition=VersionItem.sha256.does_not_exist())
+    except UpdateError as error:
+        if not _conditional_failed(error):
+            raise
+        version.refresh(consistent_read=True)  # recorded by a concurrent call: the same single object
+    return version
+
+
+# ------------------------------------------------------------------------- the queue's messages
+
+
+def request(contract_number: str, version: int) -> None:
+    """Ask the publisher (through its queue, so with its retries) to publish a stored version again."""
+    body = {"republish": {"contract_number": contract_number, "version": int(version)}}
+    client("sqs").send_message(QueueUrl=settings().publication_queue_url, MessageBody=json.dumps(body))
+
+
+def _event_time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def arrivals(message: dict) -> list[Arrival]:
+    """What one queue message asks for: an S3 event notification, S3's test event, or a republish request."""
+    if "republish" in message:
+        wanted = message["republish"]
+        return [Arrival(storage.certificate_key(wanted["contract_number"], int(wanted["version"])), None)]
+    found = []
+    for record in message.get("Records") or []:  # s3:TestEvent has none
+        if not str(record.get("eventName", "")).startswith("ObjectCreated:"):
+            continue
+        obj = record["s3"]["object"]
+        found.append(Arrival(unquote_plus(obj["key"]), _event_time(record["eventTime"]), obj.get("versionId")))
+    return found
+
+
+# ------------------------------------------------------------------------- publishing
+
+
 def publish(arrival: Arrival) -> str:
-    """Returns what happened, for the log: published | already-published | ignored-*."""
+    """Returns what happened, for the log: published | already-published | notified | ignored-*."""
     match = _CERTIFICATE_KEY.fullmatch(arrival.s3_key)
     if not match:
         return "ignored-not-a-certificate"
@@ -45,38 +122,62 @@ def publish(arrival: Arrival) -> str:
         logger.warning("certificate object without a version record", extra={"s3_key": arrival.s3_key})
         return "ignored-unknown-version"
     if version.state == PUBLISHED:
-        return "already-published"
-    stored_sha = storage.head(arrival.s3_key).get("Metadata", {}).get("sha256")
-    if stored_sha != version.sha256:
-        # Never publish bytes other than the ones recorded; the issue call will put them again.
+        if version.gsi1pk is None:
+            return "already-published"
+        # Published, but the delivery that did it failed before claiming the e-mail: finish it.
+        contract = ContractItem.get(*ContractItem.key(number), consistent_read=True)
+        _notify(contract, version)
+        return "notified"
+
+    object_version = arrival.version_id or version.s3_version_id
+    if object_version is None and arrival.event_time is None:
+        # A republish request for a version whose issue call never recorded an object: nothing is
+        # known to be stored (the application is still submitted; issuing it again stores it).
+        return "ignored-not-stored"
+    stored = storage.read(arrival.s3_key, object_version)
+    if not version.sha256:
+        # The issue call put the object but did not live to record it: the one version stored is it.
+        version = record_stored(version, stored)
+    if stored.sha256 != version.sha256:
+        # Never publish bytes other than the ones recorded.
         logger.error("certificate object does not match its version record", extra={"s3_key": arrival.s3_key})
         return "ignored-digest-mismatch"
 
     contract = ContractItem.get(*ContractItem.key(number), consistent_read=True)
     key = keys.decrypt(contract.key_ciphertext, number)
-    storage.put_pdf(storage.notice_key(number), signing.sign_pdf(render_notice(render_input(version), key)), kms_key_id=settings().notice_kms_key_id)
+    notice = signing.sign_pdf(render_notice(render_input(version), key))
+    storage.create_pdf(storage.notice_key(number), notice, read_back=False, kms_key_id=settings().notice_kms_key_id)
     del key
 
+    issued_at = arrival.event_time or stored.last_modified
+    actions = [VersionItem.state.set(PUBLISHED), VersionItem.issued_at.set(issued_at)]
+    if not contract.notify_email:
+        actions += _finished()
+    outcome = "published"
     try:
-        version.update(
-            actions=[VersionItem.state.set(PUBLISHED), VersionItem.issued_at.set(arrival.event_time)],
-            condition=VersionItem.state == RENDERED,
-        )
+        version.update(actions=actions, condition=VersionItem.state == RENDERED)
     except UpdateError as error:
-        if _conditional_failed(error):
-            return "already-published"
-        raise
-    metrics.count(metrics.CERTIFICATES_PUBLISHED)
-    metrics.publication_latency(version.rendered_at, clock.now())
-    if contract.notify_email:
-        _notify(contract, version)
-    return "published"
+        if not _conditional_failed(error):
+            raise
+        # Another delivery published it, or this one did and its answer was lost.
+        version.refresh(consistent_read=True)
+        outcome = "already-published"
+    else:
+        metrics.count(metrics.CERTIFICATES_PUBLISHED)
+        metrics.publication_latency(version.rendered_at, clock.now())
+    _notify(contract, version)
+    return outcome
 
 
 def _notify(contract: ContractItem, version: VersionItem) -> None:
+    if not contract.notify_email or version.notified_at is not None:
+        return
     try:
         # Claim the notice first: of two racing deliveries only one may send (at most one e-mail).
-        version.update(actions=[VersionItem.notified_at.set(clock.now())], condition=VersionItem.notified_at.does_not_exist())
+        version.update(
+            actions=[VersionItem.notified_at.set(clock.now()), *_finished()],
+            condition=VersionItem.notified_at.does_not_exist(),
+        )
     except UpdateError as error:
         if _conditional_failed(error):
             return
@@ -85,5 +186,6 @@ def _notify(contract: ContractItem, version: VersionItem) -> None:
     mailer.send(
         contract.notify_email,
         mailer.ISSUED_SUBJECT,
-        mailer.issued_body(content["contractor"]["name"], contract.contract_number, content["product_label"], content["work_name"]),
+        mailer.issued_body(content["contractor"]["name"], contract.contract_number, content["product_label"], content["work_name"],
+                           branch_code=content.get("branch_code")),
     )

@@ -1,0 +1,56 @@
+"""An issue call that dies between the table write and the bucket put is finished by its retry.
+
+On AWS a HeadObject of a missing key answers 403 to IssueFunction (its role may not list the
+bucket), so a recovery that asks "is the PDF there yet?" fails on every retry (finding 1). The
+harness answers as AWS does, so this test sees what production would.
+"""
+from __future__ import annotations
+
+import boto3
+import pytest
+
+from conftest import CONTRACTOR_A, STAFF, LambdaContext, application_body, s3_put_event
+from esurety.aws import client
+from esurety.config import settings
+from esurety.models import VersionItem
+
+
+class FunctionDied(BaseException):
+    """The invocation ends here (timeout, out of memory): nothing after this point runs."""
+
+
+@pytest.fixture
+def dies_at_first_bucket_put():
+    """The next PutObject the functions make kills the invocation before it reaches S3."""
+    events = client("s3").meta.events
+    armed = {"on": True}
+
+    def die(**_):
+        if armed["on"]:
+            armed["on"] = False
+            raise FunctionDied()
+
+    events.register_first("before-call.s3.PutObject", die, unique_id="test-dies-at-first-put")
+    yield
+    events.unregister("before-call.s3.PutObject", unique_id="test-dies-at-first-put")
+
+
+def test_issue_retried_after_dying_before_the_bucket_put_completes(api, handlers, sent_mail, dies_at_first_bucket_put):
+    _, created = api.post("/applications", CONTRACTOR_A, application_body())
+    issue_path = f"/staff/applications/{created['application_id']}/issue"
+    with pytest.raises(FunctionDied):
+        api.post(issue_path, STAFF)  # the contract and version are written; no PDF is in the bucket
+
+    status, issued = api.post(issue_path, STAFF)  # the staff member presses again (or API Gateway retried)
+    assert status == 202, issued
+    number = issued["contract_number"]
+    key = f"certificates/{number}/v001.pdf"
+    handlers["publish"].lambda_handler(s3_put_event(key), LambdaContext())
+
+    versions = list(VersionItem.query(f"CONTRACT#{number}", VersionItem.sk.startswith("VERSION#")))
+    assert [(v.version, v.state) for v in versions] == [(1, "published")]
+    objects = boto3.client("s3").list_object_versions(Bucket=settings().bucket_name, Prefix="certificates/")
+    assert len(objects.get("Versions", [])) == 1  # one object, so one arrival
+    assert api.get(f"/contracts/{number}", CONTRACTOR_A)[1]["auth_key"]
+    assert len(sent_mail()) == 1
+    assert api.post(issue_path, STAFF)[0] == 202  # and a later press changes nothing
