@@ -15,8 +15,9 @@ For a function on SnapStart two more figures are printed, not targets:
   e.g. loading pyHanko into the snapshot; no request waits for it);
 - after-restore hooks: what a restored environment runs before its first event.
 
-Also printed, as a budget: what creating Powertools' Metrics and (enabled) Tracer adds to the
-verify function (the Tracer row needs aws-xray-sdk installed).
+The handlers are imported as on Lambda: LAMBDA_TASK_ROOT set and tracing not disabled, so each
+handler's Powertools Tracer is enabled (it imports aws-xray-sdk and patches botocore, as there).
+One more row, not a target: verify with its Tracer disabled, to show what tracing costs.
 
     .venv/bin/python bench/cold_import.py [--runs 9] [--markdown]
 
@@ -26,7 +27,6 @@ python/ folder on sys.path), whatever the interpreter's own site-packages hold.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import statistics
@@ -43,19 +43,10 @@ HANDLERS = {
     "functions/issue/publish.py": ("PublishFunction", 2.5),
 }
 SNAPSTART_FACTOR = 2
-_ON_LAMBDA = "import os; os.environ['LAMBDA_TASK_ROOT'] = '/var/task'; os.environ.pop('POWERTOOLS_TRACE_DISABLED', None)\n"
-# `import aws_lambda_powertools` already imports the metrics and tracing modules (any Powertools
-# import does), so what they would add is creating them; the Tracer enabled as on Lambda, where it
-# loads aws-xray-sdk and patches botocore.
-EXTRAS = {
-    "verify + Metrics()": (
-        "functions/verify/app.py",
-        "from aws_lambda_powertools import Metrics\nMetrics(namespace='bench', service='bench')",
-    ),
-    "verify + Tracer() (enabled)": (
-        "functions/verify/app.py",
-        _ON_LAMBDA + "from aws_lambda_powertools import Tracer\nTracer(service='bench')",
-    ),
+# As on Lambda: Powertools enables the Tracer only where LAMBDA_TASK_ROOT is set.
+ON_LAMBDA = {"LAMBDA_TASK_ROOT": "/var/task"}
+EXTRAS = {  # name -> (handler, environment on top of ENV)
+    "functions/verify/app.py (Tracer disabled)": ("functions/verify/app.py", {"POWERTOOLS_TRACE_DISABLED": "true"}),
 }
 PROBE = r"""
 import importlib.util, json, sys, time
@@ -87,7 +78,7 @@ ENV = {
     "AWS_REGION": "ap-northeast-1",
     "TABLE_NAME": "bench",
     "POWERTOOLS_SERVICE_NAME": "bench",
-    "POWERTOOLS_TRACE_DISABLED": "true",  # as outside Lambda: no X-Ray daemon to send to
+    # No X-Ray daemon listens here: the segments an enabled Tracer would send go nowhere (UDP).
 }
 
 
@@ -102,9 +93,13 @@ def snapstart_functions() -> set[str]:
     }
 
 
-def sample(target: str, extra: str = "", mode: str = "import") -> dict[str, float]:
+def sample(target: str, extra: str = "", mode: str = "import", env_extra: dict | None = None) -> dict[str, float]:
     env = {**os.environ, **ENV}
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # the warm-up writes the .pyc files, as the layer ships them
+    env.pop("POWERTOOLS_TRACE_DISABLED", None)
+    if target != BASELINE:
+        env.update(ON_LAMBDA)
+    env.update(env_extra or {})
     path = target if target == BASELINE else str(ROOT / target)
     out = subprocess.run(
         [sys.executable, "-c", PROBE, str(ROOT / "layers" / "common"), path, extra, mode],
@@ -127,10 +122,7 @@ def main() -> None:
         f"{name} (snapshot init)": (name, "", "snapshot")
         for name, (logical, _) in HANDLERS.items() if logical in snapstart
     })
-    targets.update({name: (target, extra, "import") for name, (target, extra) in EXTRAS.items()})
-    if importlib.util.find_spec("aws_xray_sdk") is None:
-        print("aws-xray-sdk is not installed: the Tracer row is left out (pip install aws-xray-sdk)")
-        targets = {k: v for k, v in targets.items() if "Tracer" not in k}
+    targets.update({name: (target, "", "import", env) for name, (target, env) in EXTRAS.items()})
     for spec in targets.values():
         sample(*spec)  # warm the page cache and the .pyc files; Lambda's are warm on disk too
     times: dict[str, list[float]] = {name: [] for name in targets}

@@ -1,7 +1,7 @@
 """Contractor API: the orderer registry, applications, and the contractor's contracts."""
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -9,8 +9,12 @@ from esurety import http, snapstart
 from esurety.identity import CONTRACTOR
 from esurety.schemas import ApplicationRequest
 from esurety.services import applications, contracts, registry, uploads
+from esurety.metrics import handler_metrics
+from esurety.tracing import TRACED_MODULES
 
 logger = Logger(service="esurety-apply")
+tracer = Tracer(service="esurety-apply", patch_modules=TRACED_MODULES)
+metrics = handler_metrics("esurety-apply")  # what the services record is written at the end of each event
 app = http.make_resolver(logger)
 
 
@@ -71,5 +75,7 @@ snapstart.install()  # SnapStart: renew clients, caches and randomness in each r
 
 
 @logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)  # answers hold links and keys' notices
+@metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return _resolve(event, context)

@@ -3,16 +3,22 @@ from __future__ import annotations
 
 from urllib.parse import unquote_plus
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from esurety.services import uploads
+from esurety.metrics import handler_metrics
+from esurety.tracing import TRACED_MODULES
 
 logger = Logger(service="esurety-upload-check")
+tracer = Tracer(service="esurety-upload-check", patch_modules=TRACED_MODULES)
+metrics = handler_metrics("esurety-upload-check")  # what the services record is written at the end of each event
 
 
 @logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)  # answers hold links and keys' notices
+@metrics.log_metrics
 @event_source(data_class=S3Event)
 def lambda_handler(event: S3Event, context: LambdaContext) -> dict:
     outcomes = []

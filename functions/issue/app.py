@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Literal, Optional
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -15,8 +15,12 @@ from esurety.schemas import RejectRequest
 from esurety import signing
 from esurety.fonts import ensure_fonts
 from esurety.services import applications, issuance
+from esurety.metrics import handler_metrics
+from esurety.tracing import TRACED_MODULES
 
 logger = Logger(service="esurety-issue")
+tracer = Tracer(service="esurety-issue", patch_modules=TRACED_MODULES)
+metrics = handler_metrics("esurety-issue")  # what the services record is written at the end of each event
 # The fonts load at cold start: a layer without them fails here, not in a document.
 ensure_fonts()
 app = http.make_resolver(logger)
@@ -64,5 +68,7 @@ snapstart.install(signing.preload)
 
 
 @logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)  # answers hold links and keys' notices
+@metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return _resolve(event, context)

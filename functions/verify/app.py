@@ -1,15 +1,19 @@
 """Orderer API: verify a certificate by contract number and auth key."""
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from esurety import http, snapstart
 from esurety.identity import ORDERER
 from esurety.schemas import VerificationRequest
 from esurety.services import verification
+from esurety.metrics import handler_metrics
+from esurety.tracing import TRACED_MODULES
 
 logger = Logger(service="esurety-verify")
+tracer = Tracer(service="esurety-verify", patch_modules=TRACED_MODULES)
+metrics = handler_metrics("esurety-verify")  # what the services record is written at the end of each event
 app = http.make_resolver(logger)
 
 
@@ -25,5 +29,7 @@ snapstart.install()  # SnapStart: renew clients, caches and randomness in each r
 
 # The event's body carries the typed auth key: never log it, whatever POWERTOOLS_LOGGER_LOG_EVENT says.
 @logger.inject_lambda_context(clear_state=True, log_event=False)
+@tracer.capture_lambda_handler(capture_response=False)  # answers hold links and keys' notices
+@metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return _resolve(event, context)

@@ -171,7 +171,21 @@ def _stack_status(cfn, stack: str) -> str | None:
         return None
 
 
-def deploy_stack(cfn, stack: str, body: str, parameters: dict[str, str]) -> str:
+# CloudFormation takes at most 51,200 bytes of template in the request; `sam deploy` puts a larger
+# one in S3 and passes its URL, and so does this (the dashboard's body alone is ~8 kB).
+TEMPLATE_BODY_MAX_BYTES = 51_200
+
+
+def _template_source(body: str, s3) -> dict[str, str]:
+    data = body.encode()
+    if len(data) <= TEMPLATE_BODY_MAX_BYTES or s3 is None:
+        return {"TemplateBody": body}
+    key = f"templates/{hashlib.sha256(data).hexdigest()}.json"
+    s3.put_object(Bucket=ARTIFACT_BUCKET, Key=key, Body=data)
+    return {"TemplateURL": f"https://s3.amazonaws.com/{ARTIFACT_BUCKET}/{key}"}
+
+
+def deploy_stack(cfn, stack: str, body: str, parameters: dict[str, str], s3=None) -> str:
     """Returns created | updated | unchanged."""
     status = _stack_status(cfn, stack)
     if status in ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "CREATE_FAILED", "DELETE_FAILED"):
@@ -184,7 +198,7 @@ def deploy_stack(cfn, stack: str, body: str, parameters: dict[str, str]) -> str:
     change_type = "UPDATE" if status else "CREATE"
     name = f"deploy-{int(time.time() * 1000)}"
     cfn.create_change_set(
-        StackName=stack, ChangeSetName=name, ChangeSetType=change_type, TemplateBody=body,
+        StackName=stack, ChangeSetName=name, ChangeSetType=change_type, **_template_source(body, s3),
         Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
         Capabilities=CAPABILITIES,
     )
@@ -474,7 +488,7 @@ def deploy(cloud: LocalCloud, stack: str, build_dir: Path, parameters: dict[str,
     template = package(template, s3)
     template = for_the_local_cloud(template)
     timings["package"] = time.monotonic() - started - timings["build"]
-    result = deploy_stack(cfn, stack, json.dumps(template), parameters)
+    result = deploy_stack(cfn, stack, json.dumps(template), parameters, s3)
     wired = wire_http_apis(cfn, cloud.client("apigatewayv2"), stack, "ap-northeast-1")
     wait_for_aliases(cloud.client("lambda"), cfn, stack)
     outputs = {o["OutputKey"]: o["OutputValue"] for o in cfn.describe_stacks(StackName=stack)["Stacks"][0].get("Outputs", [])}

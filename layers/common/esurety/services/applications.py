@@ -10,7 +10,7 @@ import secrets
 
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 
-from .. import clock, rules
+from .. import clock, metrics, rules
 from ..errors import Conflict, InputError, NotFound, Problem
 from ..identity import Caller
 from ..models import ApplicationItem, ContractItem, transact_write
@@ -77,6 +77,7 @@ def submit(caller: Caller, request: ApplicationRequest, idempotency_key: str | N
     )
     try:
         item.save(condition=ApplicationItem.pk.does_not_exist())
+        metrics.count(metrics.APPLICATIONS_SUBMITTED)
         return summary(item), True
     except PutError as error:
         if not _is_conditional_failure(error):
@@ -244,7 +245,8 @@ def reject(application_id: str, reason: str, decided_by: str | None = None) -> d
     raise Conflict("the application is being issued")
 
 
-def mark_issued(item: ApplicationItem, decided_by: str | None = None) -> None:
+def mark_issued(item: ApplicationItem, decided_by: str | None = None) -> bool:
+    """Whether this call moved it to issued (False: a concurrent or earlier call did)."""
     actions = [
         ApplicationItem.status.set(ISSUED),
         ApplicationItem.decided_at.set(clock.now()),
@@ -257,3 +259,5 @@ def mark_issued(item: ApplicationItem, decided_by: str | None = None) -> None:
     except UpdateError as error:
         if not _is_conditional_failure(error):
             raise
+        return False
+    return True

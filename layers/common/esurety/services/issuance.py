@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
-from .. import auth_key, clock, contract_number, fees, keys, products, signing, storage
+from .. import auth_key, clock, contract_number, fees, keys, metrics, products, signing, storage
 from ..certificates import NEW, RENDERED, render_input
 from ..documents.certificate import render_certificate
 from ..documents.fee_statement import render_fee_statement
@@ -208,7 +208,8 @@ def issue(application_id: str, decided_by: str | None = None) -> dict:
         except VersionItem.DoesNotExist:
             version, rendered = _write_contract(item, number)
         created = _store_documents(version, rendered)  # also completes a call that stopped before the bucket
-        applications.mark_issued(item, decided_by=decided_by)
+        if applications.mark_issued(item, decided_by=decided_by):
+            metrics.count(metrics.CERTIFICATES_ISSUED)
     version = VersionItem.get(*VersionItem.key(number, 1), consistent_read=True)
     if not created and publication.awaits_publication(version):
         # A retried issue of a stored, unpublished certificate: its arrival may have been lost; ask again.

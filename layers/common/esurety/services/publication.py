@@ -23,7 +23,7 @@ from urllib.parse import unquote_plus
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import UpdateError
 
-from .. import clock, keys, mailer, signing, storage
+from .. import clock, keys, mailer, metrics, signing, storage
 from ..aws import client
 from ..certificates import PUBLISHED, RENDERED, render_input
 from ..config import settings
@@ -162,6 +162,9 @@ def publish(arrival: Arrival) -> str:
         # Another delivery published it, or this one did and its answer was lost.
         version.refresh(consistent_read=True)
         outcome = "already-published"
+    else:
+        metrics.count(metrics.CERTIFICATES_PUBLISHED)
+        metrics.publication_latency(version.rendered_at, clock.now())
     _notify(contract, version)
     return outcome
 

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from aws_lambda_powertools import Logger
 
-from .. import clock
+from .. import clock, metrics
 from ..models import VersionItem
 from . import publication
 
@@ -37,6 +37,8 @@ def reconcile() -> dict:
             continue
         publication.request(version.contract_number, int(version.version))
         requested.append(name)
+    metrics.gauge(metrics.UNFINISHED_VERSIONS, len(requested) + len(not_stored))
+    metrics.gauge(metrics.PUBLICATIONS_REPUBLISHED, len(requested))
     if requested or not_stored:
         logger.warning("unfinished publications", extra={"requested": requested, "not_stored": not_stored})
     return {"requested": requested, "not_stored": not_stored}

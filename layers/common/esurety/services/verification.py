@@ -13,7 +13,7 @@ import time
 
 from aws_lambda_powertools import Logger
 
-from .. import certificates, clock, contract_number, keys, storage
+from .. import certificates, clock, contract_number, keys, metrics, storage
 from ..errors import InputError, NotFound, Problem, TooManyAttempts
 from ..identity import Caller
 from ..models import ContractItem, ViewItem
@@ -45,6 +45,7 @@ def _refusal(contract: ContractItem | None, key_matches: bool, caller: Caller) -
 
 
 def _log_lock(reservation: lockout.Reservation, number: str, caller: Caller) -> None:
+    metrics.count(metrics.LOCKOUTS)
     logger.warning(
         "verification lock engaged",
         extra={
@@ -81,6 +82,7 @@ def _reserve(number: str, caller: Caller, now: float) -> tuple[lockout.Reservati
                 "retry_after": locked.retry_after_seconds,
             },
         )
+        metrics.verification("locked")
         raise
     return by_caller, by_number
 
@@ -89,6 +91,7 @@ def verify(caller: Caller, number_text: str, key_text: str) -> dict:
     try:
         number = contract_number.normalise(number_text)
     except contract_number.ContractNumberError as error:
+        metrics.verification("invalid")
         raise InputError(Problem("contract_number", str(error))) from None
 
     now = time.time()
@@ -113,6 +116,7 @@ def verify(caller: Caller, number_text: str, key_text: str) -> dict:
                 "reason": reason,
             },
         )
+        metrics.verification("not_found")
         for reservation in (by_number, by_caller):
             if reservation.exhausts:
                 _log_lock(reservation, number, caller)
@@ -130,6 +134,7 @@ def verify(caller: Caller, number_text: str, key_text: str) -> dict:
     ).save()
     lockout.reset(lockout.CONTRACT, number)
     lockout.give_back(by_caller)  # a success is not a failure of this caller
+    metrics.verification("ok")
     logger.info("verified", extra={"contract_number": number, "caller": caller.subject, "outcome": "verified"})
     return {
         "certificate": certificates.certificate_json(latest),
