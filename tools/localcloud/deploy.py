@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import copy
 import json
 import os
 import re
@@ -468,9 +469,31 @@ def without_unknown_condition_keys(template: dict) -> dict:
     return template
 
 
+def assumed_role_principals(template: dict) -> dict:
+    """Key policies name the functions' roles by `aws:PrincipalArn` (`…:role/<stack>-<Function>Role-*`).
+
+    AWS gives a role session's `aws:PrincipalArn` as the role's ARN; ministack gives the session's
+    `…:assumed-role/<role>/<session>` ARN. Each such condition also accepts that form of the same
+    role name here, so the key policies still admit exactly the functions they name.
+    """
+    template = copy.deepcopy(template)
+    for resource in template.get("Resources", {}).values():
+        if resource.get("Type") != "AWS::KMS::Key":
+            continue
+        for statement in resource.get("Properties", {}).get("KeyPolicy", {}).get("Statement", []):
+            like = statement.get("Condition", {}).get("ArnLike", {})
+            value = like.get("aws:PrincipalArn")
+            if isinstance(value, dict) and isinstance(value.get("Fn::Sub"), str) and ":role/" in value["Fn::Sub"]:
+                session = value["Fn::Sub"].replace(":iam::", ":sts::").replace(":role/", ":assumed-role/") + "/*"
+                like["aws:PrincipalArn"] = [value, {"Fn::Sub": session}]
+    return template
+
+
 def for_the_local_cloud(template: dict) -> dict:
     """What the local cloud (ministack, with IAM enforced) cannot take as AWS does; each step says why."""
-    return without_unknown_condition_keys(without_tls_only_statements(secret_refs_as_arn_patterns(template)))
+    return assumed_role_principals(
+        without_unknown_condition_keys(without_tls_only_statements(secret_refs_as_arn_patterns(template)))
+    )
 
 
 def deploy(cloud: LocalCloud, stack: str, build_dir: Path, parameters: dict[str, str], log=print) -> dict:
