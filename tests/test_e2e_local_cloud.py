@@ -16,7 +16,7 @@ from e2e_support import download, http, local_cloud, tokens, wait_for  # noqa: F
 
 pytestmark = pytest.mark.e2e
 
-CONTRACTOR_ROUTES = {"GET /contracts/{number}/fee-statements/{version}", "POST /applications", "GET /applications/{application_id}", "GET /contracts", "GET /contracts/{number}", "GET /contracts/{number}/notice", "GET /contracts/{number}/certificates/{version}"}
+CONTRACTOR_ROUTES = {"GET /contracts/{number}/fee-statements/{version}", "POST /applications", "POST /applications/uploads", "GET /applications/{application_id}", "GET /contracts", "GET /contracts/{number}", "GET /contracts/{number}/notice", "GET /contracts/{number}/certificates/{version}"}
 
 
 def validate_signature(pdf: bytes, root_pem: str, tsa_root_pem: str):
