@@ -787,9 +787,17 @@ def _s3(operation: str, params: dict, region: str) -> list[Request]:
         context.append(("s3:VersionId", params["VersionId"]))
     context = tuple(context)
     if operation in ("GetObject", "HeadObject"):
-        return [Request("s3:GetObjectVersion" if versioned else "s3:GetObject", obj, context)]
+        requests = [Request("s3:GetObjectVersion" if versioned else "s3:GetObject", obj, context)]
+        if operation == "GetObject":  # S3 asks KMS to decrypt an SSE-KMS object as the caller
+            stored_under = _quietly(lambda: _plain_client("s3", region).head_object(
+                **{k: params[k] for k in ("Bucket", "Key", "VersionId") if params.get(k)}))
+            if stored_under and stored_under.get("ServerSideEncryption") == "aws:kms":
+                requests.append(_kms_via_s3("kms:Decrypt", stored_under.get("SSEKMSKeyId"), obj, region))
+        return requests
     if operation == "PutObject":
         requests = [Request("s3:PutObject", obj, context)]
+        if params.get("ServerSideEncryption") == "aws:kms":  # S3 asks KMS for a data key as the caller
+            requests.append(_kms_via_s3("kms:GenerateDataKey", params.get("SSEKMSKeyId"), obj, region))
         if params.get("Tagging"):
             requests.append(Request("s3:PutObjectTagging", obj, context))
         if params.get("ACL"):
@@ -825,6 +833,19 @@ def _s3(operation: str, params: dict, region: str) -> list[Request]:
     if operation in bucket_actions:
         return [Request(bucket_actions[operation], bucket_arn)]
     return []
+
+
+def _kms_via_s3(action: str, key_id: str | None, object_arn: str, region: str) -> Request:
+    """The KMS authorisation S3 makes with the caller's credentials for an SSE-KMS object: the key
+    must allow the caller (identity and key policy), through S3, for this object's context."""
+    arn = _quietly(lambda: _plain_client("kms", region).describe_key(KeyId=key_id)["KeyMetadata"]["Arn"]) if key_id else None
+    context = (
+        ("kms:CallerAccount", ACCOUNT),
+        ("kms:ViaService", f"s3.{region}.amazonaws.com"),
+        ("kms:EncryptionContext:aws:s3:arn", object_arn),
+        ("kms:EncryptionContextKeys", ("aws:s3:arn",)),
+    )
+    return Request(action, arn or f"arn:aws:kms:{region}:{ACCOUNT}:alias/aws/s3", context)
 
 
 def _kms(operation: str, params: dict, region: str) -> list[Request]:

@@ -134,6 +134,28 @@ def test_a_presigned_url_is_judged_as_the_get_its_holder_makes(cloud):
     assert ["s3:GetObject" in p for p in aws_fidelity.take_problems()] == [True]
 
 
+def test_an_sse_kms_put_needs_a_data_key_from_the_callers_role(cloud):
+    key = settings().notice_kms_key_id
+    aws_fidelity.tolerate_denials()
+    with acting_as("IssueFunction"), pytest.raises(ClientError) as refused:  # may put certificates, has no data key
+        storage.create_pdf("certificates/31063-00001J/v001.pdf", b"%PDF-1.7", kms_key_id=key)
+    assert "kms:GenerateDataKey" in refused.value.response["Error"]["Message"]
+    assert aws_fidelity.take_problems() == []
+    with acting_as("PublishFunction"):  # its role and the key's policy allow it, through S3
+        storage.create_pdf("notices/31063-00001J.pdf", b"%PDF-1.7", read_back=False, kms_key_id=key)
+    assert aws_fidelity.take_problems() == []
+
+
+def test_reading_an_sse_kms_object_needs_decrypt_on_its_key(cloud):
+    storage.create_pdf("notices/31063-00001J.pdf", b"%PDF-1.7", read_back=False, kms_key_id=settings().notice_kms_key_id)
+    with acting_as("ApplyFunction"):
+        storage.presigned_url("notices/31063-00001J.pdf", "notice.pdf")  # its holder's GET decrypts as Apply
+    assert aws_fidelity.take_problems() == []
+    requests = aws_fidelity.iam_requests("s3", "GetObject", {"Bucket": BUCKET, "Key": "notices/31063-00001J.pdf"}, "ap-northeast-1")
+    assert [r.action for r in requests] == ["s3:GetObject", "kms:Decrypt"]
+    assert dict(requests[1].context)["kms:ViaService"] == "s3.ap-northeast-1.amazonaws.com"
+
+
 def test_calls_outside_a_function_are_not_judged(cloud):
     storage.create_pdf("elsewhere/set-up.pdf", b"%PDF-1.7")  # test set-up is the account owner
     assert aws_fidelity.take_problems() == []

@@ -6,6 +6,8 @@ harness answers as AWS does, so this test sees what production would.
 """
 from __future__ import annotations
 
+import hashlib
+
 import boto3
 import pytest
 
@@ -54,3 +56,39 @@ def test_issue_retried_after_dying_before_the_bucket_put_completes(api, handlers
     assert api.get(f"/contracts/{number}", CONTRACTOR_A)[1]["auth_key"]
     assert len(sent_mail()) == 1
     assert api.post(issue_path, STAFF)[0] == 202  # and a later press changes nothing
+
+
+@pytest.fixture
+def dies_after_the_paper_put():
+    """The paper certificate reaches S3, then the invocation dies before it hears the answer."""
+    events = client("s3").meta.events
+    armed = {"on": True}
+
+    # The object is put beside the call (outside the function, so unjudged) with its parameters,
+    # then the call dies as if its answer were lost.
+    def put_then_die(params, **kwargs):
+        if armed["on"] and str(params.get("Key", "")).startswith("paper/"):
+            armed["on"] = False
+            boto3.client("s3").put_object(**params)
+            raise FunctionDied()
+
+    events.register_first("before-parameter-build.s3.PutObject", put_then_die, unique_id="test-dies-after-paper-put")
+    yield
+    events.unregister("before-parameter-build.s3.PutObject", unique_id="test-dies-after-paper-put")
+
+
+def test_a_paper_issue_retried_after_its_put_reads_back_what_is_stored(api, dies_after_the_paper_put):
+    body = application_body("contract", format="paper", orderer_id="mlit")
+    _, created = api.post("/applications", CONTRACTOR_A, body)
+    issue_path = f"/staff/applications/{created['application_id']}/issue"
+    with pytest.raises(FunctionDied):
+        api.post(issue_path, STAFF)  # the paper PDF is in the bucket; the call never learnt it
+
+    status, issued = api.post(issue_path, STAFF)  # the retry finds it there and keeps it
+    assert status == 202, issued
+    number = issued["contract_number"]
+    objects = boto3.client("s3").list_object_versions(Bucket=settings().bucket_name, Prefix=f"paper/{number}/")
+    assert len(objects.get("Versions", [])) == 1  # the first rendering stands
+    stored = boto3.client("s3").get_object(Bucket=settings().bucket_name, Key=f"paper/{number}/v001.pdf")
+    version = VersionItem.get(f"CONTRACT#{number}", "VERSION#001")
+    assert version.sha256 == hashlib.sha256(stored["Body"].read()).hexdigest()  # the digest of what is stored

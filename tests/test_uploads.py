@@ -5,11 +5,11 @@ import base64
 import io
 import json
 
-import boto3
 import pytest
 import requests
 from reportlab.pdfgen.canvas import Canvas
 
+from conftest import LambdaContext, load_handler, s3_notification
 from esurety import attachments
 from esurety.config import settings
 from esurety.errors import InputError
@@ -59,9 +59,10 @@ def post(s3_endpoint):
 
 
 def arrived(upload: dict) -> str:
-    key = uploads.object_key(upload["upload_id"])
-    head = boto3.client("s3").head_object(Bucket=settings().bucket_name, Key=key)
-    return uploads.check(key, head.get("VersionId"))
+    """The bucket's notification of the posted object, handled by UploadCheckFunction."""
+    check = load_handler("functions/apply/upload_check.py", "esurety_fn_upload_check")
+    event = s3_notification(uploads.object_key(upload["upload_id"]))
+    return check.lambda_handler(event, LambdaContext())["outcomes"][0]
 
 
 def test_the_post_policy_binds_one_key_the_pdf_type_and_the_size(cloud):
