@@ -108,14 +108,14 @@ def test_whole_flow_over_http(local_cloud, http, tokens):
     status, notice = http.call("GET", f"/contracts/{number}/notice", tokens["contractor"])
     assert status == 200 and download(notice["url"]).startswith(b"%PDF")
     # The notice prints the key: it is stored under the documents key (SSE-KMS), not SSE-S3.
-    stored = cloud.client("s3").head_object(Bucket=local_cloud[1]["outputs"]["BucketName"], Key=f"notices/{number}.pdf")
+    stored = cloud.client("s3").head_object(Bucket=local_cloud[1]["outputs"]["BucketName"], Key=f"notices/{number}/v001.pdf")
     assert stored["ServerSideEncryption"] == "aws:kms"
     assert stored["SSEKMSKeyId"] == local_cloud[1]["outputs"]["DocumentsKeyArn"]
 
     # The documents bucket refuses anonymous access, as on AWS: the signed link opens the notice (with
     # its key); the same object unsigned, and a listing of the bucket, answer 403.
     bucket = local_cloud[1]["outputs"]["BucketName"]
-    assert anonymous_status(f"{cloud.endpoint}/{bucket}/notices/{number}.pdf") == 403
+    assert anonymous_status(f"{cloud.endpoint}/{bucket}/notices/{number}/v001.pdf") == 403
     assert anonymous_status(notice["url"].split("?", 1)[0]) == 403
     assert anonymous_status(f"{cloud.endpoint}/{bucket}?list-type=2") == 403
     assert anonymous_status(f"{cloud.endpoint}/{bucket}") == 403

@@ -183,7 +183,7 @@ def test_apply_issue_and_verify_in_the_browser(local_cloud, browser):  # noqa: F
     with contractor.expect_popup() as popup:
         contractor.click("#print-notice")
     notice = popup.value
-    notice.wait_for_url(re.compile(rf"notices/{number}\.pdf"))  # the window opens first, the link follows
+    notice.wait_for_url(re.compile(rf"notices/{number}/v001\.pdf"))  # the window opens first, the link follows
     notice.close()
     contractor.goto(f"{site}/#/contracts/{number}/history")
     expect(contractor.locator("#history tbody tr")).to_have_count(1)

@@ -213,7 +213,7 @@ def outcome(application_id: str, mails: int) -> dict:
     number = application.contract_number
     versions = list(VersionItem.query(f"CONTRACT#{number}", VersionItem.sk.startswith(VersionItem.PREFIX), consistent_read=True)) if number else []
     objects = s3.list_object_versions(Bucket=bucket, Prefix=f"certificates/{number}/").get("Versions", []) if number else []
-    notices = s3.list_object_versions(Bucket=bucket, Prefix=f"notices/{number}.pdf").get("Versions", []) if number else []
+    notices = s3.list_object_versions(Bucket=bucket, Prefix=f"notices/{number}/v001.pdf").get("Versions", []) if number else []
     published = [v for v in versions if v.state == "published"]
     digest_ok = False
     if len(published) == 1 and len(objects) == 1:

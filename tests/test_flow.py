@@ -65,15 +65,20 @@ def test_apply_issue_publish_verify(api, handlers, sent_mail, product):
     assert certificate["beneficiary"] == "栃木県知事"
     assert certificate["guarantee_amount"] == 20_000_000
     assert certificate["change_number"] is None
-    assert detail["history"] == [{"no": 1, "issued_at": "2024-04-01T12:00:00+09:00", "target": "新規", "version": 1}]
+    assert detail["history"] == [
+        {"no": 1, "label": "新規", "target": "新規", "version": 1, "change_number": None, "issued_at": "2024-04-01T12:00:00+09:00"}
+    ]
+    assert detail["status"] == "valid" and detail["status_label"] == "有効"
     assert detail["viewed_by_orderer_at"] is None
 
     listing = api.get("/contracts", CONTRACTOR_A)[1]["contracts"]
     assert [(c["contract_number"], c["orderer_name"], c["format"]) for c in listing] == [(number, "栃木県", "electronic")]
     assert api.get(f"/applications/{created['application_id']}", CONTRACTOR_A)[1] == {
         "application_id": created["application_id"],
+        "kind": "new",
         "status": "issued",
         "contract_number": number,
+        "reject_reason": None,
     }
 
     # The notice PDF carries the number and the key, and is reachable through a short-lived link.
@@ -81,7 +86,7 @@ def test_apply_issue_publish_verify(api, handlers, sent_mail, product):
     assert status == 200
     query = urllib.parse.parse_qs(urllib.parse.urlparse(notice["url"]).query)
     assert int(query["X-Amz-Expires"][0]) <= 300
-    text = pdf_text(f"notices/{number}.pdf")
+    text = pdf_text(f"notices/{number}/v001.pdf")
     assert number in text and key in text
 
     # The e-mail says it is done, and never carries the key.

@@ -23,7 +23,7 @@ def documents_key(cloud, monkeypatch):
 def test_notice_is_put_under_the_documents_key(api, handlers, documents_key):
     _, number, _ = issue_and_publish(api, handlers)
     s3 = boto3.client("s3")
-    notice = s3.head_object(Bucket=settings().bucket_name, Key=f"notices/{number}.pdf")
+    notice = s3.head_object(Bucket=settings().bucket_name, Key=f"notices/{number}/v001.pdf")
     assert notice["ServerSideEncryption"] == "aws:kms"
     assert notice["SSEKMSKeyId"] == documents_key
     # The certificate carries no key: it stays under the bucket's default encryption.

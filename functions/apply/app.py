@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 from aws_lambda_powertools import Logger, Tracer
+from typing import Optional
+
 from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from typing_extensions import Annotated
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from esurety import http, snapstart
 from esurety.identity import CONTRACTOR
-from esurety.schemas import ApplicationRequest
+from esurety.schemas import ApplicationRequest, ChangeRequest
 from esurety.services import applications, contracts, registry, uploads
 from esurety.metrics import handler_metrics
 from esurety.tracing import TRACED_MODULES
@@ -29,6 +33,21 @@ def submit_application(body: ApplicationRequest):
     application, created = applications.submit(caller, body, http.header(app, "Idempotency-Key"))
     logger.info("application received", extra={"application_id": application["application_id"], "new": created})
     return Response(201, content_types.APPLICATION_JSON, {k: application[k] for k in ("application_id", "status")})
+
+
+@app.get("/applications")
+def list_applications():
+    """申込一覧: the company's applications (new and change), newest first, with any reject reason."""
+    return {"applications": applications.list_for_company(http.caller(app).require(CONTRACTOR))}
+
+
+@app.post("/contracts/<number>/changes")
+def submit_change(number: str, body: ChangeRequest):
+    """変更申込: what changes (guarantee amount or deadline, works period, with them the price) and why."""
+    caller = http.caller(app).require(CONTRACTOR)
+    application, created = applications.submit_change(caller, number, body, http.header(app, "Idempotency-Key"))
+    logger.info("change application received", extra={"application_id": application["application_id"], "new": created})
+    return Response(201, content_types.APPLICATION_JSON, {k: application[k] for k in ("application_id", "kind", "status")})
 
 
 @app.post("/applications/uploads")
@@ -54,8 +73,9 @@ def get_contract(number: str):
 
 
 @app.get("/contracts/<number>/notice")
-def get_notice(number: str):
-    return contracts.notice_url(http.caller(app).require(CONTRACTOR), number)
+def get_notice(number: str, version: Annotated[Optional[int], Query(ge=1, le=contracts.MAX_VERSION)] = None):
+    """The link to a shown version's notice (default: the version in force)."""
+    return contracts.notice_url(http.caller(app).require(CONTRACTOR), number, version)
 
 
 @app.get("/contracts/<number>/certificates/<version>")

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from esurety import http, snapstart
 from esurety.identity import ORDERER
-from esurety.schemas import VerificationRequest
+from esurety.schemas import ReceiptRequest, VerificationRequest
 from esurety.services import verification
 from esurety.metrics import handler_metrics
 from esurety.tracing import TRACED_MODULES
@@ -20,7 +21,15 @@ app = http.make_resolver(logger)
 @app.post("/verifications")
 def verify_certificate(body: VerificationRequest):
     caller = http.caller(app).require(ORDERER)
-    return verification.verify(caller, body.contract_number, body.auth_key)
+    return verification.verify(caller, body.contract_number, body.auth_key, body.version)
+
+
+@app.post("/verifications/receipts")
+def record_receipt(body: ReceiptRequest):
+    """受領確認: the orderer records that it received (deposited) a shown version."""
+    caller = http.caller(app).require(ORDERER)
+    receipt, _ = verification.record_receipt(caller, body.contract_number, body.auth_key, body.version)
+    return Response(201, content_types.APPLICATION_JSON, receipt)
 
 
 _resolve = http.guarded(app, ORDERER)

@@ -36,14 +36,18 @@ def visible(versions: Iterable[VersionLike], electronic: bool = True) -> list[Ve
     return sorted((v for v in versions if is_visible(v, electronic)), key=lambda v: int(v.version))
 
 
-def certificate_json(version: VersionLike) -> dict:
+def certificate_json(version: VersionLike, change_number: int | None = None) -> dict:
+    """The certificate of a shown record; `change_number` is the label's (a 訂正 shows its target's)."""
     content = version.content
+    if change_number is None and version.change_number is not None:
+        change_number = int(version.change_number)
     return {
         "contract_number": content["contract_number"],
         "product": content["product"],
         "product_label": content["product_label"],
         "version": int(version.version),
-        "change_number": int(version.change_number) if version.change_number is not None else None,
+        "change_number": change_number or None,
+        "label": NEW if not change_number else f"変更ー{int(change_number)}",
         "issued_at": iso_jst(version.issued_at),
         "issue_date": content["issue_date"],
         "contractor": dict(content["contractor"]),
@@ -62,10 +66,18 @@ def certificate_json(version: VersionLike) -> dict:
     }
 
 
-def history_json(versions: list[VersionLike]) -> list[dict]:
+def history_json(chain: list) -> list[dict]:
+    """電子保証履歴一覧: the valid chain (lifecycle.Shown), one row per label, 訂正 and 変更取消 hidden."""
     return [
-        {"no": no, "issued_at": iso_jst(v.issued_at), "target": v.kind, "version": int(v.version)}
-        for no, v in enumerate(versions, start=1)
+        {
+            "no": no,
+            "label": shown.label,
+            "target": shown.target,
+            "version": int(shown.record.version),
+            "change_number": shown.change_number or None,
+            "issued_at": iso_jst(shown.record.issued_at),
+        }
+        for no, shown in enumerate(chain, start=1)
     ]
 
 

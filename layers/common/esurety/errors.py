@@ -27,7 +27,12 @@ class Forbidden(Exception):
 
 
 class Conflict(Exception):
-    """409: the resource is in a state that does not allow the operation."""
+    """409: the resource is in a state that does not allow the operation; `current` (optional) is
+    that state as the caller's view shows it, so a loser of a race sees what won."""
+
+    def __init__(self, reason: str, current: dict | None = None):
+        self.current = current
+        super().__init__(reason)
 
 
 class TooManyAttempts(Exception):

@@ -96,7 +96,10 @@ def make_resolver(logger: Logger) -> APIGatewayHttpResolver:
 
     @app.exception_handler(Conflict)
     def _conflict(error: Conflict):
-        return _json(409, {"message": "現在の状態ではこの操作はできません。", "reason": str(error)})
+        body = {"message": "現在の状態ではこの操作はできません。", "reason": str(error)}
+        if error.current is not None:
+            body["current"] = error.current
+        return _json(409, body)
 
     @app.exception_handler(TooManyAttempts)
     def _too_many(error: TooManyAttempts):

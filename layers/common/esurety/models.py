@@ -76,6 +76,8 @@ class ApplicationItem(_Item):
     application_id = UnicodeAttribute()
     company_id = UnicodeAttribute()
     status = UnicodeAttribute()  # submitted | issued | rejected
+    # new (absent on items written before changes existed) | change (変更, of contract_number) | interim (中間前払金)
+    kind = UnicodeAttribute(null=True)
     request = JSONAttribute()  # the validated body, dates as YYYY-MM-DD
     request_sha256 = UnicodeAttribute()  # tells a retried request from a reused Idempotency-Key
     submitted_at = UTCDateTimeAttribute()
@@ -86,6 +88,9 @@ class ApplicationItem(_Item):
     gsi1pk = UnicodeAttribute(null=True)  # `APPLICATIONS#{status}`
     gsi1sk = UnicodeAttribute(null=True)  # `{submitted_at}#{application_id}`
     queue = QueueIndex()
+    gsi2pk = UnicodeAttribute(null=True)  # `COMPANY#{company_id}`: the contractor's 申込一覧
+    gsi2sk = UnicodeAttribute(null=True)  # `APPLICATION#{submitted_at}#{application_id}`
+    by_company = CompanyIndex()
 
     @staticmethod
     def key(application_id: str) -> tuple[str, str]:
@@ -108,7 +113,14 @@ class ContractItem(_Item):
     content = JSONAttribute()  # the latest certificate content (parties, amounts, dates)
     key_digest = UnicodeAttribute(null=True)  # paper contracts have no key; HMAC-SHA256(pepper, auth key), hex
     key_ciphertext = BinaryAttribute(legacy_encoding=False, null=True)  # KMS-encrypted auth key
-    latest_version = NumberAttribute()
+    key_generation = NumberAttribute(default=1)  # 2, 3 … after each key rotation by staff
+    latest_version = NumberAttribute()  # the highest record number written (any kind)
+    # Optimistic locking: every staff action on the contract writes revision + 1 on the condition
+    # that it still is the revision it read; the loser gets 409 with the current state.
+    revision = NumberAttribute(default=0)
+    pending_change = UnicodeAttribute(null=True)  # the application id of the one change awaiting staff
+    # 解約 or 保証債務履行請求 once recorded: {kind: cancelled | claimed, date, reason, recorded_at, recorded_by}
+    ending = JSONAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     gsi2pk = UnicodeAttribute()  # `COMPANY#{company_id}`
     gsi2sk = UnicodeAttribute()  # `CONTRACT#{number}`
@@ -126,6 +138,14 @@ class VersionItem(_Item):
     version = NumberAttribute()
     kind = UnicodeAttribute()  # 新規 | 変更 | 訂正 | 変更取消
     change_number = NumberAttribute(null=True)
+    target_version = NumberAttribute(null=True)  # the record a 訂正 replaces or a 変更取消 withdraws
+    application_id = UnicodeAttribute(null=True)  # the application a 新規 or 変更 was issued from
+    reason = UnicodeAttribute(null=True)  # why (変更申込の理由, 訂正 or 変更取消 by staff)
+    decided_by = UnicodeAttribute(null=True)  # the staff subject who issued or recorded it
+    # The hash chain (lifecycle.py): this record's digest and the digest of the record it follows,
+    # written together with sha256 once the PDF is stored (a 変更取消 has no PDF: at its write).
+    record_sha256 = UnicodeAttribute(null=True)
+    previous_sha256 = UnicodeAttribute(null=True)
     state = UnicodeAttribute()  # rendered | published
     content = JSONAttribute()  # the certificate as rendered into this version's PDF
     s3_key = UnicodeAttribute()
@@ -134,6 +154,9 @@ class VersionItem(_Item):
     s3_version_id = UnicodeAttribute(null=True)  # the one object version of s3_key, recorded with sha256
     fee = NumberAttribute(null=True)  # 保証料 in yen, from the fee statement of this version
     fee_s3_key = UnicodeAttribute(null=True)  # fees/{number}/v{version:03d}.pdf
+    fee_kind = UnicodeAttribute(null=True)  # None: the whole fee (新規); additional | refund | none (変更)
+    content_before = JSONAttribute(null=True)  # 変更: the content in force before it (its fee difference's basis)
+    notice_s3_key = UnicodeAttribute(null=True)  # notices/{number}/v{version:03d}.pdf, once rendered
     rendered_at = UTCDateTimeAttribute()
     issued_at = UTCDateTimeAttribute(null=True)  # arrival on the platform (S3 eventTime)
     notified_at = UTCDateTimeAttribute(null=True)
@@ -159,6 +182,23 @@ class ViewItem(_Item):
     viewed_at = UTCDateTimeAttribute()
 
     PREFIX = "VIEW#"
+
+
+class ReceiptItem(_Item):
+    """pk `CONTRACT#{number}`, sk `RECEIPT#{version:03d}#{orderer_id}`: 受領確認 by the orderer (first one stands)."""
+
+    contract_number = UnicodeAttribute()
+    version = NumberAttribute()
+    orderer_id = UnicodeAttribute()
+    orderer_name = UnicodeAttribute(null=True)
+    received_by = UnicodeAttribute(null=True)  # the orderer user's subject
+    received_at = UTCDateTimeAttribute()
+
+    PREFIX = "RECEIPT#"
+
+    @staticmethod
+    def key(number: str, version: int, orderer_id: str) -> tuple[str, str]:
+        return f"CONTRACT#{number}", f"RECEIPT#{version:03d}#{orderer_id}"
 
 
 class OrdererItem(_Item):
@@ -209,7 +249,7 @@ def transact_write() -> TransactWrite:
     return TransactWrite(connection=Connection(region=_Meta.region))
 
 
-ALL_MODELS = (ApplicationItem, ContractItem, VersionItem, ViewItem, OrdererItem, CounterItem, UploadItem)
+ALL_MODELS = (ApplicationItem, ContractItem, VersionItem, ViewItem, ReceiptItem, OrdererItem, CounterItem, UploadItem)
 
 
 def create_table() -> None:

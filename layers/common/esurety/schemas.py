@@ -179,6 +179,35 @@ class RejectRequest(_Body):
     reason: Text(MAX_REASON)
 
 
+VersionNumber = Annotated[int, Field(ge=1, le=999, strict=True)]  # a record's own number (history `version`)
+
+
 class VerificationRequest(_Body):
     contract_number: Annotated[str, Field(min_length=1, max_length=64)]
     auth_key: Annotated[str, Field(min_length=1, max_length=64)]
+    version: Optional[VersionNumber] = None  # a version of the history; default: the one in force
+
+
+class ReceiptRequest(_Body):
+    contract_number: Annotated[str, Field(min_length=1, max_length=64)]
+    auth_key: Annotated[str, Field(min_length=1, max_length=64)]
+    version: VersionNumber
+
+
+class GuaranteeChange(_Body):
+    amount: Optional[Yen] = None  # 増額 / 減額
+    deadline: Optional[Day] = None  # 保証期限の延長 / 短縮
+
+
+class WorkChange(_Body):
+    period_start: Optional[Day] = None
+    period_end: Optional[Day] = None
+    contract_price: Optional[Yen] = None  # with another change only (alone it needs no procedure)
+
+
+class ChangeRequest(_Body):
+    """変更申込: only what changes; the new certificate restates everything else."""
+
+    guarantee: GuaranteeChange = GuaranteeChange()
+    work: WorkChange = WorkChange()
+    reason: Text(MAX_REASON)

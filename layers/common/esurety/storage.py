@@ -17,8 +17,10 @@ def certificate_key(contract_number: str, version: int) -> str:
     return f"certificates/{contract_number}/v{version:03d}.pdf"
 
 
-def notice_key(contract_number: str) -> str:
-    return f"notices/{contract_number}.pdf"
+def notice_key(contract_number: str, version: int, key_generation: int = 1) -> str:
+    """Each version has its own notice; a rotated key (generation 2, 3 …) a new one beside it."""
+    suffix = "" if key_generation <= 1 else f"-key{key_generation}"
+    return f"notices/{contract_number}/v{version:03d}{suffix}.pdf"
 
 
 def sha256(data: bytes) -> str:

@@ -265,7 +265,10 @@ def _draw_record(
         name += f'<br/><font size="9.5">（{markup(contractor["jv_name"])}）</font>'
     row("受注者名", name, gap=36, sub="（JVの場合は代表者）")
     row(work_label(certificate), markup(certificate["work_name"]))
-    row("保証契約番号", markup(certificate["contract_number"]), gap=16)
+    # Each version has its notice: 新規, or 変更ー k as under the certificate's title.
+    change_number = certificate.get("change_number")
+    kind = f"変更ー{change_number}" if change_number else "新規"
+    row("保証契約番号", f"{markup(certificate['contract_number'])}　（{kind}）", gap=16)
     return min(y, panel_bottom - 12)
 
 

@@ -10,14 +10,15 @@ import secrets
 
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 
-from .. import clock, metrics, rules
+from .. import changes, clock, lifecycle, metrics, rules
 from ..errors import Conflict, InputError, NotFound, Problem
 from ..identity import Caller
 from ..models import ApplicationItem, ContractItem, transact_write
-from ..schemas import ApplicationRequest
+from ..schemas import ApplicationRequest, ChangeRequest
 from . import registry
 
 SUBMITTED, ISSUED, REJECTED = "submitted", "issued", "rejected"
+NEW_KIND, CHANGE_KIND, INTERIM_KIND = "new", "change", "interim"  # 新規, 変更, 中間前払金
 STATUSES = (SUBMITTED, ISSUED, REJECTED)
 MAX_IDEMPOTENCY_KEY = 255
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]+")  # visible ASCII, as HTTP header values are
@@ -49,17 +50,14 @@ def _is_conditional_failure(error: Exception) -> bool:
 
 def submit(caller: Caller, request: ApplicationRequest, idempotency_key: str | None) -> tuple[dict, bool]:
     """Returns (the application, whether this call created it)."""
-    if idempotency_key is not None and not (
-        0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY and _IDEMPOTENCY_KEY.fullmatch(idempotency_key)
-    ):
-        raise InputError(Problem("Idempotency-Key", f"must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters"))
+    _check_idempotency_key(idempotency_key)
     orderer = registry.get_orderer(request.orderer_id) if request.orderer_id else None
     problems = rules.application_problems(request, orderer, clock.today())
     if problems:
         raise InputError(problems)
 
     body = request.model_dump(mode="json")
-    body_sha = hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    body_sha = _body_sha(body)
     application_id = _application_id(caller.company_id, idempotency_key)
     submitted_at = clock.now()
     pk, sk = ApplicationItem.key(application_id)
@@ -68,12 +66,14 @@ def submit(caller: Caller, request: ApplicationRequest, idempotency_key: str | N
         sk,
         application_id=application_id,
         company_id=caller.company_id,
+        kind=NEW_KIND,
         status=SUBMITTED,
         request=body,
         request_sha256=body_sha,
         submitted_at=submitted_at,
         gsi1pk=queue_key(SUBMITTED),
         gsi1sk=f"{submitted_at.isoformat()}#{application_id}",
+        **company_entry(caller.company_id, submitted_at, application_id),
     )
     try:
         item.save(condition=ApplicationItem.pk.does_not_exist())
@@ -88,8 +88,116 @@ def submit(caller: Caller, request: ApplicationRequest, idempotency_key: str | N
     return summary(existing), False
 
 
+def company_entry(company_id: str, submitted_at, application_id: str) -> dict:
+    """The gsi2 attributes that list an application among its company's."""
+    return {"gsi2pk": f"COMPANY#{company_id}", "gsi2sk": f"APPLICATION#{submitted_at.isoformat()}#{application_id}"}
+
+
+def kind_of(item: ApplicationItem) -> str:
+    return item.kind or NEW_KIND
+
+
 def summary(item: ApplicationItem) -> dict:
-    return {"application_id": item.application_id, "status": item.status, "contract_number": item.contract_number}
+    return {
+        "application_id": item.application_id,
+        "kind": kind_of(item),
+        "status": item.status,
+        "contract_number": item.contract_number,
+        "reject_reason": item.reject_reason,
+    }
+
+
+def _body_sha(body: dict) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _check_idempotency_key(idempotency_key: str | None) -> None:
+    if idempotency_key is not None and not (
+        0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY and _IDEMPOTENCY_KEY.fullmatch(idempotency_key)
+    ):
+        raise InputError(Problem("Idempotency-Key", f"must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters"))
+
+
+def submit_change(caller: Caller, number: str, request: ChangeRequest, idempotency_key: str | None) -> tuple[dict, bool]:
+    """変更申込 of a contract of the caller's company: judged against the version in force.
+
+    One pending change per contract: the application is put and the contract marked with it in
+    one transaction (the mark must be absent), so two changes cannot both be waiting.
+    """
+    from . import contracts  # noqa: PLC0415 - contracts reads applications' constants
+
+    _check_idempotency_key(idempotency_key)
+    contract = contracts.load_for_company(caller, number)
+    records = contracts.versions(contract.contract_number)
+    chain = lifecycle.valid_chain(records)
+    if not chain:
+        raise Conflict("the contract has no certificate yet")
+    status = contracts.status_json(contract, contracts.shown_chain(contract, records))["status"] or lifecycle.VALID
+    if contract.ending or status != lifecycle.VALID:
+        raise Conflict(f"the guarantee has ended ({lifecycle.STATUS_LABELS.get(status, status)}): it cannot be changed")
+    body = {"contract_number": contract.contract_number, "change": request.model_dump(mode="json", exclude={"reason"}), "reason": request.reason}
+    problems = changes.change_problems(chain[-1].record.content, body["change"], clock.today())
+    if problems:
+        raise InputError(problems)
+    body_sha = _body_sha(body)
+    application_id = _application_id(caller.company_id, idempotency_key)
+    submitted_at = clock.now()
+    item = ApplicationItem(
+        *ApplicationItem.key(application_id),
+        application_id=application_id,
+        company_id=caller.company_id,
+        kind=CHANGE_KIND,
+        status=SUBMITTED,
+        request=body,
+        request_sha256=body_sha,
+        submitted_at=submitted_at,
+        contract_number=contract.contract_number,
+        gsi1pk=queue_key(SUBMITTED),
+        gsi1sk=f"{submitted_at.isoformat()}#{application_id}",
+        **company_entry(caller.company_id, submitted_at, application_id),
+    )
+    try:
+        with transact_write() as transaction:
+            transaction.save(item, condition=ApplicationItem.pk.does_not_exist())
+            transaction.update(
+                contract,
+                actions=[ContractItem.pending_change.set(application_id)],
+                condition=ContractItem.pending_change.does_not_exist() & ContractItem.ending.does_not_exist(),
+            )
+    except TransactWriteError as error:
+        if getattr(error, "cause_response_code", None) not in ("TransactionCanceledException", "TransactionConflictException"):
+            raise
+        try:
+            existing = ApplicationItem.get(*ApplicationItem.key(application_id), consistent_read=True)
+        except ApplicationItem.DoesNotExist:
+            contract.refresh(consistent_read=True)
+            if contract.ending:
+                raise Conflict("the guarantee has ended: it cannot be changed") from None
+            raise Conflict(f"a change of this contract is already waiting for staff (application {contract.pending_change})") from None
+        if existing.request_sha256 != body_sha:
+            raise InputError(Problem("Idempotency-Key", "was already used for a different application")) from None
+        return summary(existing), False
+    metrics.count(metrics.APPLICATIONS_SUBMITTED)
+    return summary(item), True
+
+
+def list_for_company(caller: Caller) -> list[dict]:
+    """The company's applications, newest first (gsi2 `COMPANY#…`, sk `APPLICATION#{submitted_at}#{id}`)."""
+    items = ApplicationItem.by_company.query(
+        f"COMPANY#{caller.company_id}", ApplicationItem.gsi2sk.startswith("APPLICATION#"), scan_index_forward=False
+    )
+    out = []
+    for item in items:
+        row = summary(item)
+        row["submitted_at"] = item.submitted_at.astimezone(clock.JST).isoformat(timespec="seconds")
+        request = item.request
+        if kind_of(item) == CHANGE_KIND:
+            row["reason"] = request.get("reason")
+        else:
+            row["product"] = request["product"]
+            row["work_name"] = request["work"]["name"]
+        out.append(row)
+    return out
 
 
 def load(application_id: str) -> ApplicationItem:
@@ -155,6 +263,15 @@ def queue(status: str, limit: int = QUEUE_PAGE, cursor: str | None = None) -> di
 
 def staff_view(item: ApplicationItem) -> dict:
     request = item.request
+    if kind_of(item) == CHANGE_KIND:
+        return {
+            **summary(item),
+            "company_id": item.company_id,
+            "submitted_at": item.submitted_at.astimezone(clock.JST).isoformat(timespec="seconds"),
+            "change": request["change"],
+            "reason": request["reason"],
+            "decided_by": item.decided_by,
+        }
     return {
         **summary(item),
         "company_id": item.company_id,
@@ -209,6 +326,10 @@ def reject(application_id: str, reason: str, decided_by: str | None = None) -> d
         item = load(application_id)
         if item.status == REJECTED:
             return summary(item)
+        if kind_of(item) == CHANGE_KIND:
+            if _reject_change(item, reason, decided_by):
+                return summary(load(application_id))
+            continue
         if item.status != SUBMITTED or _contract_written(item.contract_number):
             raise Conflict("the application is already issued: its contract is written")
         actions = [
@@ -243,6 +364,33 @@ def reject(application_id: str, reason: str, decided_by: str | None = None) -> d
                 raise
         # Something changed under us (a number reserved, a contract written, another reject): look again.
     raise Conflict("the application is being issued")
+
+
+def _reject_change(item: ApplicationItem, reason: str, decided_by: str | None) -> bool:
+    """A change is rejected together with freeing its contract for the next change; the issue of
+    the change takes the same mark in its own transaction, so exactly one of the two succeeds."""
+    if item.status != SUBMITTED:
+        raise Conflict("the change is already issued")
+    actions = [
+        ApplicationItem.status.set(REJECTED),
+        ApplicationItem.reject_reason.set(reason),
+        ApplicationItem.decided_at.set(clock.now()),
+        ApplicationItem.gsi1pk.set(queue_key(REJECTED)),
+    ] + ([ApplicationItem.decided_by.set(decided_by)] if decided_by is not None else [])
+    contract = ContractItem.get(*ContractItem.key(item.contract_number), consistent_read=True)
+    try:
+        with transact_write() as transaction:
+            transaction.update(item, actions=actions, condition=ApplicationItem.status == SUBMITTED)
+            transaction.update(
+                contract,
+                actions=[ContractItem.pending_change.remove(), ContractItem.revision.add(1)],
+                condition=ContractItem.pending_change == item.application_id,
+            )
+    except TransactWriteError as error:
+        if getattr(error, "cause_response_code", None) not in ("TransactionCanceledException", "TransactionConflictException"):
+            raise
+        return False
+    return True
 
 
 def mark_issued(item: ApplicationItem, decided_by: str | None = None) -> bool:

@@ -1,11 +1,14 @@
 """The contractor's screens: 保証契約一覧, 電子保証概要, 認証キー, 電子保証履歴一覧."""
 from __future__ import annotations
 
-from .. import certificates, contract_number, keys, storage
+from datetime import date
+
+from .. import certificates, clock, contract_number, keys, lifecycle, storage
+from ..certificates import CHANGE_CANCELLATION, PUBLISHED
 from ..contract_number import ContractNumberError
 from ..errors import InputError, NotFound, Problem
 from ..identity import Caller
-from ..models import ContractItem, VersionItem, ViewItem
+from ..models import ContractItem, ReceiptItem, VersionItem, ViewItem
 from ..products import label
 
 
@@ -42,8 +45,44 @@ def versions(number: str) -> list[VersionItem]:
     return list(VersionItem.query(pk, VersionItem.sk.startswith(VersionItem.PREFIX), consistent_read=True))
 
 
+def in_effect(records: list[VersionItem], electronic: bool) -> list[VersionItem]:
+    """The records that have taken effect: an electronic certificate once it arrived on the
+    platform (published), a paper one once rendered, a 変更取消 when staff recorded it."""
+    return [r for r in records if r.kind == CHANGE_CANCELLATION or not electronic or r.state == PUBLISHED]
+
+
+def shown_chain(contract: ContractItem, records: list[VersionItem] | None = None) -> list[lifecycle.Shown]:
+    """The valid chain as the contractor and the orderer see it: 新規, 変更ー1 … (訂正 in place)."""
+    if records is None:
+        records = versions(contract.contract_number)
+    return lifecycle.valid_chain(in_effect(records, contract.format == "electronic"))
+
+
 def visible_versions(contract: ContractItem) -> list[VersionItem]:
-    return certificates.visible(versions(contract.contract_number), contract.format == "electronic")
+    return [shown.record for shown in shown_chain(contract)]
+
+
+def ending_of(contract: ContractItem) -> lifecycle.Ending | None:
+    if not contract.ending:
+        return None
+    return lifecycle.Ending(contract.ending["kind"], date.fromisoformat(contract.ending["date"]))
+
+
+def status_json(contract: ContractItem, chain: list[lifecycle.Shown]) -> dict:
+    """valid | expired (期限満了, computed from the deadline in force) | terminated (解約) | claimed."""
+    if not chain:
+        return {"status": None, "status_label": None, "ending": None}
+    deadline = date.fromisoformat(chain[-1].record.content["guarantee_deadline"])
+    status = lifecycle.status(deadline, clock.today(), ending_of(contract))
+    ending = None
+    if contract.ending:
+        ending = {k: contract.ending.get(k) for k in ("kind", "date", "reason")}
+    return {"status": status, "status_label": lifecycle.STATUS_LABELS[status], "ending": ending}
+
+
+def chain_valid(contract: ContractItem, records: list[VersionItem]) -> bool:
+    """Whether the hash chain of the shown records holds (lifecycle.chain_holds)."""
+    return lifecycle.chain_holds(contract.contract_number, in_effect(records, contract.format == "electronic"))
 
 
 def list_for_company(caller: Caller) -> list[dict]:
@@ -74,7 +113,9 @@ def last_view(number: str) -> ViewItem | None:
 def detail(caller: Caller, number: str) -> dict:
     number = path_number(number)
     contract = load_for_company(caller, number)
-    shown = visible_versions(contract)
+    records = versions(number)
+    chain = shown_chain(contract, records)
+    shown = [s.record for s in chain]
     view = last_view(number)
     key = None
     if contract.key_ciphertext and shown:
@@ -82,21 +123,43 @@ def detail(caller: Caller, number: str) -> dict:
     return {
         "contract_number": number,
         "format": contract.format,
-        "certificate": certificates.certificate_json(shown[-1]) if shown else None,
+        **status_json(contract, chain),
+        "certificate": certificates.certificate_json(chain[-1].record, chain[-1].change_number) if chain else None,
         "auth_key": key,
-        "history": certificates.history_json(shown),
-        "fee_statements": [{"version": int(v.version), "fee": int(v.fee)} for v in shown if v.fee is not None],
+        "history": certificates.history_json(chain),
+        "fee_statements": [
+            {"version": int(v.version), "fee": int(v.fee), "kind": v.fee_kind or "fee"} for v in shown if v.fee is not None
+        ],
+        "pending_change": contract.pending_change,
+        "receipts": receipts_json(number),
         "viewed_by_orderer_at": certificates.iso_jst(view.viewed_at) if view else None,
     }
 
 
-def notice_url(caller: Caller, number: str) -> dict:
+def receipts_json(number: str) -> list[dict]:
+    """受領確認: which orderer recorded receiving which version, and when."""
+    pk = ContractItem.key(number)[0]
+    return [
+        {"version": int(r.version), "orderer_id": r.orderer_id, "orderer_name": r.orderer_name, "received_at": certificates.iso_jst(r.received_at)}
+        for r in ReceiptItem.query(pk, ReceiptItem.sk.startswith(ReceiptItem.PREFIX))
+    ]
+
+
+def notice_url(caller: Caller, number: str, version: int | None = None) -> dict:
+    """The notice of a shown version (default: the one in force), as rendered for the current key."""
     number = path_number(number)
+    version = path_version(version) if version is not None else None
     contract = load_for_company(caller, number)
-    key = storage.notice_key(number)
-    if contract.format != "electronic" or not visible_versions(contract) or not storage.exists(key):
+    shown = visible_versions(contract) if contract.format == "electronic" else []
+    if version is not None:
+        shown = [v for v in shown if int(v.version) == version]
+    if not shown:
         raise NotFound("notice")
-    return storage.download_link(key, f"notice-{number}.pdf")
+    record = shown[-1]
+    key = storage.notice_key(number, int(record.version), int(contract.key_generation or 1))
+    if not storage.exists(key):
+        raise NotFound("notice")
+    return storage.download_link(key, f"notice-{number}-v{int(record.version):03d}.pdf")
 
 
 def certificate_url(caller: Caller, number: str, version: int) -> dict:

@@ -10,17 +10,19 @@ and only then may a retry render again.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
-from .. import auth_key, clock, contract_number, fees, keys, metrics, products, signing, storage
-from ..certificates import NEW, RENDERED, render_input
+from .. import auth_key, changes, clock, contract_number, fees, keys, lifecycle, metrics, products, signing, storage
+from ..certificates import CHANGE, NEW, RENDERED, render_input
 from ..documents.certificate import render_certificate
+from ..documents.fee_difference import render_fee_difference
 from ..documents.fee_statement import render_fee_statement
 from ..errors import Conflict
 from ..models import ApplicationItem, ContractItem, CounterItem, VersionItem, transact_write
-from . import applications, publication, registry
-from .applications import ISSUED, REJECTED, SUBMITTED
+from . import applications, contracts, publication, registry
+from .applications import CHANGE_KIND, ISSUED, REJECTED, SUBMITTED
 
 
 def _next_serial(branch: str, fiscal_year: int, product: str) -> int:
@@ -113,8 +115,18 @@ class _Rendered:
     statement: bytes
 
 
-def _render(document: dict) -> _Rendered:
-    return _Rendered(document, render_certificate_pdf(document), render_fee_statement_pdf(document)[0])
+def render_fee_difference_pdf(document: dict, before: dict) -> tuple[bytes, changes.FeeDifference]:
+    """The signed statement of a change: the additional fee (追加保証料) or the refund (保証料返還)."""
+    difference = changes.change_fee(before, document, date.fromisoformat(document["issue_date"]))
+    return signing.sign_pdf(render_fee_difference(document, difference, occasion="change")), difference
+
+
+def _render(document: dict, before: dict | None = None) -> _Rendered:
+    if before is not None:
+        statement = render_fee_difference_pdf(document, before)[0]
+    else:
+        statement = render_fee_statement_pdf(document)[0]
+    return _Rendered(document, render_certificate_pdf(document), statement)
 
 
 def _write_contract(item: ApplicationItem, number: str) -> tuple[VersionItem, _Rendered | None]:
@@ -154,6 +166,7 @@ def _write_contract(item: ApplicationItem, number: str) -> tuple[VersionItem, _R
         version=1,
         kind=NEW,
         change_number=None,
+        application_id=item.application_id,
         state=RENDERED,
         content=content,
         s3_key=document_key(number, 1, electronic),
@@ -189,7 +202,7 @@ def _store_documents(version: VersionItem, rendered: _Rendered | None) -> bool:
     if rendered is None or rendered.document != document:
         # Not known to be stored: render what the stored version says. If an earlier call did put it
         # after all, the conditional put keeps that object and tells us its digest.
-        rendered = _render(document)
+        rendered = _render(document, version.content_before)
     if version.fee_s3_key:
         storage.create_pdf(version.fee_s3_key, rendered.statement, read_back=False)
     stored, created = storage.create_pdf(version.s3_key, rendered.certificate)  # last: its arrival publishes
@@ -197,8 +210,111 @@ def _store_documents(version: VersionItem, rendered: _Rendered | None) -> bool:
     return created
 
 
+def _write_change(item: ApplicationItem, records: list[VersionItem], decided_by: str | None) -> tuple[VersionItem, _Rendered]:
+    """The next record, a 変更 restating the whole certificate, written with the contract's new state.
+
+    The contract's revision and its pending-change mark are the conditions: a staff action that
+    came between the read and the write, or a reject of this change, makes this call lose (409).
+    """
+    number = item.contract_number
+    contract = ContractItem.get(*ContractItem.key(number), consistent_read=True)
+    if contract.ending:
+        raise Conflict("the guarantee has ended: the change cannot be issued")
+    chain = lifecycle.valid_chain(records)  # rendered changes count: their publication follows
+    before = chain[-1].record.content
+    today = clock.today()
+    problems = changes.change_problems(before, item.request["change"], today)
+    if problems:
+        raise Conflict("cannot be issued: " + "; ".join(f"{p.field} {p.reason}" for p in problems))
+    after = changes.apply_change(before, item.request["change"], today)
+    version_no = max([int(contract.latest_version)] + [int(r.version) for r in records]) + 1
+    change_number = lifecycle.next_change_number(records)
+    electronic = contract.format == "electronic"
+    document = {**after, "version": version_no, "change_number": change_number}
+    pdf = render_certificate_pdf(document)
+    statement, difference = render_fee_difference_pdf(document, before)
+    now = clock.now()
+    version = VersionItem(
+        *VersionItem.key(number, version_no),
+        contract_number=number,
+        version=version_no,
+        kind=CHANGE,
+        change_number=change_number,
+        application_id=item.application_id,
+        reason=item.request.get("reason"),
+        decided_by=decided_by,
+        state=RENDERED,
+        content=after,
+        content_before=before,
+        s3_key=document_key(number, version_no, electronic),
+        fee=difference.amount,
+        fee_kind=difference.kind,
+        fee_s3_key=fee_key(number, version_no),
+        rendered_at=now,
+        **(publication.pending_entry(number, version_no, now) if electronic else {}),
+    )
+    try:
+        with transact_write() as transaction:
+            transaction.save(version, condition=VersionItem.pk.does_not_exist())
+            transaction.update(
+                contract,
+                actions=[
+                    ContractItem.latest_version.set(version_no),
+                    ContractItem.content.set(after),
+                    ContractItem.revision.set(int(contract.revision or 0) + 1),
+                    ContractItem.pending_change.remove(),
+                ],
+                condition=(ContractItem.pending_change == item.application_id)
+                & (ContractItem.revision == int(contract.revision or 0)),
+            )
+            transaction.condition_check(ApplicationItem, *ApplicationItem.key(item.application_id), condition=ApplicationItem.status == SUBMITTED)
+    except TransactWriteError as error:
+        if getattr(error, "cause_response_code", None) not in ("TransactionCanceledException", "TransactionConflictException"):
+            raise
+        written = _record_of(item)
+        if written is not None:
+            return written, None  # a concurrent press of 発行 wrote it: go on with what it stored
+        item.refresh(consistent_read=True)
+        if item.status == REJECTED:
+            raise Conflict("the application was rejected") from None
+        raise Conflict("the contract changed meanwhile: look at it again and retry") from None
+    return version, _Rendered(document, pdf, statement)
+
+
+def _record_of(item: ApplicationItem) -> VersionItem | None:
+    return next((r for r in contracts.versions(item.contract_number) if r.application_id == item.application_id), None)
+
+
+def _issue_change(item: ApplicationItem, decided_by: str | None) -> dict:
+    if item.status == REJECTED:
+        raise Conflict("the application was rejected")
+    number = item.contract_number
+    records = contracts.versions(number)
+    version = next((r for r in records if r.application_id == item.application_id), None)
+    rendered = None
+    created = False
+    if version is None:
+        version, rendered = _write_change(item, records, decided_by)
+    if item.status != ISSUED or not version.sha256:
+        created = _store_documents(version, rendered)
+        if applications.mark_issued(item, decided_by=decided_by):
+            metrics.count(metrics.CERTIFICATES_ISSUED)
+    version = VersionItem.get(*VersionItem.key(number, int(version.version)), consistent_read=True)
+    if not created and publication.awaits_publication(version):
+        publication.request(number, int(version.version))
+    return {
+        "contract_number": number,
+        "version": int(version.version),
+        "change_number": int(version.change_number),
+        "label": lifecycle.label(version.change_number),
+        "state": version.state,
+    }
+
+
 def issue(application_id: str, decided_by: str | None = None) -> dict:
     item = applications.load(application_id)
+    if applications.kind_of(item) == CHANGE_KIND:
+        return _issue_change(item, decided_by)
     applications.check_issuable(item)  # the rules again, as of today: 409 with the reason
     number = _reserve_number(item)
     created = False
@@ -214,4 +330,4 @@ def issue(application_id: str, decided_by: str | None = None) -> dict:
     if not created and publication.awaits_publication(version):
         # A retried issue of a stored, unpublished certificate: its arrival may have been lost; ask again.
         publication.request(number, 1)
-    return {"contract_number": number, "version": 1, "state": version.state}
+    return {"contract_number": number, "version": 1, "change_number": None, "label": NEW, "state": version.state}

@@ -23,12 +23,13 @@ from urllib.parse import unquote_plus
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import UpdateError
 
-from .. import clock, keys, mailer, metrics, signing, storage
+from .. import clock, keys, lifecycle, mailer, metrics, signing, storage
 from ..aws import client
 from ..certificates import PUBLISHED, RENDERED, render_input
 from ..config import settings
 from ..documents.notice import render_notice
 from ..models import ContractItem, VersionItem
+from . import contracts
 
 logger = Logger(child=True)
 _CERTIFICATE_KEY = re.compile(r"^certificates/(?P<number>\d{5}-\d{5}[A-Z])/v(?P<version>\d{3})\.pdf$")
@@ -66,9 +67,21 @@ def awaits_publication(version: VersionItem) -> bool:
     return version.state == RENDERED and bool(version.sha256) and bool(_CERTIFICATE_KEY.fullmatch(version.s3_key))
 
 
+def chain_link(version: VersionItem, pdf_sha256: str | None) -> list:
+    """The update actions that join `version` to the contract's hash chain (lifecycle.link): its
+    digest over its fields and PDF, and the digest of the record it follows, among the records
+    linked before it."""
+    number = version.contract_number
+    linked = [r for r in contracts.versions(number) if int(r.version) < int(version.version) and r.record_sha256]
+    version.sha256 = pdf_sha256  # the link covers the bytes as stored
+    previous, digest = lifecycle.link(number, linked, version)
+    return [VersionItem.record_sha256.set(digest), VersionItem.previous_sha256.set(previous)]
+
+
 def record_stored(version: VersionItem, stored: storage.StoredObject) -> VersionItem:
-    """Record the digest of the one object version stored for `version`; the first record stands."""
-    actions = [VersionItem.sha256.set(stored.sha256)]
+    """Record the digest of the one object version stored for `version`, and its chain link;
+    the first record stands."""
+    actions = [VersionItem.sha256.set(stored.sha256), *chain_link(version, stored.sha256)]
     if stored.version_id and stored.version_id != "null":
         actions.append(VersionItem.s3_version_id.set(stored.version_id))
     try:
@@ -146,11 +159,12 @@ def publish(arrival: Arrival) -> str:
     contract = ContractItem.get(*ContractItem.key(number), consistent_read=True)
     key = keys.decrypt(contract.key_ciphertext, number)
     notice = signing.sign_pdf(render_notice(render_input(version), key))
-    storage.create_pdf(storage.notice_key(number), notice, read_back=False, kms_key_id=settings().notice_kms_key_id)
+    notice_key = storage.notice_key(number, version_no, int(contract.key_generation or 1))
+    storage.create_pdf(notice_key, notice, read_back=False, kms_key_id=settings().notice_kms_key_id)
     del key
 
     issued_at = arrival.event_time or stored.last_modified
-    actions = [VersionItem.state.set(PUBLISHED), VersionItem.issued_at.set(issued_at)]
+    actions = [VersionItem.state.set(PUBLISHED), VersionItem.issued_at.set(issued_at), VersionItem.notice_s3_key.set(notice_key)]
     if not contract.notify_email:
         actions += _finished()
     outcome = "published"

@@ -16,9 +16,11 @@ from aws_lambda_powertools import Logger
 from .. import certificates, clock, contract_number, keys, metrics, storage
 from ..errors import InputError, NotFound, Problem, TooManyAttempts
 from ..identity import Caller
-from ..models import ContractItem, ViewItem
+from pynamodb.exceptions import PutError
+
+from ..models import ContractItem, ReceiptItem, ViewItem
 from . import lockout
-from .contracts import visible_versions
+from .contracts import chain_valid, shown_chain, status_json, versions
 
 logger = Logger(child=True)
 
@@ -87,7 +89,9 @@ def _reserve(number: str, caller: Caller, now: float) -> tuple[lockout.Reservati
     return by_caller, by_number
 
 
-def verify(caller: Caller, number_text: str, key_text: str) -> dict:
+def _open(caller: Caller, number_text: str, key_text: str) -> tuple[str, ContractItem, list, list]:
+    """The contract the typed number and key open for this orderer, its records and shown chain;
+    NotFound (the same for every reason) otherwise. Every attempt is reserved first (lockout)."""
     try:
         number = contract_number.normalise(number_text)
     except contract_number.ContractNumberError as error:
@@ -102,8 +106,9 @@ def verify(caller: Caller, number_text: str, key_text: str) -> dict:
         contract = None
     stored = contract.key_digest if contract is not None and contract.key_digest else _NO_DIGEST
     reason = _refusal(contract, keys.matches(key_text, stored), caller)
-    shown = visible_versions(contract) if reason is None else []
-    if reason is None and not shown:
+    records = versions(number) if reason is None else []
+    chain = shown_chain(contract, records) if reason is None else []
+    if reason is None and not chain:
         reason = "not-published"
     if reason is not None:
         logger.warning(
@@ -121,23 +126,71 @@ def verify(caller: Caller, number_text: str, key_text: str) -> dict:
             if reservation.exhausts:
                 _log_lock(reservation, number, caller)
         raise NotFound("certificate")
+    lockout.reset(lockout.CONTRACT, number)
+    lockout.give_back(by_caller)  # a success is not a failure of this caller
+    return number, contract, records, chain
 
-    latest = shown[-1]
+
+def _shown(chain: list, version: int | None):
+    """The shown record asked for (default: the one in force); a hidden or unknown version is
+    answered as not shown (409 would tell a guesser nothing either, but the key was right)."""
+    if version is None:
+        return chain[-1]
+    for shown in chain:
+        if shown.version == version:
+            return shown
+    raise NotFound("version")
+
+
+def verify(caller: Caller, number_text: str, key_text: str, version: int | None = None) -> dict:
+    """The certificate (the version in force, or `version` of the history), the guarantee's status,
+    the history of the valid chain and whether its hash chain holds: the deposit (寄託) as it is."""
+    number, contract, records, chain = _open(caller, number_text, key_text)
+    shown = _shown(chain, version)
     viewed_at = clock.now()
     ViewItem(
         ContractItem.key(number)[0],
         f"{ViewItem.PREFIX}{viewed_at.isoformat()}#{caller.orderer_id}",
         contract_number=number,
         orderer_id=caller.orderer_id,
-        version=int(latest.version),
+        version=shown.version,
         viewed_at=viewed_at,
     ).save()
-    lockout.reset(lockout.CONTRACT, number)
-    lockout.give_back(by_caller)  # a success is not a failure of this caller
     metrics.verification("ok")
     logger.info("verified", extra={"contract_number": number, "caller": caller.subject, "outcome": "verified"})
+    record = shown.record
     return {
-        "certificate": certificates.certificate_json(latest),
-        "history": certificates.history_json(shown),
-        "pdf_url": storage.presigned_url(latest.s3_key, f"certificate-{number}-v{int(latest.version):03d}.pdf"),
+        **status_json(contract, chain),
+        "current_version": chain[-1].version,
+        "certificate": certificates.certificate_json(record, shown.change_number),
+        "history": certificates.history_json(chain),
+        "chain_valid": chain_valid(contract, records),
+        "pdf_url": storage.presigned_url(record.s3_key, f"certificate-{number}-v{shown.version:03d}.pdf"),
     }
+
+
+def record_receipt(caller: Caller, number_text: str, key_text: str, version: int) -> tuple[dict, bool]:
+    """受領確認: the orderer records receiving a shown version; the first record stands (a retry
+    answers it again). Returns (the receipt, whether this call recorded it)."""
+    number, contract, _, chain = _open(caller, number_text, key_text)
+    shown = _shown(chain, version)
+    received_at = clock.now()
+    receipt = ReceiptItem(
+        *ReceiptItem.key(number, shown.version, caller.orderer_id),
+        contract_number=number,
+        version=shown.version,
+        orderer_id=caller.orderer_id,
+        orderer_name=contract.orderer_name,
+        received_by=caller.subject,
+        received_at=received_at,
+    )
+    try:
+        receipt.save(condition=ReceiptItem.pk.does_not_exist())
+        created = True
+    except PutError as error:
+        if getattr(error, "cause_response_code", None) != "ConditionalCheckFailedException":
+            raise
+        receipt = ReceiptItem.get(*ReceiptItem.key(number, shown.version, caller.orderer_id), consistent_read=True)
+        created = False
+    logger.info("receipt recorded", extra={"contract_number": number, "version": shown.version, "caller": caller.subject, "new": created})
+    return {"contract_number": number, "version": shown.version, "received_at": certificates.iso_jst(receipt.received_at)}, created
