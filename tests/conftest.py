@@ -315,6 +315,53 @@ def application_body(product: str = "advance_payment", **overrides) -> dict:
     return body
 
 
+def nintei_pdf() -> bytes:
+    """A one-page PDF standing for the orderer's 認定調書 (its content is the orderer's)."""
+    import io
+
+    from reportlab.pdfgen.canvas import Canvas
+
+    out = io.BytesIO()
+    canvas = Canvas(out)
+    canvas.drawString(72, 720, "nintei chousho")
+    canvas.showPage()
+    canvas.save()
+    return out.getvalue()
+
+
+def checked_upload(api, claims: dict | None = None) -> str:
+    """A 認定調書 uploaded as the browser does it (the presigned POST's key; the bytes put by the
+    test as the account owner, since in-process moto takes no form POST), then judged by the
+    upload check on its S3 notification. Returns the upload id an application names."""
+    import boto3
+
+    status, upload = api.post("/applications/uploads", claims or CONTRACTOR_A)
+    assert status == 201, upload
+    key = upload["fields"]["key"]
+    boto3.client("s3").put_object(Bucket=settings().bucket_name, Key=key, Body=nintei_pdf(), ContentType="application/pdf")
+    check = load_handler("functions/apply/upload_check.py", "esurety_fn_upload_check")
+    assert check.lambda_handler(s3_notification(key), LambdaContext())["outcomes"] == ["checked"]
+    return upload["upload_id"]
+
+
+def issued_paper_advance(api, orderer_id: str = "ashikaga-city") -> str:
+    """The number of an issued paper 前払金保証 (paper needs no publication)."""
+    status, created = api.post("/applications", CONTRACTOR_A, application_body(format="paper", orderer_id=orderer_id))
+    assert status == 201, created
+    status, issued = api.post(f"/staff/applications/{created['application_id']}/issue", STAFF)
+    assert status == 202, issued
+    return issued["contract_number"]
+
+
+def interim_body(api, advance_contract_number: str, claims: dict | None = None, **overrides) -> dict:
+    """A 中間前払金保証 application following `advance_contract_number` (2割 of the price)."""
+    body = application_body("interim_advance_payment", **overrides)
+    body["guarantee"] = {**body["guarantee"], "amount": 10_000_000}
+    body["upload_id"] = checked_upload(api, claims)
+    body["advance_contract_number"] = advance_contract_number
+    return {**body, **overrides}
+
+
 def s3_put_event(key: str, event_time: str = "2024-04-01T03:00:00.000Z") -> dict:
     """What the publisher receives for an arrival: the publication queue's message holding the
     ObjectCreated:Put notification S3 sends, built from the real object in the (moto) bucket."""

@@ -197,3 +197,66 @@ def test_issuing_a_change_twice_makes_one_version(api, handlers, contract, monke
     assert first[0] == second[0] == 202 and first[1]["version"] == second[1]["version"] == 2
     assert int(ContractItem.get(*ContractItem.key(number)).latest_version) == 2
     assert len(list(VersionItem.query(f"CONTRACT#{number}", VersionItem.sk.startswith("VERSION#")))) == 2
+
+
+# ---------------------------------------------------------------------------- 中間前払金保証
+
+
+def test_an_interim_advance_is_its_own_guarantee_following_the_advance(api, handlers, contract, monkeypatch):
+    from conftest import interim_body
+
+    advance, _ = contract
+    at(monkeypatch, datetime(2024, 10, 1, 10, 0, tzinfo=JST))
+    body = interim_body(api, advance)
+    status, created = api.post("/applications", CONTRACTOR_A, body)
+    assert status == 201, created
+    listed = {a["application_id"]: a for a in api.get("/applications", CONTRACTOR_A)[1]["applications"]}
+    assert listed[created["application_id"]]["kind"] == "interim"
+    status, issued = api.post(f"/staff/applications/{created['application_id']}/issue", STAFF)
+    assert status == 202, issued
+    number = issued["contract_number"]
+    assert number != advance and number[2:5] != advance[2:5]  # its own contract, its own product code
+    publish(handlers, number, 1, "2024-10-01T02:00:00.000Z")
+    text = pdf_text(f"certificates/{number}/v001.pdf")
+    assert "中間前払金保証" in text and advance in text  # it names the 前払金保証 it follows
+    detail = api.get(f"/contracts/{number}", CONTRACTOR_A)[1]
+    assert detail["certificate"]["product"] == "interim_advance_payment" and detail["status"] == "valid"
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"upload_id": None}, "upload_id"),
+        ({"advance_contract_number": None}, "advance_contract_number"),
+        ({"upload_id": "0" * 24}, "upload_id"),  # no such upload
+        ({"advance_contract_number": "31063-99999X"}, "advance_contract_number"),
+        ({"guarantee": {"amount": 20_000_000, "deadline": "2025-03-31"}}, "guarantee.amount"),  # over 2割
+    ],
+)
+def test_an_interim_application_needs_its_nintei_chousho_and_its_advance(api, contract, change, field):
+    from conftest import interim_body
+
+    advance, _ = contract
+    body = {**interim_body(api, advance), **change}
+    status, answer = api.post("/applications", CONTRACTOR_A, body)
+    assert status == 422, answer
+    assert field in [e["field"] for e in answer["errors"]]
+    assert [a["kind"] for a in api.get("/applications", CONTRACTOR_A)[1]["applications"]] == ["new"]  # nothing stored
+
+
+def test_another_companys_nintei_chousho_cannot_be_named(api, contract):
+    from conftest import interim_body
+
+    advance, _ = contract
+    body = interim_body(api, advance)
+    body["upload_id"] = __import__("conftest").checked_upload(api, CONTRACTOR_B)
+    status, answer = api.post("/applications", CONTRACTOR_A, body)
+    assert status == 422 and answer["errors"][0]["field"] == "upload_id"
+
+
+def test_only_an_interim_application_names_an_upload(api):
+    from conftest import application_body
+
+    body = {**application_body(), "upload_id": "0" * 24}
+    status, answer = api.post("/applications", CONTRACTOR_A, body)
+    assert status == 422 and answer["errors"][0]["field"] == "upload_id"

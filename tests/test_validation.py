@@ -5,7 +5,7 @@ import copy
 
 import pytest
 
-from conftest import CONTRACTOR_A, STAFF, ORDERER_TOCHIGI, application_body
+from conftest import CONTRACTOR_A, STAFF, ORDERER_TOCHIGI, application_body, interim_body, issued_paper_advance
 from esurety.models import ApplicationItem
 
 
@@ -107,7 +107,9 @@ def test_contract_guarantee_has_no_deposit_bank(api):
 
 
 def test_electronic_only_where_the_orderer_accepts_that_product(api):
-    body = application_body("interim_advance_payment", orderer_id="ashikaga-city")
+    # 足利市 accepts no electronic 中間前払金保証 (its 前払金保証 is paper too).
+    advance = issued_paper_advance(api)
+    body = interim_body(api, advance, orderer_id="ashikaga-city")
     status, answer = api.post("/applications", CONTRACTOR_A, body)
     assert status == 422 and answer["errors"][0]["field"] == "format"
     assert "足利市" in answer["errors"][0]["reason"]

@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from .errors import Problem
 from .orderers import Orderer
-from .products import has_deposit_bank, label
+from .products import Product, has_deposit_bank, label
 from .schemas import ApplicationRequest
 
 HORIZON_YEARS = 10  # no date of an application lies more than this many years after today
@@ -44,6 +44,29 @@ def _orderer_problems(request: ApplicationRequest, orderer: Orderer | None, toda
     return []
 
 
+# 中間前払金 is an extra advance of at most 2割 of the contract price (LIFECYCLE.md §1.6).
+INTERIM_SHARE = (2, 10)
+
+
+def _interim_problems(request: ApplicationRequest) -> list[Problem]:
+    """中間前払金保証 needs the orderer's 認定調書 and the 前払金保証 it follows; no other product names them."""
+    if request.product != Product.INTERIM_ADVANCE_PAYMENT:
+        return [
+            Problem(field, f"is only for {label(Product.INTERIM_ADVANCE_PAYMENT)}")
+            for field in ("upload_id", "advance_contract_number")
+            if getattr(request, field) is not None
+        ]
+    problems = []
+    if request.upload_id is None:
+        problems.append(Problem("upload_id", "is required: upload the orderer's 認定調書 (POST /applications/uploads) and name it here"))
+    if request.advance_contract_number is None:
+        problems.append(Problem("advance_contract_number", "is required: the contract number of the 前払金保証 of this work"))
+    numerator, denominator = INTERIM_SHARE
+    if request.guarantee.amount * denominator > request.work.contract_price * numerator:
+        problems.append(Problem("guarantee.amount", "exceeds 2割 of work.contract_price (中間前払金は請負代金額の2割以内)"))
+    return problems
+
+
 def application_problems(request: ApplicationRequest, orderer: Orderer | None, today: date) -> list[Problem]:
     """`orderer` is the registry's entry for `request.orderer_id` (None when absent or unknown)."""
     problems = _orderer_problems(request, orderer, today)
@@ -67,6 +90,7 @@ def application_problems(request: ApplicationRequest, orderer: Orderer | None, t
         problems.append(Problem("guarantee.deadline", "is in the past"))
     elif guarantee.deadline < work.period_end:
         problems.append(Problem("guarantee.deadline", "is before work.period_end: the guarantee must cover the work"))
+    problems += _interim_problems(request)
     if has_deposit_bank(request.product) and not request.deposit_bank:
         problems.append(Problem("deposit_bank", f"is required for {label(request.product)}"))
     if not has_deposit_bank(request.product) and request.deposit_bank:

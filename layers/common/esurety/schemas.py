@@ -173,6 +173,10 @@ class ApplicationRequest(_Body):
     guarantee: Guarantee
     contractor: Contractor
     deposit_bank: Optional[Text(MAX_DEPOSIT_BANK)] = None
+    # 中間前払金保証 only: the orderer's 認定調書 (an upload checked to be a PDF) and the contract's
+    # 前払金保証 it follows (rules.application_problems, applications.submit).
+    upload_id: Optional[Annotated[str, BeforeValidator(lambda v: v.strip().lower() if isinstance(v, str) else v), Field(pattern=r"^[0-9a-f]{24}$")]] = None
+    advance_contract_number: Optional[Annotated[str, Field(min_length=1, max_length=64)]] = None
 
 
 class RejectRequest(_Body):

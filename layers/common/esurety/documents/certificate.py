@@ -90,6 +90,8 @@ def _rows(certificate: Mapping[str, Any]) -> list[tuple[str, str]]:
     ]
     if products.has_deposit_bank(certificate["product"]):
         rows.append(("預託金融機関", markup(certificate.get("deposit_bank") or "")))
+    if certificate.get("advance_contract_number"):  # 中間前払金保証: the 前払金保証 it follows
+        rows.append(("前払金保証契約番号", markup(certificate["advance_contract_number"])))
     return rows
 
 

@@ -10,7 +10,8 @@ import secrets
 
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 
-from .. import changes, clock, lifecycle, metrics, rules
+from .. import changes, clock, contract_number, lifecycle, metrics, products, rules
+from ..products import Product
 from ..errors import Conflict, InputError, NotFound, Problem
 from ..identity import Caller
 from ..models import ApplicationItem, ContractItem, transact_write
@@ -55,6 +56,10 @@ def submit(caller: Caller, request: ApplicationRequest, idempotency_key: str | N
     problems = rules.application_problems(request, orderer, clock.today())
     if problems:
         raise InputError(problems)
+    kind = NEW_KIND
+    if request.product == Product.INTERIM_ADVANCE_PAYMENT:
+        kind = INTERIM_KIND
+        request = _check_interim(caller, request)
 
     body = request.model_dump(mode="json")
     body_sha = _body_sha(body)
@@ -66,7 +71,7 @@ def submit(caller: Caller, request: ApplicationRequest, idempotency_key: str | N
         sk,
         application_id=application_id,
         company_id=caller.company_id,
-        kind=NEW_KIND,
+        kind=kind,
         status=SUBMITTED,
         request=body,
         request_sha256=body_sha,
@@ -116,6 +121,29 @@ def _check_idempotency_key(idempotency_key: str | None) -> None:
         0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY and _IDEMPOTENCY_KEY.fullmatch(idempotency_key)
     ):
         raise InputError(Problem("Idempotency-Key", f"must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters"))
+
+
+def _check_interim(caller: Caller, request: ApplicationRequest) -> ApplicationRequest:
+    """中間前払金保証: the 認定調書 is this company's upload, checked to be a real PDF, and the
+    前払金保証 it follows is this company's, for the same orderer, and has not ended."""
+    from . import contracts, uploads  # noqa: PLC0415 - both read this module's constants
+
+    uploads.require_checked(caller, request.upload_id)
+    try:
+        number = contract_number.normalise(request.advance_contract_number)
+    except contract_number.ContractNumberError as error:
+        raise InputError(Problem("advance_contract_number", f"is not a contract number: {error}")) from None
+    try:
+        advance = contracts.load_for_company(caller, number)
+    except NotFound:
+        raise InputError(Problem("advance_contract_number", "no such contract of your company")) from None
+    if advance.product != Product.ADVANCE_PAYMENT.value:
+        raise InputError(Problem("advance_contract_number", f"is not a {products.label(Product.ADVANCE_PAYMENT)} contract"))
+    if advance.orderer_id != request.orderer_id:
+        raise InputError(Problem("advance_contract_number", "is a contract with another orderer"))
+    if contracts.status_json(advance, contracts.shown_chain(advance))["status"] != lifecycle.VALID:
+        raise InputError(Problem("advance_contract_number", "is a guarantee that has ended or is not issued yet"))
+    return request.model_copy(update={"advance_contract_number": number})
 
 
 def submit_change(caller: Caller, number: str, request: ChangeRequest, idempotency_key: str | None) -> tuple[dict, bool]:

@@ -82,6 +82,8 @@ def _content(item: ApplicationItem, number: str) -> dict:
         "period_end": work["period_end"],
         "contract_date": work["contract_date"],
         "deposit_bank": request.get("deposit_bank"),
+        # 中間前払金保証: the 前払金保証 it follows (the 認定調書 stays with the application)
+        "advance_contract_number": request.get("advance_contract_number"),
     }
 
 
