@@ -131,15 +131,25 @@ def calls(monkeypatch):
 class Platform:
     """The staff's button, the publication queue's event source mapping and the schedule."""
 
-    def __init__(self, api, handlers, calls: Calls, monkeypatch):
+    def __init__(self, api, handlers, calls: Calls, monkeypatch, change: bool = False):
         self.api, self.handlers, self.calls, self.monkeypatch = api, handlers, calls, monkeypatch
         self.reconciler = load_handler("functions/issue/reconcile.py", "esurety_fn_ReconcileFunction")
         self.sqs = boto3.client("sqs")
+        self.change = change  # the case is a 変更 of a published 新規, not the 新規 itself
 
     def submit(self) -> str:
         status, created = self.api.post("/applications", CONTRACTOR_A, application_body())
         assert status == 201, created
-        return created["application_id"]
+        if not self.change:
+            return created["application_id"]
+        # The 新規 is issued and published first, unrecorded; the case is its change.
+        assert self.issue(created["application_id"]) == 202
+        self.deliver()
+        number = ApplicationItem.get(*ApplicationItem.key(created["application_id"])).contract_number
+        status, change = self.api.post(f"/contracts/{number}/changes", CONTRACTOR_A, CHANGE)
+        assert status == 201, change
+        self.calls.recorded = {ISSUE: [], PUBLISH: []}
+        return change["application_id"]
 
     def issue(self, application_id: str) -> int:
         def press():
@@ -206,38 +216,61 @@ def sent_mail_count() -> int:
     return len(ses_backends[DEFAULT_ACCOUNT_ID]["ap-northeast-1"].sent_messages)
 
 
+CHANGE = {"guarantee": {"amount": 30_000_000}, "reason": "前払金の追加請求（増額）のため"}
+
+
 def outcome(application_id: str, mails: int) -> dict:
-    """What a user would notice, from the table and the bucket."""
+    """What a user would notice, from the table and the bucket, about the application's version."""
+    from esurety.models import ContractItem
+    from esurety.services import contracts
+
     s3, bucket = boto3.client("s3"), settings().bucket_name
     application = ApplicationItem.get(*ApplicationItem.key(application_id), consistent_read=True)
     number = application.contract_number
     versions = list(VersionItem.query(f"CONTRACT#{number}", VersionItem.sk.startswith(VersionItem.PREFIX), consistent_read=True)) if number else []
-    objects = s3.list_object_versions(Bucket=bucket, Prefix=f"certificates/{number}/").get("Versions", []) if number else []
-    notices = s3.list_object_versions(Bucket=bucket, Prefix=f"notices/{number}/v001.pdf").get("Versions", []) if number else []
-    published = [v for v in versions if v.state == "published"]
+    mine = [v for v in versions if v.application_id == application_id]
+    version = mine[0] if len(mine) == 1 else None
+    objects = s3.list_object_versions(Bucket=bucket, Prefix=version.s3_key).get("Versions", []) if version else []
+    notice = storage_notice_key(number, int(version.version)) if version else None
+    notices = s3.list_object_versions(Bucket=bucket, Prefix=notice).get("Versions", []) if notice else []
+    published = version is not None and version.state == "published"
     digest_ok = False
-    if len(published) == 1 and len(objects) == 1:
-        body = s3.get_object(Bucket=bucket, Key=published[0].s3_key, VersionId=objects[0]["VersionId"])["Body"].read()
-        digest_ok = hashlib.sha256(body).hexdigest() == published[0].sha256
+    if published and len(objects) == 1:
+        body = s3.get_object(Bucket=bucket, Key=version.s3_key, VersionId=objects[0]["VersionId"])["Body"].read()
+        digest_ok = hashlib.sha256(body).hexdigest() == version.sha256
     pending = list(VersionItem.pending.query(VersionItem.PENDING))
+    chain_ok = False
+    if number and versions:
+        chain_ok = contracts.chain_valid(ContractItem.get(*ContractItem.key(number), consistent_read=True), versions)
     return {
         "application": application.status,
-        "published": len(published),
+        "records": len(versions),
+        "published": sum(v.state == "published" for v in mine),
         "objects": len(objects),
         "digest_ok": digest_ok,
+        "chain_ok": chain_ok,
         "notices": len(notices),
         "mails": mails,
-        "claimed": len(published) == 1 and published[0].notified_at is not None,
+        "claimed": published and version.notified_at is not None,
         "pending": len(pending),
     }
 
 
-def converged(result: dict) -> bool:
-    """One e-mail; none only where it was claimed and SES then failed (at most once, by design)."""
+def storage_notice_key(number: str, version: int) -> str:
+    from esurety import storage
+
+    return storage.notice_key(number, version)
+
+
+def converged(result: dict, records: int = 1) -> bool:
+    """One record for the application (the 新規's too for a change), published once from its one
+    object, its notice, the hash chain holding; one e-mail, none only where it was claimed and SES
+    then failed (at most once, by design)."""
     return (
         result["application"] == "issued"
-        and (result["published"], result["objects"], result["notices"], result["pending"]) == (1, 1, 1, 0)
+        and (result["records"], result["published"], result["objects"], result["notices"], result["pending"]) == (records, 1, 1, 1, 0)
         and result["digest_ok"]
+        and result["chain_ok"]
         and result["claimed"]
         and (result["mails"] == 1 or result["mails"] == 0 and result["claimed"])
     )
@@ -319,7 +352,18 @@ def test_the_reconciler_queries_and_leaves_recent_versions_alone(platform):
 
 def test_fault_matrix(_moto, handlers, monkeypatch, capsys):
     """Every call of a clean run, a fault before and after it, each in a fresh account."""
+    _matrix(_moto, handlers, capsys, change=False)
+
+
+def test_fault_matrix_of_a_change(_moto, handlers, monkeypatch, capsys):
+    """The same for a 変更 of a published 新規: its issue (the transaction with the contract's
+    revision and pending mark, the chain link) and its publication."""
+    _matrix(_moto, handlers, capsys, change=True)
+
+
+def _matrix(_moto, handlers, capsys, change: bool):
     rows = []
+    records = 2 if change else 1
 
     def fresh_case(run):
         account = conftest.cloud.__wrapped__(_moto)
@@ -339,7 +383,7 @@ def test_fault_matrix(_moto, handlers, monkeypatch, capsys):
                 for model in ALL_MODELS:
                     patch.setattr(model, "_connection", None)
                 patch.setattr(clock, "now", clock.now)  # reconcile() moves it; each case starts at the frozen time
-                platform = Platform(conftest.Api(handlers), handlers, recorder, patch)
+                platform = Platform(conftest.Api(handlers), handlers, recorder, patch, change=change)
                 return run(platform, recorder, sent_mail_count)
         finally:
             aws.client.cache_clear()
@@ -354,17 +398,19 @@ def test_fault_matrix(_moto, handlers, monkeypatch, capsys):
     for stage, label, when in cases:
         def run(platform, recorder, mails, stage=stage, label=label, when=when):
             application_id = platform.submit()
+            before = mails()
             recorder.fault = (stage, label, when, False)
             first = platform.issue(application_id)
             platform.settle(application_id, first)
-            result = outcome(application_id, mails())
-            return f"{when} {stage} {label}", first, recorder.fired, result, converged(result)
+            result = outcome(application_id, mails() - before)
+            return f"{when} {stage} {label}", first, recorder.fired, result, converged(result, records)
 
         rows.append(fresh_case(run))
 
     for label in ("dynamodb.TransactWriteItems #1", "s3.PutObject certificates/ #1"):
         def overlap(platform, recorder, mails, label=label):
             application_id, seen = platform.submit(), []
+            before = mails()
 
             def second_call(stage, at, when):
                 if (stage, at, when) == (ISSUE, label, "before") and not seen:
@@ -374,30 +420,31 @@ def test_fault_matrix(_moto, handlers, monkeypatch, capsys):
             recorder.on_call = second_call
             first = platform.issue(application_id)
             platform.settle(application_id, first)
-            result = outcome(application_id, mails())
-            return f"two overlapping issue calls (the second before {label})", f"{first}, {seen[0]}", len(seen), result, converged(result)
+            result = outcome(application_id, mails() - before)
+            return f"two overlapping issue calls (the second before {label})", f"{first}, {seen[0]}", len(seen), result, converged(result, records)
 
         rows.append(fresh_case(overlap))
 
     def failing_every_attempt(platform, recorder, mails):
         application_id = platform.submit()
+        before = mails()
         recorder.fault = (PUBLISH, "kms.Sign #1", "before", True)
         first = platform.issue(application_id)
         platform.deliver()  # every receive fails: the dead-letter queue holds it
         dead = platform.dead_letters()
         recorder.fault = None
         platform.settle(application_id, first)  # the reconciler, a few minutes later
-        result = outcome(application_id, mails())
-        return "publication failing on every attempt (kms.Sign), then the reconciler", first, min(recorder.fired, 1), result, converged(result) and dead == 1
+        result = outcome(application_id, mails() - before)
+        return "publication failing on every attempt (kms.Sign), then the reconciler", first, min(recorder.fired, 1), result, converged(result, records) and dead == 1
 
     rows.append(fresh_case(failing_every_attempt))
 
-    table = ["| case | first answer | faults | published | objects | digest = bytes | notices | e-mails | application | converged |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    table = ["| case | first answer | faults | records | published | objects | digest = bytes | chain | notices | e-mails | application | converged |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, first, fired, result, ok in rows:
-        table.append(f"| {name} | {first} | {fired} | {result['published']} | {result['objects']} | {result['digest_ok']} | "
-                     f"{result['notices']} | {result['mails']} | {result['application']} | {'yes' if ok else 'NO'} |")
+        table.append(f"| {name} | {first} | {fired} | {result['records']} | {result['published']} | {result['objects']} | {result['digest_ok']} | "
+                     f"{result['chain_ok']} | {result['notices']} | {result['mails']} | {result['application']} | {'yes' if ok else 'NO'} |")
     with capsys.disabled():
-        print("\n" + "\n".join(table) + f"\n{sum(r[4] for r in rows)} of {len(rows)} cases converged")
+        print(f"\n{'変更' if change else '新規'}:\n" + "\n".join(table) + f"\n{sum(r[4] for r in rows)} of {len(rows)} cases converged")
     assert all(r[2] == 1 for r in rows), [r[0] for r in rows if r[2] != 1]  # every fault did fire
     assert [r[0] for r in rows if not r[4]] == []
