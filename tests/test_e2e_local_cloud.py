@@ -16,7 +16,22 @@ from e2e_support import download, http, local_cloud, tokens, wait_for  # noqa: F
 
 pytestmark = pytest.mark.e2e
 
-CONTRACTOR_ROUTES = {"GET /contracts/{number}/fee-statements/{version}", "POST /applications", "POST /applications/uploads", "GET /applications/{application_id}", "GET /contracts", "GET /contracts/{number}", "GET /contracts/{number}/notice", "GET /contracts/{number}/certificates/{version}"}
+def template_routes() -> dict[str, str]:
+    """Every HttpApi route of infra/template.yaml, and the function that serves it."""
+    import pathlib
+
+    from tools.localcloud.deploy import load_template
+
+    template = load_template(pathlib.Path(__file__).parents[1] / "infra" / "template.yaml")
+    routes = {}
+    for name, resource in template["Resources"].items():
+        for event in (resource.get("Properties", {}).get("Events") or {}).values():
+            if event.get("Type") == "HttpApi":
+                routes[f"{event['Properties']['Method'].upper()} {event['Properties']['Path']}"] = name
+    return routes
+
+
+CONTRACTOR_ROUTES = {route for route, function in template_routes().items() if function == "ApplyFunction"} - {"GET /orderers"}
 
 
 def validate_signature(pdf: bytes, root_pem: str, tsa_root_pem: str):
@@ -57,7 +72,8 @@ def anonymous_status(url: str) -> int:
 
 def test_every_template_route_is_served(local_cloud, http, tokens):
     routes = set(local_cloud[1]["routes"])
-    assert "GET /orderers" in routes and "POST /verifications" in routes and len(routes) == 13  # every HttpApi route of the template
+    assert routes == set(template_routes())  # every HttpApi route of the template, none other
+    assert {"GET /orderers", "POST /verifications", "POST /contracts/{number}/changes"} <= routes
     for route in routes:
         method, path = concrete(route)
         if route == "GET /orderers":
@@ -152,3 +168,96 @@ def test_whole_flow_over_http(local_cloud, http, tokens):
     status, after = http.call("GET", f"/contracts/{number}", tokens["contractor"])
     assert status == 200 and after["auth_key"] == key
     assert http.call("POST", "/verifications", tokens["orderer"], {"contract_number": number, "auth_key": key})[0] == 200
+
+
+def _published_contract(http, tokens) -> tuple[str, str]:
+    status, created = http.call("POST", "/applications", tokens["contractor"], application_body())
+    assert status == 201, created
+    status, issued = http.call("POST", f"/staff/applications/{created['application_id']}/issue", tokens["staff"])
+    assert status == 202, issued
+    number = issued["contract_number"]
+    detail = wait_for(lambda: (lambda r: r[1] if r[1].get("auth_key") else None)(http.call("GET", f"/contracts/{number}", tokens["contractor"])))
+    return number, detail["auth_key"]
+
+
+def test_a_change_over_http_reaches_the_orderer(local_cloud, http, tokens):
+    cloud, _ = local_cloud
+    number, key = _published_contract(http, tokens)
+    change = {"guarantee": {"amount": "２５，０００，０００"}, "reason": "前払金の追加請求（増額）のため"}
+    status, created = http.call("POST", f"/contracts/{number}/changes", tokens["contractor"], change, {"Idempotency-Key": f"change-{number}"})
+    assert (status, created["kind"]) == (201, "change"), created
+    assert http.call("POST", f"/contracts/{number}/changes", tokens["contractor"], {**change, "reason": "別の変更"})[0] == 409
+
+    started = time.monotonic()
+    status, issued = http.call("POST", f"/staff/applications/{created['application_id']}/issue", tokens["staff"])
+    assert status == 202 and issued["label"] == "変更ー1", issued
+
+    def orderer_sees_change():
+        status, seen = http.call("POST", "/verifications", tokens["orderer"], {"contract_number": number, "auth_key": key})
+        return seen if status == 200 and seen["certificate"]["label"] == "変更ー1" else None
+
+    seen = wait_for(orderer_sees_change)
+    print(f"\nstaff issue of 変更ー1 -> the orderer sees it: {time.monotonic() - started:.2f} s")
+    assert seen["certificate"]["guarantee_amount"] == 25_000_000
+    assert [h["label"] for h in seen["history"]] == ["新規", "変更ー1"]
+    assert (seen["status"], seen["chain_valid"]) == ("valid", True)
+    certificate = download(seen["pdf_url"])
+    validity = validate_signature(certificate, (cloud.data_dir / "signing-root.pem").read_text(), (cloud.data_dir / "tsa-root.pem").read_text())
+    assert validity.intact and validity.valid and validity.trusted
+    assert hashlib.sha256(certificate).hexdigest() == seen["certificate"]["sha256"]
+
+    # 受領確認 of the change; the contractor sees who and when.
+    status, receipt = http.call("POST", "/verifications/receipts", tokens["orderer"], {"contract_number": number, "auth_key": key, "version": 2})
+    assert status == 201, receipt
+    detail = http.call("GET", f"/contracts/{number}", tokens["contractor"])[1]
+    assert [(r["version"], r["orderer_name"]) for r in detail["receipts"]] == [(2, "栃木県")]
+    # Its own notice and fee statement.
+    status, notice = http.call("GET", f"/contracts/{number}/notice", tokens["contractor"])
+    assert status == 200 and "v002" in notice["url"] and download(notice["url"]).startswith(b"%PDF")
+    status, statement = http.call("GET", f"/contracts/{number}/fee-statements/2", tokens["contractor"])
+    assert status == 200 and download(statement["url"]).startswith(b"%PDF")
+    mails = wait_for(lambda: [m for m in cloud.outbox() if number in (m.get("BodyText") or "")][1:])
+    assert key not in json.dumps(mails, ensure_ascii=False)
+
+
+def _post_form(url: str, fields: dict, data: bytes) -> int:
+    """multipart/form-data as the browser posts a presigned POST (the file last)."""
+    boundary = "esurety-upload-boundary"
+    parts = []
+    for name, value in {**fields, "Content-Type": "application/pdf"}.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
+    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="nintei.pdf"\r\nContent-Type: application/pdf\r\n\r\n'.encode() + data + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    request = urllib.request.Request(url, data=b"".join(parts), method="POST")
+    request.add_header("Content-Type", f"multipart/form-data; boundary={boundary}")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_an_interim_advance_with_its_nintei_chousho_over_http(local_cloud, http, tokens):
+    from reportlab.pdfgen.canvas import Canvas
+
+    advance, _ = _published_contract(http, tokens)
+    status, upload = http.call("POST", "/applications/uploads", tokens["contractor"])
+    assert status == 201, upload
+    pdf = io.BytesIO()
+    canvas = Canvas(pdf)
+    canvas.drawString(72, 720, "nintei chousho")
+    canvas.save()
+    assert _post_form(upload["url"], upload["fields"], pdf.getvalue()) in (200, 204)
+    body = application_body()
+    body.update(product="interim_advance_payment", upload_id=upload["upload_id"], advance_contract_number=advance, deposit_bank=body["deposit_bank"])
+    body["guarantee"] = {**body["guarantee"], "amount": min(body["guarantee"]["amount"], body["work"]["contract_price"] // 5)}
+
+    def accepted():  # the upload check runs on the bucket's notification; until then 422 "not arrived"
+        status, created = http.call("POST", "/applications", tokens["contractor"], body, {"Idempotency-Key": f"interim-{advance}"})
+        return created if status == 201 else None
+
+    created = wait_for(accepted)
+    status, issued = http.call("POST", f"/staff/applications/{created['application_id']}/issue", tokens["staff"])
+    assert status == 202, issued
+    detail = wait_for(lambda: (lambda r: r[1] if r[1].get("auth_key") else None)(http.call("GET", f"/contracts/{issued['contract_number']}", tokens["contractor"])))
+    assert detail["certificate"]["product"] == "interim_advance_payment"
