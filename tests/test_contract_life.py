@@ -92,6 +92,7 @@ def test_an_increase_is_a_whole_new_certificate_shown_as_henkou_1(api, handlers,
     # An e-mail for each version, never with the key.
     mails = sent_mail()
     assert len(mails) == 2 and all(key not in m.body for m in mails)
+    assert "電子保証（変更ー1）の発行手続きが完了しました" in mails[1].body and "区分：変更ー1" in mails[1].body
 
     # The orderer sees the version in force, the whole chain, and that the chain holds.
     status, seen = verify(api, number, key)

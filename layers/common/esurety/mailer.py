@@ -24,7 +24,7 @@ def signature_block(issuer, branch_code: str | None) -> str:
 
 def issued_body(
     contractor_name: str, contract_number: str, product_label: str, work_name: str,
-    branch_code: str | None = None, issuer=None,
+    branch_code: str | None = None, issuer=None, version_label: str | None = None,
 ) -> str:
     if issuer is None:
         from .issuer import load_issuer
@@ -35,11 +35,13 @@ def issued_body(
         if issuer.signin_url
         else "インターネット保証サービスにログインし、\n"
     )
+    what = "電子保証" if not version_label or version_label == "新規" else f"電子保証（{version_label}）"
     return (
         f"{contractor_name} 様\n\n"
-        "電子保証の発行手続きが完了しましたので、お知らせいたします。\n\n"
+        f"{what}の発行手続きが完了しましたので、お知らせいたします。\n\n"
         f"  保証契約番号：{contract_number}\n"
-        f"  商品（保証区分）：{product_label}\n"
+        + (f"  区分：{version_label}\n" if version_label else "")
+        + f"  商品（保証区分）：{product_label}\n"
         f"  工事名：{work_name}\n\n"
         f"{signin}"
         "① 保証契約内容をご確認のうえ、\n"

@@ -201,5 +201,5 @@ def _notify(contract: ContractItem, version: VersionItem) -> None:
         contract.notify_email,
         mailer.ISSUED_SUBJECT,
         mailer.issued_body(content["contractor"]["name"], contract.contract_number, content["product_label"], content["work_name"],
-                           branch_code=content.get("branch_code")),
+                           branch_code=content.get("branch_code"), version_label=lifecycle.label(version.change_number)),
     )
