@@ -4,7 +4,7 @@
     .venv/bin/python tools/update_reference_images.py --docs    # also docs/images/*.png (60 dpi)
 
 For each product it renders a new certificate, a changed one (変更ー1), the auth-key notice and the
-fee statement, turns each into a PNG with poppler's `pdftoppm -png -r 50`, and writes
+fee statement (and, for 前払金保証, the statements of a change and of a 解約), turns each into a PNG with poppler's `pdftoppm -png -r 50`, and writes
 `tests/reference/<product>-<document>.png`. `tests/test_document_images.py` renders the same
 documents the same way and compares them with these files, pixel by pixel with a tolerance.
 
@@ -38,6 +38,8 @@ DOCS_PICTURES = {
     "advance_payment-certificate-new": "certificate.png",
     "advance_payment-notice": "notice.png",
     "advance_payment-fee-statement": "fee-statement.png",
+    "advance_payment-fee-difference": "fee-difference.png",
+    "advance_payment-fee-refund": "fee-refund.png",
 }
 
 
@@ -115,8 +117,11 @@ def packaged_issuer():
 
 def render_all() -> dict[str, bytes]:
     """{reference name: PDF bytes} for every document of every product."""
-    from esurety import fees
+    from datetime import date
+
+    from esurety import changes, fees
     from esurety.documents.certificate import render_certificate
+    from esurety.documents.fee_difference import render_fee_difference
     from esurety.documents.fee_statement import render_fee_statement
     from esurety.documents.notice import render_notice
 
@@ -128,6 +133,13 @@ def render_all() -> dict[str, bytes]:
         out[f"{product}-certificate-change1"] = render_certificate(change, issuer)
         out[f"{product}-notice"] = render_notice(new, AUTH_KEY, issuer)
         out[f"{product}-fee-statement"] = render_fee_statement(new, fees.quote_for(new, table), issuer)
+    # The statements of a change (追加保証料) and of a 解約 (保証料返還計算書), of one product.
+    new, change = sample_certificate("advance_payment"), sample_certificate("advance_payment", 1)
+    increase = changes.change_fee(new, change, date.fromisoformat(change["issue_date"]), table)
+    out["advance_payment-fee-difference"] = render_fee_difference(change, increase, occasion="change", issuer=issuer)
+    ended_on = date(2024, 9, 30)
+    refund = changes.termination_refund(new, ended_on, table)
+    out["advance_payment-fee-refund"] = render_fee_difference(new, refund, occasion="termination", ended_on=ended_on, issuer=issuer)
     return out
 
 
