@@ -1,10 +1,15 @@
 """The three web fronts in a real browser (Debian's chromium, driven by Playwright), against the
 site the local cloud serves through its CloudFront, signed in through its managed login.
 
-One journey: the contractor applies (a 422 lands on its field first), staff issue it, the contractor
+The journeys: the contractor applies (a 422 lands on its field first), staff issue it, the contractor
 sees the key and prints the notice, the orderer opens the notice's QR link, signs in and sees the
-certificate; a wrong key gets the uniform message; sign-out leads back to the sign-in page. Every
-screen is checked with axe-core at 1366×768 and 390 px wide, and photographed for the README.
+certificate; a wrong key gets the uniform message; sign-out leads back to the sign-in page. Then on
+a second contract: the orderer records 受領確認 and the contractor sees it; the contractor applies
+for a change (変更ー1) in the browser, staff issue it on the review desk, and once it arrives the
+orderer sees 変更ー1 with the history 新規, 変更ー1 and can open the 新規 it replaced. A rejected
+application's reason reaches the contractor's 申込一覧, and repeated wrong keys end in the lockout's
+message. Every screen is checked with axe-core at 1366×768 and 390 px wide, and photographed for
+the README.
 """
 from __future__ import annotations
 
@@ -16,7 +21,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from e2e_support import local_cloud  # noqa: F401 (fixture)
+from e2e_support import http, local_cloud, tokens, wait_for  # noqa: F401 (fixtures)
+from esurety.contract_number import check_letter
 from tools.localcloud import demo
 
 pytestmark = pytest.mark.e2e
@@ -30,6 +36,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 WIDE = {"width": 1366, "height": 768}
 NARROW = {"width": 390, "height": 844}
 NOT_FOUND = "該当する情報が見つかりません。保証契約番号と認証キーをご確認ください。"
+LOCKED = "認証に続けて失敗したため、しばらく照会できません。時間をおいて再度お試しください。"
 # The local cloud starts each function's first process on demand: a first call takes seconds.
 expect.set_options(timeout=30_000)
 SAMPLE = json.loads((ROOT / "events" / "bodies" / "application.json").read_text("utf-8"))
@@ -61,13 +68,23 @@ def check_screen(page: Page, name: str, photograph: bool = True) -> None:
         page.wait_for_timeout(100)
         assert axe_violations(page) == [], f"{name} at {size['width']} px"
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-        assert overflow <= 1, f"{name} scrolls sideways at {size['width']} px ({overflow} px)"
+        assert overflow <= 1, f"{name} scrolls sideways at {size['width']} px ({overflow} px): {wider_than_screen(page)}"
         if photograph:
             IMAGES.mkdir(parents=True, exist_ok=True)
             # The pictures go into the repository: the key is blacked out, even a throwaway demo one.
             page.screenshot(path=str(IMAGES / f"web-{name}{suffix}.png"), full_page=True,
                             mask=[page.locator("#auth_key, #auth-key")], mask_color="#222")
     page.set_viewport_size(WIDE)
+
+
+def wider_than_screen(page: Page) -> list[str]:
+    """The innermost elements reaching past the right edge (to say what makes a screen scroll sideways)."""
+    return page.evaluate("""() => {
+        const width = document.documentElement.clientWidth;
+        const wide = [...document.querySelectorAll('body *')].filter((el) => el.getBoundingClientRect().right > width + 1);
+        return wide.filter((el) => !wide.some((other) => other !== el && el.contains(other))).slice(0, 5)
+            .map((el) => `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}.${el.className}: ${(el.textContent || '').slice(0, 40)}`);
+    }""")
 
 
 def sign_in(page: Page, role: str) -> None:
@@ -179,7 +196,7 @@ def test_apply_issue_and_verify_in_the_browser(local_cloud, browser):  # noqa: F
     key = contractor.locator("#auth-key").inner_text().strip()
     assert re.fullmatch(r"[A-Za-z0-9]{8,}", key), key
     expect(contractor.locator(".key")).to_contain_text("発注者にお知らせください")
-    check_screen(contractor, "overview")
+    check_screen(contractor, "overview-new", photograph=False)  # photographed after a change, below
     with contractor.expect_popup() as popup:
         contractor.click("#print-notice")
     notice = popup.value
@@ -187,7 +204,7 @@ def test_apply_issue_and_verify_in_the_browser(local_cloud, browser):  # noqa: F
     notice.close()
     contractor.goto(f"{site}/#/contracts/{number}/history")
     expect(contractor.locator("#history tbody tr")).to_have_count(1)
-    check_screen(contractor, "history")
+    check_screen(contractor, "history-new", photograph=False)
 
     # ---- orderer: the QR link, sign-in, the form pre-filled, the fragment gone, the certificate
     requests: list[str] = []
@@ -206,7 +223,9 @@ def test_apply_issue_and_verify_in_the_browser(local_cloud, browser):  # noqa: F
     for shown in ("新規", SAMPLE["work"]["name"], "栃木県知事", "20,000,000 円", "電子保証発行日時", "令和"):
         assert shown in certificate, shown
     expect(orderer.locator(".deposit")).to_contain_text("寄託の電子証書")
-    expect(orderer.locator("#versions").get_by_role("link", name="表示")).to_have_attribute("href", re.compile(r"certificates/"))
+    expect(orderer.locator("#versions").get_by_role("link", name="表示").first).to_have_attribute("href", re.compile(r"certificates/"))
+    expect(orderer.locator("#certificate")).to_contain_text("有効")
+    expect(orderer.locator("#chain")).to_contain_text("正常")
     check_screen(orderer, "certificate")
     # warm: the same view again
     orderer.locator("#result").evaluate("el => el.replaceChildren()")
@@ -229,6 +248,205 @@ def test_apply_issue_and_verify_in_the_browser(local_cloud, browser):  # noqa: F
     assert orderer.evaluate("sessionStorage.length") == 0
     staff.get_by_role("button", name="ログアウト").click()
     staff.wait_for_url(re.compile(r"/oauth2/authorize"))
+
+
+def published_contract(http, tokens, work_name: str) -> tuple[str, str]:  # noqa: F811
+    """A 前払金保証 applied for and issued over the API, once on the platform: (number, key)."""
+    body = {**SAMPLE, "work": {**SAMPLE["work"], "name": work_name}}
+    status, created = http.call("POST", "/applications", tokens["contractor"], body)
+    assert status == 201, created
+    status, issued = http.call("POST", f"/staff/applications/{created['application_id']}/issue", tokens["staff"])
+    assert status == 202, issued
+    number = issued["contract_number"]
+    detail = wait_for(lambda: (d := http.call("GET", f"/contracts/{number}", tokens["contractor"])[1]).get("auth_key") and d, timeout=180)
+    return number, detail["auth_key"]
+
+
+def open_verify(browser: Browser, site: str, number: str, key: str) -> Page:
+    orderer = new_page(browser)
+    orderer.goto(f"{site}/verify?contract_number={number}#auth_key={key}")
+    sign_in(orderer, "orderer")
+    expect(orderer.locator("#auth_key")).to_have_value(key)
+    return orderer
+
+
+def test_receipt_and_a_change_in_the_browser(local_cloud, http, tokens, browser):  # noqa: F811
+    _, deployed = local_cloud
+    site = deployed["site_url"]
+    number, key = published_contract(http, tokens, "市道鹿沼線舗装修繕工事")
+
+    # ---- orderer: the certificate in force, 受領確認 with its confirmation
+    orderer = open_verify(browser, site, number, key)
+    orderer.get_by_role("button", name="閲覧").click()
+    expect(orderer.locator("#certificate")).to_contain_text("新規")
+    orderer.get_by_role("button", name="受領確認").click()
+    dialog = orderer.locator("dialog")
+    expect(dialog).to_contain_text(number)
+    check_screen(orderer, "receipt-confirm", photograph=False)
+    dialog.get_by_role("button", name="受領を記録する").click()
+    expect(orderer.locator("#receipt-result .message.info")).to_contain_text("受領確認を記録しました（新規、令和")
+    check_screen(orderer, "receipt")
+
+    # ---- contractor: sees the 受領確認 (who, when) on 電子保証概要, applies for a change there
+    contractor = new_page(browser)
+    contractor.goto(f"{site}/#/contracts/{number}")
+    sign_in(contractor, "contractor")
+    receipts = contractor.locator("#receipts")
+    expect(receipts).to_contain_text("新規")
+    expect(receipts).to_contain_text("栃木県")
+    expect(receipts).to_contain_text("令和")
+    expect(contractor.locator("#overview")).to_contain_text("有効")
+    contractor.click("#change-link")
+    expect(contractor.locator("h1")).to_contain_text("変更申込")
+    check_screen(contractor, "change")
+    # A contract price alone is refused, at its field, with the leaflet's reason.
+    contractor.fill("#f-work-contract_price", "６０，０００，０００")
+    contractor.fill("#f-reason", "設計変更による請負金額の増額")
+    contractor.get_by_role("button", name="変更を申込む").click()
+    expect(contractor.locator("[data-field='work.contract_price'] .field-error")).to_contain_text("変更手続きは不要")
+    expect(contractor.locator("#f-work-contract_price")).to_have_attribute("aria-invalid", "true")
+    check_screen(contractor, "change-error")
+    contractor.fill("#f-guarantee-amount", "３０，０００，０００")  # with it, the amount of the guarantee
+    contractor.fill("#f-reason", "前払金の追加請求（増額）のため")
+    contractor.get_by_role("button", name="変更を申込む").click()
+    expect(contractor.locator(".message.info")).to_contain_text("変更申込を受け付けました")
+    change_row = contractor.locator("#applications tbody tr").first
+    expect(change_row).to_contain_text("変更")
+    expect(change_row).to_contain_text("審査中")
+    expect(change_row).to_contain_text(number)
+
+    # ---- staff: the change in the queue (filtered to 変更), issued with a confirmation
+    staff = new_page(browser)
+    staff.goto(site + "/staff/")
+    sign_in(staff, "staff")
+    expect(staff.locator("#queue")).to_be_visible(timeout=120_000)
+    staff.select_option("#kind-filter", "change")
+    row = staff.locator("#queue tbody tr", has_text=number)
+    expect(row).to_contain_text("30,000,000 円")
+    check_screen(staff, "staff-change")
+    row.get_by_role("button", name="発行").click()
+    started = time.monotonic()
+    staff.locator("dialog").get_by_role("button", name="発行する").click()
+    expect(staff.locator(".message.info")).to_contain_text("変更ー1")
+
+    # ---- contractor: once it arrived, 電子保証概要 says 変更ー1, the history 新規, 変更ー1
+    deadline = time.monotonic() + 180
+    contractor.goto(f"{site}/#/contracts/{number}")
+    while "変更ー1" not in (contractor.locator("#overview").text_content() or "") and time.monotonic() < deadline:
+        contractor.wait_for_timeout(500)
+        contractor.reload()
+    expect(contractor.locator("#overview")).to_contain_text("30,000,000 円")
+    print(f"\n変更ー1: 発行する → on the contractor's screen {time.monotonic() - started:.2f} s")
+    expect(contractor.locator("#fee-statements")).to_contain_text("追加保証料")
+    check_screen(contractor, "overview")
+    contractor.get_by_role("link", name="電子保証履歴一覧").click()
+    history = contractor.locator("#history tbody tr")
+    expect(history).to_have_count(2)
+    expect(history.nth(0)).to_contain_text("新規")
+    expect(history.nth(1)).to_contain_text("変更ー1")
+    check_screen(contractor, "history")
+    with contractor.expect_popup() as popup:  # each version's own notice
+        history.nth(0).get_by_role("button", name="印刷").click()
+    popup.value.wait_for_url(re.compile(rf"notices/{number}/v001\.pdf"))
+    popup.value.close()
+    with contractor.expect_popup() as popup:  # the certificate in its own window
+        history.nth(1).get_by_role("button", name="選択").click()
+    window = popup.value
+    expect(window.locator("#certificate")).to_contain_text("30,000,000 円")
+    expect(window.locator(".statements")).to_contain_text("発注者に提出した保証証書と同一です")
+    check_screen(window, "certificate-window")
+    window.get_by_role("button", name="閉じる").click()
+
+    # ---- orderer: 変更ー1 in force, the history 新規, 変更ー1; the 新規 it replaced can be opened
+    orderer.get_by_role("button", name="閲覧").click()
+    expect(orderer.locator("#certificate")).to_contain_text("変更ー1")
+    expect(orderer.locator("#certificate")).to_contain_text("30,000,000 円")
+    versions = orderer.locator("#versions tbody tr")
+    expect(versions).to_have_count(2)
+    expect(versions.nth(0)).to_contain_text("新規")
+    expect(versions.nth(1)).to_contain_text("変更ー1（最新）")
+    check_screen(orderer, "certificate-change")
+    versions.nth(0).get_by_role("button", name="選択").click()
+    expect(orderer.locator("#certificate")).to_contain_text("20,000,000 円")
+    expect(orderer.locator("#result")).to_contain_text("現在有効な電子証書は 変更ー1")
+    expect(orderer.locator("#versions tbody tr").nth(0).get_by_role("link", name="表示")).to_have_attribute("href", re.compile(r"v001\.pdf"))
+    check_screen(orderer, "certificate-old", photograph=False)
+
+    # ---- staff: the contract by number with every record, receipts and the audit trail;
+    # 変更取消 of 変更ー1 (its record stays, marked hidden) and a new auth key
+    staff.fill("#search-number", number)
+    staff.get_by_role("button", name="保証契約を開く").click()
+    expect(staff.locator("#records tbody tr")).to_have_count(2)
+    expect(staff.locator("#staff-receipts")).to_contain_text("栃木県")
+    expect(staff.locator("#audit")).to_contain_text("発行")
+    staff.locator("#cancellation-form").locator("xpath=..").locator("summary").click()
+    staff.fill("#cancellation-form-f-reason", "増額の申込みが取り下げられたため")
+    staff.locator("#cancellation-form").get_by_role("button", name="変更取消").click()
+    staff.locator("dialog").get_by_role("button", name="変更取消する").click()
+    expect(staff.locator(".message.info")).to_contain_text("変更ー1 を取り消しました")
+    expect(staff.locator("#records tr[data-version='2']")).to_contain_text("非表示")
+    expect(staff.locator("#audit")).to_contain_text("変更取消")
+    staff.locator("#key-rotation-form").locator("xpath=..").locator("summary").click()
+    staff.locator("#key-rotation-form").get_by_role("button", name="再発行").click()
+    staff.locator("dialog").get_by_role("button", name="再発行する").click()
+    expect(staff.locator(".message.info")).to_contain_text("第2世代")
+    expect(staff.locator("#audit")).to_contain_text("認証キー再発行")
+    check_screen(staff, "staff-contract")
+    # The orderer: the old key opens nothing any more (the uniform message).
+    orderer.get_by_role("button", name="閲覧").click()
+    expect(orderer.locator("#result .message.error")).to_have_text(NOT_FOUND)
+
+
+def test_a_rejected_application_and_a_lockout_in_the_browser(local_cloud, http, tokens, browser):  # noqa: F811
+    _, deployed = local_cloud
+    site = deployed["site_url"]
+    work_name = "県営住宅外壁改修工事"
+    body = {**SAMPLE, "work": {**SAMPLE["work"], "name": work_name}}
+    status, created = http.call("POST", "/applications", tokens["contractor"], body)
+    assert status == 201, created
+
+    # ---- staff: reject with a reason, after a confirmation; the 却下 filter shows it with its reason
+    reason = "預託金融機関の口座が確認できません"
+    staff = new_page(browser)
+    staff.goto(site + "/staff/")
+    sign_in(staff, "staff")
+    row = staff.locator("#queue tbody tr", has_text=work_name)
+    expect(row).to_be_visible(timeout=120_000)
+    row.get_by_role("link").first.click()  # the application in full before deciding
+    expect(staff.locator("#application-request")).to_contain_text(work_name)
+    expect(staff.locator("#application-request")).to_contain_text("みどり銀行 本町支店")
+    check_screen(staff, "staff-application")
+    staff.locator("#main").get_by_role("button", name="却下").click()
+    dialog = staff.locator("dialog")
+    dialog.locator("#reject-reason").fill(reason)
+    check_screen(staff, "staff-reject", photograph=False)
+    dialog.get_by_role("button", name="却下する").click()
+    expect(staff.locator(".message.info")).to_contain_text("却下しました")
+    expect(staff.locator("#application")).to_contain_text(reason)
+    staff.get_by_role("link", name="申込の審査へ戻る").click()
+    staff.select_option("#status-filter", "rejected")
+    expect(staff.locator("#queue tbody tr", has_text=work_name)).to_contain_text(reason)
+
+    # ---- contractor: 申込一覧 with the status and the reason
+    contractor = new_page(browser)
+    contractor.goto(f"{site}/#/applications")
+    sign_in(contractor, "contractor")
+    rejected = contractor.locator(f"#applications tbody tr[data-application='{created['application_id']}']")
+    expect(rejected).to_contain_text("却下")
+    expect(rejected.locator(".reject-reason")).to_have_text(reason)
+    check_screen(contractor, "applications")
+
+    # ---- orderer: repeated wrong keys end in the lockout's message (a number nobody holds)
+    digits = "3107399999"
+    unknown = f"{digits[:5]}-{digits[5:]}{check_letter(digits)}"
+    orderer = open_verify(browser, site, unknown, "WRONGKEY2345")
+    for _ in range(5):
+        orderer.get_by_role("button", name="閲覧").click()
+        expect(orderer.locator("#result .message.error")).to_have_text(NOT_FOUND)
+        orderer.locator("#result").evaluate("el => el.replaceChildren()")
+    orderer.get_by_role("button", name="閲覧").click()
+    expect(orderer.locator("#result .message.error")).to_have_text(LOCKED)
+    check_screen(orderer, "verify-locked", photograph=False)
 
 
 def test_the_api_answers_cors_for_the_site_only(local_cloud):  # noqa: F811

@@ -160,6 +160,7 @@ export class ApiError extends Error {
     readonly status: number,
     message: string,
     readonly errors: FieldError[] = [],
+    readonly reason: string = "", // a 409's why (English, for the screen to pick its own words)
   ) {
     super(message);
   }
@@ -188,7 +189,8 @@ export class Api {
     if (response.status === 401) return this.expired();
     const answer = await response.json().catch(() => ({}));
     if (!response.ok) {
-      throw new ApiError(response.status, answer.message ?? `エラーが発生しました（${response.status}）。`, answer.errors ?? []);
+      throw new ApiError(response.status, answer.message ?? `エラーが発生しました（${response.status}）。`, answer.errors ?? [],
+        typeof answer.reason === "string" ? answer.reason : "");
     }
     return answer as T;
   }
@@ -241,7 +243,7 @@ export function message(text: string, kind: "error" | "info" = "error"): HTMLEle
 export function confirmDialog(title: string, body: Node | string, ok: string): Promise<boolean> {
   return new Promise((resolve) => {
     const yes = h("button", { type: "submit", value: "ok", class: "primary" }, ok);
-    const no = h("button", { type: "submit", value: "cancel" }, "キャンセル");
+    const no = h("button", { type: "submit", value: "cancel", formnovalidate: true }, "キャンセル");
     const dialog = h("dialog", { "aria-labelledby": "dialog-title" },
       h("form", { method: "dialog" }, h("h2", { id: "dialog-title" }, title), body, h("p", { class: "actions" }, yes, no)));
     document.body.append(dialog);
@@ -295,8 +297,57 @@ export function reasonJa(reason: string): string {
     "must be a date YYYY-MM-DD": "日付（YYYY-MM-DD）を入力してください。",
     "is not a real calendar date": "存在しない日付です。",
     "must be an e-mail address": "メールアドレスを入力してください。",
+    "is before work.period_start": "工期（至）が工期（自）より前です。",
+    "exceeds work.contract_price": "保証金額が請負金額を超えています。",
+    "is in the past": "過去の日付です。",
+    "is before work.period_end: the guarantee must cover the work": "保証期限が工期（至）より前です。保証期限は工期の終わり以降にしてください。",
+    "changes nothing: give a new guarantee amount, deadline or works period": "変更する項目（保証金額、保証期限、工期）を入力してください。",
   };
-  return known[reason] ?? reason;
+  if (known[reason]) return known[reason];
+  // A reason that ends with its own Japanese words in (…) is shown in them.
+  const japanese = reason.match(/[（(]([^（）()]*[\u3040-\u30ff\u4e00-\u9fff][^（）()]*)[）)]\s*$/);
+  return japanese ? japanese[1] : reason;
+}
+
+/** 保証の状態: valid | expired | terminated | claimed, with the API's label. */
+export const STATUS_LABELS: Record<string, string> = { valid: "有効", expired: "期限満了", terminated: "解約", claimed: "履行請求" };
+
+export function statusBadge(status: string | null | undefined, label?: string | null): HTMLElement | string {
+  if (!status) return "—";
+  return h("span", { class: `badge status-${status}` }, label ?? STATUS_LABELS[status] ?? status);
+}
+
+export const ENDINGS: Record<string, string> = { cancelled: "解約", terminated: "解約", claimed: "保証債務履行請求" };
+
+export interface Ending {
+  kind: string;
+  date: string;
+  reason?: string | null;
+}
+
+export function endingText(ending: Ending | null | undefined): string | null {
+  if (!ending) return null;
+  return `${ENDINGS[ending.kind] ?? ending.kind}（${wareki(ending.date)}）${ending.reason ? `：${ending.reason}` : ""}`;
+}
+
+/** 申込の状態 and 区分, in the words of the screens. */
+export const APPLICATION_STATUS: Record<string, string> = { submitted: "審査中", issued: "発行済み", rejected: "却下" };
+export const APPLICATION_KIND: Record<string, string> = { new: "新規", change: "変更", interim: "新規（中間前払金）" };
+
+/** Open a link the API gives after a call: the window is opened first (a window opened after an
+ * await is taken for a pop-up), filled once the link is known, closed on failure. */
+export async function openInWindow(link: () => Promise<string>): Promise<void> {
+  const opened = window.open("", "_blank");
+  try {
+    const url = await link();
+    if (opened) {
+      opened.opener = null;
+      opened.location.href = url;
+    } else location.assign(url);
+  } catch (error) {
+    opened?.close();
+    throw error;
+  }
 }
 
 export async function boot(front: Front, main: () => Promise<void>): Promise<void> {
@@ -314,4 +365,56 @@ export function labelCells(table: HTMLTableElement): HTMLTableElement {
   table.querySelectorAll("tbody tr").forEach((tr) =>
     Array.from(tr.children).forEach((td, i) => heads[i] && td.setAttribute("data-label", heads[i])));
   return table;
+}
+
+// ------------------------------------------------------------------ forms
+
+/** A labelled input named by the API's field path (so a 422 lands on it), with help and an error slot. */
+export function input(name: string, label: string, attrs: Record<string, string | boolean> = {}, help?: string): HTMLElement {
+  const id = `f-${name.replace(/\./g, "-")}`;
+  return h("div", { class: "field", "data-field": name },
+    h("label", { for: id }, label),
+    h("input", { id, name, autocomplete: "off", ...attrs, "aria-describedby": `${id}-error${help ? ` ${id}-help` : ""}` }),
+    help ? h("p", { class: "help", id: `${id}-help` }, help) : null,
+    h("p", { class: "field-error", id: `${id}-error` }));
+}
+
+/** The field box for an API field path (e.g. `work.contract_price`, `body.work.name`); with
+ * `orFirst`, the form's first field when none matches (else null). */
+export function fieldBox(form: HTMLElement, path: string, orFirst = true): HTMLElement | null {
+  const parts = path.split(".").filter((p) => p !== "body" && !/^\d+$/.test(p));
+  while (parts.length) {
+    const box = form.querySelector<HTMLElement>(`[data-field="${parts.join(".")}"]`);
+    if (box) return box;
+    parts.pop();
+  }
+  return orFirst ? form.querySelector<HTMLElement>("[data-field]") : null;
+}
+
+/** Each problem at the field it names; one naming no field of the form at `fallback`. */
+export function showFieldErrors(form: HTMLElement, error: ApiError, fallback: HTMLElement | null): void {
+  let first: HTMLElement | null = null;
+  for (const problem of error.errors) {
+    const box = fieldBox(form, problem.field, fallback === null);
+    const slot = box ? box.querySelector(".field-error") ?? (box.classList.contains("field-error") ? box : null) : fallback;
+    if (slot) slot.textContent = [slot.textContent, reasonJa(problem.reason)].filter(Boolean).join(" ");
+    const control = box?.querySelector<HTMLElement>("input, select, textarea");
+    control?.setAttribute("aria-invalid", "true");
+    first = first ?? control ?? null;
+  }
+  first?.focus();
+}
+
+export function clearFieldErrors(form: HTMLElement): void {
+  form.querySelectorAll(".field-error").forEach((e) => (e.textContent = ""));
+  form.querySelectorAll("[aria-invalid]").forEach((e) => e.removeAttribute("aria-invalid"));
+}
+
+/** A labelled textarea (a reason), named by the API's field path. */
+export function textArea(name: string, label: string, attrs: Record<string, string | boolean> = {}): HTMLElement {
+  const id = `f-${name.replace(/\./g, "-")}`;
+  return h("div", { class: "field", "data-field": name },
+    h("label", { for: id }, label),
+    h("textarea", { id, name, rows: "3", maxlength: "500", ...attrs, "aria-describedby": `${id}-error` }),
+    h("p", { class: "field-error", id: `${id}-error` }));
 }

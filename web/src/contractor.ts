@@ -2,8 +2,8 @@
 // Views are chosen by the address's fragment (#/apply, #/contracts, #/contracts/<number>, …).
 import "./style.css";
 import {
-  Api, ApiError, PRODUCTS, boot, drafts, h, labelCells, message, nav, reasonJa, session, show,
-  signIn, versionLabel, wareki, yen,
+  APPLICATION_KIND, APPLICATION_STATUS, Api, ApiError, PRODUCTS, boot, drafts, endingText, h, input, labelCells, message, nav,
+  openInWindow, productLabel, session, show, showFieldErrors, signIn, statusBadge, versionLabel, wareki, yen, type Ending,
 } from "./common";
 
 const FRONT = "contractor";
@@ -22,6 +22,8 @@ type Draft = Record<string, string> & { idempotency_key: string };
 let formOpen = false;
 const api = new Api(FRONT, () => {
   if (formOpen) drafts.save(DRAFT, readForm());
+  const change = changeOpen ? readChange() : null;
+  if (change) drafts.save(CHANGE_DRAFT, change);
 });
 
 function today(): string {
@@ -30,15 +32,6 @@ function today(): string {
 }
 
 // ------------------------------------------------------------------ 保証申込
-
-function input(name: string, label: string, attrs: Record<string, string | boolean> = {}, help?: string): HTMLElement {
-  const id = `f-${name.replace(/\./g, "-")}`;
-  return h("div", { class: "field", "data-field": name },
-    h("label", { for: id }, label),
-    h("input", { id, name, autocomplete: "off", ...attrs, "aria-describedby": `${id}-error${help ? ` ${id}-help` : ""}` }),
-    help ? h("p", { class: "help", id: `${id}-help` }, help) : null,
-    h("p", { class: "field-error", id: `${id}-error` }));
-}
 
 function radios(name: string, legend: string, options: [string, string][], checked: string): HTMLElement {
   return h("fieldset", { class: "field", "data-field": name },
@@ -157,31 +150,47 @@ async function applyView(): Promise<void> {
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       result.replaceChildren(message(error.message));
-      let first: HTMLElement | null = null;
-      for (const problem of error.errors) {
-        const box = fieldBox(form, problem.field);
-        const slot = box?.querySelector(".field-error");
-        if (slot) slot.textContent = reasonJa(problem.reason);
-        const control = box?.querySelector<HTMLElement>("input, select");
-        control?.setAttribute("aria-invalid", "true");
-        first = first ?? control ?? null;
-      }
-      first?.focus();
+      showFieldErrors(form, error, null);
     }
   });
   formOpen = true;
   show(h("h1", {}, "保証申込"), form);
 }
 
-/** The field box for an API field path (e.g. `work.contract_price`, `body.work.name`). */
-function fieldBox(form: HTMLElement, path: string): HTMLElement | null {
-  const parts = path.split(".").filter((p) => p !== "body" && !/^\d+$/.test(p));
-  while (parts.length) {
-    const box = form.querySelector<HTMLElement>(`[data-field="${parts.join(".")}"]`);
-    if (box) return box;
-    parts.pop();
-  }
-  return form.querySelector<HTMLElement>('[data-field="product"]');
+// ------------------------------------------------------------------ 申込一覧
+
+interface ApplicationRow {
+  application_id: string;
+  kind: string;
+  status: string;
+  contract_number: string | null;
+  reject_reason: string | null;
+  submitted_at: string;
+  product?: string;
+  work_name?: string;
+  reason?: string;
+}
+
+let nextNotice: HTMLElement | null = null;
+
+async function applicationsView(): Promise<void> {
+  const notice = nextNotice;
+  nextNotice = null;
+  const { applications } = await api.call<{ applications: ApplicationRow[] }>("GET", "/applications");
+  const table = labelCells(h("table", { class: "list", id: "applications" },
+    h("caption", {}, `申込 ${applications.length} 件（新しい順）`),
+    h("thead", {}, h("tr", {}, ...["申込日時", "区分", "内容", "保証契約番号", "状態", "却下の理由"].map((t) => h("th", { scope: "col" }, t)))),
+    h("tbody", {}, ...applications.map((a) => h("tr", { "data-application": a.application_id, "data-status": a.status },
+      h("td", {}, wareki(a.submitted_at, true)),
+      h("td", { class: "nowrap" }, APPLICATION_KIND[a.kind] ?? a.kind),
+      h("td", {}, a.kind === "change" ? `変更理由：${a.reason ?? "—"}` : `${productLabel(a.product ?? "")}　${a.work_name ?? ""}`),
+      h("td", { class: "nowrap" }, a.contract_number
+        ? h("a", { href: `#/contracts/${encodeURIComponent(a.contract_number)}` }, a.contract_number) : "—"),
+      h("td", { class: "nowrap" }, h("span", { class: `badge application-${a.status}` }, APPLICATION_STATUS[a.status] ?? a.status)),
+      h("td", { class: "reject-reason" }, a.reject_reason ?? "—"))))));
+  show(h("h1", {}, "申込一覧"), notice ?? null,
+    applications.length ? table : h("p", {}, "申込はまだありません。"),
+    h("p", { class: "help" }, "却下された申込は、理由をご確認のうえ改めてお申込みください。"));
 }
 
 // ------------------------------------------------------------------ 保証契約一覧
@@ -189,115 +198,347 @@ function fieldBox(form: HTMLElement, path: string): HTMLElement | null {
 interface ContractRow {
   contract_number: string;
   contractor_name: string;
+  jv_name?: string | null;
   work_name: string;
   orderer_name: string;
   contract_price: number;
   guarantee_amount: number;
   product_label: string;
+  deposit_bank?: string | null;
   format: string;
 }
 
 async function contractsView(): Promise<void> {
   const { contracts } = await api.call<{ contracts: ContractRow[] }>("GET", "/contracts");
+  const heads = ["保証契約番号", "請負契約者", "JV名", "工事名", "発注者名", "請負金額", "保証金額", "商品名", "預託金融機関", "形式"];
   const table = labelCells(h("table", { class: "list", id: "contracts" },
     h("caption", {}, `保証契約 ${contracts.length} 件`),
-    h("thead", {}, h("tr", {}, ...["保証契約番号", "商品", "工事名", "発注者", "請負金額", "保証金額", "形式"].map((t) => h("th", { scope: "col" }, t)))),
+    h("thead", {}, h("tr", {}, ...heads.map((t) => h("th", { scope: "col" }, t)))),
     h("tbody", {}, ...contracts.map((c) => h("tr", {},
       h("td", {}, h("a", { href: `#/contracts/${encodeURIComponent(c.contract_number)}` }, c.contract_number)),
-      h("td", {}, c.product_label), h("td", {}, c.work_name), h("td", {}, c.orderer_name),
+      h("td", {}, c.contractor_name), h("td", {}, c.jv_name ?? "—"),
+      h("td", {}, c.work_name), h("td", {}, c.orderer_name),
       h("td", { class: "num" }, yen(c.contract_price)), h("td", { class: "num" }, yen(c.guarantee_amount)),
+      h("td", {}, c.product_label), h("td", {}, c.deposit_bank ?? "—"),
       h("td", {}, c.format === "electronic" ? "電子" : "書面"))))));
-  show(h("h1", {}, "保証契約一覧"), contracts.length ? table : h("p", {}, "保証契約はまだありません。"));
+  show(h("h1", {}, "保証契約一覧"), contracts.length ? h("div", { class: "scroll" }, table) : h("p", {}, "保証契約はまだありません。"));
 }
 
 // ------------------------------------------------------------------ 電子保証概要 / 電子保証履歴一覧
+
+interface Certificate {
+  product: string; product_label: string; version: number; change_number: number | null; label?: string;
+  issued_at: string; work_name: string; beneficiary: string; contract_price: number; guarantee_amount: number;
+  guarantee_deadline: string; period_start: string; period_end: string; contract_date?: string;
+  deposit_bank?: string | null; sha256: string;
+  contractor: { name: string; address?: string; jv_name?: string | null };
+}
+
+interface HistoryEntry { no: number; issued_at: string; target: string; version: number; change_number?: number | null; label?: string }
 
 interface Detail {
   contract_number: string;
   format: string;
   auth_key: string | null;
-  certificate: {
-    product_label: string; version: number; change_number: number | null; issued_at: string; work_name: string;
-    beneficiary: string; contract_price: number; guarantee_amount: number; guarantee_deadline: string; sha256: string;
-    contractor: { name: string };
-  } | null;
-  history: { no: number; issued_at: string; target: string; version: number; label?: string }[];
+  status?: string | null;
+  status_label?: string | null;
+  ending?: Ending | null;
+  pending_change?: string | null;
+  certificate: Certificate | null;
+  history: HistoryEntry[];
+  receipts?: { version: number; orderer_id: string; orderer_name: string; received_at: string }[];
+  fee_statements?: { version: number; fee: number; kind: string }[];
   viewed_by_orderer_at: string | null;
-  status?: string;
 }
 
-async function openDocument(path: string): Promise<void> {
-  // Opened first, filled after: a window opened after an await is taken for a pop-up.
-  const opened = window.open("", "_blank");
-  try {
-    const { url } = await api.call<{ url: string }>("GET", path);
-    if (opened) opened.location.href = url;
-    else location.assign(url);
-  } catch (error) {
-    opened?.close();
-    throw error;
-  }
+const FEE_KINDS: Record<string, string> = { fee: "保証料", additional: "追加保証料", refund: "保証料返還", none: "増減なし" };
+
+function documentLink(path: string): () => Promise<string> {
+  return async () => (await api.call<{ url: string }>("GET", path)).url;
 }
 
 function row(label: string, value: string | Node): HTMLElement {
   return h("tr", {}, h("th", { scope: "row" }, label), h("td", {}, value));
 }
 
+function actionButton(text: string, onClick: () => Promise<void> | void, attrs: Record<string, string> = {}): HTMLButtonElement {
+  const button = h("button", { type: "button", ...attrs }, text);
+  button.addEventListener("click", () => {
+    Promise.resolve(onClick()).catch((error) => {
+      document.getElementById("action-result")?.replaceChildren(message(error instanceof Error ? error.message : String(error)));
+    });
+  });
+  return button;
+}
+
+function labelOf(d: Detail, version: number): string {
+  const entry = d.history.find((e) => e.version === version);
+  return entry ? versionLabel(entry.change_number, entry.label ?? entry.target) : `第${version}版`;
+}
+
+function contractPath(number: string, tail = ""): string {
+  return `/contracts/${encodeURIComponent(number)}${tail}`;
+}
+
 async function overviewView(number: string): Promise<void> {
-  const d = await api.call<Detail>("GET", `/contracts/${encodeURIComponent(number)}`);
+  const d = await api.call<Detail>("GET", contractPath(number));
   const c = d.certificate;
   if (!c) {
     show(h("h1", {}, "電子保証概要"), message("この保証はまだ発行手続中です。", "info"));
     return;
   }
-  const print = h("button", { type: "button", class: "primary", id: "print-notice" }, "印刷");
-  print.addEventListener("click", () => void openDocument(`/contracts/${encodeURIComponent(number)}/notice`));
+  const label = versionLabel(c.change_number, c.label);
+  const print = actionButton("印刷", () => openInWindow(documentLink(contractPath(number, "/notice"))), { class: "primary", id: "print-notice" });
   const key = d.auth_key
     ? h("section", { class: "key", "aria-labelledby": "key-title" },
       h("h2", { id: "key-title" }, "認証キー"),
       h("p", { class: "key-value", id: "auth-key" }, d.auth_key),
-      h("p", {}, "発注者にお知らせください"),
-      h("p", { class: "actions" }, print, h("span", { class: "help" }, "「認証キー」のお知らせ（PDF）を開きます。")))
+      h("p", {}, "※発注者にお知らせください（印刷ボタンをクリックして、PDFデータを発注者に提出することをお奨めします。）"),
+      h("p", { class: "actions" }, print, h("span", { class: "help" }, `「認証キー」のお知らせ（${label}、PDF）を開きます。`)))
     : null;
-  show(h("h1", {}, "電子保証概要"),
-    h("table", { class: "facts" }, h("tbody", {},
+
+  const receipts = d.receipts ?? [];
+  const receiptList = receipts.length
+    ? labelCells(h("table", { class: "list", id: "receipts" },
+      h("caption", {}, "発注者の受領確認"),
+      h("thead", {}, h("tr", {}, ...["発注者", "対象", "受領日時"].map((t) => h("th", { scope: "col" }, t)))),
+      h("tbody", {}, ...receipts.map((r) => h("tr", {},
+        h("td", {}, r.orderer_name), h("td", {}, labelOf(d, r.version)), h("td", {}, wareki(r.received_at, true)))))))
+    : h("p", { id: "receipts" }, "発注者の受領確認はまだありません。");
+
+  const fees = d.fee_statements ?? [];
+  const feeList = fees.length
+    ? labelCells(h("table", { class: "list", id: "fee-statements" },
+      h("caption", {}, "保証料計算書（領収証は書面でお渡しします）"),
+      h("thead", {}, h("tr", {}, ...["対象", "区分", "金額", "計算書"].map((t) => h("th", { scope: "col" }, t)))),
+      h("tbody", {}, ...fees.map((f) => h("tr", {},
+        h("td", {}, labelOf(d, f.version)), h("td", {}, FEE_KINDS[f.kind] ?? f.kind), h("td", { class: "num" }, yen(f.fee)),
+        h("td", {}, actionButton("表示", () => openInWindow(documentLink(contractPath(number, `/fee-statements/${f.version}`))),
+          { class: "link", "aria-label": `${labelOf(d, f.version)}の保証料計算書を表示` })))))))
+    : null;
+
+  const ending = endingText(d.ending);
+  const canChange = d.format === "electronic" && d.status === "valid" && !d.pending_change;
+  const changeLink = canChange
+    ? h("a", { href: `#${contractPath(number, "/change")}`, class: "button", id: "change-link" }, "変更申込")
+    : null;
+  const pending = d.pending_change
+    ? message(`変更申込（申込番号 ${d.pending_change}）を審査中です。発行されると「変更ー」の電子保証が追加されます。`, "info")
+    : null;
+
+  show(h("h1", {}, `電子保証概要（${c.product_label}）`),
+    h("p", { class: "help" }, "※最新の情報を表示しています。"),
+    pending,
+    h("table", { class: "facts", id: "overview" }, h("tbody", {},
       row("保証契約番号", d.contract_number),
-      d.status ? row("状態", d.status) : null,
-      row("区分", versionLabel(c.change_number, undefined)),
+      row("状態", statusBadge(d.status, d.status_label)),
+      ending ? row("終了", ending) : null,
+      row("区分", label),
       row("電子保証発行日時", wareki(c.issued_at, true)),
       row("商品", c.product_label), row("工事名", c.work_name), row("被保証者", c.beneficiary),
       row("請負金額", yen(c.contract_price)), row("保証金額", yen(c.guarantee_amount)),
+      row("工期", `${wareki(c.period_start)} ～ ${wareki(c.period_end)}`),
       row("保証期限", wareki(c.guarantee_deadline)),
       row("発注者の閲覧", d.viewed_by_orderer_at ? wareki(d.viewed_by_orderer_at, true) : "まだ閲覧されていません"))),
     key,
-    h("p", {}, h("a", { href: `#/contracts/${encodeURIComponent(number)}/history` }, "電子保証履歴一覧")));
+    h("h2", {}, "受領確認"), receiptList,
+    feeList ? h("h2", {}, "保証料計算書") : null, feeList,
+    h("div", { id: "action-result", "aria-live": "polite" }),
+    h("p", { class: "actions" },
+      h("a", { href: `#${contractPath(number, "/history")}` }, "電子保証履歴一覧"), changeLink,
+      h("a", { href: "#/contracts" }, "全体トップへ")));
 }
 
 async function historyView(number: string): Promise<void> {
-  const d = await api.call<Detail>("GET", `/contracts/${encodeURIComponent(number)}`);
+  const d = await api.call<Detail>("GET", contractPath(number));
   const table = labelCells(h("table", { class: "list", id: "history" },
     h("caption", {}, `保証契約番号 ${number}`),
-    h("thead", {}, h("tr", {}, ...["No.", "電子保証発行日時", "対象", "選択"].map((t) => h("th", { scope: "col" }, t)))),
+    h("thead", {}, h("tr", {}, ...["No.", "電子保証発行日時", "対象", "電子保証", "認証キーのお知らせ"].map((t) => h("th", { scope: "col" }, t)))),
     h("tbody", {}, ...d.history.map((entry) => {
-      const open = h("button", { type: "button", class: "link" }, "表示");
-      open.addEventListener("click", () => void openDocument(`/contracts/${encodeURIComponent(number)}/certificates/${entry.version}`));
-      return h("tr", {}, h("td", {}, String(entry.no)), h("td", {}, wareki(entry.issued_at, true)),
-        h("td", {}, entry.label ?? entry.target), h("td", {}, open));
+      const entryLabel = versionLabel(entry.change_number, entry.label ?? entry.target);
+      const open = actionButton("選択", () => {
+        const opened = window.open(`/#${contractPath(number, `/certificate/${entry.version}`)}`, "_blank");
+        if (!opened) location.hash = contractPath(number, `/certificate/${entry.version}`);
+      }, { class: "link", "aria-label": `${entryLabel}の電子保証を選択` });
+      const notice = actionButton("印刷", () => openInWindow(documentLink(contractPath(number, `/notice?version=${entry.version}`))),
+        { class: "link", "aria-label": `${entryLabel}の「認証キー」のお知らせを印刷` });
+      return h("tr", { "data-version": String(entry.version) }, h("td", {}, String(entry.no)), h("td", {}, wareki(entry.issued_at, true)),
+        h("td", {}, entryLabel), h("td", {}, open), h("td", {}, d.format === "electronic" ? notice : "—"));
     }))));
-  show(h("h1", {}, "電子保証履歴一覧"), table,
-    h("p", {}, h("a", { href: `#/contracts/${encodeURIComponent(number)}` }, "電子保証概要へ戻る")));
+  show(h("h1", {}, "電子保証履歴一覧"),
+    h("p", { class: "help" }, "※訂正、変更取消された履歴は表示されません。"),
+    h("p", { class: "help" }, "電子保証発行日時とは、発注者が保証証書を確認するシステム（プラットフォーム）に保証証書が到着した日時のことです。"),
+    table,
+    h("div", { id: "action-result", "aria-live": "polite" }),
+    h("p", { class: "actions" }, h("a", { href: `#${contractPath(number)}` }, "電子保証概要へ戻る"), h("a", { href: "#/contracts" }, "全体トップへ")));
+}
+
+/** 電子保証 in its own window: the leaflet's two statements, the certificate, 印刷 / 閉じる. */
+async function certificateWindow(number: string, version: number): Promise<void> {
+  const d = await api.call<Detail>("GET", contractPath(number));
+  const entry = d.history.find((e) => e.version === version);
+  if (!entry) {
+    show(h("h1", {}, "電子保証"), message("この電子保証は表示できません。"));
+    return;
+  }
+  const entryLabel = versionLabel(entry.change_number, entry.label ?? entry.target);
+  const c = d.certificate && d.certificate.version === version ? d.certificate : null;
+  const pdf = actionButton("PDFを表示", () => openInWindow(documentLink(contractPath(number, `/certificates/${version}`))), { id: "certificate-pdf" });
+  const print = actionButton("印刷", () => window.print(), { class: "primary" });
+  const close = actionButton("閉じる", () => window.close());
+  const contractor = c ? (c.contractor.jv_name ? `${c.contractor.name}（${c.contractor.jv_name}）` : c.contractor.name) : "";
+  const facts = c
+    ? h("table", { class: "facts", id: "certificate" }, h("caption", {}, `保証証書（${c.product_label}）　${entryLabel === "新規" ? "" : entryLabel}`),
+      h("tbody", {},
+        row("保証契約番号", d.contract_number),
+        row("保証契約者", c.contractor.address ? `${c.contractor.address}　${contractor}` : contractor),
+        row("被保証者", c.beneficiary),
+        row("保証金額（総額）", yen(c.guarantee_amount)),
+        row("保証期限", wareki(c.guarantee_deadline)),
+        row("工事名", c.work_name),
+        row("請負金額（総額）", yen(c.contract_price)),
+        row("工期", `${wareki(c.period_start)} ～ ${wareki(c.period_end)}`),
+        c.contract_date ? row("請負契約日", wareki(c.contract_date)) : null,
+        c.deposit_bank ? row("預託金融機関", c.deposit_bank) : null,
+        row("電子保証発行日時", wareki(c.issued_at, true))))
+    : h("p", { id: "certificate" }, `${entryLabel}（${wareki(entry.issued_at, true)} 発行）の内容はPDFでご覧ください。`);
+  document.body.classList.add("certificate-window");
+  show(h("h1", {}, `電子保証（${entryLabel}）`),
+    h("ul", { class: "statements" },
+      h("li", {}, "インターネット保証サービス利用規約に基づき、お客さまに代わり、発注者に対して保証証書を当社で提出しています。"),
+      h("li", {}, "ご覧いただいている本画面の情報は、発注者に提出した保証証書と同一です。")),
+    facts,
+    h("p", { class: "help" }, "保証証書（書面）の発行は行わない電子的な取扱となります。"),
+    h("div", { id: "action-result", "aria-live": "polite" }),
+    h("p", { class: "actions no-print" }, print, pdf, close));
+}
+
+// ------------------------------------------------------------------ 変更申込
+
+type ChangeDraft = Record<string, string> & { idempotency_key: string; number: string };
+const CHANGE_DRAFT = "change";
+let changeOpen = false;
+
+function readChange(): ChangeDraft | null {
+  const form = document.getElementById("change-form") as HTMLFormElement | null;
+  if (!form) return null;
+  const values: Record<string, string> = {};
+  new FormData(form).forEach((v, k) => (values[k] = String(v)));
+  values.idempotency_key = form.dataset.idempotencyKey ?? crypto.randomUUID();
+  values.number = form.dataset.number ?? "";
+  return values as ChangeDraft;
+}
+
+function changeBody(values: ChangeDraft): unknown {
+  const take = (k: string) => (values[k] ?? "").trim() || undefined;
+  const group = (entries: [string, string | undefined][]) =>
+    Object.fromEntries(entries.filter(([, v]) => v !== undefined));
+  return {
+    guarantee: group([["amount", take("guarantee.amount")], ["deadline", take("guarantee.deadline")]]),
+    work: group([["period_start", take("work.period_start")], ["period_end", take("work.period_end")],
+      ["contract_price", take("work.contract_price")]]),
+    reason: (values.reason ?? "").trim(),
+  };
+}
+
+async function changeView(number: string): Promise<void> {
+  const d = await api.call<Detail>("GET", contractPath(number));
+  const c = d.certificate;
+  if (!c) {
+    show(h("h1", {}, "変更申込"), message("この保証はまだ発行手続中です。", "info"));
+    return;
+  }
+  const back = h("p", {}, h("a", { href: `#${contractPath(number)}` }, "電子保証概要へ戻る"));
+  if (d.pending_change) {
+    show(h("h1", {}, "変更申込"), message(`この保証契約には審査中の変更申込（申込番号 ${d.pending_change}）があります。発行または却下の後に申し込めます。`, "info"), back);
+    return;
+  }
+  if (d.status !== "valid") {
+    show(h("h1", {}, "変更申込"), message(`この保証は${d.status_label ?? "終了"}のため、変更できません。`, "info"), back);
+    return;
+  }
+  const now = (text: string) => `現在：${text}`;
+  const form = h("form", { id: "change-form", novalidate: true },
+    h("p", {}, "変更する項目だけを入力してください。変更後の電子保証（", versionLabel((c.change_number ?? 0) + 1), "）には、変更しない項目もそのまま記載されます。"),
+    h("h2", {}, "保証"),
+    input("guarantee.amount", "保証金額（円）", { inputmode: "numeric" }, now(yen(c.guarantee_amount))),
+    input("guarantee.deadline", "保証期限", { placeholder: c.guarantee_deadline }, now(`${wareki(c.guarantee_deadline)}（${c.guarantee_deadline}）`)),
+    h("h2", {}, "工事（業務）"),
+    input("work.period_start", "工期（自）", { placeholder: c.period_start }, now(`${wareki(c.period_start)}（${c.period_start}）`)),
+    input("work.period_end", "工期（至）", { placeholder: c.period_end }, now(`${wareki(c.period_end)}（${c.period_end}）`)),
+    input("work.contract_price", "請負金額（円）", { inputmode: "numeric" },
+      `${now(yen(c.contract_price))}　※請負金額のみの変更の場合は、この保証契約の効力に影響を及ぼさないので、保証契約変更の手続きをとる必要はありません。`),
+    h("h2", {}, "変更の理由"),
+    h("div", { class: "field", "data-field": "reason" },
+      h("label", { for: "f-reason" }, "変更理由"),
+      h("textarea", { id: "f-reason", name: "reason", rows: "3", required: true, maxlength: "500", "aria-describedby": "f-reason-error" }),
+      h("p", { class: "field-error", id: "f-reason-error" })),
+    h("p", { class: "field-error", id: "change-form-error", "data-field": "body" }),
+    h("p", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "変更を申込む"), h("a", { href: `#${contractPath(number)}` }, "キャンセル")),
+    h("div", { id: "change-result", "aria-live": "polite" }));
+  form.dataset.number = number;
+
+  const draft = drafts.load<ChangeDraft>(CHANGE_DRAFT);
+  const mine = draft && draft.number === number ? draft : null;
+  form.dataset.idempotencyKey = mine?.idempotency_key ?? crypto.randomUUID();
+  if (mine) {
+    for (const [name, value] of Object.entries(mine)) {
+      const control = form.querySelector<HTMLInputElement | HTMLTextAreaElement>(`[name="${name}"]`);
+      if (control) control.value = value;
+    }
+  }
+  form.addEventListener("input", () => {
+    const values = readChange();
+    if (values) drafts.save(CHANGE_DRAFT, values);
+  });
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    form.querySelectorAll(".field-error").forEach((e) => (e.textContent = ""));
+    form.querySelectorAll("[aria-invalid]").forEach((e) => e.removeAttribute("aria-invalid"));
+    const result = document.getElementById("change-result")!;
+    result.replaceChildren();
+    const values = readChange()!;
+    drafts.save(CHANGE_DRAFT, values);
+    try {
+      const created = await api.call<{ application_id: string; status: string }>("POST", contractPath(number, "/changes"), changeBody(values), {
+        "Idempotency-Key": values.idempotency_key,
+      });
+      drafts.drop(CHANGE_DRAFT);
+      changeOpen = false;
+      // 申込一覧 shows it, with this notice (the route renders it on the change of address).
+      nextNotice = message(`変更申込を受け付けました。申込番号 ${created.application_id}（保証契約番号 ${number}）`, "info");
+      location.hash = "#/applications";
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      if (error.status === 409) {
+        result.replaceChildren(message(/already waiting/.test(error.reason)
+          ? "この保証契約には審査中の変更申込があります。発行または却下の後に申し込めます。"
+          : /ended/.test(error.reason) ? "この保証は終了しているため、変更できません。" : error.message));
+        return;
+      }
+      result.replaceChildren(message(error.message));
+      showFieldErrors(form, error, document.getElementById("change-form-error"));
+    }
+  });
+  changeOpen = true;
+  show(h("h1", {}, `変更申込（${number}）`), form, back);
 }
 
 // ------------------------------------------------------------------ routing
 
 async function route(): Promise<void> {
   formOpen = false;
+  changeOpen = false;
+  document.body.classList.remove("certificate-window");
   const path = location.hash.replace(/^#/, "") || "/apply";
   const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
   try {
     if (parts[0] === "contracts" && parts[1] && parts[2] === "history") await historyView(parts[1]);
+    else if (parts[0] === "contracts" && parts[1] && parts[2] === "change") await changeView(parts[1]);
+    else if (parts[0] === "contracts" && parts[1] && parts[2] === "certificate" && parts[3]) await certificateWindow(parts[1], Number(parts[3]));
     else if (parts[0] === "contracts" && parts[1]) await overviewView(parts[1]);
     else if (parts[0] === "contracts") await contractsView();
+    else if (parts[0] === "applications") await applicationsView();
     else await applyView();
     document.getElementById("main")?.focus();
   } catch (error) {
@@ -307,7 +548,7 @@ async function route(): Promise<void> {
 
 void boot(FRONT, async () => {
   if (!(await session(FRONT))) await signIn(FRONT);
-  nav(FRONT, [["#/apply", "保証申込"], ["#/contracts", "保証契約一覧"]]);
+  nav(FRONT, [["#/apply", "保証申込"], ["#/applications", "申込一覧"], ["#/contracts", "保証契約一覧"]]);
   window.addEventListener("hashchange", () => void route());
   await route();
 });

@@ -6,7 +6,8 @@
 // pre-filled form waits in this tab's sessionStorage, and is removed once shown.
 import "./style.css";
 import {
-  Api, ApiError, boot, drafts, h, labelCells, message, nav, session, show, signIn, versionLabel, wareki, yen,
+  Api, ApiError, boot, confirmDialog, drafts, endingText, h, labelCells, message, nav, session, show, signIn,
+  statusBadge, versionLabel, wareki, yen, type Ending,
 } from "./common";
 
 const FRONT = "orderer";
@@ -24,13 +25,16 @@ interface Certificate {
   change_number: number | null;
   label?: string;
   issued_at: string;
+  issue_date?: string;
   beneficiary: string;
   work_name: string;
   contract_price: number;
+  contract_date?: string;
   guarantee_amount: number;
   guarantee_deadline: string;
   period_start: string;
   period_end: string;
+  deposit_bank?: string | null;
   contractor: { name: string; address?: string; jv_name?: string | null };
   sha256: string;
 }
@@ -41,17 +45,25 @@ interface HistoryEntry {
   issued_at: string;
   target: string;
   label?: string;
+  change_number?: number | null;
 }
 
 interface Answer {
   certificate: Certificate;
   history: HistoryEntry[];
   pdf_url: string;
-  status?: string;
+  status?: string | null;
+  status_label?: string | null;
+  ending?: Ending | null;
+  current_version?: number;
   chain_valid?: boolean;
 }
 
-const STATUS: Record<string, string> = { valid: "有効", expired: "期限満了", terminated: "解約", claimed: "履行請求" };
+interface Receipt {
+  contract_number: string;
+  version: number;
+  received_at: string;
+}
 
 /** Take the QR link's values out of the address bar; keep them only for this form. */
 function takeFromUrl(): Partial<Form> {
@@ -97,24 +109,31 @@ function renderForm(values: Partial<Form>, notice?: HTMLElement): void {
   const result = h("section", { id: "result", "aria-live": "polite" });
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    void view(result);
+    const typed = currentForm()!;
+    if (!typed.contract_number.trim() || !typed.auth_key.trim()) {
+      result.replaceChildren(message("保証契約番号と認証キーを入力してください。"));
+      return;
+    }
+    void view(result, typed);
   });
   show(h("h1", {}, "保証確認"), notice ?? null, form, result);
 }
 
-async function view(result: HTMLElement): Promise<void> {
-  const form = currentForm()!;
-  if (!form.contract_number.trim() || !form.auth_key.trim()) {
-    result.replaceChildren(message("保証契約番号と認証キーを入力してください。"));
-    return;
-  }
-  result.replaceChildren(h("p", {}, "照会中…"));
+/** The certificate for the typed number and key: the version in force, or `version` of its history.
+ * `typed` is what was typed when 閲覧 was pressed: choosing a version or 受領確認 use the same. */
+async function view(result: HTMLElement, typed: Form, version?: number): Promise<void> {
+  result.setAttribute("aria-busy", "true");
+  if (version === undefined) result.replaceChildren(h("p", {}, "照会中…"));
   try {
-    const answer = await api.call<Answer>("POST", "/verifications", form);
+    const answer = await api.call<Answer>("POST", "/verifications", version === undefined ? typed : { ...typed, version });
     drafts.drop(DRAFT);
-    result.replaceChildren(...certificateView(answer));
+    document.getElementById("prefilled")?.remove(); // the form's values have been used
+    result.replaceChildren(...certificateView(answer, typed, result));
+    if (version !== undefined) document.getElementById("certificate-title")?.focus();
   } catch (error) {
     result.replaceChildren(message(error instanceof ApiError ? error.message : String(error)));
+  } finally {
+    result.removeAttribute("aria-busy");
   }
 }
 
@@ -122,51 +141,104 @@ function row(label: string, value: string | Node): HTMLElement {
   return h("tr", {}, h("th", { scope: "row" }, label), h("td", {}, value));
 }
 
-function certificateView(answer: Answer): Node[] {
+function pdfActions(answer: Answer): HTMLElement {
   const c = answer.certificate;
+  const filename = `certificate-${c.contract_number}-v${String(c.version).padStart(3, "0")}.pdf`;
+  const label = versionLabel(c.change_number, c.label);
+  return h("span", { class: "pdf" },
+    h("a", { href: answer.pdf_url, target: "_blank", rel: "noopener", "aria-label": `${label}のPDFを表示` }, "表示"),
+    h("a", { href: answer.pdf_url, download: filename, rel: "noopener", "aria-label": `${label}のPDFをダウンロード` }, "ダウンロード"),
+    printLink(answer.pdf_url, `${label}のPDFを印刷`));
+}
+
+function certificateView(answer: Answer, typed: Form, result: HTMLElement): Node[] {
+  const c = answer.certificate;
+  const label = versionLabel(c.change_number, c.label);
+  const current = answer.current_version ?? answer.history[answer.history.length - 1]?.version;
+  const inForce = current === undefined || c.version === current;
+  const latest = answer.history.find((entry) => entry.version === current);
   const contractor = c.contractor.jv_name ? `${c.contractor.name}（${c.contractor.jv_name}）` : c.contractor.name;
+  const ending = endingText(answer.ending);
   const facts = h("table", { class: "facts", id: "certificate" },
-    h("caption", {}, "電子保証の内容"),
+    h("caption", {}, `電子保証の内容（${label}）`),
     h("tbody", {},
-      answer.status ? row("状態", STATUS[answer.status] ?? answer.status) : null,
-      row("区分", versionLabel(c.change_number, c.label)),
+      answer.status ? row("状態", statusBadge(answer.status, answer.status_label)) : null,
+      ending ? row("終了", ending) : null,
+      row("区分", label),
       row("電子保証発行日時", wareki(c.issued_at, true)),
       row("商品", c.product_label),
       row("保証契約番号", c.contract_number),
       row("工事名", c.work_name),
       row("被保証者", c.beneficiary),
-      row("受注者（保証委託者）", contractor),
-      row("請負金額", yen(c.contract_price)),
-      row("保証金額", yen(c.guarantee_amount)),
-      row("工期", `${wareki(c.period_start)} から ${wareki(c.period_end)} まで`),
+      row("保証契約者", c.contractor.address ? h("span", {}, contractor, h("br"), h("span", { class: "help" }, c.contractor.address)) : contractor),
+      row("請負金額（総額）", yen(c.contract_price)),
+      row("保証金額（総額）", yen(c.guarantee_amount)),
+      row("工期", `${wareki(c.period_start)} ～ ${wareki(c.period_end)}`),
+      c.contract_date ? row("請負契約日", wareki(c.contract_date)) : null,
       row("保証期限", wareki(c.guarantee_deadline)),
-      answer.chain_valid === undefined ? null : row("履歴の連鎖", answer.chain_valid ? "正常（改ざんはありません）" : "不整合があります"),
+      c.deposit_bank ? row("預託金融機関", c.deposit_bank) : null,
+      row("電子証書", pdfActions(answer)),
       row("SHA-256", h("code", { class: "hash" }, c.sha256))));
   const deposit = h("p", { class: "deposit" },
-    "この画面に表示している電子証書は、保証会社が本サービスに掲載した寄託の電子証書です。");
-  const latest = answer.history[answer.history.length - 1];
-  const filename = `certificate-${c.contract_number}-v${String(c.version).padStart(3, "0")}.pdf`;
+    "この画面に表示している電子証書は、保証会社が本サービスに掲載した寄託の電子証書です（保証証書（書面）の発行は行わない電子的な取扱となります）。");
+  const chain = answer.chain_valid === undefined ? null : answer.chain_valid
+    ? h("p", { class: "message info", id: "chain" }, "履歴の連鎖：正常です。新規から最新までの電子証書に改ざんはありません。")
+    : h("p", { class: "message error", id: "chain", role: "alert" }, "履歴の連鎖：不整合があります。保証会社にお問い合わせください。");
+  const older = inForce ? null : message(
+    `表示しているのは ${label} です。現在有効な電子証書は ${latest ? versionLabel(latest.change_number, latest.label) : "最新の版"} です。`, "info");
+
   const versions = labelCells(h("table", { class: "list", id: "versions" },
-    h("caption", {}, "電子保証履歴"),
+    h("caption", {}, "電子保証履歴（訂正、変更取消された履歴は表示されません）"),
     h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "No."), h("th", { scope: "col" }, "電子保証発行日時"),
-      h("th", { scope: "col" }, "対象"), h("th", { scope: "col" }, "PDF"))),
+      h("th", { scope: "col" }, "対象"), h("th", { scope: "col" }, "電子保証"))),
     h("tbody", {}, ...answer.history.map((entry) => {
-      const isLatest = entry === latest;
-      const pdf = isLatest
-        ? h("span", { class: "pdf" },
-          h("a", { href: answer.pdf_url, target: "_blank", rel: "noopener" }, "表示"),
-          h("a", { href: answer.pdf_url, download: filename, rel: "noopener" }, "ダウンロード"),
-          printLink(answer.pdf_url))
-        : "—";
-      return h("tr", {}, h("td", {}, String(entry.no)), h("td", {}, wareki(entry.issued_at, true)),
-        h("td", {}, entry.label ?? entry.target), h("td", {}, pdf));
+      const entryLabel = versionLabel(entry.change_number, entry.label ?? entry.target);
+      const shown = entry.version === c.version;
+      let cell: Node;
+      if (shown) {
+        cell = h("span", { class: "pdf" }, h("strong", {}, "表示中"), pdfActions(answer));
+      } else {
+        const choose = h("button", { type: "button", class: "link", "aria-label": `${entryLabel}を選択` }, "選択");
+        choose.addEventListener("click", () => void view(result, typed, entry.version));
+        cell = choose;
+      }
+      return h("tr", { class: shown ? "current" : undefined, "data-version": String(entry.version) },
+        h("td", {}, String(entry.no)), h("td", {}, wareki(entry.issued_at, true)),
+        h("td", {}, entryLabel + (entry.version === current ? "（最新）" : "")), h("td", {}, cell));
     }))));
-  return [h("h2", {}, `電子証書（${versionLabel(c.change_number, c.label)}）`), deposit, facts, versions];
+  const parts: (Node | null)[] = [h("h2", { id: "certificate-title", tabindex: "-1" }, `電子証書（${label}）`), older, deposit,
+    chain, facts, receiptSection(answer, typed), versions];
+  return parts.filter((part): part is Node => part !== null);
 }
 
-function printLink(url: string): HTMLElement {
+/** 受領確認: the orderer records receiving the version shown (the API keeps the first record). */
+function receiptSection(answer: Answer, typed: Form): HTMLElement {
+  const c = answer.certificate;
+  const label = versionLabel(c.change_number, c.label);
+  const outcome = h("div", { id: "receipt-result", "aria-live": "polite" });
+  const button = h("button", { type: "button", class: "primary", id: "receipt" }, "受領確認");
+  button.addEventListener("click", async () => {
+    const ok = await confirmDialog("受領確認",
+      h("p", {}, `保証契約番号 ${c.contract_number} の電子証書（${label}）を受領したことを記録します。受注者にも表示されます。`), "受領を記録する");
+    if (!ok) return;
+    button.disabled = true;
+    try {
+      const receipt = await api.call<Receipt>("POST", "/verifications/receipts", { ...typed, version: c.version });
+      outcome.replaceChildren(message(`受領確認を記録しました（${label}、${wareki(receipt.received_at, true)}）。`, "info"));
+    } catch (error) {
+      button.disabled = false;
+      outcome.replaceChildren(message(error instanceof ApiError ? error.message : String(error)));
+    }
+  });
+  return h("section", { class: "receipt", "aria-labelledby": "receipt-title" },
+    h("h2", { id: "receipt-title" }, "受領確認"),
+    h("p", {}, "内容を確認しましたら「受領確認」を押してください。受領を記録し、受注者の画面にも表示します。"),
+    h("p", { class: "actions" }, button), outcome);
+}
+
+function printLink(url: string, label: string): HTMLElement {
   // The PDF lives on another origin: it opens in its own window, where the browser prints it.
-  const button = h("button", { type: "button", class: "link" }, "印刷");
+  const button = h("button", { type: "button", class: "link", "aria-label": label }, "印刷");
   button.addEventListener("click", () => {
     const opened = window.open(url, "_blank", "noopener");
     if (!opened) location.assign(url);
@@ -189,5 +261,7 @@ void boot(FRONT, async () => {
   const saved = drafts.load<Form>(DRAFT) ?? { contract_number: "", auth_key: "" };
   const values = { ...saved, ...fromUrl };
   drafts.drop(DRAFT); // the key stays in the form only
-  renderForm(values, values.auth_key ? message("「認証キー」のお知らせの内容を入力しました。確認して「閲覧」を押してください。", "info") : undefined);
+  const prefilled = values.auth_key ? message("「認証キー」のお知らせの内容を入力しました。確認して「閲覧」を押してください。", "info") : undefined;
+  prefilled?.setAttribute("id", "prefilled");
+  renderForm(values, prefilled);
 });
