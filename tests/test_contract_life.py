@@ -261,3 +261,17 @@ def test_only_an_interim_application_names_an_upload(api):
     body = {**application_body(), "upload_id": "0" * 24}
     status, answer = api.post("/applications", CONTRACTOR_A, body)
     assert status == 422 and answer["errors"][0]["field"] == "upload_id"
+
+
+def test_the_orderer_records_receipt_and_the_contractor_sees_who_and_when(api, handlers, contract):
+    number, key = contract
+    assert verify(api, number, key)[1]["received_at"] is None
+    body = {"contract_number": number, "auth_key": key, "version": 1}
+    status, receipt = api.post("/verifications/receipts", ORDERER_TOCHIGI, body)
+    assert status == 201 and receipt["received_at"] == "2024-04-01T10:00:00+09:00"
+    assert api.post("/verifications/receipts", ORDERER_TOCHIGI, body)[1] == receipt  # a retry: the first stands
+    assert verify(api, number, key)[1]["received_at"] == receipt["received_at"]
+    receipts = api.get(f"/contracts/{number}", CONTRACTOR_A)[1]["receipts"]
+    assert receipts == [{"version": 1, "orderer_id": "tochigi-pref", "orderer_name": "栃木県", "received_at": receipt["received_at"]}]
+    assert api.post("/verifications/receipts", ORDERER_TOCHIGI, {**body, "auth_key": "ABCDEFGHJKLM"})[0] == 404  # the key opens it
+    assert api.post("/verifications/receipts", ORDERER_TOCHIGI, {**body, "version": 7})[0] == 404

@@ -159,8 +159,13 @@ def verify(caller: Caller, number_text: str, key_text: str, version: int | None 
     metrics.verification("ok")
     logger.info("verified", extra={"contract_number": number, "caller": caller.subject, "outcome": "verified"})
     record = shown.record
+    try:  # this orderer's 受領確認 of the version shown, if recorded
+        receipt = ReceiptItem.get(*ReceiptItem.key(number, shown.version, caller.orderer_id), consistent_read=True)
+    except ReceiptItem.DoesNotExist:
+        receipt = None
     return {
         **status_json(contract, chain),
+        "received_at": certificates.iso_jst(receipt.received_at) if receipt else None,
         "current_version": chain[-1].version,
         "certificate": certificates.certificate_json(record, shown.change_number),
         "history": certificates.history_json(chain),
