@@ -32,15 +32,25 @@ PUBLIC_TAG = "public"
 SUCCESS = {
     ("post", "/applications"): ("201", "The application is stored (or was, for a retried Idempotency-Key)."),
     ("post", "/staff/applications/{application_id}/issue"): ("202", "Issued; the certificate is published on its arrival."),
+    ("post", "/staff/contracts/{number}/versions/{version}/corrections"): (
+        "202", "The correction is written (or was, for a retry); its certificate is published on its arrival."),
 }
-CONFLICTS = {("post", "/staff/applications/{application_id}/issue"), ("post", "/staff/applications/{application_id}/reject")}
+# Staff actions on a contract: optimistic locking on its revision (409 with `current`).
+CONTRACT_ACTIONS = {
+    ("post", "/staff/contracts/{number}/versions/{version}/corrections"),
+    ("post", "/staff/contracts/{number}/versions/{version}/cancellation"),
+    ("post", "/staff/contracts/{number}/termination"),
+    ("post", "/staff/contracts/{number}/key-rotation"),
+}
+CONFLICTS = {("post", "/staff/applications/{application_id}/issue"), ("post", "/staff/applications/{application_id}/reject")} | CONTRACT_ACTIONS
 LOCKED_OUT = {("post", "/verifications")}
 IDEMPOTENT = {("post", "/applications")}
+IDEMPOTENT_ACTIONS = {("post", "/staff/contracts/{number}/key-rotation")}  # no body to tell a retry by
 
 TAGS = [
     {"name": PUBLIC_TAG, "description": "No sign-in: the orderer registry."},
     {"name": "contractor", "description": "受注者: applications and the company's contracts (Cognito group contractor)."},
-    {"name": "staff", "description": "保証会社職員: the application queue, issuing and rejecting (group staff)."},
+    {"name": "staff", "description": "保証会社職員: the application queue, issuing and rejecting; 訂正, 変更取消, 解約 / 履行請求, key rotation; every record (group staff)."},
     {"name": "orderer", "description": "発注者: verifying a certificate by contract number and auth key (group orderer)."},
 ]
 
@@ -119,6 +129,26 @@ def _operation(op: dict, method: str, path: str, group: str) -> dict:
                 "schema": {"type": "string", "minLength": 1, "maxLength": 255},
             }
         )
+    if route in IDEMPOTENT_ACTIONS:
+        op.setdefault("parameters", []).append(
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "description": "A retry with the same key answers the rotation it made, and rotates nothing more.",
+                "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+            }
+        )
+    if route in CONTRACT_ACTIONS:
+        op.setdefault("parameters", []).append(
+            {
+                "name": "If-Match",
+                "in": "header",
+                "required": False,
+                "description": "The contract's revision the caller acted on (GET /staff/contracts/{number}); another answers 409 with `current`.",
+                "schema": {"type": "string", "pattern": '^(W/)?"?[0-9]{1,9}"?$'},
+            }
+        )
     responses = {}
     code, description = SUCCESS.get(route, ("200", "OK"))
     success = op["responses"].get("200", {})
@@ -128,7 +158,10 @@ def _operation(op: dict, method: str, path: str, group: str) -> dict:
         responses["403"] = _answer("The token's user is not in this route's group, or lacks its tenant claim.")
     if "{" in path or route in LOCKED_OUT:
         responses["404"] = _answer("Not found; one answer for every kind of miss.")
-    if route in CONFLICTS:
+    if route in CONTRACT_ACTIONS:
+        responses["409"] = _answer("The contract does not allow this now (a version not shown, an ending already recorded), or it "
+                                   "changed since the revision acted on: `current` is its state now.")
+    elif route in CONFLICTS:
         responses["409"] = _answer("The application is not in a state that allows this.")
     if op.get("parameters") or op.get("requestBody"):
         responses["422"] = _answer("A field is missing or wrong; nothing was stored.", schema="InvalidRequest")

@@ -91,6 +91,12 @@ def get_fee_statement(number: str, version: int):
     return contracts.fee_statement_url(http.caller(app).require(CONTRACTOR), number, version)
 
 
+@app.get("/contracts/<number>/termination-statement")
+def get_termination_statement(number: str):
+    """The 保証料返還計算書 of a recorded 解約 (404 before one is recorded and stored)."""
+    return contracts.termination_statement_url(http.caller(app).require(CONTRACTOR), number)
+
+
 snapstart.install()  # SnapStart: renew clients, caches and randomness in each restored environment
 
 

@@ -1,4 +1,4 @@
-"""Staff API: the application queue, issuing and rejecting."""
+"""Staff API: the application queue, issuing and rejecting; 訂正, 変更取消, 解約 / 履行請求, key rotation; staff views."""
 from __future__ import annotations
 
 from typing import Literal, Optional
@@ -11,10 +11,10 @@ from typing_extensions import Annotated
 
 from esurety import http, snapstart
 from esurety.identity import STAFF
-from esurety.schemas import RejectRequest
+from esurety.schemas import CancellationRequest, CorrectionRequest, RejectRequest, TerminationRequest
 from esurety import signing
 from esurety.fonts import ensure_fonts
-from esurety.services import applications, issuance
+from esurety.services import applications, corrections, decisions, endings, issuance, key_rotation, staff_views
 from esurety.metrics import handler_metrics
 from esurety.tracing import TRACED_MODULES
 
@@ -37,11 +37,14 @@ def application_queue(
     return applications.queue(status, limit=limit, cursor=cursor)
 
 
-def _audit(action: str, application_id: str, contract_number: str | None, staff: str) -> None:
-    """One line per staff decision: what was decided, on what, by whom (the caller's `sub`)."""
+def _audit(action: str, application_id: str | None, contract_number: str | None, staff: str, **details) -> None:
+    """One line per staff decision: what was decided, on what, by whom (the caller's `sub`).
+
+    The trail that stays is the contract's audit items (services/audit.py); `new` says whether this
+    request decided anything or repeated a decision already taken."""
     logger.info(
         "staff decision",
-        extra={"audit": True, "action": action, "application_id": application_id, "contract_number": contract_number, "staff_subject": staff},
+        extra={"audit": True, "action": action, "application_id": application_id, "contract_number": contract_number, "staff_subject": staff, **details},
     )
 
 
@@ -49,6 +52,7 @@ def _audit(action: str, application_id: str, contract_number: str | None, staff:
 def issue_application(application_id: str):
     staff = http.caller(app).require(STAFF).subject
     issued = issuance.issue(application_id, staff)
+    decisions.issued(application_id, issued, staff)
     _audit("issue", application_id, issued["contract_number"], staff)
     return Response(202, content_types.APPLICATION_JSON, issued)
 
@@ -57,8 +61,63 @@ def issue_application(application_id: str):
 def reject_application(application_id: str, body: RejectRequest):
     staff = http.caller(app).require(STAFF).subject
     rejected = applications.reject(application_id, body.reason, staff)
+    decisions.rejected(application_id, staff)  # the audit item, and the e-mail with the reason (once)
     _audit("reject", application_id, rejected["contract_number"], staff)
     return rejected
+
+
+@app.get("/staff/applications/<application_id>")
+def get_application(application_id: str):
+    """Everything the contractor sent, the rules as of today, for a change the content in force."""
+    http.caller(app).require(STAFF)
+    return staff_views.application(application_id)
+
+
+@app.get("/staff/contracts/<number>")
+def get_contract(number: str):
+    """Every record (hidden ones too), the chain, status, receipts, views, audit, document links."""
+    http.caller(app).require(STAFF)
+    return staff_views.contract(number)
+
+
+@app.post("/staff/contracts/<number>/versions/<version>/corrections")
+def correct_version(number: str, version: int, body: CorrectionRequest):
+    """訂正 of a shown version: the corrected certificate takes its place under the same label."""
+    staff = http.caller(app).require(STAFF).subject
+    corrected, created = corrections.correct(number, version, body, staff, if_match=http.header(app, "If-Match"))
+    _audit("correct", None, corrected["contract_number"], staff,
+           version=corrected["version"], target_version=version, new=created)
+    return Response(202, content_types.APPLICATION_JSON, corrected)
+
+
+@app.post("/staff/contracts/<number>/versions/<version>/cancellation")
+def cancel_change(number: str, version: int, body: CancellationRequest):
+    """変更取消 of a shown change: the previous valid version is in force again."""
+    staff = http.caller(app).require(STAFF).subject
+    cancelled, created = corrections.cancel(number, version, body.reason, staff, if_match=http.header(app, "If-Match"))
+    _audit("cancel-change", None, cancelled["contract_number"], staff,
+           version=cancelled["version"], target_version=version, new=created)
+    return cancelled
+
+
+@app.post("/staff/contracts/<number>/termination")
+def terminate_contract(number: str, body: TerminationRequest):
+    """解約 (kind cancelled, with its 保証料返還計算書) or 保証債務履行請求 (kind claimed), from `date` on."""
+    staff = http.caller(app).require(STAFF).subject
+    ending, created = endings.terminate(number, body, staff, if_match=http.header(app, "If-Match"))
+    _audit("terminate", None, ending["contract_number"], staff, kind=ending["kind"], new=created)
+    return ending
+
+
+@app.post("/staff/contracts/<number>/key-rotation")
+def rotate_key(number: str):
+    """A new auth key; the old one stops working at once. The answer never carries the key."""
+    staff = http.caller(app).require(STAFF).subject
+    rotated, created = key_rotation.rotate(
+        number, staff, idempotency_key=http.header(app, "Idempotency-Key"), if_match=http.header(app, "If-Match")
+    )
+    _audit("rotate-key", None, rotated["contract_number"], staff, key_generation=rotated["key_generation"], new=created)
+    return rotated
 
 
 _resolve = http.guarded(app, STAFF)

@@ -121,6 +121,9 @@ class ContractItem(_Item):
     pending_change = UnicodeAttribute(null=True)  # the application id of the one change awaiting staff
     # 解約 or 保証債務履行請求 once recorded: {kind: cancelled | claimed, date, reason, recorded_at, recorded_by}
     ending = JSONAttribute(null=True)
+    # Set once the ending's statement is stored and its e-mail claimed (services/endings.py): a
+    # retried 解約 completes what is missing, and only the call that sets it sends the e-mail.
+    ending_notified_at = UTCDateTimeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     gsi2pk = UnicodeAttribute()  # `COMPANY#{company_id}`
     gsi2sk = UnicodeAttribute()  # `CONTRACT#{number}`
@@ -285,3 +288,23 @@ class AttemptItem(_Item):
     def key(scope: str, name: str) -> tuple[str, str]:
         return f"ATTEMPTS#{scope}#{name}", AttemptItem.SK
 ALL_MODELS = ALL_MODELS + (AttemptItem,)
+
+
+class AuditItem(_Item):
+    """pk `CONTRACT#{number}` (or `APP#{application_id}` for a decision on an application that has
+    no contract), sk `AUDIT#{at}#{action}#{ref}`: one staff action, written with the action where
+    it can be (services/audit.py). `at` is ISO 8601 JST with milliseconds, so the items sort in time;
+    `ref` (the contract's new revision, or the application id) keeps two actions of one instant apart.
+    """
+
+    action = UnicodeAttribute()  # issue | reject | correct | cancel-change | terminate | rotate-key
+    contract_number = UnicodeAttribute(null=True)
+    application_id = UnicodeAttribute(null=True)
+    staff_subject = UnicodeAttribute(null=True)  # the staff caller's JWT `sub`
+    at = UTCDateTimeAttribute()
+    details = JSONAttribute(null=True)  # what the action was about (version, target, reason …); never a key
+
+    PREFIX = "AUDIT#"
+
+
+ALL_MODELS = ALL_MODELS + (AuditItem,)

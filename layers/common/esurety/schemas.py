@@ -215,3 +215,51 @@ class ChangeRequest(_Body):
     guarantee: GuaranteeChange = GuaranteeChange()
     work: WorkChange = WorkChange()
     reason: Text(MAX_REASON)
+
+
+# ---------------------------------------------------------------- staff actions on a contract
+
+
+class WorkCorrection(_Body):
+    name: Optional[Text(MAX_WORK_NAME)] = None
+    kind: Optional[Literal["construction", "service"]] = None
+    contract_price: Optional[Yen] = None
+    contract_date: Optional[Day] = None
+    period_start: Optional[Day] = None
+    period_end: Optional[Day] = None
+
+
+class GuaranteeCorrection(_Body):
+    amount: Optional[Yen] = None
+    deadline: Optional[Day] = None
+
+
+class ContractorCorrection(_Body):
+    name: Optional[Text(MAX_CONTRACTOR_NAME)] = None
+    address: Optional[Text(MAX_ADDRESS)] = None
+    jv_name: Optional[Text(MAX_JV_NAME)] = None  # an explicit null removes the JV name
+
+
+class CorrectionRequest(_Body):
+    """訂正 of a shown version, in the application's shape: only what was printed wrongly (at least
+    one field); the corrected certificate restates everything else (esurety/amendments.py)."""
+
+    work: Optional[WorkCorrection] = None
+    guarantee: Optional[GuaranteeCorrection] = None
+    contractor: Optional[ContractorCorrection] = None
+    deposit_bank: Optional[Text(MAX_DEPOSIT_BANK)] = None  # an explicit null removes it (契約保証)
+    reason: Text(MAX_REASON)
+
+
+class CancellationRequest(_Body):
+    """変更取消 of a shown change: why it is withdrawn."""
+
+    reason: Text(MAX_REASON)
+
+
+class TerminationRequest(_Body):
+    """解約 (`cancelled`) or 保証債務履行請求 (`claimed`) of the guarantee, from `date` on."""
+
+    kind: Literal["cancelled", "claimed"]
+    date: Day
+    reason: Text(MAX_REASON)

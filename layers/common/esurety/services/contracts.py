@@ -178,3 +178,14 @@ def fee_statement_url(caller: Caller, number: str, version: int) -> dict:
         if int(shown.version) == version and shown.fee_s3_key:
             return storage.download_link(shown.fee_s3_key, f"fee-statement-{number}-v{version:03d}.pdf")
     raise NotFound("fee statement")
+
+
+def termination_statement_url(caller: Caller, number: str) -> dict:
+    """The 保証料返還計算書 of a recorded 解約, once stored (services/endings.py)."""
+    from . import endings  # noqa: PLC0415 - endings reads this module
+
+    contract = load_for_company(caller, path_number(number))
+    link = endings.statement_link(contract)
+    if link is None:
+        raise NotFound("termination statement")
+    return link

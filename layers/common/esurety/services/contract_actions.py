@@ -1,0 +1,108 @@
+"""What every staff action on a contract shares: loading it, optimistic locking, the 409's `current`.
+
+Each action reads the contract and its records, decides, and writes revision + 1 on the condition
+that the contract still is the revision it read (ContractItem.revision). Whoever loses that race,
+or acts on a revision older than the one the contract has (`If-Match: <revision>`, the revision the
+staff screen showed), gets 409 with `current`: the contract's state as staff see it now.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+
+from .. import lifecycle
+from ..errors import Conflict, InputError, NotFound, Problem
+from ..models import ContractItem, VersionItem
+from . import contracts
+
+_REVISION = re.compile(r'^(?:W/)?"?(?P<revision>[0-9]{1,9})"?$')
+_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")  # visible ASCII, as HTTP header values are
+
+
+def load(number: str) -> ContractItem:
+    """The contract by its number as typed in the path (422 on `number`, 404 if there is none)."""
+    number = contracts.path_number(number)
+    try:
+        return ContractItem.get(*ContractItem.key(number), consistent_read=True)
+    except ContractItem.DoesNotExist:
+        raise NotFound("contract") from None
+
+
+def expected_revision(header: str | None) -> int | None:
+    """The revision an `If-Match` header names (`3`, `"3"` or `W/"3"`); None without the header."""
+    if header is None:
+        return None
+    match = _REVISION.fullmatch(header.strip())
+    if not match:
+        raise InputError(Problem("If-Match", "must be the contract's revision as GET /staff/contracts/{number} shows it"))
+    return int(match["revision"])
+
+
+def request_digest(idempotency_key: str | None) -> str | None:
+    if idempotency_key is None:
+        return None
+    if not _IDEMPOTENCY_KEY.fullmatch(idempotency_key):
+        raise InputError(Problem("Idempotency-Key", "must be 1 to 255 visible ASCII characters"))
+    return hashlib.sha256(idempotency_key.encode()).hexdigest()
+
+
+def current(contract: ContractItem, records: list[VersionItem] | None = None) -> dict:
+    """The contract as staff see it now (the `current` of a 409)."""
+    if records is None:
+        records = contracts.versions(contract.contract_number)
+    chain = contracts.shown_chain(contract, records)
+    return {
+        "contract_number": contract.contract_number,
+        "revision": int(contract.revision or 0),
+        "latest_version": int(contract.latest_version),
+        "key_generation": int(contract.key_generation or 1),
+        **contracts.status_json(contract, chain),
+        "history": [{"label": s.label, "version": s.version, "kind": s.record.kind} for s in chain],
+        "pending_change": contract.pending_change,
+    }
+
+
+def check_revision(contract: ContractItem, expected: int | None, records: list[VersionItem] | None = None) -> None:
+    if expected is not None and expected != int(contract.revision or 0):
+        raise Conflict(
+            f"the contract is at revision {int(contract.revision or 0)}, not {expected}: look at it again and retry",
+            current=current(contract, records),
+        )
+
+
+def changed_meanwhile(number: str) -> Conflict:
+    """The 409 of a lost race: what the winner left."""
+    contract = load(number)
+    return Conflict("the contract changed meanwhile: look at it again and retry", current=current(contract))
+
+
+def lost_race(error: Exception) -> bool:
+    """A transaction cancelled by a condition (or by a concurrent transaction on the same items)."""
+    return getattr(error, "cause_response_code", None) in ("TransactionCanceledException", "TransactionConflictException")
+
+
+def shown_now(contract: ContractItem, records: list[VersionItem], version: int, cancelling: bool = False) -> lifecycle.Shown:
+    """The record `version` if the history shows it now (409 with `current` if not).
+
+    Judged twice: on what has taken effect (the history the contractor and the orderer see) and
+    on every record written (a correction or change still on its way to the platform counts), so
+    a version whose correction is being published cannot be corrected a second time meanwhile.
+    """
+    check = lifecycle.check_cancellable if cancelling else lifecycle.check_correctable
+    try:
+        shown = check(contracts.in_effect(records, contract.format == "electronic"), version)
+        check(records, version)
+    except lifecycle.LifecycleError as error:
+        raise Conflict(str(error), current=current(contract, records)) from None
+    return shown
+
+
+def record_of(records: list[VersionItem], version: int) -> VersionItem:
+    for record in records:
+        if int(record.version) == version:
+            return record
+    raise NotFound("version")
+
+
+def next_version(contract: ContractItem, records: list[VersionItem]) -> int:
+    return max([int(contract.latest_version)] + [int(r.version) for r in records]) + 1

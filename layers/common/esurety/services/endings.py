@@ -1,0 +1,168 @@
+"""解約 and 保証債務履行請求 recorded by staff: the end of the guarantee, from its date on.
+
+The ending is written on the contract (`ending`: kind, date, reason, who and when, the version in
+force and, for 解約, the refund) with the audit item, in one transaction conditioned on there being
+no ending yet and on the revision read. From its date the contractor and the orderer see the status
+`terminated` (解約) or `claimed` (履行請求); the certificates stay viewable.
+
+A 解約 returns the fee of the days after its date (changes.termination_refund): its signed
+保証料返還計算書 is put once at `fees/{number}/termination.pdf` (If-None-Match). Then the e-mail is
+claimed (`ending_notified_at`, set once) and sent. A repeated identical request answers 200 with the
+same ending and completes whatever a stopped call left undone; a different one is 409.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from pynamodb.exceptions import TransactWriteError, UpdateError
+
+from .. import changes, clock, lifecycle, mailer, signing, staff_mail, storage
+from ..documents.fee_difference import render_fee_difference
+from ..errors import Conflict, InputError, Problem
+from ..models import ContractItem, transact_write
+from ..schemas import TerminationRequest
+from . import audit, contract_actions, contracts
+
+CANCELLED, CLAIMED = "cancelled", "claimed"
+_WANTED = ("kind", "date", "reason")
+
+
+def statement_key(number: str) -> str:
+    return f"fees/{number}/termination.pdf"
+
+
+def ending_json(contract: ContractItem) -> dict | None:
+    """The recorded ending as the staff and the API show it."""
+    ending = contract.ending
+    if not ending:
+        return None
+    return {
+        "contract_number": contract.contract_number,
+        "kind": ending["kind"],
+        "label": lifecycle.STATUS_LABELS[lifecycle.TERMINATED if ending["kind"] == CANCELLED else lifecycle.CLAIMED],
+        "date": ending["date"],
+        "reason": ending["reason"],
+        "recorded_at": ending.get("recorded_at"),
+        "recorded_by": ending.get("recorded_by"),
+        "version": ending.get("version"),
+        "refund": ending.get("refund"),
+    }
+
+
+def _problems(request: TerminationRequest, chain: list[lifecycle.Shown]) -> list[Problem]:
+    began = date.fromisoformat(chain[0].record.content["issue_date"])
+    deadline = date.fromisoformat(chain[-1].record.content["guarantee_deadline"])
+    if request.date < began:
+        return [Problem("date", f"is before the guarantee was issued ({began.isoformat()})")]
+    if request.kind == CANCELLED and request.date > deadline:
+        reason = f"is after the guarantee's deadline ({deadline.isoformat()}): it has expired, there is nothing to cancel"
+        return [Problem("date", reason)]
+    return []
+
+
+def terminate(number: str, request: TerminationRequest, staff: str | None, if_match: str | None = None) -> tuple[dict, bool]:
+    """Returns (the ending, whether this call recorded it)."""
+    contract = contract_actions.load(number)
+    number = contract.contract_number
+    expected = contract_actions.expected_revision(if_match)
+    wanted = {"kind": request.kind, "date": request.date.isoformat(), "reason": request.reason}
+    if contract.ending:
+        return _repeat(contract, wanted), False
+    records = contracts.versions(number)
+    chain = contracts.shown_chain(contract, records)
+    if not chain:
+        raise Conflict(
+            "no certificate has taken effect yet: there is nothing to end", current=contract_actions.current(contract, records)
+        )
+    problems = _problems(request, chain)
+    if problems:
+        raise InputError(problems)
+    contract_actions.check_revision(contract, expected, records)
+
+    in_force = chain[-1]
+    now = clock.now()
+    refund = None
+    if request.kind == CANCELLED:
+        difference = changes.termination_refund(in_force.record.content, request.date)
+        refund = {"kind": difference.kind, "amount": difference.amount}
+    ending = {
+        **wanted,
+        "recorded_at": clock.to_jst(now).isoformat(timespec="seconds"),
+        "recorded_by": staff,
+        "version": in_force.version,
+        "label": in_force.label,
+        "refund": refund,
+        "statement_s3_key": statement_key(number) if request.kind == CANCELLED else None,
+    }
+    revision = int(contract.revision or 0)
+    entry = audit.for_contract(
+        number, audit.TERMINATE, revision + 1, staff, now,
+        kind=request.kind, date=wanted["date"], reason=request.reason, version=in_force.version,
+        refund=refund["amount"] if refund else None,
+    )
+    try:
+        with transact_write() as transaction:
+            transaction.update(
+                contract,
+                actions=[ContractItem.ending.set(ending), ContractItem.revision.set(revision + 1)],
+                condition=ContractItem.ending.does_not_exist() & (ContractItem.revision == revision),
+            )
+            transaction.save(entry, condition=type(entry).pk.does_not_exist())
+    except TransactWriteError as error:
+        if not contract_actions.lost_race(error):
+            raise
+        contract = contract_actions.load(number)
+        if not contract.ending:
+            raise contract_actions.changed_meanwhile(number) from None
+        return _repeat(contract, wanted), False  # a concurrent identical request recorded it (or 409)
+    contract = contract_actions.load(number)
+    _finish(contract)
+    return ending_json(contract), True
+
+
+def _repeat(contract: ContractItem, wanted: dict) -> dict:
+    """A request for an ending already recorded: the same one converges, another is refused."""
+    recorded = {k: contract.ending.get(k) for k in _WANTED}
+    if recorded != wanted:
+        raise Conflict("the guarantee's end is already recorded differently", current=contract_actions.current(contract))
+    _finish(contract)
+    return ending_json(contract)
+
+
+def _finish(contract: ContractItem) -> None:
+    """Store the 保証料返還計算書 (once), then claim and send the e-mail (once)."""
+    if contract.ending_notified_at is not None:
+        return  # claimed after the statement was stored: nothing is left to do
+    ending = contract.ending
+    number = contract.contract_number
+    if ending.get("statement_s3_key"):
+        records = contracts.versions(number)
+        record = contract_actions.record_of(records, int(ending["version"]))
+        ended_on = date.fromisoformat(ending["date"])
+        difference = changes.termination_refund(record.content, ended_on)
+        pdf = signing.sign_pdf(render_fee_difference(record.content, difference, occasion="termination", ended_on=ended_on))
+        storage.create_pdf(ending["statement_s3_key"], pdf, read_back=False)
+    try:
+        contract.update(
+            actions=[ContractItem.ending_notified_at.set(clock.now())], condition=ContractItem.ending_notified_at.does_not_exist()
+        )
+    except UpdateError as error:
+        if getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException":
+            return  # a concurrent call claimed it
+        raise
+    if not contract.notify_email:
+        return
+    content = contract.content
+    refund = (ending.get("refund") or {}).get("amount")
+    mail = staff_mail.terminated(
+        content["contractor"]["name"], number, content["work_name"], ending["kind"], ending["date"], refund,
+        content.get("branch_code"),
+    )
+    mailer.send(contract.notify_email, mail.subject, mail.body)
+
+
+def statement_link(contract: ContractItem) -> dict | None:
+    """The 保証料返還計算書 of a 解約, once stored (its e-mail is claimed only after the put)."""
+    if not contract.ending or not contract.ending.get("statement_s3_key") or contract.ending_notified_at is None:
+        return None
+    return storage.download_link(contract.ending["statement_s3_key"], f"termination-{contract.contract_number}.pdf")
