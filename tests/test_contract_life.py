@@ -275,3 +275,17 @@ def test_the_orderer_records_receipt_and_the_contractor_sees_who_and_when(api, h
     assert receipts == [{"version": 1, "orderer_id": "tochigi-pref", "orderer_name": "栃木県", "received_at": receipt["received_at"]}]
     assert api.post("/verifications/receipts", ORDERER_TOCHIGI, {**body, "auth_key": "ABCDEFGHJKLM"})[0] == 404  # the key opens it
     assert api.post("/verifications/receipts", ORDERER_TOCHIGI, {**body, "version": 7})[0] == 404
+
+
+def test_the_staff_queue_filters_by_kind(api, contract):
+    number, _ = contract
+    _, change = apply_change(api, number, INCREASE)
+    _, new = api.post("/applications", CONTRACTOR_A, __import__("conftest").application_body("contract"))
+    rows = lambda **q: [(a["application_id"], a["kind"]) for a in api.get("/staff/applications", STAFF, query=q)[1]["applications"]]  # noqa: E731
+    assert rows(kind="change") == [(change["application_id"], "change")]
+    assert rows(kind="new") == [(new["application_id"], "new")]
+    assert len(rows()) == 2
+    changed = api.get("/staff/applications", STAFF, query={"kind": "change"})[1]["applications"][0]
+    assert (changed["contractor_name"], changed["contract_number"]) == ("丸山建設 株式会社", number)
+    status, answer = api.get("/staff/applications", STAFF, query={"kind": "other"})
+    assert status == 422 and answer["errors"][0]["field"] in ("kind", "query.kind")

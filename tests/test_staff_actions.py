@@ -218,7 +218,7 @@ def test_new_change_correction_change_cancellation_termination(api, handlers, se
 # ----------------------------------------------------------------------------- 訂正
 
 
-def test_correcting_the_new_certificate_keeps_its_label_and_shows_the_corrected_value(api, handlers, contract, monkeypatch):
+def test_correcting_the_new_certificate_keeps_its_label_and_shows_the_corrected_value(api, handlers, sent_mail, contract, monkeypatch):
     number, key = contract
     at(monkeypatch, datetime(2024, 4, 5, 10, 0, tzinfo=JST))
     status, corrected = correct(api, number, 1, {"work": {"name": "県道宇都宮線道路改良工事（その３）"}, "reason": "工事名の誤記"})
@@ -229,8 +229,9 @@ def test_correcting_the_new_certificate_keeps_its_label_and_shows_the_corrected_
     assert seen["chain_valid"] is True
     text = pdf_text(f"certificates/{number}/v002.pdf")
     assert "（その３）" in text and "変更ー" not in text.replace("「変更ー」", "")
-    # The notice of the correction names the same label.
+    # The notice of the correction names the same label; its e-mail says it is a correction.
     assert "（新規）" in pdf_text(f"notices/{number}/v002.pdf")
+    assert "電子保証（新規・訂正）" in sent_mail()[-1].body and key not in sent_mail()[-1].body
 
 
 def test_a_hidden_or_unknown_version_cannot_be_corrected(api, handlers, contract):

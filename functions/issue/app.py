@@ -31,10 +31,11 @@ def application_queue(
     status: Annotated[Literal["submitted", "issued", "rejected"], Query()] = "submitted",
     cursor: Annotated[Optional[str], Query(max_length=400)] = None,
     limit: Annotated[int, Query(ge=1, le=applications.QUEUE_PAGE)] = applications.QUEUE_PAGE,
+    kind: Annotated[Optional[Literal["new", "change", "interim"]], Query()] = None,
 ):
-    """One page of the queue, oldest first; `next_cursor` (opaque) fetches the next page."""
+    """One page of the queue, oldest first; `next_cursor` (opaque) fetches the next page; `kind` filters."""
     http.caller(app).require(STAFF)
-    return applications.queue(status, limit=limit, cursor=cursor)
+    return applications.queue(status, limit=limit, cursor=cursor, kind=kind)
 
 
 def _audit(action: str, application_id: str | None, contract_number: str | None, staff: str, **details) -> None:

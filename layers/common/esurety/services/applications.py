@@ -163,8 +163,16 @@ def submit_change(caller: Caller, number: str, request: ChangeRequest, idempoten
     status = contracts.status_json(contract, contracts.shown_chain(contract, records))["status"] or lifecycle.VALID
     if contract.ending or status != lifecycle.VALID:
         raise Conflict(f"the guarantee has ended ({lifecycle.STATUS_LABELS.get(status, status)}): it cannot be changed")
-    body = {"contract_number": contract.contract_number, "change": request.model_dump(mode="json", exclude={"reason"}), "reason": request.reason}
-    problems = changes.change_problems(chain[-1].record.content, body["change"], clock.today())
+    in_force = chain[-1].record.content
+    body = {
+        "contract_number": contract.contract_number,
+        "change": request.model_dump(mode="json", exclude={"reason"}),
+        "reason": request.reason,
+        "product": contract.product,
+        "contractor_name": in_force["contractor"]["name"],
+        "work_name": in_force["work_name"],
+    }
+    problems = changes.change_problems(in_force, body["change"], clock.today())
     if problems:
         raise InputError(problems)
     body_sha = _body_sha(body)
@@ -276,14 +284,27 @@ def _decode_cursor(cursor: str, status: str) -> dict:
     return {name: {"S": value} for name, value in plain.items()}
 
 
-def queue(status: str, limit: int = QUEUE_PAGE, cursor: str | None = None) -> dict:
-    """One page of the staff queue, oldest first: `applications` and `next_cursor` (None at the end)."""
+KINDS = (NEW_KIND, CHANGE_KIND, INTERIM_KIND)
+
+
+def queue(status: str, limit: int = QUEUE_PAGE, cursor: str | None = None, kind: str | None = None) -> dict:
+    """One page of the staff queue, oldest first: `applications` and `next_cursor` (None at the end).
+
+    `kind` filters the status's partition (a filter on the Query: DynamoDB reads past the others,
+    PynamoDB pages on until `limit` applications are found or the queue ends)."""
     if status not in STATUSES:
         raise InputError(Problem("status", f"must be one of {', '.join(STATUSES)}"))
+    if kind is not None and kind not in KINDS:
+        raise InputError(Problem("kind", f"must be one of {', '.join(KINDS)}"))
     if not 1 <= limit <= QUEUE_PAGE:
         raise InputError(Problem("limit", f"must be 1 to {QUEUE_PAGE}"))
     start = _decode_cursor(cursor, status) if cursor is not None else None
-    items = ApplicationItem.queue.query(queue_key(status), limit=limit, last_evaluated_key=start)
+    condition = None
+    if kind == NEW_KIND:  # items written before kinds existed have none: they are new
+        condition = ApplicationItem.kind.does_not_exist() | (ApplicationItem.kind == NEW_KIND)
+    elif kind is not None:
+        condition = ApplicationItem.kind == kind
+    items = ApplicationItem.queue.query(queue_key(status), limit=limit, last_evaluated_key=start, filter_condition=condition)
     page = [staff_view(item) for item in items]
     more = items.last_evaluated_key if len(page) == limit else None
     return {"applications": page, "next_cursor": _encode_cursor(more)}
@@ -298,6 +319,10 @@ def staff_view(item: ApplicationItem) -> dict:
             "submitted_at": item.submitted_at.astimezone(clock.JST).isoformat(timespec="seconds"),
             "change": request["change"],
             "reason": request["reason"],
+            # what the row needs to be recognised, as of the application (its contract holds the rest)
+            "product": request.get("product"),
+            "contractor_name": request.get("contractor_name"),
+            "work_name": request.get("work_name"),
             "decided_by": item.decided_by,
         }
     return {

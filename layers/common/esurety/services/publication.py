@@ -25,7 +25,7 @@ from pynamodb.exceptions import UpdateError
 
 from .. import clock, keys, lifecycle, mailer, metrics, signing, storage
 from ..aws import client
-from ..certificates import PUBLISHED, RENDERED, render_input
+from ..certificates import CORRECTION, PUBLISHED, RENDERED, render_input
 from ..config import settings
 from ..documents.notice import render_notice
 from ..models import ContractItem, VersionItem
@@ -201,5 +201,11 @@ def _notify(contract: ContractItem, version: VersionItem) -> None:
         contract.notify_email,
         mailer.ISSUED_SUBJECT,
         mailer.issued_body(content["contractor"]["name"], contract.contract_number, content["product_label"], content["work_name"],
-                           branch_code=content.get("branch_code"), version_label=lifecycle.label(version.change_number)),
+                           branch_code=content.get("branch_code"), version_label=_mail_label(version)),
     )
+
+
+def _mail_label(version: VersionItem) -> str:
+    """新規 / 変更ー k; a 訂正 says it replaces the certificate of its label."""
+    shown = lifecycle.label(version.change_number)
+    return f"{shown}・訂正" if version.kind == CORRECTION else shown
