@@ -261,3 +261,63 @@ def test_an_interim_advance_with_its_nintei_chousho_over_http(local_cloud, http,
     assert status == 202, issued
     detail = wait_for(lambda: (lambda r: r[1] if r[1].get("auth_key") else None)(http.call("GET", f"/contracts/{issued['contract_number']}", tokens["contractor"])))
     assert detail["certificate"]["product"] == "interim_advance_payment"
+
+
+def test_the_guarantees_whole_life_over_http(local_cloud, http, tokens):
+    """新規 → 変更ー1 (増額) → 訂正 of 変更ー1 → 変更ー2 (期限延長) → 変更取消 of 変更ー2 → 解約, through the
+    deployed API: after each step the orderer's view is what the rules say."""
+    cloud, _ = local_cloud
+    number, key = _published_contract(http, tokens)
+    staff, contractor, orderer = tokens["staff"], tokens["contractor"], tokens["orderer"]
+
+    def seen(until=None):
+        def look():
+            status, answer = http.call("POST", "/verifications", orderer, {"contract_number": number, "auth_key": key})
+            assert status == 200, answer
+            return answer if until is None or until(answer) else None
+
+        return wait_for(look)
+
+    def labels(answer):
+        return [(h["label"], h["version"]) for h in answer["history"]]
+
+    def change(body):
+        status, created = http.call("POST", f"/contracts/{number}/changes", contractor, body)
+        assert status == 201, created
+        status, issued = http.call("POST", f"/staff/applications/{created['application_id']}/issue", staff)
+        assert status == 202, issued
+        return issued
+
+    issued = change({"guarantee": {"amount": 30_000_000}, "reason": "前払金の追加請求（増額）のため"})
+    answer = seen(lambda a: a["current_version"] == issued["version"])
+    assert labels(answer) == [("新規", 1), ("変更ー1", 2)] and answer["certificate"]["guarantee_amount"] == 30_000_000
+
+    status, corrected = http.call("POST", f"/staff/contracts/{number}/versions/2/corrections", staff,
+                                  {"deposit_bank": "みどり銀行 駅前支店", "reason": "預託金融機関の支店名の誤記"})
+    assert status == 202, corrected
+    answer = seen(lambda a: a["current_version"] == corrected["version"])
+    assert labels(answer) == [("新規", 1), ("変更ー1", 3)] and answer["certificate"]["deposit_bank"] == "みどり銀行 駅前支店"
+    assert http.call("POST", "/verifications", orderer, {"contract_number": number, "auth_key": key, "version": 2})[0] == 404
+
+    issued = change({"guarantee": {"deadline": "2030-09-30"}, "work": {"period_end": "2030-09-13"}, "reason": "工期延長のため"})
+    answer = seen(lambda a: a["current_version"] == issued["version"])
+    assert labels(answer) == [("新規", 1), ("変更ー1", 3), ("変更ー2", 4)]
+    assert (answer["certificate"]["guarantee_deadline"], answer["certificate"]["deposit_bank"]) == ("2030-09-30", "みどり銀行 駅前支店")
+
+    status, cancelled = http.call("POST", f"/staff/contracts/{number}/versions/4/cancellation", staff, {"reason": "変更契約が締結されなかったため"})
+    assert status == 200, cancelled
+    answer = seen()
+    assert labels(answer) == [("新規", 1), ("変更ー1", 3)] and answer["certificate"]["guarantee_deadline"] == "2030-03-29"
+
+    today = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 9 * 3600))
+    status, ending = http.call("POST", f"/staff/contracts/{number}/termination", staff, {"kind": "cancelled", "date": today, "reason": "工事の中止による解約"})
+    assert status == 200, ending
+    answer = seen()
+    assert (answer["status"], answer["status_label"], answer["chain_valid"]) == ("terminated", "解約", True)
+    assert download(answer["pdf_url"]).startswith(b"%PDF")  # ended, and still viewable
+    status, link = http.call("GET", f"/contracts/{number}/termination-statement", contractor)
+    assert status == 200 and download(link["url"]).startswith(b"%PDF")
+    view = http.call("GET", f"/staff/contracts/{number}", staff)[1]
+    assert [r["kind"] for r in view["records"]] == ["新規", "変更", "訂正", "変更", "変更取消"]
+    mails = wait_for(lambda: (lambda m: m if len(m) >= 6 else None)([m for m in cloud.outbox() if number in (m.get("BodyText") or "")]))
+    assert key not in json.dumps(mails, ensure_ascii=False)
