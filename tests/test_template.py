@@ -307,3 +307,18 @@ def test_every_function_logs_with_retention_and_alarms(template):
                     and a["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": name}}]]
             assert len(mine) == 1, (name, metric)
             assert mine[0]["AlarmActions"] == [{"Ref": "AlarmTopic"}], (name, metric)
+
+
+def test_the_sites_csp_lets_the_browser_post_an_upload_to_the_bucket(template, cloud):
+    """On AWS the 認定調書 form posts to the URL boto3 presigns in ApplyFunction (a client with the
+    default endpoint, as esurety.aws makes it); the site's connect-src must name its origin."""
+    import boto3
+
+    csp = template["Resources"]["SiteHeadersPolicy"]["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"][
+        "ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::If"][2]["Fn::Sub"]
+    account, region, stage = "123456789012", "ap-northeast-1", "prod"
+    resolved = csp.replace("${AWS::AccountId}", account).replace("${AWS::Region}", region).replace("${Stage}", stage)
+    connect = next(part for part in resolved.split(";") if part.strip().startswith("connect-src")).split()[1:]
+    s3 = boto3.session.Session().client("s3", region_name=region)
+    url = s3.generate_presigned_post(f"esurety-{stage}-docs-{account}-{region}", "uploads/x.pdf")["url"]
+    assert "/".join(url.split("/")[:3]) in connect, (url, connect)

@@ -304,9 +304,49 @@ export function reasonJa(reason: string): string {
     "changes nothing: give a new guarantee amount, deadline or works period": "変更する項目（保証金額、保証期限、工期）を入力してください。",
   };
   if (known[reason]) return known[reason];
+  const upload = uploadReasonJa(reason);
+  if (upload) return upload;
   // A reason that ends with its own Japanese words in (…) is shown in them.
   const japanese = reason.match(/[（(]([^（）()]*[\u3040-\u30ff\u4e00-\u9fff][^（）()]*)[）)]\s*$/);
   return japanese ? japanese[1] : reason;
+}
+
+/** The API's reasons about a 認定調書 upload and the 前払金保証 a 中間前払金保証 follows. */
+function uploadReasonJa(reason: string): string | null {
+  const file = (why: string): string => {
+    const larger = why.match(/^the file is larger than (\d+) bytes$/);
+    if (larger) return `ファイルが上限（${fileSize(Number(larger[1]))}）を超えています。`;
+    const unreadable = why.match(/^the PDF cannot be read \((.*)\)$/);
+    if (unreadable) return `PDFとして読み取れません（${unreadable[1]}）。`;
+    const words: Record<string, string> = {
+      "the file is empty": "ファイルが空です。",
+      "the file is not a PDF": "PDFファイルではありません。",
+      "the PDF is encrypted": "暗号化（パスワード設定）されたPDFです。",
+      "the PDF has no page": "ページのないPDFです。",
+    };
+    return words[why] ?? why;
+  };
+  const refused = reason.match(/^the uploaded file was refused: (.*)$/);
+  if (refused) return `認定調書を受け付けられませんでした：${file(refused[1])}別のPDFを選んでください。`;
+  if (reason === "the upload has not arrived or is still being checked") return "認定調書の確認がまだ終わっていません。";
+  if (reason === "no such upload" || reason === "is not an upload id") return "添付した認定調書が見つかりません。もう一度選んでください。";
+  if (reason.startsWith("is required: upload")) return "認定調書（PDF）を添付してください。";
+  if (reason.startsWith("is required: the contract number")) return "前払金保証の保証契約番号を選んでください。";
+  if (reason.startsWith("is not a contract number")) return "保証契約番号の形式ではありません。";
+  if (reason === "no such contract of your company") return "御社の保証契約にこの保証契約番号はありません。";
+  if (/^is not a .* contract$/.test(reason)) return "前払金保証の保証契約ではありません。";
+  if (reason === "is a contract with another orderer") return "発注者が異なる前払金保証です。発注者を確認してください。";
+  if (reason === "is a guarantee that has ended or is not issued yet") return "終了した、またはまだ発行されていない前払金保証です。";
+  if (reason.startsWith("exceeds 2割")) return "保証金額が請負金額の2割を超えています（中間前払金は請負代金額の2割以内）。";
+  if (reason.startsWith("is only for")) return "中間前払金保証の申込みでだけ指定できます。";
+  return null;
+}
+
+/** A size in the units people read (10 MB, 512 KB). */
+export function fileSize(bytes: number): string {
+  if (bytes >= 1024 * 1024) return `${Number((bytes / 1024 / 1024).toFixed(1))} MB`;
+  if (bytes >= 1024) return `${Math.ceil(bytes / 1024)} KB`;
+  return `${bytes} バイト`;
 }
 
 /** 保証の状態: valid | expired | terminated | claimed, with the API's label. */

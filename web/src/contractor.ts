@@ -3,7 +3,7 @@
 import "./style.css";
 import {
   APPLICATION_KIND, APPLICATION_STATUS, Api, ApiError, PRODUCTS, boot, drafts, endingText, h, input, labelCells, message, nav,
-  openInWindow, productLabel, session, show, showFieldErrors, signIn, statusBadge, versionLabel, wareki, yen, type Ending,
+  fileSize, openInWindow, productLabel, session, show, showFieldErrors, signIn, statusBadge, versionLabel, wareki, yen, type Ending,
 } from "./common";
 
 const FRONT = "contractor";
@@ -52,10 +52,13 @@ function select(name: string, label: string, options: [string, string][]): HTMLE
 function readForm(): Draft {
   const form = document.getElementById("apply-form") as HTMLFormElement | null;
   const values: Record<string, string> = {};
-  if (form) new FormData(form).forEach((v, k) => (values[k] = String(v)));
+  // A chosen file is not kept (it cannot be put back into a file input): its upload's id and name are.
+  if (form) new FormData(form).forEach((v, k) => { if (typeof v === "string") values[k] = v; });
   values.idempotency_key = (form?.dataset.idempotencyKey as string) ?? crypto.randomUUID();
   return values as Draft;
 }
+
+const INTERIM = "interim_advance_payment";
 
 function body(values: Draft): unknown {
   const text = (k: string) => (values[k] ?? "").trim();
@@ -73,7 +76,229 @@ function body(values: Draft): unknown {
     guarantee: { amount: text("guarantee.amount"), deadline: text("guarantee.deadline") },
     contractor: { name: text("contractor.name"), address: text("contractor.address"), jv_name: optional("contractor.jv_name") },
     deposit_bank: optional("deposit_bank"),
+    // 中間前払金保証 only (the API refuses them for any other product).
+    ...(values.product === INTERIM
+      ? { upload_id: optional("upload_id"), advance_contract_number: optional("advance_contract_number") }
+      : {}),
   };
+}
+
+// ------------------------------------------------------------------ 中間前払金保証: 認定調書 and the 前払金保証
+
+/** Until the API's first answer names it (max_bytes), the limit the API has always had. */
+let uploadLimit = 10 * 1024 * 1024;
+const CHECK_TRIES = 12; // the upload is judged after it arrives (an S3-triggered function)
+const CHECK_WAIT_MS = 2_000;
+
+interface Upload { upload_id: string; url: string; fields: Record<string, string>; max_bytes: number; expires_in: number }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Digits of an amount as typed (full-width digits and commas too); NaN when there are none. */
+function amountOf(text: string): number {
+  const digits = text.replace(/[０-９]/g, (d) => String.fromCharCode(d.charCodeAt(0) - 0xfee0)).replace(/[^0-9]/g, "");
+  return digits ? Number(digits) : NaN;
+}
+
+/** The multipart form to the bucket: the presigned fields first, the file last (S3 reads fields up to the file). */
+function postToBucket(upload: Upload, file: File, onProgress: (share: number) => void): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const data = new FormData();
+    for (const [name, value] of Object.entries(upload.fields)) data.append(name, value);
+    if (!Object.keys(upload.fields).some((name) => name.toLowerCase() === "content-type")) data.append("Content-Type", "application/pdf");
+    data.append("file", file, file.name);
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", upload.url);
+    xhr.upload.addEventListener("progress", (event) => event.lengthComputable && onProgress(event.loaded / event.total));
+    xhr.addEventListener("load", () => resolve({ status: xhr.status, text: xhr.responseText }));
+    xhr.addEventListener("error", () => reject(new Error("network")));
+    xhr.addEventListener("timeout", () => reject(new Error("timeout")));
+    xhr.timeout = 120_000;
+    xhr.send(data);
+  });
+}
+
+/** What S3 said when it refused the form (its XML error's Code), in the screen's words. */
+function bucketRefusal(status: number, text: string): string {
+  const code = new DOMParser().parseFromString(text || "<x/>", "application/xml").querySelector("Code")?.textContent ?? "";
+  if (code === "EntityTooLarge") return `ファイルが上限（${fileSize(uploadLimit)}）を超えています。`;
+  if (code === "EntityTooSmall") return "ファイルが空です。";
+  if (code === "AccessDenied") return "アップロードの期限が切れたか、受け付けられませんでした。もう一度ファイルを選んでください。";
+  return `アップロードできませんでした（${code || status}）。もう一度ファイルを選んでください。`;
+}
+
+function limitSentence(): string {
+  return `PDFファイル 1 つ、${fileSize(uploadLimit)}まで。発注者が発行した中間前払金の認定調書を添付してください。`;
+}
+
+function interimSection(): HTMLElement {
+  const limit = h("p", { class: "help", id: "f-upload_id-help" }, limitSentence());
+  return h("section", { id: "interim", "aria-labelledby": "interim-title", hidden: true },
+    h("h2", { id: "interim-title" }, "中間前払金保証"),
+    h("p", { class: "help" }, "中間前払金保証は、前払金保証を受けている工事の中間前払金（請負金額の2割以内）を保証します。前払金保証の保証契約番号と、発注者の認定調書が必要です。"),
+    h("div", { class: "field", "data-field": "advance_contract_number" },
+      h("label", { for: "f-advance_contract_number" }, "前払金保証の保証契約番号"),
+      h("select", { id: "f-advance_contract_number", name: "advance_contract_number", "aria-describedby": "f-advance_contract_number-error f-advance_contract_number-help" },
+        h("option", { value: "" }, "選択してください")),
+      h("p", { class: "help", id: "f-advance_contract_number-help" }, "御社の前払金保証から選びます。「前払金保証の内容を写す」で工事・受注者・預託金融機関・保証期限を入力できます。"),
+      h("p", { class: "actions" }, h("button", { type: "button", id: "copy-advance" }, "前払金保証の内容を写す")),
+      h("p", { class: "field-error", id: "f-advance_contract_number-error" })),
+    h("div", { class: "field", "data-field": "upload_id" },
+      h("label", { for: "f-upload_id" }, "認定調書（PDF）"),
+      h("input", { id: "f-upload_id", type: "file", accept: "application/pdf,.pdf", "aria-describedby": "f-upload_id-error f-upload_id-help upload-status" }),
+      limit,
+      h("progress", { id: "upload-progress", max: "100", value: "0", hidden: true, "aria-label": "認定調書のアップロード" }),
+      h("p", { class: "upload-status", id: "upload-status", role: "status" }),
+      h("p", { class: "field-error", id: "f-upload_id-error" })));
+}
+
+interface ContractChoice { contract_number: string; work_name: string; orderer_name: string; product: string }
+
+/** The interim section's behaviour: the 前払金保証 to choose (and copy), the upload on choosing a file. */
+function wireInterim(form: HTMLFormElement, orderers: Orderer[], offer: () => void): { ready: () => Promise<void>; show: (advanceNumber?: string) => void } {
+  const section = form.querySelector<HTMLElement>("#interim")!;
+  const product = form.querySelector<HTMLSelectElement>("[name=product]")!;
+  const advance = form.querySelector<HTMLSelectElement>("#f-advance_contract_number")!;
+  const copy = form.querySelector<HTMLButtonElement>("#copy-advance")!;
+  const file = form.querySelector<HTMLInputElement>("#f-upload_id")!;
+  const uploadId = form.querySelector<HTMLInputElement>("[name=upload_id]")!;
+  const uploadName = form.querySelector<HTMLInputElement>("[name=upload_name]")!;
+  const progress = form.querySelector<HTMLProgressElement>("#upload-progress")!;
+  const status = form.querySelector<HTMLElement>("#upload-status")!;
+  const fileError = form.querySelector<HTMLElement>("#f-upload_id-error")!;
+  const limitHelp = form.querySelector<HTMLElement>("#f-upload_id-help")!;
+  const amountHelp = form.querySelector<HTMLElement>("#f-guarantee-amount-help")!;
+  const price = form.querySelector<HTMLInputElement>("#f-work-contract_price")!;
+  let contracts: ContractChoice[] | null = null;
+  let wanted = advance.value;
+  let uploading: Promise<void> | null = null;
+
+  const loadContracts = async () => {
+    if (contracts) return;
+    contracts = (await api.call<{ contracts: ContractChoice[] }>("GET", "/contracts")).contracts.filter((c) => c.product === "advance_payment");
+    advance.replaceChildren(h("option", { value: "" }, contracts.length ? "選択してください" : "前払金保証の保証契約がありません"),
+      ...contracts.map((c) => h("option", { value: c.contract_number }, `${c.contract_number}　${c.work_name}（${c.orderer_name}）`)));
+    if (contracts.some((c) => c.contract_number === wanted)) advance.value = wanted;
+  };
+  advance.addEventListener("change", () => (wanted = advance.value));
+
+  const limitText = () => {
+    const interim = product.value === INTERIM;
+    const max = Math.floor(amountOf(price.value) * 2 / 10);
+    amountHelp.hidden = !interim;
+    amountHelp.textContent = `中間前払金保証の保証金額は請負金額の2割以内です${Number.isFinite(max) && max > 0 ? `（上限 ${yen(max)}）` : ""}。`;
+  };
+  price.addEventListener("input", limitText);
+
+  const showSection = () => {
+    const interim = product.value === INTERIM;
+    section.hidden = !interim;
+    limitText();
+    if (interim) loadContracts().catch((error) => (form.querySelector("#f-advance_contract_number-error")!.textContent = String(error.message ?? error)));
+  };
+  product.addEventListener("change", showSection);
+
+  copy.addEventListener("click", async () => {
+    const errorSlot = form.querySelector<HTMLElement>("#f-advance_contract_number-error")!;
+    errorSlot.textContent = "";
+    if (!advance.value) {
+      errorSlot.textContent = "前払金保証の保証契約番号を選んでください。";
+      advance.focus();
+      return;
+    }
+    try {
+      const d = await api.call<Detail>("GET", contractPath(advance.value));
+      const c = d.certificate;
+      if (!c) throw new Error("この前払金保証はまだ発行手続中です。");
+      const set = (name: string, value: string | number | null | undefined) => {
+        const control = form.querySelector<HTMLInputElement>(`[name="${name}"]:not([type=radio])`);
+        if (control) control.value = value === null || value === undefined ? "" : String(value);
+      };
+      set("work.name", c.work_name);
+      set("work.contract_price", c.contract_price);
+      set("work.contract_date", c.contract_date);
+      set("work.period_start", c.period_start);
+      set("work.period_end", c.period_end);
+      set("guarantee.deadline", c.guarantee_deadline);
+      set("contractor.name", c.contractor.name);
+      set("contractor.address", c.contractor.address);
+      set("contractor.jv_name", c.contractor.jv_name);
+      set("deposit_bank", c.deposit_bank);
+      form.querySelectorAll<HTMLInputElement>("[name='work.kind']").forEach((r) => (r.checked = r.value === (c.work_kind ?? "construction")));
+      offer();
+      const ordererSelect = form.querySelector<HTMLSelectElement>("[name=orderer_id]")!;
+      if (c.orderer_id && orderers.some((o) => o.orderer_id === c.orderer_id)) ordererSelect.value = c.orderer_id;
+      limitText();
+      drafts.save(DRAFT, readForm());
+      errorSlot.textContent = "";
+      form.querySelector("#copy-result")?.remove();
+      copy.after(h("span", { id: "copy-result", class: "help", role: "status" },
+        `前払金保証 ${d.contract_number} の内容を写しました。保証金額を入力してください。`));
+    } catch (error) {
+      errorSlot.textContent = error instanceof Error ? error.message : String(error);
+    }
+  });
+
+  const upload = async (chosen: File) => {
+    uploadId.value = "";
+    uploadName.value = "";
+    fileError.textContent = "";
+    file.removeAttribute("aria-invalid");
+    const refuse = (text: string) => {
+      progress.hidden = true;
+      status.textContent = "";
+      fileError.textContent = text;
+      file.setAttribute("aria-invalid", "true");
+    };
+    document.getElementById("apply-result")?.replaceChildren(); // what was said of an earlier file
+    if (!/\.pdf$/i.test(chosen.name) && chosen.type !== "application/pdf") return refuse("PDFファイルを選んでください。");
+    if (chosen.size === 0) return refuse("ファイルが空です。");
+    if (chosen.size > uploadLimit) return refuse(`ファイルが上限（${fileSize(uploadLimit)}）を超えています。`);
+    status.textContent = `${chosen.name} をアップロードしています…`;
+    progress.value = 0;
+    progress.hidden = false;
+    try {
+      const answer = await api.call<Upload>("POST", "/applications/uploads");
+      uploadLimit = answer.max_bytes;
+      limitHelp.textContent = limitSentence();
+      if (chosen.size > uploadLimit) return refuse(`ファイルが上限（${fileSize(uploadLimit)}）を超えています。`);
+      const sent = await postToBucket(answer, chosen, (share) => {
+        progress.value = Math.round(share * 100);
+        status.textContent = `${chosen.name} をアップロードしています…（${Math.round(share * 100)}%）`;
+      });
+      if (sent.status < 200 || sent.status >= 300) return refuse(bucketRefusal(sent.status, sent.text));
+      progress.hidden = true;
+      uploadId.value = answer.upload_id;
+      uploadName.value = chosen.name;
+      status.textContent = `${chosen.name}（${fileSize(chosen.size)}）を添付しました。PDFであることを保証会社のシステムが確認します。`;
+      drafts.save(DRAFT, readForm());
+    } catch (error) {
+      if (error instanceof ApiError) return refuse(error.message);
+      refuse("アップロードできませんでした（通信エラー）。もう一度ファイルを選んでください。");
+    }
+  };
+  file.addEventListener("change", () => {
+    const chosen = file.files?.[0];
+    if (!chosen) return;
+    uploading = upload(chosen).finally(() => (uploading = null));
+  });
+
+  return {
+    ready: async () => {
+      if (uploading) await uploading;
+    },
+    show: (advanceNumber?: string) => {
+      wanted = advanceNumber || advance.value || wanted;
+      if (uploadId.value && uploadName.value) status.textContent = `${uploadName.value} を添付済みです。`;
+      showSection();
+    },
+  };
+}
+
+/** A 422 that says only that the 認定調書 has not been judged yet (it arrived, or is about to). */
+function notCheckedYet(error: unknown): boolean {
+  return error instanceof ApiError && error.status === 422 && error.errors.length > 0 &&
+    error.errors.every((p) => /(^|\.)upload_id$/.test(p.field) && /not arrived|still being checked|not checked/.test(p.reason));
 }
 
 async function applyView(): Promise<void> {
@@ -87,6 +312,7 @@ async function applyView(): Promise<void> {
     select("branch_code", "取扱店", [["31", "栃木支店"], ["11", "営業部"]]),
     select("orderer_id", "発注者", []),
     h("p", { class: "help", id: "orderer-help" }, "電子保証では、その商品を電子で受け付けている発注者だけを選べます。"),
+    interimSection(),
     h("h2", {}, "工事（業務）"),
     input("work.name", "工事名", { required: true }),
     radios("work.kind", "種別", [["construction", "工事"], ["service", "業務"]], "construction"),
@@ -95,14 +321,16 @@ async function applyView(): Promise<void> {
     input("work.period_start", "工期（自）", { placeholder: "2027-04-02", required: true }),
     input("work.period_end", "工期（至）", { placeholder: "2030-03-15", required: true }),
     h("h2", {}, "保証"),
-    input("guarantee.amount", "保証金額（円）", { inputmode: "numeric", required: true }),
+    input("guarantee.amount", "保証金額（円）", { inputmode: "numeric", required: true }, "中間前払金保証の保証金額は請負金額の2割以内です。"),
     input("guarantee.deadline", "保証期限", { placeholder: "2030-03-29", required: true }),
     h("h2", {}, "受注者"),
     input("contractor.name", "受注者名", { required: true }),
     input("contractor.address", "住所", { required: true }),
     input("contractor.jv_name", "共同企業体名（JVの場合）"),
     input("deposit_bank", "預託金融機関"),
-    h("p", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "申込む")),
+    h("input", { type: "hidden", name: "upload_id" }),
+    h("input", { type: "hidden", name: "upload_name" }),
+    h("p", { class: "actions" }, h("button", { type: "submit", class: "primary", id: "apply-submit" }, "申込む")),
     h("div", { id: "apply-result", "aria-live": "polite" }));
 
   const product = form.querySelector<HTMLSelectElement>("[name=product]")!;
@@ -117,6 +345,7 @@ async function applyView(): Promise<void> {
   };
   form.addEventListener("change", offer);
   offer();
+  const interim = wireInterim(form, orderers, offer);
 
   // Restore what was typed before a sign-in.
   const draft = drafts.load<Draft>(DRAFT);
@@ -129,28 +358,58 @@ async function applyView(): Promise<void> {
     offer();
     if (draft.orderer_id) ordererSelect.value = draft.orderer_id;
   }
+  interim.show(draft?.advance_contract_number);
   form.addEventListener("input", () => drafts.save(DRAFT, readForm()));
 
+  const submit = form.querySelector<HTMLButtonElement>("#apply-submit")!;
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     form.querySelectorAll(".field-error").forEach((e) => (e.textContent = ""));
     form.querySelectorAll("[aria-invalid]").forEach((e) => e.removeAttribute("aria-invalid"));
     const result = document.getElementById("apply-result")!;
-    const values = readForm();
-    drafts.save(DRAFT, values);
+    result.replaceChildren();
+    submit.disabled = true;
     try {
-      const created = await api.call<{ application_id: string; status: string }>("POST", "/applications", body(values), {
+      await interim.ready(); // a 認定調書 still on its way to the bucket is waited for
+      const values = readForm();
+      drafts.save(DRAFT, values);
+      const send = () => api.call<{ application_id: string; status: string }>("POST", "/applications", body(values), {
         "Idempotency-Key": values.idempotency_key,
       });
+      let created: { application_id: string; status: string } | null = null;
+      for (let attempt = 1; !created; attempt++) {
+        try {
+          created = await send();
+        } catch (error) {
+          if (!notCheckedYet(error) || attempt >= CHECK_TRIES) throw error;
+          result.replaceChildren(h("p", { class: "message info", role: "status", id: "check-progress" },
+            `認定調書がPDFであることを確認しています…（${attempt} / ${CHECK_TRIES}）`));
+          await sleep(CHECK_WAIT_MS);
+        }
+      }
       drafts.drop(DRAFT);
       formOpen = false;
       show(h("h1", {}, "保証申込"), message(`お申込みを受け付けました。申込番号 ${created.application_id}`, "info"),
         h("p", {}, "保証会社の審査のうえ発行します。発行後は「保証契約一覧」に表示されます。"),
-        h("p", {}, h("a", { href: "#/contracts" }, "保証契約一覧へ")));
+        h("p", {}, h("a", { href: "#/applications" }, "申込一覧へ"), "　", h("a", { href: "#/contracts" }, "保証契約一覧へ")));
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       result.replaceChildren(message(error.message));
+      if (notCheckedYet(error)) {
+        form.querySelector("#f-upload_id-error")!.textContent = "認定調書の確認がまだ終わっていません。しばらくしてから、もう一度「申込む」を押してください。";
+        return;
+      }
+      if (error.errors.some((p) => /(^|\.)upload_id$/.test(p.field) && /refused|no such upload/.test(p.reason))) {
+        // That upload can never be named: a new file is needed (a new upload).
+        (form.querySelector("[name=upload_id]") as HTMLInputElement).value = "";
+        (form.querySelector("[name=upload_name]") as HTMLInputElement).value = "";
+        (form.querySelector("#f-upload_id") as HTMLInputElement).value = "";
+        form.querySelector("#upload-status")!.textContent = "";
+        drafts.save(DRAFT, readForm());
+      }
       showFieldErrors(form, error, null);
+    } finally {
+      submit.disabled = false;
     }
   });
   formOpen = true;
@@ -230,7 +489,7 @@ interface Certificate {
   product: string; product_label: string; version: number; change_number: number | null; label?: string;
   issued_at: string; work_name: string; beneficiary: string; contract_price: number; guarantee_amount: number;
   guarantee_deadline: string; period_start: string; period_end: string; contract_date?: string;
-  deposit_bank?: string | null; sha256: string;
+  deposit_bank?: string | null; sha256: string; work_kind?: string; orderer_id?: string;
   contractor: { name: string; address?: string; jv_name?: string | null };
 }
 
@@ -318,6 +577,20 @@ async function overviewView(number: string): Promise<void> {
     : null;
 
   const ending = endingText(d.ending);
+  // 解約 returns the fee of the days after its date: its 保証料返還計算書 (a 履行請求 has none).
+  const refund = d.ending?.kind === "cancelled"
+    ? h("section", { class: "refund", "aria-labelledby": "refund-title" },
+      h("h2", { id: "refund-title" }, "保証料返還計算書"),
+      h("p", {}, `この保証は${wareki(d.ending.date)}に解約されました。解約日の翌日以降の保証料を返還します（領収証は書面でお渡しします）。`),
+      h("p", { class: "actions" }, actionButton("保証料返還計算書を表示", () => openInWindow(async () => {
+        try {
+          return (await api.call<{ url: string }>("GET", contractPath(number, "/termination-statement"))).url;
+        } catch (error) {
+          if (error instanceof ApiError && error.status === 404) throw new Error("保証料返還計算書は作成中です。しばらくしてから、もう一度お試しください。");
+          throw error;
+        }
+      }), { id: "termination-statement" })))
+    : null;
   const canChange = d.format === "electronic" && d.status === "valid" && !d.pending_change;
   const changeLink = canChange
     ? h("a", { href: `#${contractPath(number, "/change")}`, class: "button", id: "change-link" }, "変更申込")
@@ -341,6 +614,7 @@ async function overviewView(number: string): Promise<void> {
       row("保証期限", wareki(c.guarantee_deadline)),
       row("発注者の閲覧", d.viewed_by_orderer_at ? wareki(d.viewed_by_orderer_at, true) : "まだ閲覧されていません"))),
     key,
+    refund,
     h("h2", {}, "受領確認"), receiptList,
     feeList ? h("h2", {}, "保証料計算書") : null, feeList,
     h("div", { id: "action-result", "aria-live": "polite" }),

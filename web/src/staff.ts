@@ -105,14 +105,15 @@ async function queueView(state: QueueState = queueState): Promise<void> {
   const cursor = state.cursors[state.cursors.length - 1];
   const query = new URLSearchParams({ status: state.status, limit: String(PAGE) });
   if (cursor) query.set("cursor", cursor);
+  if (state.kind) query.set("kind", state.kind); // filtered by the API, so each page is full
   const { applications, next_cursor } = await api.call<{ applications: Queued[]; next_cursor: string | null }>(
     "GET", `/staff/applications?${query}`);
-  const rows = state.kind ? applications.filter((a) => (a.kind ?? "new") === state.kind) : applications;
+  const rows = applications;
 
   const status = h("select", { id: "status-filter" }, ...STATUSES.map(([v, t]) => h("option", { value: v, selected: v === state.status }, t)));
   status.addEventListener("change", () => void queueView({ status: status.value, kind: state.kind, cursors: [null] }));
   const kind = h("select", { id: "kind-filter" }, ...KINDS.map(([v, t]) => h("option", { value: v, selected: v === state.kind }, t)));
-  kind.addEventListener("change", () => void queueView({ ...state, kind: kind.value }));
+  kind.addEventListener("change", () => void queueView({ status: state.status, kind: kind.value, cursors: [null] }));
 
   const page = state.cursors.length;
   const caption = `${STATUSES.find(([v]) => v === state.status)?.[1]}（${page} ページ目、${rows.length} 件、古い順）`;
@@ -429,11 +430,22 @@ function operation(id: string, title: string, fields: Node[], confirmText: (form
       nextNotice = message(await call(form), "info");
       await contractView(number);
     } catch (error) {
+      if (error instanceof ApiError && error.status === 409) {
+        nextNotice = message(`${errorText(error)} 最新の状態を表示しました。内容を確かめてから、もう一度操作してください。`);
+        await contractView(number);
+        return;
+      }
       result.replaceChildren(message(errorText(error)));
       if (error instanceof ApiError) showFieldErrors(form, error, document.getElementById(`${id}-error`));
     }
   });
   return h("details", { class: "operation" }, h("summary", {}, title), form);
+}
+
+/** Each action names the revision the screen showed: if another staff member acted meanwhile, the
+ * API answers 409 and the screen shows the contract as it is now. */
+function ifMatch(c: StaffContract): Record<string, string> {
+  return { "If-Match": `"${c.revision}"` };
 }
 
 function value(form: HTMLFormElement, name: string): string | undefined {
@@ -477,7 +489,7 @@ function correctionForm(c: StaffContract): HTMLElement | null {
         reason: value(form, "reason") ?? "",
       };
       const done = await api.call<{ version: number; label: string; state: string }>(
-        "POST", `/staff/contracts/${encodeURIComponent(c.contract_number)}/versions/${value(form, "version")}/corrections`, body);
+        "POST", `/staff/contracts/${encodeURIComponent(c.contract_number)}/versions/${value(form, "version")}/corrections`, body, ifMatch(c));
       return `訂正しました（${done.label}、第${done.version}版、${STATES[done.state] ?? done.state}）。`;
     }, "訂正", c.contract_number);
 }
@@ -495,7 +507,7 @@ function cancellationForm(c: StaffContract): HTMLElement | null {
     async (form) => {
       const done = await api.call<{ cancelled_label: string; in_force: { label: string } | null }>(
         "POST", `/staff/contracts/${encodeURIComponent(c.contract_number)}/versions/${value(form, "version")}/cancellation`,
-        { reason: value(form, "reason") ?? "" });
+        { reason: value(form, "reason") ?? "" }, ifMatch(c));
       return `${done.cancelled_label} を取り消しました。現在有効な版：${done.in_force?.label ?? "—"}。`;
     }, "変更取消", c.contract_number);
 }
@@ -515,7 +527,7 @@ function terminationForm(c: StaffContract): HTMLElement {
     async (form) => {
       const done = await api.call<{ label: string; date: string; refund?: { amount: number } | null }>(
         "POST", `/staff/contracts/${encodeURIComponent(c.contract_number)}/termination`,
-        { kind: kindOf(form), date: value(form, "date") ?? "", reason: value(form, "reason") ?? "" });
+        { kind: kindOf(form), date: value(form, "date") ?? "", reason: value(form, "reason") ?? "" }, ifMatch(c));
       return `${done.label}を記録しました（${wareki(done.date)}）${done.refund ? `。保証料返還 ${yen(done.refund.amount)}` : ""}。`;
     }, "記録", c.contract_number);
 }
@@ -527,7 +539,7 @@ function keyRotationForm(c: StaffContract): HTMLElement {
     () => `保証契約番号 ${c.contract_number} の認証キーを再発行します（第${c.key_generation}世代 → 第${c.key_generation + 1}世代）。`,
     async () => {
       const done = await api.call<{ key_generation: number }>("POST", `/staff/contracts/${encodeURIComponent(c.contract_number)}/key-rotation`,
-        undefined, { "Idempotency-Key": idempotencyKey });
+        undefined, { "Idempotency-Key": idempotencyKey, ...ifMatch(c) });
       idempotencyKey = crypto.randomUUID();
       return `認証キーを再発行しました（第${done.key_generation}世代）。受注者にお知らせください。`;
     }, "再発行", c.contract_number);

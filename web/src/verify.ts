@@ -184,6 +184,12 @@ function certificateView(answer: Answer, typed: Form, result: HTMLElement): Node
   const chain = answer.chain_valid === undefined ? null : answer.chain_valid
     ? h("p", { class: "message info", id: "chain" }, "履歴の連鎖：正常です。新規から最新までの電子証書に改ざんはありません。")
     : h("p", { class: "message error", id: "chain", role: "alert" }, "履歴の連鎖：不整合があります。保証会社にお問い合わせください。");
+  // An ended guarantee stays on view: the deposit is still this certificate, under its status.
+  const ended = answer.status && answer.status !== "valid"
+    ? h("p", { class: "message ended", id: "ended" }, answer.status === "expired"
+      ? `この保証は保証期限（${wareki(c.guarantee_deadline)}）を過ぎ、期限満了となっています。電子証書は引き続き閲覧できます。`
+      : `この保証は${answer.ending ? `${wareki(answer.ending.date)}に` : ""}${answer.status_label ?? "終了"}となりました。電子証書は引き続き閲覧できます。`)
+    : null;
   const older = inForce ? null : message(
     `表示しているのは ${label} です。現在有効な電子証書は ${latest ? versionLabel(latest.change_number, latest.label) : "最新の版"} です。`, "info");
 
@@ -206,7 +212,7 @@ function certificateView(answer: Answer, typed: Form, result: HTMLElement): Node
         h("td", {}, String(entry.no)), h("td", {}, wareki(entry.issued_at, true)),
         h("td", {}, entryLabel + (entry.version === current ? "（最新）" : "")), h("td", {}, cell));
     }))));
-  const parts: (Node | null)[] = [h("h2", { id: "certificate-title", tabindex: "-1" }, `電子証書（${label}）`), older, deposit,
+  const parts: (Node | null)[] = [h("h2", { id: "certificate-title", tabindex: "-1" }, `電子証書（${label}）`), ended, older, deposit,
     chain, facts, receiptSection(answer, typed), versions];
   return parts.filter((part): part is Node => part !== null);
 }
