@@ -60,14 +60,23 @@ def test_issue_retried_after_dying_before_the_bucket_put_completes(api, handlers
 
 @pytest.fixture
 def dies_after_the_paper_put():
-    """The paper certificate reaches S3, then the invocation dies before it hears the answer."""
+    yield from _dies_after_put("paper/")
+
+
+@pytest.fixture
+def dies_after_the_certificate_put():
+    yield from _dies_after_put("certificates/")
+
+
+def _dies_after_put(prefix: str):
+    """The PDF under `prefix` reaches S3, then the invocation dies before it hears the answer."""
     events = client("s3").meta.events
     armed = {"on": True}
 
     # The object is put beside the call (outside the function, so unjudged) with its parameters,
     # then the call dies as if its answer were lost.
     def put_then_die(params, **kwargs):
-        if armed["on"] and str(params.get("Key", "")).startswith("paper/"):
+        if armed["on"] and str(params.get("Key", "")).startswith(prefix):
             armed["on"] = False
             boto3.client("s3").put_object(**params)
             raise FunctionDied()
@@ -92,3 +101,27 @@ def test_a_paper_issue_retried_after_its_put_reads_back_what_is_stored(api, dies
     stored = boto3.client("s3").get_object(Bucket=settings().bucket_name, Key=f"paper/{number}/v001.pdf")
     version = VersionItem.get(f"CONTRACT#{number}", "VERSION#001")
     assert version.sha256 == hashlib.sha256(stored["Body"].read()).hexdigest()  # the digest of what is stored
+
+
+def test_an_arrival_whose_issue_died_after_the_put_is_recorded_and_chained_by_the_publisher(
+    api, handlers, sent_mail, dies_after_the_certificate_put
+):
+    """Nobody presses 発行 again: the bucket's notification alone finishes the certificate."""
+    from esurety.models import ContractItem
+    from esurety.services import contracts
+
+    _, created = api.post("/applications", CONTRACTOR_A, application_body())
+    with pytest.raises(FunctionDied):
+        api.post(f"/staff/applications/{created['application_id']}/issue", STAFF)
+    from esurety.models import ApplicationItem
+
+    number = ApplicationItem.get(*ApplicationItem.key(created["application_id"])).contract_number
+    assert VersionItem.get(f"CONTRACT#{number}", "VERSION#001").sha256 is None  # the issue never recorded it
+    handlers["publish"].lambda_handler(s3_put_event(f"certificates/{number}/v001.pdf"), LambdaContext())
+    version = VersionItem.get(f"CONTRACT#{number}", "VERSION#001")
+    stored = boto3.client("s3").get_object(Bucket=settings().bucket_name, Key=f"certificates/{number}/v001.pdf")["Body"].read()
+    assert version.state == "published" and version.sha256 == hashlib.sha256(stored).hexdigest()
+    assert version.record_sha256 and version.previous_sha256 == "0" * 64  # joined the hash chain
+    contract = ContractItem.get(*ContractItem.key(number))
+    assert contracts.chain_valid(contract, contracts.versions(number))
+    assert len(sent_mail()) == 1
