@@ -140,3 +140,18 @@ def test_the_contractor_asks_the_api_for_an_upload_and_staff_may_not(api, post):
     post(upload, a_pdf())
     assert arrived(upload) == "checked"
     assert api.post("/applications/uploads", STAFF)[0] == 403
+
+
+def test_the_contractor_reads_the_checks_verdict(api, post):
+    from tests.conftest import CONTRACTOR_A, CONTRACTOR_B
+
+    status, upload = api.post("/applications/uploads", CONTRACTOR_A)
+    assert status == 201
+    path = f"/applications/uploads/{upload['upload_id']}"
+    assert api.get(path, CONTRACTOR_A)[1]["state"] == "awaiting"
+    post(upload, b"MZ not a pdf")
+    assert arrived(upload) == "refused"
+    status, verdict = api.get(path, CONTRACTOR_A)
+    assert status == 200 and (verdict["state"], verdict["reason"]) == ("refused", "the file is not a PDF")
+    assert api.get(path, CONTRACTOR_B)[0] == 404  # another company's upload does not exist for it
+    assert api.get("/applications/uploads/../x", CONTRACTOR_A)[0] in (404, 422)

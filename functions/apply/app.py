@@ -57,6 +57,12 @@ def create_upload():
     return Response(201, content_types.APPLICATION_JSON, upload)
 
 
+@app.get("/applications/uploads/<upload_id>")
+def get_upload(upload_id: str):
+    """The check's verdict on an uploaded 認定調書: awaiting, checked, or refused with the reason."""
+    return uploads.verdict(http.caller(app).require(CONTRACTOR), upload_id)
+
+
 @app.get("/applications/<application_id>")
 def get_application(application_id: str):
     return applications.get_for_contractor(http.caller(app).require(CONTRACTOR), application_id)

@@ -104,3 +104,23 @@ def get(upload_id: str) -> UploadItem:
         return UploadItem.get(*UploadItem.key(upload_id))
     except UploadItem.DoesNotExist:
         raise NotFound("upload") from None
+
+
+def verdict(caller: Caller, upload_id: str) -> dict:
+    """What the check found, for the contractor's form: awaiting | checked | refused (with why)."""
+    if not _UPLOAD_ID.fullmatch(upload_id or ""):
+        raise InputError(Problem("upload_id", "is not an upload id"))
+    try:
+        item = UploadItem.get(*UploadItem.key(upload_id), consistent_read=True)
+    except UploadItem.DoesNotExist:
+        raise NotFound("upload") from None
+    if item.company_id != caller.company_id:
+        raise NotFound("upload")  # another company's upload does not exist here
+    return {
+        "upload_id": item.upload_id,
+        "state": item.state,
+        "reason": item.reason,
+        "size": int(item.size) if item.size is not None else None,
+        "pages": int(item.pages) if item.pages is not None else None,
+        "max_bytes": attachments.MAX_BYTES,
+    }
