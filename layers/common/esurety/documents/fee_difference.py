@@ -67,6 +67,7 @@ from .fee_statement import (
     _flow,
     _issuer_width,
     _style,
+    labelled_table,
 )
 
 OCCASIONS = ("change", "termination")
@@ -186,24 +187,7 @@ def _contract_table(certificate: Mapping[str, Any], occasion: str, start: date, 
             ("保証期限", wareki_of(certificate["guarantee_deadline"])),
             ("解約日", f"{wareki_of(ended_on)}（翌日以降の保証料を返還）"),
         ]
-    data = [[Paragraph(label, _style("label")), Paragraph(value, _style("value"))] for label, value in rows]
-    table = Table(data, colWidths=[LABEL_WIDTH, CONTENT_WIDTH - LABEL_WIDTH])
-    table.setStyle(
-        TableStyle(
-            [
-                ("FONTNAME", (0, 0), (-1, -1), FACE),
-                ("BOX", (0, 0), (-1, -1), 0.9, RULE),
-                ("INNERGRID", (0, 0), (-1, -1), 0.4, RULE),
-                ("BACKGROUND", (0, 0), (0, -1), LABEL_FILL),
-                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                ("LEFTPADDING", (0, 0), (-1, -1), 9),
-                ("RIGHTPADDING", (0, 0), (-1, -1), 8),
-                ("TOPPADDING", (0, 0), (-1, -1), 3),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
-            ]
-        )
-    )
-    return table
+    return labelled_table(rows, padding=(3, 4))  # tighter: two tables follow on the page
 
 
 COMPARISON_WIDTHS = [46, 90, 184, 52]  # the period on one line

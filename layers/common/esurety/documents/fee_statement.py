@@ -114,6 +114,12 @@ def _contract_table(certificate: Mapping[str, Any], quote: FeeQuote) -> Table:
         ("保証日数", f"{quote.days:,}日（初日・末日を含む）"),
         ("料率", _rates_text(quote)),
     ]
+    return labelled_table(rows)
+
+
+def labelled_table(rows: list[tuple[str, str]], padding: tuple[float, float] = (4.5, 5.5)) -> Table:
+    """Label | value rows in a ruled box, labels shaded (the statements' 記 block); `padding` is
+    (top, bottom) of each cell."""
     data = [[Paragraph(label, _style("label")), Paragraph(value, _style("value"))] for label, value in rows]
     table = Table(data, colWidths=[LABEL_WIDTH, CONTENT_WIDTH - LABEL_WIDTH])
     table.setStyle(
@@ -126,8 +132,8 @@ def _contract_table(certificate: Mapping[str, Any], quote: FeeQuote) -> Table:
                 ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
                 ("LEFTPADDING", (0, 0), (-1, -1), 9),
                 ("RIGHTPADDING", (0, 0), (-1, -1), 8),
-                ("TOPPADDING", (0, 0), (-1, -1), 4.5),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 5.5),
+                ("TOPPADDING", (0, 0), (-1, -1), padding[0]),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), padding[1]),
             ]
         )
     )
