@@ -55,7 +55,6 @@ from .fee_statement import (
     CONTENT_WIDTH,
     FACE,
     FORMULA,
-    LABEL_WIDTH,
     MARGIN_X,
     PAGE_HEIGHT,
     PAGE_WIDTH,
