@@ -20,7 +20,7 @@ The notice is measured twice: with its QR code's encoding cached (a re-render of
 e.g. a retried publication) and with the cache cleared before each render (a first render, as
 for every new contract and key).
 
-Signing (`esurety.signing.sign_pdf`, PAdES through AWS KMS) is added when it is importable and
+Signing (`esurety.aws.signing.sign_pdf`, PAdES through AWS KMS) is added when it is importable and
 configured (SIGNING_KEY_ID and SIGNING_CERTIFICATE_PARAMETER with AWS credentials), or with
 `--moto`: an in-process moto account with an ECC_NIST_P256 signing key and a demo certificate,
 made as tests/conftest.py makes them. Under moto, `sign` is pyHanko's signing (PAdES B-B: no
@@ -118,7 +118,8 @@ def moto_signing(stack: ExitStack) -> None:
     import boto3
     from moto import mock_aws
 
-    from esurety import aws, signing
+    from esurety import aws
+    from esurety.aws import signing
     from tools.signing_certificate import store_demo_certificate
 
     stack.enter_context(mock_aws())
@@ -138,9 +139,9 @@ def moto_signing(stack: ExitStack) -> None:
 
 def find_signer(use_moto: bool, stack: ExitStack) -> tuple[Callable[[bytes], bytes] | None, str]:
     try:
-        from esurety import signing
+        from esurety.aws import signing
     except ImportError as error:
-        return None, f"signing skipped: esurety.signing is not importable ({error})"
+        return None, f"signing skipped: esurety.aws.signing is not importable ({error})"
     if use_moto:
         moto_signing(stack)
         where = "moto (in-process KMS)"

@@ -53,9 +53,10 @@ def main(argv: list[str] | None = None) -> int:
     mock.start()
     import boto3
 
-    from esurety import aws, clock, keys, signing
+    from esurety import aws, clock
+    from esurety.aws import keys, signing
     from esurety.config import settings
-    from esurety.models import create_table
+    from esurety.aws.models import create_table
     from esurety.services import registry
     from tools.signing_certificate import store_demo_certificate
 

@@ -39,7 +39,7 @@ import aws_fidelity  # noqa: E402  (hooks botocore before any client exists: IAM
 from aws_fidelity import pytest_collection_finish, pytest_sessionfinish, pytest_terminal_summary  # noqa: E402,F401
 from moto import mock_aws  # noqa: E402
 
-from esurety import keys, signing  # noqa: E402
+from esurety.aws import keys, signing  # noqa: E402
 from esurety.config import settings  # noqa: E402
 
 
@@ -157,7 +157,7 @@ def cloud(_moto):
     clear_caches()
     import boto3
 
-    from esurety.models import create_table
+    from esurety.aws.models import create_table
     from esurety.services import registry
 
     create_table()

@@ -11,9 +11,9 @@ from pynamodb.exceptions import GetError, PutError
 import aws_fidelity
 from aws_fidelity import HarnessError, Request, Statement, Template, acting_as, conditions_hold
 from conftest import CONTRACTOR_A, FROZEN_NOW, STAFF, application_body
-from esurety import storage
+from esurety.aws import storage
 from esurety.config import settings
-from esurety.models import ApplicationItem
+from esurety.aws.models import ApplicationItem
 
 BUCKET = os.environ["BUCKET_NAME"]
 

@@ -15,7 +15,7 @@ from conftest import (
     s3_put_event,
 )
 from esurety import clock
-from esurety.models import ContractItem, VersionItem
+from esurety.aws.models import ContractItem, VersionItem
 from test_flow import issue_and_publish, pdf_text
 
 JST = timezone(timedelta(hours=9))

@@ -14,7 +14,7 @@ import pytest
 from conftest import CONTRACTOR_A, STAFF, LambdaContext, application_body, s3_put_event
 from esurety.aws import client
 from esurety.config import settings
-from esurety.models import VersionItem
+from esurety.aws.models import VersionItem
 
 
 class FunctionDied(BaseException):
@@ -107,13 +107,13 @@ def test_an_arrival_whose_issue_died_after_the_put_is_recorded_and_chained_by_th
     api, handlers, sent_mail, dies_after_the_certificate_put
 ):
     """Nobody presses 発行 again: the bucket's notification alone finishes the certificate."""
-    from esurety.models import ContractItem
+    from esurety.aws.models import ContractItem
     from esurety.services import contracts
 
     _, created = api.post("/applications", CONTRACTOR_A, application_body())
     with pytest.raises(FunctionDied):
         api.post(f"/staff/applications/{created['application_id']}/issue", STAFF)
-    from esurety.models import ApplicationItem
+    from esurety.aws.models import ApplicationItem
 
     number = ApplicationItem.get(*ApplicationItem.key(created["application_id"])).contract_number
     assert VersionItem.get(f"CONTRACT#{number}", "VERSION#001").sha256 is None  # the issue never recorded it

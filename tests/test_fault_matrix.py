@@ -28,7 +28,7 @@ import conftest
 from conftest import CONTRACTOR_A, PUBLICATION_DLQ, STAFF, LambdaContext, application_body, load_handler
 from esurety import aws, clock
 from esurety.config import settings
-from esurety.models import ALL_MODELS, ApplicationItem, VersionItem
+from esurety.aws.models import ALL_MODELS, ApplicationItem, VersionItem
 
 ISSUE, PUBLISH = "issue", "publish"
 
@@ -221,7 +221,7 @@ CHANGE = {"guarantee": {"amount": 30_000_000}, "reason": "前払金の追加請�
 
 def outcome(application_id: str, mails: int) -> dict:
     """What a user would notice, from the table and the bucket, about the application's version."""
-    from esurety.models import ContractItem
+    from esurety.aws.models import ContractItem
     from esurety.services import contracts
 
     s3, bucket = boto3.client("s3"), settings().bucket_name
@@ -257,7 +257,7 @@ def outcome(application_id: str, mails: int) -> dict:
 
 
 def storage_notice_key(number: str, version: int) -> str:
-    from esurety import storage
+    from esurety.aws import storage
 
     return storage.notice_key(number, version)
 

@@ -10,7 +10,7 @@ from pypdf import PdfReader
 
 from conftest import CONTRACTOR_A, ORDERER_TOCHIGI, STAFF, LambdaContext, application_body, s3_put_event
 from esurety.config import settings
-from esurety.models import ContractItem, VersionItem
+from esurety.aws.models import ContractItem, VersionItem
 
 # 中間前払金保証 follows a 前払金保証 and names the orderer's 認定調書: test_contract_life.py.
 PRODUCTS = ["advance_payment", "contract"]

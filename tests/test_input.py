@@ -22,7 +22,7 @@ from conftest import (
     http_event,
 )
 from esurety.config import settings
-from esurety.models import ApplicationItem, ContractItem, OrdererItem
+from esurety.aws.models import ApplicationItem, ContractItem, OrdererItem
 
 
 def snapshot() -> tuple:

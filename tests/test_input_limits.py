@@ -11,7 +11,8 @@ import subprocess
 
 import pytest
 
-from esurety import fees, products, schemas, signing
+from esurety import fees, products, schemas
+from esurety.aws import signing
 from esurety.documents.certificate import render_certificate
 from esurety.documents.fee_statement import render_fee_statement
 from esurety.documents.notice import render_notice

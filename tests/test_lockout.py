@@ -18,10 +18,11 @@ from conftest import (
     application_body,
     s3_put_event,
 )
-from esurety import contract_number, keys
+from esurety import contract_number
+from esurety.aws import keys
 from esurety.errors import NotFound, TooManyAttempts
 from esurety.identity import from_event
-from esurety.models import AttemptItem
+from esurety.aws.models import AttemptItem
 from esurety.services import lockout, verification
 from test_concurrency import atomic_requests  # noqa: F401 (fixture: DynamoDB applies each request atomically)
 

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from esurety import mailer
+from esurety.aws import mailer
 from esurety.documents import issuer_from_json, load_issuer
 from test_flow import issue_and_publish
 

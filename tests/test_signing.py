@@ -17,7 +17,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from pypdf import PdfReader
 
-from esurety import aws, fees, signing
+from esurety import aws, fees
+from esurety.aws import signing
 from esurety.documents import load_issuer
 from esurety.documents.certificate import render_certificate
 from esurety.documents.fee_statement import render_fee_statement

@@ -18,9 +18,10 @@ import pytest
 from snapshot_restore_py import get_after_restore, get_before_snapshot
 
 from conftest import ROOT
-from esurety import aws, keys, signing, snapstart
+from esurety import aws
+from esurety.aws import keys, signing, snapstart
 from esurety.config import settings
-from esurety.models import ContractItem
+from esurety.aws.models import ContractItem
 
 FUNCTIONS = ("ApplyFunction", "IssueFunction", "PublishFunction", "VerifyFunction")
 
@@ -192,7 +193,7 @@ _WITHOUT_RUNTIME_MODULE = """
 import sys
 sys.modules["snapshot_restore_py"] = None  # as in an interpreter without it: importing it fails
 sys.path.insert(0, sys.argv[1])
-from esurety import snapstart
+from esurety.aws import snapstart
 assert snapstart.register_after_restore(len) is len and snapstart.register_before_snapshot(len, 1) is len
 snapstart.install()
 snapstart.renew_after_restore()

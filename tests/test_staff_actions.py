@@ -17,7 +17,7 @@ import pytest
 from conftest import CONTRACTOR_A, ORDERER_TOCHIGI, STAFF, LambdaContext, application_body, s3_put_event
 from esurety import clock
 from esurety.config import settings
-from esurety.models import AuditItem, ContractItem, VersionItem
+from esurety.aws.models import AuditItem, ContractItem, VersionItem
 from test_flow import issue_and_publish, pdf_text
 
 JST = timezone(timedelta(hours=9))

@@ -68,7 +68,7 @@ def test_only_the_registry_is_public(template):
 
 
 def test_table_keys_match_the_models(template):
-    from esurety.models import ALL_MODELS, CompanyIndex, QueueIndex
+    from esurety.aws.models import ALL_MODELS, CompanyIndex, QueueIndex
 
     table = template["Resources"]["Table"]["Properties"]
     keys = {k["KeyType"]: k["AttributeName"] for k in table["KeySchema"]}

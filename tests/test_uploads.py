@@ -14,7 +14,7 @@ from esurety import attachments
 from esurety.config import settings
 from esurety.errors import InputError
 from esurety.identity import Caller
-from esurety.models import UploadItem
+from esurety.aws.models import UploadItem
 from esurety.services import uploads
 
 COMPANY_A = Caller("user-a", frozenset({"contractor"}), company_id="company-a")

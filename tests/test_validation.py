@@ -6,7 +6,7 @@ import copy
 import pytest
 
 from conftest import CONTRACTOR_A, STAFF, ORDERER_TOCHIGI, application_body, interim_body, issued_paper_advance
-from esurety.models import ApplicationItem
+from esurety.aws.models import ApplicationItem
 
 
 def _without(body: dict, path: str) -> dict:

@@ -25,8 +25,8 @@ def key_of(api, number):
 
 def test_every_miss_looks_the_same(api, handlers, contract):
     # Unpublished: even the right key cannot read it yet (the key is read from the table for the test).
-    from esurety import keys
-    from esurety.models import ContractItem
+    from esurety.aws import keys
+    from esurety.aws.models import ContractItem
 
     stored = ContractItem.get(f"CONTRACT#{contract}", "CONTRACT")
     right_key = keys.decrypt(stored.key_ciphertext, contract)

@@ -3,7 +3,7 @@
     python tools/signing_certificate.py --key-id <stack output SigningKeyId> \\
         --parameter /esurety/signing-certificate --root-out esurety-demo-root.pem [--if-absent]
 
-The PDFs are signed with a private key that never leaves AWS KMS (`esurety.signing`); the
+The PDFs are signed with a private key that never leaves AWS KMS (`esurety.aws.signing`); the
 certificate that names the signer and carries that key's public half is configuration: the SSM
 parameter `SIGNING_CERTIFICATE_PARAMETER` holds its PEM, followed by any intermediate CA
 certificates (never the root). This tool makes such a certificate for demos and tests:

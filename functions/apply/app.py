@@ -9,12 +9,13 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from typing_extensions import Annotated
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from esurety import http, snapstart
+from esurety import http
+from esurety.aws import snapstart
 from esurety.identity import CONTRACTOR
 from esurety.schemas import ApplicationRequest, ChangeRequest
 from esurety.services import applications, contracts, registry, uploads
 from esurety.metrics import handler_metrics
-from esurety.tracing import TRACED_MODULES
+from esurety.aws.tracing import TRACED_MODULES
 
 logger = Logger(service="esurety-apply")
 tracer = Tracer(service="esurety-apply", patch_modules=TRACED_MODULES)

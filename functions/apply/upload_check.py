@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from esurety.services import uploads
 from esurety.metrics import handler_metrics
-from esurety.tracing import TRACED_MODULES
+from esurety.aws.tracing import TRACED_MODULES
 
 logger = Logger(service="esurety-upload-check")
 tracer = Tracer(service="esurety-upload-check", patch_modules=TRACED_MODULES)

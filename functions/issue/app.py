@@ -9,14 +9,15 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from typing_extensions import Annotated
 
-from esurety import http, snapstart
+from esurety import http
+from esurety.aws import snapstart
 from esurety.identity import STAFF
 from esurety.schemas import CancellationRequest, CorrectionRequest, RejectRequest, TerminationRequest
-from esurety import signing
+from esurety.aws import signing
 from esurety.fonts import ensure_fonts
 from esurety.services import applications, corrections, decisions, endings, issuance, key_rotation, staff_views
 from esurety.metrics import handler_metrics
-from esurety.tracing import TRACED_MODULES
+from esurety.aws.tracing import TRACED_MODULES
 
 logger = Logger(service="esurety-issue")
 tracer = Tracer(service="esurety-issue", patch_modules=TRACED_MODULES)

@@ -10,11 +10,11 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from esurety import signing, snapstart
+from esurety.aws import signing, snapstart
 from esurety.fonts import GOTHIC, ensure_fonts
 from esurety.metrics import handler_metrics
 from esurety.services.publication import arrivals, publish
-from esurety.tracing import TRACED_MODULES
+from esurety.aws.tracing import TRACED_MODULES
 
 logger = Logger(service="esurety-publish")
 tracer = Tracer(service="esurety-publish", patch_modules=TRACED_MODULES)

@@ -6,7 +6,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from esurety.metrics import handler_metrics
 from esurety.services.reconciliation import reconcile
-from esurety.tracing import TRACED_MODULES
+from esurety.aws.tracing import TRACED_MODULES
 
 logger = Logger(service="esurety-reconcile")
 tracer = Tracer(service="esurety-reconcile", patch_modules=TRACED_MODULES)

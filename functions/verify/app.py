@@ -5,12 +5,13 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from esurety import http, snapstart
+from esurety import http
+from esurety.aws import snapstart
 from esurety.identity import ORDERER
 from esurety.schemas import ReceiptRequest, VerificationRequest
 from esurety.services import verification
 from esurety.metrics import handler_metrics
-from esurety.tracing import TRACED_MODULES
+from esurety.aws.tracing import TRACED_MODULES
 
 logger = Logger(service="esurety-verify")
 tracer = Tracer(service="esurety-verify", patch_modules=TRACED_MODULES)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .mailer import signature_block
+from .messages import signature_block
 from .money import yen
 from .wareki import wareki
 

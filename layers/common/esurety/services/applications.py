@@ -14,7 +14,7 @@ from .. import changes, clock, contract_number, lifecycle, metrics, products, ru
 from ..products import Product
 from ..errors import Conflict, InputError, NotFound, Problem
 from ..identity import Caller
-from ..models import ApplicationItem, ContractItem, transact_write
+from ..aws.models import ApplicationItem, ContractItem, transact_write
 from ..schemas import ApplicationRequest, ChangeRequest
 from . import registry
 

@@ -16,7 +16,7 @@ from pynamodb.exceptions import PutError
 
 from .. import clock
 from ..certificates import iso_jst
-from ..models import AuditItem, ContractItem
+from ..aws.models import AuditItem, ContractItem
 
 ISSUE, REJECT = "issue", "reject"
 CORRECT, CANCEL_CHANGE, TERMINATE, ROTATE_KEY = "correct", "cancel-change", "terminate", "rotate-key"

@@ -12,7 +12,7 @@ import re
 
 from .. import lifecycle
 from ..errors import Conflict, InputError, NotFound, Problem
-from ..models import ContractItem, VersionItem
+from ..aws.models import ContractItem, VersionItem
 from . import contracts
 
 _REVISION = re.compile(r'^(?:W/)?"?(?P<revision>[0-9]{1,9})"?$')

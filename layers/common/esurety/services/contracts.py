@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from .. import certificates, clock, contract_number, keys, lifecycle, storage
+from .. import certificates, clock, contract_number, lifecycle
+from ..aws import keys, storage
 from ..certificates import CHANGE_CANCELLATION, PUBLISHED
 from ..contract_number import ContractNumberError
 from ..errors import InputError, NotFound, Problem
 from ..identity import Caller
-from ..models import ContractItem, ReceiptItem, VersionItem, ViewItem
+from ..aws.models import ContractItem, ReceiptItem, VersionItem, ViewItem
 from ..products import label
 
 

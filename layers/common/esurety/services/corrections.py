@@ -20,11 +20,12 @@ from __future__ import annotations
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import TransactWriteError
 
-from .. import amendments, clock, lifecycle, mailer, signing, staff_mail, storage
+from .. import amendments, clock, lifecycle, staff_mail
+from ..aws import mailer, signing, storage
 from ..certificates import CHANGE_CANCELLATION, CORRECTION, PUBLISHED, RENDERED, iso_jst, render_input
 from ..documents.certificate import render_certificate
 from ..errors import Conflict
-from ..models import ContractItem, VersionItem, transact_write
+from ..aws.models import ContractItem, VersionItem, transact_write
 from ..schemas import CorrectionRequest
 from . import audit, contract_actions, contracts, publication
 

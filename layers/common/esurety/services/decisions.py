@@ -7,8 +7,9 @@ the contractor the reason (at most one e-mail per reject; no key, there is none 
 """
 from __future__ import annotations
 
-from .. import mailer, staff_mail
-from ..models import ApplicationItem, ContractItem
+from .. import staff_mail
+from ..aws import mailer
+from ..aws.models import ApplicationItem, ContractItem
 from . import applications, audit
 
 

@@ -16,10 +16,11 @@ from datetime import date
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
-from .. import changes, clock, lifecycle, mailer, signing, staff_mail, storage
+from .. import changes, clock, lifecycle, staff_mail
+from ..aws import mailer, signing, storage
 from ..documents.fee_difference import render_fee_difference
 from ..errors import Conflict, InputError, Problem
-from ..models import ContractItem, transact_write
+from ..aws.models import ContractItem, transact_write
 from ..schemas import TerminationRequest
 from . import audit, contract_actions, contracts
 

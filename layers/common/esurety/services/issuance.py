@@ -14,13 +14,14 @@ from datetime import date
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
-from .. import auth_key, changes, clock, contract_number, fees, keys, lifecycle, metrics, products, signing, storage
+from .. import auth_key, changes, clock, contract_number, fees, lifecycle, metrics, products
+from ..aws import keys, signing, storage
 from ..certificates import CHANGE, NEW, RENDERED, render_input
 from ..documents.certificate import render_certificate
 from ..documents.fee_difference import render_fee_difference
 from ..documents.fee_statement import render_fee_statement
 from ..errors import Conflict
-from ..models import ApplicationItem, ContractItem, CounterItem, VersionItem, transact_write
+from ..aws.models import ApplicationItem, ContractItem, CounterItem, VersionItem, transact_write
 from . import applications, contracts, publication, registry
 from .applications import CHANGE_KIND, ISSUED, REJECTED, SUBMITTED
 

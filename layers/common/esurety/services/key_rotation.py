@@ -17,12 +17,13 @@ from __future__ import annotations
 
 from pynamodb.exceptions import TransactWriteError
 
-from .. import auth_key, clock, keys, mailer, signing, staff_mail, storage
+from .. import auth_key, clock, staff_mail
+from ..aws import keys, mailer, signing, storage
 from ..certificates import render_input
 from ..config import settings
 from ..documents.notice import render_notice
 from ..errors import Conflict
-from ..models import ContractItem, transact_write
+from ..aws.models import ContractItem, transact_write
 from . import audit, contract_actions, contracts
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pynamodb.exceptions import UpdateError
 
 from ..errors import TooManyAttempts
-from ..models import AttemptItem
+from ..aws.models import AttemptItem
 
 WINDOW_SECONDS = 15 * 60
 

@@ -23,12 +23,13 @@ from urllib.parse import unquote_plus
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import UpdateError
 
-from .. import clock, keys, lifecycle, mailer, metrics, signing, storage
+from .. import clock, lifecycle, metrics
+from ..aws import keys, mailer, signing, storage
 from ..aws import client
 from ..certificates import CORRECTION, PUBLISHED, RENDERED, render_input
 from ..config import settings
 from ..documents.notice import render_notice
-from ..models import ContractItem, VersionItem
+from ..aws.models import ContractItem, VersionItem
 from . import contracts
 
 logger = Logger(child=True)

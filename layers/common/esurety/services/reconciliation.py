@@ -13,7 +13,7 @@ from datetime import timedelta
 from aws_lambda_powertools import Logger
 
 from .. import clock, metrics
-from ..models import VersionItem
+from ..aws.models import VersionItem
 from . import publication
 
 logger = Logger(child=True)

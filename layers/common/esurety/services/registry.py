@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .. import orderers
-from ..models import OrdererItem
+from ..aws.models import OrdererItem
 from ..orderers import Orderer
 
 

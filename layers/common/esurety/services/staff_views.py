@@ -6,10 +6,11 @@ Never the auth key, and no link to a notice (it prints the key).
 """
 from __future__ import annotations
 
-from .. import certificates, changes, clock, lifecycle, rules, storage
+from .. import certificates, changes, clock, lifecycle, rules
+from ..aws import storage
 from ..certificates import CHANGE_CANCELLATION, iso_jst
 from ..errors import Problem
-from ..models import ContractItem, UploadItem, VersionItem, ViewItem
+from ..aws.models import ContractItem, UploadItem, VersionItem, ViewItem
 from ..products import label as product_label
 from . import applications, audit, contract_actions, contracts, endings, registry
 

@@ -13,10 +13,11 @@ import secrets
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import UpdateError
 
-from .. import attachments, clock, storage
+from .. import attachments, clock
+from ..aws import storage
 from ..errors import InputError, NotFound, Problem
 from ..identity import Caller
-from ..models import UploadItem
+from ..aws.models import UploadItem
 
 logger = Logger(child=True)
 AWAITING, CHECKED, REFUSED = "awaiting", "checked", "refused"

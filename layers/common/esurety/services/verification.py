@@ -13,12 +13,13 @@ import time
 
 from aws_lambda_powertools import Logger
 
-from .. import certificates, clock, contract_number, keys, metrics, storage
+from .. import certificates, clock, contract_number, metrics
+from ..aws import keys, storage
 from ..errors import InputError, NotFound, Problem, TooManyAttempts
 from ..identity import Caller
 from pynamodb.exceptions import PutError
 
-from ..models import ContractItem, ReceiptItem, ViewItem
+from ..aws.models import ContractItem, ReceiptItem, ViewItem
 from . import lockout
 from .contracts import chain_valid, shown_chain, status_json, versions
 

@@ -5,9 +5,9 @@ from functools import lru_cache
 
 from aws_lambda_powertools.utilities import parameters
 
-from . import auth_key
-from .aws import client
-from .config import settings
+from .. import auth_key
+from . import client
+from ..config import settings
 
 _ONE_DAY = 86_400
 

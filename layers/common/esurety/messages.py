@@ -1,13 +1,10 @@
-"""E-mail to the contractor (SES). Messages never carry the auth key.
+"""The e-mail texts to the contractor (pure). Messages never carry the auth key.
 
 The issue e-mail says where to sign in (the issuer's `signin_url`, the contractor's page of the
 service) and ends with the issuer's signature block: company, the handling branch and its phone
 number, from the issuer configuration (`data/issuer.json` or $ESURETY_ISSUER_FILE).
 """
 from __future__ import annotations
-
-from .aws import client
-from .config import settings
 
 ISSUED_SUBJECT = "電子保証（認証キー）発行完了のお知らせ"
 
@@ -50,15 +47,3 @@ def issued_body(
         "本メールにお心当たりのない場合は、下記までお問い合わせください。\n"
         f"{signature_block(issuer, branch_code)}"
     )
-
-
-def send(to: str, subject: str, body: str) -> str:
-    response = client("ses").send_email(
-        Source=settings().mail_from,
-        Destination={"ToAddresses": [to]},
-        Message={
-            "Subject": {"Data": subject, "Charset": "UTF-8"},
-            "Body": {"Text": {"Data": body, "Charset": "UTF-8"}},
-        },
-    )
-    return response["MessageId"]

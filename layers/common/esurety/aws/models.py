@@ -19,7 +19,7 @@ from pynamodb.connection import Connection
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from .config import settings
+from ..config import settings
 
 
 class _Meta:

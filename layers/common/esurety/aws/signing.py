@@ -43,7 +43,7 @@ from functools import lru_cache
 
 from aws_lambda_powertools.utilities import parameters
 
-from .aws import client
+from . import client
 
 KEY_ENV_VAR = "SIGNING_KEY_ID"
 CERTIFICATE_ENV_VAR = "SIGNING_CERTIFICATE_PARAMETER"

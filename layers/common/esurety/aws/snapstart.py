@@ -43,7 +43,8 @@ except ImportError:  # not in Lambda's runtime: no snapshot is taken, so there i
 
 def forget_process_state() -> None:
     """Drop every client, connection and cached value a snapshot must not carry."""
-    from . import aws, keys
+    from .. import aws
+    from . import keys
 
     aws.forget()
     keys.forget()

@@ -7,8 +7,8 @@ from datetime import datetime
 
 from botocore.exceptions import ClientError
 
-from .aws import client
-from .config import settings
+from . import client
+from ..config import settings
 
 PDF = "application/pdf"
 

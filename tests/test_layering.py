@@ -1,0 +1,50 @@
+"""The package's folders say what talks to AWS: esurety/aws/ (adapters) and esurety/services/ (use
+cases through them). Every other module is pure domain or HTTP glue and imports neither boto3,
+botocore nor PynamoDB, nor the adapters, so it can be read and tested without AWS."""
+from __future__ import annotations
+
+import ast
+
+from conftest import ROOT
+
+PACKAGE = ROOT / "layers" / "common" / "esurety"
+AWS_LIBRARIES = ("boto3", "botocore", "pynamodb", "s3transfer")
+
+
+def _imports(path) -> set[str]:
+    """Every module a file imports (absolute names; relative ones resolved against esurety)."""
+    tree = ast.parse(path.read_text("utf-8"))
+    package = ".".join(("esurety",) + path.relative_to(PACKAGE).parent.parts)
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                module = ".".join(base + ([node.module] if node.module else []))
+            else:
+                module = node.module or ""
+            found.add(module)
+            found.update(f"{module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def test_only_the_adapters_and_the_services_talk_to_aws():
+    pure = [p for p in PACKAGE.rglob("*.py") if p.relative_to(PACKAGE).parts[0] not in ("aws", "services")]
+    assert len(pure) > 20
+    offenders = {}
+    for path in pure:
+        bad = sorted(
+            name for name in _imports(path)
+            if name.split(".")[0] in AWS_LIBRARIES or name == "esurety.aws" or name.startswith("esurety.aws.")
+        )
+        if bad:
+            offenders[str(path.relative_to(PACKAGE))] = bad
+    assert offenders == {}
+
+
+def test_the_adapters_are_where_the_aws_calls_are():
+    adapters = {p.stem for p in (PACKAGE / "aws").glob("*.py")}
+    assert {"models", "storage", "keys", "signing", "mailer"} <= adapters
+    assert any(name.split(".")[0] == "boto3" for name in _imports(PACKAGE / "aws" / "__init__.py"))
