@@ -104,10 +104,8 @@ class Calls:
             self.stage = outer
 
 
-@pytest.fixture
-def calls(monkeypatch):
+def record_calls(patch: pytest.MonkeyPatch, recorder: Calls) -> Calls:
     """Hooks every botocore client created from now on (cached ones are dropped first)."""
-    recorder = Calls()
     original = botocore.session.Session.create_client
 
     def create_client(self, *args, **kwargs):
@@ -115,14 +113,23 @@ def calls(monkeypatch):
         recorder.hook(client)
         return client
 
-    monkeypatch.setattr(botocore.session.Session, "create_client", create_client)
+    patch.setattr(botocore.session.Session, "create_client", create_client)
     aws.client.cache_clear()
     for model in ALL_MODELS:
-        monkeypatch.setattr(model, "_connection", None)
-    yield recorder
+        patch.setattr(model, "_connection", None)
+    return recorder
+
+
+def forget_clients() -> None:
     aws.client.cache_clear()
     for model in ALL_MODELS:
         model._connection = None
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    yield record_calls(monkeypatch, Calls())
+    forget_clients()
 
 
 # ----------------------------------------------------------------------------- what AWS does around it
@@ -370,25 +377,12 @@ def _matrix(_moto, handlers, capsys, change: bool):
         next(account)
         try:
             with pytest.MonkeyPatch.context() as patch:
-                recorder = Calls()
-                original = botocore.session.Session.create_client
-
-                def create_client(self, *args, **kwargs):
-                    client = original(self, *args, **kwargs)
-                    recorder.hook(client)
-                    return client
-
-                patch.setattr(botocore.session.Session, "create_client", create_client)
-                aws.client.cache_clear()
-                for model in ALL_MODELS:
-                    patch.setattr(model, "_connection", None)
+                recorder = record_calls(patch, Calls())
                 patch.setattr(clock, "now", clock.now)  # reconcile() moves it; each case starts at the frozen time
                 platform = Platform(conftest.Api(handlers), handlers, recorder, patch, change=change)
                 return run(platform, recorder, sent_mail_count)
         finally:
-            aws.client.cache_clear()
-            for model in ALL_MODELS:
-                model._connection = None
+            forget_clients()
             next(account, None)
 
     recorded = fresh_case(lambda platform, recorder, mails: clean_run(platform))

@@ -247,6 +247,16 @@ class UploadItem(_Item):
         return f"UPLOAD#{upload_id}", UploadItem.SK
 
 
+def condition_failed(error: Exception) -> bool:
+    """A conditional write (PynamoDB's PutError, UpdateError, DeleteError) refused by its condition."""
+    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+def transaction_lost(error: Exception) -> bool:
+    """A transaction cancelled by one of its conditions, or by a concurrent transaction on its items."""
+    return getattr(error, "cause_response_code", None) in ("TransactionCanceledException", "TransactionConflictException")
+
+
 def transact_write() -> TransactWrite:
     """A write transaction over the table (all or nothing, conditions checked together)."""
     return TransactWrite(connection=Connection(region=_Meta.region))

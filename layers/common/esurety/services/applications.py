@@ -11,10 +11,11 @@ import secrets
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 
 from .. import changes, clock, contract_number, lifecycle, metrics, products, rules
+from ..certificates import iso_jst
 from ..products import Product
 from ..errors import Conflict, InputError, NotFound, Problem
 from ..identity import Caller
-from ..aws.models import ApplicationItem, ContractItem, transact_write
+from ..aws.models import ApplicationItem, ContractItem, condition_failed, transact_write, transaction_lost
 from ..schemas import ApplicationRequest, ChangeRequest
 from . import registry
 
@@ -45,10 +46,6 @@ def _application_id(company_id: str, idempotency_key: str | None) -> str:
     return hashlib.sha256(f"{company_id}\n{idempotency_key}".encode()).hexdigest()[:24]
 
 
-def _is_conditional_failure(error: Exception) -> bool:
-    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
-
-
 def submit(caller: Caller, request: ApplicationRequest, idempotency_key: str | None) -> tuple[dict, bool]:
     """Returns (the application, whether this call created it)."""
     _check_idempotency_key(idempotency_key)
@@ -61,36 +58,42 @@ def submit(caller: Caller, request: ApplicationRequest, idempotency_key: str | N
         kind = INTERIM_KIND
         request = _check_interim(caller, request)
 
-    body = request.model_dump(mode="json")
-    body_sha = _body_sha(body)
-    application_id = _application_id(caller.company_id, idempotency_key)
-    submitted_at = clock.now()
-    pk, sk = ApplicationItem.key(application_id)
-    item = ApplicationItem(
-        pk,
-        sk,
-        application_id=application_id,
-        company_id=caller.company_id,
-        kind=kind,
-        status=SUBMITTED,
-        request=body,
-        request_sha256=body_sha,
-        submitted_at=submitted_at,
-        gsi1pk=queue_key(SUBMITTED),
-        gsi1sk=f"{submitted_at.isoformat()}#{application_id}",
-        **company_entry(caller.company_id, submitted_at, application_id),
-    )
+    item = _new_item(caller, idempotency_key, kind, request.model_dump(mode="json"))
     try:
         item.save(condition=ApplicationItem.pk.does_not_exist())
         metrics.count(metrics.APPLICATIONS_SUBMITTED)
         return summary(item), True
     except PutError as error:
-        if not _is_conditional_failure(error):
+        if not condition_failed(error):
             raise
-    existing = ApplicationItem.get(pk, sk)
-    if existing.request_sha256 != body_sha:
+    return summary(_retried(item, ApplicationItem.get(*ApplicationItem.key(item.application_id)))), False
+
+
+def _new_item(caller: Caller, idempotency_key: str | None, kind: str, body: dict, contract_number: str | None = None) -> ApplicationItem:
+    """A submitted application as it is first stored (in the staff queue and the company's list)."""
+    application_id = _application_id(caller.company_id, idempotency_key)
+    submitted_at = clock.now()
+    return ApplicationItem(
+        *ApplicationItem.key(application_id),
+        application_id=application_id,
+        company_id=caller.company_id,
+        kind=kind,
+        status=SUBMITTED,
+        request=body,
+        request_sha256=_body_sha(body),
+        submitted_at=submitted_at,
+        contract_number=contract_number,
+        gsi1pk=queue_key(SUBMITTED),
+        gsi1sk=f"{submitted_at.isoformat()}#{application_id}",
+        **company_entry(caller.company_id, submitted_at, application_id),
+    )
+
+
+def _retried(item: ApplicationItem, existing: ApplicationItem) -> ApplicationItem:
+    """The stored application a retry with the same Idempotency-Key lands on; 422 for another body."""
+    if existing.request_sha256 != item.request_sha256:
         raise InputError(Problem("Idempotency-Key", "was already used for a different application"))
-    return summary(existing), False
+    return existing
 
 
 def company_entry(company_id: str, submitted_at, application_id: str) -> dict:
@@ -175,44 +178,26 @@ def submit_change(caller: Caller, number: str, request: ChangeRequest, idempoten
     problems = changes.change_problems(in_force, body["change"], clock.today())
     if problems:
         raise InputError(problems)
-    body_sha = _body_sha(body)
-    application_id = _application_id(caller.company_id, idempotency_key)
-    submitted_at = clock.now()
-    item = ApplicationItem(
-        *ApplicationItem.key(application_id),
-        application_id=application_id,
-        company_id=caller.company_id,
-        kind=CHANGE_KIND,
-        status=SUBMITTED,
-        request=body,
-        request_sha256=body_sha,
-        submitted_at=submitted_at,
-        contract_number=contract.contract_number,
-        gsi1pk=queue_key(SUBMITTED),
-        gsi1sk=f"{submitted_at.isoformat()}#{application_id}",
-        **company_entry(caller.company_id, submitted_at, application_id),
-    )
+    item = _new_item(caller, idempotency_key, CHANGE_KIND, body, contract_number=contract.contract_number)
     try:
         with transact_write() as transaction:
             transaction.save(item, condition=ApplicationItem.pk.does_not_exist())
             transaction.update(
                 contract,
-                actions=[ContractItem.pending_change.set(application_id)],
+                actions=[ContractItem.pending_change.set(item.application_id)],
                 condition=ContractItem.pending_change.does_not_exist() & ContractItem.ending.does_not_exist(),
             )
     except TransactWriteError as error:
-        if getattr(error, "cause_response_code", None) not in ("TransactionCanceledException", "TransactionConflictException"):
+        if not transaction_lost(error):
             raise
         try:
-            existing = ApplicationItem.get(*ApplicationItem.key(application_id), consistent_read=True)
+            existing = ApplicationItem.get(*item.key(item.application_id), consistent_read=True)
         except ApplicationItem.DoesNotExist:
             contract.refresh(consistent_read=True)
             if contract.ending:
                 raise Conflict("the guarantee has ended: it cannot be changed") from None
             raise Conflict(f"a change of this contract is already waiting for staff (application {contract.pending_change})") from None
-        if existing.request_sha256 != body_sha:
-            raise InputError(Problem("Idempotency-Key", "was already used for a different application")) from None
-        return summary(existing), False
+        return summary(_retried(item, existing)), False
     metrics.count(metrics.APPLICATIONS_SUBMITTED)
     return summary(item), True
 
@@ -225,7 +210,7 @@ def list_for_company(caller: Caller) -> list[dict]:
     out = []
     for item in items:
         row = summary(item)
-        row["submitted_at"] = item.submitted_at.astimezone(clock.JST).isoformat(timespec="seconds")
+        row["submitted_at"] = iso_jst(item.submitted_at)
         request = item.request
         if kind_of(item) == CHANGE_KIND:
             row["reason"] = request.get("reason")
@@ -316,7 +301,7 @@ def staff_view(item: ApplicationItem) -> dict:
         return {
             **summary(item),
             "company_id": item.company_id,
-            "submitted_at": item.submitted_at.astimezone(clock.JST).isoformat(timespec="seconds"),
+            "submitted_at": iso_jst(item.submitted_at),
             "change": request["change"],
             "reason": request["reason"],
             # what the row needs to be recognised, as of the application (its contract holds the rest)
@@ -328,7 +313,7 @@ def staff_view(item: ApplicationItem) -> dict:
     return {
         **summary(item),
         "company_id": item.company_id,
-        "submitted_at": item.submitted_at.astimezone(clock.JST).isoformat(timespec="seconds"),
+        "submitted_at": iso_jst(item.submitted_at),
         "product": request["product"],
         "format": request["format"],
         "orderer_id": request["orderer_id"],
@@ -410,10 +395,10 @@ def reject(application_id: str, reason: str, decided_by: str | None = None) -> d
                     )
             return summary(load(application_id))
         except UpdateError as error:
-            if not _is_conditional_failure(error):
+            if not condition_failed(error):
                 raise
         except TransactWriteError as error:
-            if getattr(error, "cause_response_code", None) not in ("TransactionCanceledException", "TransactionConflictException"):
+            if not transaction_lost(error):
                 raise
         # Something changed under us (a number reserved, a contract written, another reject): look again.
     raise Conflict("the application is being issued")
@@ -440,7 +425,7 @@ def _reject_change(item: ApplicationItem, reason: str, decided_by: str | None) -
                 condition=ContractItem.pending_change == item.application_id,
             )
     except TransactWriteError as error:
-        if getattr(error, "cause_response_code", None) not in ("TransactionCanceledException", "TransactionConflictException"):
+        if not transaction_lost(error):
             raise
         return False
     return True
@@ -458,7 +443,7 @@ def mark_issued(item: ApplicationItem, decided_by: str | None = None) -> bool:
     try:
         item.update(actions=actions, condition=ApplicationItem.status == SUBMITTED)
     except UpdateError as error:
-        if not _is_conditional_failure(error):
+        if not condition_failed(error):
             raise
         return False
     return True

@@ -16,7 +16,7 @@ from pynamodb.exceptions import PutError
 
 from .. import clock
 from ..certificates import iso_jst
-from ..aws.models import AuditItem, ContractItem
+from ..aws.models import AuditItem, ContractItem, condition_failed
 
 ISSUE, REJECT = "issue", "reject"
 CORRECT, CANCEL_CHANGE, TERMINATE, ROTATE_KEY = "correct", "cancel-change", "terminate", "rotate-key"
@@ -61,7 +61,7 @@ def record_once(item: AuditItem) -> bool:
         item.save(condition=AuditItem.pk.does_not_exist())
         return True
     except PutError as error:
-        if getattr(error, "cause_response_code", None) != "ConditionalCheckFailedException":
+        if not condition_failed(error):
             raise
         return False
 

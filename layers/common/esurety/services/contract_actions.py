@@ -76,11 +76,6 @@ def changed_meanwhile(number: str) -> Conflict:
     return Conflict("the contract changed meanwhile: look at it again and retry", current=current(contract))
 
 
-def lost_race(error: Exception) -> bool:
-    """A transaction cancelled by a condition (or by a concurrent transaction on the same items)."""
-    return getattr(error, "cause_response_code", None) in ("TransactionCanceledException", "TransactionConflictException")
-
-
 def shown_now(contract: ContractItem, records: list[VersionItem], version: int, cancelling: bool = False) -> lifecycle.Shown:
     """The record `version` if the history shows it now (409 with `current` if not).
 

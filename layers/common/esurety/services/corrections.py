@@ -25,7 +25,7 @@ from ..aws import mailer, signing, storage
 from ..certificates import CHANGE_CANCELLATION, CORRECTION, PUBLISHED, RENDERED, iso_jst, render_input
 from ..documents.certificate import render_certificate
 from ..errors import Conflict
-from ..aws.models import ContractItem, VersionItem, transact_write
+from ..aws.models import ContractItem, VersionItem, transact_write, transaction_lost
 from ..schemas import CorrectionRequest
 from . import audit, contract_actions, contracts, publication
 
@@ -133,7 +133,7 @@ def correct(
                 transaction.update(contract, actions=actions, condition=ContractItem.revision == revision)
                 transaction.save(entry, condition=type(entry).pk.does_not_exist())
         except TransactWriteError as error:
-            if not contract_actions.lost_race(error):
+            if not transaction_lost(error):
                 raise
             records = contracts.versions(number)
             written = next((r for r in records if _same_correction(r, version, request.reason, content)), None)
@@ -220,7 +220,7 @@ def cancel(number: str, version: int, reason: str, staff: str | None, if_match: 
             )
             transaction.save(entry, condition=type(entry).pk.does_not_exist())
     except TransactWriteError as error:
-        if not contract_actions.lost_race(error):
+        if not transaction_lost(error):
             raise
         records = contracts.versions(number)
         done = existing(records)

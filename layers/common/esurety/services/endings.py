@@ -20,7 +20,7 @@ from .. import changes, clock, lifecycle, staff_mail
 from ..aws import mailer, signing, storage
 from ..documents.fee_difference import render_fee_difference
 from ..errors import Conflict, InputError, Problem
-from ..aws.models import ContractItem, transact_write
+from ..aws.models import ContractItem, condition_failed, transact_write, transaction_lost
 from ..schemas import TerminationRequest
 from . import audit, contract_actions, contracts
 
@@ -110,7 +110,7 @@ def terminate(number: str, request: TerminationRequest, staff: str | None, if_ma
             )
             transaction.save(entry, condition=type(entry).pk.does_not_exist())
     except TransactWriteError as error:
-        if not contract_actions.lost_race(error):
+        if not transaction_lost(error):
             raise
         contract = contract_actions.load(number)
         if not contract.ending:
@@ -148,7 +148,7 @@ def _finish(contract: ContractItem) -> None:
             actions=[ContractItem.ending_notified_at.set(clock.now())], condition=ContractItem.ending_notified_at.does_not_exist()
         )
     except UpdateError as error:
-        if getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException":
+        if condition_failed(error):
             return  # a concurrent call claimed it
         raise
     if not contract.notify_email:

@@ -21,7 +21,7 @@ from ..documents.certificate import render_certificate
 from ..documents.fee_difference import render_fee_difference
 from ..documents.fee_statement import render_fee_statement
 from ..errors import Conflict
-from ..aws.models import ApplicationItem, ContractItem, CounterItem, VersionItem, transact_write
+from ..aws.models import ApplicationItem, ContractItem, CounterItem, VersionItem, condition_failed, transact_write, transaction_lost
 from . import applications, contracts, publication, registry
 from .applications import CHANGE_KIND, ISSUED, REJECTED, SUBMITTED
 
@@ -46,7 +46,7 @@ def _reserve_number(item: ApplicationItem) -> str:
         )
         return number
     except UpdateError as error:
-        if getattr(error, "cause_response_code", None) != "ConditionalCheckFailedException":
+        if not condition_failed(error):
             raise
     # Another call reserved first (its serial wins; ours stays unused) or the application was rejected.
     item.refresh(consistent_read=True)
@@ -272,7 +272,7 @@ def _write_change(item: ApplicationItem, records: list[VersionItem], decided_by:
             )
             transaction.condition_check(ApplicationItem, *ApplicationItem.key(item.application_id), condition=ApplicationItem.status == SUBMITTED)
     except TransactWriteError as error:
-        if getattr(error, "cause_response_code", None) not in ("TransactionCanceledException", "TransactionConflictException"):
+        if not transaction_lost(error):
             raise
         written = _record_of(item)
         if written is not None:
@@ -284,8 +284,10 @@ def _write_change(item: ApplicationItem, records: list[VersionItem], decided_by:
     return version, _Rendered(document, pdf, statement)
 
 
-def _record_of(item: ApplicationItem) -> VersionItem | None:
-    return next((r for r in contracts.versions(item.contract_number) if r.application_id == item.application_id), None)
+def _record_of(item: ApplicationItem, records: list[VersionItem] | None = None) -> VersionItem | None:
+    """The record issued from this application, if written (among `records`, else read)."""
+    records = contracts.versions(item.contract_number) if records is None else records
+    return next((r for r in records if r.application_id == item.application_id), None)
 
 
 def _issue_change(item: ApplicationItem, decided_by: str | None) -> dict:
@@ -293,7 +295,7 @@ def _issue_change(item: ApplicationItem, decided_by: str | None) -> dict:
         raise Conflict("the application was rejected")
     number = item.contract_number
     records = contracts.versions(number)
-    version = next((r for r in records if r.application_id == item.application_id), None)
+    version = _record_of(item, records)
     rendered = None
     created = False
     if version is None:

@@ -23,7 +23,7 @@ from ..certificates import render_input
 from ..config import settings
 from ..documents.notice import render_notice
 from ..errors import Conflict
-from ..aws.models import ContractItem, transact_write
+from ..aws.models import ContractItem, transact_write, transaction_lost
 from . import audit, contract_actions, contracts
 
 
@@ -75,7 +75,7 @@ def rotate(number: str, staff: str | None, idempotency_key: str | None = None, i
             )
             transaction.save(entry, condition=type(entry).pk.does_not_exist())
     except TransactWriteError as error:
-        if not contract_actions.lost_race(error):
+        if not transaction_lost(error):
             raise
         del key
         earlier = _earlier(number, request)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pynamodb.exceptions import UpdateError
 
 from ..errors import TooManyAttempts
-from ..aws.models import AttemptItem
+from ..aws.models import AttemptItem, condition_failed
 
 WINDOW_SECONDS = 15 * 60
 
@@ -41,10 +41,6 @@ class Reservation:
         return self.attempts >= self.budget.attempts
 
 
-def _conditional_failure(error: UpdateError) -> bool:
-    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
-
-
 def reserve(budget: Budget, name: str, now: float) -> Reservation:
     """Count one attempt, or raise TooManyAttempts when this window's budget is spent."""
     at = int(now)
@@ -63,7 +59,7 @@ def reserve(budget: Budget, name: str, now: float) -> Reservation:
             )
             return Reservation(budget, name, at, 1)
         except UpdateError as error:
-            if not _conditional_failure(error):
+            if not condition_failed(error):
                 raise
         try:
             # Within the window: count this attempt only if one is left.
@@ -73,7 +69,7 @@ def reserve(budget: Budget, name: str, now: float) -> Reservation:
             )
             return Reservation(budget, name, int(item.window_start), int(item.attempts))
         except UpdateError as error:
-            if not _conditional_failure(error):
+            if not condition_failed(error):
                 raise
         try:
             current = AttemptItem.get(*AttemptItem.key(budget.scope, name), consistent_read=True)
@@ -94,7 +90,7 @@ def give_back(reservation: Reservation) -> None:
             condition=(AttemptItem.window_start == reservation.window_start) & (AttemptItem.attempts > 0),
         )
     except UpdateError as error:
-        if not _conditional_failure(error):
+        if not condition_failed(error):
             raise
 
 
@@ -104,5 +100,5 @@ def reset(budget: Budget, name: str) -> None:
     try:
         item.update(actions=[AttemptItem.attempts.set(0)], condition=AttemptItem.pk.exists())
     except UpdateError as error:
-        if not _conditional_failure(error):
+        if not condition_failed(error):
             raise

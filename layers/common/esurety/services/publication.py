@@ -29,7 +29,7 @@ from ..aws import client
 from ..certificates import CORRECTION, PUBLISHED, RENDERED, render_input
 from ..config import settings
 from ..documents.notice import render_notice
-from ..aws.models import ContractItem, VersionItem
+from ..aws.models import ContractItem, VersionItem, condition_failed
 from . import contracts
 
 logger = Logger(child=True)
@@ -43,10 +43,6 @@ class Arrival:
     # request: then the recorded object version's LastModified is.
     event_time: datetime | None
     version_id: str | None = None  # the object version the event is about; None: the recorded one
-
-
-def _conditional_failed(error: Exception) -> bool:
-    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
 def pending_sort_key(moment: datetime, number: str = "", version: int | None = None) -> str:
@@ -88,7 +84,7 @@ def record_stored(version: VersionItem, stored: storage.StoredObject) -> Version
     try:
         version.update(actions=actions, condition=VersionItem.sha256.does_not_exist())
     except UpdateError as error:
-        if not _conditional_failed(error):
+        if not condition_failed(error):
             raise
         version.refresh(consistent_read=True)  # recorded by a concurrent call: the same single object
     return version
@@ -172,7 +168,7 @@ def publish(arrival: Arrival) -> str:
     try:
         version.update(actions=actions, condition=VersionItem.state == RENDERED)
     except UpdateError as error:
-        if not _conditional_failed(error):
+        if not condition_failed(error):
             raise
         # Another delivery published it, or this one did and its answer was lost.
         version.refresh(consistent_read=True)
@@ -194,7 +190,7 @@ def _notify(contract: ContractItem, version: VersionItem) -> None:
             condition=VersionItem.notified_at.does_not_exist(),
         )
     except UpdateError as error:
-        if _conditional_failed(error):
+        if condition_failed(error):
             return
         raise
     content = version.content

@@ -17,7 +17,7 @@ from .. import attachments, clock
 from ..aws import storage
 from ..errors import InputError, NotFound, Problem
 from ..identity import Caller
-from ..aws.models import UploadItem
+from ..aws.models import UploadItem, condition_failed
 
 logger = Logger(child=True)
 AWAITING, CHECKED, REFUSED = "awaiting", "checked", "refused"
@@ -72,7 +72,7 @@ def check(s3_key: str, version_id: str | None) -> str:
             condition=UploadItem.state == AWAITING,  # the first judgement stands
         )
     except UpdateError as error:
-        if getattr(error, "cause_response_code", None) != "ConditionalCheckFailedException":
+        if not condition_failed(error):
             raise
         return "already-judged"
     logger.info("upload checked", extra={"upload_id": item.upload_id, "state": state, "reason": verdict.reason})

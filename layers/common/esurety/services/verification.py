@@ -19,7 +19,7 @@ from ..errors import InputError, NotFound, Problem, TooManyAttempts
 from ..identity import Caller
 from pynamodb.exceptions import PutError
 
-from ..aws.models import ContractItem, ReceiptItem, ViewItem
+from ..aws.models import ContractItem, ReceiptItem, ViewItem, condition_failed
 from . import lockout
 from .contracts import chain_valid, shown_chain, status_json, versions
 
@@ -194,7 +194,7 @@ def record_receipt(caller: Caller, number_text: str, key_text: str, version: int
         receipt.save(condition=ReceiptItem.pk.does_not_exist())
         created = True
     except PutError as error:
-        if getattr(error, "cause_response_code", None) != "ConditionalCheckFailedException":
+        if not condition_failed(error):
             raise
         receipt = ReceiptItem.get(*ReceiptItem.key(number, shown.version, caller.orderer_id), consistent_read=True)
         created = False
