@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import json
 
@@ -155,3 +156,67 @@ def test_the_contractor_reads_the_checks_verdict(api, post):
     assert status == 200 and (verdict["state"], verdict["reason"]) == ("refused", "the file is not a PDF")
     assert api.get(path, CONTRACTOR_B)[0] == 404  # another company's upload does not exist for it
     assert api.get("/applications/uploads/../x", CONTRACTOR_A)[0] in (404, 422)
+
+
+# ----------------------------------------------------------------------------- a second POST under the key
+
+
+def opened_by_staff(api, s3_endpoint: str, application_id: str) -> tuple[dict, bytes]:
+    """The 認定調書 as staff see it on the application, and the bytes its link serves (the link's
+    path and query, the version among them, sent to the local S3 instead of the bucket's host)."""
+    from urllib.parse import urlsplit
+
+    from tests.conftest import STAFF
+
+    status, view = api.get(f"/staff/applications/{application_id}", STAFF)
+    assert status == 200, view
+    document = view["certification_document"]
+    link = urlsplit(document["link"]["url"])
+    bucket = link.hostname.split(".s3.")[0]
+    response = requests.get(f"{s3_endpoint}/{bucket}{link.path}?{link.query}", timeout=10)
+    assert response.status_code == 200, response.text
+    return document, response.content
+
+
+def test_a_second_post_with_the_same_form_is_never_what_staff_open(api, post, s3_endpoint):
+    """The presigned POST lives 300 s: replaying it puts a new object version under the key. Staff
+    open the version the check judged, and the later one is recorded as a swap attempt."""
+    from tests.conftest import CONTRACTOR_A, interim_body, issued_paper_advance
+
+    checked_bytes, swapped_bytes = a_pdf(1), a_pdf(3)
+    assert hashlib.sha256(checked_bytes).digest() != hashlib.sha256(swapped_bytes).digest()
+    status, upload = api.post("/applications/uploads", CONTRACTOR_A)
+    assert status == 201
+    assert post(upload, checked_bytes).status_code in (200, 204)
+    assert arrived(upload) == "checked"
+    assert post(upload, swapped_bytes).status_code in (200, 204)  # the same form, within its life
+    assert arrived(upload) == "swap-refused"
+    body = interim_body(api, issued_paper_advance(api, "tochigi-pref"))
+    body["upload_id"] = upload["upload_id"]
+    status, created = api.post("/applications", CONTRACTOR_A, body)
+    assert status == 201, created
+
+    document, served = opened_by_staff(api, s3_endpoint, created["application_id"])
+    assert hashlib.sha256(served).hexdigest() == hashlib.sha256(checked_bytes).hexdigest() == document["sha256"]
+    assert document["pages"] == 1 and document["swap_attempts"] == 1
+    assert api.get(f"/applications/uploads/{upload['upload_id']}", CONTRACTOR_A)[1]["state"] == "checked"
+
+
+def test_a_swap_posted_before_the_application_names_the_upload_still_pins_the_checked_version(api, post, s3_endpoint):
+    """A repeated notification of the swapped version counts once, and the application records the version."""
+    from tests.conftest import CONTRACTOR_A, interim_body, issued_paper_advance
+
+    status, upload = api.post("/applications/uploads", CONTRACTOR_A)
+    post(upload, a_pdf(2))
+    assert arrived(upload) == "checked"
+    post(upload, b"%PDF-1.7 something else")
+    assert arrived(upload) == "swap-refused"
+    assert arrived(upload) == "swap-refused"  # S3 delivers at least once
+    body = interim_body(api, issued_paper_advance(api, "tochigi-pref"))
+    body["upload_id"] = upload["upload_id"]
+    status, created = api.post("/applications", CONTRACTOR_A, body)
+    assert status == 201, created
+    item = UploadItem.get(*UploadItem.key(upload["upload_id"]))
+    assert created["upload_version"] == item.object_version and item.swap_versions and len(item.swap_versions) == 1
+    document, served = opened_by_staff(api, s3_endpoint, created["application_id"])
+    assert served == a_pdf(2) and document["swap_attempts"] == 1
