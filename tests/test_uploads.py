@@ -5,6 +5,8 @@ import base64
 import hashlib
 import io
 import json
+import time
+import zlib
 
 import pytest
 import requests
@@ -220,3 +222,123 @@ def test_a_swap_posted_before_the_application_names_the_upload_still_pins_the_ch
     assert created["upload_version"] == item.object_version and item.swap_versions and len(item.swap_versions) == 1
     document, served = opened_by_staff(api, s3_endpoint, created["application_id"])
     assert served == a_pdf(2) and document["swap_attempts"] == 1
+
+
+# ----------------------------------------------------------------------------- PDFs hostile to a reviewer's viewer
+
+
+def raw_pdf(*extra: bytes, catalog: bytes = b"", count: int = 1, page: bytes = b"", objects: tuple[bytes, ...] = ()) -> bytes:
+    """A one-page PDF written by hand: 1 the catalog (+`catalog`), 2 the page tree (`count`), 3 the
+    page (+`page`), 4 its content; `objects` numbered from 5 on. A classic cross-reference table."""
+    content = b"BT /F1 12 Tf 72 720 Td (nintei) Tj ET"
+    bodies = [
+        b"<< /Type /Catalog /Pages 2 0 R " + catalog + b" >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count " + str(count).encode() + b" >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R " + page + b" >>",
+        b"<< /Length " + str(len(content)).encode() + b" >>\nstream\n" + content + b"\nendstream",
+        *objects,
+    ]
+    out = io.BytesIO()
+    out.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(bodies, start=1):
+        offsets.append(out.tell())
+        out.write(f"{number} 0 obj\n".encode() + body + b"\nendobj\n")
+    start = out.tell()
+    out.write(f"xref\n0 {len(bodies) + 1}\n0000000000 65535 f \n".encode())
+    for offset in offsets:
+        out.write(f"{offset:010d} 00000 n \n".encode())
+    out.write(f"trailer\n<< /Size {len(bodies) + 1} /Root 1 0 R >>\nstartxref\n{start}\n%%EOF\n".encode())
+    return out.getvalue()
+
+
+def flate_stream(data: bytes, dictionary: bytes = b"") -> bytes:
+    packed = zlib.compress(data, 9)
+    return b"<< /Filter /FlateDecode /Length " + str(len(packed)).encode() + b" " + dictionary + b" >>\nstream\n" + packed + b"\nendstream"
+
+
+def JavaScript(code: str):
+    from pypdf.actions import JavaScript as Action
+
+    return Action(code)
+
+
+def pypdf_with(change) -> bytes:
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(a_pdf(1))))
+    change(writer)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def in_an_object_stream() -> bytes:
+    """A page whose open action sits, Flate-compressed, in an object stream: no byte of the file
+    spells /JavaScript; only a reader that inflates the object stream sees it."""
+    from pyhanko.pdf_utils import generic, writer
+
+    pdf = writer.PdfFileWriter(stream_xrefs=True)
+    contents = pdf.add_object(generic.StreamObject(stream_data=b"BT /F1 12 Tf 72 720 Td (x) Tj ET"))
+    pdf.insert_page(writer.PageObject(contents, (0, 0, 595, 842)))
+    action = generic.DictionaryObject({generic.pdf_name("/S"): generic.pdf_name("/JavaScript"), generic.pdf_name("/JS"): generic.pdf_string("app.alert(1)")})
+    pdf.root[generic.pdf_name("/OpenAction")] = pdf.add_object(action, obj_stream=pdf.prepare_object_stream())
+    out = io.BytesIO()
+    pdf.write(out)
+    assert b"/JavaScript" not in out.getvalue()
+    return out.getvalue()
+
+
+HOSTILE = {
+    "document JavaScript (pypdf add_open_action)": (lambda: pypdf_with(lambda w: w.add_open_action(JavaScript("app.alert('x');"))), "javascript"),
+    "JavaScript inside a compressed object stream": (lambda: in_an_object_stream(), "javascript"),
+    "OpenAction with JavaScript": (lambda: raw_pdf(catalog=b"/OpenAction << /S /JavaScript /JS (app.alert(1)) >>"), "javascript"),
+    "JavaScript behind a #-escaped name": (lambda: raw_pdf(catalog=b"/OpenAction << /S /J#61vaScript /J#53 (app.alert(1)) >>"), "javascript"),
+    "JavaScript in an object no page reaches": (lambda: raw_pdf(objects=(b"<< /S /JavaScript /JS (app.alert(1)) >>",)), "javascript"),
+    "a page's additional action with a JS stream": (
+        lambda: raw_pdf(page=b"/AA << /O 5 0 R >>", objects=(b"<< /S /JavaScript /JS 6 0 R >>", flate_stream(b"app.alert(1)"))),
+        "javascript",
+    ),
+    "Launch action": (lambda: raw_pdf(catalog=b"/OpenAction << /S /Launch /F (calc.exe) >>"), "launch_action"),
+    "embedded files (pypdf add_attachment)": (lambda: pypdf_with(lambda w: w.add_attachment("payload.exe", b"MZ")), "embedded_file"),
+    "FileAttachment annotation": (
+        lambda: raw_pdf(page=b"/Annots [5 0 R]", objects=(b"<< /Type /Annot /Subtype /FileAttachment /Rect [0 0 10 10] /FS (a.exe) >>",)),
+        "embedded_file",
+    ),
+    "a page count that lies": (lambda: raw_pdf(count=40), "page_count_mismatch"),
+    "a decompression bomb": (lambda: raw_pdf(objects=(flate_stream(bytes(80 * 1024 * 1024)),)), "decompression_bomb"),
+    "a bomb of many streams within the single-stream cap": (
+        lambda: raw_pdf(objects=tuple(flate_stream(bytes(60 * 1024 * 1024)) for _ in range(5))),
+        "decompression_bomb",
+    ),
+    "LZW the check cannot bound": (lambda: raw_pdf(objects=(b"<< /Filter /LZWDecode /Length 2 >>\nstream\n\x80\x00\nendstream",)), "unsupported_compression"),
+}
+
+
+@pytest.mark.parametrize("build, code", HOSTILE.values(), ids=HOSTILE.keys())
+def test_a_pdf_hostile_to_the_reviewers_viewer_is_refused_with_its_reason(build, code):
+    started = time.monotonic()
+    verdict = attachments.judge_pdf(build())
+    assert (verdict.ok, verdict.code) == (False, code), verdict
+    assert verdict.message == attachments.REASONS[code][1] and verdict.reason.startswith(attachments.REASONS[code][0])
+    assert time.monotonic() - started < 5  # bounded: a bomb is never inflated past the cap
+
+
+def test_ordinary_pdfs_still_pass_the_check():
+    assert attachments.judge_pdf(a_pdf(3)) == attachments.Verdict(True, pages=3)
+    assert attachments.judge_pdf(raw_pdf()).ok
+    assert attachments.judge_pdf(raw_pdf(objects=(flate_stream(bytes(20 * 1024 * 1024)),))).ok  # a big scan's page
+    assert attachments.judge_pdf(pypdf_with(lambda w: w.add_metadata({"/Title": "認定調書 /JavaScript"}))).ok  # a string, not a name
+
+
+def test_the_contractor_sees_why_a_hostile_pdf_was_refused(api, post):
+    from tests.conftest import CONTRACTOR_A
+
+    status, upload = api.post("/applications/uploads", CONTRACTOR_A)
+    post(upload, raw_pdf(catalog=b"/OpenAction << /S /Launch /F (calc.exe) >>"))
+    assert arrived(upload) == "refused"
+    status, verdict = api.get(f"/applications/uploads/{upload['upload_id']}", CONTRACTOR_A)
+    assert status == 200 and (verdict["state"], verdict["code"]) == ("refused", "launch_action")
+    assert verdict["message"] == "外部のプログラムやファイルを開く動作（Launch）を含む PDF は受け付けられません。"
+    status, answer = api.post("/applications", CONTRACTOR_A, {"product": "interim_advance_payment", "upload_id": upload["upload_id"]})
+    assert status == 422 and "launch action" in json.dumps(answer)
