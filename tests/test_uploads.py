@@ -346,3 +346,27 @@ def test_the_contractor_sees_why_a_hostile_pdf_was_refused(api, post):
     body["upload_id"] = upload["upload_id"]
     status, answer = api.post("/applications", CONTRACTOR_A, body)
     assert status == 422 and answer["errors"][0]["field"] == "upload_id" and "launch action" in answer["errors"][0]["reason"]
+
+
+def test_two_versions_checked_at_once_the_judgement_written_first_stands(cloud, post, monkeypatch):
+    """Both arrivals find the upload awaiting; the one whose judgement is written second is the swap."""
+    import boto3
+
+    upload = uploads.create(COMPANY_A)
+    key = uploads.object_key(upload["upload_id"])
+    post(upload, a_pdf(1))
+    post(upload, a_pdf(2))
+    versions = boto3.client("s3").list_object_versions(Bucket=settings().bucket_name, Prefix=key)["Versions"]
+    (first,) = [v["VersionId"] for v in versions if not v["IsLatest"]]
+    (second,) = [v["VersionId"] for v in versions if v["IsLatest"]]
+    judge = attachments.judge_pdf
+
+    def judged_while_the_other_finishes(data):
+        monkeypatch.setattr(attachments, "judge_pdf", judge)
+        assert uploads.check(key, second) == "checked"  # the second version's check writes first
+        return judge(data)
+
+    monkeypatch.setattr(attachments, "judge_pdf", judged_while_the_other_finishes)
+    assert uploads.check(key, first) == "swap-refused"
+    item = UploadItem.get(*UploadItem.key(upload["upload_id"]))
+    assert (item.object_version, item.pages, item.swap_versions) == (second, 2, {first})
