@@ -12,6 +12,7 @@ from pynamodb.attributes import (
     JSONAttribute,
     NumberAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
@@ -83,6 +84,9 @@ class ApplicationItem(_Item):
     submitted_at = UTCDateTimeAttribute()
     contract_number = UnicodeAttribute(null=True)  # reserved at issue, before the contract is written
     reject_reason = UnicodeAttribute(null=True)
+    # 中間前払金保証: the 認定調書's object version and digest as checked, pinned when submitted
+    upload_version = UnicodeAttribute(null=True)
+    upload_sha256 = UnicodeAttribute(null=True)
     decided_at = UTCDateTimeAttribute(null=True)
     decided_by = UnicodeAttribute(null=True)  # the staff caller's subject (JWT `sub`) who issued or rejected
     gsi1pk = UnicodeAttribute(null=True)  # `APPLICATIONS#{status}`
@@ -235,10 +239,12 @@ class UploadItem(_Item):
     s3_key = UnicodeAttribute()  # uploads/{upload_id}.pdf
     state = UnicodeAttribute()  # awaiting -> checked | refused (after the S3-triggered check)
     reason = UnicodeAttribute(null=True)  # why it was refused
+    reason_code = UnicodeAttribute(null=True)  # the same, as a stable code (attachments.REASONS)
     size = NumberAttribute(null=True)
     pages = NumberAttribute(null=True)
     sha256 = UnicodeAttribute(null=True)  # of the bytes that were checked
-    object_version = UnicodeAttribute(null=True)  # the S3 object version that was checked
+    object_version = UnicodeAttribute(null=True)  # the S3 object version that was checked: the one staff open
+    swap_versions = UnicodeSetAttribute(null=True)  # later versions under the key (a replayed POST): never served
     created_at = UTCDateTimeAttribute()
     checked_at = UTCDateTimeAttribute(null=True)
 

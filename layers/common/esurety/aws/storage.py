@@ -112,26 +112,29 @@ def presigned_upload(key: str, max_bytes: int, content_type: str = PDF) -> dict:
     return {"url": post["url"], "fields": post["fields"], "expires_in": settings().presign_seconds}
 
 
-def get_bytes(key: str, version_id: str | None = None) -> bytes:
+def read_version(key: str, version_id: str | None, max_bytes: int) -> tuple[bytes, str | None]:
+    """At most `max_bytes` + 1 bytes of an object version, and the version S3 says it served
+    (the current one without `version_id`): a caller that judges bytes learns which it judged."""
     params = {"Bucket": settings().bucket_name, "Key": key}
+    if version_id and version_id != "null":
+        params["VersionId"] = version_id
+    response = client("s3").get_object(**params)
+    return response["Body"].read(max_bytes + 1), response.get("VersionId")
+
+
+def presigned_url(key: str, filename: str, version_id: str | None = None) -> str:
+    """With `version_id` the link serves that version only, whatever is put under the key later."""
+    params = {
+        "Bucket": settings().bucket_name,
+        "Key": key,
+        "ResponseContentType": PDF,
+        "ResponseContentDisposition": f'inline; filename="{filename}"',
+    }
     if version_id:
         params["VersionId"] = version_id
-    return client("s3").get_object(**params)["Body"].read()
+    return client("s3").generate_presigned_url("get_object", Params=params, ExpiresIn=settings().presign_seconds)
 
 
-def presigned_url(key: str, filename: str) -> str:
-    return client("s3").generate_presigned_url(
-        "get_object",
-        Params={
-            "Bucket": settings().bucket_name,
-            "Key": key,
-            "ResponseContentType": PDF,
-            "ResponseContentDisposition": f'inline; filename="{filename}"',
-        },
-        ExpiresIn=settings().presign_seconds,
-    )
-
-
-def download_link(key: str, filename: str) -> dict:
+def download_link(key: str, filename: str, version_id: str | None = None) -> dict:
     """What the API returns for a document: a short-lived link and how long it lives."""
-    return {"url": presigned_url(key, filename), "expires_in": settings().presign_seconds}
+    return {"url": presigned_url(key, filename, version_id), "expires_in": settings().presign_seconds}

@@ -15,7 +15,7 @@ from ..certificates import iso_jst
 from ..products import Product
 from ..errors import Conflict, InputError, NotFound, Problem
 from ..identity import Caller
-from ..aws.models import ApplicationItem, ContractItem, condition_failed, transact_write, transaction_lost
+from ..aws.models import ApplicationItem, ContractItem, UploadItem, condition_failed, transact_write, transaction_lost
 from ..schemas import ApplicationRequest, ChangeRequest
 from . import registry
 
@@ -53,12 +53,14 @@ def submit(caller: Caller, request: ApplicationRequest, idempotency_key: str | N
     problems = rules.application_problems(request, orderer, clock.today())
     if problems:
         raise InputError(problems)
-    kind = NEW_KIND
+    kind, upload = NEW_KIND, None
     if request.product == Product.INTERIM_ADVANCE_PAYMENT:
         kind = INTERIM_KIND
-        request = _check_interim(caller, request)
+        request, upload = _check_interim(caller, request)
 
     item = _new_item(caller, idempotency_key, kind, request.model_dump(mode="json"))
+    if upload is not None:  # the 認定調書 as checked: staff open this version, whatever the key holds later
+        item.upload_version, item.upload_sha256 = upload.object_version, upload.sha256
     try:
         item.save(condition=ApplicationItem.pk.does_not_exist())
         metrics.count(metrics.APPLICATIONS_SUBMITTED)
@@ -126,12 +128,12 @@ def _check_idempotency_key(idempotency_key: str | None) -> None:
         raise InputError(Problem("Idempotency-Key", f"must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters"))
 
 
-def _check_interim(caller: Caller, request: ApplicationRequest) -> ApplicationRequest:
+def _check_interim(caller: Caller, request: ApplicationRequest) -> tuple[ApplicationRequest, UploadItem]:
     """中間前払金保証: the 認定調書 is this company's upload, checked to be a real PDF, and the
     前払金保証 it follows is this company's, for the same orderer, and has not ended."""
     from . import contracts, uploads  # noqa: PLC0415 - both read this module's constants
 
-    uploads.require_checked(caller, request.upload_id)
+    upload = uploads.require_checked(caller, request.upload_id)
     try:
         number = contract_number.normalise(request.advance_contract_number)
     except contract_number.ContractNumberError as error:
@@ -146,7 +148,7 @@ def _check_interim(caller: Caller, request: ApplicationRequest) -> ApplicationRe
         raise InputError(Problem("advance_contract_number", "is a contract with another orderer"))
     if contracts.status_json(advance, contracts.shown_chain(advance))["status"] != lifecycle.VALID:
         raise InputError(Problem("advance_contract_number", "is a guarantee that has ended or is not issued yet"))
-    return request.model_copy(update={"advance_contract_number": number})
+    return request.model_copy(update={"advance_contract_number": number}), upload
 
 
 def submit_change(caller: Caller, number: str, request: ChangeRequest, idempotency_key: str | None) -> tuple[dict, bool]:

@@ -12,7 +12,7 @@ from ..certificates import CHANGE_CANCELLATION, iso_jst
 from ..errors import Problem
 from ..aws.models import ContractItem, UploadItem, VersionItem, ViewItem
 from ..products import label as product_label
-from . import applications, audit, contract_actions, contracts, endings, registry
+from . import applications, audit, contract_actions, contracts, endings, registry, uploads
 
 
 def _problems(problems: list[Problem]) -> list[dict]:
@@ -26,8 +26,10 @@ def _at(moment) -> str | None:
 # ----------------------------------------------------------------------------- an application
 
 
-def _upload(upload_id: str) -> dict:
-    """The 認定調書 an interim application names: its check, and a short-lived link to the PDF."""
+def _upload(upload_id: str, pinned_version: str | None) -> dict:
+    """The 認定調書 an interim application names: its check, and a short-lived link to the very
+    object version that was checked (the one the application pinned when it was submitted). A
+    later object under the key (a replayed POST) is never linked; staff see how many were tried."""
     try:
         item = UploadItem.get(*UploadItem.key(upload_id), consistent_read=True)
     except UploadItem.DoesNotExist:
@@ -36,14 +38,17 @@ def _upload(upload_id: str) -> dict:
         "upload_id": upload_id,
         "state": item.state,
         "reason": item.reason,
+        "code": item.reason_code,
         "pages": item.pages,
         "size": item.size,
         "sha256": item.sha256,
         "checked_at": _at(item.checked_at),
+        "swap_attempts": len(item.swap_versions or ()),
         "link": None,
     }
-    if item.state == "checked":
-        out["link"] = storage.download_link(item.s3_key, f"nintei-{upload_id}.pdf")
+    version = pinned_version or item.object_version  # applications submitted before the pin: the check's
+    if item.state == "checked" and version and version == item.object_version:
+        out["link"] = uploads.staff_link(upload_id, version)
     return out
 
 
@@ -85,7 +90,7 @@ def application(application_id: str) -> dict:
         if item.status == applications.SUBMITTED:
             out["problems"] = _problems(rules.issue_problems(request, registry.orderer_for(request), today))
         if request.get("upload_id"):
-            out["certification_document"] = _upload(request["upload_id"])
+            out["certification_document"] = _upload(request["upload_id"], item.upload_version)
     return out
 
 

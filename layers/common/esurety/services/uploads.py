@@ -45,7 +45,12 @@ def create(caller: Caller) -> dict:
 
 
 def check(s3_key: str, version_id: str | None) -> str:
-    """Judge the arrived object version; returns the outcome for the log."""
+    """Judge the arrived object version; returns the outcome for the log.
+
+    The presigned POST may be replayed while it lives: each replay puts another version under the
+    key. The first version judged is the upload (its version id is what staff open); any other
+    version that arrives is recorded as a swap attempt, never judged, never served.
+    """
     match = _UPLOAD_KEY.fullmatch(s3_key)
     if not match:
         return "ignored-not-an-upload"
@@ -54,8 +59,8 @@ def check(s3_key: str, version_id: str | None) -> str:
     except UploadItem.DoesNotExist:
         return "ignored-unknown-upload"
     if item.state != AWAITING:
-        return f"already-{item.state}"  # a repeated delivery, or a second POST after the first was judged
-    data = storage.get_bytes(s3_key, version_id)
+        return _another_version(item, version_id)
+    data, version_id = storage.read_version(s3_key, version_id, attachments.MAX_BYTES)
     verdict = attachments.judge_pdf(data)
     state = CHECKED if verdict.ok else REFUSED
     try:
@@ -63,6 +68,7 @@ def check(s3_key: str, version_id: str | None) -> str:
             actions=[
                 UploadItem.state.set(state),
                 UploadItem.reason.set(verdict.reason),
+                UploadItem.reason_code.set(verdict.code),
                 UploadItem.size.set(len(data)),
                 UploadItem.pages.set(verdict.pages),
                 UploadItem.sha256.set(storage.sha256(data)),
@@ -74,9 +80,20 @@ def check(s3_key: str, version_id: str | None) -> str:
     except UpdateError as error:
         if not condition_failed(error):
             raise
-        return "already-judged"
-    logger.info("upload checked", extra={"upload_id": item.upload_id, "state": state, "reason": verdict.reason})
+        # Two versions' arrivals judged at once: the other one's judgement stands.
+        return _another_version(UploadItem.get(*UploadItem.key(item.upload_id), consistent_read=True), version_id)
+    logger.info("upload checked", extra={"upload_id": item.upload_id, "state": state, "code": verdict.code})
     return state
+
+
+def _another_version(item: UploadItem, version_id: str | None) -> str:
+    """An arrival after the judgement: the same version again (S3 delivers at least once), or a
+    replayed POST's new object, recorded (a set: a repeated delivery counts once) and never served."""
+    if not version_id or version_id == "null" or version_id == item.object_version:
+        return f"already-{item.state}"
+    item.update(actions=[UploadItem.swap_versions.add({version_id})])
+    logger.warning("upload swap attempt", extra={"upload_id": item.upload_id, "s3_version": version_id})
+    return "swap-refused"
 
 
 def require_checked(caller: Caller, upload_id: str, field: str = "upload_id") -> UploadItem:
@@ -93,11 +110,15 @@ def require_checked(caller: Caller, upload_id: str, field: str = "upload_id") ->
         raise InputError(Problem(field, "the upload has not arrived or is still being checked"))
     if item.state == REFUSED:
         raise InputError(Problem(field, f"the uploaded file was refused: {item.reason}"))
+    if not item.object_version:
+        # Checked before versions were recorded (or in an unversioned bucket): nothing to pin.
+        raise InputError(Problem(field, "the upload cannot be pinned to the version that was checked: upload it again"))
     return item
 
 
-def staff_link(item: UploadItem) -> dict:
-    return storage.download_link(item.s3_key, f"nintei-{item.upload_id}.pdf")
+def staff_link(upload_id: str, version_id: str) -> dict:
+    """The checked version only: a link to the key alone would serve whatever was put last."""
+    return storage.download_link(object_key(upload_id), f"nintei-{upload_id}.pdf", version_id)
 
 
 def get(upload_id: str) -> UploadItem:
@@ -121,6 +142,8 @@ def verdict(caller: Caller, upload_id: str) -> dict:
         "upload_id": item.upload_id,
         "state": item.state,
         "reason": item.reason,
+        "code": item.reason_code,  # stable, for the form's logic
+        "message": attachments.message(item.reason_code),  # Japanese, for the contractor's screen
         "size": int(item.size) if item.size is not None else None,
         "pages": int(item.pages) if item.pages is not None else None,
         "max_bytes": attachments.MAX_BYTES,
