@@ -13,7 +13,9 @@ the standard library and ministack, patches ministack in this process, then runs
    calls it after each deploy: those are 50 MB, too much to write on each request).
 2. It refuses what Cognito refuses: an update of an attribute the pool's schema declares immutable
    (`Mutable: false`, e.g. `custom:company_id`), by AdminUpdateUserAttributes or by the user's own
-   UpdateUserAttributes, answers InvalidParameterException as AWS does; ministack changed it.
+   UpdateUserAttributes, answers InvalidParameterException as AWS does; and the user's own update
+   of an attribute its app client may not write (WriteAttributes) answers NotAuthorizedException.
+   ministack changed the attribute either way.
 3. An HTTP API whose Lambda function fails (raises, times out) answers 502 {"message": "Internal
    Server Error"} as AWS does; ministack passed the function's errorMessage, errorType and stack
    trace through to the client.
@@ -21,6 +23,7 @@ the standard library and ministack, patches ministack in this process, then runs
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextvars
 import hashlib
 import json
@@ -39,6 +42,7 @@ SWEEP_AFTER_WRITE_SECONDS = 10.0  # a service's own follow-ups (notifications, p
 # JSON-protocol operations that change nothing a restart should keep: no write is needed after them.
 _READS = re.compile(r"\.(Admin)?(Get\w*|Describe\w*|List\w*|Query|Scan|BatchGetItem|Decrypt|Encrypt|GenerateDataKey\w*|Sign|Verify)$")
 IMMUTABLE_MESSAGE = "user.{name}: Attribute cannot be updated."
+UNWRITABLE_MESSAGE = "A client attempted to write unauthorized attribute"
 LAMBDA_FAILED_BODY = json.dumps({"message": "Internal Server Error"})
 
 _touched: contextvars.ContextVar[set | None] = contextvars.ContextVar("localcloud_touched", default=None)
@@ -198,6 +202,26 @@ def _immutable_refusal(cognito, pool: dict | None, updates) -> object | None:
     return None
 
 
+def _unwritable_refusal(cognito, pool: dict | None, access_token: str, updates) -> object | None:
+    """NotAuthorizedException if the user's own update names an attribute its app client may not
+    write (the client's WriteAttributes), as Cognito answers; an admin update is not so limited."""
+    if pool is None:
+        return None
+    try:
+        payload = access_token.split(".")[1]
+        client_id = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))).get("client_id")
+    except (IndexError, ValueError):
+        return None
+    client = pool.get("_clients", {}).get(client_id)
+    if client is None or not client.get("WriteAttributes"):
+        return None  # a client without the list may write every mutable attribute
+    writable = set(client["WriteAttributes"])
+    for attribute in updates or []:
+        if attribute.get("Name", "") not in writable:
+            return cognito.error_response_json("NotAuthorizedException", UNWRITABLE_MESSAGE, 400)
+    return None
+
+
 def install_immutable_attributes(cognito) -> None:
     admin_update = cognito._admin_update_user_attributes
     user_update = cognito._update_user_attributes
@@ -207,8 +231,13 @@ def install_immutable_attributes(cognito) -> None:
         return _immutable_refusal(cognito, pool, data.get("UserAttributes")) or admin_update(data)
 
     def _update_user_attributes(data):
-        _, pool = cognito._user_pool_for_access_token(data.get("AccessToken", ""))
-        return _immutable_refusal(cognito, pool, data.get("UserAttributes")) or user_update(data)
+        token = data.get("AccessToken", "")
+        _, pool = cognito._user_pool_for_access_token(token)
+        return (
+            _unwritable_refusal(cognito, pool, token, data.get("UserAttributes"))
+            or _immutable_refusal(cognito, pool, data.get("UserAttributes"))
+            or user_update(data)
+        )
 
     cognito._admin_update_user_attributes = _admin_update_user_attributes
     cognito._update_user_attributes = _update_user_attributes
