@@ -60,6 +60,7 @@ class Durability:
         self.enabled = persistence.PERSIST_STATE
         self.written: dict[str, str] = {}  # state key -> sha256 of the file last written
         self.last_write = 0.0
+        self.recent: set[str] = set()  # state keys written by requests since the last sweep
         # module name -> its state keys (a service's sub-modules are reached through it)
         self.keys: dict[str, set[str]] = {}
         for key, module in ministack_app._state_map.items():
@@ -121,7 +122,9 @@ class Durability:
         return written
 
     def write_touched(self, modules: set[str]) -> None:
-        self.write_all({key for module in modules for key in self.keys.get(module, ())}, heavy=False)
+        keys = {key for module in modules for key in self.keys.get(module, ())}
+        self.write_all(keys, heavy=False)
+        self.recent |= keys
         self.last_write = time.monotonic()
 
     def loaded_keys(self) -> set[str]:
@@ -131,7 +134,10 @@ class Durability:
         while True:
             await asyncio.sleep(SWEEP_SECONDS)
             if time.monotonic() - self.last_write < SWEEP_AFTER_WRITE_SECONDS:
-                self.write_all(self.loaded_keys(), heavy=False)
+                # A service written by a request within the last second is skipped this once: a busy
+                # table is not serialized twice over (the next quiet second sweeps it).
+                self.write_all(self.loaded_keys() - self.recent, heavy=False)
+            self.recent = set()
 
 
 def _writes(scope: dict) -> bool:
