@@ -44,3 +44,108 @@ def test_only_what_ministack_cannot_take_is_adapted(template):
         if resource["Type"] == "AWS::Serverless::Function":
             assert adapted["Resources"][logical]["Properties"].get("Environment") == resource["Properties"].get("Environment")
     assert adapted["Globals"] == original["Globals"]
+
+
+# What tools/localcloud/serve.py changes in ministack, checked in ministack's own interpreter (the
+# local cloud's virtualenv), in-process: each script prints one JSON line, the last one.
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from tools.localcloud.cloud import ROOT, SERVE, VENV
+
+
+def _in_ministack(script: str, tmp_path: Path, **env) -> dict:
+    prelude = f"""
+import asyncio, json, os, runpy
+serve = runpy.run_path({str(SERVE)!r})
+durability, ministack_app = serve["install"]()
+from ministack.services import cognito, lambda_svc
+"""
+    environment = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path), "TMPDIR": str(tmp_path),
+        "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", "MINISTACK_REGION": "ap-northeast-1", **env,
+    }
+    done = subprocess.run(
+        [str(VENV / "bin" / "python"), "-P", "-c", prelude + textwrap.dedent(script)],
+        capture_output=True, text=True, env=environment, cwd=ROOT, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_an_immutable_attribute_cannot_be_changed(tmp_path):
+    """custom:company_id is Mutable: false in the template: AdminUpdateUserAttributes must refuse a
+    change as Cognito does (else a contractor becomes another company), and change nothing."""
+    seen = _in_ministack("""
+        status, _, body = cognito._create_user_pool({"PoolName": "contractors", "Schema": [
+            {"Name": "company_id", "AttributeDataType": "String", "Mutable": False},
+            {"Name": "note", "AttributeDataType": "String", "Mutable": True}]})
+        pool_id = json.loads(body)["UserPool"]["Id"]
+        cognito._admin_create_user({"UserPoolId": pool_id, "Username": "u",
+                                    "UserAttributes": [{"Name": "custom:company_id", "Value": "company-a"}]})
+        def update(name):
+            status, headers, body = cognito._admin_update_user_attributes(
+                {"UserPoolId": pool_id, "Username": "u", "UserAttributes": [{"Name": name, "Value": "company-b"}]})
+            return [status, json.loads(body)]
+        refused, allowed = update("custom:company_id"), update("custom:note")
+        user, _ = cognito._resolve_user(cognito._resolve_pool(pool_id)[0], "u")
+        print(json.dumps({"refused": refused, "allowed": allowed,
+                          "attributes": {a["Name"]: a["Value"] for a in user["Attributes"]}}))
+    """, tmp_path)
+    assert seen["refused"] == [400, {"__type": "InvalidParameterException", "message": "user.custom:company_id: Attribute cannot be updated."}]
+    assert seen["allowed"] == [200, {}]  # a mutable one still changes
+    assert seen["attributes"]["custom:company_id"] == "company-a"
+    assert seen["attributes"]["custom:note"] == "company-b"
+
+
+def test_a_failing_function_answers_502_without_its_error(tmp_path):
+    """API Gateway answers an unhandled Lambda error with 502 and a bare message, never the
+    function's errorMessage, errorType or stack trace (ministack passed them through)."""
+    seen = _in_ministack("""
+        failed = {"error": True, "function_error": "Unhandled", "log": "",
+                  "body": {"errorMessage": "'TABLE' secret-ish detail", "errorType": "KeyError", "stackTrace": ["  File app.py"]}}
+        answer, _ = lambda_svc.lambda_execute_result_to_api_proxy_response(failed)
+        ok, _ = lambda_svc.lambda_execute_result_to_api_proxy_response({"body": {"statusCode": 201, "body": "{}"}})
+        print(json.dumps({"failed": answer, "ok": ok}))
+    """, tmp_path)
+    assert seen["failed"]["statusCode"] == 502
+    assert json.loads(seen["failed"]["body"]) == {"message": "Internal Server Error"}
+    assert "errorMessage" not in json.dumps(seen["failed"]) and "KeyError" not in json.dumps(seen["failed"])
+    assert seen["ok"]["statusCode"] == 201  # a function's own answer is untouched
+
+
+def test_an_acknowledged_write_is_on_disk_before_its_answer_leaves(tmp_path):
+    """serve.py writes the state of the service a writing request reached before the answer's first
+    byte is sent: at http.response.start, dynamodb.json already holds the item."""
+    state = tmp_path / "state"
+    seen = _in_ministack(f"""
+        from ministack.core import persistence
+        def request(target, payload):
+            sent, on_disk = [], []
+            async def receive():
+                return {{"type": "http.request", "body": json.dumps(payload).encode(), "more_body": False}}
+            async def send(message):
+                if message["type"] == "http.response.start":
+                    sent.append(message["status"])
+                    data = persistence.load_state("dynamodb") or {{}}
+                    on_disk.append(json.dumps(data, default=persistence._json_default))
+            scope = {{"type": "http", "method": "POST", "path": "/", "query_string": b"", "headers": [
+                (b"host", b"localhost"), (b"content-type", b"application/x-amz-json-1.0"),
+                (b"x-amz-target", ("DynamoDB_20120810." + target).encode()),
+                (b"authorization", b"AWS4-HMAC-SHA256 Credential=test/20260101/ap-northeast-1/dynamodb/aws4_request, SignedHeaders=host, Signature=x")]}}
+            asyncio.run(ministack_app.app(scope, receive, send))
+            return sent[0], on_disk[0]
+        request("CreateTable", {{"TableName": "esurety", "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [{{"AttributeName": "pk", "AttributeType": "S"}}],
+            "KeySchema": [{{"AttributeName": "pk", "KeyType": "HASH"}}]}})
+        status, on_disk = request("PutItem", {{"TableName": "esurety", "Item": {{"pk": {{"S": "application-0001"}}}}}})
+        read_status, _ = request("GetItem", {{"TableName": "esurety", "Key": {{"pk": {{"S": "application-0001"}}}}}})
+        print(json.dumps({{"status": status, "kept": "application-0001" in on_disk, "read": read_status,
+                          "files": sorted(p for p in os.listdir({str(state)!r}) if not p.endswith(".pem"))}}))
+    """, tmp_path, PERSIST_STATE="1", STATE_DIR=str(state), AUTH="false")
+    assert seen["status"] == 200 and seen["read"] == 200
+    assert seen["kept"], "the answer left before the write was on disk"
+    assert not [f for f in seen["files"] if f.endswith(".tmp")]  # written whole, then renamed

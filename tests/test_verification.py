@@ -1,6 +1,8 @@
 """Verification answers: one 404 for every kind of miss, 422 for a mistyped number, 429 after 5 failures."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from conftest import CONTRACTOR_A, ORDERER_ASHIKAGA, ORDERER_TOCHIGI, STAFF, LambdaContext, application_body, s3_put_event
@@ -85,3 +87,71 @@ def test_429_tells_when_to_retry(api, handlers, contract):
     )
     assert response["statusCode"] == 429
     assert 0 < int(response["headers"]["Retry-After"]) <= 15 * 60
+
+
+def _record_aws(monkeypatch) -> list:
+    """Every AWS call made from now on (boto3's and PynamoDB's clients): operation, request
+    parameters without key values, and the attribute names of the item a GetItem returned."""
+    import botocore.session
+
+    from esurety import aws
+    from esurety.aws.models import ALL_MODELS
+
+    seen: list = []
+    original = botocore.session.Session.create_client
+
+    def create_client(self, *args, **kwargs):
+        client = original(self, *args, **kwargs)
+
+        def parameters(params, context, **_):
+            context["recorded_params"] = dict(params)
+
+        def after(model, parsed, context, **_):
+            params = context.get("recorded_params", {})
+            shape = sorted(k for k in params if k not in ("Key", "ExpressionAttributeValues", "TableName"))
+            extra = {k: params[k] for k in ("ProjectionExpression", "ExpressionAttributeNames", "ConsistentRead") if k in params}
+            returned = sorted(parsed.get("Item", {})) if model.name == "GetItem" else None
+            seen.append((model.name, shape, json.dumps(extra, sort_keys=True), returned))
+
+        client.meta.events.register("before-parameter-build", parameters)
+        client.meta.events.register("after-call", after)
+        return client
+
+    monkeypatch.setattr(botocore.session.Session, "create_client", create_client)
+    aws.client.cache_clear()
+    for model in ALL_MODELS:
+        monkeypatch.setattr(model, "_connection", None)
+    return seen
+
+
+def test_an_existing_number_and_an_unknown_one_cost_the_same(api, handlers, contract, monkeypatch):
+    """A wrong key on an existing contract and any key on an unknown number do the same work before
+    the same 404: the same AWS calls with the same requests, one HMAC of the typed key each, and the
+    read that judges the key brings back only what judging needs (the contract's content, its
+    encrypted key and the rest are read after a success only): about 3 ms told them apart."""
+    from esurety import auth_key
+
+    publish(handlers, contract)
+    hashed = []
+    digest = auth_key.digest
+    monkeypatch.setattr(auth_key, "digest", lambda key, pepper: hashed.append(1) or digest(key, pepper))
+    unknown = contract_number.make("31", 2025, "advance_payment", 998)
+    # The lockout's counters in the same state on both paths: the caller's window open, each
+    # number's counter new (a counter's state is the caller's own history, not the contract's).
+    warm_up = contract_number.make("31", 2025, "advance_payment", 997)
+    assert api.post("/verifications", ORDERER_ASHIKAGA, {"contract_number": warm_up, "auth_key": "ABCDEFGHJKLM"})[0] == 404
+    paths = {}
+    seen = _record_aws(monkeypatch)
+    for name, number in (("existing", contract), ("unknown", unknown)):
+        hashed.clear()
+        seen.clear()
+        status, _ = api.post("/verifications", ORDERER_ASHIKAGA, {"contract_number": number, "auth_key": "ABCDEFGHJKLM"})
+        assert status == 404
+        paths[name] = (list(seen), len(hashed))
+    (existing, existing_hashes), (unknown_calls, unknown_hashes) = paths["existing"], paths["unknown"]
+    assert existing_hashes == unknown_hashes == 1
+    assert [call[:3] for call in existing] == [call[:3] for call in unknown_calls]
+    # the caller's counter (a conditional update refused, then one that counts), the number's, the read
+    assert [call[0] for call in existing] == ["UpdateItem", "UpdateItem", "UpdateItem", "GetItem"]
+    judged = [returned for operation, *_, returned in existing if operation == "GetItem"]
+    assert judged == [["format", "key_digest", "orderer_id"]], judged

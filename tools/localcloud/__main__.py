@@ -43,6 +43,7 @@ def start_and_deploy(cloud: LocalCloud, log=print) -> dict:
     deployed = deploy(cloud, STACK, STATE_DIR / "build", parameters, log)
     demo.seed(cloud, deployed["outputs"])
     site.publish_local(cloud, deployed, log)
+    cloud.save()  # the stacks and functions as deployed: serve.py writes the rest on each write
     deployed["ready_s"] = round(ready, 2)
     deployed["timestamp_url"] = tsa.tsa_url
     return deployed

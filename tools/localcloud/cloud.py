@@ -21,6 +21,7 @@ from . import mailbox
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV = ROOT / ".venvs" / "ministack"
+SERVE = Path(__file__).resolve().parent / "serve.py"
 REGION = "ap-northeast-1"
 # ministack pins botocore exactly; boto3 must match it. cryptography signs and checks Cognito JWTs
 # (without it every token is refused, silently); aws-sam-translator applies the SAM transform;
@@ -209,7 +210,9 @@ class LocalCloud:
         started = time.monotonic()
         with open(self.log_file, "ab") as log:
             process = subprocess.Popen(
-                [str(VENV / "bin" / "ministack")], env=env, stdout=log, stderr=subprocess.STDOUT,
+                # serve.py: ministack with the local cloud's adaptations (it keeps each acknowledged
+                # write, refuses immutable attributes, hides Lambda errors); -P: not its folder on sys.path.
+                [str(VENV / "bin" / "python"), "-P", str(SERVE)], env=env, stdout=log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True,  # Ctrl-C in the terminal is ours to pass on
                 pass_fds=(self._lock_fd,),  # the lock lives as long as the cloud, even if we die first
             )
@@ -228,6 +231,23 @@ class LocalCloud:
         self.stop()
         raise SystemExit(f"the local cloud was not ready after {timeout} s; see {self.log_file}")
 
+    def save(self) -> dict:
+        """Write every service's state now, the functions and stacks included (serve.py writes the
+        rest as each request is answered); start_and_deploy calls it once a deploy is done."""
+        request = urllib.request.Request(f"{self.endpoint}/_localcloud/save", data=b"", method="POST")
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return json.load(response)
+
+    def kill(self) -> None:
+        """SIGKILL the cloud's process group, as a crash would (and as stop does when it is stuck)."""
+        pid = self.running_pid()
+        if pid is not None:
+            os.killpg(pid, signal.SIGKILL)
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+
     def running_pid(self) -> int | None:
         try:
             pid = int(self.pid_file.read_text())
@@ -237,7 +257,8 @@ class LocalCloud:
             return None
 
     def stop(self, timeout: float = 30) -> None:
-        """SIGTERM: ministack saves its state on a graceful stop only. Never SIGKILL unless stuck.
+        """SIGTERM: ministack writes all its state on a graceful stop (serve.py writes each
+        acknowledged write as it happens, so a SIGKILL when stuck loses no acknowledged write).
 
         Only the process that started the cloud stops it; the outbox is copied to `mail_dir` first."""
         if self._lock_fd is None:
@@ -264,7 +285,7 @@ class LocalCloud:
                     break
             time.sleep(0.05)
         else:
-            print(f"the local cloud did not stop in {timeout} s; killing it (state since start is lost)", file=sys.stderr)
+            print(f"the local cloud did not stop in {timeout} s; killing it (see README: what a crash can lose)", file=sys.stderr)
             os.killpg(pid, signal.SIGKILL)
         self.pid_file.unlink(missing_ok=True)
         self.unlock()

@@ -1,0 +1,281 @@
+"""ministack as the local cloud runs it: three adaptations, so that it keeps and refuses what AWS does.
+
+cloud.py starts this file with ministack's own interpreter (`python -P serve.py`); it imports only
+the standard library and ministack, patches ministack in this process, then runs ministack's main.
+
+1. It keeps what it acknowledged. ministack (PERSIST_STATE=1) saves its services' state only on a
+   graceful stop, so a `kill -9` lost every write since. Here, before the answer to a writing
+   request leaves, the state of each service that request reached is written to
+   `<STATE_DIR>/<service>.json` (a temporary file, then a rename: a reader sees the old file or
+   the new one, never half of one). A sweep each second while there is traffic also writes what a
+   service changed on its own (an S3 notification queued into SQS, a poller's delete), and
+   `POST /_localcloud/save` writes everything, the Lambda functions and stacks included (deploy.py
+   calls it after each deploy: those are 50 MB, too much to write on each request).
+2. It refuses what Cognito refuses: an update of an attribute the pool's schema declares immutable
+   (`Mutable: false`, e.g. `custom:company_id`), by AdminUpdateUserAttributes or by the user's own
+   UpdateUserAttributes, answers InvalidParameterException as AWS does; and the user's own update
+   of an attribute its app client may not write (WriteAttributes) answers NotAuthorizedException.
+   ministack changed the attribute either way.
+3. An HTTP API whose Lambda function fails (raises, times out) answers 502 {"message": "Internal
+   Server Error"} as AWS does; ministack passed the function's errorMessage, errorType and stack
+   trace through to the client.
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextvars
+import hashlib
+import json
+import logging
+import os
+import re
+import time
+
+logger = logging.getLogger("localcloud")
+
+SAVE_PATH = "/_localcloud/save"
+# Written only by POST /_localcloud/save and at a graceful stop: the functions' code and the stacks.
+HEAVY = frozenset({"lambda", "cloudformation"})
+SWEEP_SECONDS = 1.0
+SWEEP_AFTER_WRITE_SECONDS = 10.0  # a service's own follow-ups (notifications, pollers) come soon after
+# JSON-protocol operations that change nothing a restart should keep: no write is needed after them.
+_READS = re.compile(r"\.(Admin)?(Get\w*|Describe\w*|List\w*|Query|Scan|BatchGetItem|Decrypt|Encrypt|GenerateDataKey\w*|Sign|Verify)$")
+IMMUTABLE_MESSAGE = "user.{name}: Attribute cannot be updated."
+UNWRITABLE_MESSAGE = "A client attempted to write unauthorized attribute"
+LAMBDA_FAILED_BODY = json.dumps({"message": "Internal Server Error"})
+
+_touched: contextvars.ContextVar[set | None] = contextvars.ContextVar("localcloud_touched", default=None)
+
+
+class Durability:
+    """Writes ministack's service state as `persistence.load_state` reads it back at start."""
+
+    def __init__(self, ministack_app):
+        from ministack.core import persistence
+
+        self.app = ministack_app
+        self.persistence = persistence
+        self.state_dir = persistence.STATE_DIR
+        self.enabled = persistence.PERSIST_STATE
+        self.written: dict[str, str] = {}  # state key -> sha256 of the file last written
+        self.last_write = 0.0
+        self.recent: set[str] = set()  # state keys written by requests since the last sweep
+        # module name -> its state keys (a service's sub-modules are reached through it)
+        self.keys: dict[str, set[str]] = {}
+        for key, module in ministack_app._state_map.items():
+            self.keys.setdefault(module, set()).add(key)
+        for config in ministack_app.SERVICE_REGISTRY.values():
+            for sub in config.get("sub_modules", ()):
+                self.keys.setdefault(config["module"], set()).add(sub)
+
+    def _module(self, key: str):
+        import sys
+
+        name = self.app._state_map.get(key)
+        return self.app._loaded_modules.get(name) or sys.modules.get(f"ministack.services.{name}")
+
+    def write(self, key: str) -> bool:
+        """Write one service's state if it changed since its last write; True if written."""
+        module = self._module(key)
+        if module is None or not hasattr(module, "get_state"):
+            return False
+        for attempt in range(3):  # a worker thread may change a dict while it is copied
+            try:
+                state = module.get_state()
+                break
+            except RuntimeError:
+                if attempt == 2:
+                    raise
+        if state is None:
+            return False
+        data = json.dumps(
+            {"__ministack_format__": self.persistence._state_format_version(key), "payload": state},
+            default=self.persistence._json_default,
+        ).encode()
+        digest = hashlib.sha256(data).hexdigest()
+        if self.written.get(key) == digest:
+            return False
+        os.makedirs(self.state_dir, exist_ok=True)
+        path = os.path.join(self.state_dir, f"{key}.json")
+        temporary = f"{path}.{os.getpid()}.tmp"
+        try:
+            with open(temporary, "wb") as file:
+                file.write(data)
+            os.replace(temporary, path)
+        finally:
+            if os.path.exists(temporary):
+                os.remove(temporary)
+        self.written[key] = digest
+        return True
+
+    def write_all(self, keys, *, heavy: bool) -> list[str]:
+        written = []
+        for key in sorted(keys):
+            if key in HEAVY and not heavy:
+                continue
+            try:
+                if self.write(key):
+                    written.append(key)
+            except Exception:  # one service failing must not stop the others being kept
+                logger.exception("local cloud: could not write the state of %s", key)
+        return written
+
+    def write_touched(self, modules: set[str]) -> None:
+        keys = {key for module in modules for key in self.keys.get(module, ())}
+        self.write_all(keys, heavy=False)
+        self.recent |= keys
+        self.last_write = time.monotonic()
+
+    def loaded_keys(self) -> set[str]:
+        return {key for key in self.app._state_map if self._module(key) is not None}
+
+    async def sweep(self) -> None:
+        while True:
+            await asyncio.sleep(SWEEP_SECONDS)
+            if time.monotonic() - self.last_write < SWEEP_AFTER_WRITE_SECONDS:
+                # A service written by a request within the last second is skipped this once: a busy
+                # table is not serialized twice over (the next quiet second sweeps it).
+                self.write_all(self.loaded_keys() - self.recent, heavy=False)
+            self.recent = set()
+
+
+def _writes(scope: dict) -> bool:
+    if scope["method"] in ("GET", "HEAD", "OPTIONS"):
+        return False
+    for name, value in scope.get("headers", []):
+        if name.lower() == b"x-amz-target":
+            return not _READS.search(value.decode("latin-1"))
+    return True
+
+
+def install_durability(ministack_app) -> Durability:
+    durability = Durability(ministack_app)
+    if not durability.enabled:
+        return durability
+    get_module = ministack_app._get_module
+
+    def _get_module(name: str):
+        touched = _touched.get()
+        if touched is not None:
+            touched.add(name)
+        return get_module(name)
+
+    ministack_app._get_module = _get_module
+    inner = ministack_app.app
+    sweeping: list = []
+
+    async def app(scope, receive, send):
+        if scope["type"] != "http":
+            return await inner(scope, receive, send)
+        if not sweeping:
+            sweeping.append(asyncio.get_running_loop().create_task(durability.sweep()))
+        if scope["path"] == SAVE_PATH and scope["method"] == "POST":
+            started = time.monotonic()
+            written = durability.write_all(durability.loaded_keys(), heavy=True)
+            body = json.dumps({"written": written, "seconds": round(time.monotonic() - started, 3)}).encode()
+            await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+            await send({"type": "http.response.body", "body": body})
+            return
+        if not _writes(scope):
+            return await inner(scope, receive, send)
+        touched: set[str] = set()
+        token = _touched.set(touched)
+
+        async def send_when_kept(message):
+            if message["type"] == "http.response.start":
+                durability.write_touched(touched)  # before the client can see the answer
+            await send(message)
+
+        try:
+            return await inner(scope, receive, send_when_kept)
+        finally:
+            _touched.reset(token)
+
+    ministack_app.app = app
+    return durability
+
+
+def _immutable_refusal(cognito, pool: dict | None, updates) -> object | None:
+    """InvalidParameterException if an update names an attribute the pool's schema makes immutable."""
+    if pool is None:
+        return None
+    schema = {a["Name"]: a for a in cognito._ensure_schema_attributes(pool).get("SchemaAttributes", [])}
+    for attribute in updates or []:
+        name = attribute.get("Name", "")
+        if name in schema and schema[name].get("Mutable") is False:
+            return cognito.error_response_json("InvalidParameterException", IMMUTABLE_MESSAGE.format(name=name), 400)
+    return None
+
+
+def _unwritable_refusal(cognito, pool: dict | None, access_token: str, updates) -> object | None:
+    """NotAuthorizedException if the user's own update names an attribute its app client may not
+    write (the client's WriteAttributes), as Cognito answers; an admin update is not so limited."""
+    if pool is None:
+        return None
+    try:
+        payload = access_token.split(".")[1]
+        client_id = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))).get("client_id")
+    except (IndexError, ValueError):
+        return None
+    client = pool.get("_clients", {}).get(client_id)
+    if client is None or not client.get("WriteAttributes"):
+        return None  # a client without the list may write every mutable attribute
+    writable = set(client["WriteAttributes"])
+    for attribute in updates or []:
+        if attribute.get("Name", "") not in writable:
+            return cognito.error_response_json("NotAuthorizedException", UNWRITABLE_MESSAGE, 400)
+    return None
+
+
+def install_immutable_attributes(cognito) -> None:
+    admin_update = cognito._admin_update_user_attributes
+    user_update = cognito._update_user_attributes
+
+    def _admin_update_user_attributes(data):
+        pool, _ = cognito._resolve_pool(data.get("UserPoolId"))
+        return _immutable_refusal(cognito, pool, data.get("UserAttributes")) or admin_update(data)
+
+    def _update_user_attributes(data):
+        token = data.get("AccessToken", "")
+        _, pool = cognito._user_pool_for_access_token(token)
+        return (
+            _unwritable_refusal(cognito, pool, token, data.get("UserAttributes"))
+            or _immutable_refusal(cognito, pool, data.get("UserAttributes"))
+            or user_update(data)
+        )
+
+    cognito._admin_update_user_attributes = _admin_update_user_attributes
+    cognito._update_user_attributes = _update_user_attributes
+
+
+def install_lambda_failure_answer(lambda_svc) -> None:
+    to_proxy_response = lambda_svc.lambda_execute_result_to_api_proxy_response
+
+    def lambda_execute_result_to_api_proxy_response(exec_result: dict):
+        body = exec_result.get("body")
+        if exec_result.get("error") and not exec_result.get("throttle") and not (isinstance(body, dict) and "statusCode" in body):
+            # The failure is the function's to log (ministack writes it to the function's log group);
+            # the client learns only that it failed.
+            return {"statusCode": 502, "headers": {"Content-Type": "application/json"}, "body": LAMBDA_FAILED_BODY}, None
+        return to_proxy_response(exec_result)
+
+    lambda_svc.lambda_execute_result_to_api_proxy_response = lambda_execute_result_to_api_proxy_response
+
+
+def install():
+    import ministack.app as ministack_app
+    from ministack.services import cognito, lambda_svc
+
+    install_immutable_attributes(cognito)
+    install_lambda_failure_answer(lambda_svc)
+    return install_durability(ministack_app), ministack_app
+
+
+def main() -> None:
+    _, ministack_app = install()
+    ministack_app.main()
+
+
+if __name__ == "__main__":
+    main()
