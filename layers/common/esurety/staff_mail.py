@@ -81,9 +81,17 @@ def change_cancelled(
 
 def terminated(
     contractor_name: str, contract_number: str, work_name: str, kind: str, ended_on: str, refund: int | None,
-    branch_code: str | None, issuer=None,
+    branch_code: str | None, issuer=None, withdrawn_change: dict | None = None,
 ) -> Mail:
+    """`withdrawn_change`: the change application waiting for staff that the end withdrew
+    ({application_id, reason}), if there was one."""
     issuer = _issuer(issuer)
+    withdrawn = ""
+    if withdrawn_change:
+        withdrawn = (
+            f"お申込み中の変更（申込番号 {withdrawn_change['application_id']}、理由：{withdrawn_change.get('reason') or '―'}）は、"
+            "保証契約の終了（解約/履行請求）により取り下げました。\n"
+        )
     if kind == "cancelled":
         what = f"下記の保証契約は、{_date(ended_on)}をもって解約となりました。\n"
         money = f"  返還保証料：{yen(refund or 0)}（保証料返還計算書を電子的に交付しています）\n"
@@ -93,7 +101,8 @@ def terminated(
     body = (
         f"{contractor_name} 様\n\n"
         f"{what}"
-        "保証証書は引き続きサービスの画面でご覧いただけます。\n\n"
+        "保証証書は引き続きサービスの画面でご覧いただけます。\n"
+        f"{withdrawn}\n"
         f"  保証契約番号：{contract_number}\n"
         f"  工事名：{work_name}\n"
         f"{money}\n"

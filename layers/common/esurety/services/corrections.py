@@ -91,6 +91,10 @@ def correct(
     pdf = None
     created = False
     if written is None:
+        if contract.ending:
+            raise Conflict(
+                "the guarantee has ended: its certificates can no longer be corrected", current=contract_actions.current(contract, records)
+            )
         contract_actions.check_revision(contract, expected, records)
         shown = contract_actions.shown_now(contract, records, version)
         in_force = lifecycle.valid_chain(records)[-1].version == version  # the content in force is the target's
@@ -130,7 +134,9 @@ def correct(
         try:
             with transact_write() as transaction:
                 transaction.save(record, condition=VersionItem.pk.does_not_exist())
-                transaction.update(contract, actions=actions, condition=ContractItem.revision == revision)
+                transaction.update(
+                    contract, actions=actions, condition=(ContractItem.revision == revision) & ContractItem.ending.does_not_exist()
+                )
                 transaction.save(entry, condition=type(entry).pk.does_not_exist())
         except TransactWriteError as error:
             if not transaction_lost(error):
