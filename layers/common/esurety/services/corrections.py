@@ -275,7 +275,7 @@ def _finish_cancellation(contract: ContractItem, records: list[VersionItem], rec
     by_version = {int(r.version): r for r in records}
     change = withdrawn_change(records, by_version[int(record.target_version)])
     difference = withdrawal_difference(change) if record.fee_s3_key else None
-    if difference is not None and not storage.exists(record.fee_s3_key):
+    if difference is not None:  # put where no object is (If-None-Match): a retry keeps the first one
         cancelled_on = clock.to_jst(record.issued_at).date()
         pdf = render_fee_difference(render_input(change), difference, occasion="cancellation", cancelled_on=cancelled_on)
         storage.create_pdf(record.fee_s3_key, signing.sign_pdf(pdf), read_back=False)
