@@ -88,7 +88,7 @@ def test_an_increase_is_a_whole_new_certificate_shown_as_henkou_1(api, handlers,
     assert "追加保証料" in statement and "変更ー1" in statement
     version = VersionItem.get(*VersionItem.key(number, 2))
     assert version.fee_kind == "additional" and version.fee > 0
-    assert detail["fee_statements"][-1] == {"version": 2, "fee": int(version.fee), "kind": "additional"}
+    assert detail["fee_statements"][-1] == {"version": 2, "label": "変更ー1", "fee": int(version.fee), "kind": "additional", "withdrawn": False}
     # An e-mail for each version, never with the key.
     mails = sent_mail()
     assert len(mails) == 2 and all(key not in m.body for m in mails)

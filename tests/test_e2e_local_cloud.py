@@ -292,8 +292,11 @@ def test_the_guarantees_whole_life_over_http(local_cloud, http, tokens):
     answer = seen(lambda a: a["current_version"] == issued["version"])
     assert labels(answer) == [("新規", 1), ("変更ー1", 2)] and answer["certificate"]["guarantee_amount"] == 30_000_000
 
+    def as_read() -> dict:  # the revision the staff screen shows, as it sends it (required: 428 without)
+        return {"If-Match": f'"{http.call("GET", f"/staff/contracts/{number}", staff)[1]["revision"]}"'}
+
     status, corrected = http.call("POST", f"/staff/contracts/{number}/versions/2/corrections", staff,
-                                  {"deposit_bank": "みどり銀行 駅前支店", "reason": "預託金融機関の支店名の誤記"})
+                                  {"deposit_bank": "みどり銀行 駅前支店", "reason": "預託金融機関の支店名の誤記"}, headers=as_read())
     assert status == 202, corrected
     answer = seen(lambda a: a["current_version"] == corrected["version"])
     assert labels(answer) == [("新規", 1), ("変更ー1", 3)] and answer["certificate"]["deposit_bank"] == "みどり銀行 駅前支店"
@@ -304,13 +307,15 @@ def test_the_guarantees_whole_life_over_http(local_cloud, http, tokens):
     assert labels(answer) == [("新規", 1), ("変更ー1", 3), ("変更ー2", 4)]
     assert (answer["certificate"]["guarantee_deadline"], answer["certificate"]["deposit_bank"]) == ("2030-09-30", "みどり銀行 駅前支店")
 
-    status, cancelled = http.call("POST", f"/staff/contracts/{number}/versions/4/cancellation", staff, {"reason": "変更契約が締結されなかったため"})
+    status, cancelled = http.call("POST", f"/staff/contracts/{number}/versions/4/cancellation", staff, {"reason": "変更契約が締結されなかったため"},
+                                  headers=as_read())
     assert status == 200, cancelled
     answer = seen()
     assert labels(answer) == [("新規", 1), ("変更ー1", 3)] and answer["certificate"]["guarantee_deadline"] == "2030-03-29"
 
     today = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 9 * 3600))
-    status, ending = http.call("POST", f"/staff/contracts/{number}/termination", staff, {"kind": "cancelled", "date": today, "reason": "工事の中止による解約"})
+    status, ending = http.call("POST", f"/staff/contracts/{number}/termination", staff, {"kind": "cancelled", "date": today, "reason": "工事の中止による解約"},
+                               headers=as_read())
     assert status == 200, ending
     answer = seen()
     assert (answer["status"], answer["status_label"], answer["chain_valid"]) == ("terminated", "解約", True)

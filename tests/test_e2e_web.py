@@ -566,7 +566,8 @@ def test_staff_correct_and_terminate_in_the_browser(local_cloud, http, tokens, b
         staff.fill("#termination-form-f-reason", "工事の中止による解約")
         staff.locator("#termination-form").get_by_role("button", name="記録").click()
 
-    status, rotated = http.call("POST", f"/staff/contracts/{number}/key-rotation", tokens["staff"])
+    revision = http.call("GET", f"/staff/contracts/{number}", tokens["staff"])[1]["revision"]
+    status, rotated = http.call("POST", f"/staff/contracts/{number}/key-rotation", tokens["staff"], headers={"If-Match": f'"{revision}"'})
     assert status in (200, 201, 202), rotated
     terminate()
     staff.locator("dialog").get_by_role("button", name="記録する").click()

@@ -95,6 +95,27 @@ def test_an_increase_charges_the_additional_fee_of_the_remaining_period(issuer):
     assert "見本建設株式会社様" in text and issuer.company in text
 
 
+def test_a_withdrawn_increase_returns_what_it_charged_on_a_statement_of_its_own(issuer):
+    """変更取消 of 変更ー1: its difference reversed, same quotes, the day of the 変更取消 printed."""
+    before = certificate()
+    after = changed(before, {"guarantee": {"amount": 24_000_000}})
+    charged = changes.change_fee(before, after, CHANGE_DAY)
+    withdrawn = changes.withdrawal_fee(before, after, CHANGE_DAY)
+    assert (withdrawn.kind, withdrawn.amount) == ("refund", charged.amount) and charged.amount > 0
+
+    text = page_text(render_fee_difference(after, withdrawn, occasion="cancellation", cancelled_on=date(2024, 10, 20), issuer=issuer))
+    assert "保証料返還計算書" in text and "変更ー1・取消" in text
+    assert squash(f"返還保証料{yen(charged.amount)}") in text
+    assert squash(f"取消前{yen(24_000_000)}") in text and squash(f"取消後{yen(20_000_000)}") in text
+    assert "変更取消日令和06年10月20日" in text and "追加保証料は請求いたしません" in text
+    with pytest.raises(ValueError):  # the change's own difference, not reversed
+        render_fee_difference(after, charged, occasion="cancellation", cancelled_on=date(2024, 10, 20), issuer=issuer)
+    with pytest.raises(ValueError):  # the day of the 変更取消 is needed
+        render_fee_difference(after, withdrawn, occasion="cancellation", issuer=issuer)
+    with pytest.raises(ValueError):  # and only for a 変更取消
+        render_fee_difference(after, charged, occasion="change", cancelled_on=date(2024, 10, 20), issuer=issuer)
+
+
 def test_a_decrease_returns_the_difference(issuer):
     before = certificate()
     after = changed(before, {"guarantee": {"amount": 10_000_000}}, number=2)

@@ -156,3 +156,18 @@ def test_the_chain_checks_the_stored_pdfs_when_given_their_digests():
 def test_status_is_computed_from_the_deadline_and_a_recorded_end(today, ending, expected):
     assert lifecycle.status(date(2025, 3, 31), today, ending) == expected
     assert lifecycle.STATUS_LABELS[expected] in {"有効", "期限満了", "解約", "履行請求"}
+
+
+def test_only_the_last_change_can_be_cancelled_so_the_chain_holds():
+    contract = Contract()
+    contract.add(NEW)
+    contract.change()
+    contract.change()
+    with pytest.raises(LifecycleError, match="変更ー2"):
+        lifecycle.check_cancellable(contract.records, 2)  # 変更ー2 follows: withdraw it first
+    assert lifecycle.check_cancellable(contract.records, 3).label == "変更ー2"
+    contract.add(CHANGE_CANCELLATION, target=3)
+    assert lifecycle.check_cancellable(contract.records, 2).label == "変更ー1"  # now the last
+    contract.add(CHANGE_CANCELLATION, target=2)
+    assert contract.shown() == [(1, "新規", "新規")]
+    assert lifecycle.chain_holds(NUMBER, contract.records)

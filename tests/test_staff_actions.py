@@ -58,20 +58,31 @@ def issue_change(api, handlers, number: str, body: dict, event_time: str) -> dic
     return issued
 
 
+def as_read(api, number: str, headers: dict) -> dict:
+    """The headers of an action as the staff screen sends it: `If-Match` names the revision it
+    shows (read now), unless the test names one (or `If-Match=None`: the header left out)."""
+    if "If-Match" not in headers:
+        status, view = api.get(f"/staff/contracts/{number}", STAFF)
+        headers = {**headers, "If-Match": f'"{view["revision"]}"' if status == 200 else "0"}
+    return {k: v for k, v in headers.items() if v is not None} or None
+
+
 def correct(api, number: str, version: int, body: dict, claims=STAFF, **headers) -> tuple[int, dict]:
-    return api.post(f"/staff/contracts/{number}/versions/{version}/corrections", claims, body, headers=headers or None)
+    return api.post(f"/staff/contracts/{number}/versions/{version}/corrections", claims, body, headers=as_read(api, number, headers))
 
 
 def cancel(api, number: str, version: int, reason: str = "変更契約が締結されなかったため", **headers) -> tuple[int, dict]:
-    return api.post(f"/staff/contracts/{number}/versions/{version}/cancellation", STAFF, {"reason": reason}, headers=headers or None)
+    return api.post(
+        f"/staff/contracts/{number}/versions/{version}/cancellation", STAFF, {"reason": reason}, headers=as_read(api, number, headers)
+    )
 
 
 def terminate(api, number: str, body: dict, **headers) -> tuple[int, dict]:
-    return api.post(f"/staff/contracts/{number}/termination", STAFF, body, headers=headers or None)
+    return api.post(f"/staff/contracts/{number}/termination", STAFF, body, headers=as_read(api, number, headers))
 
 
 def rotate(api, number: str, **headers) -> tuple[int, dict]:
-    return api.post(f"/staff/contracts/{number}/key-rotation", STAFF, headers=headers or None)
+    return api.post(f"/staff/contracts/{number}/key-rotation", STAFF, headers=as_read(api, number, headers))
 
 
 def staff_contract(api, number: str) -> dict:
@@ -303,7 +314,7 @@ def test_a_correction_acting_on_a_stale_revision_or_losing_a_race_is_409_with_cu
 
     def rotate_meanwhile(document):
         monkeypatch.setattr(corrections, "render_certificate", real)
-        key_rotation.rotate(number, "staff-2")
+        key_rotation.rotate(number, "staff-2", if_match=str(revision + 1))
         return real(document)
 
     monkeypatch.setattr(corrections, "render_certificate", rotate_meanwhile)

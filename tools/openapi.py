@@ -144,8 +144,9 @@ def _operation(op: dict, method: str, path: str, group: str) -> dict:
             {
                 "name": "If-Match",
                 "in": "header",
-                "required": False,
-                "description": "The contract's revision the caller acted on (GET /staff/contracts/{number}); another answers 409 with `current`.",
+                "required": True,
+                "description": "The contract's revision the caller acted on (GET /staff/contracts/{number}); another answers 409 "
+                               "with `current`, none 428.",
                 "schema": {"type": "string", "pattern": '^(W/)?"?[0-9]{1,9}"?$'},
             }
         )
@@ -161,6 +162,7 @@ def _operation(op: dict, method: str, path: str, group: str) -> dict:
     if route in CONTRACT_ACTIONS:
         responses["409"] = _answer("The contract does not allow this now (a version not shown, an ending already recorded), or it "
                                    "changed since the revision acted on: `current` is its state now.")
+        responses["428"] = _answer("No If-Match: the action must name the revision it was decided on.")
     elif route in CONFLICTS:
         responses["409"] = _answer("The application is not in a state that allows this.")
     if op.get("parameters") or op.get("requestBody"):

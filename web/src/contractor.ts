@@ -506,7 +506,8 @@ interface Detail {
   certificate: Certificate | null;
   history: HistoryEntry[];
   receipts?: { version: number; orderer_id: string; orderer_name: string; received_at: string }[];
-  fee_statements?: { version: number; fee: number; kind: string }[];
+  // label: the API's (「変更ー1（取消）」 for a withdrawn change's statement, 「変更ー1 変更取消」 for the one reversing it)
+  fee_statements?: { version: number; fee: number; kind: string; label?: string; withdrawn?: boolean }[];
   viewed_by_orderer_at: string | null;
 }
 
@@ -571,9 +572,9 @@ async function overviewView(number: string): Promise<void> {
       h("caption", {}, "保証料計算書（領収証は書面でお渡しします）"),
       h("thead", {}, h("tr", {}, ...["対象", "区分", "金額", "計算書"].map((t) => h("th", { scope: "col" }, t)))),
       h("tbody", {}, ...fees.map((f) => h("tr", {},
-        h("td", {}, labelOf(d, f.version)), h("td", {}, FEE_KINDS[f.kind] ?? f.kind), h("td", { class: "num" }, yen(f.fee)),
+        h("td", {}, f.label ?? labelOf(d, f.version)), h("td", {}, FEE_KINDS[f.kind] ?? f.kind), h("td", { class: "num" }, yen(f.fee)),
         h("td", {}, actionButton("表示", () => openInWindow(documentLink(contractPath(number, `/fee-statements/${f.version}`))),
-          { class: "link", "aria-label": `${labelOf(d, f.version)}の保証料計算書を表示` })))))))
+          { class: "link", "aria-label": `${f.label ?? labelOf(d, f.version)}の保証料計算書を表示` })))))))
     : null;
 
   const ending = endingText(d.ending);

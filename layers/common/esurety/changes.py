@@ -122,6 +122,18 @@ def change_fee(before: Mapping, after: Mapping, issue_date: date, table=None) ->
     return FeeDifference(kind, abs(difference), old, new)
 
 
+def withdrawal_fee(before: Mapping, after: Mapping, issue_date: date, table=None) -> FeeDifference:
+    """変更取消 of the change from `before` to `after` issued on `issue_date`: its difference reversed.
+
+    The change is withdrawn as if it had not been made, so what it charged is returned (a withdrawn
+    追加保証料) and what it returned is charged again (a withdrawn 保証料返還), in full, computed as
+    the change was (`before` of the statement is the withdrawn content, `after` the one in force again).
+    """
+    change = change_fee(before, after, issue_date, table)
+    kind = {"additional": "refund", "refund": "additional"}.get(change.kind, "none")
+    return FeeDifference(kind, change.amount, change.after, change.before)
+
+
 def termination_refund(content: Mapping, ended_on: date, table=None) -> FeeDifference:
     """解約 on `ended_on`: the fee of the days after it is returned."""
     old = _remaining(content, ended_on + timedelta(days=1), table)

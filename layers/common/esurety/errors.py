@@ -35,6 +35,16 @@ class Conflict(Exception):
         super().__init__(reason)
 
 
+class PreconditionRequired(Exception):
+    """428: a staff action on a contract without `If-Match` (the revision the caller acted on).
+
+    Without it a stale screen's action would apply to whatever the contract has become meanwhile."""
+
+    def __init__(self, header: str, reason: str):
+        self.header = header
+        super().__init__(reason)
+
+
 class TooManyAttempts(Exception):
     """429: too many failed verifications of one contract number, or by one caller."""
 

@@ -18,14 +18,18 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.shared.json_encoder import Encoder
 
 from . import identity, json_body
-from .errors import Conflict, Forbidden, InputError, NotFound, Problem, TooManyAttempts
+from .errors import Conflict, Forbidden, InputError, NotFound, PreconditionRequired, Problem, TooManyAttempts
 
 INVALID = "入力内容に誤りがあります。"
 FORBIDDEN = "この操作を行う権限がありません。"
 NOT_FOUND = "該当する情報が見つかりません。保証契約番号と認証キーをご確認ください。"
 JSON_EXPECTED = "リクエストの本文を読み取れません。本文は JSON のオブジェクト（{ }）で送ってください。"
+PRECONDITION_REQUIRED = "操作の対象とした保証契約の版（If-Match）が指定されていません。最新の状態を表示してから、もう一度操作してください。"
 UNSUPPORTED_MEDIA_TYPE = "Content-Type が application/json ではありません。本文は JSON のオブジェクトで送ってください。"
 
+
+# The refusals at a function's door (guarded) are logged here; the resolver's own with its logger.
+_door_logger = Logger(child=True)
 
 _SERIALIZER = functools.partial(json.dumps, separators=(",", ":"), ensure_ascii=False, cls=Encoder)
 
@@ -100,6 +104,11 @@ def make_resolver(logger: Logger) -> APIGatewayHttpResolver:
         if error.current is not None:
             body["current"] = error.current
         return _json(409, body)
+
+    @app.exception_handler(PreconditionRequired)
+    def _precondition_required(error: PreconditionRequired):
+        logger.info("precondition required", extra={"header": error.header, "reason": str(error)})
+        return _json(428, {"message": PRECONDITION_REQUIRED, "reason": str(error)})
 
     @app.exception_handler(TooManyAttempts)
     def _too_many(error: TooManyAttempts):
@@ -185,9 +194,15 @@ def guarded(app: APIGatewayHttpResolver, group: str, public: frozenset[str] = fr
 
     def handler(event: dict, context) -> dict:
         if event.get("routeKey") not in public:  # e.g. "GET /orderers", as the route is declared
+            caller = identity.from_event(event)
             try:
-                identity.from_event(event).require(group)
-            except Forbidden:
+                caller.require(group)
+            except Forbidden as error:
+                # Logged as the resolver's 403s are: who knocked at which door, never the token.
+                _door_logger.info(
+                    "forbidden",
+                    extra={"reason": str(error), "route": event.get("routeKey"), "caller": caller.subject, "groups": sorted(caller.groups)},
+                )
                 return _no_store(_raw(403, {"message": FORBIDDEN}))
         refusal = body_refusal(event)
         if refusal is not None:

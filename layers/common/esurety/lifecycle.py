@@ -127,9 +127,22 @@ def check_correctable(records: Sequence[RecordLike], version: int) -> Shown:
 
 
 def check_cancellable(records: Sequence[RecordLike], version: int) -> Shown:
+    """変更取消 accepts only the last change of the chain (docs/decisions.md).
+
+    Withdrawing a change that a later one follows would leave the later one linked to a record no
+    longer shown (the orderer's chain would not hold) and the labels with a gap (新規, 変更ー2): the
+    later change is withdrawn first. The error names it.
+    """
     shown = check_correctable(records, version)
     if shown.target != CHANGE:
         raise LifecycleError("only a change (変更) can be cancelled; 新規 ends by 解約")
+    chain = valid_chain(records)
+    later = chain[-1]
+    if later.version != shown.version:
+        raise LifecycleError(
+            f"only the last change can be cancelled: {later.label} (version {later.version}) follows {shown.label}; "
+            f"cancel {later.label} first"
+        )
     return shown
 
 

@@ -62,16 +62,31 @@ def rejected(
 
 def change_cancelled(
     contractor_name: str, contract_number: str, work_name: str, cancelled_label: str, in_force_label: str, reason: str,
-    branch_code: str | None, issuer=None,
+    branch_code: str | None, issuer=None, fee: dict | None = None,
 ) -> Mail:
+    """`fee`: the withdrawn change's fee reversed ({kind, amount}: refund, additional or none)."""
     issuer = _issuer(issuer)
+    money = ""
+    if fee and fee["kind"] == "refund":
+        money = (
+            f"  保証料：「{cancelled_label}」の追加保証料 {yen(fee['amount'])} は取消となります"
+            "（お支払い済みの場合は返還します。保証料返還計算書を電子的に交付しています）\n"
+        )
+    elif fee and fee["kind"] == "additional":
+        money = (
+            f"  保証料：「{cancelled_label}」で返還した保証料 {yen(fee['amount'])} は取消となり、お支払いいただきます"
+            "（保証料計算書を電子的に交付しています）\n"
+        )
+    elif fee:
+        money = "  保証料：追加・返還する保証料はありません\n"
     body = (
         f"{contractor_name} 様\n\n"
         f"下記の保証契約の「{cancelled_label}」の保証証書は、変更取消により取り消されました。\n"
         f"現在有効な保証証書は「{in_force_label}」です（取り消された保証証書は履歴に表示されません）。\n\n"
         f"  保証契約番号：{contract_number}\n"
         f"  工事名：{work_name}\n"
-        f"  理由：{reason}\n\n"
+        f"  理由：{reason}\n"
+        f"{money}\n"
         f"{_signin(issuer)}保証契約内容をご確認ください。認証キーは変わりません。\n\n"
         "本メールにお心当たりのない場合は、下記までお問い合わせください。\n"
         f"{signature_block(issuer, branch_code)}"
@@ -81,9 +96,17 @@ def change_cancelled(
 
 def terminated(
     contractor_name: str, contract_number: str, work_name: str, kind: str, ended_on: str, refund: int | None,
-    branch_code: str | None, issuer=None,
+    branch_code: str | None, issuer=None, withdrawn_change: dict | None = None,
 ) -> Mail:
+    """`withdrawn_change`: the change application waiting for staff that the end withdrew
+    ({application_id, reason}), if there was one."""
     issuer = _issuer(issuer)
+    withdrawn = ""
+    if withdrawn_change:
+        withdrawn = (
+            f"お申込み中の変更（申込番号 {withdrawn_change['application_id']}、理由：{withdrawn_change.get('reason') or '―'}）は、"
+            "保証契約の終了（解約/履行請求）により取り下げました。\n"
+        )
     if kind == "cancelled":
         what = f"下記の保証契約は、{_date(ended_on)}をもって解約となりました。\n"
         money = f"  返還保証料：{yen(refund or 0)}（保証料返還計算書を電子的に交付しています）\n"
@@ -93,7 +116,8 @@ def terminated(
     body = (
         f"{contractor_name} 様\n\n"
         f"{what}"
-        "保証証書は引き続きサービスの画面でご覧いただけます。\n\n"
+        "保証証書は引き続きサービスの画面でご覧いただけます。\n"
+        f"{withdrawn}\n"
         f"  保証契約番号：{contract_number}\n"
         f"  工事名：{work_name}\n"
         f"{money}\n"

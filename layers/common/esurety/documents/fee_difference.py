@@ -6,7 +6,7 @@ content before and after the change; the difference of the computed band lines i
 days after its date (`esurety.changes`). The minimum fee applies to a whole guarantee, not to a
 remainder: the statement compares the band lines (`FeeQuote.computed_fee`) and says so.
 
-`render_fee_difference(certificate, difference, occasion=..., ended_on=None, issuer=None)`:
+`render_fee_difference(certificate, difference, occasion=..., ended_on=None, cancelled_on=None, issuer=None)`:
 
 - `occasion="change"`: `certificate` is the new version (変更後の契約内容); its issue date is the day
   the remaining period counts from, and its 変更の発生番号 is printed as 「変更ーk」 beside the title
@@ -15,6 +15,11 @@ remainder: the statement compares the band lines (`FeeQuote.computed_fee`) and s
   `ended_on`, which defaults to the day before the refund's period starts
   (`difference.before.issue_date - 1 day`). When nothing remains to return (`before` is None),
   `ended_on` must be given.
+- `occasion="cancellation"`: 変更取消 of a change. `certificate` is the withdrawn change (its content,
+  issue date and change number); `difference` is that change's difference reversed (`before` the
+  quote of the withdrawn content, `after` the quote of the content in force again, both from the
+  change's issue date): a withdrawn 追加保証料 is returned (保証料返還計算書), a withdrawn 保証料返還 is
+  charged again. `cancelled_on`, the day of the 変更取消, is printed.
 
 The title is `difference.title`: 保証料返還計算書 for a refund, 保証料計算書 otherwise. The answer line
 (追加保証料 / 返還保証料 and the amount) comes first, then 記: the contract, a table of 変更前 / 変更後
@@ -69,7 +74,7 @@ from .fee_statement import (
     labelled_table,
 )
 
-OCCASIONS = ("change", "termination")
+OCCASIONS = ("change", "termination", "cancellation")
 
 # Figures a little smaller than the ordinary statement's (9.5pt): two sides share the width, and
 # `1,800,000,000 円` still fits its column on one line.
@@ -86,6 +91,9 @@ LEADS = {
     ("change", "refund"): "下記の保証契約の変更に伴い返還する保証料を、次のとおり計算いたしました。",
     ("termination", "refund"): "下記の保証契約の解約に伴い返還する保証料を、次のとおり計算いたしました。",
     ("termination", "none"): "下記の保証契約の解約に伴い返還する保証料を、次のとおり計算いたしました。",
+    ("cancellation", "refund"): "下記の保証契約の変更取消に伴い、取り消した変更の追加保証料を返還いたします。",
+    ("cancellation", "additional"): "下記の保証契約の変更取消に伴い、取り消した変更で返還した保証料を、次のとおり計算いたしました。",
+    ("cancellation", "none"): "下記の保証契約の変更取消に伴う保証料を、次のとおり計算いたしました。",
 }
 ANSWER_LABELS = {"additional": "追加保証料", "refund": "返還保証料", "none": "追加保証料"}
 
@@ -94,16 +102,22 @@ def _answer_label(kind: str, occasion: str) -> str:
     """追加保証料 / 返還保証料; a termination only ever returns (0 円 when nothing remains)."""
     return "返還保証料" if occasion == "termination" else ANSWER_LABELS[kind]
 # The columns' words: what the rows compare.
-SIDES = {"change": ("変更前", "変更後"), "termination": ("解約前", "解約後")}
+SIDES = {"change": ("変更前", "変更後"), "termination": ("解約前", "解約後"), "cancellation": ("取消前", "取消後")}
 
 DAYS_NOTE = {
     "change": "保証日数は、変更後の保証証書の発行日（変更日）から各保証期限までを、初日・末日を含めて数えています。",
     "termination": "保証日数は、解約日の翌日から保証期限までを、初日・末日を含めて数えています。",
+    "cancellation": "保証日数は、取り消した変更の保証証書の発行日（変更日）から各保証期限までを、初日・末日を含めて数えています（変更時の計算と同じです）。",
 }
 LINES_NOTE = "保証料は区分ごとの計算額の合計です。変更・解約に伴う計算には、最低保証料を適用しません。"
 PAPER_NOTE = {
     "additional": "追加保証料の領収証は、書面にてお渡しします（本計算書は電子的に交付しています）。",
     "refund": "返還保証料は、ご指定の口座にお振込みいたします（本計算書は電子的に交付しています）。",
+    "none": "追加・返還する保証料はありません（本計算書は電子的に交付しています）。",
+}
+CANCELLATION_NOTE = {
+    "refund": "取り消した変更の追加保証料は請求いたしません。お支払い済みの場合は、ご指定の口座にお振込みいたします（本計算書は電子的に交付しています）。",
+    "additional": "取り消した変更で返還した保証料をお支払いいただきます。領収証は書面にてお渡しします（本計算書は電子的に交付しています）。",
     "none": "追加・返還する保証料はありません（本計算書は電子的に交付しています）。",
 }
 
@@ -124,14 +138,34 @@ def _quote_problems(side: str, certificate: Mapping[str, Any], quote: FeeQuote, 
 
 
 def _check(
-    certificate: Mapping[str, Any], difference: FeeDifference, occasion: str, ended_on: date | None
+    certificate: Mapping[str, Any], difference: FeeDifference, occasion: str, ended_on: date | None,
+    cancelled_on: date | None = None,
 ) -> date:
     """The day the remaining period starts; refuses a difference that contradicts the certificate."""
     if occasion not in OCCASIONS:
         raise ValueError(f"occasion must be one of {', '.join(OCCASIONS)}, not {occasion!r}")
     before, after = difference.before, difference.after
     wrong: list[str] = []
-    if occasion == "change":
+    if (cancelled_on is None) != (occasion != "cancellation"):
+        wrong.append("cancelled_on is the day of a 変更取消, given with it and only with it")
+    if occasion == "cancellation":
+        # The change's difference reversed: `before` is the withdrawn change, `after` what is in force again.
+        start = as_date(certificate["issue_date"])
+        if ended_on is not None:
+            wrong.append("ended_on is for a termination, not a cancellation")
+        if before is None:
+            wrong.append("a withdrawn change has a quote of its own content")
+        else:
+            wrong += _quote_problems("before", certificate, before, start)
+        if after is not None:
+            product = products.Product(certificate["product"]).value
+            if after.product != product:
+                wrong.append(f"after product {after.product} != {product}")
+            if after.issue_date != start:
+                wrong.append(f"after issue_date {after.issue_date} != {start}")
+        if cancelled_on is not None and cancelled_on < start:
+            wrong.append(f"cancelled_on {cancelled_on} is before the change ({start})")
+    elif occasion == "change":
         start = as_date(certificate["issue_date"])
         if ended_on is not None:
             wrong.append("ended_on is for a termination, not a change")
@@ -169,9 +203,11 @@ def _check(
     return start
 
 
-def _contract_table(certificate: Mapping[str, Any], occasion: str, start: date, ended_on: date | None) -> Table:
+def _contract_table(
+    certificate: Mapping[str, Any], occasion: str, start: date, ended_on: date | None, cancelled_on: date | None = None
+) -> Table:
     number = markup(certificate["contract_number"])
-    if occasion == "change" and certificate.get("change_number") is not None:
+    if occasion in ("change", "cancellation") and certificate.get("change_number") is not None:
         number += f"　（変更ー{certificate['change_number']}）"
     rows = [
         ("保証契約番号", number),
@@ -180,6 +216,11 @@ def _contract_table(certificate: Mapping[str, Any], occasion: str, start: date, 
     ]
     if occasion == "change":
         rows.append(("変更日", f"{wareki_of(start)}（変更後の保証証書の発行日）"))
+    elif occasion == "cancellation":
+        rows += [
+            ("変更日", f"{wareki_of(start)}（取り消した変更の保証証書の発行日）"),
+            ("変更取消日", wareki_of(cancelled_on)),
+        ]
     else:
         rows += [
             ("保証金額", markup(yen(certificate["guarantee_amount"]))),
@@ -324,14 +365,16 @@ def render_fee_difference(
     *,
     occasion: str,
     ended_on: date | None = None,
+    cancelled_on: date | None = None,
     issuer: Issuer | None = None,
 ) -> bytes:
     """The statement of a change's or a termination's fee as PDF bytes; identical input, identical bytes.
 
-    `occasion`: "change" (`certificate` is the new version) or "termination" (`certificate` is the
-    content in force; `ended_on`, the 解約日, defaults to the day before `difference.before` starts).
+    `occasion`: "change" (`certificate` is the new version), "termination" (`certificate` is the
+    content in force; `ended_on`, the 解約日, defaults to the day before `difference.before` starts)
+    or "cancellation" (`certificate` is the withdrawn change, `cancelled_on` the 変更取消's day).
     """
-    start = _check(certificate, difference, occasion, ended_on)
+    start = _check(certificate, difference, occasion, ended_on, cancelled_on)
     if occasion == "termination":
         ended_on = start - timedelta(days=1)
     ensure_fonts()
@@ -340,6 +383,8 @@ def render_fee_difference(
     change_number = certificate.get("change_number")
     if occasion == "change":
         mark = f"変更ー{change_number}" if change_number is not None else None
+    elif occasion == "cancellation":
+        mark = f"変更ー{change_number}・取消" if change_number is not None else "変更取消"
     else:
         mark = "解約"
     sample = any(q.sample for q in (difference.before, difference.after) if q)
@@ -358,7 +403,7 @@ def render_fee_difference(
         _draw_sample_mark(c, top + 6)
     c.setFillColor(INK)
     c.setFont(FACE, 10)
-    c.drawRightString(right, top - 8, wareki_of(start if occasion == "change" else ended_on))
+    c.drawRightString(right, top - 8, wareki_of({"change": start, "termination": ended_on}.get(occasion, cancelled_on)))
 
     y = top - 56
     c.setFont(FACE, 20)
@@ -382,7 +427,7 @@ def render_fee_difference(
     c.setFont(FACE, 10.5)
     c.drawCentredString(PAGE_WIDTH / 2, y - 24, "記")
     y -= 36
-    y = _flow(c, _contract_table(certificate, occasion, start, ended_on), MARGIN_X, y, CONTENT_WIDTH) - 12
+    y = _flow(c, _contract_table(certificate, occasion, start, ended_on, cancelled_on), MARGIN_X, y, CONTENT_WIDTH) - 12
     y = _flow(c, _comparison_table(difference, occasion), MARGIN_X, y, CONTENT_WIDTH) - 14
 
     calculation = _calculation_table(difference, occasion)
@@ -396,7 +441,8 @@ def render_fee_difference(
         y -= 18
         y = _flow(c, calculation, MARGIN_X, y, CONTENT_WIDTH) - 12
 
-    notes = [DAYS_NOTE[occasion], LINES_NOTE, PAPER_NOTE[difference.kind]] + ([SAMPLE_NOTE] if sample else [])
+    paper = (CANCELLATION_NOTE if occasion == "cancellation" else PAPER_NOTE)[difference.kind]
+    notes = [DAYS_NOTE[occasion], LINES_NOTE, paper] + ([SAMPLE_NOTE] if sample else [])
     for note in notes:
         y = _flow(c, Paragraph("※　" + markup(note), _style("note")), MARGIN_X, y, CONTENT_WIDTH) - 3
     c.setFont(FACE, 10)

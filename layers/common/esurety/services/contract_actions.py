@@ -11,7 +11,7 @@ import hashlib
 import re
 
 from .. import lifecycle
-from ..errors import Conflict, InputError, NotFound, Problem
+from ..errors import Conflict, InputError, NotFound, PreconditionRequired, Problem
 from ..aws.models import ContractItem, VersionItem
 from . import contracts
 
@@ -28,10 +28,15 @@ def load(number: str) -> ContractItem:
         raise NotFound("contract") from None
 
 
-def expected_revision(header: str | None) -> int | None:
-    """The revision an `If-Match` header names (`3`, `"3"` or `W/"3"`); None without the header."""
+def expected_revision(header: str | None) -> int:
+    """The revision an `If-Match` header names (`3`, `"3"` or `W/"3"`); 428 without the header.
+
+    Required on every action (docs/decisions.md): an action is what staff decided looking at one
+    revision, so it never applies to another one silently."""
     if header is None:
-        return None
+        raise PreconditionRequired(
+            "If-Match", "If-Match is required: the contract's revision as GET /staff/contracts/{number} shows it"
+        )
     match = _REVISION.fullmatch(header.strip())
     if not match:
         raise InputError(Problem("If-Match", "must be the contract's revision as GET /staff/contracts/{number} shows it"))
@@ -86,10 +91,24 @@ def shown_now(contract: ContractItem, records: list[VersionItem], version: int, 
     check = lifecycle.check_cancellable if cancelling else lifecycle.check_correctable
     try:
         shown = check(contracts.in_effect(records, contract.format == "electronic"), version)
-        check(records, version)
     except lifecycle.LifecycleError as error:
         raise Conflict(str(error), current=current(contract, records)) from None
+    try:
+        check(records, version)
+    except lifecycle.LifecycleError as error:
+        on_its_way = ", ".join(
+            f"version {int(r.version)} ({lifecycle.label(r.change_number)} {r.kind})" for r in not_yet_in_effect(contract, records)
+        )
+        reason = f"{error} — counting what is issued but not yet published ({on_its_way}): retry after its publication"
+        raise Conflict(reason, current=current(contract, records)) from None
     return shown
+
+
+def not_yet_in_effect(contract: ContractItem, records: list[VersionItem]) -> list[VersionItem]:
+    """Changes and corrections written but not yet on the platform (an electronic certificate
+    between its issue and its publication)."""
+    in_effect = {int(r.version) for r in contracts.in_effect(records, contract.format == "electronic")}
+    return [r for r in records if int(r.version) not in in_effect]
 
 
 def record_of(records: list[VersionItem], version: int) -> VersionItem:

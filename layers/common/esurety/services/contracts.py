@@ -128,9 +128,7 @@ def detail(caller: Caller, number: str) -> dict:
         "certificate": certificates.certificate_json(chain[-1].record, chain[-1].change_number) if chain else None,
         "auth_key": key,
         "history": certificates.history_json(chain),
-        "fee_statements": [
-            {"version": int(v.version), "fee": int(v.fee), "kind": v.fee_kind or "fee"} for v in shown if v.fee is not None
-        ],
+        "fee_statements": [entry for entry, _ in fee_statements(contract, records)],
         "pending_change": contract.pending_change,
         "receipts": receipts_json(number),
         "viewed_by_orderer_at": certificates.iso_jst(view.viewed_at) if view else None,
@@ -172,12 +170,46 @@ def certificate_url(caller: Caller, number: str, version: int) -> dict:
     raise NotFound("certificate")
 
 
+def fee_statements(contract: ContractItem, records: list[VersionItem]) -> list[tuple[dict, str]]:
+    """The contractor's fee statements, each (its entry, its key), in version order.
+
+    Those of the shown versions, under their labels; and for each 変更取消, the withdrawn change's
+    statement (what it charged or returned, labelled 「（取消）」) beside the cancellation's own,
+    which reverses it (services/corrections.py; listed once stored, i.e. its e-mail claimed).
+    """
+    out = []
+    for shown in shown_chain(contract, records):
+        record = shown.record
+        if record.fee is not None:
+            out.append((int(record.version), shown.label, False, record))
+    by_version = {int(r.version): r for r in records}
+    for cancellation in records:
+        if cancellation.kind != CHANGE_CANCELLATION or cancellation.notified_at is None:
+            continue
+        withdrawn = by_version.get(int(cancellation.target_version or 0))
+        while withdrawn is not None and withdrawn.kind == certificates.CORRECTION:
+            withdrawn = by_version.get(int(withdrawn.target_version or 0))
+        name = lifecycle.label(cancellation.change_number)
+        if withdrawn is not None and withdrawn.fee is not None and withdrawn.fee_s3_key:
+            out.append((int(withdrawn.version), f"{name}（取消）", True, withdrawn))
+        if cancellation.fee is not None and cancellation.fee_s3_key:
+            out.append((int(cancellation.version), f"{name} 変更取消", True, cancellation))
+    return [
+        (
+            {"version": version, "label": label_, "fee": int(r.fee), "kind": r.fee_kind or "fee", "withdrawn": withdrawn},
+            r.fee_s3_key,
+        )
+        for version, label_, withdrawn, r in sorted(out, key=lambda item: item[0])
+        if r.fee_s3_key or not withdrawn
+    ]
+
+
 def fee_statement_url(caller: Caller, number: str, version: int) -> dict:
     number, version = path_number(number), path_version(version)
     contract = load_for_company(caller, number)
-    for shown in visible_versions(contract):
-        if int(shown.version) == version and shown.fee_s3_key:
-            return storage.download_link(shown.fee_s3_key, f"fee-statement-{number}-v{version:03d}.pdf")
+    for entry, key in fee_statements(contract, versions(number)):
+        if entry["version"] == version and key:
+            return storage.download_link(key, f"fee-statement-{number}-v{version:03d}.pdf")
     raise NotFound("fee statement")
 
 

@@ -5,9 +5,13 @@
   today. Its certificate is rendered and stored like a change's (under certificates/ its arrival
   publishes it; paper/ at once); once it has taken effect it stands in k's place in the chain and k
   is hidden. No fee statement: a correction fixes what was printed, not what was guaranteed.
-- **変更取消** of a shown change: a record (kind 変更取消, no PDF) that takes effect at once; its
-  chain link is written with it. The change and its corrections are hidden; the previous valid
-  version is in force again, and the next change takes the withdrawn number (lifecycle.py).
+- **変更取消** of the last change: a record (kind 変更取消, no certificate) that takes effect at
+  once; its chain link is written with it. The change and its corrections are hidden; the previous
+  valid version is in force again, and the next change takes the withdrawn number (lifecycle.py).
+  Only the last change, and none while a later one is on its way (the orderer's chain must hold and
+  its labels run without gaps). The withdrawn change's fee is reversed with a statement of its own
+  (`changes.withdrawal_fee`, at `fees/{number}/v{cancellation:03d}.pdf`): put after the record, then
+  the e-mail is claimed (`notified_at`) and sent; a retried request completes what is missing.
 
 Both are written in one transaction with the contract (latest_version, the content in force,
 revision + 1 on the condition that the revision is the one read) and the audit item. A retried
@@ -20,12 +24,17 @@ from __future__ import annotations
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import TransactWriteError
 
-from .. import amendments, clock, lifecycle, staff_mail
+from datetime import date
+
+from pynamodb.exceptions import UpdateError
+
+from .. import amendments, changes, clock, lifecycle, staff_mail
 from ..aws import mailer, signing, storage
-from ..certificates import CHANGE_CANCELLATION, CORRECTION, PUBLISHED, RENDERED, iso_jst, render_input
+from ..certificates import CHANGE, CHANGE_CANCELLATION, CORRECTION, PUBLISHED, RENDERED, iso_jst, render_input
 from ..documents.certificate import render_certificate
+from ..documents.fee_difference import render_fee_difference
 from ..errors import Conflict
-from ..aws.models import ContractItem, VersionItem, transact_write, transaction_lost
+from ..aws.models import ContractItem, VersionItem, condition_failed, transact_write, transaction_lost
 from ..schemas import CorrectionRequest
 from . import audit, contract_actions, contracts, publication
 
@@ -91,6 +100,10 @@ def correct(
     pdf = None
     created = False
     if written is None:
+        if contract.ending:
+            raise Conflict(
+                "the guarantee has ended: its certificates can no longer be corrected", current=contract_actions.current(contract, records)
+            )
         contract_actions.check_revision(contract, expected, records)
         shown = contract_actions.shown_now(contract, records, version)
         in_force = lifecycle.valid_chain(records)[-1].version == version  # the content in force is the target's
@@ -130,7 +143,9 @@ def correct(
         try:
             with transact_write() as transaction:
                 transaction.save(record, condition=VersionItem.pk.does_not_exist())
-                transaction.update(contract, actions=actions, condition=ContractItem.revision == revision)
+                transaction.update(
+                    contract, actions=actions, condition=(ContractItem.revision == revision) & ContractItem.ending.does_not_exist()
+                )
                 transaction.save(entry, condition=type(entry).pk.does_not_exist())
         except TransactWriteError as error:
             if not transaction_lost(error):
@@ -169,6 +184,7 @@ def cancel(number: str, version: int, reason: str, staff: str | None, if_match: 
         if done.reason != reason:
             raise Conflict(f"version {version} was already cancelled (as record {int(done.version)}) for another reason",
                            current=contract_actions.current(contract, records))
+        _finish_cancellation(contract, records, done)
         return _cancel_answer(contract, records, done), False
     if contract.ending:
         raise Conflict(
@@ -180,6 +196,7 @@ def cancel(number: str, version: int, reason: str, staff: str | None, if_match: 
     version_no = contract_actions.next_version(contract, records)
     now = clock.now()
     before = lifecycle.valid_chain(records)[-1].record.content
+    withdrawn = withdrawn_change(records, shown.record)
     record = VersionItem(
         *VersionItem.key(number, version_no),
         contract_number=number,
@@ -198,6 +215,9 @@ def cancel(number: str, version: int, reason: str, staff: str | None, if_match: 
     after = lifecycle.valid_chain([*records, record])[-1]
     record.content = after.record.content  # the content in force again
     record.content_before = before
+    difference = withdrawal_difference(withdrawn)
+    if difference is not None:  # the withdrawn change's fee, reversed, with its own statement
+        record.fee, record.fee_kind, record.fee_s3_key = difference.amount, difference.kind, f"fees/{number}/v{version_no:03d}.pdf"
     # Its chain link at once (what publication.chain_link computes at a PDF's storage, without a PDF).
     linked = [r for r in records if r.record_sha256]
     record.previous_sha256, record.record_sha256 = lifecycle.link(number, linked, record)
@@ -226,10 +246,48 @@ def cancel(number: str, version: int, reason: str, staff: str | None, if_match: 
         done = existing(records)
         if done is None or done.reason != reason:
             raise contract_actions.changed_meanwhile(number) from None
+        _finish_cancellation(contract, records, done)
         return _cancel_answer(contract_actions.load(number), records, done), False
     records = [*records, record]
-    _mail_cancelled(contract, shown.label, after.label, reason)
+    _finish_cancellation(contract, records, record)
     return _cancel_answer(contract, records, record), True
+
+
+def withdrawn_change(records: list[VersionItem], shown: VersionItem) -> VersionItem:
+    """The 変更 record a shown record stands for (a correction restates it; the fee is the change's)."""
+    by_version = {int(r.version): r for r in records}
+    while shown.kind == CORRECTION and int(shown.target_version or 0) in by_version:
+        shown = by_version[int(shown.target_version)]
+    return shown
+
+
+def withdrawal_difference(change: VersionItem) -> changes.FeeDifference | None:
+    """The change's difference reversed, as it was computed at its issue (None for a record without one)."""
+    if change.kind != CHANGE or not change.content_before or change.fee is None:
+        return None
+    return changes.withdrawal_fee(change.content_before, change.content, date.fromisoformat(change.content["issue_date"]))
+
+
+def _finish_cancellation(contract: ContractItem, records: list[VersionItem], record: VersionItem) -> None:
+    """Put the withdrawn fee's statement (once), then claim and send the e-mail (once)."""
+    if record.notified_at is not None:
+        return
+    by_version = {int(r.version): r for r in records}
+    change = withdrawn_change(records, by_version[int(record.target_version)])
+    difference = withdrawal_difference(change) if record.fee_s3_key else None
+    if difference is not None:  # put where no object is (If-None-Match): a retry keeps the first one
+        cancelled_on = clock.to_jst(record.issued_at).date()
+        pdf = render_fee_difference(render_input(change), difference, occasion="cancellation", cancelled_on=cancelled_on)
+        storage.create_pdf(record.fee_s3_key, signing.sign_pdf(pdf), read_back=False)
+    try:
+        record.update(actions=[VersionItem.notified_at.set(clock.now())], condition=VersionItem.notified_at.does_not_exist())
+    except UpdateError as error:
+        if condition_failed(error):
+            return  # a concurrent call claimed it
+        raise
+    in_force = lifecycle.valid_chain(records)
+    fee = {"kind": record.fee_kind, "amount": int(record.fee)} if record.fee is not None else None
+    _mail_cancelled(contract, lifecycle.label(record.change_number), in_force[-1].label if in_force else "", record.reason, fee)
 
 
 def _cancel_answer(contract: ContractItem, records: list[VersionItem], record: VersionItem) -> dict:
@@ -242,16 +300,17 @@ def _cancel_answer(contract: ContractItem, records: list[VersionItem], record: V
         "cancelled_label": lifecycle.label(record.change_number),
         "recorded_at": iso_jst(record.issued_at),
         "in_force": {"version": chain[-1].version, "label": chain[-1].label} if chain else None,
+        "fee": {"kind": record.fee_kind, "amount": int(record.fee)} if record.fee is not None else None,
     }
 
 
-def _mail_cancelled(contract: ContractItem, cancelled_label: str, in_force_label: str, reason: str) -> None:
-    """Sent by the call that recorded the cancellation (at most once: a crash before it loses it)."""
+def _mail_cancelled(contract: ContractItem, cancelled_label: str, in_force_label: str, reason: str, fee: dict | None) -> None:
+    """Sent by the call that claimed it (at most once)."""
     if not contract.notify_email:
         return
     content = contract.content
     mail = staff_mail.change_cancelled(
         content["contractor"]["name"], contract.contract_number, content["work_name"], cancelled_label, in_force_label, reason,
-        content.get("branch_code"),
+        content.get("branch_code"), fee=fee,
     )
     mailer.send(contract.notify_email, mail.subject, mail.body)

@@ -5,6 +5,13 @@ force and, for 解約, the refund) with the audit item, in one transaction condi
 no ending yet and on the revision read. From its date the contractor and the orderer see the status
 `terminated` (解約) or `claimed` (履行請求); the certificates stay viewable.
 
+Nothing changes the content after an ending, so nothing may be on its way when it is recorded: a
+change or correction issued but not yet published makes the ending 409 (retry after its
+publication; the reason names it). A change the contractor applied for that staff have not issued
+is withdrawn in the ending's transaction (the application `rejected` with WITHDRAWN_REASON, the
+contract's mark removed) and the ending's e-mail says so. The 保証料返還計算書 is therefore computed on
+the version in force at the end, which stays the last one.
+
 A 解約 returns the fee of the days after its date (changes.termination_refund): its signed
 保証料返還計算書 is put once at `fees/{number}/termination.pdf` (If-None-Match). Then the e-mail is
 claimed (`ending_notified_at`, set once) and sent. A repeated identical request answers 200 with the
@@ -20,11 +27,12 @@ from .. import changes, clock, lifecycle, staff_mail
 from ..aws import mailer, signing, storage
 from ..documents.fee_difference import render_fee_difference
 from ..errors import Conflict, InputError, Problem
-from ..aws.models import ContractItem, condition_failed, transact_write, transaction_lost
+from ..aws.models import ApplicationItem, ContractItem, condition_failed, transact_write, transaction_lost
 from ..schemas import TerminationRequest
-from . import audit, contract_actions, contracts
+from . import applications, audit, contract_actions, contracts
 
 CANCELLED, CLAIMED = "cancelled", "claimed"
+WITHDRAWN_REASON = "保証契約の終了（解約/履行請求）により取り下げ"
 _WANTED = ("kind", "date", "reason")
 
 
@@ -47,6 +55,7 @@ def ending_json(contract: ContractItem) -> dict | None:
         "recorded_by": ending.get("recorded_by"),
         "version": ending.get("version"),
         "refund": ending.get("refund"),
+        "withdrawn_change": ending.get("withdrawn_change"),
     }
 
 
@@ -79,6 +88,13 @@ def terminate(number: str, request: TerminationRequest, staff: str | None, if_ma
     if problems:
         raise InputError(problems)
     contract_actions.check_revision(contract, expected, records)
+    on_its_way = contract_actions.not_yet_in_effect(contract, records)
+    if on_its_way:
+        named = ", ".join(f"{lifecycle.label(r.change_number)} ({r.kind}, version {int(r.version)})" for r in on_its_way)
+        raise Conflict(
+            f"{named} is issued but not yet published: retry after its publication (nothing may change after the end)",
+            current=contract_actions.current(contract, records),
+        )
 
     in_force = chain[-1]
     now = clock.now()
@@ -95,20 +111,39 @@ def terminate(number: str, request: TerminationRequest, staff: str | None, if_ma
         "refund": refund,
         "statement_s3_key": statement_key(number) if request.kind == CANCELLED else None,
     }
+    pending = contract.pending_change
+    if pending:
+        waiting = ApplicationItem.get(*ApplicationItem.key(pending), consistent_read=True)
+        ending["withdrawn_change"] = {"application_id": pending, "reason": waiting.request.get("reason")}
     revision = int(contract.revision or 0)
     entry = audit.for_contract(
         number, audit.TERMINATE, revision + 1, staff, now,
         kind=request.kind, date=wanted["date"], reason=request.reason, version=in_force.version,
-        refund=refund["amount"] if refund else None,
+        refund=refund["amount"] if refund else None, withdrawn_application=pending,
     )
+    actions = [ContractItem.ending.set(ending), ContractItem.revision.set(revision + 1)]
+    condition = ContractItem.ending.does_not_exist() & (ContractItem.revision == revision)
+    if pending:
+        actions.append(ContractItem.pending_change.remove())
+        condition &= ContractItem.pending_change == pending
+    else:
+        condition &= ContractItem.pending_change.does_not_exist()  # a change applied for meanwhile: 409
     try:
         with transact_write() as transaction:
-            transaction.update(
-                contract,
-                actions=[ContractItem.ending.set(ending), ContractItem.revision.set(revision + 1)],
-                condition=ContractItem.ending.does_not_exist() & (ContractItem.revision == revision),
-            )
+            transaction.update(contract, actions=actions, condition=condition)
             transaction.save(entry, condition=type(entry).pk.does_not_exist())
+            if pending:
+                transaction.update(
+                    waiting,
+                    actions=[
+                        ApplicationItem.status.set(applications.REJECTED),
+                        ApplicationItem.reject_reason.set(WITHDRAWN_REASON),
+                        ApplicationItem.decided_at.set(now),
+                        ApplicationItem.gsi1pk.set(applications.queue_key(applications.REJECTED)),
+                        *([ApplicationItem.decided_by.set(staff)] if staff is not None else []),
+                    ],
+                    condition=ApplicationItem.status == applications.SUBMITTED,
+                )
     except TransactWriteError as error:
         if not transaction_lost(error):
             raise
@@ -155,9 +190,10 @@ def _finish(contract: ContractItem) -> None:
         return
     content = contract.content
     refund = (ending.get("refund") or {}).get("amount")
+    withdrawn = ending.get("withdrawn_change")
     mail = staff_mail.terminated(
         content["contractor"]["name"], number, content["work_name"], ending["kind"], ending["date"], refund,
-        content.get("branch_code"),
+        content.get("branch_code"), withdrawn_change=withdrawn,
     )
     mailer.send(contract.notify_email, mail.subject, mail.body)
 

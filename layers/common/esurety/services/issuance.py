@@ -268,7 +268,8 @@ def _write_change(item: ApplicationItem, records: list[VersionItem], decided_by:
                     ContractItem.pending_change.remove(),
                 ],
                 condition=(ContractItem.pending_change == item.application_id)
-                & (ContractItem.revision == int(contract.revision or 0)),
+                & (ContractItem.revision == int(contract.revision or 0))
+                & ContractItem.ending.does_not_exist(),  # nothing changes after 解約 / 履行請求
             )
             transaction.condition_check(ApplicationItem, *ApplicationItem.key(item.application_id), condition=ApplicationItem.status == SUBMITTED)
     except TransactWriteError as error:
@@ -279,7 +280,7 @@ def _write_change(item: ApplicationItem, records: list[VersionItem], decided_by:
             return written, None  # a concurrent press of 発行 wrote it: go on with what it stored
         item.refresh(consistent_read=True)
         if item.status == REJECTED:
-            raise Conflict("the application was rejected") from None
+            raise Conflict(f"the application was rejected ({item.reject_reason})") from None
         raise Conflict("the contract changed meanwhile: look at it again and retry") from None
     return version, _Rendered(document, pdf, statement)
 
@@ -292,7 +293,8 @@ def _record_of(item: ApplicationItem, records: list[VersionItem] | None = None) 
 
 def _issue_change(item: ApplicationItem, decided_by: str | None) -> dict:
     if item.status == REJECTED:
-        raise Conflict("the application was rejected")
+        # also a change withdrawn by the contract's end (endings.WITHDRAWN_REASON)
+        raise Conflict(f"the application was rejected ({item.reject_reason})")
     number = item.contract_number
     records = contracts.versions(number)
     version = _record_of(item, records)

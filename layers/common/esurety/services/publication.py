@@ -26,7 +26,7 @@ from pynamodb.exceptions import UpdateError
 from .. import clock, lifecycle, metrics
 from ..aws import keys, mailer, signing, storage
 from ..aws import client
-from ..certificates import CORRECTION, PUBLISHED, RENDERED, render_input
+from ..certificates import CORRECTION, NEW, PUBLISHED, RENDERED, render_input
 from ..config import settings
 from ..documents.notice import render_notice
 from ..aws.models import ContractItem, VersionItem, condition_failed
@@ -154,6 +154,17 @@ def publish(arrival: Arrival) -> str:
         return "ignored-digest-mismatch"
 
     contract = ContractItem.get(*ContractItem.key(number), consistent_read=True)
+    if contract.ending and version.kind != NEW:
+        # Nothing changes the content after 解約 / 履行請求 (endings.py refuses while a change or
+        # correction is on its way); should one arrive anyway, it stays unpublished and leaves the
+        # pending index, so the reconciler does not ask for it again.
+        logger.error("certificate of an ended contract not published", extra={"s3_key": arrival.s3_key, "kind": version.kind})
+        try:
+            version.update(actions=_finished(), condition=VersionItem.state == RENDERED)
+        except UpdateError as error:
+            if not condition_failed(error):
+                raise
+        return "ignored-contract-ended"
     key = keys.decrypt(contract.key_ciphertext, number)
     notice = signing.sign_pdf(render_notice(render_input(version), key))
     notice_key = storage.notice_key(number, version_no, int(contract.key_generation or 1))

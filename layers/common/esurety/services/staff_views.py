@@ -129,7 +129,8 @@ def _record_json(number: str, record: VersionItem, shown: set[int]) -> dict:
     }
     if record.kind != CHANGE_CANCELLATION and record.s3_key and stored:
         out["certificate"] = storage.download_link(record.s3_key, f"certificate-{number}-v{int(record.version):03d}.pdf")
-    if record.fee_s3_key and stored:  # the fee statement is put before the certificate
+    # A fee statement is put before its certificate; a 変更取消's (no certificate) before its e-mail's claim.
+    if record.fee_s3_key and (stored if record.kind != CHANGE_CANCELLATION else record.notified_at is not None):
         out["fee_statement"] = storage.download_link(record.fee_s3_key, f"fee-statement-{number}-v{int(record.version):03d}.pdf")
     return out
 
