@@ -21,13 +21,14 @@ from aws_lambda_powertools import Logger
 from pynamodb.exceptions import TransactWriteError
 
 from .. import amendments, clock, lifecycle, staff_mail
-from ..aws import mailer, signing, storage
+from ..aws import signing, storage
 from ..certificates import CHANGE_CANCELLATION, CORRECTION, PUBLISHED, RENDERED, iso_jst, render_input
 from ..documents.certificate import render_certificate
 from ..errors import Conflict
 from ..aws.models import ContractItem, VersionItem, transact_write, transaction_lost
 from ..schemas import CorrectionRequest
 from . import audit, contract_actions, contracts, publication
+from . import outbox
 
 logger = Logger(child=True)
 
@@ -254,4 +255,5 @@ def _mail_cancelled(contract: ContractItem, cancelled_label: str, in_force_label
         content["contractor"]["name"], contract.contract_number, content["work_name"], cancelled_label, in_force_label, reason,
         content.get("branch_code"),
     )
-    mailer.send(contract.notify_email, mail.subject, mail.body)
+    number = contract.contract_number  # the revision the cancellation was written on names its one e-mail
+    outbox.put(f"cancel#{number}#r{int(contract.revision or 0)}", ContractItem.key(number)[0], contract.notify_email, mail.subject, mail.body)

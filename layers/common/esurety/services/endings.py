@@ -17,12 +17,13 @@ from datetime import date
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from .. import changes, clock, lifecycle, staff_mail
-from ..aws import mailer, signing, storage
+from ..aws import signing, storage
 from ..documents.fee_difference import render_fee_difference
 from ..errors import Conflict, InputError, Problem
 from ..aws.models import ContractItem, condition_failed, transact_write, transaction_lost
 from ..schemas import TerminationRequest
 from . import audit, contract_actions, contracts
+from . import outbox
 
 CANCELLED, CLAIMED = "cancelled", "claimed"
 _WANTED = ("kind", "date", "reason")
@@ -159,7 +160,7 @@ def _finish(contract: ContractItem) -> None:
         content["contractor"]["name"], number, content["work_name"], ending["kind"], ending["date"], refund,
         content.get("branch_code"),
     )
-    mailer.send(contract.notify_email, mail.subject, mail.body)
+    outbox.put(f"ending#{number}", ContractItem.key(number)[0], contract.notify_email, mail.subject, mail.body)
 
 
 def statement_link(contract: ContractItem) -> dict | None:
