@@ -12,7 +12,7 @@ from ..certificates import CHANGE_CANCELLATION, iso_jst
 from ..errors import Problem
 from ..aws.models import ContractItem, UploadItem, VersionItem, ViewItem
 from ..products import label as product_label
-from . import applications, audit, contract_actions, contracts, endings, registry
+from . import applications, audit, contract_actions, contracts, endings, outbox, registry
 
 
 def _problems(problems: list[Problem]) -> list[dict]:
@@ -137,6 +137,14 @@ def _views(number: str) -> list[dict]:
     ]
 
 
+def _undelivered(number: str) -> list[dict]:
+    """E-mails to the contractor that SES refused or that failed on every retry (メール未達)."""
+    return [
+        {"mail_id": m.mail_id, "to": m.to, "subject": m.subject, "reason": m.reason, "failed_at": _at(m.failed_at)}
+        for m in outbox.undelivered(ContractItem.key(number)[0])
+    ]
+
+
 def contract(number: str) -> dict:
     contract = contract_actions.load(number)
     number = contract.contract_number
@@ -169,4 +177,5 @@ def contract(number: str) -> dict:
         "receipts": contracts.receipts_json(number),
         "views": _views(number),
         "audit": [audit.as_json(item) for item in audit.items(number)],
+        "undelivered_mail": _undelivered(number),
     }
