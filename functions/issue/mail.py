@@ -17,7 +17,10 @@ from esurety.services.outbox import deliver
 
 logger = Logger(service="esurety-mail")
 tracer = Tracer(service="esurety-mail", patch_modules=TRACED_MODULES)
-processor = BatchProcessor(event_type=EventType.SQS)
+# A batch whose every message failed (SES throttling, down) is answered with its failures, not
+# raised: the queue retries them either way, and the dead-letter queue's alarm is the one that
+# says a mail stayed undelivered.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def _send(record: SQSRecord) -> str:
