@@ -319,6 +319,8 @@ interface StaffContract {
   receipts: { version: number; orderer_id: string; orderer_name: string; received_at: string }[];
   views: { orderer_id: string; version: number; viewed_at: string }[];
   audit: { at: string; action: string; staff_subject: string | null; application_id: string | null; details: Record<string, unknown> }[];
+  // E-mails to the contractor that SES refused or that failed on every retry: staff tell the contractor another way.
+  undelivered_mail?: { mail_id: string; to: string; subject: string; reason: string | null; failed_at: string | null }[];
 }
 
 const RECORD_KINDS: Record<string, string> = { "新規": "新規", "変更": "変更", "訂正": "訂正", "変更取消": "変更取消" };
@@ -395,8 +397,15 @@ async function contractView(number: string): Promise<void> {
       h("td", { class: "nowrap" }, a.application_id ? h("a", { href: appHref(a.application_id), "aria-label": `${ACTIONS[a.action] ?? a.action}の申込を開く` }, "開く") : "—"),
       h("td", { class: "wrap" }, detailsText(a.details)))))));
 
+  const undelivered = (c.undelivered_mail ?? []).length
+    ? h("div", { class: "message error", id: "undelivered-mail", role: "alert" },
+      h("p", {}, "受注者へのメールが届けられませんでした。登録のメールアドレスを確かめ、ほかの方法でお知らせください。"),
+      h("ul", {}, ...(c.undelivered_mail ?? []).map((m) => h("li", {},
+        `メール未達: 宛先 ${m.to}　件名 ${m.subject}　理由 ${m.reason ?? "—"}${m.failed_at ? `（${wareki(m.failed_at, true)}）` : ""}`))))
+    : null;
+
   const open = c.status === "valid";
-  show(h("h1", {}, `保証契約 ${n}`), notice, facts,
+  show(h("h1", {}, `保証契約 ${n}`), notice, undelivered, facts,
     h("h2", {}, "電子保証履歴（表示される記録）"),
     h("p", {}, c.history.map((e) => `${e.no}. ${versionLabel(e.change_number, e.label)}（第${e.version}版、${wareki(e.issued_at, true)}）`).join("　") || "—"),
     h("h2", {}, "記録"), h("div", { class: "scroll" }, records),
