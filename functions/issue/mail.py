@@ -13,10 +13,12 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from esurety.aws.tracing import TRACED_MODULES
+from esurety.metrics import handler_metrics
 from esurety.services.outbox import deliver
 
 logger = Logger(service="esurety-mail")
 tracer = Tracer(service="esurety-mail", patch_modules=TRACED_MODULES)
+metrics = handler_metrics("esurety-mail")
 # A batch whose every message failed (SES throttling, down) is answered with its failures, not
 # raised: the queue retries them either way, and the dead-letter queue's alarm is the one that
 # says a mail stayed undelivered.
@@ -33,5 +35,6 @@ def _send(record: SQSRecord) -> str:
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return process_partial_response(event=event, record_handler=_send, processor=processor, context=context)
