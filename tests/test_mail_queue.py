@@ -112,6 +112,17 @@ def test_a_change_cancellation_to_a_refused_address_is_recorded(api, handlers, l
     assert sorted(subjects) == sorted([mailer.ISSUED_SUBJECT, "電子保証の変更取消のお知らせ"])  # the change's notice, and the cancellation's
 
 
+def test_a_rejected_new_application_whose_mail_is_refused_shows_it_on_the_application(api):
+    status, created = _apply(api, "keiri@maruyama-kensetsu.example")
+    item = ApplicationItem.get(*ApplicationItem.key(created["application_id"]))
+    item.update(actions=[ApplicationItem.request.set({**item.request, "notify_email": LEGACY})])
+    status, answer = api.post(f"/staff/applications/{created['application_id']}/reject", STAFF, {"reason": "書類不備"})
+    assert status == 200 and answer["status"] == "rejected"
+    drain_mail()
+    view = api.get(f"/staff/applications/{created['application_id']}", STAFF)[1]
+    assert [(m["to"], m["subject"]) for m in view["undelivered_mail"]] == [(LEGACY, "保証申込についてのお知らせ")]
+
+
 # ----------------------------------------------------------------------------- the sender
 
 
