@@ -12,6 +12,8 @@ tests see what a deployed function would see:
   production would. Presigned URLs are judged as the GET their holder will make.
 - **S3's 403.** GetObject/HeadObject of a missing key answer 403, not 404, when the role may not
   `s3:ListBucket` the bucket.
+- **SES's addresses.** SendEmail to an address SES cannot carry (a non-ASCII local part, a domain
+  not in punycode: SES has no SMTPUTF8) answers `InvalidParameterValue`, as SES does; moto sends it.
 - **DynamoDB's key limits.** Partition keys over 2,048 bytes and sort keys over 1,024 bytes (table
   and index keys) answer `ValidationException`, in every operation that carries a key.
 - **Nothing beyond.** Every call is recorded; at the end of a full run every action of every policy
@@ -1281,6 +1283,10 @@ def _decide(service: str, operation: str, params: dict, region: str, presigned: 
                 code, message = "403", "Forbidden"
             return (status, code, message)
         used += [(s.function, s.policy, s.index, request.action, s.resource_index(request.resource)) for s in statements]
+    refused = _ses_refusal(operation, params) if service == "ses" else None
+    if refused:
+        RECORDER.add(Call(_test_name(), function, service, operation, requests, True, "InvalidParameterValue", used))
+        return (400, "InvalidParameterValue", refused)
     if service == "s3" and operation in ("GetObject", "HeadObject") and not presigned:
         missing = _missing_object(params, region)
         if missing and not view.lists_bucket(function, params["Bucket"], params["Key"]):
@@ -1289,6 +1295,20 @@ def _decide(service: str, operation: str, params: dict, region: str, presigned: 
                 return (403, "403", "Forbidden")
             return (403, "AccessDenied", "Access Denied")
     RECORDER.add(Call(_test_name(), function, service, operation, requests, True, "presigned" if presigned else "ok", used))
+    return None
+
+
+def _ses_refusal(operation: str, params: dict) -> str | None:
+    """SES's answer to a destination it cannot carry (its own messages), or None."""
+    if operation != "SendEmail":
+        return None
+    destination = params.get("Destination") or {}
+    for address in destination.get("ToAddresses", []) + destination.get("CcAddresses", []) + destination.get("BccAddresses", []):
+        local, _, domain = address.rpartition("@")
+        if not local.isascii():
+            return "Local address contains control or whitespace"
+        if not domain.isascii():
+            return "Domain contains illegal character"
     return None
 
 

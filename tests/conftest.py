@@ -30,6 +30,7 @@ os.environ.update(
         "POWERTOOLS_SERVICE_NAME": "esurety-test",
         "POWERTOOLS_LOG_LEVEL": "INFO",
         "PUBLICATION_QUEUE_URL": "https://sqs.ap-northeast-1.amazonaws.com/123456789012/esurety-test-publication",
+        "MAIL_QUEUE_URL": "https://sqs.ap-northeast-1.amazonaws.com/123456789012/esurety-test-mail",
     }
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
@@ -144,6 +145,64 @@ def _publication_queues() -> None:
     )
 
 
+MAIL_DLQ = "esurety-test-mail-failures"
+
+
+def _mail_queues() -> None:
+    """The mail queue with its dead-letter queue, as in the template."""
+    import boto3
+
+    from esurety.services.outbox import MAX_RECEIVES
+
+    sqs = boto3.client("sqs")
+    dlq = sqs.create_queue(QueueName=MAIL_DLQ)["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    url = sqs.create_queue(
+        QueueName=os.environ["MAIL_QUEUE_URL"].rsplit("/", 1)[1],
+        Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": MAX_RECEIVES})},
+    )["QueueUrl"]
+    assert url == settings().mail_queue_url
+
+
+def drain_mail(rounds: int = 1) -> list[dict]:
+    """Run the mail sender (MailFunction, judged by its IAM) over what the mail queue holds, as
+    Lambda's event source mapping does: each message a record with its receive count, the ones it
+    reports failed left on the queue (visible again at once, so the next round retries them), the
+    others deleted. Returns each round's batch item failures."""
+    import boto3
+
+    sqs = boto3.client("sqs")
+    url = settings().mail_queue_url
+    sender = load_handler("functions/issue/mail.py", "esurety_fn_mail")
+    failures = []
+    for _ in range(rounds):
+        while True:
+            received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"], VisibilityTimeout=30)
+            messages = received.get("Messages", [])
+            if not messages:
+                break
+            event = {"Records": [
+                {
+                    "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+                    "attributes": m["Attributes"], "messageAttributes": {}, "md5OfBody": m["MD5OfBody"],
+                    "eventSource": "aws:sqs", "eventSourceARN": f"arn:aws:sqs:ap-northeast-1:123456789012:{url.rsplit('/', 1)[1]}",
+                    "awsRegion": "ap-northeast-1",
+                }
+                for m in messages
+            ]}
+            answer = sender.lambda_handler(event, LambdaContext())
+            failed = {f["itemIdentifier"] for f in answer.get("batchItemFailures", [])}
+            failures.extend(answer.get("batchItemFailures", []))
+            for m in messages:
+                if m["MessageId"] in failed:
+                    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=0)
+                else:
+                    sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+            if failed:
+                break  # one delivery per round for what failed (the queue's visibility timeout)
+    return failures
+
+
 @pytest.fixture
 def cloud(_moto):
     """A fresh account: table, bucket, KMS keys, pepper, signing certificate, SES sender, registry."""
@@ -167,6 +226,7 @@ def cloud(_moto):
     )
     s3.put_bucket_versioning(Bucket=settings().bucket_name, VersioningConfiguration={"Status": "Enabled"})
     _publication_queues()
+    _mail_queues()
     kms = boto3.client("kms")
     key_id = kms.create_key(Description="esurety test")["KeyMetadata"]["KeyId"]
     kms.create_alias(AliasName=settings().key_id, TargetKeyId=key_id)
@@ -216,6 +276,7 @@ def handlers():
         "issue": load_handler("functions/issue/app.py", "esurety_fn_issue"),
         "publish": load_handler("functions/issue/publish.py", "esurety_fn_publish"),
         "verify": load_handler("functions/verify/app.py", "esurety_fn_verify"),
+        "mail": load_handler("functions/issue/mail.py", "esurety_fn_mail"),
     }
 
 
@@ -425,14 +486,22 @@ def s3_notification(key: str, event_time: str = "2024-04-01T03:00:00.000Z") -> d
     }
 
 
-@pytest.fixture
-def sent_mail():
-    """The messages SES accepted, from moto's backend (what the recipient would get)."""
+def ses_sent() -> list:
+    """The messages SES accepted so far, from moto's backend (what the recipients got)."""
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.ses.models import ses_backends
 
+    return list(ses_backends[DEFAULT_ACCOUNT_ID]["ap-northeast-1"].sent_messages)
+
+
+@pytest.fixture
+def sent_mail():
+    """The messages SES accepted once the mail sender has run over the mail queue (e-mails are
+    sent outside the request that decided them): what the recipient would get."""
+
     def read():
-        return list(ses_backends[DEFAULT_ACCOUNT_ID]["ap-northeast-1"].sent_messages)
+        drain_mail()
+        return ses_sent()
 
     return read
 

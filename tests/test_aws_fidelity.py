@@ -74,7 +74,8 @@ def test_reading_an_object_version_needs_get_object_version():
 
 def test_every_function_runs_as_itself(handlers, template):
     wrapped = {name: getattr(module.lambda_handler, "_aws_fidelity", None) for name, module in handlers.items()}
-    assert wrapped == {"apply": "ApplyFunction", "issue": "IssueFunction", "publish": "PublishFunction", "verify": "VerifyFunction"}
+    assert wrapped == {"apply": "ApplyFunction", "issue": "IssueFunction", "publish": "PublishFunction", "verify": "VerifyFunction",
+                       "mail": "MailFunction"}
     for logical_id in aws_fidelity._template().functions:
         assert aws_fidelity._template()._code_path(logical_id).is_file(), logical_id
 

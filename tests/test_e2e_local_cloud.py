@@ -326,3 +326,26 @@ def test_the_guarantees_whole_life_over_http(local_cloud, http, tokens):
     assert [r["kind"] for r in view["records"]] == ["新規", "変更", "訂正", "変更", "変更取消"]
     mails = wait_for(lambda: (lambda m: m if len(m) >= 6 else None)([m for m in cloud.outbox() if number in (m.get("BodyText") or "")]))
     assert key not in json.dumps(mails, ensure_ascii=False)
+
+
+def test_a_decision_on_a_contract_whose_address_ses_refuses_answers_2xx(local_cloud, http, tokens):
+    """The address is stored as before addresses were checked at input: the rotation is recorded,
+    and its e-mail is handled by the mail sender outside the request (sent, or shown undelivered)."""
+    cloud, deployed = local_cloud
+    status, refused = http.call("POST", "/applications", tokens["contractor"], {**application_body(), "notify_email": "田中@example.jp"})
+    assert status == 422 and [e["field"] for e in refused["errors"]] == ["notify_email"]
+    number, _ = _published_contract(http, tokens)
+    cloud.client("dynamodb").update_item(
+        TableName=deployed["outputs"]["TableName"], Key={"pk": {"S": f"CONTRACT#{number}"}, "sk": {"S": "CONTRACT"}},
+        UpdateExpression="SET notify_email = :a", ExpressionAttributeValues={":a": {"S": "田中@example.jp"}},
+    )
+    status, rotated = http.call("POST", f"/staff/contracts/{number}/key-rotation", tokens["staff"])
+    assert status == 200 and rotated["key_generation"] == 2, rotated
+    assert http.call("GET", f"/staff/contracts/{number}", tokens["staff"])[1]["key_generation"] == 2
+
+    def handled():  # the mail sender ran: the local SES took the mail, or refused it and staff see that
+        view = http.call("GET", f"/staff/contracts/{number}", tokens["staff"])[1]
+        sent = [m for m in cloud.outbox() if number in (m.get("BodyText") or "") and "再発行" in (m.get("Subject") or "")]
+        return sent or view.get("undelivered_mail")
+
+    assert wait_for(handled)

@@ -217,10 +217,9 @@ class Platform:
 
 
 def sent_mail_count() -> int:
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.ses.models import ses_backends
-
-    return len(ses_backends[DEFAULT_ACCOUNT_ID]["ap-northeast-1"].sent_messages)
+    """E-mails SES accepted once the mail sender ran over the mail queue."""
+    conftest.drain_mail()
+    return len(conftest.ses_sent())
 
 
 CHANGE = {"guarantee": {"amount": 30_000_000}, "reason": "前払金の追加請求（増額）のため"}

@@ -81,8 +81,11 @@ def test_events_reach_the_published_alias_not_latest(template):
     assert set(aliases) >= set(FUNCTIONS)
     # The S3 arrival of a certificate reaches the publisher's alias through the publication queue,
     # and no bucket notification invokes a SnapStart function's $LATEST.
-    (mapping,) = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
-    assert mapping["FunctionName"] == {"Ref": aliases["PublishFunction"]}
+    mappings = {r["Properties"]["EventSourceArn"]["Fn::GetAtt"][0]: r["Properties"] for r in resources.values()
+                if r["Type"] == "AWS::Lambda::EventSourceMapping"}
+    assert mappings["PublicationQueue"]["FunctionName"] == {"Ref": aliases["PublishFunction"]}
+    # The mail sender has no SnapStart (nothing heavy to load): the mail queue reaches it directly.
+    assert mappings["MailQueue"]["FunctionName"] == {"Ref": "MailFunction"} and set(mappings) == {"PublicationQueue", "MailQueue"}
     notifications = resources["DocumentsBucket"]["Properties"]["NotificationConfiguration"].get("LambdaConfigurations", [])
     assert not [n for n in notifications for f in FUNCTIONS if n["Function"] == {"Fn::GetAtt": [f, "Arn"]}], notifications
     # Every HTTP route integrates the alias of its function.

@@ -197,7 +197,20 @@ interface Certificate {
 
 interface Problem { field: string; reason: string }
 
+interface UndeliveredMail { mail_id: string; to: string; subject: string; reason: string | null; failed_at: string | null }
+
+/** E-mails to the contractor that SES refused or that failed on every retry: staff tell the contractor another way. */
+function undeliveredMail(mails: UndeliveredMail[] | undefined): HTMLElement | null {
+  return mails && mails.length
+    ? h("div", { class: "message error", id: "undelivered-mail", role: "alert" },
+      h("p", {}, "受注者へのメールが届けられませんでした。登録のメールアドレスを確かめ、ほかの方法でお知らせください。"),
+      h("ul", {}, ...mails.map((m) => h("li", {},
+        `メール未達: 宛先 ${m.to}　件名 ${m.subject}　理由 ${m.reason ?? "—"}${m.failed_at ? `（${wareki(m.failed_at, true)}）` : ""}`))))
+    : null;
+}
+
 interface StaffApplication {
+  undelivered_mail?: UndeliveredMail[];
   application_id: string;
   kind: string;
   status: string;
@@ -291,7 +304,7 @@ async function applicationView(id: string): Promise<void> {
         contractor_name: r.contractor?.name, work_name: r.work?.name, guarantee_amount: r.guarantee?.amount,
       }, () => applicationView(id))))
     : null;
-  show(h("h1", {}, `申込（${APPLICATION_KIND[a.kind] ?? a.kind}）`), notice, problemList(a.problems), summary, details, documents, decide,
+  show(h("h1", {}, `申込（${APPLICATION_KIND[a.kind] ?? a.kind}）`), notice, undeliveredMail(a.undelivered_mail), problemList(a.problems), summary, details, documents, decide,
     h("p", {}, h("a", { href: "#/queue" }, "申込の審査へ戻る")));
 }
 
@@ -319,6 +332,7 @@ interface StaffContract {
   receipts: { version: number; orderer_id: string; orderer_name: string; received_at: string }[];
   views: { orderer_id: string; version: number; viewed_at: string }[];
   audit: { at: string; action: string; staff_subject: string | null; application_id: string | null; details: Record<string, unknown> }[];
+  undelivered_mail?: UndeliveredMail[];
 }
 
 const RECORD_KINDS: Record<string, string> = { "新規": "新規", "変更": "変更", "訂正": "訂正", "変更取消": "変更取消" };
@@ -395,8 +409,10 @@ async function contractView(number: string): Promise<void> {
       h("td", { class: "nowrap" }, a.application_id ? h("a", { href: appHref(a.application_id), "aria-label": `${ACTIONS[a.action] ?? a.action}の申込を開く` }, "開く") : "—"),
       h("td", { class: "wrap" }, detailsText(a.details)))))));
 
+  const undelivered = undeliveredMail(c.undelivered_mail);
+
   const open = c.status === "valid";
-  show(h("h1", {}, `保証契約 ${n}`), notice, facts,
+  show(h("h1", {}, `保証契約 ${n}`), notice, undelivered, facts,
     h("h2", {}, "電子保証履歴（表示される記録）"),
     h("p", {}, c.history.map((e) => `${e.no}. ${versionLabel(e.change_number, e.label)}（第${e.version}版、${wareki(e.issued_at, true)}）`).join("　") || "—"),
     h("h2", {}, "記録"), h("div", { class: "scroll" }, records),

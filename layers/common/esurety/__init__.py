@@ -2,5 +2,5 @@
 
 The package is shared by every Lambda function through the common layer. Domain modules
 (products, contract_number, auth_key, wareki, money, text, rules, orderers) are pure Python;
-AWS access lives in models, keys, storage and mailer; services compose the two.
+AWS access lives in models, keys, storage, mailer and mail_queue; services compose the two.
 """

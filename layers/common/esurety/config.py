@@ -16,6 +16,7 @@ class Settings:
     presign_seconds: int = 300
     notice_kms_key_id: str | None = None  # KMS key the notices (which print the auth key) are put under
     publication_queue_url: str = ""  # SQS queue the publisher reads: S3 arrivals and republish requests
+    mail_queue_url: str = ""  # SQS queue the mail sender reads: every e-mail to a contractor
 
 
 @lru_cache(maxsize=1)
@@ -30,4 +31,5 @@ def settings() -> Settings:
         presign_seconds=min(int(env.get("PRESIGN_SECONDS", "300")), 300),
         notice_kms_key_id=env.get("NOTICE_KMS_KEY_ARN") or None,
         publication_queue_url=env.get("PUBLICATION_QUEUE_URL", ""),
+        mail_queue_url=env.get("MAIL_QUEUE_URL", ""),
     )

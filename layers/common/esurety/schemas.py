@@ -1,8 +1,8 @@
 """Request bodies of the HTTP API, validated by Powertools (pydantic).
 
 Codes, amounts, dates and e-mail addresses are NFKC-normalised first, so full-width digits,
-letters and punctuation (５０，０００，０００ / ２０２４－０４－０１) are accepted as their ASCII
-forms. Names, addresses and other free text are kept as typed (trimmed, runs of spaces made one):
+letters and punctuation (５０，０００，０００ / ２０２４－０４－０１ / ｔａｎａｋａ＠ｅｘａｍｐｌｅ．ｊｐ) are
+accepted as their ASCII forms; an e-mail address is then held to what SES sends to (`_email`). Names, addresses and other free text are kept as typed (trimmed, runs of spaces made one):
 they are printed on the certificate as registered. Cross-field and registry rules live in `rules`.
 """
 from __future__ import annotations
@@ -106,13 +106,50 @@ def branch_codes() -> frozenset[str]:
     return _branch_codes(os.environ.get(ISSUER_ENV_VAR) or None)
 
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# An address as SES carries it (RFC 5321, without SMTPUTF8): the local part a dot-atom of ASCII
+# characters, the domain host names of ASCII letters, digits and hyphens (an internationalised
+# domain in its punycode form). Anything else SES refuses at send time, after the decision.
+_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+
+
+def _ascii_domain(domain: str) -> str:
+    """The domain as SES takes it: an internationalised one (会社.jp) in punycode (xn--kssu25c.jp).
+
+    Converted only where the conversion is the name typed: IDNA 2003 (Python's codec) maps a few
+    characters that IDNA 2008 keeps (ß, ς, joiners), which would address another domain; such a
+    name is refused rather than guessed.
+    """
+    if domain.isascii():
+        return domain
+    try:
+        converted = domain.encode("idna").decode("ascii")
+        back = converted.encode("ascii").decode("idna")
+    except UnicodeError:
+        raise ValueError("must be an e-mail address; its domain is not a valid host name") from None
+    if back != domain.lower():
+        raise ValueError("must be an e-mail address; its domain cannot be written in the form mail servers use") from None
+    return converted
 
 
 def _email(value: str) -> str:
-    if not _EMAIL.fullmatch(value) or len(value) > 254:
+    """An e-mail address SES will send to, or ValueError (422 naming the field)."""
+    local, at, domain = value.rpartition("@")
+    if not at or not local or not domain:
         raise ValueError("must be an e-mail address")
-    return value
+    if not local.isascii():
+        raise ValueError("must be an e-mail address whose part before @ is in ASCII letters, digits and symbols; "
+                         "mail servers do not deliver to other characters there")
+    if not _LOCAL.fullmatch(local) or len(local) > 64:
+        raise ValueError("must be an e-mail address")
+    domain = _ascii_domain(domain.rstrip("."))
+    labels = domain.split(".")
+    if len(labels) < 2 or not all(_LABEL.fullmatch(label) for label in labels) or labels[-1].isdigit():
+        raise ValueError("must be an e-mail address; its domain is not a valid host name")
+    address = f"{local}@{domain}"
+    if len(address) > 254:
+        raise ValueError("must be an e-mail address of at most 254 characters")
+    return address
 
 
 def Text(max_length: int):  # noqa: N802 (a type factory, read like a type)

@@ -324,3 +324,34 @@ class AuditItem(_Item):
 
 
 ALL_MODELS = ALL_MODELS + (AuditItem,)
+
+
+class MailItem(_Item):
+    """pk `CONTRACT#{number}` (or `APP#{application_id}` for a reject of an application that has no
+    contract), sk `MAIL#{mail_id}`: one e-mail to the contractor, as the mail sender handled it.
+
+    `mail_id` is fixed by the event (services/outbox.py), so a repeated enqueue names the same item;
+    the sender claims it (state `sending`, a conditional put) before it calls SES, so at most one
+    e-mail goes out per id. `failed` (SES refused the address, or every retry failed) is shown to
+    staff on the contract; `retry` gives the claim back after a failure that may pass.
+    """
+
+    mail_id = UnicodeAttribute()
+    state = UnicodeAttribute()  # sending | sent | retry | failed
+    to = UnicodeAttribute()
+    subject = UnicodeAttribute()
+    attempts = NumberAttribute(default=0)
+    claimed_at = UTCDateTimeAttribute()
+    sent_at = UTCDateTimeAttribute(null=True)
+    message_id = UnicodeAttribute(null=True)  # SES's, once accepted
+    failed_at = UTCDateTimeAttribute(null=True)
+    reason = UnicodeAttribute(null=True)  # why it could not be delivered (SES's error code and message)
+
+    PREFIX = "MAIL#"
+
+    @staticmethod
+    def key(owner_pk: str, mail_id: str) -> tuple[str, str]:
+        return owner_pk, f"MAIL#{mail_id}"
+
+
+ALL_MODELS = ALL_MODELS + (MailItem,)

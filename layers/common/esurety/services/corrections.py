@@ -29,7 +29,7 @@ from datetime import date
 from pynamodb.exceptions import UpdateError
 
 from .. import amendments, changes, clock, lifecycle, staff_mail
-from ..aws import mailer, signing, storage
+from ..aws import signing, storage
 from ..certificates import CHANGE, CHANGE_CANCELLATION, CORRECTION, PUBLISHED, RENDERED, iso_jst, render_input
 from ..documents.certificate import render_certificate
 from ..documents.fee_difference import render_fee_difference
@@ -37,6 +37,7 @@ from ..errors import Conflict
 from ..aws.models import ContractItem, VersionItem, condition_failed, transact_write, transaction_lost
 from ..schemas import CorrectionRequest
 from . import audit, contract_actions, contracts, publication
+from . import outbox
 
 logger = Logger(child=True)
 
@@ -287,7 +288,7 @@ def _finish_cancellation(contract: ContractItem, records: list[VersionItem], rec
         raise
     in_force = lifecycle.valid_chain(records)
     fee = {"kind": record.fee_kind, "amount": int(record.fee)} if record.fee is not None else None
-    _mail_cancelled(contract, lifecycle.label(record.change_number), in_force[-1].label if in_force else "", record.reason, fee)
+    _mail_cancelled(contract, int(record.version), lifecycle.label(record.change_number), in_force[-1].label if in_force else "", record.reason, fee)
 
 
 def _cancel_answer(contract: ContractItem, records: list[VersionItem], record: VersionItem) -> dict:
@@ -304,7 +305,9 @@ def _cancel_answer(contract: ContractItem, records: list[VersionItem], record: V
     }
 
 
-def _mail_cancelled(contract: ContractItem, cancelled_label: str, in_force_label: str, reason: str, fee: dict | None) -> None:
+def _mail_cancelled(
+    contract: ContractItem, record_version: int, cancelled_label: str, in_force_label: str, reason: str, fee: dict | None
+) -> None:
     """Sent by the call that claimed it (at most once)."""
     if not contract.notify_email:
         return
@@ -313,4 +316,5 @@ def _mail_cancelled(contract: ContractItem, cancelled_label: str, in_force_label
         content["contractor"]["name"], contract.contract_number, content["work_name"], cancelled_label, in_force_label, reason,
         content.get("branch_code"), fee=fee,
     )
-    mailer.send(contract.notify_email, mail.subject, mail.body)
+    number = contract.contract_number  # the cancellation's record names its one e-mail (a retry reads a newer revision)
+    outbox.put(f"cancel#{number}#v{record_version:03d}", ContractItem.key(number)[0], contract.notify_email, mail.subject, mail.body)

@@ -3,14 +3,13 @@
 The decision itself is applications.reject / issuance.issue, each converging on repeats. Its audit
 item is keyed by the application's `decided_at`, so every repeat of one decision names the same
 item and only the first put stores it; the call that stores a reject's item is the one that e-mails
-the contractor the reason (at most one e-mail per reject; no key, there is none yet).
+the contractor the reason (at most one e-mail per reject, through the mail queue; no key, there is none yet).
 """
 from __future__ import annotations
 
 from .. import staff_mail
-from ..aws import mailer
 from ..aws.models import ApplicationItem, ContractItem
-from . import applications, audit
+from . import applications, audit, outbox
 
 
 def _item(application_id: str) -> ApplicationItem:
@@ -65,4 +64,4 @@ def rejected(application_id: str, staff: str | None) -> None:
     if not to:
         return
     mail = staff_mail.rejected(name, application_id, what, item.reject_reason, branch)
-    mailer.send(to, mail.subject, mail.body)
+    outbox.put(f"reject#{application_id}", pk, to, mail.subject, mail.body)

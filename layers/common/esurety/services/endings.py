@@ -24,12 +24,13 @@ from datetime import date
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from .. import changes, clock, lifecycle, staff_mail
-from ..aws import mailer, signing, storage
+from ..aws import signing, storage
 from ..documents.fee_difference import render_fee_difference
 from ..errors import Conflict, InputError, Problem
 from ..aws.models import ApplicationItem, ContractItem, condition_failed, transact_write, transaction_lost
 from ..schemas import TerminationRequest
 from . import applications, audit, contract_actions, contracts
+from . import outbox
 
 CANCELLED, CLAIMED = "cancelled", "claimed"
 WITHDRAWN_REASON = "保証契約の終了（解約/履行請求）により取り下げ"
@@ -195,7 +196,7 @@ def _finish(contract: ContractItem) -> None:
         content["contractor"]["name"], number, content["work_name"], ending["kind"], ending["date"], refund,
         content.get("branch_code"), withdrawn_change=withdrawn,
     )
-    mailer.send(contract.notify_email, mail.subject, mail.body)
+    outbox.put(f"ending#{number}", ContractItem.key(number)[0], contract.notify_email, mail.subject, mail.body)
 
 
 def statement_link(contract: ContractItem) -> dict | None:

@@ -18,13 +18,13 @@ from __future__ import annotations
 from pynamodb.exceptions import TransactWriteError
 
 from .. import auth_key, clock, staff_mail
-from ..aws import keys, mailer, signing, storage
+from ..aws import keys, signing, storage
 from ..certificates import render_input
 from ..config import settings
 from ..documents.notice import render_notice
 from ..errors import Conflict
 from ..aws.models import ContractItem, transact_write, transaction_lost
-from . import audit, contract_actions, contracts
+from . import audit, contract_actions, contracts, outbox
 
 
 def _answer(number: str, generation: int) -> dict:
@@ -94,5 +94,5 @@ def rotate(number: str, staff: str | None, idempotency_key: str | None = None, i
     if contract.notify_email:
         content = contract.content
         mail = staff_mail.key_renewed(content["contractor"]["name"], number, content["work_name"], content.get("branch_code"))
-        mailer.send(contract.notify_email, mail.subject, mail.body)
+        outbox.put(f"rotate-key#{number}#g{generation + 1}", ContractItem.key(number)[0], contract.notify_email, mail.subject, mail.body)
     return _answer(number, generation + 1), True

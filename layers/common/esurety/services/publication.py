@@ -7,7 +7,7 @@ Any of them may come more than once, in any order, so every step is judged on wh
   request), compared with the digest the version records;
 - `rendered -> published` is a conditional write: of repeated deliveries one wins, its issued-at
   stands; the notice is put before it, once (`If-None-Match`);
-- the e-mail is claimed (`notified_at`) before it is sent, so at most one goes out; a delivery
+- the e-mail is claimed (`notified_at`) before it is queued (services/outbox.py), so at most one goes out; a delivery
   that finds the version published but the e-mail unclaimed claims and sends it, so a delivery
   that failed after publishing loses nothing it had not claimed.
 The version's sparse `VERSIONS#pending` gsi1 entry lasts until all of this is done.
@@ -24,13 +24,14 @@ from aws_lambda_powertools import Logger
 from pynamodb.exceptions import UpdateError
 
 from .. import clock, lifecycle, metrics
-from ..aws import keys, mailer, signing, storage
+from ..aws import keys, signing, storage
 from ..aws import client
 from ..certificates import CORRECTION, NEW, PUBLISHED, RENDERED, render_input
 from ..config import settings
 from ..documents.notice import render_notice
+from ..messages import ISSUED_SUBJECT, issued_body
 from ..aws.models import ContractItem, VersionItem, condition_failed
-from . import contracts
+from . import contracts, outbox
 
 logger = Logger(child=True)
 _CERTIFICATE_KEY = re.compile(r"^certificates/(?P<number>\d{5}-\d{5}[A-Z])/v(?P<version>\d{3})\.pdf$")
@@ -205,11 +206,14 @@ def _notify(contract: ContractItem, version: VersionItem) -> None:
             return
         raise
     content = version.content
-    mailer.send(
+    number, version_no = contract.contract_number, int(version.version)
+    outbox.put(
+        f"issued#{number}#v{version_no:03d}",
+        ContractItem.key(number)[0],
         contract.notify_email,
-        mailer.ISSUED_SUBJECT,
-        mailer.issued_body(content["contractor"]["name"], contract.contract_number, content["product_label"], content["work_name"],
-                           branch_code=content.get("branch_code"), version_label=_mail_label(version)),
+        ISSUED_SUBJECT,
+        issued_body(content["contractor"]["name"], contract.contract_number, content["product_label"], content["work_name"],
+                    branch_code=content.get("branch_code"), version_label=_mail_label(version)),
     )
 
 

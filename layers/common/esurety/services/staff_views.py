@@ -10,9 +10,9 @@ from .. import certificates, changes, clock, lifecycle, rules
 from ..aws import storage
 from ..certificates import CHANGE_CANCELLATION, iso_jst
 from ..errors import Problem
-from ..aws.models import ContractItem, UploadItem, VersionItem, ViewItem
+from ..aws.models import ApplicationItem, ContractItem, UploadItem, VersionItem, ViewItem
 from ..products import label as product_label
-from . import applications, audit, contract_actions, contracts, endings, registry, uploads
+from . import applications, audit, contract_actions, contracts, endings, outbox, registry, uploads
 
 
 def _problems(problems: list[Problem]) -> list[dict]:
@@ -21,6 +21,14 @@ def _problems(problems: list[Problem]) -> list[dict]:
 
 def _at(moment) -> str | None:
     return iso_jst(moment)
+
+
+def _undelivered_of(owner: str) -> list[dict]:
+    """E-mails to the contractor that SES refused or that failed on every retry (メール未達)."""
+    return [
+        {"mail_id": m.mail_id, "to": m.to, "subject": m.subject, "reason": m.reason, "failed_at": _at(m.failed_at)}
+        for m in outbox.undelivered(owner)
+    ]
 
 
 # ----------------------------------------------------------------------------- an application
@@ -66,6 +74,8 @@ def application(application_id: str) -> dict:
         "decided_by": item.decided_by,
         "request": request,
         "problems": None,  # judged only while the application waits for a decision
+        # A reject's e-mail that could not be delivered (a 新規 without a contract keeps it here).
+        "undelivered_mail": _undelivered_of(ApplicationItem.key(application_id)[0]) if item.status == applications.REJECTED else [],
     }
     today = clock.today()
     if kind == applications.CHANGE_KIND:
@@ -143,6 +153,8 @@ def _views(number: str) -> list[dict]:
     ]
 
 
+
+
 def contract(number: str) -> dict:
     contract = contract_actions.load(number)
     number = contract.contract_number
@@ -175,4 +187,5 @@ def contract(number: str) -> dict:
         "receipts": contracts.receipts_json(number),
         "views": _views(number),
         "audit": [audit.as_json(item) for item in audit.items(number)],
+        "undelivered_mail": _undelivered_of(ContractItem.key(number)[0]),
     }
