@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import CONTRACTOR_A, STAFF
+from conftest import CONTRACTOR_A, STAFF, application_body
 from esurety.aws import keys
 from esurety.aws.models import ContractItem, VersionItem
 from test_flow import issue_and_publish, pdf_text
@@ -56,15 +56,15 @@ def test_after_a_rotation_every_shown_version_has_a_notice_with_the_new_key(api,
 def test_a_rotation_between_the_publisher_s_key_read_and_its_notice_leaves_the_live_key_in_force(api, handlers, monkeypatch, version):
     """The rotation commits after the publisher decrypted the key of the generation it read, and
     before the publisher puts the notice: the version published then still gets the new key."""
-    if version == 1:
-        status, created = api.post("/applications", CONTRACTOR_A, __import__("conftest").application_body())
-        number = api.post(f"/staff/applications/{created['application_id']}/issue", STAFF)[1]["contract_number"]
+    if version == 1:  # the 新規: its key is not shown before it is published
+        created = api.post("/applications", CONTRACTOR_A, application_body())[1]
+        status, issued = api.post(f"/staff/applications/{created['application_id']}/issue", STAFF)
+        number = issued["contract_number"]
         old = keys.decrypt(ContractItem.get(*ContractItem.key(number)).key_ciphertext, number)
-        status, issued = 202, {"version": 1}
-    else:
+    else:  # 変更ー1 of a published 新規
         _, number, _ = issue_and_publish(api, handlers)
         old = overview(api, number)["auth_key"]
-        status, created = api.post(f"/contracts/{number}/changes", CONTRACTOR_A, INCREASE)
+        created = api.post(f"/contracts/{number}/changes", CONTRACTOR_A, INCREASE)[1]
         status, issued = api.post(f"/staff/applications/{created['application_id']}/issue", STAFF)
     assert status == 202 and issued["version"] == version
 

@@ -151,7 +151,6 @@ def notice_url(caller: Caller, number: str, version: int | None = None) -> dict:
     """The notice of a shown version (default: the one in force) printing the key in force, as its
     version records it; 409 `notice_not_renewed` when it records none for the key in force. The
     bucket is not asked: to a role that may not list it, a missing object answers 403, not 404."""
-
     number = path_number(number)
     version = path_version(version) if version is not None else None
     contract = load_for_company(caller, number)
