@@ -13,6 +13,7 @@ import urllib.request
 import pytest
 
 from e2e_support import download, http, local_cloud, tokens, wait_for  # noqa: F401 (fixtures)
+from pypdf import PdfReader
 
 pytestmark = pytest.mark.e2e
 
@@ -218,6 +219,16 @@ def test_a_change_over_http_reaches_the_orderer(local_cloud, http, tokens):
     assert status == 200 and download(statement["url"]).startswith(b"%PDF")
     mails = wait_for(lambda: [m for m in cloud.outbox() if number in (m.get("BodyText") or "")][1:])
     assert key not in json.dumps(mails, ensure_ascii=False)
+
+    # A new key: every shown version's notice prints it (the link reads what the version records).
+    status, rotated = http.call("POST", f"/staff/contracts/{number}/key-rotation", tokens["staff"])
+    assert status == 200 and rotated["key_generation"] == 2, rotated
+    renewed = http.call("GET", f"/contracts/{number}", tokens["contractor"])[1]["auth_key"]
+    for version in (1, 2):
+        status, notice = http.call("GET", f"/contracts/{number}/notice?version={version}", tokens["contractor"])
+        assert status == 200 and f"v00{version}-key2" in notice["url"], notice
+        text = re.sub(r"\s+", "", "".join(page.extract_text() for page in PdfReader(io.BytesIO(download(notice["url"]))).pages))
+        assert renewed in text and key not in text
 
 
 def _post_form(url: str, fields: dict, data: bytes) -> int:

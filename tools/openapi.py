@@ -43,6 +43,8 @@ CONTRACT_ACTIONS = {
     ("post", "/staff/contracts/{number}/key-rotation"),
 }
 CONFLICTS = {("post", "/staff/applications/{application_id}/issue"), ("post", "/staff/applications/{application_id}/reject")} | CONTRACT_ACTIONS
+# The contractor's notice link: 409 with `code` when the version has no notice for the key in force.
+NOTICE_LINKS = {("get", "/contracts/{number}/notice")}
 LOCKED_OUT = {("post", "/verifications")}
 IDEMPOTENT = {("post", "/applications")}
 IDEMPOTENT_ACTIONS = {("post", "/staff/contracts/{number}/key-rotation")}  # no body to tell a retry by
@@ -163,6 +165,9 @@ def _operation(op: dict, method: str, path: str, group: str) -> dict:
         responses["409"] = _answer("The contract does not allow this now (a version not shown, an ending already recorded), or it "
                                    "changed since the revision acted on: `current` is its state now.")
         responses["428"] = _answer("No If-Match: the action must name the revision it was decided on.")
+    elif route in NOTICE_LINKS:
+        responses["409"] = _answer("The version has no notice printing the auth key in force yet (`code` notice_not_renewed: a key "
+                                   "rotation did not finish; rotating again renders it). `reason` ends with its Japanese words.")
     elif route in CONFLICTS:
         responses["409"] = _answer("The application is not in a state that allows this.")
     if op.get("parameters") or op.get("requestBody"):

@@ -28,10 +28,14 @@ class Forbidden(Exception):
 
 class Conflict(Exception):
     """409: the resource is in a state that does not allow the operation; `current` (optional) is
-    that state as the caller's view shows it, so a loser of a race sees what won."""
+    that state as the caller's view shows it, so a loser of a race sees what won. `code` (optional)
+    is a stable snake_case name of the state for a screen to say in its words; `message` (optional)
+    replaces the generic Japanese message when the state has its own."""
 
-    def __init__(self, reason: str, current: dict | None = None):
+    def __init__(self, reason: str, current: dict | None = None, code: str | None = None, message: str | None = None):
         self.current = current
+        self.code = code
+        self.message = message
         super().__init__(reason)
 
 

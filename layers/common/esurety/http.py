@@ -100,7 +100,9 @@ def make_resolver(logger: Logger) -> APIGatewayHttpResolver:
 
     @app.exception_handler(Conflict)
     def _conflict(error: Conflict):
-        body = {"message": "現在の状態ではこの操作はできません。", "reason": str(error)}
+        body = {"message": error.message or "現在の状態ではこの操作はできません。", "reason": str(error)}
+        if error.code is not None:
+            body["code"] = error.code
         if error.current is not None:
             body["current"] = error.current
         return _json(409, body)

@@ -163,7 +163,11 @@ class VersionItem(_Item):
     fee_s3_key = UnicodeAttribute(null=True)  # fees/{number}/v{version:03d}.pdf
     fee_kind = UnicodeAttribute(null=True)  # None: the whole fee (新規); additional | refund | none (変更)
     content_before = JSONAttribute(null=True)  # 変更: the content in force before it (its fee difference's basis)
-    notice_s3_key = UnicodeAttribute(null=True)  # notices/{number}/v{version:03d}.pdf, once rendered
+    # The auth-key notice recorded for this version when it was put (services/notices.py): its key
+    # (notices/{number}/v{version:03d}[-key{generation}].pdf) and the key generation it prints.
+    # The contractor's link serves it only while that generation is the contract's live one.
+    notice_s3_key = UnicodeAttribute(null=True)
+    notice_generation = NumberAttribute(null=True)  # absent on items from before: read from notice_s3_key
     rendered_at = UTCDateTimeAttribute()
     issued_at = UTCDateTimeAttribute(null=True)  # arrival on the platform (S3 eventTime)
     notified_at = UTCDateTimeAttribute(null=True)

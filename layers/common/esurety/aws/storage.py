@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,6 +22,15 @@ def notice_key(contract_number: str, version: int, key_generation: int = 1) -> s
     """Each version has its own notice; a rotated key (generation 2, 3 …) a new one beside it."""
     suffix = "" if key_generation <= 1 else f"-key{key_generation}"
     return f"notices/{contract_number}/v{version:03d}{suffix}.pdf"
+
+
+_NOTICE_GENERATION = re.compile(r"-key(?P<generation>\d+)\.pdf$")
+
+
+def notice_generation(key: str) -> int:
+    """The key generation a notice key names (notice_key's inverse): 1 without a `-key` suffix."""
+    match = _NOTICE_GENERATION.search(key)
+    return int(match["generation"]) if match else 1
 
 
 def sha256(data: bytes) -> str:
@@ -84,20 +94,6 @@ def read(key: str, version_id: str | None = None) -> StoredObject:
     response = client("s3").get_object(**arguments)
     body = response["Body"].read()
     return StoredObject(key, response.get("VersionId"), sha256(body), response.get("LastModified"))
-
-
-def head(key: str) -> dict:
-    return client("s3").head_object(Bucket=settings().bucket_name, Key=key)
-
-
-def exists(key: str) -> bool:
-    try:
-        head(key)
-        return True
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-            return False
-        raise
 
 
 def presigned_upload(key: str, max_bytes: int, content_type: str = PDF) -> dict:

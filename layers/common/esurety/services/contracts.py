@@ -10,6 +10,7 @@ from ..contract_number import ContractNumberError
 from ..errors import InputError, NotFound, Problem
 from ..identity import Caller
 from ..aws.models import ContractItem, ReceiptItem, VersionItem, ViewItem
+from . import notices
 from ..products import label
 
 
@@ -145,7 +146,9 @@ def receipts_json(number: str) -> list[dict]:
 
 
 def notice_url(caller: Caller, number: str, version: int | None = None) -> dict:
-    """The notice of a shown version (default: the one in force), as rendered for the current key."""
+    """The notice of a shown version (default: the one in force) printing the key in force, as its
+    version records it; 409 `notice_not_renewed` when it records none for the key in force. The
+    bucket is not asked: to a role that may not list it, a missing object answers 403, not 404."""
     number = path_number(number)
     version = path_version(version) if version is not None else None
     contract = load_for_company(caller, number)
@@ -155,10 +158,7 @@ def notice_url(caller: Caller, number: str, version: int | None = None) -> dict:
     if not shown:
         raise NotFound("notice")
     record = shown[-1]
-    key = storage.notice_key(number, int(record.version), int(contract.key_generation or 1))
-    if not storage.exists(key):
-        raise NotFound("notice")
-    return storage.download_link(key, f"notice-{number}-v{int(record.version):03d}.pdf")
+    return storage.download_link(notices.current(contract, record), f"notice-{number}-v{int(record.version):03d}.pdf")
 
 
 def certificate_url(caller: Caller, number: str, version: int) -> dict:

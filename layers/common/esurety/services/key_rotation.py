@@ -2,29 +2,28 @@
 
 One conditional write replaces the key's digest and ciphertext, raises `key_generation` and the
 revision, and records the audit item; verification compares against the digest, so the old key
-fails from that write on. The new key then goes into a new notice of the version in force,
+fails from that write on. The new key then goes into a new notice of every shown version,
 `notices/{number}/v{version:03d}-key{generation}.pdf` (SSE-KMS under the documents key, as the
-publisher puts notices), and the contractor is e-mailed that the key was renewed (never the key:
-its screen decrypts and shows it, the notice prints it). The answer carries only the generation.
+publisher puts notices), recorded on each version (services/notices.py), and the contractor is
+e-mailed that the key was renewed (never the key: its screen decrypts and shows it, the notice
+prints it). The answer carries only the generation.
 
 Each request retires the key in force, so a retry without `Idempotency-Key` rotates again (safe:
 the contractor always reads the key in force). With the header, a retry of the same rotation
-answers it again: the audit item of a rotation keeps the header's digest. The notice is put after
-the write; a call that stops in between leaves the new key without a notice (the contractor's
-screen still shows it), and rotating again makes a complete one.
+answers it again: the audit item of a rotation keeps the header's digest. The notices are put
+after the write; a call that stops in between leaves versions without a notice for the new key (their
+notice links answer 409 `notice_not_renewed`, the contractor's screen still shows the key), and
+rotating again makes complete ones.
 """
 from __future__ import annotations
 
 from pynamodb.exceptions import TransactWriteError
 
 from .. import auth_key, clock, staff_mail
-from ..aws import keys, signing, storage
-from ..certificates import render_input
-from ..config import settings
-from ..documents.notice import render_notice
+from ..aws import keys
 from ..errors import Conflict
 from ..aws.models import ContractItem, transact_write, transaction_lost
-from . import audit, contract_actions, contracts, outbox
+from . import audit, contract_actions, contracts, notices, outbox
 
 
 def _answer(number: str, generation: int) -> dict:
@@ -40,6 +39,16 @@ def _earlier(number: str, request: str | None) -> dict | None:
         if item.action == audit.ROTATE_KEY and details.get("request") == request:
             return _answer(number, details["key_generation"])
     return None
+
+
+def _renew_notices(contract: ContractItem, key: str, generation: int) -> None:
+    """A notice with the new key for every shown version (a contract has a few), each recorded on
+    its version. The versions are read after the rotation's write: a version published before it
+    is shown here, one published after it reads the new generation itself (services/notices.py)."""
+    number = contract.contract_number
+    for shown in contracts.shown_chain(contract, contracts.versions(number)):
+        target = notices.put(number, shown.record, key, generation)
+        notices.record(shown.record, target, generation)
 
 
 def rotate(number: str, staff: str | None, idempotency_key: str | None = None, if_match: str | None = None) -> tuple[dict, bool]:
@@ -83,13 +92,7 @@ def rotate(number: str, staff: str | None, idempotency_key: str | None = None, i
             return earlier, False  # a concurrent retry of this rotation won
         raise contract_actions.changed_meanwhile(number) from None
 
-    chain = contracts.shown_chain(contract, records)
-    if chain:  # before the first publication the publisher renders the notice with the key in force
-        record = chain[-1].record
-        notice = signing.sign_pdf(render_notice(render_input(record), key))
-        target = storage.notice_key(number, int(record.version), generation + 1)
-        storage.create_pdf(target, notice, read_back=False, kms_key_id=settings().notice_kms_key_id)
-        del notice
+    _renew_notices(contract, key, generation + 1)
     del key
     if contract.notify_email:
         content = contract.content

@@ -6,7 +6,8 @@ Any of them may come more than once, in any order, so every step is judged on wh
 - the bytes judged are those of the event's object version (the one recorded, for a republish
   request), compared with the digest the version records;
 - `rendered -> published` is a conditional write: of repeated deliveries one wins, its issued-at
-  stands; the notice is put before it, once (`If-None-Match`);
+  stands; the notice is put before it, once (`If-None-Match`), and recorded by it; after it the
+  key generation is read again, and a rotation meanwhile gets its notice (services/notices.py);
 - the e-mail is claimed (`notified_at`) before it is queued (services/outbox.py), so at most one goes out; a delivery
   that finds the version published but the e-mail unclaimed claims and sends it, so a delivery
   that failed after publishing loses nothing it had not claimed.
@@ -24,14 +25,13 @@ from aws_lambda_powertools import Logger
 from pynamodb.exceptions import UpdateError
 
 from .. import clock, lifecycle, metrics
-from ..aws import keys, signing, storage
+from ..aws import keys, storage
 from ..aws import client
-from ..certificates import CORRECTION, NEW, PUBLISHED, RENDERED, render_input
+from ..certificates import CORRECTION, NEW, PUBLISHED, RENDERED
 from ..config import settings
-from ..documents.notice import render_notice
 from ..messages import ISSUED_SUBJECT, issued_body
 from ..aws.models import ContractItem, VersionItem, condition_failed
-from . import contracts, outbox
+from . import contracts, notices, outbox
 
 logger = Logger(child=True)
 _CERTIFICATE_KEY = re.compile(r"^certificates/(?P<number>\d{5}-\d{5}[A-Z])/v(?P<version>\d{3})\.pdf$")
@@ -133,6 +133,8 @@ def publish(arrival: Arrival) -> str:
         logger.warning("certificate object without a version record", extra={"s3_key": arrival.s3_key})
         return "ignored-unknown-version"
     if version.state == PUBLISHED:
+        # The delivery that published it may have stopped before renewing its notice.
+        notices.renew(number, version)
         if version.gsi1pk is None:
             return "already-published"
         # Published, but the delivery that did it failed before claiming the e-mail: finish it.
@@ -166,14 +168,10 @@ def publish(arrival: Arrival) -> str:
             if not condition_failed(error):
                 raise
         return "ignored-contract-ended"
-    key = keys.decrypt(contract.key_ciphertext, number)
-    notice = signing.sign_pdf(render_notice(render_input(version), key))
-    notice_key = storage.notice_key(number, version_no, int(contract.key_generation or 1))
-    storage.create_pdf(notice_key, notice, read_back=False, kms_key_id=settings().notice_kms_key_id)
-    del key
+    notice = _put_notice(contract, version)
 
     issued_at = arrival.event_time or stored.last_modified
-    actions = [VersionItem.state.set(PUBLISHED), VersionItem.issued_at.set(issued_at), VersionItem.notice_s3_key.set(notice_key)]
+    actions = [VersionItem.state.set(PUBLISHED), VersionItem.issued_at.set(issued_at), *notice]
     if not contract.notify_email:
         actions += _finished()
     outcome = "published"
@@ -188,8 +186,19 @@ def publish(arrival: Arrival) -> str:
     else:
         metrics.count(metrics.CERTIFICATES_PUBLISHED)
         metrics.publication_latency(version.rendered_at, clock.now())
+    notices.renew(number, version)  # a rotation meanwhile did not see this version published
     _notify(contract, version)
     return outcome
+
+
+def _put_notice(contract: ContractItem, version: VersionItem) -> list:
+    """Put the version's notice with the key of the generation just read; the update actions that
+    record it (services/notices.py), for the write that publishes the version."""
+    number, generation = contract.contract_number, int(contract.key_generation or 1)
+    key = keys.decrypt(contract.key_ciphertext, number)
+    target = notices.put(number, version, key, generation)
+    del key
+    return notices.recording(target, generation)
 
 
 def _notify(contract: ContractItem, version: VersionItem) -> None:
