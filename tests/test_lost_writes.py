@@ -121,21 +121,28 @@ def test_a_number_handed_out_again_publishes_its_own_certificate(api, handlers, 
     assert new_key in notice and old_key not in notice
 
 
-def test_the_old_objects_arrival_is_refused_and_counted(api, handlers, old_life, capsys):
+def test_the_old_objects_arrival_is_refused_and_counted(api, handlers, old_life, capsys, caplog):
     number, _, _ = old_life
     _issue(api, NEW_AMOUNT)
     capsys.readouterr()
+    caplog.clear()
     # The old object's notification delivered again (S3 delivers at least once; a redriven dead letter).
     _publish(handlers, storage.certificate_key(number, 1))
     out = capsys.readouterr().out
     version = VersionItem.get(*VersionItem.key(number, 1), consistent_read=True)
     assert version.state == "rendered"  # nothing was published from it
-    assert '"ForeignObjects":[1.0]' in out.replace(" ", "") or '"ForeignObjects":1.0' in out.replace(" ", "")
-    assert "foreign object" in out and storage.certificate_key(number, 1) in out
-    assert old_life[1] not in out  # the log names keys and owners, never an auth key
-    status, verified = api.post("/verifications", ORDERER_TOCHIGI, {"contract_number": number, "auth_key": _auth_key(api, number)})
+    assert '"ForeignObjects":[1.0]' in out.replace(" ", "")  # the metric ForeignObjectsAlarm watches
+    refused = [r for r in caplog.records if r.getMessage() == "foreign object refused"]
+    assert [(r.levelname, r.s3_key, r.record_id) for r in refused] == [("ERROR", storage.certificate_key(number, 1), version.record_id)]
+    assert refused[0].object_record_id != version.record_id
+    logged = out + "\n".join(str(r.__dict__) for r in caplog.records)
+    assert old_life[1] not in logged  # keys and owners are logged, never an auth key
+    from esurety.aws import keys
+
+    right_key = keys.decrypt(ContractItem.get(*ContractItem.key(number)).key_ciphertext, number)
+    status, verified = api.post("/verifications", ORDERER_TOCHIGI, {"contract_number": number, "auth_key": right_key})
     assert status == 404  # the orderer sees nothing until this record's own certificate arrives
 
     _publish(handlers, version.s3_key)  # this record's own object publishes it
-    status, verified = api.post("/verifications", ORDERER_TOCHIGI, {"contract_number": number, "auth_key": _auth_key(api, number)})
+    status, verified = api.post("/verifications", ORDERER_TOCHIGI, {"contract_number": number, "auth_key": right_key})
     assert status == 200 and "38,000,000円" in _text(_served(verified["pdf_url"]))

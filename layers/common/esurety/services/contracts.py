@@ -157,8 +157,9 @@ def notice_url(caller: Caller, number: str, version: int | None = None) -> dict:
     if not shown:
         raise NotFound("notice")
     record = shown[-1]
-    key = storage.notice_key(number, int(record.version), int(contract.key_generation or 1))
-    if not storage.exists(key):
+    # This record's own notice: one a lost life left at the key (with its old auth key) is not it.
+    key = storage.owned(storage.notice_key(number, int(record.version), int(contract.key_generation or 1)), record.record_id)
+    if key is None:
         raise NotFound("notice")
     return storage.download_link(key, f"notice-{number}-v{int(record.version):03d}.pdf")
 

@@ -88,7 +88,7 @@ def rotate(number: str, staff: str | None, idempotency_key: str | None = None, i
         record = chain[-1].record
         notice = signing.sign_pdf(render_notice(render_input(record), key))
         target = storage.notice_key(number, int(record.version), generation + 1)
-        storage.create_pdf(target, notice, read_back=False, kms_key_id=settings().notice_kms_key_id)
+        storage.create_pdf(target, notice, read_back=False, kms_key_id=settings().notice_kms_key_id, owner=record.record_id)
         del notice
     del key
     if contract.notify_email:
