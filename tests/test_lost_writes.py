@@ -146,3 +146,32 @@ def test_the_old_objects_arrival_is_refused_and_counted(api, handlers, old_life,
     _publish(handlers, version.s3_key)  # this record's own object publishes it
     status, verified = api.post("/verifications", ORDERER_TOCHIGI, {"contract_number": number, "auth_key": right_key})
     assert status == 200 and "38,000,000円" in _text(_served(verified["pdf_url"]))
+
+
+def test_a_termination_statement_of_a_lost_life_is_not_served(api, handlers):
+    """解約 in both lives: the 保証料返還計算書 served is of this life's refund, not the lost one's."""
+    from datetime import timedelta
+
+    from esurety import clock
+
+    ended_on = (clock.today() + timedelta(days=30)).isoformat()
+    body = {"kind": "cancelled", "date": ended_on, "reason": "工事の中止による解約"}
+
+    def issue_publish_terminate(amount: int) -> tuple[str, int]:
+        number = _issue(api, amount)
+        _publish(handlers, VersionItem.get(*VersionItem.key(number, 1), consistent_read=True).s3_key)
+        status, ending = api.post(f"/staff/contracts/{number}/termination", STAFF, body)
+        assert status == 200, ending
+        return number, ending["refund"]["amount"]
+
+    before = _snapshot()
+    number, old_refund = issue_publish_terminate(OLD_AMOUNT)
+    _restore(before)
+    assert issue_publish_terminate(NEW_AMOUNT)[0] == number
+    new_refund = ContractItem.get(*ContractItem.key(number)).ending["refund"]["amount"]
+    assert new_refund != old_refund
+
+    status, link = api.get(f"/contracts/{number}/termination-statement", CONTRACTOR_A)
+    assert status == 200, link
+    statement = _text(_served(link["url"]))
+    assert f"{new_refund:,}円" in statement and f"{old_refund:,}円" not in statement
