@@ -208,12 +208,14 @@ def _store_documents(version: VersionItem, rendered: _Rendered | None) -> bool:
         # after all, the conditional put keeps that object and tells us its digest.
         rendered = _render(document, version.content_before)
     owner = version.record_id
-    fee_stored = None
     if version.fee_s3_key:
-        # Read back when there already (one owned by another record is refused: it goes beside it).
-        fee_stored = storage.create_pdf(version.fee_s3_key, rendered.statement, read_back=owner is not None, owner=owner)[0]
+        # Read back when there already: one owned by another record is refused, this one goes beside
+        # it, and its key is recorded before the certificate's arrival can finish the record.
+        fee = storage.create_pdf(version.fee_s3_key, rendered.statement, read_back=owner is not None, owner=owner)[0]
+        if fee is not None and fee.key != version.fee_s3_key:
+            version.update(actions=[VersionItem.fee_s3_key.set(fee.key)])
     stored, created = storage.create_pdf(version.s3_key, rendered.certificate, owner=owner)  # last: its arrival publishes
-    publication.record_stored(version, stored, fee_stored.key if fee_stored else None)
+    publication.record_stored(version, stored)
     return created
 
 

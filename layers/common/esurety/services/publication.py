@@ -84,17 +84,15 @@ def _is_the_records(version: VersionItem, s3_key: str) -> bool:
     return bool(version.record_id) and not version.sha256 and s3_key == storage.owner_key(version.s3_key, version.record_id)
 
 
-def record_stored(version: VersionItem, stored: storage.StoredObject, fee_s3_key: str | None = None) -> VersionItem:
+def record_stored(version: VersionItem, stored: storage.StoredObject) -> VersionItem:
     """Record the digest of the one object version stored for `version`, and its chain link;
-    the first record stands. Where the object (or the fee statement, `fee_s3_key`) went beside a
-    foreign one, its key is recorded too (storage.create_pdf)."""
+    the first record stands. Where the object went beside another record's, its key is recorded
+    too (storage.create_pdf)."""
     actions = [VersionItem.sha256.set(stored.sha256), *chain_link(version, stored.sha256)]
     if stored.version_id and stored.version_id != "null":
         actions.append(VersionItem.s3_version_id.set(stored.version_id))
     if stored.key != version.s3_key:
         actions.append(VersionItem.s3_key.set(stored.key))
-    if fee_s3_key and fee_s3_key != version.fee_s3_key:
-        actions.append(VersionItem.fee_s3_key.set(fee_s3_key))
     try:
         version.update(actions=actions, condition=VersionItem.sha256.does_not_exist())
     except UpdateError as error:
