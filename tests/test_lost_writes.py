@@ -104,7 +104,7 @@ def test_a_number_handed_out_again_publishes_its_own_certificate(api, handlers, 
     assert new_key != old_key
     status, verified = api.post("/verifications", ORDERER_TOCHIGI, {"contract_number": number, "auth_key": new_key})
     assert status == 200, verified
-    assert verified["certificate"]["guarantee_amount"] == NEW_AMOUNT
+    assert verified["certificate"]["guarantee_amount"] == NEW_AMOUNT and verified["chain_valid"] is True
     served = _served(verified["pdf_url"])
     assert "38,000,000円" in _text(served) and "33,000,000円" not in _text(served)
     version.refresh(consistent_read=True)

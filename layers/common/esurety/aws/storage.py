@@ -60,10 +60,6 @@ class StoredObject:
     owner: str | None = None  # the record id its metadata names (None: put before owners were recorded)
 
 
-class ForeignObject(Exception):
-    """An object at a record's key belongs to another record (or to nobody known)."""
-
-
 # Concurrent conditional writes to one key: S3 answers 409 to all but the one it is completing.
 _CONFLICT_ATTEMPTS = 3
 
