@@ -175,3 +175,29 @@ def test_a_termination_statement_of_a_lost_life_is_not_served(api, handlers):
     assert status == 200, link
     statement = _text(_served(link["url"]))
     assert f"{new_refund:,}円" in statement and f"{old_refund:,}円" not in statement
+
+
+def test_an_object_is_adopted_only_by_the_record_it_names(cloud, capsys):
+    """storage.create_pdf's rule, on its own: the same owner adopts what it put before; another
+    owner's object (or one put before owners existed) is refused and the PDF goes beside it."""
+    key = "certificates/31063-00001J/v001.pdf"
+    mine, theirs = VersionItem.new_record_id(), VersionItem.new_record_id()
+    first, created = storage.create_pdf(key, b"%PDF-1.7 theirs", owner=theirs)
+    assert created and (first.key, first.owner) == (key, theirs)
+    capsys.readouterr()
+
+    again, created = storage.create_pdf(key, b"%PDF-1.7 theirs, rendered again", owner=theirs)
+    assert not created and again.sha256 == first.sha256  # a retry of the same record adopts its object
+    assert '"ForeignObjects"' not in capsys.readouterr().out
+
+    stored, created = storage.create_pdf(key, b"%PDF-1.7 mine", owner=mine)
+    assert created and stored.key == storage.owner_key(key, mine) == f"certificates/31063-00001J/v001-{mine}.pdf"
+    assert storage.read(stored.key).owner == mine and storage.read(key).sha256 == first.sha256  # theirs is untouched
+    repeated, created = storage.create_pdf(key, b"%PDF-1.7 mine, rendered again", owner=mine)
+    assert not created and (repeated.key, repeated.sha256) == (stored.key, stored.sha256)
+    assert storage.owned(key, mine) == stored.key and storage.owned(key, theirs) == key
+
+    legacy = "fees/31063-00001J/v001.pdf"
+    storage.create_pdf(legacy, b"%PDF-1.7 from before owners")  # no owner: as before
+    assert storage.create_pdf(legacy, b"%PDF-1.7 mine", owner=mine)[0].key == storage.owner_key(legacy, mine)
+    assert storage.create_pdf(legacy, b"%PDF-1.7 x")[0].key == legacy  # a record without an owner adopts as before
