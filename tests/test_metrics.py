@@ -109,26 +109,39 @@ def test_the_template_watches_the_metrics_the_functions_write(template):
     services = {name: r["Properties"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"]
                 for name, r in resources.items() if r["Type"] == "AWS::Serverless::Function"}
     written = {
-        esurety_metrics.APPLICATIONS_SUBMITTED: "esurety-apply",
-        esurety_metrics.CERTIFICATES_ISSUED: "esurety-issue",
-        esurety_metrics.CERTIFICATES_PUBLISHED: "esurety-publish",
-        esurety_metrics.PUBLICATION_LATENCY: "esurety-publish",
-        esurety_metrics.LOCKOUTS: "esurety-verify",
-        esurety_metrics.UNFINISHED_VERSIONS: "esurety-reconcile",
-        esurety_metrics.PUBLICATIONS_REPUBLISHED: "esurety-reconcile",
-        **{name: "esurety-verify" for name in esurety_metrics.VERIFICATIONS.values()},
+        (esurety_metrics.APPLICATIONS_SUBMITTED, "esurety-apply"),
+        (esurety_metrics.CERTIFICATES_ISSUED, "esurety-issue"),
+        (esurety_metrics.CERTIFICATES_PUBLISHED, "esurety-publish"),
+        (esurety_metrics.PUBLICATION_LATENCY, "esurety-publish"),
+        (esurety_metrics.LOCKOUTS, "esurety-verify"),
+        (esurety_metrics.UNFINISHED_VERSIONS, "esurety-reconcile"),
+        (esurety_metrics.PUBLICATIONS_REPUBLISHED, "esurety-reconcile"),
+        *((name, "esurety-verify") for name in esurety_metrics.VERIFICATIONS.values()),
+        # Refused wherever an object is found at a record's key: the issue (and staff actions), the
+        # publisher, a contractor's notice download.
+        *((esurety_metrics.FOREIGN_OBJECTS, service) for service in ("esurety-issue", "esurety-publish", "esurety-apply")),
     }
-    assert set(written.values()) <= set(services.values())
+    assert {service for _, service in written} <= set(services.values())
     body = resources["OperationsDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
     dashboard = json.loads(body)
     charted = {tuple(m[:4]) for w in dashboard["widgets"] if w["type"] == "metric" for m in w["properties"]["metrics"]
                if m[0] == "esurety"}
-    assert charted == {("esurety", name, "service", service) for name, service in written.items()}
-    custom = [r["Properties"] for r in resources.values()
-              if r["Type"] == "AWS::CloudWatch::Alarm" and r["Properties"].get("Namespace") == "esurety"]
+    assert charted == {("esurety", name, "service", service) for name, service in written}
+    alarms = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::CloudWatch::Alarm"]
+    custom = [a for a in alarms if a.get("Namespace") == "esurety"]
     assert {a["MetricName"] for a in custom} == {"PublicationLatency", "Lockouts", "UnfinishedVersions"}
     for alarm in custom:
-        assert alarm["Dimensions"] == [{"Name": "service", "Value": written[alarm["MetricName"]]}]
+        assert [(alarm["MetricName"], d["Value"]) for d in alarm["Dimensions"] if d["Name"] == "service"] in (
+            [pair] for pair in written if pair[0] == alarm["MetricName"])
+        assert len(alarm["Dimensions"]) == 1
+    # A metric written by several functions: one alarm on their sum.
+    summed = [a for a in alarms if "Metrics" in a]
+    assert len(summed) == 1
+    stats = [m["MetricStat"]["Metric"] for m in summed[0]["Metrics"] if "MetricStat" in m]
+    assert {(m["Namespace"], m["MetricName"], m["Dimensions"][0]["Value"]) for m in stats} == {
+        ("esurety", name, service) for name, service in written if name == esurety_metrics.FOREIGN_OBJECTS}
+    assert [m["Expression"] for m in summed[0]["Metrics"] if m.get("ReturnData")] == ["SUM(METRICS())"]
+    for alarm in [*custom, *summed]:
         assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
         assert alarm["TreatMissingData"] == "notBreaching"  # no verification in a quiet hour is no alarm
 

@@ -303,7 +303,7 @@ def test_every_function_logs_with_retention_and_alarms(template):
         assert resources[group]["Type"] == "AWS::Logs::LogGroup", name
         assert resources[group]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}, name
         for metric in ("Errors", "Throttles"):
-            mine = [a for a in alarms if a["MetricName"] == metric and a["Namespace"] == "AWS/Lambda"
+            mine = [a for a in alarms if a.get("MetricName") == metric and a.get("Namespace") == "AWS/Lambda"
                     and a["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": name}}]]
             assert len(mine) == 1, (name, metric)
             assert mine[0]["AlarmActions"] == [{"Ref": "AlarmTopic"}], (name, metric)

@@ -32,6 +32,9 @@ VERIFICATIONS = {  # 保証確認 by outcome
 }
 UNFINISHED_VERSIONS = "UnfinishedVersions"  # each reconciler run: versions unpublished (or unmailed) after 5 minutes
 PUBLICATIONS_REPUBLISHED = "PublicationsRepublished"  # each reconciler run: republish requests it queued
+# An object at a record's key that belongs to another record (the table lost writes the bucket
+# kept): refused, never published (esurety/aws/storage.py).
+FOREIGN_OBJECTS = "ForeignObjects"
 LOCKOUTS = "Lockouts"  # a failed attempt took a budget's last one: a number or a caller is now locked
 
 metrics = Metrics(namespace=NAMESPACE)

@@ -6,6 +6,7 @@ its sort-key prefix, so a model never reads another kind's items.
 from __future__ import annotations
 
 import os
+import uuid
 
 from pynamodb.attributes import (
     BinaryAttribute,
@@ -154,17 +155,21 @@ class VersionItem(_Item):
     record_sha256 = UnicodeAttribute(null=True)
     previous_sha256 = UnicodeAttribute(null=True)
     state = UnicodeAttribute()  # rendered | published
+    # Random (uuid4 hex), written with the record: its objects name it (x-amz-meta-record-id), so an
+    # object a lost write left in the bucket under the same number and version is never adopted
+    # (esurety/aws/storage.py). None on records written before it existed.
+    record_id = UnicodeAttribute(null=True)
     content = JSONAttribute()  # the certificate as rendered into this version's PDF
-    s3_key = UnicodeAttribute()
+    s3_key = UnicodeAttribute()  # certificates/ or paper/{number}/v{version:03d}.pdf, or -{record_id}.pdf beside a foreign one
     # Of the signed PDF bytes as stored, recorded once the object is in the bucket (absent before).
     sha256 = UnicodeAttribute(null=True)
     s3_version_id = UnicodeAttribute(null=True)  # the one object version of s3_key, recorded with sha256
     fee = NumberAttribute(null=True)  # 保証料 in yen, from the fee statement of this version
-    fee_s3_key = UnicodeAttribute(null=True)  # fees/{number}/v{version:03d}.pdf
+    fee_s3_key = UnicodeAttribute(null=True)  # fees/{number}/v{version:03d}.pdf (or -{record_id}.pdf, as s3_key)
     fee_kind = UnicodeAttribute(null=True)  # None: the whole fee (新規); additional | refund | none (変更)
     content_before = JSONAttribute(null=True)  # 変更: the content in force before it (its fee difference's basis)
     # The auth-key notice recorded for this version when it was put (services/notices.py): its key
-    # (notices/{number}/v{version:03d}[-key{generation}].pdf) and the key generation it prints.
+    # (notices/{number}/v{version:03d}[-key{generation}].pdf, or -{record_id}.pdf beside a lost life's) and the key generation it prints.
     # The contractor's link serves it only while that generation is the contract's live one.
     notice_s3_key = UnicodeAttribute(null=True)
     notice_generation = NumberAttribute(null=True)  # absent on items from before: read from notice_s3_key
@@ -182,6 +187,10 @@ class VersionItem(_Item):
     @staticmethod
     def key(number: str, version: int) -> tuple[str, str]:
         return f"CONTRACT#{number}", f"VERSION#{version:03d}"
+
+    @staticmethod
+    def new_record_id() -> str:
+        return uuid.uuid4().hex
 
 
 class ViewItem(_Item):

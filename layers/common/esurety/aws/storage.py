@@ -1,4 +1,13 @@
-"""The documents bucket: certificate versions and auth-key notices."""
+"""The documents bucket: certificate versions and auth-key notices.
+
+Every object a record puts names its owner, the record's random `record_id`, in its metadata
+(`x-amz-meta-record-id`). Keys derive from the contract number and version only, and the table
+can lose writes the bucket kept (a point-in-time restore of the table): the same number and
+version are then handed out again, and the object at the key is a previous life's. So an object
+found at a key is adopted only when it names the record as its owner; a foreign one is refused
+(logged, counted as ForeignObjects, alarmed), left where it is, and the record's document goes to
+its own key beside it, `…/v001-{record_id}.pdf`, which no other record can hold.
+"""
 from __future__ import annotations
 
 import hashlib
@@ -6,12 +15,16 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
 from . import client
+from .. import metrics
 from ..config import settings
 
 PDF = "application/pdf"
+OWNER = "record-id"  # the metadata entry naming the record an object belongs to (x-amz-meta-record-id)
+logger = Logger(child=True)
 
 
 def certificate_key(contract_number: str, version: int) -> str:
@@ -33,6 +46,14 @@ def notice_generation(key: str) -> int:
     return int(match["generation"]) if match else 1
 
 
+def owner_key(key: str, owner: str) -> str:
+    """The key of `owner`'s own document where `key` is held by another record's object:
+    `certificates/N/v001.pdf` -> `certificates/N/v001-{owner}.pdf` (same folder, so the same
+    permissions, notifications and lifecycle)."""
+    stem, dot, extension = key.rpartition(".")
+    return f"{stem}-{owner}.{extension}" if dot else f"{key}-{owner}"
+
+
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -43,8 +64,10 @@ class StoredObject:
 
     key: str
     version_id: str | None
-    sha256: str  # of the bytes read (or put), not of what the metadata claims
+    # Of the bytes read (or put), not of what the metadata claims; None when found but not read.
+    sha256: str | None
     last_modified: datetime | None = None  # when it arrived; None when we just put it ourselves
+    owner: str | None = None  # the record id its metadata names (None: put before owners were recorded)
 
 
 # Concurrent conditional writes to one key: S3 answers 409 to all but the one it is completing.
@@ -52,18 +75,46 @@ _CONFLICT_ATTEMPTS = 3
 
 
 def create_pdf(
-    key: str, data: bytes, read_back: bool = True, kms_key_id: str | None = None
+    key: str, data: bytes, read_back: bool = True, kms_key_id: str | None = None, owner: str | None = None
 ) -> tuple[StoredObject | None, bool]:
     """Put a PDF only where no object is (`If-None-Match: *`): one object version per key, ever.
 
-    Returns the object that is stored at `key` and whether this call created it. When another
-    call stored it first, its bytes are read back (unless `read_back` is false: then None), so the
+    Returns the object that is stored for the caller and whether this call created it. When
+    another call stored it first, its bytes are read back (unless `read_back` is false), so the
     caller learns what really is stored (a signature carries its signing time: two renderings of
     one document differ in bytes). With `kms_key_id` the object is encrypted under that KMS key
     (SSE-KMS) instead of the bucket's SSE-S3.
+
+    With `owner` (the record's id) the object names it, and one found at `key` is adopted only if
+    it names the same owner. Otherwise (another record's, or not readable here: `read_back`
+    false) the PDF goes to `owner_key(key, owner)`, and the object returned has that key: the
+    caller records where its document is. Without `owner` (a record written before owners were
+    recorded) whatever is at `key` stays, as before; not read back, (None, False).
     """
     digest = sha256(data)
+    put = _put_once(key, data, digest, owner, kms_key_id)
+    if put is not None:
+        return put, True
+    if owner is None:
+        return (read(key) if read_back else None), False
+    if read_back:
+        found = read(key)
+        if found.owner == owner:
+            return found, False  # this record's own object, put by an earlier call
+        refuse_foreign(key, found.owner, owner)
+    # Another record's object, or one this caller may not read (a notice): this record's own key,
+    # which no other record can hold, so whatever is there is this record's.
+    mine = owner_key(key, owner)
+    put = _put_once(mine, data, digest, owner, kms_key_id)
+    if put is not None:
+        return put, True
+    return (read(mine) if read_back else StoredObject(mine, None, None, owner=owner)), False
+
+
+def _put_once(key: str, data: bytes, digest: str, owner: str | None, kms_key_id: str | None) -> StoredObject | None:
+    """The object put at `key`, or None when one is there already."""
     encryption = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key_id} if kms_key_id else {}
+    metadata = {"sha256": digest, **({OWNER: owner} if owner else {})}
     for attempt in range(_CONFLICT_ATTEMPTS):
         try:
             response = client("s3").put_object(
@@ -71,19 +122,49 @@ def create_pdf(
                 Key=key,
                 Body=data,
                 ContentType=PDF,
-                Metadata={"sha256": digest},
+                Metadata=metadata,
                 IfNoneMatch="*",
                 **encryption,
             )
-            return StoredObject(key, response.get("VersionId"), digest), True
+            return StoredObject(key, response.get("VersionId"), digest, owner=owner)
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code")
             if code == "PreconditionFailed":
-                break  # already there: whatever was put first stays
+                return None  # already there: whatever was put first stays
             if code == "ConditionalRequestConflict" and attempt + 1 < _CONFLICT_ATTEMPTS:
                 continue  # a concurrent write was in flight; asking again tells which one won
             raise
-    return (read(key) if read_back else None), False
+    raise AssertionError("unreachable")  # the last attempt returns or raises
+
+
+def refuse_foreign(key: str, found: str | None, wanted: str | None) -> None:
+    """Log and count an object that belongs to another record: it is never adopted or published.
+    The log names the key and both record ids (no secret is in either)."""
+    logger.error("foreign object refused", extra={"s3_key": key, "object_record_id": found, "record_id": wanted})
+    metrics.count(metrics.FOREIGN_OBJECTS)
+
+
+def owned(key: str, owner: str | None) -> str | None:
+    """Where `owner`'s document of `key` is: `key` itself if its object names the owner (or the
+    record has no owner recorded), else the owner's own key if stored there; None if neither."""
+    found = _head_if_there(key)
+    if found is None:
+        return None
+    if owner is None or (found.get("Metadata") or {}).get(OWNER) == owner:
+        return key
+    refuse_foreign(key, (found.get("Metadata") or {}).get(OWNER), owner)
+    mine = owner_key(key, owner)
+    return mine if _head_if_there(mine) is not None else None
+
+
+def _head_if_there(key: str) -> dict | None:
+    try:
+        return client("s3").head_object(Bucket=settings().bucket_name, Key=key)
+    except ClientError as error:
+        # A role that may not list the bucket hears 403 for a missing key, as S3 answers it.
+        if _missing(error) or error.response.get("Error", {}).get("Code") in ("403", "AccessDenied"):
+            return None
+        raise
 
 
 def read(key: str, version_id: str | None = None) -> StoredObject:
@@ -93,7 +174,12 @@ def read(key: str, version_id: str | None = None) -> StoredObject:
         arguments["VersionId"] = version_id
     response = client("s3").get_object(**arguments)
     body = response["Body"].read()
-    return StoredObject(key, response.get("VersionId"), sha256(body), response.get("LastModified"))
+    owner = (response.get("Metadata") or {}).get(OWNER)
+    return StoredObject(key, response.get("VersionId"), sha256(body), response.get("LastModified"), owner)
+
+
+def _missing(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound")
 
 
 def presigned_upload(key: str, max_bytes: int, content_type: str = PDF) -> dict:

@@ -78,7 +78,7 @@ def _store(record: VersionItem, pdf: bytes | None) -> bool:
         return False
     if pdf is None:
         pdf = signing.sign_pdf(render_certificate(render_input(record)))
-    stored, created = storage.create_pdf(record.s3_key, pdf)
+    stored, created = storage.create_pdf(record.s3_key, pdf, owner=record.record_id)
     publication.record_stored(record, stored)
     return created
 
@@ -121,6 +121,7 @@ def correct(
             reason=request.reason,
             decided_by=staff,
             state=RENDERED,
+            record_id=VersionItem.new_record_id(),
             content=content,
             s3_key=_document_key(number, version_no, electronic),
             # No statement of its own: the fee event of the label stays the target's (its statement

@@ -13,7 +13,8 @@ contract's mark removed) and the ending's e-mail says so. The 保証料返還計
 the version in force at the end, which stays the last one.
 
 A 解約 returns the fee of the days after its date (changes.termination_refund): its signed
-保証料返還計算書 is put once at `fees/{number}/termination.pdf` (If-None-Match). Then the e-mail is
+保証料返還計算書 is put once at `fees/{number}/termination.pdf` (If-None-Match), naming the
+record it is computed from as its owner (beside another record's object: `…/termination-{record_id}.pdf`). Then the e-mail is
 claimed (`ending_notified_at`, set once) and sent. A repeated identical request answers 200 with the
 same ending and completes whatever a stopped call left undone; a different one is 409.
 """
@@ -178,7 +179,10 @@ def _finish(contract: ContractItem) -> None:
         ended_on = date.fromisoformat(ending["date"])
         difference = changes.termination_refund(record.content, ended_on)
         pdf = signing.sign_pdf(render_fee_difference(record.content, difference, occasion="termination", ended_on=ended_on))
-        storage.create_pdf(ending["statement_s3_key"], pdf, read_back=False)
+        # Its owner is the record it is computed from: one a lost life left at the key is refused
+        # and this one goes beside it (statement_link finds it there).
+        owner = record.record_id
+        storage.create_pdf(ending["statement_s3_key"], pdf, read_back=owner is not None, owner=owner)
     try:
         contract.update(
             actions=[ContractItem.ending_notified_at.set(clock.now())], condition=ContractItem.ending_notified_at.does_not_exist()
@@ -203,4 +207,9 @@ def statement_link(contract: ContractItem) -> dict | None:
     """The 保証料返還計算書 of a 解約, once stored (its e-mail is claimed only after the put)."""
     if not contract.ending or not contract.ending.get("statement_s3_key") or contract.ending_notified_at is None:
         return None
-    return storage.download_link(contract.ending["statement_s3_key"], f"termination-{contract.contract_number}.pdf")
+    number = contract.contract_number
+    owner = contract_actions.record_of(contracts.versions(number), int(contract.ending["version"])).record_id
+    key = storage.owned(contract.ending["statement_s3_key"], owner)  # this contract's, not a lost life's
+    if key is None:
+        return None
+    return storage.download_link(key, f"termination-{number}.pdf")

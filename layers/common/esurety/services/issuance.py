@@ -171,6 +171,7 @@ def _write_contract(item: ApplicationItem, number: str) -> tuple[VersionItem, _R
         change_number=None,
         application_id=item.application_id,
         state=RENDERED,
+        record_id=VersionItem.new_record_id(),
         content=content,
         s3_key=document_key(number, 1, electronic),
         fee=fee,
@@ -206,9 +207,14 @@ def _store_documents(version: VersionItem, rendered: _Rendered | None) -> bool:
         # Not known to be stored: render what the stored version says. If an earlier call did put it
         # after all, the conditional put keeps that object and tells us its digest.
         rendered = _render(document, version.content_before)
+    owner = version.record_id
     if version.fee_s3_key:
-        storage.create_pdf(version.fee_s3_key, rendered.statement, read_back=False)
-    stored, created = storage.create_pdf(version.s3_key, rendered.certificate)  # last: its arrival publishes
+        # Read back when there already: one owned by another record is refused, this one goes beside
+        # it, and its key is recorded before the certificate's arrival can finish the record.
+        fee = storage.create_pdf(version.fee_s3_key, rendered.statement, read_back=owner is not None, owner=owner)[0]
+        if fee is not None and fee.key != version.fee_s3_key:
+            version.update(actions=[VersionItem.fee_s3_key.set(fee.key)])
+    stored, created = storage.create_pdf(version.s3_key, rendered.certificate, owner=owner)  # last: its arrival publishes
     publication.record_stored(version, stored)
     return created
 
@@ -247,6 +253,7 @@ def _write_change(item: ApplicationItem, records: list[VersionItem], decided_by:
         reason=item.request.get("reason"),
         decided_by=decided_by,
         state=RENDERED,
+        record_id=VersionItem.new_record_id(),
         content=after,
         content_before=before,
         s3_key=document_key(number, version_no, electronic),

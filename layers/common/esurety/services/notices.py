@@ -37,8 +37,10 @@ def put(number: str, version: VersionItem, key: str, generation: int) -> str:
 
     target = storage.notice_key(number, int(version.version), generation)
     notice = signing.sign_pdf(render_notice(render_input(version), key))
-    storage.create_pdf(target, notice, read_back=False, kms_key_id=settings().notice_kms_key_id)
-    return target
+    # The writer may not read notices: where one is there already (a repeated put, or a lost life's
+    # with its old key), this record's goes to its own key beside it (storage.create_pdf).
+    stored, _ = storage.create_pdf(target, notice, read_back=False, kms_key_id=settings().notice_kms_key_id, owner=version.record_id)
+    return stored.key if stored else target
 
 
 def recording(target: str, generation: int) -> list:

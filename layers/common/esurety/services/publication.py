@@ -34,7 +34,8 @@ from ..aws.models import ContractItem, VersionItem, condition_failed
 from . import contracts, notices, outbox
 
 logger = Logger(child=True)
-_CERTIFICATE_KEY = re.compile(r"^certificates/(?P<number>\d{5}-\d{5}[A-Z])/v(?P<version>\d{3})\.pdf$")
+# certificates/{number}/v{version:03d}.pdf, or …-{record_id}.pdf beside another record's object (storage.owner_key)
+_CERTIFICATE_KEY = re.compile(r"^certificates/(?P<number>\d{5}-\d{5}[A-Z])/v(?P<version>\d{3})(?:-(?P<owner>[0-9a-f]{32}))?\.pdf$")
 
 
 @dataclass(frozen=True)
@@ -76,12 +77,23 @@ def chain_link(version: VersionItem, pdf_sha256: str | None) -> list:
     return [VersionItem.record_sha256.set(digest), VersionItem.previous_sha256.set(previous)]
 
 
+def _is_the_records(version: VersionItem, s3_key: str) -> bool:
+    """The key is the one recorded for `version`, or, while no object is recorded yet, the key its
+    own object goes to beside another record's (storage.owner_key)."""
+    if s3_key == version.s3_key:
+        return True
+    return bool(version.record_id) and not version.sha256 and s3_key == storage.owner_key(version.s3_key, version.record_id)
+
+
 def record_stored(version: VersionItem, stored: storage.StoredObject) -> VersionItem:
     """Record the digest of the one object version stored for `version`, and its chain link;
-    the first record stands."""
+    the first record stands. Where the object went beside another record's, its key is recorded
+    too (storage.create_pdf)."""
     actions = [VersionItem.sha256.set(stored.sha256), *chain_link(version, stored.sha256)]
     if stored.version_id and stored.version_id != "null":
         actions.append(VersionItem.s3_version_id.set(stored.version_id))
+    if stored.key != version.s3_key:
+        actions.append(VersionItem.s3_key.set(stored.key))
     try:
         version.update(actions=actions, condition=VersionItem.sha256.does_not_exist())
     except UpdateError as error:
@@ -122,7 +134,8 @@ def arrivals(message: dict) -> list[Arrival]:
 
 
 def publish(arrival: Arrival) -> str:
-    """Returns what happened, for the log: published | already-published | notified | ignored-*."""
+    """Returns what happened, for the log: published | already-published | notified | ignored-* |
+    refused-foreign-object (another record's object: logged as an error, counted, alarmed)."""
     match = _CERTIFICATE_KEY.fullmatch(arrival.s3_key)
     if not match:
         return "ignored-not-a-certificate"
@@ -132,6 +145,12 @@ def publish(arrival: Arrival) -> str:
     except VersionItem.DoesNotExist:
         logger.warning("certificate object without a version record", extra={"s3_key": arrival.s3_key})
         return "ignored-unknown-version"
+    republish = arrival.event_time is None
+    s3_key = version.s3_key if republish else arrival.s3_key  # a republish request: the object recorded
+    if not _is_the_records(version, s3_key):
+        # Another record's object: one a lost table write left under this number and version.
+        storage.refuse_foreign(s3_key, match["owner"], version.record_id)
+        return "refused-foreign-object"
     if version.state == PUBLISHED:
         # The delivery that published it may have stopped before renewing its notice.
         notices.renew(number, version)
@@ -143,17 +162,22 @@ def publish(arrival: Arrival) -> str:
         return "notified"
 
     object_version = arrival.version_id or version.s3_version_id
-    if object_version is None and arrival.event_time is None:
+    if object_version is None and republish:
         # A republish request for a version whose issue call never recorded an object: nothing is
         # known to be stored (the application is still submitted; issuing it again stores it).
         return "ignored-not-stored"
-    stored = storage.read(arrival.s3_key, object_version)
+    stored = storage.read(s3_key, object_version)
+    if version.record_id and stored.owner != version.record_id:
+        # At the record's key, but put by another record (or before owners were recorded): never
+        # recorded, never published; this record's own object goes beside it (storage.create_pdf).
+        storage.refuse_foreign(s3_key, stored.owner, version.record_id)
+        return "refused-foreign-object"
     if not version.sha256:
         # The issue call put the object but did not live to record it: the one version stored is it.
         version = record_stored(version, stored)
     if stored.sha256 != version.sha256:
         # Never publish bytes other than the ones recorded.
-        logger.error("certificate object does not match its version record", extra={"s3_key": arrival.s3_key})
+        logger.error("certificate object does not match its version record", extra={"s3_key": s3_key})
         return "ignored-digest-mismatch"
 
     contract = ContractItem.get(*ContractItem.key(number), consistent_read=True)
