@@ -36,6 +36,7 @@ import io
 import json
 import os
 import re
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -138,12 +139,23 @@ def hook_clients(patch: pytest.MonkeyPatch, wire: Wire) -> None:
 
     def create_client(self, *args, **kwargs):
         client = original(self, *args, **kwargs)
+        if _made_by_the_harness():
+            return client  # the IAM harness's own look-ups (describe_key …) are no call of the code
         client.meta.events.register("before-call", wire.before)
         client.meta.events.register("after-call", wire.after)
         return client
 
     patch.setattr(botocore.session.Session, "create_client", create_client)
     forget_clients()
+
+
+def _made_by_the_harness() -> bool:
+    frame = sys._getframe(2)
+    while frame is not None:
+        if frame.f_code.co_name == "_plain_client" and frame.f_globals.get("__name__") == "aws_fidelity":
+            return True
+        frame = frame.f_back
+    return False
 
 
 def forget_clients() -> None:
@@ -631,6 +643,9 @@ def test_random_lives_keep_the_deposit_right(api, handlers, monkeypatch, capsys)
                 max_examples=LIVES, stateful_step_count=STEPS, deadline=None, derandomize=True, database=None,
                 phases=phases, suppress_health_check=list(HealthCheck), print_blob=False,
             ),
+            # Lives of at least half the steps: the first examples hypothesis tries are otherwise
+            # mostly one or two steps long, and a run of a few lives would play little.
+            _min_steps=STEPS // 2,
         )
     finally:
         forget_clients()
