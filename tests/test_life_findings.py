@@ -61,3 +61,22 @@ def test_the_notice_of_a_key_without_one_is_not_found_not_a_server_error(api, ha
     number = stopped_rotation(api, handlers, monkeypatch)
     status, answer = api.get(f"/contracts/{number}/notice", CONTRACTOR_A)
     assert status == 404, answer
+
+
+def test_a_correction_after_the_end_does_not_change_the_content_the_guarantee_ended_with(api, handlers):
+    """解約 recorded, then staff 訂正 the version in force: nothing after the end may change the
+    content (the 変更取消 and 変更 are refused after it; a 訂正 is not). Refused with 409, or at least
+    the content in force stays what it was when the guarantee ended."""
+    from conftest import ORDERER_TOCHIGI, s3_put_event, LambdaContext
+
+    _, number, _ = issue_and_publish(api, handlers)
+    key = api.get(f"/contracts/{number}", CONTRACTOR_A)[1]["auth_key"]
+    ended = {"kind": "cancelled", "date": "2024-04-01", "reason": "工事の中止による解約"}
+    assert api.post(f"/staff/contracts/{number}/termination", STAFF, ended)[0] == 200
+    status, corrected = api.post(f"/staff/contracts/{number}/versions/1/corrections", STAFF,
+                                 {"deposit_bank": "みどり銀行 駅前支店", "reason": "預託金融機関の支店名の誤記"})
+    if status == 202:
+        handlers["publish"].lambda_handler(s3_put_event(f"certificates/{number}/v{corrected['version']:03d}.pdf"), LambdaContext())
+    seen = api.post("/verifications", ORDERER_TOCHIGI, {"contract_number": number, "auth_key": key})[1]
+    assert seen["certificate"]["deposit_bank"] == "みどり銀行 本町支店", (status, seen["history"])
+    assert status == 409, corrected

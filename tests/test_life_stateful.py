@@ -416,16 +416,20 @@ class Life(RuleBasedStateMachine):
 
     # ------------------------------------------------------------------------- rules
 
-    @rule(body=st.sampled_from(CHANGES), fault=FAULTS)
-    def apply_for_change(self, body, fault):
+    @rule(body=st.sampled_from(CHANGES), issue=st.booleans(), fault=FAULTS, race=RACES)
+    def change(self, body, issue, fault, race):
+        """The contractor applies for a 変更 (retried with its Idempotency-Key) and, with `issue`,
+        staff issue it at once; otherwise it waits for issue_change or reject_change."""
         self.serial += 1
         idempotency = f"life-change-{self.number}-{self.serial}"
         status, answer = self.act(
             "変更申込", lambda: self.api.post(f"/contracts/{self.number}/changes", CONTRACTOR_A, body,
-                                              headers={"Idempotency-Key": idempotency}), fault)
+                                              headers={"Idempotency-Key": idempotency}), None if issue else fault)
         if status == 201:
             self.pending_application = answer["application_id"]
             self.pending_body = body
+            if issue:
+                self.issue_change(fault, race)
 
     @precondition(lambda self: self.pending_application is not None)
     @rule(fault=FAULTS, race=RACES)
