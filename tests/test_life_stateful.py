@@ -398,6 +398,13 @@ class Life(RuleBasedStateMachine):
         self.learn()
         return status, answer
 
+    def if_match(self, **headers) -> dict:
+        """`If-Match` with the revision the staff screen shows now (read before the action, so a
+        retry after a fault sends what the first attempt sent, as the screen does)."""
+        status, view = self.api.get(f"/staff/contracts/{self.number}", STAFF)
+        assert status == 200, view
+        return {**headers, "If-Match": f'"{view["revision"]}"'}
+
     def learn(self) -> None:
         """Which records have taken effect: the model follows the publications the system made."""
         stored = {int(r.version): r for r in contracts.versions(self.number)}
@@ -460,8 +467,10 @@ class Life(RuleBasedStateMachine):
         """訂正 of a shown version (or, with `hidden`, of any version written: mostly refused)."""
         candidates = sorted(self.records) if hidden else self.shown_versions()
         target = candidates[which % len(candidates)]
+        headers = self.if_match()
         status, answer = self.act(
-            "訂正", lambda: self.api.post(f"/staff/contracts/{self.number}/versions/{target}/corrections", STAFF, body),
+            "訂正",
+            lambda: self.api.post(f"/staff/contracts/{self.number}/versions/{target}/corrections", STAFF, body, headers=headers),
             fault, race)
         if status == 202 and answer["version"] not in self.records:
             version = answer["version"]
@@ -474,9 +483,11 @@ class Life(RuleBasedStateMachine):
         """変更取消 of a shown change (not only the last: decided to be refused with 409 unless it is)."""
         candidates = sorted(self.records) if hidden else self.shown_versions()
         target = candidates[which % len(candidates)]
+        headers = self.if_match()
         status, answer = self.act(
             "変更取消",
-            lambda: self.api.post(f"/staff/contracts/{self.number}/versions/{target}/cancellation", STAFF, {"reason": CANCEL_REASON}),
+            lambda: self.api.post(f"/staff/contracts/{self.number}/versions/{target}/cancellation", STAFF, {"reason": CANCEL_REASON},
+                                  headers=headers),
             fault, race)
         if status == 200 and answer["version"] not in self.records:
             version = answer["version"]
@@ -487,8 +498,10 @@ class Life(RuleBasedStateMachine):
         """解約 / 履行請求 (decided: 409 while a change or a correction awaits publication)."""
         body = {"kind": kind, "date": (self.today() + timedelta(days=days)).isoformat(), "reason": "工事の中止による解約"}
         in_force = list(self.in_force_model().values())[-1].content
+        headers = self.if_match()
         status, answer = self.act(
-            "解約・履行請求", lambda: self.api.post(f"/staff/contracts/{self.number}/termination", STAFF, body), fault, race)
+            "解約・履行請求", lambda: self.api.post(f"/staff/contracts/{self.number}/termination", STAFF, body, headers=headers),
+            fault, race)
         if status == 200 and self.ending is None:
             self.learn()
             self.ending = {"kind": kind, "date": body["date"], "content": list(self.in_force_model().values())[-1].content}
@@ -498,10 +511,10 @@ class Life(RuleBasedStateMachine):
     @rule(fault=FAULTS, race=RACES)
     def rotate_key(self, fault, race):
         self.serial += 1
-        idempotency = f"life-rotate-{self.number}-{self.serial}"
+        headers = self.if_match(**{"Idempotency-Key": f"life-rotate-{self.number}-{self.serial}"})
         status, answer = self.act(
             "認証キー再発行",
-            lambda: self.api.post(f"/staff/contracts/{self.number}/key-rotation", STAFF, headers={"Idempotency-Key": idempotency}),
+            lambda: self.api.post(f"/staff/contracts/{self.number}/key-rotation", STAFF, headers=headers),
             fault, race)
         if status == 200:
             assert answer["key_generation"] == self.generation + 1, answer

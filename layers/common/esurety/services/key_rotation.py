@@ -12,8 +12,9 @@ Each request retires the key in force, so a retry without `Idempotency-Key` rota
 the contractor always reads the key in force). With the header, a retry of the same rotation
 answers it again: the audit item of a rotation keeps the header's digest. The notices are put
 after the write; a call that stops in between leaves versions without a notice for the new key (their
-notice links answer 409 `notice_not_renewed`, the contractor's screen still shows the key), and
-rotating again makes complete ones.
+notice links answer 409 `notice_not_renewed`, the contractor's screen still shows the key) until
+the rotation is retried with its Idempotency-Key (the retry hands those versions to the publisher,
+`_complete`) or rotated again.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from .. import auth_key, clock, staff_mail
 from ..aws import keys
 from ..errors import Conflict
 from ..aws.models import ContractItem, transact_write, transaction_lost
-from . import audit, contract_actions, contracts, notices, outbox
+from . import audit, contract_actions, contracts, notices, outbox, publication
 
 
 def _answer(number: str, generation: int) -> dict:
@@ -51,6 +52,28 @@ def _renew_notices(contract: ContractItem, key: str, generation: int) -> None:
         notices.record(shown.record, target, generation)
 
 
+def _complete(contract: ContractItem, generation: int) -> None:
+    """A retry of a rotation finishes what a stopped call left undone: each shown version without a
+    notice for the live key is handed to the publisher (which may decrypt the key; staff may not),
+    whose delivery of a published version renders and records it (notices.renew); the e-mail is
+    keyed by the generation, so putting it again sends it once."""
+    if int(contract.key_generation or 1) != generation:
+        return  # a later rotation renews the notices itself
+    number = contract.contract_number
+    for shown in contracts.shown_chain(contract, contracts.versions(number)):
+        if (notices.generation_of(shown.record) or 0) < generation:
+            publication.request(number, shown.version)
+    _mail(contract, generation)
+
+
+def _mail(contract: ContractItem, generation: int) -> None:
+    if contract.notify_email:
+        content = contract.content
+        number = contract.contract_number
+        mail = staff_mail.key_renewed(content["contractor"]["name"], number, content["work_name"], content.get("branch_code"))
+        outbox.put(f"rotate-key#{number}#g{generation}", ContractItem.key(number)[0], contract.notify_email, mail.subject, mail.body)
+
+
 def rotate(number: str, staff: str | None, idempotency_key: str | None = None, if_match: str | None = None) -> tuple[dict, bool]:
     """Returns (contract number and new key generation, whether this call rotated)."""
     contract = contract_actions.load(number)
@@ -59,6 +82,7 @@ def rotate(number: str, staff: str | None, idempotency_key: str | None = None, i
     expected = contract_actions.expected_revision(if_match)
     earlier = _earlier(number, request)
     if earlier is not None:
+        _complete(contract, int(earlier["key_generation"]))
         return earlier, False
     if contract.format != "electronic" or not contract.key_digest:
         raise Conflict("a paper guarantee has no auth key", current=contract_actions.current(contract))
@@ -94,8 +118,5 @@ def rotate(number: str, staff: str | None, idempotency_key: str | None = None, i
 
     _renew_notices(contract, key, generation + 1)
     del key
-    if contract.notify_email:
-        content = contract.content
-        mail = staff_mail.key_renewed(content["contractor"]["name"], number, content["work_name"], content.get("branch_code"))
-        outbox.put(f"rotate-key#{number}#g{generation + 1}", ContractItem.key(number)[0], contract.notify_email, mail.subject, mail.body)
+    _mail(contract, generation + 1)
     return _answer(number, generation + 1), True
