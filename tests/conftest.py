@@ -73,9 +73,9 @@ def _its_own_process(path: Path):
     """Each function runs in its own process, named by its template POWERTOOLS_SERVICE_NAME: the
     handler gets a fresh esurety.aws.observability (Logger, Tracer, Metrics) made under that name."""
     logical_id = aws_fidelity._template().function_for(path)
-    service = aws_fidelity._template().environment(logical_id)["POWERTOOLS_SERVICE_NAME"]
+    service = aws_fidelity._template().environment(logical_id).get("POWERTOOLS_SERVICE_NAME") if logical_id else None
     before = os.environ.get("POWERTOOLS_SERVICE_NAME")
-    os.environ["POWERTOOLS_SERVICE_NAME"] = service
+    os.environ["POWERTOOLS_SERVICE_NAME"] = service or before or ""
     sys.modules.pop("esurety.aws.observability", None)
     try:
         yield
