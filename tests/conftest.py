@@ -1,6 +1,7 @@
 """Unit and flow tests run against moto in-process: real boto3 and PynamoDB calls, no network."""
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 from datetime import datetime, timedelta, timezone
 import json
@@ -62,8 +63,27 @@ def load_handler(relative: str, name: str):
     spec = importlib.util.spec_from_file_location(name, ROOT / relative)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
-    aws_fidelity.load_module(spec, module, ROOT / relative)  # runs as its template function (IAM)
+    with _its_own_process(ROOT / relative):
+        aws_fidelity.load_module(spec, module, ROOT / relative)  # runs as its template function (IAM)
     return module
+
+
+@contextlib.contextmanager
+def _its_own_process(path: Path):
+    """Each function runs in its own process, named by its template POWERTOOLS_SERVICE_NAME: the
+    handler gets a fresh esurety.aws.observability (Logger, Tracer, Metrics) made under that name."""
+    logical_id = aws_fidelity._template().function_for(path)
+    service = aws_fidelity._template().environment(logical_id).get("POWERTOOLS_SERVICE_NAME") if logical_id else None
+    before = os.environ.get("POWERTOOLS_SERVICE_NAME")
+    os.environ["POWERTOOLS_SERVICE_NAME"] = service or before or ""
+    sys.modules.pop("esurety.aws.observability", None)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("POWERTOOLS_SERVICE_NAME", None)
+        else:
+            os.environ["POWERTOOLS_SERVICE_NAME"] = before
 
 
 @pytest.fixture(scope="session")

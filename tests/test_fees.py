@@ -455,3 +455,19 @@ def test_the_qr_caption_says_the_key_is_posted_in_the_body_not_the_url(issuer):
 
     assert "URLに含めず" in notice.QR_CAPTION and "サーバーへ送信" in notice.QR_CAPTION
     assert "送られません" not in notice.QR_CAPTION  # it is sent: in the body of POST /verifications
+
+
+@pytest.mark.parametrize(
+    "change,fragment",
+    [
+        (lambda d: d.pop("company"), "company"),
+        (lambda d: d["branches"]["31"].pop("tel"), "branches.31.tel"),
+        (lambda d: d.update(representative=5), "representative"),
+        (lambda d: d.update(branches={}), "at least one branch"),
+    ],
+)
+def test_a_bad_issuer_file_is_refused_naming_the_field(change, fragment):
+    data = {"company": "c", "address": "a", "representative": "r", "branches": {"31": {"name": "n", "tel": "t"}}}
+    change(data)
+    with pytest.raises(ValueError, match=fragment):
+        issuer_from_json(data)

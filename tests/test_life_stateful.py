@@ -57,8 +57,8 @@ from esurety.documents import wareki_of
 from esurety.money import yen
 from esurety.services import contracts
 
-LIVES = int(os.environ.get("ESURETY_LIVES", "4"))
-STEPS = int(os.environ.get("ESURETY_STEPS", "10"))
+LIVES = int(os.environ.get("ESURETY_LIVES", "8"))
+STEPS = int(os.environ.get("ESURETY_STEPS", "12"))
 SHRINK = os.environ.get("ESURETY_SHRINK") == "1"
 
 # What a life varies: the fields a 変更 or a 訂正 may move, as the model follows them.

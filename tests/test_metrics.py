@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -151,8 +152,13 @@ def test_every_handler_writes_metrics_and_traces(handlers):
 
     modules = [*handlers.values(), load_handler("functions/apply/upload_check.py", "esurety_fn_upload_check"),
                load_handler("functions/issue/reconcile.py", "esurety_fn_reconcile")]
+    import aws_fidelity
+
     for module in modules:
-        assert module.tracer.service == module.metrics.provider.service == module.logger.service, module.__name__
+        # One Logger, Tracer and Metrics per function (esurety/aws/observability.py), named as the template names it.
+        function = aws_fidelity._template().function_for(Path(module.__file__))
+        service = aws_fidelity._template().environment(function)["POWERTOOLS_SERVICE_NAME"]
+        assert module.tracer.service == module.metrics.provider.service == module.logger.service == service, module.__name__
         # Powertools' decorators each wrap the handler; their wrappers are named after what they wrap.
         source = open(module.__file__).read()
         assert "@tracer.capture_lambda_handler(capture_response=False)" in source, module.__name__

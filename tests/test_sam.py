@@ -128,6 +128,9 @@ def test_layer_carries_the_ipaex_fonts(layer):
         font = layer / "esurety" / "fonts" / name
         assert font.is_file(), name
         assert font.read_bytes()[:4] == b"\x00\x01\x00\x00", f"{name} is not a TrueType font"
+    # Whoever redistributes the fonts must attach the licence (IPA Font License v1.0, Article 3.2 (3)).
+    licence = (layer / "esurety" / "fonts" / "IPA_Font_License_Agreement_v1.0.txt").read_text("utf-8")
+    assert "IPA Font License Agreement v1.0" in licence and "IPAフォントライセンスv1.0" in licence
 
 
 def test_layer_leaves_the_sdk_to_the_runtime(layer):

@@ -20,6 +20,17 @@ def test_cfn_lint_is_clean():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_the_local_cloud_reads_the_template_as_cfn_lint_does(template):
+    """tools/localcloud/deploy.py reads the YAML with its own loader (cfn-lint's costs seconds to
+    import at every `make run`); it must give cfn-lint's structure: every short tag (!Ref, !Sub,
+    !GetAtt A.B, !If, ...) in its long form, nothing else changed."""
+    import json
+
+    from cfnlint.decode import cfn_yaml
+
+    assert json.loads(json.dumps(cfn_yaml.load(str(TEMPLATE)))) == template
+
+
 def test_runtime_is_312_or_newer(template):
     runtime = template["Globals"]["Function"]["Runtime"]
     assert runtime.startswith("python3.") and int(runtime.split(".")[1]) >= 12

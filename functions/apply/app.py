@@ -1,7 +1,6 @@
 """Contractor API: the orderer registry, applications, and the contractor's contracts."""
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger, Tracer
 from typing import Optional
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -14,12 +13,8 @@ from esurety.aws import snapstart
 from esurety.identity import CONTRACTOR
 from esurety.schemas import ApplicationRequest, ChangeRequest
 from esurety.services import applications, contracts, registry, uploads
-from esurety.metrics import handler_metrics
-from esurety.aws.tracing import TRACED_MODULES
+from esurety.aws.observability import logger, metrics, tracer
 
-logger = Logger(service="esurety-apply")
-tracer = Tracer(service="esurety-apply", patch_modules=TRACED_MODULES)
-metrics = handler_metrics("esurety-apply")  # what the services record is written at the end of each event
 app = http.make_resolver(logger)
 
 

@@ -3,17 +3,11 @@ from __future__ import annotations
 
 from urllib.parse import unquote_plus
 
-from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from esurety.services import uploads
-from esurety.metrics import handler_metrics
-from esurety.aws.tracing import TRACED_MODULES
-
-logger = Logger(service="esurety-upload-check")
-tracer = Tracer(service="esurety-upload-check", patch_modules=TRACED_MODULES)
-metrics = handler_metrics("esurety-upload-check")  # what the services record is written at the end of each event
+from esurety.aws.observability import logger, metrics, tracer
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from typing import Literal, Optional
 
-from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -16,12 +15,8 @@ from esurety.schemas import CancellationRequest, CorrectionRequest, RejectReques
 from esurety.aws import signing
 from esurety.fonts import ensure_fonts
 from esurety.services import applications, corrections, decisions, endings, issuance, key_rotation, staff_views
-from esurety.metrics import handler_metrics
-from esurety.aws.tracing import TRACED_MODULES
+from esurety.aws.observability import logger, metrics, tracer
 
-logger = Logger(service="esurety-issue")
-tracer = Tracer(service="esurety-issue", patch_modules=TRACED_MODULES)
-metrics = handler_metrics("esurety-issue")  # what the services record is written at the end of each event
 # The fonts load at cold start: a layer without them fails here, not in a document.
 ensure_fonts()
 app = http.make_resolver(logger)

@@ -7,18 +7,13 @@ and not retried.
 """
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from esurety.aws.tracing import TRACED_MODULES
-from esurety.metrics import handler_metrics
+from esurety.aws.observability import logger, metrics, tracer
 from esurety.services.outbox import deliver
 
-logger = Logger(service="esurety-mail")
-tracer = Tracer(service="esurety-mail", patch_modules=TRACED_MODULES)
-metrics = handler_metrics("esurety-mail")
 # A batch whose every message failed (SES throttling, down) is answered with its failures, not
 # raised: the queue retries them either way, and the dead-letter queue's alarm is the one that
 # says a mail stayed undelivered.

@@ -5,20 +5,15 @@ visibility timeout and, when its receives are spent, moves it to the dead-letter
 """
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from esurety.aws import signing, snapstart
 from esurety.fonts import GOTHIC, ensure_fonts
-from esurety.metrics import handler_metrics
+from esurety.aws.observability import logger, metrics, tracer
 from esurety.services.publication import arrivals, publish
-from esurety.aws.tracing import TRACED_MODULES
 
-logger = Logger(service="esurety-publish")
-tracer = Tracer(service="esurety-publish", patch_modules=TRACED_MODULES)
-metrics = handler_metrics("esurety-publish")  # what the services record is written at the end of each event
 # The notice's font loads at cold start: a layer without it fails here, not in a document.
 ensure_fonts(GOTHIC)
 # SnapStart: pyHanko is loaded into the snapshot (an on-demand cold start loads it at the first

@@ -1,7 +1,6 @@
 """Orderer API: verify a certificate by contract number and auth key."""
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -10,12 +9,8 @@ from esurety.aws import snapstart
 from esurety.identity import ORDERER
 from esurety.schemas import ReceiptRequest, VerificationRequest
 from esurety.services import verification
-from esurety.metrics import handler_metrics
-from esurety.aws.tracing import TRACED_MODULES
+from esurety.aws.observability import logger, metrics, tracer
 
-logger = Logger(service="esurety-verify")
-tracer = Tracer(service="esurety-verify", patch_modules=TRACED_MODULES)
-metrics = handler_metrics("esurety-verify")  # what the services record is written at the end of each event
 app = http.make_resolver(logger)
 
 

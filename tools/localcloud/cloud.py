@@ -285,7 +285,7 @@ class LocalCloud:
                     break
             time.sleep(0.05)
         else:
-            print(f"the local cloud did not stop in {timeout} s; killing it (see README: what a crash can lose)", file=sys.stderr)
+            print(f"the local cloud did not stop in {timeout} s; killing it (see docs/local-cloud.md: what a crash keeps)", file=sys.stderr)
             os.killpg(pid, signal.SIGKILL)
         self.pid_file.unlink(missing_ok=True)
         self.unlock()

@@ -1,4 +1,4 @@
-"""保証料: the guarantee fee, computed from a rate table held as data (pure Python).
+"""保証料: the guarantee fee, computed from a rate table held as data (pure: no AWS; the file read through pydantic models).
 
 The table is `data/fee_rates.json`, or the JSON file named by the environment variable
 `ESURETY_FEE_TABLE_FILE` (same shape), so the rates change without a code change. Real rates are
@@ -53,7 +53,9 @@ from fractions import Fraction
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, Literal, Mapping, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError, field_validator, model_validator
 
 from .money import yen
 from .products import Product
@@ -175,119 +177,151 @@ def percent(rate: Decimal) -> str:
 
 
 # --- the table ------------------------------------------------------------------------------------
-
+#
+# The file's shape as pydantic models (strict: "1000" is not a number of yen, true is not 1); the
+# rules across fields (band order, the open last band, a sample's note) as their validators. Every
+# problem pydantic finds becomes one line `<place>: <what is wrong>`, in the words below.
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _known(where: str, data: Mapping[str, Any], allowed: set[str], problems: list[str]) -> None:
-    for key in data:
-        if not str(key).startswith("_") and key not in allowed:
-            problems.append(f"{where}.{key}: unknown field" if where else f"{key}: unknown field")
+_KNOWN_PRODUCTS = tuple(p.value for p in Product)
+_ProductKey = Literal[_KNOWN_PRODUCTS]  # type: ignore[valid-type]
+
+# What a value of each field must be, whatever pydantic's reason (missing, wrong type, out of range).
+_FIELD_PROBLEMS = {
+    "sample": "must be true or false (true for made-up rates)",
+    "note": "must be a string",
+    "name": "must be a string",
+    "day_basis": "must be an integer number of days (365)",
+    "products": "must be an object with at least one product",
+    "minimum_fee": "must be an integer amount of yen, 0 or more",
+    "bands": "must be a list of at least one band",
+    "up_to": "must be an integer amount of yen, or null for the last band",
+    "annual_rate_percent": "must be a number",
+}
+
+
+class _Problems(ValueError):
+    """Problems a validator found below its own place: (place relative to it, what is wrong)."""
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        self.problems = problems
+        super().__init__("; ".join(f"{where}: {what}" for where, what in problems))
+
+
+class _Entry(BaseModel):
+    """An object of the file: unknown keys refused (a typo would be dropped), `_` keys are comments."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_comments(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            return {k: v for k, v in data.items() if not str(k).startswith("_")}
+        return data
+
+
+class _BandEntry(_Entry):
+    up_to: Optional[StrictInt] = Field(gt=0)
+    annual_rate_percent: Decimal
+
+    @field_validator("annual_rate_percent", mode="before")
+    @classmethod
+    def _a_number(cls, rate: Any) -> Decimal:
+        if isinstance(rate, bool) or not isinstance(rate, (int, Decimal, float)):
+            raise ValueError(_FIELD_PROBLEMS["annual_rate_percent"])
+        rate = Decimal(str(rate)) if isinstance(rate, float) else Decimal(rate)
+        if not rate.is_finite() or rate < 0 or rate > 100:
+            raise ValueError("must be between 0 and 100")
+        return rate
+
+
+class _ProductEntry(_Entry):
+    minimum_fee: StrictInt = Field(ge=0)
+    bands: list[_BandEntry] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _bands_ascend_to_an_open_last_band(self) -> "_ProductEntry":
+        problems: list[tuple[str, str]] = []
+        previous = 0
+        for i, band in enumerate(self.bands):
+            at, last = f"bands[{i}].up_to", i == len(self.bands) - 1
+            if band.up_to is None:
+                if not last:
+                    problems.append((at, "only the last band may be open (null)"))
+                continue
+            if band.up_to <= previous:
+                problems.append((at, f"bands must be in ascending order ({band.up_to:,} after {previous:,})"))
+            previous = max(previous, band.up_to)
+            if last:
+                problems.append((at, "the last band must be open (null), so every amount has a rate"))
+        if problems:
+            raise _Problems(problems)
+        return self
+
+
+class _FeeTableFile(_Entry):
+    sample: StrictBool
+    name: Optional[StrictStr] = None
+    note: Optional[StrictStr] = None
+    day_basis: StrictInt = Field(ge=360, le=366)
+    products: dict[_ProductKey, _ProductEntry] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _a_sample_says_so(self) -> "_FeeTableFile":
+        if self.sample and not (self.note or "").strip():
+            raise _Problems([("note", "a sample table must say what it is in a note")])
+        return self
+
+
+def _problem(error: dict) -> list[str]:
+    """pydantic's error as this module's lines: `products.contract.bands[1].up_to: <what>`."""
+    place, loc = "", list(error["loc"])
+    unknown_product = loc[-1:] == ["[key]"]
+    if unknown_product:
+        loc.pop()
+    for part in loc:
+        place += f"[{part}]" if isinstance(part, int) else (f".{part}" if place else str(part))
+    raised = (error.get("ctx") or {}).get("error")
+    if isinstance(raised, _Problems):
+        return [f"{place + '.' if place else ''}{where}: {what}" for where, what in raised.problems]
+    if unknown_product:
+        what = f"unknown product (known: {', '.join(sorted(_KNOWN_PRODUCTS))})"
+    elif error["type"] == "extra_forbidden":
+        what = "unknown field"
+    elif isinstance(raised, ValueError):
+        what = str(raised)
+    elif isinstance(loc[-1], int):
+        what = "must be an object {up_to, annual_rate_percent}"
+    elif len(loc) == 2 and loc[0] == "products":
+        what = "must be an object"
+    else:
+        what = _FIELD_PROBLEMS.get(str(loc[-1]), error["msg"])
+    return [f"{place}: {what}"]
 
 
 def parse_fee_table(data: Any, source: str = "<data>") -> FeeTable:
     """A validated FeeTable from parsed JSON (decimals as `Decimal`); every problem is reported."""
-    problems: list[str] = []
     if not isinstance(data, Mapping):
         raise FeeTableError(source, ["the top level must be a JSON object"])
-    _known("", data, {"sample", "name", "note", "day_basis", "products"}, problems)
-
-    sample = data.get("sample")
-    if not isinstance(sample, bool):
-        problems.append("sample: must be true or false (true for made-up rates)")
-    note = data.get("note")
-    if note is not None and not isinstance(note, str):
-        problems.append("note: must be a string")
-    if sample is True and not (isinstance(note, str) and note.strip()):
-        problems.append("note: a sample table must say what it is in a note")
-    name = data.get("name")
-    if name is not None and not isinstance(name, str):
-        problems.append("name: must be a string")
-    day_basis = data.get("day_basis")
-    if not _is_int(day_basis) or not 360 <= day_basis <= 366:
-        problems.append("day_basis: must be an integer number of days (365)")
-
-    rates: dict[str, ProductRates] = {}
-    entries = data.get("products")
-    if not isinstance(entries, Mapping) or not entries:
-        problems.append("products: must be an object with at least one product")
-        entries = {}
-    known_products = {p.value for p in Product}
-    for key, entry in entries.items():
-        where = f"products.{key}"
-        if key not in known_products:
-            problems.append(f"{where}: unknown product (known: {', '.join(sorted(known_products))})")
-            continue
-        if not isinstance(entry, Mapping):
-            problems.append(f"{where}: must be an object")
-            continue
-        _known(where, entry, {"minimum_fee", "bands"}, problems)
-        minimum = entry.get("minimum_fee")
-        if not _is_int(minimum) or minimum < 0:
-            problems.append(f"{where}.minimum_fee: must be an integer amount of yen, 0 or more")
-        bands = _parse_bands(where, entry.get("bands"), problems)
-        if bands is not None and _is_int(minimum) and minimum >= 0:
-            rates[key] = ProductRates(minimum, bands)
-
-    if problems:
-        raise FeeTableError(source, problems)
+    try:
+        table = _FeeTableFile.model_validate(data)
+    except ValidationError as invalid:
+        raise FeeTableError(source, [line for error in invalid.errors() for line in _problem(error)]) from None
     return FeeTable(
-        sample=sample,
-        note=note,
-        name=name,
-        day_basis=day_basis,
-        products=MappingProxyType(rates),
+        sample=table.sample,
+        note=table.note,
+        name=table.name,
+        day_basis=table.day_basis,
+        products=MappingProxyType({
+            key: ProductRates(entry.minimum_fee, tuple(Band(b.up_to, b.annual_rate_percent) for b in entry.bands))
+            for key, entry in table.products.items()
+        }),
         source=source,
     )
-
-
-def _parse_bands(where: str, bands: Any, problems: list[str]) -> tuple[Band, ...] | None:
-    if not isinstance(bands, list) or not bands:
-        problems.append(f"{where}.bands: must be a list of at least one band")
-        return None
-    out: list[Band] = []
-    ok = True
-    previous = 0
-    for i, band in enumerate(bands):
-        at = f"{where}.bands[{i}]"
-        if not isinstance(band, Mapping):
-            problems.append(f"{at}: must be an object {{up_to, annual_rate_percent}}")
-            ok = False
-            continue
-        _known(at, band, {"up_to", "annual_rate_percent"}, problems)
-        last = i == len(bands) - 1
-        up_to = band.get("up_to", "missing")
-        if up_to is None:
-            if not last:
-                problems.append(f"{at}.up_to: only the last band may be open (null)")
-                ok = False
-        elif not _is_int(up_to) or up_to <= 0:
-            problems.append(f"{at}.up_to: must be an integer amount of yen, or null for the last band")
-            ok = False
-        else:
-            if up_to <= previous:
-                problems.append(
-                    f"{at}.up_to: bands must be in ascending order ({up_to:,} after {previous:,})"
-                )
-                ok = False
-            previous = max(previous, up_to)
-            if last:
-                problems.append(f"{at}.up_to: the last band must be open (null), so every amount has a rate")
-                ok = False
-        rate = band.get("annual_rate_percent")
-        if isinstance(rate, bool) or not isinstance(rate, (int, Decimal, float)):
-            problems.append(f"{at}.annual_rate_percent: must be a number")
-            ok = False
-            continue
-        rate = Decimal(str(rate)) if isinstance(rate, float) else Decimal(rate)
-        if not rate.is_finite() or rate < 0 or rate > 100:
-            problems.append(f"{at}.annual_rate_percent: must be between 0 and 100")
-            ok = False
-            continue
-        out.append(Band(up_to if _is_int(up_to) else None, rate))
-    return tuple(out) if ok else None
 
 
 _cache: dict[tuple, FeeTable] = {}

@@ -12,7 +12,11 @@ Registration happens once per process (`ensure_fonts` is cheap after the first c
 
 Size: IPAex glyphs carry TrueType hinting instructions (about 40 % of each glyph), which PDF viewers
 do not need at document resolutions. Each embedded subset is therefore rewritten without them
-(`strip_hinting`), which keeps a one-page document with two faces well under 40 KB.
+(`strip_hinting`), which keeps a one-page document with two faces well under 40 KB. It is done here,
+on each embedded subset, not once on the font files at layer build: a stripped font file would be a
+Derived Program under the IPA Font License, which could not be redistributed under the IPAex name
+(docs/decisions.md, "Font hinting stripped when a subset is embedded"). The licence travels with
+the fonts in the layer (fonts/IPA_Font_License_Agreement_v1.0.txt).
 """
 from __future__ import annotations
 

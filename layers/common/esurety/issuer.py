@@ -1,8 +1,9 @@
 """The issuer (保証会社): company, representative, branches and the orderer's verification page (pure).
 
 Configuration, not code: `data/issuer.json`, or the file named by `ESURETY_ISSUER_FILE`. The
-documents print it; the API checks branch codes against it. Kept free of reportlab so that the
-apply and verify paths can read it without loading the document renderers.
+documents print it; the API checks branch codes against it. The file's shape is a pydantic model
+(as the request bodies are). Kept free of reportlab so that the apply and verify paths can read it
+without loading the document renderers.
 """
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ import json
 import os
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any, Mapping
+from typing import Any, Mapping, Optional
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+
+from pydantic import BaseModel, ValidationError, field_validator
 
 ISSUER_ENV_VAR = "ESURETY_ISSUER_FILE"
 # The deployed site's 保証確認 page (the template sets it from its CloudFront distribution); it
@@ -45,29 +48,67 @@ class Issuer:
         return self.branches[0]
 
 
+class _BranchEntry(BaseModel):
+    name: str
+    tel: str
+    fax: Optional[str] = None
+    address: Optional[str] = None
+
+
+class _IssuerFile(BaseModel):
+    """The file's shape (keys it does not name, such as `_comment`, are ignored)."""
+
+    company: str
+    address: str
+    representative: str
+    branches: dict[str, _BranchEntry]
+    verify_url: Any = None
+    signin_url: Any = None
+
+    @field_validator("branches", mode="before")
+    @classmethod
+    def _codes_as_text(cls, branches: Any) -> Any:
+        return {str(code): entry for code, entry in branches.items()} if isinstance(branches, Mapping) else branches
+
+    @field_validator("branches")
+    @classmethod
+    def _at_least_one(cls, branches: dict) -> dict:
+        if not branches:
+            raise ValueError("issuer configuration needs at least one branch")
+        return branches
+
+    @field_validator("verify_url")
+    @classmethod
+    def _verify_url(cls, url: Any) -> str | None:
+        return check_verify_url(url) if url else None
+
+    @field_validator("signin_url")
+    @classmethod
+    def _signin_url(cls, url: Any) -> str | None:
+        return check_signin_url(url) if url else None
+
+
 def issuer_from_json(data: Mapping[str, Any]) -> Issuer:
-    branches = tuple(
-        Branch(
-            code=str(code),
-            name=entry["name"],
-            tel=entry["tel"],
-            fax=entry.get("fax"),
-            address=entry.get("address"),
-        )
-        for code, entry in data["branches"].items()
-    )
-    if not branches:
-        raise ValueError("issuer configuration needs at least one branch")
-    verify_url = data.get("verify_url") or None
-    if verify_url is not None:
-        check_verify_url(verify_url)
+    """The Issuer from the parsed file; a bad file raises ValueError saying what is wrong."""
+    try:
+        parsed = _IssuerFile.model_validate(data)
+    except ValidationError as invalid:
+        error = invalid.errors()[0]
+        raised = (error.get("ctx") or {}).get("error")
+        if isinstance(raised, ValueError):  # ours: the message says which field and why
+            raise ValueError(str(raised)) from None
+        place = ".".join(str(part) for part in error["loc"])
+        raise ValueError(f"issuer configuration: {place}: {error['msg']}") from None
     return Issuer(
-        company=data["company"],
-        address=data["address"],
-        representative=data["representative"],
-        branches=branches,
-        verify_url=verify_url,
-        signin_url=check_signin_url(data["signin_url"]) if data.get("signin_url") else None,
+        company=parsed.company,
+        address=parsed.address,
+        representative=parsed.representative,
+        branches=tuple(
+            Branch(code=code, name=entry.name, tel=entry.tel, fax=entry.fax, address=entry.address)
+            for code, entry in parsed.branches.items()
+        ),
+        verify_url=parsed.verify_url,
+        signin_url=parsed.signin_url,
     )
 
 

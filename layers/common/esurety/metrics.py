@@ -1,11 +1,12 @@
 """Business metrics, as CloudWatch embedded metric format (EMF) lines in the function's log.
 
 The services record what happened where it happens (`metrics.add_metric(...)`); each handler is
-decorated with `@metrics.log_metrics`, which writes the invocation's metrics as one JSON line at
-its end (CloudWatch turns it into metrics; no API call, nothing for a request to wait for).
-Powertools' Metrics instances share one metric set per process, so the services and the handler
-add to the same one; the `service` dimension is the function's POWERTOOLS_SERVICE_NAME
-(esurety-apply, -issue, -publish, -verify), which the dashboard and the alarms name.
+decorated with `@metrics.log_metrics` (the instance in esurety/aws/observability.py), which writes
+the invocation's metrics as one JSON line at its end (CloudWatch turns it into metrics; no API
+call, nothing for a request to wait for). Powertools' Metrics instances share one metric set per
+process, so the services and the handler add to the same one; the `service` dimension is the
+function's POWERTOOLS_SERVICE_NAME (esurety-apply, -issue, -publish, -verify, ...), which the
+dashboard and the alarms name.
 
 Only counts and latencies: never a contract number, a caller or a key as a dimension (a
 dimension value is a new metric each, and the log already says who).
@@ -56,12 +57,6 @@ def verification(outcome: str) -> None:
 def publication_latency(rendered_at: datetime, published_at: datetime) -> None:
     milliseconds = max(0.0, (published_at - rendered_at).total_seconds() * 1000)
     metrics.add_metric(name=PUBLICATION_LATENCY, unit=MetricUnit.Milliseconds, value=round(milliseconds, 1))
-
-
-def handler_metrics(service: str) -> Metrics:
-    """The handler's instance, for `@metrics.log_metrics`: it writes the shared metric set with
-    `service` as its dimension (the name the dashboard and alarms use for this function)."""
-    return Metrics(namespace=NAMESPACE, service=service)
 
 
 # A GET or an ignored event records nothing, and that is normal: no warning in every such log.
