@@ -7,7 +7,8 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Problem:
     field: str  # dotted path as in the API body, e.g. "work.contract_price"
-    reason: str
+    code: str  # stable snake_case, a key of esurety/error_codes.py (the screens show its Japanese)
+    reason: str  # English, for developers and the log
 
 
 class InputError(Exception):
@@ -30,7 +31,8 @@ class Conflict(Exception):
     """409: the resource is in a state that does not allow the operation; `current` (optional) is
     that state as the caller's view shows it, so a loser of a race sees what won."""
 
-    def __init__(self, reason: str, current: dict | None = None):
+    def __init__(self, code: str, reason: str, current: dict | None = None):
+        self.code = code  # a key of esurety/error_codes.py
         self.current = current
         super().__init__(reason)
 
