@@ -38,11 +38,10 @@ def _orderer_problems(request: ApplicationRequest, orderer: Orderer | None, toda
         return [Problem("orderer_id", "unknown_orderer", "unknown orderer")]
     if request.format == "electronic" and not orderer.accepts_electronic(request.product, today):
         if request.product not in orderer.products:
-            code, reason = "orderer_not_electronic_product", f"{orderer.name} does not accept electronic {label(request.product)}; choose paper"
-        else:
-            code = "orderer_not_electronic_yet"
-            reason = f"{orderer.name} accepts electronic guarantees from {orderer.accepts_from.isoformat()}; choose paper"
-        return [Problem("format", code, reason)]
+            return [Problem("format", "orderer_not_electronic_product",
+                            f"{orderer.name} does not accept electronic {label(request.product)}; choose paper")]
+        return [Problem("format", "orderer_not_electronic_yet",
+                        f"{orderer.name} accepts electronic guarantees from {orderer.accepts_from.isoformat()}; choose paper")]
     return []
 
 
