@@ -54,6 +54,7 @@ checkov:
 # docs/openapi.json from the functions' resolvers (tests/test_openapi.py fails when it is stale).
 openapi: $(STAMP)
 	$(PY) -m tools.openapi
+	$(PY) -m tools.error_messages
 
 # Cold import of each function beside a bare `import boto3`, ratios against the targets (docs/performance.md).
 RUNS ?= 7

@@ -689,7 +689,7 @@ def test_an_interim_advance_with_its_nintei_chousho_in_the_browser(local_cloud, 
             held["held"] += 1
             route.fulfill(status=422, content_type="application/json", headers={"access-control-allow-origin": site},
                           body=json.dumps({"message": "入力内容に誤りがあります。", "errors": [
-                              {"field": "upload_id", "reason": "the upload has not arrived or is still being checked"}]}))
+                              {"field": "upload_id", "code": "upload_pending", "reason": "the upload has not arrived or is still being checked"}]}))
         else:
             route.continue_()
 

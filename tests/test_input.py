@@ -143,7 +143,7 @@ def test_a_lone_surrogate_in_any_text_field_is_422_naming_it(api, unchanged, pat
     body = json.dumps(_set(application_body(), path, "PLACEHOLDER"), ensure_ascii=False).replace("PLACEHOLDER", "丸山\\ud800建設")
     status, answer = raw(api, "POST", "/applications", CONTRACTOR_A, body)
     assert status == 422, answer
-    assert answer["errors"] == [{"field": path, "reason": answer["errors"][0]["reason"]}]
+    assert answer["errors"] == [{"field": path, "code": "lone_surrogate", "reason": answer["errors"][0]["reason"]}]
     assert "surrogate" in answer["errors"][0]["reason"]
 
 

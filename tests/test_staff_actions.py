@@ -539,7 +539,7 @@ def test_staff_see_a_new_application_with_todays_rule_checks(api, monkeypatch):
     assert view["request"]["work"]["name"] == "県道宇都宮線道路改良工事（その２）" and view["problems"] == []
     at(monkeypatch, datetime(2025, 4, 2, 10, 0, tzinfo=JST))  # its deadline passed meanwhile
     view = api.get(f"/staff/applications/{created['application_id']}", STAFF)[1]
-    assert {"field": "guarantee.deadline", "reason": "has passed since the application"} in view["problems"]
+    assert {"field": "guarantee.deadline", "code": "deadline_passed", "reason": "has passed since the application"} in view["problems"]
     assert api.get("/staff/applications/0123456789abcdef01234567", STAFF)[0] == 404
     assert api.get("/staff/applications/nope", STAFF)[0] == 422
 

@@ -44,7 +44,7 @@ REQUIRED = [
 def test_missing_field(api, field):
     status, body = api.post("/applications", CONTRACTOR_A, _without(application_body(), field))
     assert status == 422
-    assert {"field": field, "reason": "is required"} in body["errors"]
+    assert {"field": field, "code": "required", "reason": "is required"} in body["errors"]
     assert _applications_stored() == 0
 
 
@@ -154,13 +154,13 @@ def test_body_that_is_not_json(api):
 def test_reject_needs_a_reason(api):
     status, created = api.post("/applications", CONTRACTOR_A, application_body())
     status, answer = api.post(f"/staff/applications/{created['application_id']}/reject", STAFF, {})
-    assert status == 422 and answer["errors"] == [{"field": "reason", "reason": "is required"}]
+    assert status == 422 and answer["errors"] == [{"field": "reason", "code": "required", "reason": "is required"}]
     assert api.get(f"/applications/{created['application_id']}", CONTRACTOR_A)[1]["status"] == "submitted"
 
 
 def test_verification_fields(api):
     status, answer = api.post("/verifications", ORDERER_TOCHIGI, {"contract_number": "31073-00001M"})
-    assert status == 422 and answer["errors"] == [{"field": "auth_key", "reason": "is required"}]
+    assert status == 422 and answer["errors"] == [{"field": "auth_key", "code": "required", "reason": "is required"}]
 
 
 def test_idempotency_key_retry_creates_one_application(api):
@@ -194,5 +194,5 @@ def test_deadline_in_the_past_is_refused(api):
     body["work"].update(contract_date="2023-04-01", period_start="2023-04-02", period_end="2024-03-15")
     body["guarantee"]["deadline"] = "2024-03-31"  # the day before today (2024-04-01 in these tests)
     status, answer = api.post("/applications", CONTRACTOR_A, body)
-    assert status == 422 and answer["errors"] == [{"field": "guarantee.deadline", "reason": "is in the past"}]
+    assert status == 422 and answer["errors"] == [{"field": "guarantee.deadline", "code": "deadline_in_past", "reason": "is in the past"}]
     assert _applications_stored() == 0

@@ -18,6 +18,8 @@ import json
 import sys
 from pathlib import Path
 
+from esurety import error_codes
+
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = ROOT / "docs" / "openapi.json"
 
@@ -57,6 +59,15 @@ TAGS = [
 ]
 
 _MESSAGE = {"type": "string", "description": "For people, in Japanese."}
+# Every code an error answers: one registry (esurety/error_codes.py), which also gives the screens
+# their Japanese for each (web/src/error_messages.ts).
+_CODE_SCHEMA = {
+    "type": "string",
+    "description": "Stable, snake_case: what went wrong, for programs (a screen shows its own words for it).",
+    "enum": sorted(error_codes.MESSAGES),
+}
+_CODE = {"$ref": "#/components/schemas/ErrorCode"}
+_REASON = {"type": "string", "description": "For developers, in English; its wording may change (test `code`)."}
 COMPONENTS = {
     "securitySchemes": {
         "cognitoJwt": {
@@ -67,10 +78,11 @@ COMPONENTS = {
         }
     },
     "schemas": {
+        "ErrorCode": _CODE_SCHEMA,
         "Error": {
             "type": "object",
-            "required": ["message"],
-            "properties": {"message": _MESSAGE},
+            "required": ["message", "code"],
+            "properties": {"message": _MESSAGE, "code": _CODE, "reason": _REASON},
         },
         "InvalidRequest": {
             "type": "object",
@@ -81,10 +93,11 @@ COMPONENTS = {
                     "type": "array",
                     "items": {
                         "type": "object",
-                        "required": ["field", "reason"],
+                        "required": ["field", "code", "reason"],
                         "properties": {
                             "field": {"type": "string", "description": "Dotted path in the request, e.g. work.contract_price."},
-                            "reason": {"type": "string", "description": "For developers, in English."},
+                            "code": _CODE,
+                            "reason": _REASON,
                         },
                     },
                 },

@@ -26,6 +26,8 @@ export async function loadConfig(): Promise<Config> {
   return config;
 }
 
+import { ERROR_MESSAGES, GENERIC_ERROR } from "./error_messages";
+
 // ------------------------------------------------------------------ sign-in
 
 // Each front comes back to its own page; the URL must be one of the client's CallbackURLs.
@@ -150,8 +152,10 @@ export const drafts = {
 
 // ------------------------------------------------------------------ API
 
+/** One problem of a 422: the field, its code (the screens' words: errorJa), the English reason (for developers). */
 export interface FieldError {
   field: string;
+  code: string;
   reason: string;
 }
 
@@ -160,7 +164,7 @@ export class ApiError extends Error {
     readonly status: number,
     message: string,
     readonly errors: FieldError[] = [],
-    readonly reason: string = "", // a 409's why (English, for the screen to pick its own words)
+    readonly code: string = "", // a refusal's code (409, 428 …): the screen says it with errorJa
   ) {
     super(message);
   }
@@ -190,7 +194,7 @@ export class Api {
     const answer = await response.json().catch(() => ({}));
     if (!response.ok) {
       throw new ApiError(response.status, answer.message ?? `エラーが発生しました（${response.status}）。`, answer.errors ?? [],
-        typeof answer.reason === "string" ? answer.reason : "");
+        typeof answer.code === "string" ? answer.code : "");
     }
     return answer as T;
   }
@@ -289,57 +293,11 @@ export function productLabel(product: string): string {
   return PRODUCTS.find(([value]) => value === product)?.[1] ?? product;
 }
 
-/** The API's field reasons are English; the screen says them in Japanese. */
-export function reasonJa(reason: string): string {
-  const known: Record<string, string> = {
-    "is required": "入力してください。",
-    "must be an integer amount of yen": "金額（円、整数）を入力してください。",
-    "must be a date YYYY-MM-DD": "日付（YYYY-MM-DD）を入力してください。",
-    "is not a real calendar date": "存在しない日付です。",
-    "must be an e-mail address": "メールアドレスを入力してください。",
-    "is before work.period_start": "工期（至）が工期（自）より前です。",
-    "exceeds work.contract_price": "保証金額が請負金額を超えています。",
-    "is in the past": "過去の日付です。",
-    "is before work.period_end: the guarantee must cover the work": "保証期限が工期（至）より前です。保証期限は工期の終わり以降にしてください。",
-    "changes nothing: give a new guarantee amount, deadline or works period": "変更する項目（保証金額、保証期限、工期）を入力してください。",
-  };
-  if (known[reason]) return known[reason];
-  const upload = uploadReasonJa(reason);
-  if (upload) return upload;
-  // A reason that ends with its own Japanese words in (…) is shown in them.
-  const japanese = reason.match(/[（(]([^（）()]*[\u3040-\u30ff\u4e00-\u9fff][^（）()]*)[）)]\s*$/);
-  return japanese ? japanese[1] : reason;
-}
-
-/** The API's reasons about a 認定調書 upload and the 前払金保証 a 中間前払金保証 follows. */
-function uploadReasonJa(reason: string): string | null {
-  const file = (why: string): string => {
-    const larger = why.match(/^the file is larger than (\d+) bytes$/);
-    if (larger) return `ファイルが上限（${fileSize(Number(larger[1]))}）を超えています。`;
-    const unreadable = why.match(/^the PDF cannot be read \((.*)\)$/);
-    if (unreadable) return `PDFとして読み取れません（${unreadable[1]}）。`;
-    const words: Record<string, string> = {
-      "the file is empty": "ファイルが空です。",
-      "the file is not a PDF": "PDFファイルではありません。",
-      "the PDF is encrypted": "暗号化（パスワード設定）されたPDFです。",
-      "the PDF has no page": "ページのないPDFです。",
-    };
-    return words[why] ?? why;
-  };
-  const refused = reason.match(/^the uploaded file was refused: (.*)$/);
-  if (refused) return `認定調書を受け付けられませんでした：${file(refused[1])}別のPDFを選んでください。`;
-  if (reason === "the upload has not arrived or is still being checked") return "認定調書の確認がまだ終わっていません。";
-  if (reason === "no such upload" || reason === "is not an upload id") return "添付した認定調書が見つかりません。もう一度選んでください。";
-  if (reason.startsWith("is required: upload")) return "認定調書（PDF）を添付してください。";
-  if (reason.startsWith("is required: the contract number")) return "前払金保証の保証契約番号を選んでください。";
-  if (reason.startsWith("is not a contract number")) return "保証契約番号の形式ではありません。";
-  if (reason === "no such contract of your company") return "御社の保証契約にこの保証契約番号はありません。";
-  if (/^is not a .* contract$/.test(reason)) return "前払金保証の保証契約ではありません。";
-  if (reason === "is a contract with another orderer") return "発注者が異なる前払金保証です。発注者を確認してください。";
-  if (reason === "is a guarantee that has ended or is not issued yet") return "終了した、またはまだ発行されていない前払金保証です。";
-  if (reason.startsWith("exceeds 2割")) return "保証金額が請負金額の2割を超えています（中間前払金は請負代金額の2割以内）。";
-  if (reason.startsWith("is only for")) return "中間前払金保証の申込みでだけ指定できます。";
-  return null;
+/** The Japanese for an error code of the API (web/src/error_messages.ts, generated from the API's
+ * own registry). The English `reason` is for developers and is never shown; a code this build does
+ * not know yet reads as a generic Japanese message. */
+export function errorJa(code: string | null | undefined): string {
+  return (code && Object.hasOwn(ERROR_MESSAGES, code) ? ERROR_MESSAGES[code] : undefined) ?? GENERIC_ERROR;
 }
 
 /** A size in the units people read (10 MB, 512 KB). */
@@ -437,7 +395,7 @@ export function showFieldErrors(form: HTMLElement, error: ApiError, fallback: HT
   for (const problem of error.errors) {
     const box = fieldBox(form, problem.field, fallback === null);
     const slot = box ? box.querySelector(".field-error") ?? (box.classList.contains("field-error") ? box : null) : fallback;
-    if (slot) slot.textContent = [slot.textContent, reasonJa(problem.reason)].filter(Boolean).join(" ");
+    if (slot) slot.textContent = [slot.textContent, errorJa(problem.code)].filter(Boolean).join(" ");
     const control = box?.querySelector<HTMLElement>("input, select, textarea");
     control?.setAttribute("aria-invalid", "true");
     first = first ?? control ?? null;

@@ -2,7 +2,7 @@
 // Views are chosen by the address's fragment (#/apply, #/contracts, #/contracts/<number>, …).
 import "./style.css";
 import {
-  APPLICATION_KIND, APPLICATION_STATUS, Api, ApiError, PRODUCTS, boot, drafts, endingText, h, input, labelCells, message, nav,
+  APPLICATION_KIND, APPLICATION_STATUS, Api, ApiError, PRODUCTS, boot, drafts, errorJa, endingText, h, input, labelCells, message, nav,
   fileSize, openInWindow, productLabel, session, show, showFieldErrors, signIn, statusBadge, versionLabel, wareki, yen, type Ending,
 } from "./common";
 
@@ -298,7 +298,7 @@ function wireInterim(form: HTMLFormElement, orderers: Orderer[], offer: () => vo
 /** A 422 that says only that the 認定調書 has not been judged yet (it arrived, or is about to). */
 function notCheckedYet(error: unknown): boolean {
   return error instanceof ApiError && error.status === 422 && error.errors.length > 0 &&
-    error.errors.every((p) => /(^|\.)upload_id$/.test(p.field) && /not arrived|still being checked|not checked/.test(p.reason));
+    error.errors.every((p) => /(^|\.)upload_id$/.test(p.field) && p.code === "upload_pending");
 }
 
 async function applyView(): Promise<void> {
@@ -399,7 +399,8 @@ async function applyView(): Promise<void> {
         form.querySelector("#f-upload_id-error")!.textContent = "認定調書の確認がまだ終わっていません。しばらくしてから、もう一度「申込む」を押してください。";
         return;
       }
-      if (error.errors.some((p) => /(^|\.)upload_id$/.test(p.field) && /refused|no such upload/.test(p.reason))) {
+      if (error.errors.some((p) => /(^|\.)upload_id$/.test(p.field) && (p.code.startsWith("upload_") || p.code === "no_such_upload")
+        && p.code !== "upload_pending" && p.code !== "upload_required")) {
         // That upload can never be named: a new file is needed (a new upload).
         (form.querySelector("[name=upload_id]") as HTMLInputElement).value = "";
         (form.querySelector("[name=upload_name]") as HTMLInputElement).value = "";
@@ -786,9 +787,9 @@ async function changeView(number: string): Promise<void> {
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       if (error.status === 409) {
-        result.replaceChildren(message(/already waiting/.test(error.reason)
+        result.replaceChildren(message(error.code === "change_pending"
           ? "この保証契約には審査中の変更申込があります。発行または却下の後に申し込めます。"
-          : /ended/.test(error.reason) ? "この保証は終了しているため、変更できません。" : error.message));
+          : error.code === "guarantee_ended" ? "この保証は終了しているため、変更できません。" : `${error.message}（${errorJa(error.code)}）`));
         return;
       }
       result.replaceChildren(message(error.message));

@@ -4,7 +4,7 @@
 // Views are chosen by the address's fragment (#/queue, #/applications/<id>, #/contracts/<number>).
 import "./style.css";
 import {
-  APPLICATION_KIND, APPLICATION_STATUS, Api, ApiError, boot, clearFieldErrors, confirmDialog, endingText, h, input,
+  APPLICATION_KIND, APPLICATION_STATUS, Api, ApiError, boot, errorJa, clearFieldErrors, confirmDialog, endingText, h, input,
   labelCells, message, nav, productLabel, session, show, showFieldErrors, signIn, statusBadge, textArea, versionLabel,
   wareki, yen, type Ending,
 } from "./common";
@@ -14,7 +14,7 @@ const api = new Api(FRONT);
 
 function errorText(error: unknown): string {
   if (!(error instanceof ApiError)) return error instanceof Error ? error.message : String(error);
-  return error.status === 409 && error.reason ? `${error.message}（${error.reason}）` : error.message;
+  return error.status === 409 && error.code ? `${error.message}（${errorJa(error.code)}）` : error.message;
 }
 
 function row(label: string, value: string | Node | null | undefined): HTMLElement {
@@ -195,7 +195,7 @@ interface Certificate {
   deposit_bank?: string | null; contractor: { name: string; address?: string; jv_name?: string | null }; sha256?: string;
 }
 
-interface Problem { field: string; reason: string }
+interface Problem { field: string; code: string; reason: string }
 
 interface UndeliveredMail { mail_id: string; to: string; subject: string; reason: string | null; failed_at: string | null }
 
@@ -237,7 +237,7 @@ function problemList(problems: Problem[] | null): HTMLElement | null {
   if (!problems.length) return message("本日の基準で問題はありません。", "info");
   return h("div", { class: "message error", role: "alert", id: "problems" },
     h("p", {}, "本日の基準で次の問題があります（発行できない場合があります）："),
-    h("ul", {}, ...problems.map((p) => h("li", {}, h("code", {}, p.field), "：", p.reason))));
+    h("ul", {}, ...problems.map((p) => h("li", {}, h("code", {}, p.field), "：", errorJa(p.code)))));
 }
 
 function newApplicationFacts(r: Record<string, any>): HTMLElement { // eslint-disable-line @typescript-eslint/no-explicit-any

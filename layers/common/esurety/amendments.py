@@ -54,9 +54,9 @@ def requested(corrections: Mapping) -> dict[str, Any]:
         for name, given in value.items():
             path = f"{group}.{name}"
             if path not in FIELDS:
-                problems.append(Problem(path, "is not a field a correction may set"))
+                problems.append(Problem(path, "not_correctable", "is not a field a correction may set"))
             elif given is None and path not in NULLABLE:
-                problems.append(Problem(path, "cannot be removed from a certificate: give the value to print"))
+                problems.append(Problem(path, "cannot_remove", "cannot be removed from a certificate: give the value to print"))
             else:
                 out[path] = _plain(given)
     if problems:
@@ -77,7 +77,7 @@ def corrected(content: Mapping, corrections: Mapping, issue_date: date) -> dict:
     """
     updates = requested(corrections)
     if not updates:
-        raise InputError(Problem("body", NOTHING_NAMED))
+        raise InputError(Problem("body", "nothing_named", NOTHING_NAMED))
     after = copy.deepcopy(dict(content))
     contractor = dict(after.get("contractor") or {})
     for path, value in updates.items():
@@ -87,7 +87,7 @@ def corrected(content: Mapping, corrections: Mapping, issue_date: date) -> dict:
             after[FIELDS[path]] = value
     after["contractor"] = contractor
     if same_certificate(after, content):
-        raise InputError(Problem("body", NOTHING_CORRECTED))
+        raise InputError(Problem("body", "nothing_corrected", NOTHING_CORRECTED))
     problems = correction_problems(after)
     if problems:
         raise InputError(problems)
@@ -100,22 +100,22 @@ def correction_problems(after: Mapping) -> list[Problem]:
     dates in the past are not judged: a correction restates a certificate already issued)."""
     problems = []
     if after["period_end"] < after["period_start"]:
-        problems.append(Problem("work.period_end", "is before work.period_start"))
+        problems.append(Problem("work.period_end", "period_end_before_start", "is before work.period_start"))
     if after["contract_date"] > after["period_end"]:
-        problems.append(Problem("work.contract_date", "is after work.period_end"))
+        problems.append(Problem("work.contract_date", "contract_date_after_period_end", "is after work.period_end"))
     if after["guarantee_amount"] > after["contract_price"]:
-        problems.append(Problem("guarantee.amount", "exceeds work.contract_price"))
+        problems.append(Problem("guarantee.amount", "amount_over_price", "exceeds work.contract_price"))
     if after["guarantee_deadline"] < after["period_end"]:
-        problems.append(Problem("guarantee.deadline", "is before work.period_end: the guarantee must cover the work"))
+        problems.append(Problem("guarantee.deadline", "deadline_before_period_end", "is before work.period_end: the guarantee must cover the work"))
     product = after["product"]
     if product == Product.INTERIM_ADVANCE_PAYMENT.value:
         numerator, denominator = INTERIM_SHARE
         if after["guarantee_amount"] * denominator > after["contract_price"] * numerator:
-            problems.append(Problem("guarantee.amount", "exceeds 2割 of work.contract_price (中間前払金は請負代金額の2割以内)"))
+            problems.append(Problem("guarantee.amount", "interim_over_share", "exceeds 2割 of work.contract_price (中間前払金は請負代金額の2割以内)"))
     if has_deposit_bank(product) and not after.get("deposit_bank"):
-        problems.append(Problem("deposit_bank", f"is required for {label(product)}"))
+        problems.append(Problem("deposit_bank", "deposit_bank_required", f"is required for {label(product)}"))
     if not has_deposit_bank(product) and after.get("deposit_bank"):
-        problems.append(Problem("deposit_bank", f"must be null for {label(product)}"))
+        problems.append(Problem("deposit_bank", "deposit_bank_not_allowed", f"must be null for {label(product)}"))
     return problems
 
 

@@ -57,19 +57,19 @@ def change_problems(content: Mapping, change: Mapping, today: date) -> list[Prob
     new_values = requested(change)
     moved = {field for field, value in new_values.items() if content.get(field) != value}
     if not moved:
-        return [Problem("body", NOTHING_CHANGES)]
+        return [Problem("body", "nothing_changes", NOTHING_CHANGES)]
     if moved == {"contract_price"}:
-        return [Problem("work.contract_price", PRICE_ONLY)]
+        return [Problem("work.contract_price", "price_change_alone", PRICE_ONLY)]
     after = {**content, **new_values}
     problems = []
     if after["period_end"] < after["period_start"]:
-        problems.append(Problem("work.period_end", "is before work.period_start"))
+        problems.append(Problem("work.period_end", "period_end_before_start", "is before work.period_start"))
     if after["guarantee_amount"] > after["contract_price"]:
-        problems.append(Problem("guarantee.amount", "exceeds work.contract_price"))
+        problems.append(Problem("guarantee.amount", "amount_over_price", "exceeds work.contract_price"))
     if after["guarantee_deadline"] < today.isoformat():
-        problems.append(Problem("guarantee.deadline", "is in the past"))
+        problems.append(Problem("guarantee.deadline", "deadline_in_past", "is in the past"))
     elif after["guarantee_deadline"] < after["period_end"]:
-        problems.append(Problem("guarantee.deadline", "is before work.period_end: the guarantee must cover the work"))
+        problems.append(Problem("guarantee.deadline", "deadline_before_period_end", "is before work.period_end: the guarantee must cover the work"))
     return problems
 
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Problem:
     field: str  # dotted path as in the API body, e.g. "work.contract_price"
-    reason: str
+    code: str  # stable snake_case, a key of esurety/error_codes.py (the screens show its Japanese)
+    reason: str  # English, for developers and the log
 
 
 class InputError(Exception):
@@ -32,9 +33,9 @@ class Conflict(Exception):
     is a stable snake_case name of the state for a screen to say in its words; `message` (optional)
     replaces the generic Japanese message when the state has its own."""
 
-    def __init__(self, reason: str, current: dict | None = None, code: str | None = None, message: str | None = None):
+    def __init__(self, code: str, reason: str, current: dict | None = None, message: str | None = None):
+        self.code = code  # a key of esurety/error_codes.py
         self.current = current
-        self.code = code
         self.message = message
         super().__init__(reason)
 

@@ -1,8 +1,9 @@
 """HTTP glue shared by the API functions: one resolver setup, one error shape.
 
-Every error body is `{"message": ..., "errors": [{"field", "reason"}]}` for 422, and
-`{"message": ...}` otherwise. Messages are Japanese (shown to people); field paths are the
-API's own (`work.contract_price`), reasons English (read by the developers of client systems).
+Every error body is `{"message": ..., "errors": [{"field", "code", "reason"}]}` for 422, and
+`{"message": ..., "code": ...}` otherwise. Messages are Japanese (shown to people); field paths are
+the API's own (`work.contract_price`); codes stable snake_case (esurety/error_codes.py, which the
+screens turn into Japanese); reasons English (read by the developers of client systems).
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.shared.json_encoder import Encoder
 
-from . import identity, json_body
+from . import error_codes, identity, json_body
 from .errors import Conflict, Forbidden, InputError, NotFound, PreconditionRequired, Problem, TooManyAttempts
 
 INVALID = "入力内容に誤りがあります。"
@@ -43,24 +44,22 @@ def _field(loc: tuple) -> str:
     return ".".join(parts) or "body"
 
 
-def _reason(error: dict) -> str:
-    if error.get("type") == "missing":
-        return "is required"
-    if error.get("type") == "extra_forbidden":
-        return "is not a field of this request"
-    if error.get("type") == "json_invalid":
-        return "is not valid JSON"
-    message = str(error.get("msg", "is invalid"))
-    return message.removeprefix("Value error, ")
+def _problem(error: dict) -> Problem:
+    code, reason = error_codes.from_pydantic(error)
+    return Problem(_field(error.get("loc", ())), code, reason)
+
+
+def problem_json(problem: Problem) -> dict:
+    return {"field": problem.field, "code": problem.code, "reason": problem.reason}
 
 
 def problems_response(problems: list[Problem]) -> Response:
-    return _json(422, {"message": INVALID, "errors": [{"field": p.field, "reason": p.reason} for p in problems]})
+    return _json(422, {"message": INVALID, "errors": [problem_json(p) for p in problems]})
 
 
-def body_problem_response(field: str, reason: str) -> Response:
+def body_problem_response(field: str, code: str, reason: str) -> Response:
     """422 for a body that is not one readable JSON object: one problem, the message says JSON."""
-    return _json(422, {"message": JSON_EXPECTED, "errors": [{"field": field, "reason": reason}]})
+    return _json(422, {"message": JSON_EXPECTED, "errors": [problem_json(Problem(field, code, reason))]})
 
 
 def _body_missing(errors: list) -> bool:
@@ -80,10 +79,10 @@ def make_resolver(logger: Logger) -> APIGatewayHttpResolver:
     def _invalid(error: RequestValidationError):
         cause = error.__cause__
         if isinstance(cause, json_body.BodyError):
-            return body_problem_response(cause.field, cause.reason)
+            return body_problem_response(cause.field, cause.code, cause.reason)
         if _body_missing(error.errors()):
-            return body_problem_response("body", "is empty; a JSON object is expected")
-        return problems_response([Problem(_field(e.get("loc", ())), _reason(e)) for e in error.errors()])
+            return body_problem_response("body", "empty_body", "is empty; a JSON object is expected")
+        return problems_response([_problem(e) for e in error.errors()])
 
     @app.exception_handler(InputError)
     def _input(error: InputError):
@@ -91,18 +90,16 @@ def make_resolver(logger: Logger) -> APIGatewayHttpResolver:
 
     @app.exception_handler(NotFound)
     def _not_found(_: NotFound):
-        return _json(404, {"message": NOT_FOUND})
+        return _json(404, {"message": NOT_FOUND, "code": "not_found"})
 
     @app.exception_handler(Forbidden)
     def _forbidden(error: Forbidden):
         logger.info("forbidden", extra={"reason": str(error)})
-        return _json(403, {"message": FORBIDDEN})
+        return _json(403, {"message": FORBIDDEN, "code": "forbidden"})
 
     @app.exception_handler(Conflict)
     def _conflict(error: Conflict):
-        body = {"message": error.message or "現在の状態ではこの操作はできません。", "reason": str(error)}
-        if error.code is not None:
-            body["code"] = error.code
+        body = {"message": error.message or "現在の状態ではこの操作はできません。", "code": error.code, "reason": str(error)}
         if error.current is not None:
             body["current"] = error.current
         return _json(409, body)
@@ -110,13 +107,13 @@ def make_resolver(logger: Logger) -> APIGatewayHttpResolver:
     @app.exception_handler(PreconditionRequired)
     def _precondition_required(error: PreconditionRequired):
         logger.info("precondition required", extra={"header": error.header, "reason": str(error)})
-        return _json(428, {"message": PRECONDITION_REQUIRED, "reason": str(error)})
+        return _json(428, {"message": PRECONDITION_REQUIRED, "code": "if_match_required", "reason": str(error)})
 
     @app.exception_handler(TooManyAttempts)
     def _too_many(error: TooManyAttempts):
         return _json(
             429,
-            {"message": "認証に続けて失敗したため、しばらく照会できません。時間をおいて再度お試しください。"},
+            {"message": "認証に続けて失敗したため、しばらく照会できません。時間をおいて再度お試しください。", "code": "too_many_attempts"},
             headers={"Retry-After": str(error.retry_after_seconds)},
         )
 
@@ -174,7 +171,7 @@ def body_refusal(event: dict) -> dict | None:
     headers = event.get("headers") or {}
     content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), None)
     if not _is_json_media_type(content_type):
-        return _raw(415, {"message": UNSUPPORTED_MEDIA_TYPE, "reason": "Content-Type must be application/json"})
+        return _raw(415, {"message": UNSUPPORTED_MEDIA_TYPE, "code": "unsupported_media_type", "reason": "Content-Type must be application/json"})
     # Media types are case-insensitive; Powertools compares them as written: tell it what was checked.
     for name in [k for k in headers if k.lower() == "content-type"]:
         headers[name] = "application/json"
@@ -182,7 +179,7 @@ def body_refusal(event: dict) -> dict | None:
         try:
             base64.b64decode(body, validate=True).decode("utf-8")
         except (binascii.Error, ValueError):
-            return _raw(422, {"message": JSON_EXPECTED, "errors": [{"field": "body", "reason": "is not UTF-8 text; a JSON object is expected"}]})
+            return _raw(422, {"message": JSON_EXPECTED, "errors": [problem_json(Problem("body", "not_utf8", "is not UTF-8 text; a JSON object is expected"))]})
     return None
 
 
@@ -205,7 +202,7 @@ def guarded(app: APIGatewayHttpResolver, group: str, public: frozenset[str] = fr
                     "forbidden",
                     extra={"reason": str(error), "route": event.get("routeKey"), "caller": caller.subject, "groups": sorted(caller.groups)},
                 )
-                return _no_store(_raw(403, {"message": FORBIDDEN}))
+                return _no_store(_raw(403, {"message": FORBIDDEN, "code": "forbidden"}))
         refusal = body_refusal(event)
         if refusal is not None:
             return _no_store(refusal)

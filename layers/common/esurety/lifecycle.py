@@ -30,7 +30,11 @@ STATUS_LABELS = {VALID: "有効", EXPIRED: "期限満了", TERMINATED: "解約",
 
 
 class LifecycleError(ValueError):
-    """An event that the records do not allow (the API answers 409)."""
+    """An event that the records do not allow (the API answers 409 with `code`, esurety/error_codes.py)."""
+
+    def __init__(self, reason: str, code: str = "version_not_shown"):
+        super().__init__(reason)
+        self.code = code
 
 
 class RecordLike(Protocol):
@@ -135,13 +139,14 @@ def check_cancellable(records: Sequence[RecordLike], version: int) -> Shown:
     """
     shown = check_correctable(records, version)
     if shown.target != CHANGE:
-        raise LifecycleError("only a change (変更) can be cancelled; 新規 ends by 解約")
+        raise LifecycleError("only a change (変更) can be cancelled; 新規 ends by 解約", "only_changes_cancellable")
     chain = valid_chain(records)
     later = chain[-1]
     if later.version != shown.version:
         raise LifecycleError(
             f"only the last change can be cancelled: {later.label} (version {later.version}) follows {shown.label}; "
-            f"cancel {later.label} first"
+            f"cancel {later.label} first",
+            "only_last_change_cancellable",
         )
     return shown
 

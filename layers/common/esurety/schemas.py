@@ -14,9 +14,10 @@ from datetime import date
 from typing import Annotated, Literal, Optional
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from .products import Product
-from .text import clean, compact_code, unprintable_reason
+from .text import clean, compact_code, unprintable
 from .wareki import EARLIEST
 
 MAX_YEN = 10**13  # 10 trillion yen: above any public work
@@ -39,25 +40,30 @@ def _text(value):
     return clean(value) if isinstance(value, str) else value
 
 
+def _refuse(code: str, reason: str) -> PydanticCustomError:
+    """A field's error with its code (esurety/error_codes.py) as pydantic's error type."""
+    return PydanticCustomError(code, reason.replace("{", "(").replace("}", ")"))
+
+
 def _printable(value: str) -> str:
-    reason = unprintable_reason(value)
-    if reason:
-        raise ValueError(reason)
+    found = unprintable(value)
+    if found:
+        raise _refuse(*found)
     return value
 
 
 def _yen(value):
     if isinstance(value, bool):
-        raise ValueError("must be an integer amount of yen")
+        raise _refuse("not_yen_amount", "must be an integer amount of yen")
     if isinstance(value, str):
         digits = compact_code(value).replace(",", "").removesuffix("円")
         # ASCII digits only (NFKC already made full-width ones ASCII): str.isdigit() would also take
         # Arabic-Indic digits and superscripts.
         if not _DIGITS.fullmatch(digits):
-            raise ValueError("must be an integer amount of yen")
+            raise _refuse("not_yen_amount", "must be an integer amount of yen")
         return int(digits)
     if isinstance(value, float):
-        raise ValueError("must be an integer amount of yen")
+        raise _refuse("not_yen_amount", "must be an integer amount of yen")
     return value
 
 
@@ -67,28 +73,28 @@ _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 def _day(value):
     if not isinstance(value, str):
-        raise ValueError("must be a date YYYY-MM-DD")
+        raise _refuse("not_a_date", "must be a date YYYY-MM-DD")
     text = compact_code(value).replace("/", "-")
     if not _DATE.fullmatch(text):
-        raise ValueError("must be a date YYYY-MM-DD")
+        raise _refuse("not_a_date", "must be a date YYYY-MM-DD")
     try:
         day = date.fromisoformat(text)
     except ValueError:
-        raise ValueError("is not a real calendar date") from None
+        raise _refuse("not_a_calendar_date", "is not a real calendar date") from None
     if day < EARLIEST:
-        raise ValueError(f"is before {EARLIEST.isoformat()} (平成元年): documents print dates from 平成 on")
+        raise _refuse("before_heisei", f"is before {EARLIEST.isoformat()} (平成元年): documents print dates from 平成 on")
     return day
 
 
 def _branch(value):
     if not isinstance(value, str):
-        raise ValueError("must be a branch code of two digits")
+        raise _refuse("not_branch_code", "must be a branch code of two digits")
     code = compact_code(value)
     if not re.fullmatch(r"[0-9]{2}", code):
-        raise ValueError("must be a branch code of two digits")
+        raise _refuse("not_branch_code", "must be a branch code of two digits")
     known = branch_codes()
     if code not in known:
-        raise ValueError(f"is not a branch of the issuer (branches: {', '.join(sorted(known))})")
+        raise _refuse("unknown_branch", f"is not a branch of the issuer (branches: {', '.join(sorted(known))})")
     return code
 
 
@@ -126,29 +132,29 @@ def _ascii_domain(domain: str) -> str:
         converted = domain.encode("idna").decode("ascii")
         back = converted.encode("ascii").decode("idna")
     except UnicodeError:
-        raise ValueError("must be an e-mail address; its domain is not a valid host name") from None
+        raise _refuse("email_domain_invalid", "must be an e-mail address; its domain is not a valid host name") from None
     if back != domain.lower():
-        raise ValueError("must be an e-mail address; its domain cannot be written in the form mail servers use") from None
+        raise _refuse("email_domain_invalid", "must be an e-mail address; its domain cannot be written in the form mail servers use") from None
     return converted
 
 
 def _email(value: str) -> str:
-    """An e-mail address SES will send to, or ValueError (422 naming the field)."""
+    """An e-mail address SES will send to, or PydanticCustomError (422 naming the field)."""
     local, at, domain = value.rpartition("@")
     if not at or not local or not domain:
-        raise ValueError("must be an e-mail address")
+        raise _refuse("not_email", "must be an e-mail address")
     if not local.isascii():
-        raise ValueError("must be an e-mail address whose part before @ is in ASCII letters, digits and symbols; "
+        raise _refuse("email_local_not_ascii", "must be an e-mail address whose part before @ is in ASCII letters, digits and symbols; "
                          "mail servers do not deliver to other characters there")
     if not _LOCAL.fullmatch(local) or len(local) > 64:
-        raise ValueError("must be an e-mail address")
+        raise _refuse("not_email", "must be an e-mail address")
     domain = _ascii_domain(domain.rstrip("."))
     labels = domain.split(".")
     if len(labels) < 2 or not all(_LABEL.fullmatch(label) for label in labels) or labels[-1].isdigit():
-        raise ValueError("must be an e-mail address; its domain is not a valid host name")
+        raise _refuse("email_domain_invalid", "must be an e-mail address; its domain is not a valid host name")
     address = f"{local}@{domain}"
     if len(address) > 254:
-        raise ValueError("must be an e-mail address of at most 254 characters")
+        raise _refuse("email_too_long", "must be an e-mail address of at most 254 characters")
     return address
 
 

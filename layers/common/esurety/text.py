@@ -49,24 +49,31 @@ def has_surrogate(value: str) -> bool:
 
 
 def unprintable_reason(value: str) -> str | None:
-    """Why `value` cannot be printed on a document as it reads, or None when it can.
+    """Why `value` cannot be printed on a document as it reads (English), or None when it can."""
+    found = unprintable(value)
+    return found[1] if found else None
+
+
+def unprintable(value: str) -> tuple[str, str] | None:
+    """(code, English reason) why `value` cannot be printed on a document as it reads, or None.
 
     Refused: control characters, lone surrogates, private-use and unassigned code points,
     invisible characters (zero-width spaces and joiners, fillers, variation selectors), bidirectional
-    controls; and text that has no visible character at all (combining marks alone).
+    controls (code `unprintable_character`); and text that has no visible character at all
+    (combining marks alone: `no_visible_character`).
     """
     for char in value:
         category = unicodedata.category(char)
         if char in _BIDI:
-            return f"contains a bidirectional control character (U+{ord(char):04X})"
+            return "unprintable_character", f"contains a bidirectional control character (U+{ord(char):04X})"
         if category == "Cs":
-            return f"contains a lone surrogate (U+{ord(char):04X}), which is not a character"
+            return "unprintable_character", f"contains a lone surrogate (U+{ord(char):04X}), which is not a character"
         if category in ("Cc", "Zl", "Zp"):
-            return f"contains a control character (U+{ord(char):04X})"
+            return "unprintable_character", f"contains a control character (U+{ord(char):04X})"
         if category in ("Cf", "Co", "Cn") or _INVISIBLE.fullmatch(char):
-            return f"contains an invisible or unprintable character (U+{ord(char):04X})"
+            return "unprintable_character", f"contains an invisible or unprintable character (U+{ord(char):04X})"
     if value and not any(unicodedata.category(c)[0] in "LNPS" for c in value):
-        return "has no visible character"
+        return "no_visible_character", "has no visible character"
     return None
 
 

@@ -31,7 +31,7 @@ QUEUE_PAGE = 100  # the most applications one queue page holds (and the default)
 def check_id(application_id: str) -> str:
     """The shape every application id has (24 hex digits), checked before any lookup."""
     if not isinstance(application_id, str) or not _APPLICATION_ID.fullmatch(application_id):
-        raise InputError(Problem("application_id", "is not an application id (24 hexadecimal digits)"))
+        raise InputError(Problem("application_id", "not_application_id", "is not an application id (24 hexadecimal digits)"))
     return application_id
 
 
@@ -94,7 +94,7 @@ def _new_item(caller: Caller, idempotency_key: str | None, kind: str, body: dict
 def _retried(item: ApplicationItem, existing: ApplicationItem) -> ApplicationItem:
     """The stored application a retry with the same Idempotency-Key lands on; 422 for another body."""
     if existing.request_sha256 != item.request_sha256:
-        raise InputError(Problem("Idempotency-Key", "was already used for a different application"))
+        raise InputError(Problem("Idempotency-Key", "idempotency_key_reused", "was already used for a different application"))
     return existing
 
 
@@ -125,7 +125,7 @@ def _check_idempotency_key(idempotency_key: str | None) -> None:
     if idempotency_key is not None and not (
         0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY and _IDEMPOTENCY_KEY.fullmatch(idempotency_key)
     ):
-        raise InputError(Problem("Idempotency-Key", f"must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters"))
+        raise InputError(Problem("Idempotency-Key", "invalid_idempotency_key", f"must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters"))
 
 
 def _check_interim(caller: Caller, request: ApplicationRequest) -> tuple[ApplicationRequest, UploadItem]:
@@ -137,17 +137,17 @@ def _check_interim(caller: Caller, request: ApplicationRequest) -> tuple[Applica
     try:
         number = contract_number.normalise(request.advance_contract_number)
     except contract_number.ContractNumberError as error:
-        raise InputError(Problem("advance_contract_number", f"is not a contract number: {error}")) from None
+        raise InputError(Problem("advance_contract_number", "not_contract_number", f"is not a contract number: {error}")) from None
     try:
         advance = contracts.load_for_company(caller, number)
     except NotFound:
-        raise InputError(Problem("advance_contract_number", "no such contract of your company")) from None
+        raise InputError(Problem("advance_contract_number", "no_such_contract", "no such contract of your company")) from None
     if advance.product != Product.ADVANCE_PAYMENT.value:
-        raise InputError(Problem("advance_contract_number", f"is not a {products.label(Product.ADVANCE_PAYMENT)} contract"))
+        raise InputError(Problem("advance_contract_number", "not_advance_payment_contract", f"is not a {products.label(Product.ADVANCE_PAYMENT)} contract"))
     if advance.orderer_id != request.orderer_id:
-        raise InputError(Problem("advance_contract_number", "is a contract with another orderer"))
+        raise InputError(Problem("advance_contract_number", "other_orderer", "is a contract with another orderer"))
     if contracts.status_json(advance, contracts.shown_chain(advance))["status"] != lifecycle.VALID:
-        raise InputError(Problem("advance_contract_number", "is a guarantee that has ended or is not issued yet"))
+        raise InputError(Problem("advance_contract_number", "advance_not_in_force", "is a guarantee that has ended or is not issued yet"))
     return request.model_copy(update={"advance_contract_number": number}), upload
 
 
@@ -164,10 +164,10 @@ def submit_change(caller: Caller, number: str, request: ChangeRequest, idempoten
     records = contracts.versions(contract.contract_number)
     chain = lifecycle.valid_chain(records)
     if not chain:
-        raise Conflict("the contract has no certificate yet")
+        raise Conflict("no_certificate_yet", "the contract has no certificate yet")
     status = contracts.status_json(contract, contracts.shown_chain(contract, records))["status"] or lifecycle.VALID
     if contract.ending or status != lifecycle.VALID:
-        raise Conflict(f"the guarantee has ended ({lifecycle.STATUS_LABELS.get(status, status)}): it cannot be changed")
+        raise Conflict("guarantee_ended", f"the guarantee has ended ({lifecycle.STATUS_LABELS.get(status, status)}): it cannot be changed")
     in_force = chain[-1].record.content
     body = {
         "contract_number": contract.contract_number,
@@ -197,8 +197,8 @@ def submit_change(caller: Caller, number: str, request: ChangeRequest, idempoten
         except ApplicationItem.DoesNotExist:
             contract.refresh(consistent_read=True)
             if contract.ending:
-                raise Conflict("the guarantee has ended: it cannot be changed") from None
-            raise Conflict(f"a change of this contract is already waiting for staff (application {contract.pending_change})") from None
+                raise Conflict("guarantee_ended", "the guarantee has ended: it cannot be changed") from None
+            raise Conflict("change_pending", f"a change of this contract is already waiting for staff (application {contract.pending_change})") from None
         return summary(_retried(item, existing)), False
     metrics.count(metrics.APPLICATIONS_SUBMITTED)
     return summary(item), True
@@ -249,7 +249,7 @@ _CURSOR_SK = re.compile(r"[0-9T:.+-]{19,40}#[0-9a-f]{24}")
 
 def _decode_cursor(cursor: str, status: str) -> dict:
     """The key a cursor stands for; 422 on `cursor` for anything this queue did not hand out."""
-    bad = InputError(Problem("cursor", "is not a cursor of this queue (use next_cursor as given)"))
+    bad = InputError(Problem("cursor", "invalid_cursor", "is not a cursor of this queue (use next_cursor as given)"))
     if not isinstance(cursor, str) or not 0 < len(cursor) <= 400 or not re.fullmatch(r"[A-Za-z0-9_-]+", cursor):
         raise bad
     try:
@@ -280,11 +280,11 @@ def queue(status: str, limit: int = QUEUE_PAGE, cursor: str | None = None, kind:
     `kind` filters the status's partition (a filter on the Query: DynamoDB reads past the others,
     PynamoDB pages on until `limit` applications are found or the queue ends)."""
     if status not in STATUSES:
-        raise InputError(Problem("status", f"must be one of {', '.join(STATUSES)}"))
+        raise InputError(Problem("status", "invalid_choice", f"must be one of {', '.join(STATUSES)}"))
     if kind is not None and kind not in KINDS:
-        raise InputError(Problem("kind", f"must be one of {', '.join(KINDS)}"))
+        raise InputError(Problem("kind", "invalid_choice", f"must be one of {', '.join(KINDS)}"))
     if not 1 <= limit <= QUEUE_PAGE:
-        raise InputError(Problem("limit", f"must be 1 to {QUEUE_PAGE}"))
+        raise InputError(Problem("limit", "invalid_limit", f"must be 1 to {QUEUE_PAGE}"))
     start = _decode_cursor(cursor, status) if cursor is not None else None
     condition = None
     if kind == NEW_KIND:  # items written before kinds existed have none: they are new
@@ -346,12 +346,12 @@ def check_issuable(item: ApplicationItem) -> None:
     passed between a crash and its retry must not strand a written contract).
     """
     if item.status == REJECTED:
-        raise Conflict("the application was rejected")
+        raise Conflict("application_rejected", "the application was rejected")
     if item.status != SUBMITTED or _contract_written(item.contract_number):
         return
     problems = rules.issue_problems(item.request, registry.orderer_for(item.request), clock.today())
     if problems:
-        raise Conflict("cannot be issued: " + "; ".join(f"{p.field} {p.reason}" for p in problems))
+        raise Conflict("cannot_issue", "cannot be issued: " + "; ".join(f"{p.field} {p.reason}" for p in problems))
 
 
 def reject(application_id: str, reason: str, decided_by: str | None = None) -> dict:
@@ -371,7 +371,7 @@ def reject(application_id: str, reason: str, decided_by: str | None = None) -> d
                 return summary(load(application_id))
             continue
         if item.status != SUBMITTED or _contract_written(item.contract_number):
-            raise Conflict("the application is already issued: its contract is written")
+            raise Conflict("application_issued", "the application is already issued: its contract is written")
         actions = [
             ApplicationItem.status.set(REJECTED),
             ApplicationItem.reject_reason.set(reason),
@@ -403,14 +403,14 @@ def reject(application_id: str, reason: str, decided_by: str | None = None) -> d
             if not transaction_lost(error):
                 raise
         # Something changed under us (a number reserved, a contract written, another reject): look again.
-    raise Conflict("the application is being issued")
+    raise Conflict("application_being_issued", "the application is being issued")
 
 
 def _reject_change(item: ApplicationItem, reason: str, decided_by: str | None) -> bool:
     """A change is rejected together with freeing its contract for the next change; the issue of
     the change takes the same mark in its own transaction, so exactly one of the two succeeds."""
     if item.status != SUBMITTED:
-        raise Conflict("the change is already issued")
+        raise Conflict("application_issued", "the change is already issued")
     actions = [
         ApplicationItem.status.set(REJECTED),
         ApplicationItem.reject_reason.set(reason),

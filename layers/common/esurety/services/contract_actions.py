@@ -39,7 +39,7 @@ def expected_revision(header: str | None) -> int:
         )
     match = _REVISION.fullmatch(header.strip())
     if not match:
-        raise InputError(Problem("If-Match", "must be the contract's revision as GET /staff/contracts/{number} shows it"))
+        raise InputError(Problem("If-Match", "invalid_if_match", "must be the contract's revision as GET /staff/contracts/{number} shows it"))
     return int(match["revision"])
 
 
@@ -47,7 +47,7 @@ def request_digest(idempotency_key: str | None) -> str | None:
     if idempotency_key is None:
         return None
     if not _IDEMPOTENCY_KEY.fullmatch(idempotency_key):
-        raise InputError(Problem("Idempotency-Key", "must be 1 to 255 visible ASCII characters"))
+        raise InputError(Problem("Idempotency-Key", "invalid_idempotency_key", "must be 1 to 255 visible ASCII characters"))
     return hashlib.sha256(idempotency_key.encode()).hexdigest()
 
 
@@ -70,7 +70,7 @@ def current(contract: ContractItem, records: list[VersionItem] | None = None) ->
 def check_revision(contract: ContractItem, expected: int | None, records: list[VersionItem] | None = None) -> None:
     if expected is not None and expected != int(contract.revision or 0):
         raise Conflict(
-            f"the contract is at revision {int(contract.revision or 0)}, not {expected}: look at it again and retry",
+            "contract_changed", f"the contract is at revision {int(contract.revision or 0)}, not {expected}: look at it again and retry",
             current=current(contract, records),
         )
 
@@ -78,7 +78,7 @@ def check_revision(contract: ContractItem, expected: int | None, records: list[V
 def changed_meanwhile(number: str) -> Conflict:
     """The 409 of a lost race: what the winner left."""
     contract = load(number)
-    return Conflict("the contract changed meanwhile: look at it again and retry", current=current(contract))
+    return Conflict("contract_changed", "the contract changed meanwhile: look at it again and retry", current=current(contract))
 
 
 def shown_now(contract: ContractItem, records: list[VersionItem], version: int, cancelling: bool = False) -> lifecycle.Shown:
@@ -92,7 +92,7 @@ def shown_now(contract: ContractItem, records: list[VersionItem], version: int, 
     try:
         shown = check(contracts.in_effect(records, contract.format == "electronic"), version)
     except lifecycle.LifecycleError as error:
-        raise Conflict(str(error), current=current(contract, records)) from None
+        raise Conflict(error.code, str(error), current=current(contract, records)) from None
     try:
         check(records, version)
     except lifecycle.LifecycleError as error:
@@ -100,7 +100,7 @@ def shown_now(contract: ContractItem, records: list[VersionItem], version: int, 
             f"version {int(r.version)} ({lifecycle.label(r.change_number)} {r.kind})" for r in not_yet_in_effect(contract, records)
         )
         reason = f"{error} — counting what is issued but not yet published ({on_its_way}): retry after its publication"
-        raise Conflict(reason, current=current(contract, records)) from None
+        raise Conflict(error.code, reason, current=current(contract, records)) from None
     return shown
 
 

@@ -22,12 +22,12 @@ def path_number(number: str) -> str:
     try:
         return contract_number.normalise(number)
     except ContractNumberError as error:
-        raise InputError(Problem("number", f"is not a contract number: {error}")) from None
+        raise InputError(Problem("number", "not_contract_number", f"is not a contract number: {error}")) from None
 
 
 def path_version(version: int) -> int:
     if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= MAX_VERSION:
-        raise InputError(Problem("version", f"must be a version number 1 to {MAX_VERSION}"))
+        raise InputError(Problem("version", "invalid_version", f"must be a version number 1 to {MAX_VERSION}"))
     return version
 
 

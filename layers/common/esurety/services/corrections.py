@@ -103,7 +103,7 @@ def correct(
     if written is None:
         if contract.ending:
             raise Conflict(
-                "the guarantee has ended: its certificates can no longer be corrected", current=contract_actions.current(contract, records)
+                "guarantee_ended", "the guarantee has ended: its certificates can no longer be corrected", current=contract_actions.current(contract, records)
             )
         contract_actions.check_revision(contract, expected, records)
         shown = contract_actions.shown_now(contract, records, version)
@@ -184,13 +184,13 @@ def cancel(number: str, version: int, reason: str, staff: str | None, if_match: 
     done = existing(records)
     if done is not None:
         if done.reason != reason:
-            raise Conflict(f"version {version} was already cancelled (as record {int(done.version)}) for another reason",
+            raise Conflict("already_cancelled_differently", f"version {version} was already cancelled (as record {int(done.version)}) for another reason",
                            current=contract_actions.current(contract, records))
         _finish_cancellation(contract, records, done)
         return _cancel_answer(contract, records, done), False
     if contract.ending:
         raise Conflict(
-            "the guarantee has ended: its changes can no longer be cancelled", current=contract_actions.current(contract, records)
+            "guarantee_ended", "the guarantee has ended: its changes can no longer be cancelled", current=contract_actions.current(contract, records)
         )
     contract_actions.check_revision(contract, expected, records)
     shown = contract_actions.shown_now(contract, records, version, cancelling=True)

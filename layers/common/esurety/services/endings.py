@@ -65,10 +65,10 @@ def _problems(request: TerminationRequest, chain: list[lifecycle.Shown]) -> list
     began = date.fromisoformat(chain[0].record.content["issue_date"])
     deadline = date.fromisoformat(chain[-1].record.content["guarantee_deadline"])
     if request.date < began:
-        return [Problem("date", f"is before the guarantee was issued ({began.isoformat()})")]
+        return [Problem("date", "date_before_issue", f"is before the guarantee was issued ({began.isoformat()})")]
     if request.kind == CANCELLED and request.date > deadline:
         reason = f"is after the guarantee's deadline ({deadline.isoformat()}): it has expired, there is nothing to cancel"
-        return [Problem("date", reason)]
+        return [Problem("date", "date_after_deadline", reason)]
     return []
 
 
@@ -84,7 +84,7 @@ def terminate(number: str, request: TerminationRequest, staff: str | None, if_ma
     chain = contracts.shown_chain(contract, records)
     if not chain:
         raise Conflict(
-            "no certificate has taken effect yet: there is nothing to end", current=contract_actions.current(contract, records)
+            "no_certificate_yet", "no certificate has taken effect yet: there is nothing to end", current=contract_actions.current(contract, records)
         )
     problems = _problems(request, chain)
     if problems:
@@ -94,7 +94,7 @@ def terminate(number: str, request: TerminationRequest, staff: str | None, if_ma
     if on_its_way:
         named = ", ".join(f"{lifecycle.label(r.change_number)} ({r.kind}, version {int(r.version)})" for r in on_its_way)
         raise Conflict(
-            f"{named} is issued but not yet published: retry after its publication (nothing may change after the end)",
+            "not_yet_published", f"{named} is issued but not yet published: retry after its publication (nothing may change after the end)",
             current=contract_actions.current(contract, records),
         )
 
@@ -162,7 +162,7 @@ def _repeat(contract: ContractItem, wanted: dict) -> dict:
     """A request for an ending already recorded: the same one converges, another is refused."""
     recorded = {k: contract.ending.get(k) for k in _WANTED}
     if recorded != wanted:
-        raise Conflict("the guarantee's end is already recorded differently", current=contract_actions.current(contract))
+        raise Conflict("ending_recorded_differently", "the guarantee's end is already recorded differently", current=contract_actions.current(contract))
     _finish(contract)
     return ending_json(contract)
 

@@ -51,7 +51,7 @@ def _reserve_number(item: ApplicationItem) -> str:
     # Another call reserved first (its serial wins; ours stays unused) or the application was rejected.
     item.refresh(consistent_read=True)
     if item.status == REJECTED:
-        raise Conflict("the application was rejected")
+        raise Conflict("application_rejected", "the application was rejected")
     return item.contract_number
 
 
@@ -190,7 +190,7 @@ def _write_contract(item: ApplicationItem, number: str) -> tuple[VersionItem, _R
     except TransactWriteError as error:
         item.refresh(consistent_read=True)
         if item.status == REJECTED:
-            raise Conflict("the application was rejected") from None
+            raise Conflict("application_rejected", "the application was rejected") from None
         try:  # a concurrent call wrote them first: go on with what it stored
             version = VersionItem.get(*VersionItem.key(number, 1), consistent_read=True)
         except VersionItem.DoesNotExist:
@@ -228,13 +228,13 @@ def _write_change(item: ApplicationItem, records: list[VersionItem], decided_by:
     number = item.contract_number
     contract = ContractItem.get(*ContractItem.key(number), consistent_read=True)
     if contract.ending:
-        raise Conflict("the guarantee has ended: the change cannot be issued")
+        raise Conflict("guarantee_ended", "the guarantee has ended: the change cannot be issued")
     chain = lifecycle.valid_chain(records)  # rendered changes count: their publication follows
     before = chain[-1].record.content
     today = clock.today()
     problems = changes.change_problems(before, item.request["change"], today)
     if problems:
-        raise Conflict("cannot be issued: " + "; ".join(f"{p.field} {p.reason}" for p in problems))
+        raise Conflict("cannot_issue", "cannot be issued: " + "; ".join(f"{p.field} {p.reason}" for p in problems))
     after = changes.apply_change(before, item.request["change"], today)
     version_no = max([int(contract.latest_version)] + [int(r.version) for r in records]) + 1
     change_number = lifecycle.next_change_number(records)
@@ -287,8 +287,8 @@ def _write_change(item: ApplicationItem, records: list[VersionItem], decided_by:
             return written, None  # a concurrent press of 発行 wrote it: go on with what it stored
         item.refresh(consistent_read=True)
         if item.status == REJECTED:
-            raise Conflict(f"the application was rejected ({item.reject_reason})") from None
-        raise Conflict("the contract changed meanwhile: look at it again and retry") from None
+            raise Conflict("application_rejected", f"the application was rejected ({item.reject_reason})") from None
+        raise Conflict("contract_changed", "the contract changed meanwhile: look at it again and retry") from None
     return version, _Rendered(document, pdf, statement)
 
 
@@ -301,7 +301,7 @@ def _record_of(item: ApplicationItem, records: list[VersionItem] | None = None) 
 def _issue_change(item: ApplicationItem, decided_by: str | None) -> dict:
     if item.status == REJECTED:
         # also a change withdrawn by the contract's end (endings.WITHDRAWN_REASON)
-        raise Conflict(f"the application was rejected ({item.reject_reason})")
+        raise Conflict("application_rejected", f"the application was rejected ({item.reject_reason})")
     number = item.contract_number
     records = contracts.versions(number)
     version = _record_of(item, records)

@@ -85,7 +85,7 @@ def rotate(number: str, staff: str | None, idempotency_key: str | None = None, i
         _complete(contract, int(earlier["key_generation"]))
         return earlier, False
     if contract.format != "electronic" or not contract.key_digest:
-        raise Conflict("a paper guarantee has no auth key", current=contract_actions.current(contract))
+        raise Conflict("paper_has_no_auth_key", "a paper guarantee has no auth key", current=contract_actions.current(contract))
     records = contracts.versions(number)
     contract_actions.check_revision(contract, expected, records)
 

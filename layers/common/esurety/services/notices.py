@@ -86,8 +86,7 @@ def current(contract: ContractItem, version: VersionItem) -> str:
     if generation_of(version) == int(contract.key_generation or 1):
         return version.notice_s3_key
     raise Conflict(
-        "this version has no notice with the auth key in force yet; ask for the key to be issued again"
-        "（この版には現在の認証キーのお知らせがまだありません。認証キーの再発行をご依頼ください。）",
-        code=NOT_RENEWED,
+        NOT_RENEWED,
+        "this version has no notice with the auth key in force yet; ask for the key to be issued again",
         message="この版の「認証キーのお知らせ」は、現在の認証キーではまだ作成されていません。",
     )

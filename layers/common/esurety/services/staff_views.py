@@ -16,7 +16,7 @@ from . import applications, audit, contract_actions, contracts, endings, outbox,
 
 
 def _problems(problems: list[Problem]) -> list[dict]:
-    return [{"field": p.field, "reason": p.reason} for p in problems]
+    return [{"field": p.field, "code": p.code, "reason": p.reason} for p in problems]
 
 
 def _at(moment) -> str | None:
@@ -94,7 +94,7 @@ def application(application_id: str) -> dict:
         if item.status == applications.SUBMITTED:
             problems = changes.change_problems(in_force.record.content, request["change"], today)
             if contract.ending:
-                problems = [Problem("contract_number", "the guarantee has ended"), *problems]
+                problems = [Problem("contract_number", "guarantee_ended", "the guarantee has ended"), *problems]
             out["problems"] = _problems(problems)
     else:
         if item.status == applications.SUBMITTED:

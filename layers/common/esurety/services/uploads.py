@@ -15,6 +15,7 @@ from pynamodb.exceptions import UpdateError
 
 from .. import attachments, clock
 from ..aws import storage
+from .. import error_codes
 from ..errors import InputError, NotFound, Problem
 from ..identity import Caller
 from ..aws.models import UploadItem, condition_failed
@@ -99,20 +100,20 @@ def _another_version(item: UploadItem, version_id: str | None) -> str:
 def require_checked(caller: Caller, upload_id: str, field: str = "upload_id") -> UploadItem:
     """The upload an application names: this company's, and found to be a real PDF."""
     if not _UPLOAD_ID.fullmatch(upload_id or ""):
-        raise InputError(Problem(field, "is not an upload id"))
+        raise InputError(Problem(field, "not_upload_id", "is not an upload id"))
     try:
         item = UploadItem.get(*UploadItem.key(upload_id), consistent_read=True)
     except UploadItem.DoesNotExist:
-        raise InputError(Problem(field, "no such upload")) from None
+        raise InputError(Problem(field, "no_such_upload", "no such upload")) from None
     if item.company_id != caller.company_id:
-        raise InputError(Problem(field, "no such upload"))  # another company's upload does not exist here
+        raise InputError(Problem(field, "no_such_upload", "no such upload"))  # another company's upload does not exist here
     if item.state == AWAITING:
-        raise InputError(Problem(field, "the upload has not arrived or is still being checked"))
+        raise InputError(Problem(field, "upload_pending", "the upload has not arrived or is still being checked"))
     if item.state == REFUSED:
-        raise InputError(Problem(field, f"the uploaded file was refused: {item.reason}"))
+        raise InputError(Problem(field, error_codes.upload_refused(item.reason_code), f"the uploaded file was refused: {item.reason}"))
     if not item.object_version:
         # Checked before versions were recorded (or in an unversioned bucket): nothing to pin.
-        raise InputError(Problem(field, "the upload cannot be pinned to the version that was checked: upload it again"))
+        raise InputError(Problem(field, "upload_not_pinned", "the upload cannot be pinned to the version that was checked: upload it again"))
     return item
 
 
@@ -131,7 +132,7 @@ def get(upload_id: str) -> UploadItem:
 def verdict(caller: Caller, upload_id: str) -> dict:
     """What the check found, for the contractor's form: awaiting | checked | refused (with why)."""
     if not _UPLOAD_ID.fullmatch(upload_id or ""):
-        raise InputError(Problem("upload_id", "is not an upload id"))
+        raise InputError(Problem("upload_id", "not_upload_id", "is not an upload id"))
     try:
         item = UploadItem.get(*UploadItem.key(upload_id), consistent_read=True)
     except UploadItem.DoesNotExist:

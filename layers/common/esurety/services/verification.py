@@ -122,7 +122,7 @@ def _open(caller: Caller, number_text: str, key_text: str) -> tuple[str, Contrac
         number = contract_number.normalise(number_text)
     except contract_number.ContractNumberError as error:
         metrics.verification("invalid")
-        raise InputError(Problem("contract_number", str(error))) from None
+        raise InputError(Problem("contract_number", "not_contract_number", str(error))) from None
 
     now = time.time()
     by_caller, by_number = _reserve(number, caller, now)
