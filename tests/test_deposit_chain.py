@@ -101,6 +101,30 @@ def test_a_change_cannot_be_cancelled_while_a_later_one_is_on_its_way(api, handl
     assert deposit(api, number, key) == ([("新規", 1), ("変更ー1", 2), ("変更ー2", 3)], True)
 
 
+def test_a_change_that_arrives_before_the_one_it_follows_waits_for_it(api, handlers, contract, monkeypatch):
+    """変更ー1 and 変更ー2 issued one after the other, their arrivals delivered in the other order (S3
+    does not promise order): 変更ー2 waits, the orderer never sees 新規 → 変更ー2 with a broken chain,
+    and 変更ー1's publication publishes 変更ー2 after it. (Found by the random lives: the chain said
+    false and the labels had a gap.)"""
+    number, key = contract
+    at(monkeypatch, datetime(2024, 6, 3, 10, 0, tzinfo=JST))
+    _, first = api.post(f"/contracts/{number}/changes", CONTRACTOR_A, INCREASE)
+    assert api.post(f"/staff/applications/{first['application_id']}/issue", STAFF)[0] == 202  # 変更ー1 (v2), held
+    at(monkeypatch, datetime(2024, 6, 3, 11, 0, tzinfo=JST))
+    _, second = api.post(f"/contracts/{number}/changes", CONTRACTOR_A, EXTENSION)
+    assert api.post(f"/staff/applications/{second['application_id']}/issue", STAFF)[0] == 202  # 変更ー2 (v3)
+
+    publish(handlers, number, 3, "2024-06-03T02:00:00.000Z")  # 変更ー2 arrives first
+    assert deposit(api, number, key) == ([("新規", 1)], True)
+    assert VersionItem.get(*VersionItem.key(number, 3)).state == "rendered"
+
+    publish(handlers, number, 2, "2024-06-03T01:00:00.000Z")  # then 変更ー1: both take effect, in order
+    assert deposit(api, number, key) == ([("新規", 1), ("変更ー1", 2), ("変更ー2", 3)], True)
+    seen = verify(api, number, key)[1]
+    assert (seen["certificate"]["guarantee_amount"], seen["certificate"]["guarantee_deadline"]) == (30_000_000, "2025-09-30")
+    assert seen["history"][1]["issued_at"] <= seen["history"][2]["issued_at"]
+
+
 def test_correcting_earlier_versions_under_later_changes_keeps_the_chain(api, handlers, contract, monkeypatch):
     number, key = contract
     two_changes(api, handlers, number, monkeypatch)
@@ -284,7 +308,7 @@ def test_a_staff_action_without_if_match_is_428_and_changes_nothing(api, handler
     before = staff_contract(api, number)
     status, answer = api.post(f"/staff/contracts/{number}/{path}", STAFF, body)
     assert status == 428, answer
-    assert set(answer) == {"message", "reason"} and "If-Match" in answer["reason"]
+    assert set(answer) == {"message", "code", "reason"} and answer["code"] == "if_match_required" and "If-Match" in answer["reason"]
     after = staff_contract(api, number)
     assert (after["revision"], after["key_generation"], len(after["records"]), after["termination"]) == (
         before["revision"], before["key_generation"], len(before["records"]), None,
@@ -296,7 +320,7 @@ def test_a_token_of_another_group_on_a_staff_route_is_refused_and_logged(api, co
     number, _ = contract
     caplog.set_level(logging.INFO)
     status, body = api.get(f"/staff/contracts/{number}", CONTRACTOR_A)
-    assert status == 403 and body == {"message": "この操作を行う権限がありません。"}
+    assert status == 403 and body == {"message": "この操作を行う権限がありません。", "code": "forbidden"}
     (record,) = [r for r in caplog.records if r.getMessage() == "forbidden"]
     assert record.route == f"GET /staff/contracts/{number}" and record.caller == CONTRACTOR_A["sub"]
     assert "staff" in record.reason

@@ -318,18 +318,33 @@ def test_the_guarantees_whole_life_over_http(local_cloud, http, tokens):
     assert labels(answer) == [("新規", 1), ("変更ー1", 3), ("変更ー2", 4)]
     assert (answer["certificate"]["guarantee_deadline"], answer["certificate"]["deposit_bank"]) == ("2030-09-30", "みどり銀行 駅前支店")
 
+    # Only the last change may be withdrawn: 変更ー1 under 変更ー2 is refused, naming 変更ー2, and the deposit holds.
+    status, refused = http.call("POST", f"/staff/contracts/{number}/versions/3/cancellation", staff, {"reason": "誤って申し込んだため"},
+                                headers=as_read())
+    assert (status, refused["code"]) == (409, "only_last_change_cancellable") and "変更ー2" in refused["reason"], refused
+    assert seen()["chain_valid"] is True
+
     status, cancelled = http.call("POST", f"/staff/contracts/{number}/versions/4/cancellation", staff, {"reason": "変更契約が締結されなかったため"},
                                   headers=as_read())
     assert status == 200, cancelled
     answer = seen()
     assert labels(answer) == [("新規", 1), ("変更ー1", 3)] and answer["certificate"]["guarantee_deadline"] == "2030-03-29"
 
+    # A change still waiting for staff when the guarantee ends is withdrawn with it (the contractor is told).
+    status, waiting = http.call("POST", f"/contracts/{number}/changes", contractor,
+                                {"guarantee": {"amount": 32_000_000}, "reason": "前払金の追加請求（増額）のため"})
+    assert status == 201, waiting
     today = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 9 * 3600))
     status, ending = http.call("POST", f"/staff/contracts/{number}/termination", staff, {"kind": "cancelled", "date": today, "reason": "工事の中止による解約"},
                                headers=as_read())
     assert status == 200, ending
     answer = seen()
     assert (answer["status"], answer["status_label"], answer["chain_valid"]) == ("terminated", "解約", True)
+    assert answer["certificate"]["guarantee_amount"] == 30_000_000  # the version in force at the end, never the waiting change
+    mine = {a["application_id"]: a for a in http.call("GET", "/applications", contractor)[1]["applications"]}
+    assert mine[waiting["application_id"]]["status"] == "rejected" and "取り下げ" in mine[waiting["application_id"]]["reject_reason"]
+    status, refused = http.call("POST", f"/staff/applications/{waiting['application_id']}/issue", staff)
+    assert status == 409, refused
     assert download(answer["pdf_url"]).startswith(b"%PDF")  # ended, and still viewable
     status, link = http.call("GET", f"/contracts/{number}/termination-statement", contractor)
     assert status == 200 and download(link["url"]).startswith(b"%PDF")

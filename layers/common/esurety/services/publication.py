@@ -135,6 +135,7 @@ def arrivals(message: dict) -> list[Arrival]:
 
 def publish(arrival: Arrival) -> str:
     """Returns what happened, for the log: published | already-published | notified | ignored-* |
+    deferred-earlier-on-its-way (waits for an earlier version, which publishes it next) |
     refused-foreign-object (another record's object: logged as an error, counted, alarmed)."""
     match = _CERTIFICATE_KEY.fullmatch(arrival.s3_key)
     if not match:
@@ -154,6 +155,7 @@ def publish(arrival: Arrival) -> str:
     if version.state == PUBLISHED:
         # The delivery that published it may have stopped before renewing its notice.
         notices.renew(number, version)
+        _publish_following(number, version_no)  # the delivery that published it may have stopped before
         if version.gsi1pk is None:
             return "already-published"
         # Published, but the delivery that did it failed before claiming the e-mail: finish it.
@@ -179,6 +181,14 @@ def publish(arrival: Arrival) -> str:
         # Never publish bytes other than the ones recorded.
         logger.error("certificate object does not match its version record", extra={"s3_key": s3_key})
         return "ignored-digest-mismatch"
+
+    earlier = _earlier_on_its_way(number, version_no)
+    if earlier is not None:
+        # The orderer sees the chain in order: 変更ー2 never before 変更ー1 (its link names the record
+        # before it). This one stays pending; the earlier one's publication publishes it next.
+        logger.info("publication deferred: an earlier version is on its way",
+                    extra={"s3_key": s3_key, "earlier_version": int(earlier.version)})
+        return "deferred-earlier-on-its-way"
 
     contract = ContractItem.get(*ContractItem.key(number), consistent_read=True)
     if contract.ending and version.kind != NEW:
@@ -212,7 +222,27 @@ def publish(arrival: Arrival) -> str:
         metrics.publication_latency(version.rendered_at, clock.now())
     notices.renew(number, version)  # a rotation meanwhile did not see this version published
     _notify(contract, version)
+    _publish_following(number, version_no)
     return outcome
+
+
+def _earlier_on_its_way(number: str, version_no: int) -> VersionItem | None:
+    """An earlier record of the contract still awaiting its publication (rendered, on the pending
+    index), which must take effect before `version_no` does."""
+    for record in contracts.versions(number):
+        if int(record.version) < version_no and record.state == RENDERED and record.gsi1pk is not None and record.s3_key:
+            return record
+    return None
+
+
+def _publish_following(number: str, version_no: int) -> None:
+    """Publish the next version that waited for this one (deferred above), from its recorded object;
+    its own publication publishes the one after it."""
+    for record in contracts.versions(number):
+        if int(record.version) > version_no and awaits_publication(record) and record.gsi1pk is not None:
+            outcome = publish(Arrival(record.s3_key, None))
+            logger.info("following version published", extra={"s3_key": record.s3_key, "outcome": outcome})
+            return
 
 
 def _put_notice(contract: ContractItem, version: VersionItem) -> list:
