@@ -3,10 +3,10 @@
     python -m tools.openapi            # (re)write docs/openapi.json  (make openapi)
     python -m tools.openapi --check    # exit 1 if the file and the code differ
 
-Each resolver describes its own routes and request models; this merges them into one document
-and adds what the resolvers do not know: the JWT bearer scheme of the HTTP API's authorizer,
-the group each route serves (its tag, and whose token it takes), the success codes the handlers
-answer, and the error answers in the shape of esurety/http.py. tests/test_openapi.py keeps the
+Each resolver describes its own routes: request models, the headers they read (esurety/headers.py),
+their success code and answer model (esurety/answers). This merges them into one document and adds
+what the resolvers do not know: the JWT bearer scheme of the HTTP API's authorizer, the group each
+route serves (its tag, and whose token it takes), and the error answers in the shape of esurety/http.py. tests/test_openapi.py keeps the
 file, the code and the template's routes in step.
 """
 from __future__ import annotations
@@ -29,23 +29,9 @@ FUNCTIONS = (
 )
 PUBLIC = {("get", "/orderers")}  # Auth: NONE in the template
 PUBLIC_TAG = "public"
-SUCCESS = {
-    ("post", "/applications"): ("201", "The application is stored (or was, for a retried Idempotency-Key)."),
-    ("post", "/staff/applications/{application_id}/issue"): ("202", "Issued; the certificate is published on its arrival."),
-    ("post", "/staff/contracts/{number}/versions/{version}/corrections"): (
-        "202", "The correction is written (or was, for a retry); its certificate is published on its arrival."),
-}
-# Staff actions on a contract: optimistic locking on its revision (409 with `current`).
-CONTRACT_ACTIONS = {
-    ("post", "/staff/contracts/{number}/versions/{version}/corrections"),
-    ("post", "/staff/contracts/{number}/versions/{version}/cancellation"),
-    ("post", "/staff/contracts/{number}/termination"),
-    ("post", "/staff/contracts/{number}/key-rotation"),
-}
-CONFLICTS = {("post", "/staff/applications/{application_id}/issue"), ("post", "/staff/applications/{application_id}/reject")} | CONTRACT_ACTIONS
+# Staff decisions on an application: 409 when it is no longer in a state that allows them.
+APPLICATION_DECISIONS = {("post", "/staff/applications/{application_id}/issue"), ("post", "/staff/applications/{application_id}/reject")}
 LOCKED_OUT = {("post", "/verifications")}
-IDEMPOTENT = {("post", "/applications")}
-IDEMPOTENT_ACTIONS = {("post", "/staff/contracts/{number}/key-rotation")}  # no body to tell a retry by
 
 TAGS = [
     {"name": PUBLIC_TAG, "description": "No sign-in: the orderer registry."},
@@ -119,51 +105,23 @@ def _operation(op: dict, method: str, path: str, group: str) -> dict:
     op = copy.deepcopy(op)
     op["tags"] = [PUBLIC_TAG if route in PUBLIC else group]
     op["security"] = [] if route in PUBLIC else [{"cognitoJwt": []}]
-    if route in IDEMPOTENT:
-        op.setdefault("parameters", []).append(
-            {
-                "name": "Idempotency-Key",
-                "in": "header",
-                "required": False,
-                "description": "A retry with the same key and body answers the same application.",
-                "schema": {"type": "string", "minLength": 1, "maxLength": 255},
-            }
-        )
-    if route in IDEMPOTENT_ACTIONS:
-        op.setdefault("parameters", []).append(
-            {
-                "name": "Idempotency-Key",
-                "in": "header",
-                "required": False,
-                "description": "A retry with the same key answers the rotation it made, and rotates nothing more.",
-                "schema": {"type": "string", "minLength": 1, "maxLength": 255},
-            }
-        )
-    if route in CONTRACT_ACTIONS:
-        op.setdefault("parameters", []).append(
-            {
-                "name": "If-Match",
-                "in": "header",
-                "required": True,
-                "description": "The contract's revision the caller acted on (GET /staff/contracts/{number}); another answers 409 "
-                               "with `current`, none 428.",
-                "schema": {"type": "string", "pattern": '^(W/)?"?[0-9]{1,9}"?$'},
-            }
-        )
+    # Staff actions on a contract declare If-Match (esurety/headers.py): optimistic locking on its
+    # revision, 409 with `current`, 428 without it.
+    contract_action = any(p["in"] == "header" and p["name"].lower() == "if-match" for p in op.get("parameters", []))
     responses = {}
-    code, description = SUCCESS.get(route, ("200", "OK"))
-    success = op["responses"].get("200", {})
-    responses[code] = {**success, "description": description, "headers": {"Cache-Control": {"$ref": "#/components/headers/NoStore"}}}
+    # The success answer as the route declares it: its code, description and model (esurety/answers).
+    code, success = next((code, answer) for code, answer in op["responses"].items() if code.startswith("2"))
+    responses[code] = {**success, "headers": {"Cache-Control": {"$ref": "#/components/headers/NoStore"}}}
     if route not in PUBLIC:
         responses["401"] = _answer("No valid token (the HTTP API's authorizer).", schema=None)
         responses["403"] = _answer("The token's user is not in this route's group, or lacks its tenant claim.")
     if "{" in path or route in LOCKED_OUT:
         responses["404"] = _answer("Not found; one answer for every kind of miss.")
-    if route in CONTRACT_ACTIONS:
+    if contract_action:
         responses["409"] = _answer("The contract does not allow this now (a version not shown, an ending already recorded), or it "
                                    "changed since the revision acted on: `current` is its state now.")
         responses["428"] = _answer("No If-Match: the action must name the revision it was decided on.")
-    elif route in CONFLICTS:
+    elif route in APPLICATION_DECISIONS:
         responses["409"] = _answer("The application is not in a state that allows this.")
     if op.get("parameters") or op.get("requestBody"):
         responses["422"] = _answer("A field is missing or wrong; nothing was stored.", schema="InvalidRequest")
