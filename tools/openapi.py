@@ -1,7 +1,11 @@
 """docs/openapi.json: the API's contract, generated from the three functions' Powertools resolvers.
 
-    python -m tools.openapi            # (re)write docs/openapi.json  (make openapi)
-    python -m tools.openapi --check    # exit 1 if the file and the code differ
+    python -m tools.openapi            # (re)write docs/openapi.json and web/src/api.d.ts  (make openapi)
+    python -m tools.openapi --check    # exit 1 if either file and the code differ
+
+web/src/api.d.ts is the web front's types of the same document, written by openapi-typescript
+(pinned in web/package.json; `npm ci` as tools/publish_site.py runs it): the front reads the
+answers by these types, never by hand-typed copies.
 
 Each resolver describes its own routes: request models, the headers they read (esurety/headers.py),
 their success code and answer model (esurety/answers). This merges them into one document and adds
@@ -15,11 +19,14 @@ import argparse
 import copy
 import importlib.util
 import json
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = ROOT / "docs" / "openapi.json"
+TYPES = ROOT / "web" / "src" / "api.d.ts"
 
 # (function source, the group it serves): one resolver each, as deployed.
 FUNCTIONS = (
@@ -179,18 +186,32 @@ def render() -> str:
     return json.dumps(document(), indent=2, ensure_ascii=False) + "\n"
 
 
+def typescript(text: str) -> str:
+    """The front's types of the document `text`, as openapi-typescript writes them."""
+    from tools.publish_site import install  # noqa: PLC0415 - node is needed only here
+
+    cli = install(log=lambda message: print(message, file=sys.stderr)) / "openapi-typescript" / "bin" / "cli.js"
+    with tempfile.TemporaryDirectory() as tmp:
+        source, target = Path(tmp) / "openapi.json", Path(tmp) / "api.d.ts"
+        source.write_text(text, "utf-8")
+        subprocess.run(["node", str(cli), str(source), "--output", str(target)], check=True, capture_output=True)
+        return target.read_text("utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="fail if docs/openapi.json is not what the code says")
+    parser.add_argument("--check", action="store_true", help="fail if docs/openapi.json or web/src/api.d.ts is not what the code says")
     args = parser.parse_args(argv)
     text = render()
+    files = {OUTPUT: text, TYPES: typescript(text)}
     if args.check:
-        if not OUTPUT.exists() or OUTPUT.read_text("utf-8") != text:
-            print("docs/openapi.json differs from the code: run `make openapi`", file=sys.stderr)
-            return 1
-        return 0
-    OUTPUT.write_text(text, "utf-8")
-    print(f"wrote {OUTPUT.relative_to(ROOT)}")
+        stale = [path for path, wanted in files.items() if not path.exists() or path.read_text("utf-8") != wanted]
+        for path in stale:
+            print(f"{path.relative_to(ROOT)} differs from the code: run `make openapi`", file=sys.stderr)
+        return 1 if stale else 0
+    for path, wanted in files.items():
+        path.write_text(wanted, "utf-8")
+        print(f"wrote {path.relative_to(ROOT)}")
     return 0
 
 

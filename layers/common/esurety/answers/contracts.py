@@ -42,5 +42,6 @@ class ContractDetail(Answer):
     history: list[HistoryEntry]
     fee_statements: list[FeeStatementEntry]
     pending_change: Optional[str] = Field(description="The application id of a change under review.")
+    next_change_label: Optional[str] = Field(description="The label a change applied for now would be issued under.")
     receipts: list[Receipt]
     viewed_by_orderer_at: Optional[str]
