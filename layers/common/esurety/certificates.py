@@ -116,6 +116,11 @@ def history_json(chain: list) -> list[dict]:
     ]
 
 
+def document(content: dict, version: int, change_number: int | None) -> dict:
+    """What the document renderers take: the content, read through its model, plus the numbering."""
+    return {**CertificateContent.model_validate(content).model_dump(), "version": int(version), "change_number": change_number}
+
+
 def render_input(version: VersionLike) -> dict:
-    """What the document renderers take: the content plus this version's numbering."""
-    return {**version.content, "version": int(version.version), "change_number": version.change_number}
+    """A stored version as the document renderers take it."""
+    return document(version.content, version.version, version.change_number)
