@@ -51,7 +51,8 @@ invoke: $(STAMP)
 checkov:
 	@"$$(bash tools/checkov_venv.sh)" -f infra/template.yaml --framework cloudformation --compact --skip-download
 
-# docs/openapi.json from the functions' resolvers (tests/test_openapi.py fails when it is stale).
+# docs/openapi.json from the functions' resolvers, and the web front's types of it (web/src/api.d.ts);
+# tests/test_openapi.py fails when either is stale.
 openapi: $(STAMP)
 	$(PY) -m tools.openapi
 	$(PY) -m tools.error_messages

@@ -1,6 +1,7 @@
 """schemathesis against the API in the local cloud: docs/openapi.json's every operation, with a
 token of the route's group, through the real JWT authorizer and HTTP layer. No answer is a 5xx,
-and every answer forbids caching.
+every answer forbids caching, and every answer of the functions has the documented shape of its
+status (the answers' models, esurety/answers, and the error shapes).
 
 Bounded and repeatable: a fixed number of examples per operation, derandomized, no example
 database, no shrinking (each example is a real request to the local cloud).
@@ -10,6 +11,7 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, settings
+from schemathesis.checks import response_schema_conformance
 
 from conftest import ROOT
 from e2e_support import local_cloud, tokens  # noqa: F401 (fixtures)
@@ -44,3 +46,4 @@ def test_no_operation_answers_a_server_error(case, api_url, tokens):  # noqa: F8
     # method no route has): those come from API Gateway, which an HTTP API cannot give headers.
     if response.status_code != 401 and case.method.upper() == case.operation.method.upper():
         assert response.headers.get("cache-control") == ["no-store"], (case.method, case.formatted_path, response.status_code)
+        case.validate_response(response, checks=[response_schema_conformance])

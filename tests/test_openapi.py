@@ -3,6 +3,7 @@ of the API forbids caching (some carry the auth key or a document link)."""
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 
@@ -96,3 +97,74 @@ def test_no_answer_may_be_cached(api, handlers, published):
         assert response["headers"]["Cache-Control"] == "no-store", (method, path, response["statusCode"])
         assert response["headers"]["Pragma"] == "no-cache"
     assert statuses == [200, 200, 200, 200, 200, 200, 200, 403, 422, 200, 409, 200, 404]
+
+
+# ----------------------------------------------------------------------------- answers with schemas
+
+
+def operations(document: dict):
+    for path, ops in document["paths"].items():
+        for method, op in ops.items():
+            yield method, path, op
+
+
+def test_every_success_answer_has_a_schema_of_the_answers_models():
+    document = openapi.document()
+    schemas = document["components"]["schemas"]
+    for method, path, op in operations(document):
+        successes = {code: answer for code, answer in op["responses"].items() if code.startswith("2")}
+        assert len(successes) == 1, (method, path)
+        (code, answer), = successes.items()
+        ref = answer["content"]["application/json"]["schema"]["$ref"]
+        schema = schemas[ref.rsplit("/", 1)[1]]
+        assert schema["type"] == "object" and schema["properties"] and schema["additionalProperties"] is False, (method, path)
+    created = {(m, p) for m, p, op in operations(document) if "201" in op["responses"]}
+    accepted = {(m, p) for m, p, op in operations(document) if "202" in op["responses"]}
+    assert created == {("post", "/applications"), ("post", "/contracts/{number}/changes"), ("post", "/applications/uploads"),
+                       ("post", "/verifications/receipts")}
+    assert accepted == {("post", "/staff/applications/{application_id}/issue"),
+                        ("post", "/staff/contracts/{number}/versions/{version}/corrections")}
+
+
+def test_the_headers_a_route_reads_are_declared_on_it():
+    def headers(op):
+        return {p["name"].lower() for p in op.get("parameters", []) if p["in"] == "header"}
+
+    declared = {(m, p): headers(op) for m, p, op in operations(openapi.document()) if headers(op)}
+    assert declared == {
+        ("post", "/applications"): {"idempotency-key"},
+        ("post", "/contracts/{number}/changes"): {"idempotency-key"},
+        ("post", "/staff/contracts/{number}/key-rotation"): {"idempotency-key", "if-match"},
+        ("post", "/staff/contracts/{number}/termination"): {"if-match"},
+        ("post", "/staff/contracts/{number}/versions/{version}/cancellation"): {"if-match"},
+        ("post", "/staff/contracts/{number}/versions/{version}/corrections"): {"if-match"},
+    }
+    source = "".join((ROOT / relative).read_text("utf-8") for relative, _ in openapi.FUNCTIONS)
+    assert "http.header(" not in source  # read as declared parameters, not from the raw event
+
+
+def test_the_web_fronts_types_are_generated_from_the_document():
+    committed = (ROOT / "web" / "src" / "api.d.ts").read_text("utf-8")
+    assert committed == openapi.typescript(openapi.render()), "web/src/api.d.ts is stale: run `make openapi`"
+    for source in ("contractor.ts", "staff.ts", "verify.ts", "common.ts"):
+        text = (ROOT / "web" / "src" / source).read_text("utf-8")
+        assert "interface Certificate" not in text, source  # the generated Schemas["Certificate"]
+        assert "`変更ー" not in text and "変更ー${" not in text, source  # labels come from the API
+
+
+def test_an_answer_that_does_not_match_its_model_is_a_server_error_and_is_not_sent(api, handlers, monkeypatch, published):
+    _, number = published
+    contracts = sys.modules["esurety.services.contracts"]
+    monkeypatch.setattr(contracts, "list_for_company", lambda caller: [{"contract_number": number, "auth_key": "SECRETKEY123"}])
+    status, body = api.get("/contracts", CONTRACTOR_A)
+    assert status == 500 and set(body) == {"message"} and "SECRETKEY123" not in json.dumps(body)
+
+
+def test_answers_keep_the_keys_the_services_wrote(api, published):
+    """The models check the answers; they add no key a service left out, and drop none."""
+    application_id, number = published
+    status, rows = api.get("/applications", CONTRACTOR_A)
+    assert status == 200 and "reason" not in rows["applications"][0] and rows["applications"][0]["work_name"]
+    status, detail = api.get(f"/contracts/{number}", CONTRACTOR_A)
+    assert detail["certificate"]["label"] == "新規" and detail["next_change_label"] == "変更ー1"
+    assert set(detail["certificate"]["contractor"]) == {"name", "address", "jv_name"}

@@ -1,12 +1,16 @@
 """docs/openapi.json: the API's contract, generated from the three functions' Powertools resolvers.
 
-    python -m tools.openapi            # (re)write docs/openapi.json  (make openapi)
-    python -m tools.openapi --check    # exit 1 if the file and the code differ
+    python -m tools.openapi            # (re)write docs/openapi.json and web/src/api.d.ts  (make openapi)
+    python -m tools.openapi --check    # exit 1 if either file and the code differ
 
-Each resolver describes its own routes and request models; this merges them into one document
-and adds what the resolvers do not know: the JWT bearer scheme of the HTTP API's authorizer,
-the group each route serves (its tag, and whose token it takes), the success codes the handlers
-answer, and the error answers in the shape of esurety/http.py. tests/test_openapi.py keeps the
+web/src/api.d.ts is the web front's types of the same document, written by openapi-typescript
+(pinned in web/package.json; `npm ci` as tools/publish_site.py runs it): the front reads the
+answers by these types, never by hand-typed copies.
+
+Each resolver describes its own routes: request models, the headers they read (esurety/headers.py),
+their success code and answer model (esurety/answers). This merges them into one document and adds
+what the resolvers do not know: the JWT bearer scheme of the HTTP API's authorizer, the group each
+route serves (its tag, and whose token it takes), and the error answers in the shape of esurety/http.py. tests/test_openapi.py keeps the
 file, the code and the template's routes in step.
 """
 from __future__ import annotations
@@ -15,13 +19,16 @@ import argparse
 import copy
 import importlib.util
 import json
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from esurety import error_codes
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = ROOT / "docs" / "openapi.json"
+TYPES = ROOT / "web" / "src" / "api.d.ts"
 
 # (function source, the group it serves): one resolver each, as deployed.
 FUNCTIONS = (
@@ -31,25 +38,11 @@ FUNCTIONS = (
 )
 PUBLIC = {("get", "/orderers")}  # Auth: NONE in the template
 PUBLIC_TAG = "public"
-SUCCESS = {
-    ("post", "/applications"): ("201", "The application is stored (or was, for a retried Idempotency-Key)."),
-    ("post", "/staff/applications/{application_id}/issue"): ("202", "Issued; the certificate is published on its arrival."),
-    ("post", "/staff/contracts/{number}/versions/{version}/corrections"): (
-        "202", "The correction is written (or was, for a retry); its certificate is published on its arrival."),
-}
-# Staff actions on a contract: optimistic locking on its revision (409 with `current`).
-CONTRACT_ACTIONS = {
-    ("post", "/staff/contracts/{number}/versions/{version}/corrections"),
-    ("post", "/staff/contracts/{number}/versions/{version}/cancellation"),
-    ("post", "/staff/contracts/{number}/termination"),
-    ("post", "/staff/contracts/{number}/key-rotation"),
-}
-CONFLICTS = {("post", "/staff/applications/{application_id}/issue"), ("post", "/staff/applications/{application_id}/reject")} | CONTRACT_ACTIONS
+# Staff decisions on an application: 409 when it is no longer in a state that allows them.
+APPLICATION_DECISIONS = {("post", "/staff/applications/{application_id}/issue"), ("post", "/staff/applications/{application_id}/reject")}
 # The contractor's notice link: 409 with `code` when the version has no notice for the key in force.
 NOTICE_LINKS = {("get", "/contracts/{number}/notice")}
 LOCKED_OUT = {("post", "/verifications")}
-IDEMPOTENT = {("post", "/applications")}
-IDEMPOTENT_ACTIONS = {("post", "/staff/contracts/{number}/key-rotation")}  # no body to tell a retry by
 
 TAGS = [
     {"name": PUBLIC_TAG, "description": "No sign-in: the orderer registry."},
@@ -134,54 +127,26 @@ def _operation(op: dict, method: str, path: str, group: str) -> dict:
     op = copy.deepcopy(op)
     op["tags"] = [PUBLIC_TAG if route in PUBLIC else group]
     op["security"] = [] if route in PUBLIC else [{"cognitoJwt": []}]
-    if route in IDEMPOTENT:
-        op.setdefault("parameters", []).append(
-            {
-                "name": "Idempotency-Key",
-                "in": "header",
-                "required": False,
-                "description": "A retry with the same key and body answers the same application.",
-                "schema": {"type": "string", "minLength": 1, "maxLength": 255},
-            }
-        )
-    if route in IDEMPOTENT_ACTIONS:
-        op.setdefault("parameters", []).append(
-            {
-                "name": "Idempotency-Key",
-                "in": "header",
-                "required": False,
-                "description": "A retry with the same key answers the rotation it made, and rotates nothing more.",
-                "schema": {"type": "string", "minLength": 1, "maxLength": 255},
-            }
-        )
-    if route in CONTRACT_ACTIONS:
-        op.setdefault("parameters", []).append(
-            {
-                "name": "If-Match",
-                "in": "header",
-                "required": True,
-                "description": "The contract's revision the caller acted on (GET /staff/contracts/{number}); another answers 409 "
-                               "with `current`, none 428.",
-                "schema": {"type": "string", "pattern": '^(W/)?"?[0-9]{1,9}"?$'},
-            }
-        )
+    # Staff actions on a contract declare If-Match (esurety/headers.py): optimistic locking on its
+    # revision, 409 with `current`, 428 without it.
+    contract_action = any(p["in"] == "header" and p["name"].lower() == "if-match" for p in op.get("parameters", []))
     responses = {}
-    code, description = SUCCESS.get(route, ("200", "OK"))
-    success = op["responses"].get("200", {})
-    responses[code] = {**success, "description": description, "headers": {"Cache-Control": {"$ref": "#/components/headers/NoStore"}}}
+    # The success answer as the route declares it: its code, description and model (esurety/answers).
+    code, success = next((code, answer) for code, answer in op["responses"].items() if code.startswith("2"))
+    responses[code] = {**success, "headers": {"Cache-Control": {"$ref": "#/components/headers/NoStore"}}}
     if route not in PUBLIC:
         responses["401"] = _answer("No valid token (the HTTP API's authorizer).", schema=None)
         responses["403"] = _answer("The token's user is not in this route's group, or lacks its tenant claim.")
     if "{" in path or route in LOCKED_OUT:
         responses["404"] = _answer("Not found; one answer for every kind of miss.")
-    if route in CONTRACT_ACTIONS:
+    if contract_action:
         responses["409"] = _answer("The contract does not allow this now (a version not shown, an ending already recorded), or it "
                                    "changed since the revision acted on: `current` is its state now.")
         responses["428"] = _answer("No If-Match: the action must name the revision it was decided on.")
     elif route in NOTICE_LINKS:
         responses["409"] = _answer("The version has no notice printing the auth key in force yet (`code` notice_not_renewed: a key "
-                                   "rotation did not finish; rotating again renders it). `reason` ends with its Japanese words.")
-    elif route in CONFLICTS:
+                                   "rotation did not finish; rotating again renders it).")
+    elif route in APPLICATION_DECISIONS:
         responses["409"] = _answer("The application is not in a state that allows this.")
     if op.get("parameters") or op.get("requestBody"):
         responses["422"] = _answer("A field is missing or wrong; nothing was stored.", schema="InvalidRequest")
@@ -239,18 +204,32 @@ def render() -> str:
     return json.dumps(document(), indent=2, ensure_ascii=False) + "\n"
 
 
+def typescript(text: str) -> str:
+    """The front's types of the document `text`, as openapi-typescript writes them."""
+    from tools.publish_site import install  # noqa: PLC0415 - node is needed only here
+
+    cli = install(log=lambda message: print(message, file=sys.stderr)) / "openapi-typescript" / "bin" / "cli.js"
+    with tempfile.TemporaryDirectory() as tmp:
+        source, target = Path(tmp) / "openapi.json", Path(tmp) / "api.d.ts"
+        source.write_text(text, "utf-8")
+        subprocess.run(["node", str(cli), str(source), "--output", str(target)], check=True, capture_output=True)
+        return target.read_text("utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="fail if docs/openapi.json is not what the code says")
+    parser.add_argument("--check", action="store_true", help="fail if docs/openapi.json or web/src/api.d.ts is not what the code says")
     args = parser.parse_args(argv)
     text = render()
+    files = {OUTPUT: text, TYPES: typescript(text)}
     if args.check:
-        if not OUTPUT.exists() or OUTPUT.read_text("utf-8") != text:
-            print("docs/openapi.json differs from the code: run `make openapi`", file=sys.stderr)
-            return 1
-        return 0
-    OUTPUT.write_text(text, "utf-8")
-    print(f"wrote {OUTPUT.relative_to(ROOT)}")
+        stale = [path for path, wanted in files.items() if not path.exists() or path.read_text("utf-8") != wanted]
+        for path in stale:
+            print(f"{path.relative_to(ROOT)} differs from the code: run `make openapi`", file=sys.stderr)
+        return 1 if stale else 0
+    for path, wanted in files.items():
+        path.write_text(wanted, "utf-8")
+        print(f"wrote {path.relative_to(ROOT)}")
     return 0
 
 

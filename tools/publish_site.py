@@ -21,12 +21,19 @@ TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=u
          ".json": "application/json; charset=utf-8", ".svg": "image/svg+xml", ".png": "image/png"}
 
 
-def build(log=print) -> Path:
-    """npm ci (once per lockfile) and vite build (when a source is newer than the output)."""
+def install(log=print) -> Path:
+    """npm ci, once per lockfile: the site's packages (web/node_modules), for the build and for
+    tools/openapi.py (openapi-typescript). Returns web/node_modules."""
     stamp = WEB / "node_modules" / ".package-lock.json"
     if not stamp.exists() or stamp.stat().st_mtime < (WEB / "package-lock.json").stat().st_mtime:
         log("installing the site's packages (npm ci)")
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=WEB, check=True)
+    return WEB / "node_modules"
+
+
+def build(log=print) -> Path:
+    """npm ci (once per lockfile) and vite build (when a source is newer than the output)."""
+    install(log)
     sources = [p for p in WEB.rglob("*") if p.is_file() and "node_modules" not in p.parts and "dist" not in p.parts]
     built = DIST / "index.html"
     if not built.exists() or max(p.stat().st_mtime for p in sources) > built.stat().st_mtime:

@@ -3,12 +3,15 @@ from __future__ import annotations
 
 from typing import Optional
 
-from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from typing_extensions import Annotated
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from esurety import http
+from esurety.answers.applications import Application, Applications, ChangeReceived, Orderers, Received, UploadVerdict
+from esurety.answers.contracts import ContractDetail, Contracts
+from esurety.answers.documents import DownloadLink, UploadForm
+from esurety.headers import idempotency_key
 from esurety.aws import snapstart
 from esurety.identity import CONTRACTOR
 from esurety.schemas import ApplicationRequest, ChangeRequest
@@ -16,72 +19,79 @@ from esurety.services import applications, contracts, registry, uploads
 from esurety.aws.observability import logger, metrics, tracer
 
 app = http.make_resolver(logger)
+RetryKey = idempotency_key("A retry with the same key and body answers the same application.")
 
 
 @app.get("/orderers")
-def list_orderers():
+def list_orderers() -> Orderers:
     return {"orderers": [entry.to_json() for entry in registry.list_orderers()]}
 
 
-@app.post("/applications")
-def submit_application(body: ApplicationRequest):
+@app.post("/applications", status_code=201, response_description="The application is stored (or was, for a retried Idempotency-Key).")
+def submit_application(
+    body: ApplicationRequest,
+    key: RetryKey = None,
+) -> Received:
     caller = http.caller(app).require(CONTRACTOR)
-    application, created = applications.submit(caller, body, http.header(app, "Idempotency-Key"))
+    application, created = applications.submit(caller, body, key)
     logger.info("application received", extra={"application_id": application["application_id"], "new": created})
-    return Response(201, content_types.APPLICATION_JSON, {k: application[k] for k in ("application_id", "status")})
+    return {k: application[k] for k in ("application_id", "status")}
 
 
 @app.get("/applications")
-def list_applications():
+def list_applications() -> Applications:
     """申込一覧: the company's applications (new and change), newest first, with any reject reason."""
     return {"applications": applications.list_for_company(http.caller(app).require(CONTRACTOR))}
 
 
-@app.post("/contracts/<number>/changes")
-def submit_change(number: str, body: ChangeRequest):
+@app.post("/contracts/<number>/changes", status_code=201, response_description="The change application is stored (or was, for a retried Idempotency-Key).")
+def submit_change(
+    number: str,
+    body: ChangeRequest,
+    key: RetryKey = None,
+) -> ChangeReceived:
     """変更申込: what changes (guarantee amount or deadline, works period, with them the price) and why."""
     caller = http.caller(app).require(CONTRACTOR)
-    application, created = applications.submit_change(caller, number, body, http.header(app, "Idempotency-Key"))
+    application, created = applications.submit_change(caller, number, body, key)
     logger.info("change application received", extra={"application_id": application["application_id"], "new": created})
-    return Response(201, content_types.APPLICATION_JSON, {k: application[k] for k in ("application_id", "kind", "status")})
+    return {k: application[k] for k in ("application_id", "kind", "status")}
 
 
-@app.post("/applications/uploads")
-def create_upload():
+@app.post("/applications/uploads", status_code=201, response_description="A presigned POST for the file.")
+def create_upload() -> UploadForm:
     """A presigned POST for one 認定調書 PDF (中間前払金保証): the file goes straight to the bucket."""
-    upload = uploads.create(http.caller(app).require(CONTRACTOR))
-    return Response(201, content_types.APPLICATION_JSON, upload)
+    return uploads.create(http.caller(app).require(CONTRACTOR))
 
 
 @app.get("/applications/uploads/<upload_id>")
-def get_upload(upload_id: str):
+def get_upload(upload_id: str) -> UploadVerdict:
     """The check's verdict on an uploaded 認定調書: awaiting, checked, or refused with the reason."""
     return uploads.verdict(http.caller(app).require(CONTRACTOR), upload_id)
 
 
 @app.get("/applications/<application_id>")
-def get_application(application_id: str):
+def get_application(application_id: str) -> Application:
     return applications.get_for_contractor(http.caller(app).require(CONTRACTOR), application_id)
 
 
 @app.get("/contracts")
-def list_contracts():
+def list_contracts() -> Contracts:
     return {"contracts": contracts.list_for_company(http.caller(app).require(CONTRACTOR))}
 
 
 @app.get("/contracts/<number>")
-def get_contract(number: str):
+def get_contract(number: str) -> ContractDetail:
     return contracts.detail(http.caller(app).require(CONTRACTOR), number)
 
 
 @app.get("/contracts/<number>/notice")
-def get_notice(number: str, version: Annotated[Optional[int], Query(ge=1, le=contracts.MAX_VERSION)] = None):
+def get_notice(number: str, version: Annotated[Optional[int], Query(ge=1, le=contracts.MAX_VERSION)] = None) -> DownloadLink:
     """The link to a shown version's notice (default: the version in force)."""
     return contracts.notice_url(http.caller(app).require(CONTRACTOR), number, version)
 
 
 @app.get("/contracts/<number>/certificates/<version>")
-def get_certificate(number: str, version: int):
+def get_certificate(number: str, version: int) -> DownloadLink:
     return contracts.certificate_url(http.caller(app).require(CONTRACTOR), number, version)
 
 
@@ -89,12 +99,12 @@ _resolve = http.guarded(app, CONTRACTOR, public=frozenset({"GET /orderers"}))
 
 
 @app.get("/contracts/<number>/fee-statements/<version>")
-def get_fee_statement(number: str, version: int):
+def get_fee_statement(number: str, version: int) -> DownloadLink:
     return contracts.fee_statement_url(http.caller(app).require(CONTRACTOR), number, version)
 
 
 @app.get("/contracts/<number>/termination-statement")
-def get_termination_statement(number: str):
+def get_termination_statement(number: str) -> DownloadLink:
     """The 保証料返還計算書 of a recorded 解約 (404 before one is recorded and stored)."""
     return contracts.termination_statement_url(http.caller(app).require(CONTRACTOR), number)
 

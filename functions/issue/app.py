@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from typing import Literal, Optional
 
-from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from typing_extensions import Annotated
 
 from esurety import http
+from esurety.answers.applications import Application
+from esurety.answers.staff import Cancelled, Corrected, Issued, KeyRotated, Queue, StaffApplication, StaffContract, Termination
+from esurety.headers import IfMatch, idempotency_key
 from esurety.aws import snapstart
 from esurety.identity import STAFF
 from esurety.schemas import CancellationRequest, CorrectionRequest, RejectRequest, TerminationRequest
@@ -20,6 +22,7 @@ from esurety.aws.observability import logger, metrics, tracer
 # The fonts load at cold start: a layer without them fails here, not in a document.
 ensure_fonts()
 app = http.make_resolver(logger)
+RetryKey = idempotency_key("A retry with the same key answers the rotation it made, and rotates nothing more.")
 
 
 @app.get("/staff/applications")
@@ -28,7 +31,7 @@ def application_queue(
     cursor: Annotated[Optional[str], Query(max_length=400)] = None,
     limit: Annotated[int, Query(ge=1, le=applications.QUEUE_PAGE)] = applications.QUEUE_PAGE,
     kind: Annotated[Optional[Literal["new", "change", "interim"]], Query()] = None,
-):
+) -> Queue:
     """One page of the queue, oldest first; `next_cursor` (opaque) fetches the next page; `kind` filters."""
     http.caller(app).require(STAFF)
     return applications.queue(status, limit=limit, cursor=cursor, kind=kind)
@@ -45,17 +48,18 @@ def _audit(action: str, application_id: str | None, contract_number: str | None,
     )
 
 
-@app.post("/staff/applications/<application_id>/issue")
-def issue_application(application_id: str):
+@app.post("/staff/applications/<application_id>/issue", status_code=202,
+          response_description="Issued; the certificate is published on its arrival.")
+def issue_application(application_id: str) -> Issued:
     staff = http.caller(app).require(STAFF).subject
     issued = issuance.issue(application_id, staff)
     decisions.issued(application_id, issued, staff)
     _audit("issue", application_id, issued["contract_number"], staff)
-    return Response(202, content_types.APPLICATION_JSON, issued)
+    return issued
 
 
 @app.post("/staff/applications/<application_id>/reject")
-def reject_application(application_id: str, body: RejectRequest):
+def reject_application(application_id: str, body: RejectRequest) -> Application:
     staff = http.caller(app).require(STAFF).subject
     rejected = applications.reject(application_id, body.reason, staff)
     decisions.rejected(application_id, staff)  # the audit item, and the e-mail with the reason (once)
@@ -64,54 +68,55 @@ def reject_application(application_id: str, body: RejectRequest):
 
 
 @app.get("/staff/applications/<application_id>")
-def get_application(application_id: str):
+def get_application(application_id: str) -> StaffApplication:
     """Everything the contractor sent, the rules as of today, for a change the content in force."""
     http.caller(app).require(STAFF)
     return staff_views.application(application_id)
 
 
 @app.get("/staff/contracts/<number>")
-def get_contract(number: str):
+def get_contract(number: str) -> StaffContract:
     """Every record (hidden ones too), the chain, status, receipts, views, audit, document links."""
     http.caller(app).require(STAFF)
     return staff_views.contract(number)
 
 
-@app.post("/staff/contracts/<number>/versions/<version>/corrections")
-def correct_version(number: str, version: int, body: CorrectionRequest):
+@app.post("/staff/contracts/<number>/versions/<version>/corrections", status_code=202,
+          response_description="The correction is written (or was, for a retry); its certificate is published on its arrival.")
+def correct_version(number: str, version: int, body: CorrectionRequest, if_match: IfMatch = None) -> Corrected:
     """訂正 of a shown version: the corrected certificate takes its place under the same label."""
     staff = http.caller(app).require(STAFF).subject
-    corrected, created = corrections.correct(number, version, body, staff, if_match=http.header(app, "If-Match"))
+    corrected, created = corrections.correct(number, version, body, staff, if_match=if_match)
     _audit("correct", None, corrected["contract_number"], staff,
            version=corrected["version"], target_version=version, new=created)
-    return Response(202, content_types.APPLICATION_JSON, corrected)
+    return corrected
 
 
 @app.post("/staff/contracts/<number>/versions/<version>/cancellation")
-def cancel_change(number: str, version: int, body: CancellationRequest):
+def cancel_change(number: str, version: int, body: CancellationRequest, if_match: IfMatch = None) -> Cancelled:
     """変更取消 of a shown change: the previous valid version is in force again."""
     staff = http.caller(app).require(STAFF).subject
-    cancelled, created = corrections.cancel(number, version, body.reason, staff, if_match=http.header(app, "If-Match"))
+    cancelled, created = corrections.cancel(number, version, body.reason, staff, if_match=if_match)
     _audit("cancel-change", None, cancelled["contract_number"], staff,
            version=cancelled["version"], target_version=version, new=created)
     return cancelled
 
 
 @app.post("/staff/contracts/<number>/termination")
-def terminate_contract(number: str, body: TerminationRequest):
+def terminate_contract(number: str, body: TerminationRequest, if_match: IfMatch = None) -> Termination:
     """解約 (kind cancelled, with its 保証料返還計算書) or 保証債務履行請求 (kind claimed), from `date` on."""
     staff = http.caller(app).require(STAFF).subject
-    ending, created = endings.terminate(number, body, staff, if_match=http.header(app, "If-Match"))
+    ending, created = endings.terminate(number, body, staff, if_match=if_match)
     _audit("terminate", None, ending["contract_number"], staff, kind=ending["kind"], new=created)
     return ending
 
 
 @app.post("/staff/contracts/<number>/key-rotation")
-def rotate_key(number: str):
+def rotate_key(number: str, if_match: IfMatch = None, key: RetryKey = None) -> KeyRotated:
     """A new auth key; the old one stops working at once. The answer never carries the key."""
     staff = http.caller(app).require(STAFF).subject
     rotated, created = key_rotation.rotate(
-        number, staff, idempotency_key=http.header(app, "Idempotency-Key"), if_match=http.header(app, "If-Match")
+        number, staff, idempotency_key=key, if_match=if_match
     )
     _audit("rotate-key", None, rotated["contract_number"], staff, key_generation=rotated["key_generation"], new=created)
     return rotated

@@ -1,10 +1,10 @@
 """Orderer API: verify a certificate by contract number and auth key."""
 from __future__ import annotations
 
-from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from esurety import http
+from esurety.answers.verification import ReceiptRecorded, Verification
 from esurety.aws import snapstart
 from esurety.identity import ORDERER
 from esurety.schemas import ReceiptRequest, VerificationRequest
@@ -15,17 +15,17 @@ app = http.make_resolver(logger)
 
 
 @app.post("/verifications")
-def verify_certificate(body: VerificationRequest):
+def verify_certificate(body: VerificationRequest) -> Verification:
     caller = http.caller(app).require(ORDERER)
     return verification.verify(caller, body.contract_number, body.auth_key, body.version)
 
 
-@app.post("/verifications/receipts")
-def record_receipt(body: ReceiptRequest):
+@app.post("/verifications/receipts", status_code=201, response_description="The receipt is recorded (or was: the first record stands).")
+def record_receipt(body: ReceiptRequest) -> ReceiptRecorded:
     """受領確認: the orderer records that it received (deposited) a shown version."""
     caller = http.caller(app).require(ORDERER)
     receipt, _ = verification.record_receipt(caller, body.contract_number, body.auth_key, body.version)
-    return Response(201, content_types.APPLICATION_JSON, receipt)
+    return receipt
 
 
 _resolve = http.guarded(app, ORDERER)

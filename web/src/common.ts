@@ -1,3 +1,8 @@
+import type { components } from "./api";
+
+/** The API's answers, generated from docs/openapi.json (web/src/api.d.ts, `make openapi`). */
+export type Schemas = components["schemas"];
+
 // What the three fronts share: the deploy-time configuration, sign-in through Cognito's managed
 // login (authorization code + PKCE), the API client, and small DOM and Japanese formatting helpers.
 
@@ -278,11 +283,6 @@ export function wareki(iso: string | null | undefined, withTime = false): string
   return text;
 }
 
-export function versionLabel(changeNumber: number | null | undefined, label?: string): string {
-  if (label) return label;
-  return changeNumber ? `変更ー${changeNumber}` : "新規";
-}
-
 export const PRODUCTS: [string, string][] = [
   ["advance_payment", "前払金保証"],
   ["contract", "契約保証"],
@@ -317,11 +317,7 @@ export function statusBadge(status: string | null | undefined, label?: string | 
 
 export const ENDINGS: Record<string, string> = { cancelled: "解約", terminated: "解約", claimed: "保証債務履行請求" };
 
-export interface Ending {
-  kind: string;
-  date: string;
-  reason?: string | null;
-}
+export type Ending = Schemas["Ending"];
 
 export function endingText(ending: Ending | null | undefined): string | null {
   if (!ending) return null;

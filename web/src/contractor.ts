@@ -3,7 +3,7 @@
 import "./style.css";
 import {
   APPLICATION_KIND, APPLICATION_STATUS, Api, ApiError, PRODUCTS, boot, drafts, errorJa, endingText, h, input, labelCells, message, nav,
-  fileSize, openInWindow, productLabel, session, show, showFieldErrors, signIn, statusBadge, versionLabel, wareki, yen, type Ending,
+  fileSize, openInWindow, productLabel, session, show, showFieldErrors, signIn, statusBadge, wareki, yen, type Schemas,
 } from "./common";
 
 const FRONT = "contractor";
@@ -419,17 +419,7 @@ async function applyView(): Promise<void> {
 
 // ------------------------------------------------------------------ 申込一覧
 
-interface ApplicationRow {
-  application_id: string;
-  kind: string;
-  status: string;
-  contract_number: string | null;
-  reject_reason: string | null;
-  submitted_at: string;
-  product?: string;
-  work_name?: string;
-  reason?: string;
-}
+type ApplicationRow = Schemas["ApplicationRow"];
 
 let nextNotice: HTMLElement | null = null;
 
@@ -455,18 +445,7 @@ async function applicationsView(): Promise<void> {
 
 // ------------------------------------------------------------------ 保証契約一覧
 
-interface ContractRow {
-  contract_number: string;
-  contractor_name: string;
-  jv_name?: string | null;
-  work_name: string;
-  orderer_name: string;
-  contract_price: number;
-  guarantee_amount: number;
-  product_label: string;
-  deposit_bank?: string | null;
-  format: string;
-}
+type ContractRow = Schemas["ContractRow"];
 
 async function contractsView(): Promise<void> {
   const { contracts } = await api.call<{ contracts: ContractRow[] }>("GET", "/contracts");
@@ -486,31 +465,8 @@ async function contractsView(): Promise<void> {
 
 // ------------------------------------------------------------------ 電子保証概要 / 電子保証履歴一覧
 
-interface Certificate {
-  product: string; product_label: string; version: number; change_number: number | null; label?: string;
-  issued_at: string; work_name: string; beneficiary: string; contract_price: number; guarantee_amount: number;
-  guarantee_deadline: string; period_start: string; period_end: string; contract_date?: string;
-  deposit_bank?: string | null; sha256: string; work_kind?: string; orderer_id?: string;
-  contractor: { name: string; address?: string; jv_name?: string | null };
-}
-
-interface HistoryEntry { no: number; issued_at: string; target: string; version: number; change_number?: number | null; label?: string }
-
-interface Detail {
-  contract_number: string;
-  format: string;
-  auth_key: string | null;
-  status?: string | null;
-  status_label?: string | null;
-  ending?: Ending | null;
-  pending_change?: string | null;
-  certificate: Certificate | null;
-  history: HistoryEntry[];
-  receipts?: { version: number; orderer_id: string; orderer_name: string; received_at: string }[];
-  // label: the API's (「変更ー1（取消）」 for a withdrawn change's statement, 「変更ー1 変更取消」 for the one reversing it)
-  fee_statements?: { version: number; fee: number; kind: string; label?: string; withdrawn?: boolean }[];
-  viewed_by_orderer_at: string | null;
-}
+// fee_statements[].label is the API's too (「変更ー1（取消）」 for a withdrawn change's statement, 「変更ー1 変更取消」 for the one reversing it)
+type Detail = Schemas["ContractDetail"];
 
 const FEE_KINDS: Record<string, string> = { fee: "保証料", additional: "追加保証料", refund: "保証料返還", none: "増減なし" };
 
@@ -534,7 +490,7 @@ function actionButton(text: string, onClick: () => Promise<void> | void, attrs: 
 
 function labelOf(d: Detail, version: number): string {
   const entry = d.history.find((e) => e.version === version);
-  return entry ? versionLabel(entry.change_number, entry.label ?? entry.target) : `第${version}版`;
+  return entry ? entry.label : `第${version}版`;
 }
 
 function contractPath(number: string, tail = ""): string {
@@ -548,7 +504,7 @@ async function overviewView(number: string): Promise<void> {
     show(h("h1", {}, "電子保証概要"), message("この保証はまだ発行手続中です。", "info"));
     return;
   }
-  const label = versionLabel(c.change_number, c.label);
+  const label = c.label;
   const print = actionButton("印刷", () => openInWindow(documentLink(contractPath(number, "/notice"))), { class: "primary", id: "print-notice" });
   const key = d.auth_key
     ? h("section", { class: "key", "aria-labelledby": "key-title" },
@@ -631,7 +587,7 @@ async function historyView(number: string): Promise<void> {
     h("caption", {}, `保証契約番号 ${number}`),
     h("thead", {}, h("tr", {}, ...["No.", "電子保証発行日時", "対象", "電子保証", "認証キーのお知らせ"].map((t) => h("th", { scope: "col" }, t)))),
     h("tbody", {}, ...d.history.map((entry) => {
-      const entryLabel = versionLabel(entry.change_number, entry.label ?? entry.target);
+      const entryLabel = entry.label;
       const open = actionButton("選択", () => {
         const opened = window.open(`/#${contractPath(number, `/certificate/${entry.version}`)}`, "_blank");
         if (!opened) location.hash = contractPath(number, `/certificate/${entry.version}`);
@@ -657,7 +613,7 @@ async function certificateWindow(number: string, version: number): Promise<void>
     show(h("h1", {}, "電子保証"), message("この電子保証は表示できません。"));
     return;
   }
-  const entryLabel = versionLabel(entry.change_number, entry.label ?? entry.target);
+  const entryLabel = entry.label;
   const c = d.certificate && d.certificate.version === version ? d.certificate : null;
   const pdf = actionButton("PDFを表示", () => openInWindow(documentLink(contractPath(number, `/certificates/${version}`))), { id: "certificate-pdf" });
   const print = actionButton("印刷", () => window.print(), { class: "primary" });
@@ -735,7 +691,7 @@ async function changeView(number: string): Promise<void> {
   }
   const now = (text: string) => `現在：${text}`;
   const form = h("form", { id: "change-form", novalidate: true },
-    h("p", {}, "変更する項目だけを入力してください。変更後の電子保証（", versionLabel((c.change_number ?? 0) + 1), "）には、変更しない項目もそのまま記載されます。"),
+    h("p", {}, "変更する項目だけを入力してください。変更後の電子保証（", d.next_change_label ?? "変更", "）には、変更しない項目もそのまま記載されます。"),
     h("h2", {}, "保証"),
     input("guarantee.amount", "保証金額（円）", { inputmode: "numeric" }, now(yen(c.guarantee_amount))),
     input("guarantee.deadline", "保証期限", { placeholder: c.guarantee_deadline }, now(`${wareki(c.guarantee_deadline)}（${c.guarantee_deadline}）`)),

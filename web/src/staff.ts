@@ -5,8 +5,8 @@
 import "./style.css";
 import {
   APPLICATION_KIND, APPLICATION_STATUS, Api, ApiError, boot, errorJa, clearFieldErrors, confirmDialog, endingText, h, input,
-  labelCells, message, nav, productLabel, session, show, showFieldErrors, signIn, statusBadge, textArea, versionLabel,
-  wareki, yen, type Ending,
+  labelCells, message, nav, productLabel, session, show, showFieldErrors, signIn, statusBadge, textArea,
+  wareki, yen, type Schemas,
 } from "./common";
 
 const FRONT = "staff";
@@ -188,16 +188,7 @@ function decisionButtons(a: Parameters<typeof describe>[0] & { application_id: s
 
 // ------------------------------------------------------------------ an application in full
 
-interface Certificate {
-  contract_number: string; product_label: string; version: number; label?: string; change_number: number | null;
-  issued_at: string | null; issue_date?: string; beneficiary: string; work_name: string; work_kind?: string; contract_price: number;
-  contract_date?: string; guarantee_amount: number; guarantee_deadline: string; period_start: string; period_end: string;
-  deposit_bank?: string | null; contractor: { name: string; address?: string; jv_name?: string | null }; sha256?: string;
-}
-
-interface Problem { field: string; code: string; reason: string }
-
-interface UndeliveredMail { mail_id: string; to: string; subject: string; reason: string | null; failed_at: string | null }
+type UndeliveredMail = Schemas["UndeliveredMail"];
 
 /** E-mails to the contractor that SES refused or that failed on every retry: staff tell the contractor another way. */
 function undeliveredMail(mails: UndeliveredMail[] | undefined): HTMLElement | null {
@@ -209,30 +200,12 @@ function undeliveredMail(mails: UndeliveredMail[] | undefined): HTMLElement | nu
     : null;
 }
 
-interface StaffApplication {
-  undelivered_mail?: UndeliveredMail[];
-  application_id: string;
-  kind: string;
-  status: string;
-  contract_number: string | null;
-  reject_reason: string | null;
-  company_id: string;
-  submitted_at: string;
-  decided_at: string | null;
-  decided_by: string | null;
-  request: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-  problems: Problem[] | null;
-  in_force?: { version: number; label: string; certificate: Certificate };
-  kinds?: string[];
-  next_label?: string;
-  certification_document?: { upload_id: string; state: string | null; reason?: string | null; pages?: number; size?: number;
-    sha256?: string; checked_at?: string | null; link: { url: string } | null };
-}
+type StaffApplication = Schemas["StaffApplication"];
 
 const WORK_KINDS: Record<string, string> = { construction: "工事", service: "業務委託" };
 const BRANCHES: Record<string, string> = { "31": "栃木支店", "11": "営業部" };
 
-function problemList(problems: Problem[] | null): HTMLElement | null {
+function problemList(problems: Schemas["Problem"][] | null): HTMLElement | null {
   if (problems === null) return null;
   if (!problems.length) return message("本日の基準で問題はありません。", "info");
   return h("div", { class: "message error", role: "alert", id: "problems" },
@@ -277,7 +250,7 @@ function changeFacts(a: StaffApplication): HTMLElement {
 async function applicationView(id: string): Promise<void> {
   const a = await api.call<StaffApplication>("GET", `/staff/applications/${encodeURIComponent(id)}`);
   const notice = takeNotice();
-  const r = a.request;
+  const r = a.request as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- the request as sent (ApplicationRequest or ChangeRequest)
   const summary = h("table", { class: "facts", id: "application" }, h("tbody", {},
     row("申込番号", a.application_id),
     row("区分", APPLICATION_KIND[a.kind] ?? a.kind),
@@ -310,30 +283,7 @@ async function applicationView(id: string): Promise<void> {
 
 // ------------------------------------------------------------------ a contract with every record
 
-interface StaffRecord {
-  version: number; kind: string; label: string; change_number: number | null; target_version: number | null; shown: boolean;
-  state: string; rendered_at: string | null; issued_at: string | null; notified_at: string | null; application_id: string | null;
-  reason: string | null; decided_by: string | null; sha256: string | null; record_sha256: string | null; previous_sha256: string | null;
-  fee: number | null; fee_kind: string | null; guarantee_amount: number; guarantee_deadline: string;
-  certificate: { url: string } | null; fee_statement: { url: string } | null;
-}
-
-interface StaffContract {
-  contract_number: string; application_id: string; company_id: string; orderer_id: string; orderer_name: string;
-  product: string; product_label: string; format: string; branch_code: string; notify_email: string | null; created_at: string;
-  revision: number; latest_version: number; key_generation: number; pending_change: string | null;
-  status: string | null; status_label: string | null; ending: Ending | null;
-  termination: { kind: string; label: string; date: string; reason: string; recorded_at?: string; recorded_by?: string;
-    refund?: { amount: number; kind: string } | null } | null;
-  termination_statement: { url: string } | null;
-  chain_valid: boolean; in_force: Certificate | null;
-  history: { no: number; label: string; target: string; version: number; change_number: number | null; issued_at: string }[];
-  records: StaffRecord[];
-  receipts: { version: number; orderer_id: string; orderer_name: string; received_at: string }[];
-  views: { orderer_id: string; version: number; viewed_at: string }[];
-  audit: { at: string; action: string; staff_subject: string | null; application_id: string | null; details: Record<string, unknown> }[];
-  undelivered_mail?: UndeliveredMail[];
-}
+type StaffContract = Schemas["StaffContract"];
 
 const RECORD_KINDS: Record<string, string> = { "新規": "新規", "変更": "変更", "訂正": "訂正", "変更取消": "変更取消" };
 const STATES: Record<string, string> = { rendered: "作成済み（掲載待ち）", published: "掲載済み" };
@@ -366,13 +316,13 @@ async function contractView(number: string): Promise<void> {
     row("商品・形式", `${c.product_label}・${c.format === "electronic" ? "電子" : "書面"}`),
     row("受注者（会社）", c.company_id),
     row("発注者", `${c.orderer_name}（${c.orderer_id}）`),
-    row("現在有効な版", f ? `${versionLabel(f.change_number, f.label)}（第${f.version}版）` : "—"),
+    row("現在有効な版", f ? `${f.label}（第${f.version}版）` : "—"),
     f ? row("工事名", f.work_name) : null,
     f ? row("保証金額・保証期限", `${yen(f.guarantee_amount)}・${wareki(f.guarantee_deadline)}`) : null,
     row("履歴の連鎖", c.chain_valid ? "正常" : h("strong", { class: "bad" }, "不整合があります")),
     row("審査中の変更申込", c.pending_change ? h("a", { href: appHref(c.pending_change) }, c.pending_change) : "なし"),
     row("認証キー", `第${c.key_generation}世代（キーは表示しません）`),
-    row("申込", h("a", { href: appHref(c.application_id) }, c.application_id)),
+    row("申込", c.application_id ? h("a", { href: appHref(c.application_id) }, c.application_id) : "—"),
     row("リビジョン", String(c.revision))));
 
   const records = labelCells(h("table", { class: "list", id: "records" },
@@ -383,7 +333,7 @@ async function contractView(number: string): Promise<void> {
       h("td", {}, (RECORD_KINDS[r.kind] ?? r.kind) + (r.target_version ? `（第${r.target_version}版に対して）` : "")),
       h("td", { class: "nowrap" }, r.label),
       h("td", { class: "nowrap" }, r.shown ? "表示" : h("span", { class: "badge hidden-badge" }, "非表示")),
-      h("td", { class: "nowrap" }, STATES[r.state] ?? r.state ?? "—"),
+      h("td", { class: "nowrap" }, (r.state && STATES[r.state]) ?? r.state ?? "—"),
       h("td", {}, wareki(r.issued_at, true)),
       h("td", { class: "num" }, yen(r.guarantee_amount)),
       h("td", { class: "wrap" }, [r.reason, r.decided_by].filter(Boolean).join(" / ") || "—"),
@@ -414,7 +364,7 @@ async function contractView(number: string): Promise<void> {
   const open = c.status === "valid";
   show(h("h1", {}, `保証契約 ${n}`), notice, undelivered, facts,
     h("h2", {}, "電子保証履歴（表示される記録）"),
-    h("p", {}, c.history.map((e) => `${e.no}. ${versionLabel(e.change_number, e.label)}（第${e.version}版、${wareki(e.issued_at, true)}）`).join("　") || "—"),
+    h("p", {}, c.history.map((e) => `${e.no}. ${e.label}（第${e.version}版、${wareki(e.issued_at, true)}）`).join("　") || "—"),
     h("h2", {}, "記録"), h("div", { class: "scroll" }, records),
     h("h2", {}, "受領確認・閲覧"), receipts, views,
     h("h2", {}, "操作"),
@@ -480,7 +430,7 @@ function versionSelect(id: string, label: string, options: [number, string][]): 
 function correctionForm(c: StaffContract): HTMLElement | null {
   if (!c.history.length) return null;
   const fields = [
-    versionSelect("correct-version", "訂正する版", c.history.map((e) => [e.version, `${versionLabel(e.change_number, e.label)}（第${e.version}版）`])),
+    versionSelect("correct-version", "訂正する版", c.history.map((e) => [e.version, `${e.label}（第${e.version}版）`])),
     h("p", { class: "help" }, "誤って記載した項目だけを入力してください。訂正後の証書は同じ表示（新規・変更ー k）で差し替わり、元の記録は非表示になります。"),
     input("work.name", "工事名"), input("work.contract_price", "請負金額（円）", { inputmode: "numeric" }),
     input("work.contract_date", "請負契約日", { placeholder: "2027-04-01" }),
@@ -514,7 +464,7 @@ function cancellationForm(c: StaffContract): HTMLElement | null {
   const changes = c.history.filter((e) => e.target === "変更");
   if (!changes.length) return null;
   const fields = [
-    versionSelect("cancel-version", "取り消す変更", changes.map((e) => [e.version, `${versionLabel(e.change_number, e.label)}（第${e.version}版）`])),
+    versionSelect("cancel-version", "取り消す変更", changes.map((e) => [e.version, `${e.label}（第${e.version}版）`])),
     h("p", { class: "help" }, "変更取消した変更は履歴に表示されなくなり、その前の版が有効に戻ります。"),
     textArea("reason", "変更取消の理由", { required: true }),
   ];

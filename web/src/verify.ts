@@ -7,7 +7,7 @@
 import "./style.css";
 import {
   Api, ApiError, boot, confirmDialog, drafts, endingText, h, labelCells, message, nav, session, show, signIn,
-  statusBadge, versionLabel, wareki, yen, type Ending,
+  statusBadge, wareki, yen, type Schemas,
 } from "./common";
 
 const FRONT = "orderer";
@@ -18,52 +18,8 @@ interface Form {
   auth_key: string;
 }
 
-interface Certificate {
-  contract_number: string;
-  product_label: string;
-  version: number;
-  change_number: number | null;
-  label?: string;
-  issued_at: string;
-  issue_date?: string;
-  beneficiary: string;
-  work_name: string;
-  contract_price: number;
-  contract_date?: string;
-  guarantee_amount: number;
-  guarantee_deadline: string;
-  period_start: string;
-  period_end: string;
-  deposit_bank?: string | null;
-  contractor: { name: string; address?: string; jv_name?: string | null };
-  sha256: string;
-}
-
-interface HistoryEntry {
-  no: number;
-  version: number;
-  issued_at: string;
-  target: string;
-  label?: string;
-  change_number?: number | null;
-}
-
-interface Answer {
-  certificate: Certificate;
-  history: HistoryEntry[];
-  pdf_url: string;
-  status?: string | null;
-  status_label?: string | null;
-  ending?: Ending | null;
-  current_version?: number;
-  chain_valid?: boolean;
-}
-
-interface Receipt {
-  contract_number: string;
-  version: number;
-  received_at: string;
-}
+type Answer = Schemas["Verification"];
+type Receipt = Schemas["ReceiptRecorded"];
 
 /** Take the QR link's values out of the address bar; keep them only for this form. */
 function takeFromUrl(): Partial<Form> {
@@ -144,7 +100,7 @@ function row(label: string, value: string | Node): HTMLElement {
 function pdfActions(answer: Answer): HTMLElement {
   const c = answer.certificate;
   const filename = `certificate-${c.contract_number}-v${String(c.version).padStart(3, "0")}.pdf`;
-  const label = versionLabel(c.change_number, c.label);
+  const label = c.label;
   return h("span", { class: "pdf" },
     h("a", { href: answer.pdf_url, target: "_blank", rel: "noopener", "aria-label": `${label}のPDFを表示` }, "表示"),
     h("a", { href: answer.pdf_url, download: filename, rel: "noopener", "aria-label": `${label}のPDFをダウンロード` }, "ダウンロード"),
@@ -153,7 +109,7 @@ function pdfActions(answer: Answer): HTMLElement {
 
 function certificateView(answer: Answer, typed: Form, result: HTMLElement): Node[] {
   const c = answer.certificate;
-  const label = versionLabel(c.change_number, c.label);
+  const label = c.label;
   const current = answer.current_version ?? answer.history[answer.history.length - 1]?.version;
   const inForce = current === undefined || c.version === current;
   const latest = answer.history.find((entry) => entry.version === current);
@@ -191,14 +147,14 @@ function certificateView(answer: Answer, typed: Form, result: HTMLElement): Node
       : `この保証は${answer.ending ? `${wareki(answer.ending.date)}に` : ""}${answer.status_label ?? "終了"}となりました。電子証書は引き続き閲覧できます。`)
     : null;
   const older = inForce ? null : message(
-    `表示しているのは ${label} です。現在有効な電子証書は ${latest ? versionLabel(latest.change_number, latest.label) : "最新の版"} です。`, "info");
+    `表示しているのは ${label} です。現在有効な電子証書は ${latest ? latest.label : "最新の版"} です。`, "info");
 
   const versions = labelCells(h("table", { class: "list", id: "versions" },
     h("caption", {}, "電子保証履歴（訂正、変更取消された履歴は表示されません）"),
     h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "No."), h("th", { scope: "col" }, "電子保証発行日時"),
       h("th", { scope: "col" }, "対象"), h("th", { scope: "col" }, "電子保証"))),
     h("tbody", {}, ...answer.history.map((entry) => {
-      const entryLabel = versionLabel(entry.change_number, entry.label ?? entry.target);
+      const entryLabel = entry.label;
       const shown = entry.version === c.version;
       let cell: Node;
       if (shown) {
@@ -220,7 +176,7 @@ function certificateView(answer: Answer, typed: Form, result: HTMLElement): Node
 /** 受領確認: the orderer records receiving the version shown (the API keeps the first record). */
 function receiptSection(answer: Answer, typed: Form): HTMLElement {
   const c = answer.certificate;
-  const label = versionLabel(c.change_number, c.label);
+  const label = c.label;
   const outcome = h("div", { id: "receipt-result", "aria-live": "polite" });
   const button = h("button", { type: "button", class: "primary", id: "receipt" }, "受領確認");
   button.addEventListener("click", async () => {

@@ -15,6 +15,7 @@ from typing import Any, Mapping
 
 from .errors import InputError, Problem
 from .products import Product, has_deposit_bank, label
+from .rules import interim_share_problem
 
 # Request path -> content field (the contractor's fields live in content["contractor"]).
 FIELDS = {
@@ -34,7 +35,6 @@ FIELDS = {
 NULLABLE = frozenset({"contractor.jv_name", "deposit_bank"})  # printed only when present
 NOTHING_NAMED = "names nothing to correct: give at least one of work, guarantee, contractor, deposit_bank"
 NOTHING_CORRECTED = "corrects nothing: every value given is already printed on that version"
-INTERIM_SHARE = (2, 10)  # 中間前払金: at most 2割 of the contract price
 
 
 def _plain(value: Any) -> Any:
@@ -109,9 +109,9 @@ def correction_problems(after: Mapping) -> list[Problem]:
         problems.append(Problem("guarantee.deadline", "deadline_before_period_end", "is before work.period_end: the guarantee must cover the work"))
     product = after["product"]
     if product == Product.INTERIM_ADVANCE_PAYMENT.value:
-        numerator, denominator = INTERIM_SHARE
-        if after["guarantee_amount"] * denominator > after["contract_price"] * numerator:
-            problems.append(Problem("guarantee.amount", "interim_over_share", "exceeds 2割 of work.contract_price (中間前払金は請負代金額の2割以内)"))
+        share = interim_share_problem(after["guarantee_amount"], after["contract_price"])
+        if share:
+            problems.append(share)
     if has_deposit_bank(product) and not after.get("deposit_bank"):
         problems.append(Problem("deposit_bank", "deposit_bank_required", f"is required for {label(product)}"))
     if not has_deposit_bank(product) and after.get("deposit_bank"):

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Iterable, Protocol
+from typing import Iterable, Optional, Protocol
+
+from pydantic import BaseModel, ConfigDict
 
 from .clock import to_jst
 
@@ -19,6 +21,54 @@ class VersionLike(Protocol):
     content: dict
     issued_at: datetime | None
     sha256: str
+
+
+def label(change_number: int | None) -> str:
+    """The label a version is shown under: 新規, or 変更ー k for its change number k (the only place
+    it is written; the API sends it and the documents print it)."""
+    return NEW if not change_number else f"変更ー{int(change_number)}"
+
+
+class Contractor(BaseModel):
+    name: str
+    address: str
+    jv_name: Optional[str] = None  # 共同企業体: its name above the representative's
+
+
+class Terms(BaseModel):
+    """What a certificate states: the parties, the guarantee and the works (what the orderer reads)."""
+
+    contract_number: str
+    product: str
+    product_label: str
+    issue_date: str  # ISO date, JST
+    contractor: Contractor
+    beneficiary: str
+    orderer_id: Optional[str]  # None for an orderer outside the registry (paper)
+    guarantee_amount: int
+    guarantee_deadline: str
+    work_name: str
+    work_kind: str
+    contract_price: int
+    period_start: str
+    period_end: str
+    contract_date: str
+    deposit_bank: Optional[str] = None
+
+
+class CertificateContent(Terms):
+    """A version's stored `content` (services/issuance.py writes it, changes and 訂正 restate it):
+    the terms, and what the documents print beside them."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    branch_code: Optional[str] = None
+    format: str = "electronic"
+    orderer_name: Optional[str] = None
+    advance_contract_number: Optional[str] = None  # 中間前払金保証: the 前払金保証 it follows
+
+
+TERMS = tuple(Terms.model_fields)
 
 
 def iso_jst(moment: datetime | None) -> str | None:
@@ -38,30 +88,15 @@ def visible(versions: Iterable[VersionLike], electronic: bool = True) -> list[Ve
 
 def certificate_json(version: VersionLike, change_number: int | None = None) -> dict:
     """The certificate of a shown record; `change_number` is the label's (a 訂正 shows its target's)."""
-    content = version.content
+    content = CertificateContent.model_validate(version.content)
     if change_number is None and version.change_number is not None:
         change_number = int(version.change_number)
     return {
-        "contract_number": content["contract_number"],
-        "product": content["product"],
-        "product_label": content["product_label"],
+        **content.model_dump(include=set(TERMS)),
         "version": int(version.version),
         "change_number": change_number or None,
-        "label": NEW if not change_number else f"変更ー{int(change_number)}",
+        "label": label(change_number),
         "issued_at": iso_jst(version.issued_at),
-        "issue_date": content["issue_date"],
-        "contractor": dict(content["contractor"]),
-        "beneficiary": content["beneficiary"],
-        "orderer_id": content["orderer_id"],
-        "guarantee_amount": content["guarantee_amount"],
-        "guarantee_deadline": content["guarantee_deadline"],
-        "work_name": content["work_name"],
-        "work_kind": content["work_kind"],
-        "contract_price": content["contract_price"],
-        "period_start": content["period_start"],
-        "period_end": content["period_end"],
-        "contract_date": content["contract_date"],
-        "deposit_bank": content.get("deposit_bank"),
         "sha256": version.sha256,
     }
 
@@ -81,6 +116,11 @@ def history_json(chain: list) -> list[dict]:
     ]
 
 
+def document(content: dict, version: int, change_number: int | None) -> dict:
+    """What the document renderers take: the content, read through its model, plus the numbering."""
+    return {**CertificateContent.model_validate(content).model_dump(), "version": int(version), "change_number": change_number}
+
+
 def render_input(version: VersionLike) -> dict:
-    """What the document renderers take: the content plus this version's numbering."""
-    return {**version.content, "version": int(version.version), "change_number": version.change_number}
+    """A stored version as the document renderers take it."""
+    return document(version.content, version.version, version.change_number)

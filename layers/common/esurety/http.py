@@ -15,7 +15,7 @@ from typing import Callable
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError, ResponseValidationError
 from aws_lambda_powertools.shared.json_encoder import Encoder
 
 from . import error_codes, identity, json_body
@@ -26,6 +26,7 @@ FORBIDDEN = "この操作を行う権限がありません。"
 NOT_FOUND = "該当する情報が見つかりません。保証契約番号と認証キーをご確認ください。"
 JSON_EXPECTED = "リクエストの本文を読み取れません。本文は JSON のオブジェクト（{ }）で送ってください。"
 PRECONDITION_REQUIRED = "操作の対象とした保証契約の版（If-Match）が指定されていません。最新の状態を表示してから、もう一度操作してください。"
+ANSWER_FAILED = "システムエラーが発生しました。時間をおいて再度お試しください。"
 UNSUPPORTED_MEDIA_TYPE = "Content-Type が application/json ではありません。本文は JSON のオブジェクトで送ってください。"
 
 
@@ -71,9 +72,17 @@ def make_resolver(logger: Logger) -> APIGatewayHttpResolver:
     # debug=False whatever POWERTOOLS_DEV / POWERTOOLS_EVENT_HANDLER_DEBUG say: debug mode prints
     # every event and answer (auth keys in both) and puts tracebacks in 500 answers.
     # Bodies are parsed strictly (json_body): a hostile body is a 422, never a server error.
+    # Each answer is checked against its route's model (esurety/answers); one that does not match is
+    # our bug: a 500, logged with where it differs (never the values: answers hold keys and links).
     app = APIGatewayHttpResolver(
-        enable_validation=True, serializer=_SERIALIZER, debug=False, json_body_deserializer=json_body.parse
+        enable_validation=True, serializer=_SERIALIZER, debug=False, json_body_deserializer=json_body.parse,
+        response_validation_error_http_code=500,
     )
+
+    @app.exception_handler(ResponseValidationError)
+    def _unanswerable(error: ResponseValidationError):
+        logger.error("answer does not match its model", extra={"errors": [{"loc": e.get("loc"), "type": e.get("type")} for e in error.errors()]})
+        return _json(500, {"message": ANSWER_FAILED})
 
     @app.exception_handler(RequestValidationError)
     def _invalid(error: RequestValidationError):

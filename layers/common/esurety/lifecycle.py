@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Iterable, Mapping, Protocol, Sequence
 
-from .certificates import CHANGE, CHANGE_CANCELLATION, CORRECTION, NEW
+from .certificates import CHANGE, CHANGE_CANCELLATION, CORRECTION, NEW, label  # noqa: F401 (label: lifecycle.label)
 
 # Status of a guarantee as the orderer and the contractor see it.
 VALID, EXPIRED, TERMINATED, CLAIMED = "valid", "expired", "terminated", "claimed"
@@ -60,10 +60,6 @@ class Shown:
     @property
     def version(self) -> int:
         return int(self.record.version)
-
-
-def label(change_number: int | None) -> str:
-    return NEW if not change_number else f"変更ー{int(change_number)}"
 
 
 def _target_of(record: RecordLike) -> int:

@@ -49,6 +49,14 @@ def _orderer_problems(request: ApplicationRequest, orderer: Orderer | None, toda
 INTERIM_SHARE = (2, 10)
 
 
+def interim_share_problem(amount: int, contract_price: int) -> Problem | None:
+    """The 2割 rule of 中間前払金保証, for an application and for a 訂正 alike (amendments.py)."""
+    numerator, denominator = INTERIM_SHARE
+    if amount * denominator > contract_price * numerator:
+        return Problem("guarantee.amount", "interim_over_share", "exceeds 2割 of work.contract_price (中間前払金は請負代金額の2割以内)")
+    return None
+
+
 def _interim_problems(request: ApplicationRequest) -> list[Problem]:
     """中間前払金保証 needs the orderer's 認定調書 and the 前払金保証 it follows; no other product names them."""
     if request.product != Product.INTERIM_ADVANCE_PAYMENT:
@@ -62,9 +70,9 @@ def _interim_problems(request: ApplicationRequest) -> list[Problem]:
         problems.append(Problem("upload_id", "upload_required", "is required: upload the orderer's 認定調書 (POST /applications/uploads) and name it here"))
     if request.advance_contract_number is None:
         problems.append(Problem("advance_contract_number", "advance_contract_required", "is required: the contract number of the 前払金保証 of this work"))
-    numerator, denominator = INTERIM_SHARE
-    if request.guarantee.amount * denominator > request.work.contract_price * numerator:
-        problems.append(Problem("guarantee.amount", "interim_over_share", "exceeds 2割 of work.contract_price (中間前払金は請負代金額の2割以内)"))
+    share = interim_share_problem(request.guarantee.amount, request.work.contract_price)
+    if share:
+        problems.append(share)
     return problems
 
 

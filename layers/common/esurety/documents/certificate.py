@@ -21,6 +21,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, Table, TableStyle
 
 from .. import products
+from ..certificates import label as version_label
 from ..fonts import MINCHO, ensure_fonts
 from ..money import yen
 from . import (
@@ -193,7 +194,7 @@ def render_certificate(certificate: Mapping[str, Any], issuer: Issuer | None = N
     label = product_label(certificate)
     title = f"保証証書（{label}）"
     change_number = certificate.get("change_number")
-    change_mark = f"変更ー{change_number}" if change_number is not None else None
+    change_mark = version_label(change_number) if change_number is not None else None
 
     buffer = io.BytesIO()
     c = new_canvas(

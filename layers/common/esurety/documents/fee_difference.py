@@ -38,6 +38,7 @@ from typing import Any, Mapping
 from reportlab.platypus import Paragraph, Table, TableStyle
 
 from .. import products
+from ..certificates import label as version_label
 from ..changes import FeeDifference
 from ..fees import FeeQuote, percent
 from ..fonts import ensure_fonts
@@ -208,7 +209,7 @@ def _contract_table(
 ) -> Table:
     number = markup(certificate["contract_number"])
     if occasion in ("change", "cancellation") and certificate.get("change_number") is not None:
-        number += f"　（変更ー{certificate['change_number']}）"
+        number += f"　（{version_label(certificate['change_number'])}）"
     rows = [
         ("保証契約番号", number),
         ("商品", markup(product_label(certificate))),
@@ -382,9 +383,9 @@ def render_fee_difference(
     title = difference.title
     change_number = certificate.get("change_number")
     if occasion == "change":
-        mark = f"変更ー{change_number}" if change_number is not None else None
+        mark = version_label(change_number) if change_number is not None else None
     elif occasion == "cancellation":
-        mark = f"変更ー{change_number}・取消" if change_number is not None else "変更取消"
+        mark = f"{version_label(change_number)}・取消" if change_number is not None else "変更取消"
     else:
         mark = "解約"
     sample = any(q.sample for q in (difference.before, difference.after) if q)

@@ -25,6 +25,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, Table, TableStyle
 
 from .. import products
+from ..certificates import label as version_label
 from ..fees import SAMPLE_MARK, FeeQuote, percent
 from ..fonts import GOTHIC, ensure_fonts
 from ..money import yen
@@ -103,7 +104,7 @@ def _rates_text(quote: FeeQuote) -> str:
 def _contract_table(certificate: Mapping[str, Any], quote: FeeQuote) -> Table:
     number = markup(certificate["contract_number"])
     if certificate.get("change_number") is not None:
-        number += f"　（変更ー{certificate['change_number']}）"
+        number += f"　（{version_label(certificate['change_number'])}）"
     period = f"{wareki_of(quote.issue_date)} ～ {wareki_of(quote.deadline)}"
     rows = [
         ("保証契約番号", number),
@@ -286,7 +287,7 @@ def render_fee_statement(
     ensure_fonts()
     issuer = issuer or load_issuer()
     change_number = certificate.get("change_number")
-    change_mark = f"変更ー{change_number}" if change_number is not None else None
+    change_mark = version_label(change_number) if change_number is not None else None
 
     buffer = io.BytesIO()
     c = new_canvas(

@@ -25,6 +25,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph
 
 from ..fonts import GOTHIC, ensure_fonts
+from ..certificates import label as version_label
 from ..products import Product
 from . import (
     INK,
@@ -267,7 +268,7 @@ def _draw_record(
     row(work_label(certificate), markup(certificate["work_name"]))
     # Each version has its notice: 新規, or 変更ー k as under the certificate's title.
     change_number = certificate.get("change_number")
-    kind = f"変更ー{change_number}" if change_number else "新規"
+    kind = version_label(change_number)
     row("保証契約番号", f"{markup(certificate['contract_number'])}　（{kind}）", gap=16)
     return min(y, panel_bottom - 12)
 

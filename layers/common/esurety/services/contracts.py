@@ -131,6 +131,8 @@ def detail(caller: Caller, number: str) -> dict:
         "history": certificates.history_json(chain),
         "fee_statements": [entry for entry, _ in fee_statements(contract, records)],
         "pending_change": contract.pending_change,
+        # what a change applied for now would be shown as (the form says it; the front never builds a label)
+        "next_change_label": lifecycle.label(chain[-1].change_number + 1) if chain else None,
         "receipts": receipts_json(number),
         "viewed_by_orderer_at": certificates.iso_jst(view.viewed_at) if view else None,
     }

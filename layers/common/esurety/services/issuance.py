@@ -14,7 +14,7 @@ from datetime import date
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
-from .. import auth_key, changes, clock, contract_number, fees, lifecycle, metrics, products
+from .. import auth_key, certificates, changes, clock, contract_number, fees, lifecycle, metrics, products
 from ..aws import keys, signing, storage
 from ..certificates import CHANGE, NEW, RENDERED, render_input
 from ..documents.certificate import render_certificate
@@ -138,7 +138,7 @@ def _write_contract(item: ApplicationItem, number: str) -> tuple[VersionItem, _R
     electronic = request["format"] == "electronic"
     content = _content(item, number)
     now = clock.now()
-    document = {**content, "version": 1, "change_number": None}
+    document = certificates.document(content, 1, None)
     pdf = render_certificate_pdf(document)
     statement, fee = render_fee_statement_pdf(document)
     key = auth_key.generate() if electronic else None
@@ -239,7 +239,7 @@ def _write_change(item: ApplicationItem, records: list[VersionItem], decided_by:
     version_no = max([int(contract.latest_version)] + [int(r.version) for r in records]) + 1
     change_number = lifecycle.next_change_number(records)
     electronic = contract.format == "electronic"
-    document = {**after, "version": version_no, "change_number": change_number}
+    document = certificates.document(after, version_no, change_number)
     pdf = render_certificate_pdf(document)
     statement, difference = render_fee_difference_pdf(document, before)
     now = clock.now()

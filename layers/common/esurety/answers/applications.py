@@ -1,0 +1,68 @@
+"""Applications (申込) as the contractor reads them, and the registry they name orderers from."""
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from pydantic import Field
+
+from . import Answer
+
+Kind = Literal["new", "change", "interim"]
+State = Literal["submitted", "issued", "rejected"]
+
+
+class Orderer(Answer):
+    orderer_id: str
+    name: str
+    beneficiary_name: str
+    accepts_from: str = Field(description="The first day it accepts electronic guarantees (ISO date).")
+    products: list[str]
+
+
+class Orderers(Answer):
+    orderers: list[Orderer]
+
+
+class Received(Answer):
+    """An application stored (or the one a retried Idempotency-Key stored)."""
+
+    application_id: str
+    status: State
+
+
+class ChangeReceived(Received):
+    kind: Kind
+
+
+class Application(Answer):
+    application_id: str
+    kind: Kind
+    status: State
+    contract_number: Optional[str]
+    reject_reason: Optional[str]
+
+
+class ApplicationRow(Application):
+    """申込一覧: a 変更 shows its reason, the others their product and work."""
+
+    submitted_at: Optional[str]
+    reason: Optional[str] = None
+    product: Optional[str] = None
+    work_name: Optional[str] = None
+
+
+class Applications(Answer):
+    applications: list[ApplicationRow]
+
+
+class UploadVerdict(Answer):
+    """What the check found of an uploaded 認定調書."""
+
+    upload_id: str
+    state: Literal["awaiting", "checked", "refused"]
+    reason: Optional[str]
+    code: Optional[str] = Field(description="Stable, for the form's logic.")
+    message: Optional[str] = Field(description="Japanese, for the contractor's screen.")
+    size: Optional[int]
+    pages: Optional[int]
+    max_bytes: int

@@ -1,0 +1,221 @@
+"""What staff read and what their decisions answer."""
+from __future__ import annotations
+
+from typing import Any, Literal, Optional
+
+from pydantic import Field
+
+from . import Answer
+from .applications import Application, Kind
+from .certificates import Certificate, Ending, HistoryEntry, Money, Receipt, Status, VersionRef
+from .contracts import Format
+from .documents import DownloadLink
+
+
+class QueueRow(Application):
+    """A row of the queue: a 変更 with what it changes and why, the others with what they ask."""
+
+    company_id: str
+    submitted_at: Optional[str]
+    product: Optional[str] = None
+    contractor_name: Optional[str] = None
+    work_name: Optional[str] = None
+    decided_by: Optional[str] = None
+    change: Optional[dict[str, Any]] = None
+    reason: Optional[str] = None
+    format: Optional[Format] = None
+    orderer_id: Optional[str] = None
+    guarantee_amount: Optional[int] = None
+
+
+class Queue(Answer):
+    applications: list[QueueRow]
+    next_cursor: Optional[str] = Field(description="Opaque: pass it as `cursor` for the next page; null on the last.")
+
+
+class Problem(Answer):
+    """A rule the application breaks as of today (field, code and reason as in a 422)."""
+
+    field: str
+    code: str = Field(description="A key of the error codes (ErrorCode); the screen says it in Japanese.")
+    reason: str
+
+
+class UndeliveredMail(Answer):
+    """メール未達: an e-mail SES refused or that failed on every retry."""
+
+    mail_id: str
+    to: str
+    subject: str
+    reason: Optional[str]
+    failed_at: Optional[str]
+
+
+class InForce(Answer):
+    """For a change: the version it would change, and its certificate."""
+
+    version: int
+    label: str
+    certificate: Certificate
+
+
+class CertificationDocument(Answer):
+    """The 認定調書 of a 中間前払金 application: its check and a link to the object checked."""
+
+    upload_id: str
+    state: Optional[str]
+    reason: Optional[str] = None
+    code: Optional[str] = None
+    pages: Optional[int] = None
+    size: Optional[int] = None
+    sha256: Optional[str] = None
+    checked_at: Optional[str] = None
+    swap_attempts: Optional[int] = None
+    link: Optional[DownloadLink]
+
+
+class StaffApplication(Application):
+    """Everything the contractor sent, judged by today's rules while it waits."""
+
+    company_id: str
+    submitted_at: Optional[str]
+    decided_at: Optional[str]
+    decided_by: Optional[str]
+    request: dict[str, Any] = Field(description="The request as the contractor sent it (ApplicationRequest or ChangeRequest).")
+    problems: Optional[list[Problem]] = Field(description="null once decided.")
+    undelivered_mail: list[UndeliveredMail]
+    in_force: Optional[InForce] = None
+    kinds: Optional[list[str]] = None
+    next_label: Optional[str] = Field(default=None, description="The label issuing this change would give.")
+    certification_document: Optional[CertificationDocument] = None
+
+
+class Record(Answer):
+    """A stored record of the contract, hidden ones too, with the hash chain's fields."""
+
+    version: int
+    kind: Literal["新規", "変更", "訂正", "変更取消"]
+    label: str
+    change_number: Optional[int]
+    target_version: Optional[int]
+    shown: bool
+    state: Optional[str]
+    rendered_at: Optional[str]
+    issued_at: Optional[str]
+    notified_at: Optional[str]
+    application_id: Optional[str]
+    reason: Optional[str]
+    decided_by: Optional[str]
+    sha256: Optional[str]
+    record_sha256: Optional[str]
+    previous_sha256: Optional[str]
+    fee: Optional[int]
+    fee_kind: Optional[str]
+    guarantee_amount: Optional[int]
+    guarantee_deadline: Optional[str]
+    certificate: Optional[DownloadLink]
+    fee_statement: Optional[DownloadLink]
+
+
+class View(Answer):
+    orderer_id: Optional[str]
+    version: int
+    viewed_at: Optional[str]
+
+
+class AuditEntry(Answer):
+    at: Optional[str]
+    action: str
+    staff_subject: Optional[str]
+    application_id: Optional[str]
+    details: dict[str, Any]
+
+
+class WithdrawnChange(Answer):
+    application_id: str
+    reason: Optional[str]
+
+
+class Termination(Answer):
+    """A recorded 解約 or 保証債務履行請求 (POST …/termination answers it too)."""
+
+    contract_number: str
+    kind: Literal["cancelled", "claimed"]
+    label: str
+    date: str
+    reason: Optional[str]
+    recorded_at: Optional[str]
+    recorded_by: Optional[str]
+    version: Optional[int]
+    refund: Optional[Money]
+    withdrawn_change: Optional[WithdrawnChange]
+
+
+class StaffContract(Answer):
+    """Every record, the chain, status, receipts, views, audit, document links; never the auth key."""
+
+    contract_number: str
+    application_id: Optional[str]
+    company_id: str
+    orderer_id: Optional[str]
+    orderer_name: Optional[str]
+    product: str
+    product_label: str
+    format: Format
+    branch_code: Optional[str]
+    notify_email: Optional[str]
+    created_at: Optional[str]
+    revision: int = Field(description="Send it back as If-Match with an action on this contract.")
+    latest_version: int
+    key_generation: int
+    pending_change: Optional[str]
+    status: Optional[Status]
+    status_label: Optional[str]
+    ending: Optional[Ending]
+    termination: Optional[Termination]
+    termination_statement: Optional[DownloadLink]
+    chain_valid: bool
+    in_force: Optional[Certificate]
+    history: list[HistoryEntry]
+    records: list[Record]
+    receipts: list[Receipt]
+    views: list[View]
+    audit: list[AuditEntry]
+    undelivered_mail: list[UndeliveredMail]
+
+
+class Issued(Answer):
+    """Issued: the certificate is published on its arrival (`state` rendered until then)."""
+
+    contract_number: str
+    version: int
+    change_number: Optional[int]
+    label: str
+    state: str
+
+
+class Corrected(Issued):
+    """A 訂正: its own record, shown under its target's label."""
+
+    kind: Literal["訂正"]
+    target_version: int
+
+
+class Cancelled(Answer):
+    """A 変更取消: the change withdrawn, the version in force again, the fee reversed."""
+
+    contract_number: str
+    version: int
+    kind: Literal["変更取消"]
+    target_version: int
+    cancelled_label: str
+    recorded_at: Optional[str]
+    in_force: Optional[VersionRef]
+    fee: Optional[Money]
+
+
+class KeyRotated(Answer):
+    """The key's new generation; the key itself is never in an answer."""
+
+    contract_number: str
+    key_generation: int
