@@ -21,6 +21,8 @@ bootstrap-run:
 test: bootstrap-test
 	$(PY) -m pytest
 
+# The fast loop: unit/, integration/ and infrastructure/ without the tools of their own (SAM, checkov),
+# selected by the e2e marker so that it still counts as a whole run for the fidelity harness.
 unit: bootstrap-test
 	$(PY) -m pytest -m "not e2e"
 
@@ -46,13 +48,13 @@ invoke: $(STAMP)
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<logical id> EVENT=events/<file>.json"; exit 2; }
 	@$(PY) -m tools.localcloud invoke --function $(FN) --event $(EVENT)
 
-# checkov on the template (its own venv, .venvs/checkov); `make test` runs it too (tests/test_checkov.py).
+# checkov on the template (its own venv, .venvs/checkov); `make test` runs it too (tests/infrastructure/test_checkov.py).
 .PHONY: checkov
 checkov:
 	@"$$(bash tools/checkov_venv.sh)" -f infra/template.yaml --framework cloudformation --compact --skip-download
 
 # docs/openapi.json from the functions' resolvers, and the web front's types of it (web/src/api.d.ts);
-# tests/test_openapi.py fails when either is stale.
+# tests/integration/test_openapi.py fails when either is stale.
 openapi: $(STAMP)
 	$(PY) -m tools.openapi
 	$(PY) -m tools.error_messages

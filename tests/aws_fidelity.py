@@ -1424,12 +1424,21 @@ install()
 _WHOLE_RUN = {"complete": False}
 
 
+def whole_run(args: list[str], keyword: str = "", deselect=None) -> bool:
+    """Whether pytest's arguments take every test file under tests/ (in whichever folder: unit/,
+    integration/, e2e/, infrastructure/), with nothing left out by -k or --deselect. `-m "not e2e"`
+    (make unit) counts as whole: the local-cloud tests do not run on the in-process AWS judged here."""
+    paths = [Path(a.split("::", 1)[0]).resolve() for a in args]
+    if any("::" in a for a in args) or keyword or deselect:
+        return False
+    tests_dir = ROOT / "tests"
+    test_files = [f for f in tests_dir.rglob("test_*.py") if "support" not in f.relative_to(tests_dir).parts]
+    return bool(paths) and all(any(a == f or a in f.parents for a in paths) for f in test_files)
+
+
 def pytest_collection_finish(session):
     config = session.config
-    args = [Path(a.split("::", 1)[0]).resolve() for a in config.args]
-    tests_dir = ROOT / "tests"
-    whole = all(a in (ROOT, tests_dir) for a in args) and not config.getoption("keyword", "")
-    _WHOLE_RUN["complete"] = whole and not config.getoption("deselect", None)
+    _WHOLE_RUN["complete"] = whole_run(config.args, config.getoption("keyword", ""), config.getoption("deselect", None))
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

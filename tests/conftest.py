@@ -1,4 +1,5 @@
-"""Unit and flow tests run against moto in-process: real boto3 and PynamoDB calls, no network."""
+"""Every test shares this: the environment set before esurety is imported, the in-process AWS (moto) the
+unit, integration and infrastructure tests use, the fidelity and no-skip hooks, and the shared fixtures."""
 from __future__ import annotations
 
 import contextlib
@@ -536,6 +537,39 @@ def frozen_clock(monkeypatch):
 
     monkeypatch.setattr(clock, "now", lambda: FROZEN_NOW)
     return FROZEN_NOW
+
+
+
+# ----------------------------------------------------------------------------- shared by several modules
+# Fixtures more than one test module asks for live here (test modules never import one another;
+# their shared builders are in support/).
+
+
+@pytest.fixture
+def contract(api, handlers):
+    """A published 前払金保証 (20,000,000 円 to 2025-03-31) and its auth key."""
+    from support.flows import issue_and_publish, overview
+
+    _, number, _ = issue_and_publish(api, handlers)
+    return number, overview(api, number)["auth_key"]
+
+
+@pytest.fixture
+def atomic_requests(monkeypatch):
+    """DynamoDB applies each request atomically; moto's in-memory backend does not guard itself
+    against threads, so each request is made atomic here. Requests still interleave freely."""
+    import threading
+
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    lock = threading.Lock()
+    original = BotocoreStubber.__call__
+
+    def atomic(self, event_name, request, **kwargs):
+        with lock:
+            return original(self, event_name, request, **kwargs)
+
+    monkeypatch.setattr(BotocoreStubber, "__call__", atomic)
 
 
 

@@ -13,6 +13,13 @@ from tools.localcloud.__main__ import start_and_deploy
 from tools.localcloud.cloud import LocalCloud, free_port
 
 
+def application_body() -> dict:
+    """The application the demo sends (events/bodies/application.json), as the e2e tests post it."""
+    import pathlib
+
+    return json.loads((pathlib.Path(__file__).parents[1] / "events" / "bodies" / "application.json").read_text("utf-8"))
+
+
 class Http:
     def __init__(self, base: str):
         self.base = base

@@ -4,7 +4,7 @@
     python -m tools.error_messages --check    # exit 1 if the file and the registry differ
 
 One table, kept in Python beside the codes the API answers; the screens import the generated copy.
-tests/test_error_codes.py fails when the committed file is not what the registry says.
+tests/integration/test_error_codes.py fails when the committed file is not what the registry says.
 """
 from __future__ import annotations
 

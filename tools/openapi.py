@@ -10,7 +10,7 @@ answers by these types, never by hand-typed copies.
 Each resolver describes its own routes: request models, the headers they read (esurety/headers.py),
 their success code and answer model (esurety/answers). This merges them into one document and adds
 what the resolvers do not know: the JWT bearer scheme of the HTTP API's authorizer, the group each
-route serves (its tag, and whose token it takes), and the error answers in the shape of esurety/http.py. tests/test_openapi.py keeps the
+route serves (its tag, and whose token it takes), and the error answers in the shape of esurety/http.py. tests/integration/test_openapi.py keeps the
 file, the code and the template's routes in step.
 """
 from __future__ import annotations

@@ -5,7 +5,7 @@
 
 For each product it renders a new certificate, a changed one (変更ー1), the auth-key notice and the
 fee statement (and, for 前払金保証, the statements of a change and of a 解約), turns each into a PNG with poppler's `pdftoppm -png -r 50`, and writes
-`tests/reference/<product>-<document>.png`. `tests/test_document_images.py` renders the same
+`tests/reference/<product>-<document>.png`. `tests/unit/test_document_images.py` renders the same
 documents the same way and compares them with these files, pixel by pixel with a tolerance.
 
 Run it when a change of the layout is intended, then LOOK at every picture before committing

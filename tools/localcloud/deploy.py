@@ -39,7 +39,7 @@ class _CfnLoader(yaml.SafeLoader):
     """YAML with CloudFormation's short tags, turned into their long JSON forms.
 
     cfn-lint has such a reader (`cfnlint.decode.cfn_yaml.load`) and gives the same structure
-    (tests/test_template.py compares them), but importing it costs 2-3 s, a third of a warm
+    (tests/infrastructure/test_template.py compares them), but importing it costs 2-3 s, a third of a warm
     `make run`; these lines cost nothing."""
 
 

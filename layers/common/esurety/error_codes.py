@@ -5,7 +5,7 @@ An error item is `{"field", "code", "reason"}` (a 422), a refusal `{"message", "
 stays English, for the developers of client systems and the log, and may change wording.
 
 From this table tools/openapi.py writes the `code` enum of docs/openapi.json and tools/error_messages.py
-writes web/src/error_messages.ts (the screens' code → Japanese); tests/test_error_codes.py keeps the
+writes web/src/error_messages.ts (the screens' code → Japanese); tests/integration/test_error_codes.py keeps the
 three equal and checks that what the handlers answer is listed here. A new code is added here first.
 
 Pydantic's own error types (`missing`, `string_too_long`, …) are mapped to these codes by

@@ -25,7 +25,7 @@ MAX_YEN = 10**13  # 10 trillion yen: above any public work
 # Lengths of the free text printed on the documents. They keep every document on its one page and
 # at most 64 KB signed even when every character is a different kanji (each distinct glyph embeds
 # about 165 bytes of font), with about 5 KB to spare for a signing certificate chain larger than
-# the demo one: measured by tests/test_input_limits.py. See docs/decisions.md.
+# the demo one: measured by tests/integration/test_input_limits.py. See docs/decisions.md.
 MAX_CONTRACTOR_NAME = 20
 MAX_JV_NAME = 22
 MAX_ADDRESS = 36

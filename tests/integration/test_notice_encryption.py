@@ -6,7 +6,7 @@ import pytest
 
 from conftest import CONTRACTOR_A
 from esurety.config import settings
-from test_flow import issue_and_publish
+from support.flows import issue_and_publish
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import CONTRACTOR_A, STAFF, LambdaContext, sqs_event
-from test_flow import issue_and_publish, pdf_text
+from support.flows import issue_and_publish, pdf_text
 
 
 def seen(api, number: str, **headers) -> dict:

@@ -85,4 +85,4 @@ def test_the_comparison_notices_a_moved_line(rendered):
 
 
 def test_reference_names_are_paths_of_the_repository():
-    assert references.REFERENCE_DIR == Path(__file__).resolve().parent / "reference"
+    assert references.REFERENCE_DIR == Path(__file__).resolve().parents[1] / "reference"

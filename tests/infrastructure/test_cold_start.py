@@ -74,7 +74,7 @@ import sys
 sys.path.insert(0, sys.argv[1]); sys.path.insert(0, sys.argv[2])
 from esurety import fonts
 fonts.ensure_fonts(fonts.GOTHIC)
-from test_documents import AUTH_KEY, make_certificate
+from support.documents import AUTH_KEY, make_certificate
 from esurety.documents.notice import render_notice
 pdf = render_notice(make_certificate("advance_payment", None), AUTH_KEY)
 assert fonts._faces == {fonts.GOTHIC}, fonts._faces

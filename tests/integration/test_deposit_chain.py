@@ -18,8 +18,7 @@ import pytest
 from conftest import CONTRACTOR_A, STAFF
 from esurety import changes
 from esurety.aws.models import ApplicationItem, ContractItem, VersionItem
-from test_flow import pdf_text
-from test_staff_actions import (
+from support.flows import (
     EXTENSION,
     INCREASE,
     JST,
@@ -30,13 +29,13 @@ from test_staff_actions import (
     key_of,
     labels,
     overview,
+    pdf_text,
     publish,
     records,
     staff_contract,
     terminate,
     verify,
 )
-from test_staff_actions import contract  # noqa: F401 - the fixture
 
 DECREASE = {"guarantee": {"amount": 15_000_000}, "reason": "前払金の減額のため"}
 SECOND_INCREASE = {"guarantee": {"amount": 35_000_000}, "reason": "前払金の再度の追加請求のため"}

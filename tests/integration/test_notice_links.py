@@ -12,8 +12,8 @@ import pytest
 from conftest import CONTRACTOR_A, STAFF, application_body
 from esurety.aws import keys
 from esurety.aws.models import ContractItem, VersionItem
-from test_flow import issue_and_publish, pdf_text
-from test_staff_actions import INCREASE, issue_change, key_of, overview, publish, records, rotate
+from support.flows import issue_and_publish, pdf_text
+from support.flows import INCREASE, issue_change, key_of, overview, publish, records, rotate
 
 
 def live_generation(number: str) -> int:

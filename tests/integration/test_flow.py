@@ -6,33 +6,14 @@ import urllib.parse
 
 import boto3
 import pytest
-from pypdf import PdfReader
 
 from conftest import CONTRACTOR_A, ORDERER_TOCHIGI, STAFF, LambdaContext, application_body, s3_put_event
 from esurety.config import settings
 from esurety.aws.models import ContractItem, VersionItem
+from support.flows import issue_and_publish, pdf_text
 
 # 中間前払金保証 follows a 前払金保証 and names the orderer's 認定調書: test_contract_life.py.
 PRODUCTS = ["advance_payment", "contract"]
-
-
-def pdf_text(key: str) -> str:
-    import io
-
-    data = boto3.client("s3").get_object(Bucket=settings().bucket_name, Key=key)["Body"].read()
-    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
-    return re.sub(r"\s+", "", text)
-
-
-def issue_and_publish(api, handlers, product="advance_payment", event_time="2024-04-01T03:00:00.000Z", **overrides):
-    status, created = api.post("/applications", CONTRACTOR_A, application_body(product, **overrides))
-    assert status == 201, created
-    status, issued = api.post(f"/staff/applications/{created['application_id']}/issue", STAFF)
-    assert status == 202, issued
-    number = issued["contract_number"]
-    event = s3_put_event(f"certificates/{number}/v001.pdf", event_time)
-    handlers["publish"].lambda_handler(event, LambdaContext())
-    return created["application_id"], number, event
 
 
 @pytest.mark.parametrize("product", PRODUCTS)

@@ -54,7 +54,7 @@ def _handler_module(template, function: str):
     properties = template["Resources"][function]["Properties"]
     module, _ = properties["Handler"].rsplit(".", 1)
     path = (TEMPLATE.parent / properties["CodeUri"] / f"{module}.py").resolve()
-    # The same module name as tests/test_template.py, so both use one instance.
+    # The same module name as tests/infrastructure/test_template.py, so both use one instance.
     return load_handler(str(path.relative_to(ROOT)), f"esurety_fn_{function}"), properties
 
 

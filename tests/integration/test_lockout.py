@@ -24,7 +24,9 @@ from esurety.errors import NotFound, TooManyAttempts
 from esurety.identity import from_event
 from esurety.aws.models import AttemptItem
 from esurety.services import lockout, verification
-from test_concurrency import atomic_requests  # noqa: F401 (fixture: DynamoDB applies each request atomically)
+
+# DynamoDB applies each request atomically; moto's backend, shared by threads here, is made to (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("atomic_requests")
 
 WRONG = "ABCDEFGHJKLM"
 START = 1_800_000_000.0

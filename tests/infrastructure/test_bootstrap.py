@@ -47,8 +47,8 @@ def test_every_kind_of_skip_fails_the_run(tmp_path):
 def test_no_test_is_marked_to_skip():
     pattern = re.compile(r"pytest\.(skip\(|importorskip\()|mark\.skip")
     offenders = [
-        f"{path.name}:{number}"
-        for path in TESTS.glob("*.py")
+        f"{path.relative_to(TESTS)}:{number}"
+        for path in TESTS.rglob("*.py")
         if path.name not in ("test_bootstrap.py", "no_skips.py")
         for number, line in enumerate(path.read_text("utf-8").splitlines(), 1)
         if pattern.search(line)

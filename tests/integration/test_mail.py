@@ -7,7 +7,7 @@ import pytest
 
 from esurety.aws import mailer
 from esurety.documents import issuer_from_json, load_issuer
-from test_flow import issue_and_publish
+from support.flows import issue_and_publish
 
 
 def test_issue_mail_names_the_signin_page_and_is_signed_by_the_handling_branch(api, handlers, sent_mail):

@@ -24,7 +24,7 @@ from esurety.documents.certificate import render_certificate
 from esurety.documents.fee_statement import render_fee_statement
 from esurety.documents.notice import render_notice
 from system_tools import need
-from test_documents import AUTH_KEY, CASES, MAX_BYTES, make_certificate, pdf_text
+from support.documents import AUTH_KEY, CASES, MAX_BYTES, make_certificate, pdf_text
 from tools import signing_certificate
 
 

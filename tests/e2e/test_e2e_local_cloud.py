@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from e2e_support import download, http, local_cloud, tokens, wait_for  # noqa: F401 (fixtures)
+from e2e_support import application_body, download, http, local_cloud, tokens, wait_for  # noqa: F401 (fixtures)
 from pypdf import PdfReader
 
 pytestmark = pytest.mark.e2e
@@ -23,7 +23,7 @@ def template_routes() -> dict[str, str]:
 
     from tools.localcloud.deploy import load_template
 
-    template = load_template(pathlib.Path(__file__).parents[1] / "infra" / "template.yaml")
+    template = load_template(pathlib.Path(__file__).parents[2] / "infra" / "template.yaml")
     routes = {}
     for name, resource in template["Resources"].items():
         for event in (resource.get("Properties", {}).get("Events") or {}).values():
@@ -48,12 +48,6 @@ def validate_signature(pdf: bytes, root_pem: str, tsa_root_pem: str):
         ValidationContext(trust_roots=[root], allow_fetching=False),
         ts_validation_context=ValidationContext(trust_roots=[tsa_root], allow_fetching=False),
     )
-
-
-def application_body():
-    import pathlib
-
-    return json.loads((pathlib.Path(__file__).parents[1] / "events" / "bodies" / "application.json").read_text("utf-8"))
 
 
 def concrete(route: str) -> tuple[str, str]:

@@ -16,7 +16,7 @@ from conftest import (
 )
 from esurety import clock
 from esurety.aws.models import ContractItem, VersionItem
-from test_flow import issue_and_publish, pdf_text
+from support.flows import issue_and_publish, pdf_text
 
 JST = timezone(timedelta(hours=9))
 

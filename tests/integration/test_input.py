@@ -289,7 +289,7 @@ def _paper_outside_registry(**overrides) -> dict:
 
 
 def test_paper_for_an_orderer_outside_the_registry(api, handlers):
-    from test_flow import pdf_text
+    from support.flows import pdf_text
 
     status, created = submit(api, _paper_outside_registry())
     assert status == 201, created

@@ -11,8 +11,7 @@ import zipfile
 import pytest
 from botocore.exceptions import ClientError
 
-from e2e_support import Http, local_cloud, wait_for  # noqa: F401 (fixtures)
-from test_e2e_local_cloud import application_body
+from e2e_support import Http, application_body, local_cloud, wait_for  # noqa: F401 (fixtures)
 from tools.localcloud import demo
 from tools.localcloud.__main__ import start_and_deploy
 

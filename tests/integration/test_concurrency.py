@@ -5,28 +5,15 @@ Powertools resolver keeps the current event on the app, so it is not shared acro
 """
 from __future__ import annotations
 
-import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from moto.core.botocore_stubber import BotocoreStubber
 
 from conftest import CONTRACTOR_A, application_body
 from esurety.services import issuance
 
-
-@pytest.fixture(autouse=True)
-def atomic_requests(monkeypatch):
-    """DynamoDB applies each request atomically; moto's in-memory backend does not guard itself
-    against threads, so each request is made atomic here. Requests still interleave freely."""
-    lock = threading.Lock()
-    original = BotocoreStubber.__call__
-
-    def atomic(self, event_name, request, **kwargs):
-        with lock:
-            return original(self, event_name, request, **kwargs)
-
-    monkeypatch.setattr(BotocoreStubber, "__call__", atomic)
+# DynamoDB applies each request atomically; moto's backend, shared by threads here, is made to (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("atomic_requests")
 
 
 def test_fifty_concurrent_issues_get_distinct_numbers(api):

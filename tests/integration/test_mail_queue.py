@@ -18,8 +18,8 @@ from esurety.aws import mail_queue, mailer
 from esurety.aws.models import ApplicationItem, ContractItem, MailItem
 from esurety.config import settings
 from esurety.services import outbox
-from test_flow import issue_and_publish
-from test_staff_actions import EXTENSION, cancel, issue_change, rotate, staff_contract, terminate
+from support.flows import issue_and_publish
+from support.flows import EXTENSION, cancel, issue_change, rotate, staff_contract, terminate
 
 LEGACY = "田中@example.jp"  # stored before addresses were checked; SES refuses it
 
