@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import CONTRACTOR_A, STAFF, application_body
+from esurety import error_codes
 from esurety.aws import keys
 from esurety.aws.models import ContractItem, VersionItem
 from support.flows import issue_and_publish, pdf_text
@@ -110,7 +111,8 @@ def test_a_version_without_a_notice_for_the_live_key_answers_409_with_its_code(a
 
     status, body = notice_link(api, number)
     assert status == 409, body
-    assert body["code"] == "notice_not_renewed" and "認証キーの再発行" in body["reason"]
+    assert body["code"] == "notice_not_renewed" and "認証キー" in body["message"]
+    assert "認証キーの再発行" in error_codes.MESSAGES["notice_not_renewed"]  # what the screen says for the code
     assert rotate(api, number)[0] == 200
     status, link = notice_link(api, number)
     assert status == 200 and key_of(link) == f"notices/{number}/v001-key3.pdf"

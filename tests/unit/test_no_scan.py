@@ -12,9 +12,17 @@ def test_sources_exist():
     assert len(SOURCES) > 10
 
 
+# Files that name Scan without calling it, and why.
+NAMES_WITHOUT_CALLING = {
+    "tools/localcloud/serve.py": "lists DynamoDB's read operations (after which the local cloud saves nothing)",
+}
+
+
 def test_no_scan_calls():
     offenders = []
     for path in SOURCES:
+        if str(path.relative_to(ROOT)) in NAMES_WITHOUT_CALLING:
+            continue
         for number, line in enumerate(path.read_text("utf-8").splitlines(), start=1):
             if re.search(r"\.scan\(|\bScan\b|scan_index_forward=None", line) and "scan_index_forward" not in line:
                 offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
