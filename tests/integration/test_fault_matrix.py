@@ -314,7 +314,12 @@ def test_two_overlapping_issue_calls_end_with_one_published_version(platform, se
         if (stage, label, when) == (ISSUE, "s3.PutObject certificates/ #1", "before") and not statuses:
             statuses.append(None)
             platform.calls.on_call = None
-            statuses.append(platform.issue(application_id))  # the other staff member's call, start to end
+            # The other staff member's call, start to end, in another Lambda instance: it must not
+            # clear this instance's request context (here both run in one process).
+            app = platform.handlers["issue"].app
+            ours = dict(app.context)
+            statuses.append(platform.issue(application_id))
+            app.context.update(ours)
 
     platform.calls.on_call = overlap
     statuses.append(platform.issue(application_id))

@@ -160,7 +160,8 @@ def test_a_termination_statement_of_a_lost_life_is_not_served(api, handlers):
     def issue_publish_terminate(amount: int) -> tuple[str, int]:
         number = _issue(api, amount)
         _publish(handlers, VersionItem.get(*VersionItem.key(number, 1), consistent_read=True).s3_key)
-        status, ending = api.post(f"/staff/contracts/{number}/termination", STAFF, body)
+        revision = api.get(f"/staff/contracts/{number}", STAFF)[1]["revision"]  # as the staff screen sends it
+        status, ending = api.post(f"/staff/contracts/{number}/termination", STAFF, body, headers={"If-Match": f'"{revision}"'})
         assert status == 200, ending
         return number, ending["refund"]["amount"]
 
