@@ -12,7 +12,7 @@ import pytest
 from moto.core.botocore_stubber import BotocoreStubber
 
 from conftest import CONTRACTOR_A, application_body
-from esurety.services import issuance
+from esurety.services.commands import issuance
 
 
 @pytest.fixture(autouse=True)

@@ -118,7 +118,7 @@ def test_a_version_without_a_notice_for_the_live_key_answers_409_with_its_code(a
 
 def test_a_notice_put_late_for_a_dead_key_is_never_recorded_over_the_live_one(api, handlers):
     """A slow writer (a publisher's renewal, an earlier rotation) records after a later rotation."""
-    from esurety.services import notices
+    from esurety.services.commands import notices
 
     _, number, _ = issue_and_publish(api, handlers)
     old = overview(api, number)["auth_key"]

@@ -3,15 +3,17 @@ from __future__ import annotations
 
 from datetime import date
 
-from .. import certificates, clock, contract_number, lifecycle
+from ..domain.guarantee import certificates, lifecycle
+from ..domain.japanese import clock
+from ..domain.identifiers import contract_number
 from ..aws import keys, storage
-from ..certificates import CHANGE_CANCELLATION, PUBLISHED
-from ..contract_number import ContractNumberError
-from ..errors import InputError, NotFound, Problem
-from ..identity import Caller
+from ..domain.guarantee.certificates import CHANGE_CANCELLATION, PUBLISHED
+from ..domain.identifiers.contract_number import ContractNumberError
+from ..domain.errors import InputError, NotFound, Problem
+from ..domain.identity import Caller
 from ..aws.models import ContractItem, ReceiptItem, VersionItem, ViewItem
-from . import notices
-from ..products import label
+from .commands import notices
+from ..domain.catalogue.products import label
 
 
 MAX_VERSION = 999  # version sort keys are VERSION#{version:03d}
@@ -177,7 +179,7 @@ def fee_statements(contract: ContractItem, records: list[VersionItem]) -> list[t
 
     Those of the shown versions, under their labels; and for each 変更取消, the withdrawn change's
     statement (what it charged or returned, labelled 「（取消）」) beside the cancellation's own,
-    which reverses it (services/corrections.py; listed once stored, i.e. its e-mail claimed).
+    which reverses it (services/commands/corrections.py; listed once stored, i.e. its e-mail claimed).
     """
     out = []
     for shown in shown_chain(contract, records):
@@ -216,8 +218,8 @@ def fee_statement_url(caller: Caller, number: str, version: int) -> dict:
 
 
 def termination_statement_url(caller: Caller, number: str) -> dict:
-    """The 保証料返還計算書 of a recorded 解約, once stored (services/endings.py)."""
-    from . import endings  # noqa: PLC0415 - endings reads this module
+    """The 保証料返還計算書 of a recorded 解約, once stored (services/commands/endings.py)."""
+    from .commands import endings  # noqa: PLC0415 - endings reads this module
 
     contract = load_for_company(caller, path_number(number))
     link = endings.statement_link(contract)
