@@ -58,7 +58,6 @@ from esurety.config import settings
 from esurety.documents import wareki_of
 from esurety.domain.japanese.money import yen
 from esurety.services import contracts
-from esurety.services.commands import notices
 
 LIVES = int(os.environ.get("ESURETY_LIVES", "8"))
 STEPS = int(os.environ.get("ESURETY_STEPS", "12"))
@@ -637,7 +636,7 @@ class Life(RuleBasedStateMachine):
         # link says so (409 notice_not_renewed), never a 5xx.
         assert int(contract.key_generation or 1) == self.generation
         recorded = stored[in_force.version]
-        if notices.generation_of(recorded) != self.generation:
+        if contracts.notice_generation_of(recorded) != self.generation:
             assert self.renewal_on_its_way(in_force.version), (
                 f"the version in force (v{in_force.version:03d}) has no notice for key generation {self.generation} "
                 f"and none is on its way; {self.records_line()}")

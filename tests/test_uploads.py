@@ -13,7 +13,7 @@ import requests
 from reportlab.pdfgen.canvas import Canvas
 
 from conftest import LambdaContext, load_handler, s3_notification
-from esurety.domain.application import attachments
+from esurety.domain import attachments
 from esurety.config import settings
 from esurety.domain.errors import InputError
 from esurety.domain.identity import Caller

@@ -13,7 +13,7 @@ Pydantic's own error types (`missing`, `string_too_long`, …) are mapped to the
 """
 from __future__ import annotations
 
-from .application.attachments import REASONS as _UPLOAD_REASONS
+from .attachments import REASONS as _UPLOAD_REASONS
 
 GENERIC = "入力内容を確認してください。"  # what a screen shows for a code it does not know
 
@@ -124,7 +124,7 @@ MESSAGES: dict[str, str] = {
     "notice_not_renewed": "この版の「認証キーのお知らせ」は、現在の認証キーではまだ作成されていません。認証キーの再発行をご依頼ください。",
 }
 
-# A refused 認定調書: one code per reason the check gives (esurety/domain/application/attachments.py), `upload_<reason>`.
+# A refused 認定調書: one code per reason the check gives (esurety/domain/attachments.py), `upload_<reason>`.
 UPLOAD_REFUSED_PREFIX = "upload_"
 for _code, (_english, _japanese) in _UPLOAD_REASONS.items():
     MESSAGES[UPLOAD_REFUSED_PREFIX + _code] = f"認定調書を受け付けられませんでした：{_japanese}別の PDF を選んでください。"

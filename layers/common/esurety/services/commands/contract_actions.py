@@ -111,12 +111,5 @@ def not_yet_in_effect(contract: ContractItem, records: list[VersionItem]) -> lis
     return [r for r in records if int(r.version) not in in_effect]
 
 
-def record_of(records: list[VersionItem], version: int) -> VersionItem:
-    for record in records:
-        if int(record.version) == version:
-            return record
-    raise NotFound("version")
-
-
 def next_version(contract: ContractItem, records: list[VersionItem]) -> int:
     return max([int(contract.latest_version)] + [int(r.version) for r in records]) + 1

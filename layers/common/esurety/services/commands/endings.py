@@ -178,7 +178,7 @@ def _finish(contract: ContractItem) -> None:
     number = contract.contract_number
     if ending.get("statement_s3_key"):
         records = contracts.versions(number)
-        record = contract_actions.record_of(records, int(ending["version"]))
+        record = contracts.record_of(records, int(ending["version"]))
         ended_on = date.fromisoformat(ending["date"])
         difference = changes.termination_refund(record.content, ended_on)
         pdf = signing.sign_pdf(render_fee_difference(record.content, difference, occasion="termination", ended_on=ended_on))
@@ -204,15 +204,3 @@ def _finish(contract: ContractItem) -> None:
         content.get("branch_code"), withdrawn_change=withdrawn,
     )
     outbox.put(f"ending#{number}", ContractItem.key(number)[0], contract.notify_email, mail.subject, mail.body)
-
-
-def statement_link(contract: ContractItem) -> dict | None:
-    """The 保証料返還計算書 of a 解約, once stored (its e-mail is claimed only after the put)."""
-    if not contract.ending or not contract.ending.get("statement_s3_key") or contract.ending_notified_at is None:
-        return None
-    number = contract.contract_number
-    owner = contract_actions.record_of(contracts.versions(number), int(contract.ending["version"])).record_id
-    key = storage.owned(contract.ending["statement_s3_key"], owner)  # this contract's, not a lost life's
-    if key is None:
-        return None
-    return storage.download_link(key, f"termination-{number}.pdf")

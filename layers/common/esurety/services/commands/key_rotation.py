@@ -64,7 +64,7 @@ def _complete(contract: ContractItem, generation: int) -> None:
         return  # a later rotation renews the notices itself
     number = contract.contract_number
     for shown in contracts.shown_chain(contract, contracts.versions(number)):
-        if (notices.generation_of(shown.record) or 0) < generation:
+        if (contracts.notice_generation_of(shown.record) or 0) < generation:
             publication.request(number, shown.version)
     _mail(contract, generation)
 

@@ -20,11 +20,7 @@ from ...aws import keys, signing, storage
 from ...aws.models import ContractItem, VersionItem, condition_failed
 from ...domain.guarantee.certificates import render_input
 from ...config import settings
-from ...domain.errors import Conflict
-
-# The 409 of a notice link when the version has no notice printing the key in force.
-NOT_RENEWED = "notice_not_renewed"
-
+from .. import contracts
 
 def put(number: str, version: VersionItem, key: str, generation: int) -> str:
     """Render `version`'s notice printing `key` (of `generation`) and put it once; returns its S3 key.
@@ -59,34 +55,14 @@ def record(version: VersionItem, target: str, generation: int) -> None:
         version.refresh(consistent_read=True)
 
 
-def generation_of(version: VersionItem) -> int | None:
-    """The key generation the version's recorded notice prints; None when it records none."""
-    if version.notice_generation is not None:
-        return int(version.notice_generation)
-    if version.notice_s3_key:  # recorded before generations were: the key names it
-        return storage.notice_generation(version.notice_s3_key)
-    return None
-
-
 def renew(number: str, version: VersionItem) -> None:
     """After a publication: when the key was rotated since the generation its notice prints was
     read, put and record the notice for the live key (a later rotation sees the version published)."""
     contract = ContractItem.get(*ContractItem.key(number), consistent_read=True)
     generation = int(contract.key_generation or 1)
-    if not contract.key_ciphertext or (generation_of(version) or 0) >= generation:
+    if not contract.key_ciphertext or (contracts.notice_generation_of(version) or 0) >= generation:
         return
     key = keys.decrypt(contract.key_ciphertext, number)
     target = put(number, version, key, generation)
     del key
     record(version, target, generation)
-
-
-def current(contract: ContractItem, version: VersionItem) -> str:
-    """The S3 key of `version`'s notice printing the live key; 409 (NOT_RENEWED) when it has none."""
-    if generation_of(version) == int(contract.key_generation or 1):
-        return version.notice_s3_key
-    raise Conflict(
-        NOT_RENEWED,
-        "this version has no notice with the auth key in force yet; ask for the key to be issued again",
-        message="この版の「認証キーのお知らせ」は、現在の認証キーではまだ作成されていません。",
-    )

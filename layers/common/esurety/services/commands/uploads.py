@@ -13,7 +13,7 @@ import secrets
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import UpdateError
 
-from ...domain.application import attachments
+from ...domain import attachments
 from ...domain.japanese import clock
 from ...aws import storage
 from ...domain import error_codes

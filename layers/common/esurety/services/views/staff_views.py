@@ -182,7 +182,7 @@ def contract(number: str) -> dict:
         "pending_change": contract.pending_change,
         **contracts.status_json(contract, chain),
         "termination": endings.ending_json(contract),
-        "termination_statement": endings.statement_link(contract),
+        "termination_statement": contracts.statement_link(contract),
         "chain_valid": contracts.chain_valid(contract, records),
         "in_force": certificates.certificate_json(chain[-1].record, chain[-1].change_number) if chain else None,
         "history": certificates.history_json(chain),
