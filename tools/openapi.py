@@ -8,7 +8,7 @@ web/src/api.d.ts is the web front's types of the same document, written by opena
 answers by these types, never by hand-typed copies.
 
 Each resolver describes its own routes: request models, the headers they read (esurety/api/headers.py),
-their success code and answer model (esurety/answers). This merges them into one document and adds
+their success code and answer model (esurety/api/answers). This merges them into one document and adds
 what the resolvers do not know: the JWT bearer scheme of the HTTP API's authorizer, the group each
 route serves (its tag, and whose token it takes), and the error answers in the shape of esurety/api/http.py. tests/test_openapi.py keeps the
 file, the code and the template's routes in step.
@@ -131,7 +131,7 @@ def _operation(op: dict, method: str, path: str, group: str) -> dict:
     # revision, 409 with `current`, 428 without it.
     contract_action = any(p["in"] == "header" and p["name"].lower() == "if-match" for p in op.get("parameters", []))
     responses = {}
-    # The success answer as the route declares it: its code, description and model (esurety/answers).
+    # The success answer as the route declares it: its code, description and model (esurety/api/answers).
     code, success = next((code, answer) for code, answer in op["responses"].items() if code.startswith("2"))
     responses[code] = {**success, "headers": {"Cache-Control": {"$ref": "#/components/headers/NoStore"}}}
     if route not in PUBLIC:

@@ -73,7 +73,7 @@ def make_resolver(logger: Logger) -> APIGatewayHttpResolver:
     # debug=False whatever POWERTOOLS_DEV / POWERTOOLS_EVENT_HANDLER_DEBUG say: debug mode prints
     # every event and answer (auth keys in both) and puts tracebacks in 500 answers.
     # Bodies are parsed strictly (json_body): a hostile body is a 422, never a server error.
-    # Each answer is checked against its route's model (esurety/answers); one that does not match is
+    # Each answer is checked against its route's model (esurety/api/answers); one that does not match is
     # our bug: a 500, logged with where it differs (never the values: answers hold keys and links).
     app = APIGatewayHttpResolver(
         enable_validation=True, serializer=_SERIALIZER, debug=False, json_body_deserializer=json_body.parse,

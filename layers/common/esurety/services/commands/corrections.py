@@ -103,7 +103,7 @@ def correct(
     number = contract.contract_number
     expected = contract_actions.expected_revision(if_match)
     records = contracts.versions(number)
-    target = contract_actions.record_of(records, version)
+    target = contracts.record_of(records, version)
     corrections = request.model_dump(mode="json", exclude_unset=True, exclude={"reason"})
     today = clock.today()
     content = amendments.corrected(target.content, corrections, today)  # 422 naming the field
@@ -187,7 +187,7 @@ def cancel(number: str, version: int, reason: str, staff: str | None, if_match: 
     number = contract.contract_number
     expected = contract_actions.expected_revision(if_match)
     records = contracts.versions(number)
-    contract_actions.record_of(records, version)  # 404 for a version that was never written
+    contracts.record_of(records, version)  # 404 for a version that was never written
 
     def existing(records: list[VersionItem]) -> VersionItem | None:
         return next((r for r in records if r.kind == CHANGE_CANCELLATION and int(r.target_version or 0) == version), None)
