@@ -1,4 +1,8 @@
-"""The contractor's screens: 保証契約一覧, 電子保証概要, 認証キー, 電子保証履歴一覧."""
+"""The contractor's screens: 保証契約一覧, 電子保証概要, 認証キー, 電子保証履歴一覧.
+
+Also the reads the commands (services/commands/) and the views (services/views/) share: a contract's
+versions and shown chain, a version's record, which notice a version records and its link, the
+解約 statement's link. This module imports no command, so nothing imports in a circle."""
 from __future__ import annotations
 
 from datetime import date
@@ -229,6 +233,7 @@ def termination_statement_url(caller: Caller, number: str) -> dict:
 
 
 def record_of(records: list[VersionItem], version: int) -> VersionItem:
+    """`version`'s record among `records`; 404 for a version that was never written."""
     for record in records:
         if int(record.version) == version:
             return record

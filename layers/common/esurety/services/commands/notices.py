@@ -11,6 +11,9 @@ Either order covers a version: a rotation that commits before the publisher's se
 seen by it; one that commits after reads the versions after its own write, so it sees the
 version published. Of two records for one version the later generation stands (a conditional
 write), so a slow writer never puts a dead key back over the live one.
+
+Reading them (which generation a version's notice prints, the contractor's link or 409
+`notice_not_renewed`) is services/contracts.py: `notice_generation_of`, `current_notice`.
 """
 from __future__ import annotations
 
