@@ -179,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.runs < 30:
         parser.error("--runs must be at least 30")
 
-    from esurety import fees
+    from esurety.domain.catalogue import fees
     from esurety.documents.certificate import render_certificate
     from esurety.documents.fee_statement import render_fee_statement
     from esurety.documents.notice import render_notice

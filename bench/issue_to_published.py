@@ -53,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     mock.start()
     import boto3
 
-    from esurety import aws, clock
+    from esurety import aws
+    from esurety.domain.japanese import clock
     from esurety.aws import keys, signing
     from esurety.config import settings
     from esurety.aws.models import create_table

@@ -173,7 +173,7 @@ def _mail_queues() -> None:
     """The mail queue with its dead-letter queue, as in the template."""
     import boto3
 
-    from esurety.services.outbox import MAX_RECEIVES
+    from esurety.services.commands.outbox import MAX_RECEIVES
 
     sqs = boto3.client("sqs")
     dlq = sqs.create_queue(QueueName=MAIL_DLQ)["QueueUrl"]
@@ -533,7 +533,7 @@ FROZEN_NOW = datetime(2024, 4, 1, 10, 0, tzinfo=timezone(timedelta(hours=9)))
 @pytest.fixture(autouse=True)
 def frozen_clock(monkeypatch):
     """Service tests live on 2024-04-01 10:00 JST (栃木県's first day), so dates in them stay fixed."""
-    from esurety import clock
+    from esurety.domain.japanese import clock
 
     monkeypatch.setattr(clock, "now", lambda: FROZEN_NOW)
     return FROZEN_NOW

@@ -7,10 +7,10 @@ web/src/api.d.ts is the web front's types of the same document, written by opena
 (pinned in web/package.json; `npm ci` as tools/publish_site.py runs it): the front reads the
 answers by these types, never by hand-typed copies.
 
-Each resolver describes its own routes: request models, the headers they read (esurety/headers.py),
-their success code and answer model (esurety/answers). This merges them into one document and adds
+Each resolver describes its own routes: request models, the headers they read (esurety/api/headers.py),
+their success code and answer model (esurety/api/answers). This merges them into one document and adds
 what the resolvers do not know: the JWT bearer scheme of the HTTP API's authorizer, the group each
-route serves (its tag, and whose token it takes), and the error answers in the shape of esurety/http.py. tests/integration/test_openapi.py keeps the
+route serves (its tag, and whose token it takes), and the error answers in the shape of esurety/api/http.py. tests/integration/test_openapi.py keeps the
 file, the code and the template's routes in step.
 """
 from __future__ import annotations
@@ -24,7 +24,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from esurety import error_codes
+from esurety.domain import error_codes
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = ROOT / "docs" / "openapi.json"
@@ -52,7 +52,7 @@ TAGS = [
 ]
 
 _MESSAGE = {"type": "string", "description": "For people, in Japanese."}
-# Every code an error answers: one registry (esurety/error_codes.py), which also gives the screens
+# Every code an error answers: one registry (esurety/domain/error_codes.py), which also gives the screens
 # their Japanese for each (web/src/error_messages.ts).
 _CODE_SCHEMA = {
     "type": "string",
@@ -127,11 +127,11 @@ def _operation(op: dict, method: str, path: str, group: str) -> dict:
     op = copy.deepcopy(op)
     op["tags"] = [PUBLIC_TAG if route in PUBLIC else group]
     op["security"] = [] if route in PUBLIC else [{"cognitoJwt": []}]
-    # Staff actions on a contract declare If-Match (esurety/headers.py): optimistic locking on its
+    # Staff actions on a contract declare If-Match (esurety/api/headers.py): optimistic locking on its
     # revision, 409 with `current`, 428 without it.
     contract_action = any(p["in"] == "header" and p["name"].lower() == "if-match" for p in op.get("parameters", []))
     responses = {}
-    # The success answer as the route declares it: its code, description and model (esurety/answers).
+    # The success answer as the route declares it: its code, description and model (esurety/api/answers).
     code, success = next((code, answer) for code, answer in op["responses"].items() if code.startswith("2"))
     responses[code] = {**success, "headers": {"Cache-Control": {"$ref": "#/components/headers/NoStore"}}}
     if route not in PUBLIC:

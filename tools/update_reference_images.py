@@ -45,7 +45,8 @@ DOCS_PICTURES = {
 
 def sample_certificate(product: str, change_number: int | None = None) -> dict:
     """A fictional certificate of `product` in the renderers' input shape; a change raises amount and deadline."""
-    from esurety import contract_number, products
+    from esurety.domain.identifiers import contract_number
+    from esurety.domain.catalogue import products
 
     common = {
         "contract_number": contract_number.make("31", 2024, product, 1),
@@ -119,7 +120,8 @@ def render_all() -> dict[str, bytes]:
     """{reference name: PDF bytes} for every document of every product."""
     from datetime import date
 
-    from esurety import changes, fees
+    from esurety.domain.guarantee import changes
+    from esurety.domain.catalogue import fees
     from esurety.documents.certificate import render_certificate
     from esurety.documents.fee_difference import render_fee_difference
     from esurety.documents.fee_statement import render_fee_statement

@@ -7,15 +7,23 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from typing_extensions import Annotated
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from esurety import http
-from esurety.answers.applications import Application, Applications, ChangeReceived, Orderers, Received, UploadVerdict
-from esurety.answers.contracts import ContractDetail, Contracts
-from esurety.answers.documents import DownloadLink, UploadForm
-from esurety.headers import idempotency_key
+from esurety.api import http
+from esurety.api.answers.applications import (
+    Application,
+    Applications,
+    ChangeReceived,
+    Orderers,
+    Received,
+    UploadVerdict,
+)
+from esurety.api.answers.contracts import ContractDetail, Contracts
+from esurety.api.answers.documents import DownloadLink, UploadForm
+from esurety.api.headers import idempotency_key
 from esurety.aws import snapstart
-from esurety.identity import CONTRACTOR
-from esurety.schemas import ApplicationRequest, ChangeRequest
-from esurety.services import applications, contracts, registry, uploads
+from esurety.domain.identity import CONTRACTOR
+from esurety.domain.application.schemas import ApplicationRequest, ChangeRequest
+from esurety.services.commands import applications, uploads
+from esurety.services import contracts, registry
 from esurety.aws.observability import logger, metrics, tracer
 
 app = http.make_resolver(logger)

@@ -6,7 +6,7 @@ from urllib.parse import unquote_plus
 from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from esurety.services import uploads
+from esurety.services.commands import uploads
 from esurety.aws.observability import logger, metrics, tracer
 
 

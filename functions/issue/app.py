@@ -7,16 +7,26 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from typing_extensions import Annotated
 
-from esurety import http
-from esurety.answers.applications import Application
-from esurety.answers.staff import Cancelled, Corrected, Issued, KeyRotated, Queue, StaffApplication, StaffContract, Termination
-from esurety.headers import IfMatch, idempotency_key
+from esurety.api import http
+from esurety.api.answers.applications import Application
+from esurety.api.answers.staff import (
+    Cancelled,
+    Corrected,
+    Issued,
+    KeyRotated,
+    Queue,
+    StaffApplication,
+    StaffContract,
+    Termination,
+)
+from esurety.api.headers import IfMatch, idempotency_key
 from esurety.aws import snapstart
-from esurety.identity import STAFF
-from esurety.schemas import CancellationRequest, CorrectionRequest, RejectRequest, TerminationRequest
+from esurety.domain.identity import STAFF
+from esurety.domain.application.schemas import CancellationRequest, CorrectionRequest, RejectRequest, TerminationRequest
 from esurety.aws import signing
 from esurety.fonts import ensure_fonts
-from esurety.services import applications, corrections, decisions, endings, issuance, key_rotation, staff_views
+from esurety.services.commands import applications, corrections, decisions, endings, issuance, key_rotation
+from esurety.services.views import staff_views
 from esurety.aws.observability import logger, metrics, tracer
 
 # The fonts load at cold start: a layer without them fails here, not in a document.
@@ -40,7 +50,7 @@ def application_queue(
 def _audit(action: str, application_id: str | None, contract_number: str | None, staff: str, **details) -> None:
     """One line per staff decision: what was decided, on what, by whom (the caller's `sub`).
 
-    The trail that stays is the contract's audit items (services/audit.py); `new` says whether this
+    The trail that stays is the contract's audit items (services/commands/audit.py); `new` says whether this
     request decided anything or repeated a decision already taken."""
     logger.info(
         "staff decision",

@@ -1,4 +1,4 @@
-"""The mail queue: hand each e-mail to SES, once (esurety/services/outbox.py).
+"""The mail queue: hand each e-mail to SES, once (esurety/services/commands/outbox.py).
 
 A message whose sending fails in a way that may pass is reported back, so the queue delivers it
 again after its visibility timeout and, when its receives are spent, moves it to the dead-letter
@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from esurety.aws.observability import logger, metrics, tracer
-from esurety.services.outbox import deliver
+from esurety.services.commands.outbox import deliver
 
 # A batch whose every message failed (SES throttling, down) is answered with its failures, not
 # raised: the queue retries them either way, and the dead-letter queue's alarm is the one that

@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from esurety.aws import signing, snapstart
 from esurety.fonts import GOTHIC, ensure_fonts
 from esurety.aws.observability import logger, metrics, tracer
-from esurety.services.publication import arrivals, publish
+from esurety.services.commands.publication import arrivals, publish
 
 # The notice's font loads at cold start: a layer without it fails here, not in a document.
 ensure_fonts(GOTHIC)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from esurety.aws.observability import logger, metrics, tracer
-from esurety.services.reconciliation import reconcile
+from esurety.services.commands.reconciliation import reconcile
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from esurety import http
-from esurety.answers.verification import ReceiptRecorded, Verification
+from esurety.api import http
+from esurety.api.answers.verification import ReceiptRecorded, Verification
 from esurety.aws import snapstart
-from esurety.identity import ORDERER
-from esurety.schemas import ReceiptRequest, VerificationRequest
-from esurety.services import verification
+from esurety.domain.identity import ORDERER
+from esurety.domain.application.schemas import ReceiptRequest, VerificationRequest
+from esurety.services.views import verification
 from esurety.aws.observability import logger, metrics, tracer
 
 app = http.make_resolver(logger)

@@ -1,7 +1,7 @@
 """schemathesis against the API in the local cloud: docs/openapi.json's every operation, with a
 token of the route's group, through the real JWT authorizer and HTTP layer. No answer is a 5xx,
 every answer forbids caching, and every answer of the functions has the documented shape of its
-status (the answers' models, esurety/answers, and the error shapes).
+status (the answers' models, esurety/api/answers, and the error shapes).
 
 Bounded and repeatable: a fixed number of examples per operation, derandomized, no example
 database, no shrinking (each example is a real request to the local cloud).

@@ -28,7 +28,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from e2e_support import download, http, local_cloud, tokens, wait_for  # noqa: F401 (fixtures)
-from esurety.contract_number import check_letter
+from esurety.domain.identifiers.contract_number import check_letter
 from tools.localcloud import demo
 
 pytestmark = pytest.mark.e2e

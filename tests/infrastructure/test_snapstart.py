@@ -184,7 +184,7 @@ def test_auth_keys_come_from_the_os_not_from_random():
     # would not. An auth key must not depend on it.
     import random
 
-    from esurety import auth_key
+    from esurety.domain.identifiers import auth_key
 
     random.seed(1)
     first = auth_key.generate()

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from conftest import CONTRACTOR_A, application_body
-from esurety.services import issuance
+from esurety.services.commands import issuance
 
 # DynamoDB applies each request atomically; moto's backend, shared by threads here, is made to (tests/conftest.py).
 pytestmark = pytest.mark.usefixtures("atomic_requests")

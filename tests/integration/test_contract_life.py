@@ -14,7 +14,7 @@ from conftest import (
     LambdaContext,
     s3_put_event,
 )
-from esurety import clock
+from esurety.domain.japanese import clock
 from esurety.aws.models import ContractItem, VersionItem
 from support.flows import issue_and_publish, pdf_text
 

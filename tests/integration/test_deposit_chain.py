@@ -16,7 +16,7 @@ from datetime import date, datetime
 import pytest
 
 from conftest import CONTRACTOR_A, STAFF
-from esurety import changes
+from esurety.domain.guarantee import changes
 from esurety.aws.models import ApplicationItem, ContractItem, VersionItem
 from support.flows import (
     EXTENSION,

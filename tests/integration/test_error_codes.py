@@ -1,4 +1,4 @@
-"""Every error the API answers carries a stable `code` of one registry (esurety/error_codes.py); every
+"""Every error the API answers carries a stable `code` of one registry (esurety/domain/error_codes.py); every
 code of the registry is in the spec's enum and has the Japanese a screen shows for it, in the one
 table the screens import (web/src/error_messages.ts, generated). An English reason is never what a
 screen has to show."""
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import CONTRACTOR_A, ORDERER_TOCHIGI, ROOT, STAFF, application_body, http_event, LambdaContext
-from esurety import error_codes
+from esurety.domain import error_codes
 from tools import error_messages, openapi
 
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
@@ -86,7 +86,7 @@ def test_every_code_the_package_writes_is_registered():
 
 def test_every_problem_and_conflict_is_built_with_a_code():
     """A Problem without a code cannot be built (the dataclass needs three fields), nor a Conflict."""
-    from esurety.errors import Conflict, Problem
+    from esurety.domain.errors import Conflict, Problem
 
     with pytest.raises(TypeError):
         Problem("work.name", "is required")  # type: ignore[call-arg]

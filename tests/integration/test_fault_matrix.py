@@ -26,7 +26,8 @@ from botocore.exceptions import ClientError
 
 import conftest
 from conftest import CONTRACTOR_A, PUBLICATION_DLQ, STAFF, LambdaContext, application_body, load_handler
-from esurety import aws, clock
+from esurety import aws
+from esurety.domain.japanese import clock
 from esurety.config import settings
 from esurety.aws.models import ALL_MODELS, ApplicationItem, VersionItem
 

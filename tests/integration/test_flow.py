@@ -182,7 +182,7 @@ def test_paper_certificate_does_not_say_it_is_electronic(api, handlers):
 
 
 def test_an_application_whose_deadline_passed_while_waiting_is_not_issued(api, monkeypatch):
-    from esurety import clock
+    from esurety.domain.japanese import clock
 
     status, created = api.post("/applications", CONTRACTOR_A, application_body())
     later = clock.now().replace(year=2025, month=4, day=1)

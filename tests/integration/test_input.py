@@ -365,8 +365,8 @@ def test_an_orderer_removed_from_the_registry_is_409_and_rejectable(api):
 
 
 def test_an_orderer_that_stopped_accepting_electronic_gets_no_electronic_guarantee(api):
-    from esurety import orderers
-    from esurety.products import Product
+    from esurety.domain.catalogue import orderers
+    from esurety.domain.catalogue.products import Product
     from esurety.services import registry
 
     application_id = submit(api, application_body())[1]["application_id"]
@@ -392,7 +392,7 @@ def test_a_branch_closed_since_the_application_is_409(api, tmp_path, monkeypatch
 
 
 def test_a_deadline_passed_while_waiting_is_409_and_rejectable(api, monkeypatch):
-    from esurety import clock
+    from esurety.domain.japanese import clock
 
     application_id = submit(api, application_body())[1]["application_id"]
     later = clock.now().replace(year=2025, month=4, day=1)
@@ -414,8 +414,8 @@ def test_a_number_reserved_without_a_contract_is_rejectable(api):
 
 def test_a_retry_completes_a_written_contract_whatever_changed(api, monkeypatch):
     """The contract is written, the application not yet marked issued; then the deadline passes."""
-    from esurety import clock
-    from esurety.services import applications
+    from esurety.domain.japanese import clock
+    from esurety.services.commands import applications
 
     application_id = submit(api, application_body())[1]["application_id"]
     monkeypatch.setattr(applications, "mark_issued", lambda item, decided_by=None: None)  # the crash
@@ -430,7 +430,7 @@ def test_a_retry_completes_a_written_contract_whatever_changed(api, monkeypatch)
 
 
 def test_a_reject_between_reservation_and_contract_wins(api, monkeypatch):
-    from esurety.services import applications, issuance
+    from esurety.services.commands import applications, issuance
 
     application_id = submit(api, application_body())[1]["application_id"]
     render = issuance.render_certificate_pdf
@@ -449,7 +449,7 @@ def test_a_reject_between_reservation_and_contract_wins(api, monkeypatch):
 
 
 def test_an_issue_between_a_rejects_read_and_write_wins(api, monkeypatch):
-    from esurety.services import applications, issuance
+    from esurety.services.commands import applications, issuance
 
     application_id = submit(api, application_body())[1]["application_id"]
     item = ApplicationItem.get(*ApplicationItem.key(application_id))
@@ -515,7 +515,7 @@ def test_the_queue_is_paged_with_an_opaque_cursor(api):
 
 
 def test_a_hundred_stuck_applications_no_longer_hide_the_rest(api):
-    from esurety.services import applications
+    from esurety.services.commands import applications
 
     for _ in range(3):
         submit(api, application_body())

@@ -11,12 +11,13 @@ import subprocess
 
 import pytest
 
-from esurety import fees, products, schemas
+from esurety.domain.catalogue import fees, products
+from esurety.domain.application import schemas
 from esurety.aws import signing
 from esurety.documents.certificate import render_certificate
 from esurety.documents.fee_statement import render_fee_statement
 from esurety.documents.notice import render_notice
-from esurety.schemas import MAX_YEN
+from esurety.domain.application.schemas import MAX_YEN
 
 MAX_DOCUMENT_BYTES = 64 * 1024
 A4_WIDTH, A4_HEIGHT = 595.28, 841.89

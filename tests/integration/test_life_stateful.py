@@ -48,14 +48,16 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from pypdf import PdfReader
 
 from conftest import CONTRACTOR_A, FROZEN_NOW, ORDERER_TOCHIGI, STAFF, LambdaContext, application_body, load_handler, sqs_event
-from esurety import aws, clock, lifecycle
+from esurety import aws
+from esurety.domain.japanese import clock
+from esurety.domain.guarantee import lifecycle
 from esurety.aws import storage
 from esurety.aws.models import ALL_MODELS, ContractItem, VersionItem
-from esurety.certificates import CHANGE, CHANGE_CANCELLATION, CORRECTION, NEW, PUBLISHED
+from esurety.domain.guarantee.certificates import CHANGE, CHANGE_CANCELLATION, CORRECTION, NEW, PUBLISHED
 from esurety.config import settings
 from esurety.documents import wareki_of
-from esurety.money import yen
-from esurety.services import contracts, notices
+from esurety.domain.japanese.money import yen
+from esurety.services import contracts
 
 LIVES = int(os.environ.get("ESURETY_LIVES", "8"))
 STEPS = int(os.environ.get("ESURETY_STEPS", "12"))
@@ -181,7 +183,7 @@ class Record:
 
 def replay(records: list[Record]) -> dict[int, Record]:
     """change number (0 for 新規) -> the record in force, as the decisions define it (independent of
-    lifecycle.py): a 訂正 takes its target's place, a 変更取消 removes its target's label."""
+    domain/guarantee/lifecycle.py): a 訂正 takes its target's place, a 変更取消 removes its target's label."""
     slots: dict[int, Record] = {}
     slot_of: dict[int, int] = {}
     for record in sorted(records, key=lambda r: r.version):
@@ -634,7 +636,7 @@ class Life(RuleBasedStateMachine):
         # link says so (409 notice_not_renewed), never a 5xx.
         assert int(contract.key_generation or 1) == self.generation
         recorded = stored[in_force.version]
-        if notices.generation_of(recorded) != self.generation:
+        if contracts.notice_generation_of(recorded) != self.generation:
             assert self.renewal_on_its_way(in_force.version), (
                 f"the version in force (v{in_force.version:03d}) has no notice for key generation {self.generation} "
                 f"and none is on its way; {self.records_line()}")

@@ -1,5 +1,5 @@
 """The verification lockout holds under parallel guesses, counts unknown numbers like known ones,
-and limits each orderer login as well as each number (services/lockout.py)."""
+and limits each orderer login as well as each number (services/commands/lockout.py)."""
 from __future__ import annotations
 
 import logging
@@ -18,12 +18,13 @@ from conftest import (
     application_body,
     s3_put_event,
 )
-from esurety import contract_number
+from esurety.domain.identifiers import contract_number
 from esurety.aws import keys
-from esurety.errors import NotFound, TooManyAttempts
-from esurety.identity import from_event
+from esurety.domain.errors import NotFound, TooManyAttempts
+from esurety.domain.identity import from_event
 from esurety.aws.models import AttemptItem
-from esurety.services import lockout, verification
+from esurety.services.commands import lockout
+from esurety.services.views import verification
 
 # DynamoDB applies each request atomically; moto's backend, shared by threads here, is made to (tests/conftest.py).
 pytestmark = pytest.mark.usefixtures("atomic_requests")

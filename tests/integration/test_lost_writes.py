@@ -152,7 +152,7 @@ def test_a_termination_statement_of_a_lost_life_is_not_served(api, handlers):
     """解約 in both lives: the 保証料返還計算書 served is of this life's refund, not the lost one's."""
     from datetime import timedelta
 
-    from esurety import clock
+    from esurety.domain.japanese import clock
 
     ended_on = (clock.today() + timedelta(days=30)).isoformat()
     body = {"kind": "cancelled", "date": ended_on, "reason": "工事の中止による解約"}

@@ -17,7 +17,7 @@ from conftest import CONTRACTOR_A, STAFF, LambdaContext, application_body, drain
 from esurety.aws import mail_queue, mailer
 from esurety.aws.models import ApplicationItem, ContractItem, MailItem
 from esurety.config import settings
-from esurety.services import outbox
+from esurety.services.commands import outbox
 from support.flows import issue_and_publish
 from support.flows import EXTENSION, cancel, issue_change, rotate, staff_contract, terminate
 

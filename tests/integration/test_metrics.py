@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from conftest import CONTRACTOR_A, FROZEN_NOW, ORDERER_ASHIKAGA, ORDERER_TOCHIGI, STAFF, LambdaContext, application_body, s3_put_event
-from esurety import clock, metrics as esurety_metrics
+from esurety.domain.japanese import clock
+from esurety import metrics as esurety_metrics
 from esurety.metrics import metrics
 
 WRONG = "ABCDEFGHJKLM"

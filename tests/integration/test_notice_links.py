@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import CONTRACTOR_A, STAFF, application_body
-from esurety import error_codes
+from esurety.domain import error_codes
 from esurety.aws import keys
 from esurety.aws.models import ContractItem, VersionItem
 from support.flows import issue_and_publish, pdf_text
@@ -120,7 +120,7 @@ def test_a_version_without_a_notice_for_the_live_key_answers_409_with_its_code(a
 
 def test_a_notice_put_late_for_a_dead_key_is_never_recorded_over_the_live_one(api, handlers):
     """A slow writer (a publisher's renewal, an earlier rotation) records after a later rotation."""
-    from esurety.services import notices
+    from esurety.services.commands import notices
 
     _, number, _ = issue_and_publish(api, handlers)
     old = overview(api, number)["auth_key"]

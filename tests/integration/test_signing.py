@@ -17,7 +17,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from pypdf import PdfReader
 
-from esurety import aws, fees
+from esurety import aws
+from esurety.domain.catalogue import fees
 from esurety.aws import signing
 from esurety.documents import load_issuer
 from esurety.documents.certificate import render_certificate

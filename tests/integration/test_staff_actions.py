@@ -13,7 +13,7 @@ import boto3
 import pytest
 
 from conftest import CONTRACTOR_A, ORDERER_TOCHIGI, STAFF, application_body
-from esurety import clock
+from esurety.domain.japanese import clock
 from esurety.config import settings
 from esurety.aws.models import AuditItem, ContractItem
 from support.flows import (
@@ -233,7 +233,7 @@ def test_a_correction_acting_on_a_stale_revision_or_losing_a_race_is_409_with_cu
     assert status == 409 and body["current"]["revision"] == revision + 1 and body["current"]["key_generation"] == 2
 
     # A real race: a key rotation commits between the correction's read and its write.
-    from esurety.services import corrections, key_rotation
+    from esurety.services.commands import corrections, key_rotation
 
     real = corrections.render_certificate
 
@@ -256,7 +256,7 @@ def test_a_correction_stopped_between_the_table_and_the_bucket_is_completed_by_i
 ):
     """Before the put (nothing stored) or after it (stored, not recorded): the retry of the same
     body finds the record, stores or reads back the one object, and it is published once."""
-    from esurety.services import corrections
+    from esurety.services.commands import corrections
 
     number, key = contract
     where = corrections.storage if stops_at == "create_pdf" else corrections.publication
@@ -351,7 +351,7 @@ def test_a_repeated_termination_converges_and_a_different_one_is_refused(api, co
 
 
 def test_a_termination_stopped_before_its_statement_is_completed_by_the_retry(api, contract, sent_mail, monkeypatch):
-    from esurety.services import endings
+    from esurety.services.commands import endings
 
     number, _ = contract
     body = {"kind": "cancelled", "date": "2024-10-01", "reason": "工事の中止"}

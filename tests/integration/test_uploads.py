@@ -13,12 +13,12 @@ import requests
 from reportlab.pdfgen.canvas import Canvas
 
 from conftest import LambdaContext, load_handler, s3_notification
-from esurety import attachments
+from esurety.domain import attachments
 from esurety.config import settings
-from esurety.errors import InputError
-from esurety.identity import Caller
+from esurety.domain.errors import InputError
+from esurety.domain.identity import Caller
 from esurety.aws.models import ApplicationItem, UploadItem
-from esurety.services import uploads
+from esurety.services.commands import uploads
 
 COMPANY_A = Caller("user-a", frozenset({"contractor"}), company_id="company-a")
 COMPANY_B = Caller("user-b", frozenset({"contractor"}), company_id="company-b")

@@ -120,7 +120,7 @@ def test_electronic_only_where_the_orderer_accepts_that_product(api):
 def test_electronic_only_from_the_orderers_start_date(api, monkeypatch):
     from datetime import date
 
-    from esurety import clock
+    from esurety.domain.japanese import clock
 
     monkeypatch.setattr(clock, "today", lambda: date(2024, 3, 31))
     status, answer = api.post("/applications", CONTRACTOR_A, application_body())

@@ -6,8 +6,8 @@ import json
 import pytest
 
 from conftest import CONTRACTOR_A, ORDERER_ASHIKAGA, ORDERER_TOCHIGI, STAFF, LambdaContext, application_body, s3_put_event
-from esurety import contract_number
-from esurety.services import verification
+from esurety.domain.identifiers import contract_number
+from esurety.services.views import verification
 
 
 @pytest.fixture
@@ -129,7 +129,7 @@ def test_an_existing_number_and_an_unknown_one_cost_the_same(api, handlers, cont
     the same 404: the same AWS calls with the same requests, one HMAC of the typed key each, and the
     read that judges the key brings back only what judging needs (the contract's content, its
     encrypted key and the rest are read after a success only): about 3 ms told them apart."""
-    from esurety import auth_key
+    from esurety.domain.identifiers import auth_key
 
     publish(handlers, contract)
     hashed = []

@@ -7,7 +7,7 @@ import re
 
 from pypdf import PdfReader
 
-from esurety import products
+from esurety.domain.catalogue import products
 
 AUTH_KEY = "Z28YUE4J3Bux"
 BANK = "見本銀行 宇都宮支店"

@@ -13,7 +13,7 @@ import boto3
 from pypdf import PdfReader
 
 from conftest import CONTRACTOR_A, ORDERER_TOCHIGI, STAFF, LambdaContext, application_body, s3_put_event
-from esurety import clock
+from esurety.domain.japanese import clock
 from esurety.config import settings
 from esurety.aws.models import VersionItem
 

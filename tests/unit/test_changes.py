@@ -5,7 +5,8 @@ from datetime import date
 
 import pytest
 
-from esurety import changes, fees
+from esurety.domain.guarantee import changes
+from esurety.domain.catalogue import fees
 
 CONTENT = {
     "product": "advance_payment",

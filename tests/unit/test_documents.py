@@ -7,7 +7,8 @@ import json
 import pytest
 from pypdf import PdfReader
 
-from esurety import fonts, products
+from esurety import fonts
+from esurety.domain.catalogue import products
 from esurety.documents import Issuer, load_issuer
 from esurety.documents.certificate import render_certificate
 from esurety.documents.notice import key_caption, render_notice
@@ -218,9 +219,9 @@ def test_missing_font_raises_a_clear_error(tmp_path, monkeypatch):
 
 
 def test_creation_and_modification_dates_are_the_render_time(issuer, frozen_clock, monkeypatch):
-    from esurety import clock
+    from esurety.domain.japanese import clock
     from esurety.documents.fee_statement import render_fee_statement
-    from esurety import fees
+    from esurety.domain.catalogue import fees
 
     certificate = make_certificate("advance_payment", None)
     rendered_at = frozen_clock.replace(hour=15, minute=4, second=5)

@@ -7,9 +7,10 @@ from datetime import date
 
 import pytest
 
-from esurety import auth_key, contract_number, money, wareki
-from esurety.contract_number import ContractNumberError
-from esurety.text import compact_code
+from esurety.domain.identifiers import auth_key, contract_number
+from esurety.domain.japanese import money, wareki
+from esurety.domain.identifiers.contract_number import ContractNumberError
+from esurety.domain.japanese.text import compact_code
 
 
 class TestContractNumber:

@@ -12,10 +12,11 @@ import pytest
 from PIL import Image  # Pillow comes with reportlab
 from pypdf import PdfReader
 
-from esurety import changes, fees, products
+from esurety.domain.guarantee import changes
+from esurety.domain.catalogue import fees, products
 from esurety.documents import load_issuer
 from esurety.documents.fee_difference import render_fee_difference
-from esurety.money import yen
+from esurety.domain.japanese.money import yen
 from pdf_checks import assert_fonts_embedded
 from system_tools import need
 

@@ -13,7 +13,7 @@ from fractions import Fraction
 import pytest
 from pypdf import PdfReader
 
-from esurety import fees, products
+from esurety.domain.catalogue import fees, products
 from esurety.documents import Issuer, issuer_from_json, load_issuer, verification_url
 from esurety.documents import notice as notice_module
 from esurety.documents.fee_statement import render_fee_statement

@@ -1,9 +1,17 @@
 """The package's folders say what talks to AWS: esurety/aws/ (adapters) and esurety/services/ (use
-cases through them). Every other module is pure domain or HTTP glue and imports neither boto3,
-botocore nor PynamoDB, nor the adapters, so it can be read and tested without AWS."""
+cases through them). Every other module (esurety/domain/, esurety/api/, esurety/documents/) is pure
+domain, HTTP glue or a renderer and imports neither boto3, botocore nor PynamoDB, nor the adapters,
+so it can be read and tested without AWS.
+
+The layering as a whole is import-linter's contracts in pyproject.toml ([tool.importlinter]), which
+`lint-imports` checks here; the tests below say the same of AWS file by file."""
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 from conftest import ROOT
 
@@ -48,3 +56,16 @@ def test_the_adapters_are_where_the_aws_calls_are():
     adapters = {p.stem for p in (PACKAGE / "aws").glob("*.py")}
     assert {"models", "storage", "keys", "signing", "mailer"} <= adapters
     assert any(name.split(".")[0] == "boto3" for name in _imports(PACKAGE / "aws" / "__init__.py"))
+
+
+def test_import_contracts_hold():
+    """services over aws/api/documents over domain; the domain imports no adapter, use case or HTTP glue;
+    only the adapters and the use cases import boto3/botocore/PynamoDB; no import circles."""
+    lint_imports = Path(sys.executable).parent / "lint-imports"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "common"), str(ROOT)])}
+    result = subprocess.run(
+        [str(lint_imports), "--no-cache", "--config", str(ROOT / "pyproject.toml")],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout

@@ -7,9 +7,9 @@ from datetime import date
 
 import pytest
 
-from esurety import lifecycle
-from esurety.certificates import CHANGE, CHANGE_CANCELLATION, CORRECTION, NEW
-from esurety.lifecycle import LifecycleError
+from esurety.domain.guarantee import lifecycle
+from esurety.domain.guarantee.certificates import CHANGE, CHANGE_CANCELLATION, CORRECTION, NEW
+from esurety.domain.guarantee.lifecycle import LifecycleError
 
 NUMBER = "31063-00001J"
 

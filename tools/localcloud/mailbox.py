@@ -11,7 +11,7 @@ import re
 from datetime import datetime
 from pathlib import Path
 
-from esurety.clock import JST
+from esurety.domain.japanese.clock import JST
 
 
 def _file(folder: Path, message: dict) -> Path:

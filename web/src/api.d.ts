@@ -550,7 +550,7 @@ export interface components {
         };
         /**
          * Certificate
-         * @description A shown version's certificate: its terms (esurety.certificates.Terms) and its numbering.
+         * @description A shown version's certificate: its terms (esurety.domain.guarantee.certificates.Terms) and its numbering.
          */
         Certificate: {
             /** Contract Number */
@@ -807,7 +807,7 @@ export interface components {
         /**
          * CorrectionRequest
          * @description 訂正 of a shown version, in the application's shape: only what was printed wrongly (at least
-         *     one field); the corrected certificate restates everything else (esurety/amendments.py).
+         *     one field); the corrected certificate restates everything else (esurety/domain/guarantee/amendments.py).
          */
         CorrectionRequest: {
             work?: components["schemas"]["WorkCorrection"] | null;

@@ -5,7 +5,7 @@ from functools import lru_cache
 
 from aws_lambda_powertools.utilities import parameters
 
-from .. import auth_key
+from ..domain.identifiers import auth_key
 from . import client
 from ..config import settings
 

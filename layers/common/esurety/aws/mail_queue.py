@@ -1,7 +1,7 @@
 """The mail queue: each e-mail to a contractor is put here, and the mail sender
 (functions/issue/mail.py) hands it to SES (esurety/aws/mailer.py) outside the request.
 
-Never the auth key: the texts are esurety.messages / staff_mail, which carry none.
+Never the auth key: the texts are esurety.domain.mail.messages / staff_mail, which carry none.
 """
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
-"""E-mail to the contractor through SES; the texts are esurety.messages (pure). Never the auth key."""
+"""E-mail to the contractor through SES; the texts are esurety.domain.mail.messages (pure). Never the auth key."""
 from __future__ import annotations
 
 from ..config import settings
-from ..messages import ISSUED_SUBJECT, issued_body, signature_block  # noqa: F401 - the callers' names
+from ..domain.mail.messages import ISSUED_SUBJECT, issued_body, signature_block  # noqa: F401 - the callers' names
 from . import client
 
 

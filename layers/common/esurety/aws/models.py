@@ -126,7 +126,7 @@ class ContractItem(_Item):
     pending_change = UnicodeAttribute(null=True)  # the application id of the one change awaiting staff
     # 解約 or 保証債務履行請求 once recorded: {kind: cancelled | claimed, date, reason, recorded_at, recorded_by}
     ending = JSONAttribute(null=True)
-    # Set once the ending's statement is stored and its e-mail claimed (services/endings.py): a
+    # Set once the ending's statement is stored and its e-mail claimed (services/commands/endings.py): a
     # retried 解約 completes what is missing, and only the call that sets it sends the e-mail.
     ending_notified_at = UTCDateTimeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
@@ -150,7 +150,7 @@ class VersionItem(_Item):
     application_id = UnicodeAttribute(null=True)  # the application a 新規 or 変更 was issued from
     reason = UnicodeAttribute(null=True)  # why (変更申込の理由, 訂正 or 変更取消 by staff)
     decided_by = UnicodeAttribute(null=True)  # the staff subject who issued or recorded it
-    # The hash chain (lifecycle.py): this record's digest and the digest of the record it follows,
+    # The hash chain (domain/guarantee/lifecycle.py): this record's digest and the digest of the record it follows,
     # written together with sha256 once the PDF is stored (a 変更取消 has no PDF: at its write).
     record_sha256 = UnicodeAttribute(null=True)
     previous_sha256 = UnicodeAttribute(null=True)
@@ -168,7 +168,7 @@ class VersionItem(_Item):
     fee_s3_key = UnicodeAttribute(null=True)  # fees/{number}/v{version:03d}.pdf (or -{record_id}.pdf, as s3_key)
     fee_kind = UnicodeAttribute(null=True)  # None: the whole fee (新規); additional | refund | none (変更)
     content_before = JSONAttribute(null=True)  # 変更: the content in force before it (its fee difference's basis)
-    # The auth-key notice recorded for this version when it was put (services/notices.py): its key
+    # The auth-key notice recorded for this version when it was put (services/commands/notices.py): its key
     # (notices/{number}/v{version:03d}[-key{generation}].pdf, or -{record_id}.pdf beside a lost life's) and the key generation it prints.
     # The contractor's link serves it only while that generation is the contract's live one.
     notice_s3_key = UnicodeAttribute(null=True)
@@ -302,7 +302,7 @@ class _TableShape(_Item):
 
 class AttemptItem(_Item):
     """pk `ATTEMPTS#contract#{number}` or `ATTEMPTS#caller#{subject}`, sk `ATTEMPTS`: verification
-    attempts counted in the current window (the lockout, services/lockout.py).
+    attempts counted in the current window (the lockout, services/commands/lockout.py).
 
     A contract's item is keyed by the normalised number whether or not such a contract exists, so
     the lockout behaves alike for every number. It lives outside the contract's partition.
@@ -322,7 +322,7 @@ ALL_MODELS = ALL_MODELS + (AttemptItem,)
 class AuditItem(_Item):
     """pk `CONTRACT#{number}` (or `APP#{application_id}` for a decision on an application that has
     no contract), sk `AUDIT#{at}#{action}#{ref}`: one staff action, written with the action where
-    it can be (services/audit.py). `at` is ISO 8601 JST with milliseconds, so the items sort in time;
+    it can be (services/commands/audit.py). `at` is ISO 8601 JST with milliseconds, so the items sort in time;
     `ref` (the contract's new revision, or the application id) keeps two actions of one instant apart.
     """
 
@@ -343,7 +343,7 @@ class MailItem(_Item):
     """pk `CONTRACT#{number}` (or `APP#{application_id}` for a reject of an application that has no
     contract), sk `MAIL#{mail_id}`: one e-mail to the contractor, as the mail sender handled it.
 
-    `mail_id` is fixed by the event (services/outbox.py), so a repeated enqueue names the same item;
+    `mail_id` is fixed by the event (services/commands/outbox.py), so a repeated enqueue names the same item;
     the sender claims it (state `sending`, a conditional put) before it calls SES, so at most one
     e-mail goes out per id. `failed` (SES refused the address, or every retry failed) is shown to
     staff on the contract; `retry` gives the claim back after a failure that may pass.

@@ -7,7 +7,7 @@ on them (company, address, representative, handling branch) is configuration: `d
 the file named by `ESURETY_ISSUER_FILE`; so is `verify_url`, the orderer's verification page that
 the notice's QR code opens (optional: without it the notice has no QR code).
 
-The issuer itself is `esurety.issuer` (no reportlab), so reading it is cheap on every path.
+The issuer itself is `esurety.domain.catalogue.issuer` (no reportlab), so reading it is cheap on every path.
 """
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ from datetime import date, datetime
 from typing import Any, Mapping
 from xml.sax.saxutils import escape
 
-from .. import clock, products
-from ..issuer import (  # noqa: F401  (the documents' issuer block; re-exported for the renderers)
+from ..domain.japanese import clock
+from ..domain.catalogue import products
+from ..domain.catalogue.issuer import (  # noqa: F401  (the documents' issuer block; re-exported for the renderers)
     ISSUER_ENV_VAR,
     VERIFY_URL_ENV_VAR,
     Branch,
@@ -29,7 +30,7 @@ from ..issuer import (  # noqa: F401  (the documents' issuer block; re-exported 
     load_issuer,
     verification_url,
 )
-from ..wareki import wareki
+from ..domain.japanese.wareki import wareki
 from reportlab import rl_config
 from reportlab.lib import colors
 

@@ -20,10 +20,10 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, Table, TableStyle
 
-from .. import products
-from ..certificates import label as version_label
+from ..domain.catalogue import products
+from ..domain.guarantee.certificates import label as version_label
 from ..fonts import MINCHO, ensure_fonts
-from ..money import yen
+from ..domain.japanese.money import yen
 from . import (
     INK,
     LABEL_FILL,

@@ -3,7 +3,7 @@
 A change (変更) quotes the remaining period, from the change's issue date to each deadline, for the
 content before and after the change; the difference of the computed band lines is charged
 (追加保証料: 増額, 保証期限延長) or returned (返還保証料: 減額, 期限短縮). A 解約 returns the fee of the
-days after its date (`esurety.changes`). The minimum fee applies to a whole guarantee, not to a
+days after its date (`esurety.domain.guarantee.changes`). The minimum fee applies to a whole guarantee, not to a
 remainder: the statement compares the band lines (`FeeQuote.computed_fee`) and says so.
 
 `render_fee_difference(certificate, difference, occasion=..., ended_on=None, cancelled_on=None, issuer=None)`:
@@ -37,12 +37,12 @@ from typing import Any, Mapping
 
 from reportlab.platypus import Paragraph, Table, TableStyle
 
-from .. import products
-from ..certificates import label as version_label
-from ..changes import FeeDifference
-from ..fees import FeeQuote, percent
+from ..domain.catalogue import products
+from ..domain.guarantee.certificates import label as version_label
+from ..domain.guarantee.changes import FeeDifference
+from ..domain.catalogue.fees import FeeQuote, percent
 from ..fonts import ensure_fonts
-from ..money import yen
+from ..domain.japanese.money import yen
 from . import (
     INK,
     Issuer,

@@ -3,7 +3,7 @@
 The brochure (FAQ Q2) says the fee statement is electronic while the receipt (領収証) stays on
 paper; the statement says so. It is addressed to the contractor and shows the contract (保証契約番号,
 商品, 工事名, 保証金額), the guarantee period from the issue date to the guarantee deadline in the
-Japanese era, the days counted, the rates, one calculation line per amount band (`esurety.fees`),
+Japanese era, the days counted, the rates, one calculation line per amount band (`esurety.domain.catalogue.fees`),
 the fee, and the issuer block of the other documents. When the rate table is a sample, a red
 「サンプル料率」 mark and a note say that the rates are not real.
 
@@ -24,11 +24,11 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, Table, TableStyle
 
-from .. import products
-from ..certificates import label as version_label
-from ..fees import SAMPLE_MARK, FeeQuote, percent
+from ..domain.catalogue import products
+from ..domain.guarantee.certificates import label as version_label
+from ..domain.catalogue.fees import SAMPLE_MARK, FeeQuote, percent
 from ..fonts import GOTHIC, ensure_fonts
-from ..money import yen
+from ..domain.japanese.money import yen
 from . import (
     INK,
     Issuer,

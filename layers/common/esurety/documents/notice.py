@@ -25,8 +25,8 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph
 
 from ..fonts import GOTHIC, ensure_fonts
-from ..certificates import label as version_label
-from ..products import Product
+from ..domain.guarantee.certificates import label as version_label
+from ..domain.catalogue.products import Product
 from . import (
     INK,
     Issuer,

@@ -1,20 +1,28 @@
-"""The contractor's screens: 保証契約一覧, 電子保証概要, 認証キー, 電子保証履歴一覧."""
+"""The contractor's screens: 保証契約一覧, 電子保証概要, 認証キー, 電子保証履歴一覧.
+
+Also the reads the commands (services/commands/) and the views (services/views/) share: a contract's
+versions and shown chain, a version's record, which notice a version records and its link, the
+解約 statement's link. This module imports no command, so nothing imports in a circle."""
 from __future__ import annotations
 
 from datetime import date
 
-from .. import certificates, clock, contract_number, lifecycle
+from ..domain.guarantee import certificates, lifecycle
+from ..domain.japanese import clock
+from ..domain.identifiers import contract_number
 from ..aws import keys, storage
-from ..certificates import CHANGE_CANCELLATION, PUBLISHED
-from ..contract_number import ContractNumberError
-from ..errors import InputError, NotFound, Problem
-from ..identity import Caller
+from ..domain.guarantee.certificates import CHANGE_CANCELLATION, PUBLISHED
+from ..domain.identifiers.contract_number import ContractNumberError
+from ..domain.errors import Conflict, InputError, NotFound, Problem
+from ..domain.identity import Caller
 from ..aws.models import ContractItem, ReceiptItem, VersionItem, ViewItem
-from . import notices
-from ..products import label
+from ..domain.catalogue.products import label
 
 
 MAX_VERSION = 999  # version sort keys are VERSION#{version:03d}
+
+# The 409 of a notice link when the version has no notice printing the key in force.
+NOT_RENEWED = "notice_not_renewed"
 
 
 def path_number(number: str) -> str:
@@ -160,7 +168,7 @@ def notice_url(caller: Caller, number: str, version: int | None = None) -> dict:
     if not shown:
         raise NotFound("notice")
     record = shown[-1]
-    return storage.download_link(notices.current(contract, record), f"notice-{number}-v{int(record.version):03d}.pdf")
+    return storage.download_link(current_notice(contract, record), f"notice-{number}-v{int(record.version):03d}.pdf")
 
 
 def certificate_url(caller: Caller, number: str, version: int) -> dict:
@@ -177,7 +185,7 @@ def fee_statements(contract: ContractItem, records: list[VersionItem]) -> list[t
 
     Those of the shown versions, under their labels; and for each 変更取消, the withdrawn change's
     statement (what it charged or returned, labelled 「（取消）」) beside the cancellation's own,
-    which reverses it (services/corrections.py; listed once stored, i.e. its e-mail claimed).
+    which reverses it (services/commands/corrections.py; listed once stored, i.e. its e-mail claimed).
     """
     out = []
     for shown in shown_chain(contract, records):
@@ -216,11 +224,49 @@ def fee_statement_url(caller: Caller, number: str, version: int) -> dict:
 
 
 def termination_statement_url(caller: Caller, number: str) -> dict:
-    """The 保証料返還計算書 of a recorded 解約, once stored (services/endings.py)."""
-    from . import endings  # noqa: PLC0415 - endings reads this module
-
+    """The 保証料返還計算書 of a recorded 解約, once stored (services/commands/endings.py)."""
     contract = load_for_company(caller, path_number(number))
-    link = endings.statement_link(contract)
+    link = statement_link(contract)
     if link is None:
         raise NotFound("termination statement")
     return link
+
+
+def record_of(records: list[VersionItem], version: int) -> VersionItem:
+    """`version`'s record among `records`; 404 for a version that was never written."""
+    for record in records:
+        if int(record.version) == version:
+            return record
+    raise NotFound("version")
+
+
+def notice_generation_of(version: VersionItem) -> int | None:
+    """The key generation the version's recorded notice prints; None when it records none."""
+    if version.notice_generation is not None:
+        return int(version.notice_generation)
+    if version.notice_s3_key:  # recorded before generations were: the key names it
+        return storage.notice_generation(version.notice_s3_key)
+    return None
+
+
+def current_notice(contract: ContractItem, version: VersionItem) -> str:
+    """The S3 key of `version`'s notice printing the live key; 409 (NOT_RENEWED) when it has none."""
+    if notice_generation_of(version) == int(contract.key_generation or 1):
+        return version.notice_s3_key
+    raise Conflict(
+        NOT_RENEWED,
+        "this version has no notice with the auth key in force yet; ask for the key to be issued again",
+        message="この版の「認証キーのお知らせ」は、現在の認証キーではまだ作成されていません。",
+    )
+
+
+def statement_link(contract: ContractItem) -> dict | None:
+    """The 保証料返還計算書 of a 解約, once stored (its e-mail is claimed only after the put)."""
+    if not contract.ending or not contract.ending.get("statement_s3_key") or contract.ending_notified_at is None:
+        return None
+    number = contract.contract_number
+    owner = record_of(versions(number), int(contract.ending["version"])).record_id
+    key = storage.owned(contract.ending["statement_s3_key"], owner)  # this contract's, not a lost life's
+    if key is None:
+        return None
+    return storage.download_link(key, f"termination-{number}.pdf")

@@ -1,9 +1,9 @@
 """The orderer registry, read from the table."""
 from __future__ import annotations
 
-from .. import orderers
+from ..domain.catalogue import orderers
 from ..aws.models import OrdererItem
-from ..orderers import Orderer
+from ..domain.catalogue.orderers import Orderer
 
 
 def list_orderers() -> list[Orderer]:

@@ -1,0 +1,1 @@
+"""The domain: what a guarantee, an application, a product and a Japanese date are, and what may happen to them. Pure: no boto3, botocore, PynamoDB, no adapters (esurety/aws), no use cases (esurety/services), no HTTP glue (esurety/api); import-linter checks it (pyproject.toml [tool.importlinter])."""

@@ -1,0 +1,131 @@
+"""Business rules on an application: what pydantic cannot see field by field."""
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import ValidationError
+
+from .. import error_codes
+from ..errors import Problem
+from ..catalogue.orderers import Orderer
+from ..catalogue.products import Product, has_deposit_bank, label
+from .schemas import ApplicationRequest
+
+HORIZON_YEARS = 10  # no date of an application lies more than this many years after today
+
+
+def horizon(today: date) -> date:
+    """The last date an application may name: the same day HORIZON_YEARS on (29 Feb: 28 Feb)."""
+    try:
+        return today.replace(year=today.year + HORIZON_YEARS)
+    except ValueError:
+        return today.replace(year=today.year + HORIZON_YEARS, day=28)
+
+
+def _orderer_problems(request: ApplicationRequest, orderer: Orderer | None, today: date) -> list[Problem]:
+    if request.orderer_id is not None and request.orderer is not None:
+        return [Problem("orderer", "orderer_with_orderer_id", "must be null when orderer_id is given (an orderer of the registry)")]
+    if request.orderer is not None:
+        if request.format == "electronic":
+            # Electronic guarantees exist only for the orderers of the registry, who verify them.
+            return [Problem("orderer_id", "electronic_needs_registered_orderer", "is required for an electronic guarantee; an orderer outside the registry gets paper")]
+        return []
+    if request.orderer_id is None:
+        return [Problem("orderer_id", "required", "is required")]
+    if orderer is None:
+        if request.format == "paper":
+            return [Problem("orderer_id", "unknown_orderer", "unknown orderer; for an orderer outside the registry give orderer.name and orderer.beneficiary_name instead")]
+        return [Problem("orderer_id", "unknown_orderer", "unknown orderer")]
+    if request.format == "electronic" and not orderer.accepts_electronic(request.product, today):
+        if request.product not in orderer.products:
+            return [Problem("format", "orderer_not_electronic_product",
+                            f"{orderer.name} does not accept electronic {label(request.product)}; choose paper")]
+        return [Problem("format", "orderer_not_electronic_yet",
+                        f"{orderer.name} accepts electronic guarantees from {orderer.accepts_from.isoformat()}; choose paper")]
+    return []
+
+
+# 中間前払金 is an extra advance of at most 2割 of the contract price (LIFECYCLE.md §1.6).
+INTERIM_SHARE = (2, 10)
+
+
+def interim_share_problem(amount: int, contract_price: int) -> Problem | None:
+    """The 2割 rule of 中間前払金保証, for an application and for a 訂正 alike (domain/guarantee/amendments.py)."""
+    numerator, denominator = INTERIM_SHARE
+    if amount * denominator > contract_price * numerator:
+        return Problem("guarantee.amount", "interim_over_share", "exceeds 2割 of work.contract_price (中間前払金は請負代金額の2割以内)")
+    return None
+
+
+def _interim_problems(request: ApplicationRequest) -> list[Problem]:
+    """中間前払金保証 needs the orderer's 認定調書 and the 前払金保証 it follows; no other product names them."""
+    if request.product != Product.INTERIM_ADVANCE_PAYMENT:
+        return [
+            Problem(field, "only_for_interim", f"is only for {label(Product.INTERIM_ADVANCE_PAYMENT)}")
+            for field in ("upload_id", "advance_contract_number")
+            if getattr(request, field) is not None
+        ]
+    problems = []
+    if request.upload_id is None:
+        problems.append(Problem("upload_id", "upload_required", "is required: upload the orderer's 認定調書 (POST /applications/uploads) and name it here"))
+    if request.advance_contract_number is None:
+        problems.append(Problem("advance_contract_number", "advance_contract_required", "is required: the contract number of the 前払金保証 of this work"))
+    share = interim_share_problem(request.guarantee.amount, request.work.contract_price)
+    if share:
+        problems.append(share)
+    return problems
+
+
+def application_problems(request: ApplicationRequest, orderer: Orderer | None, today: date) -> list[Problem]:
+    """`orderer` is the registry's entry for `request.orderer_id` (None when absent or unknown)."""
+    problems = _orderer_problems(request, orderer, today)
+    work, guarantee = request.work, request.guarantee
+    last = horizon(today)
+    for field, day in (
+        ("work.contract_date", work.contract_date),
+        ("work.period_start", work.period_start),
+        ("work.period_end", work.period_end),
+        ("guarantee.deadline", guarantee.deadline),
+    ):
+        if day > last:
+            problems.append(Problem(field, "too_far_ahead", f"is more than {HORIZON_YEARS} years ahead (after {last.isoformat()})"))
+    if work.period_end < work.period_start:
+        problems.append(Problem("work.period_end", "period_end_before_start", "is before work.period_start"))
+    if work.contract_date > work.period_end:
+        problems.append(Problem("work.contract_date", "contract_date_after_period_end", "is after work.period_end"))
+    if guarantee.amount > work.contract_price:
+        problems.append(Problem("guarantee.amount", "amount_over_price", "exceeds work.contract_price"))
+    if guarantee.deadline < today:
+        problems.append(Problem("guarantee.deadline", "deadline_in_past", "is in the past"))
+    elif guarantee.deadline < work.period_end:
+        problems.append(Problem("guarantee.deadline", "deadline_before_period_end", "is before work.period_end: the guarantee must cover the work"))
+    problems += _interim_problems(request)
+    if has_deposit_bank(request.product) and not request.deposit_bank:
+        problems.append(Problem("deposit_bank", "deposit_bank_required", f"is required for {label(request.product)}"))
+    if not has_deposit_bank(request.product) and request.deposit_bank:
+        problems.append(Problem("deposit_bank", "deposit_bank_not_allowed", f"must be null for {label(request.product)}"))
+    return problems
+
+
+def issue_problems(stored_request: dict, orderer: Orderer | None, today: date) -> list[Problem]:
+    """What stands in the way of issuing a stored application today.
+
+    The application was valid when it was submitted; the world may have moved since: the deadline
+    passed, the orderer left the registry or stopped accepting electronic guarantees (of this
+    product), the issuer's branches or this system's limits changed. Every rule of a new
+    application is judged again, on the stored request, as of today.
+    """
+    try:
+        request = ApplicationRequest.model_validate(stored_request)
+    except ValidationError as error:
+        return [
+            Problem(".".join(str(p) for p in e.get("loc", ())) or "request", *error_codes.from_pydantic(e))
+            for e in error.errors()
+        ]
+    problems = application_problems(request, orderer, today)
+    for problem in problems:
+        if problem.field == "guarantee.deadline" and problem.code == "deadline_in_past":
+            problems[problems.index(problem)] = Problem(problem.field, "deadline_passed", "has passed since the application")
+        if problem.field == "orderer_id" and problem.code == "unknown_orderer":
+            problems[problems.index(problem)] = Problem(problem.field, "orderer_left_registry", "is no longer in the orderer registry")
+    return problems

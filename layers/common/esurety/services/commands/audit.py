@@ -1,0 +1,81 @@
+"""The audit trail of staff actions: one AuditItem per action, in the contract's partition.
+
+A staff action on a contract (訂正, 変更取消, 解約/履行請求, key rotation) writes its audit item in
+the same transaction as the action, so the trail holds exactly the actions that happened: a
+replay that writes nothing writes no audit item either. Issue and reject are decided by the
+existing services; their item is put right after, keyed by the application's `decided_at`, so a
+repeated decision finds its item already there (the first put stands). A decision on an
+application that has no contract (a rejected 新規) is kept in the application's partition.
+The items never hold a key, only what the action was about.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from pynamodb.exceptions import PutError
+
+from ...domain.japanese import clock
+from ...domain.guarantee.certificates import iso_jst
+from ...aws.models import AuditItem, ContractItem, condition_failed
+
+ISSUE, REJECT = "issue", "reject"
+CORRECT, CANCEL_CHANGE, TERMINATE, ROTATE_KEY = "correct", "cancel-change", "terminate", "rotate-key"
+
+
+def _stamp(at: datetime) -> str:
+    return clock.to_jst(at).isoformat(timespec="milliseconds")
+
+
+def entry(
+    pk: str,
+    action: str,
+    ref: str,
+    staff: str | None,
+    at: datetime,
+    *,
+    contract_number: str | None = None,
+    application_id: str | None = None,
+    **details,
+) -> AuditItem:
+    """The item of one action; `ref` makes its sort key unique (a revision, an application id)."""
+    return AuditItem(
+        pk,
+        f"{AuditItem.PREFIX}{_stamp(at)}#{action}#{ref}",
+        action=action,
+        contract_number=contract_number,
+        application_id=application_id,
+        staff_subject=staff,
+        at=at,
+        details={k: v for k, v in details.items() if v is not None} or None,
+    )
+
+
+def for_contract(number: str, action: str, revision: int, staff: str | None, at: datetime, **details) -> AuditItem:
+    """The audit item of an action that moves the contract to `revision` (written in its transaction)."""
+    return entry(ContractItem.key(number)[0], action, f"r{int(revision):06d}", staff, at, contract_number=number, **details)
+
+
+def record_once(item: AuditItem) -> bool:
+    """Put the item unless it is there; True if this call put it (the claim of a decision's e-mail)."""
+    try:
+        item.save(condition=AuditItem.pk.does_not_exist())
+        return True
+    except PutError as error:
+        if not condition_failed(error):
+            raise
+        return False
+
+
+def items(number: str) -> list[AuditItem]:
+    pk = ContractItem.key(number)[0]
+    return list(AuditItem.query(pk, AuditItem.sk.startswith(AuditItem.PREFIX), consistent_read=True))
+
+
+def as_json(item: AuditItem) -> dict:
+    return {
+        "at": iso_jst(item.at),
+        "action": item.action,
+        "staff_subject": item.staff_subject,
+        "application_id": item.application_id,
+        "details": item.details or {},
+    }

@@ -1,0 +1,360 @@
+"""保証証書の発行: number the contract, make the auth key, render version 1 into the bucket.
+
+Every step may run twice (a retried request, two staff pressing the button): the number is
+reserved on the application with a conditional write, the contract and version 1 are written
+in one transaction that only succeeds once, and each PDF is put only where no object is yet
+(`If-None-Match`), so a certificate has exactly one object version. The version records the
+digest of the bytes that really were stored, once; until then nothing is known to be stored,
+and only then may a retry render again.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from pynamodb.exceptions import TransactWriteError, UpdateError
+
+from ...domain.identifiers import auth_key, contract_number
+from ...domain.guarantee import certificates, changes, lifecycle
+from ...domain.japanese import clock
+from ...domain.catalogue import fees, products
+from ... import metrics
+from ...aws import keys, signing, storage
+from ...domain.guarantee.certificates import CHANGE, NEW, RENDERED, render_input
+from ...documents.certificate import render_certificate
+from ...documents.fee_difference import render_fee_difference
+from ...documents.fee_statement import render_fee_statement
+from ...domain.errors import Conflict
+from ...aws.models import (
+    ApplicationItem,
+    ContractItem,
+    CounterItem,
+    VersionItem,
+    condition_failed,
+    transact_write,
+    transaction_lost,
+)
+from . import applications, publication
+from .. import contracts, registry
+from .applications import CHANGE_KIND, ISSUED, REJECTED, SUBMITTED
+
+
+def _next_serial(branch: str, fiscal_year: int, product: str) -> int:
+    counter = CounterItem(*CounterItem.key(branch, fiscal_year, product))
+    counter.update(actions=[CounterItem.value.add(1)])  # atomic: concurrent callers get distinct values
+    return int(counter.value)
+
+
+def _reserve_number(item: ApplicationItem) -> str:
+    if item.contract_number:
+        return item.contract_number
+    request = item.request
+    fiscal_year = clock.fiscal_year(clock.today())
+    serial = _next_serial(request["branch_code"], fiscal_year, request["product"])
+    number = contract_number.make(request["branch_code"], fiscal_year, request["product"], serial)
+    try:
+        item.update(
+            actions=[ApplicationItem.contract_number.set(number)],
+            condition=ApplicationItem.contract_number.does_not_exist() & (ApplicationItem.status == SUBMITTED),
+        )
+        return number
+    except UpdateError as error:
+        if not condition_failed(error):
+            raise
+    # Another call reserved first (its serial wins; ours stays unused) or the application was rejected.
+    item.refresh(consistent_read=True)
+    if item.status == REJECTED:
+        raise Conflict("application_rejected", "the application was rejected")
+    return item.contract_number
+
+
+def _content(item: ApplicationItem, number: str) -> dict:
+    request = item.request
+    orderer = registry.orderer_for(request)  # the registry's entry, or the one typed for paper
+    work, guarantee = request["work"], request["guarantee"]
+    return {
+        "contract_number": number,
+        "product": request["product"],
+        "product_label": products.label(request["product"]),
+        "branch_code": request["branch_code"],
+        "format": request["format"],
+        "issue_date": clock.today().isoformat(),
+        "contractor": {
+            "name": request["contractor"]["name"],
+            "address": request["contractor"]["address"],
+            "jv_name": request["contractor"].get("jv_name"),
+        },
+        "beneficiary": orderer.beneficiary_name,
+        "orderer_id": orderer.orderer_id,
+        "orderer_name": orderer.name,
+        "guarantee_amount": guarantee["amount"],
+        "guarantee_deadline": guarantee["deadline"],
+        "work_name": work["name"],
+        "work_kind": work["kind"],
+        "contract_price": work["contract_price"],
+        "period_start": work["period_start"],
+        "period_end": work["period_end"],
+        "contract_date": work["contract_date"],
+        "deposit_bank": request.get("deposit_bank"),
+        # 中間前払金保証: the 前払金保証 it follows (the 認定調書 stays with the application)
+        "advance_contract_number": request.get("advance_contract_number"),
+    }
+
+
+def document_key(number: str, version: int, electronic: bool) -> str:
+    # Only electronic certificates go under certificates/, whose arrival publishes them.
+    if electronic:
+        return storage.certificate_key(number, version)
+    return f"paper/{number}/v{version:03d}.pdf"
+
+
+def fee_key(number: str, version: int) -> str:
+    return f"fees/{number}/v{version:03d}.pdf"
+
+
+def render_certificate_pdf(document: dict) -> bytes:
+    return signing.sign_pdf(render_certificate(document))
+
+
+def render_fee_statement_pdf(document: dict) -> tuple[bytes, int]:
+    """The signed 保証料計算書 of a version, and the fee it states."""
+    quote = fees.quote_for(document)
+    return signing.sign_pdf(render_fee_statement(document, quote)), quote.fee
+
+
+@dataclass(frozen=True)
+class _Rendered:
+    """The PDFs one call rendered, and the document they were rendered from."""
+
+    document: dict
+    certificate: bytes
+    statement: bytes
+
+
+def render_fee_difference_pdf(document: dict, before: dict) -> tuple[bytes, changes.FeeDifference]:
+    """The signed statement of a change: the additional fee (追加保証料) or the refund (保証料返還)."""
+    difference = changes.change_fee(before, document, date.fromisoformat(document["issue_date"]))
+    return signing.sign_pdf(render_fee_difference(document, difference, occasion="change")), difference
+
+
+def _render(document: dict, before: dict | None = None) -> _Rendered:
+    if before is not None:
+        statement = render_fee_difference_pdf(document, before)[0]
+    else:
+        statement = render_fee_statement_pdf(document)[0]
+    return _Rendered(document, render_certificate_pdf(document), statement)
+
+
+def _write_contract(item: ApplicationItem, number: str) -> tuple[VersionItem, _Rendered | None]:
+    """The stored version 1 (written by this call or a concurrent one), and what this call rendered for it."""
+    request = item.request
+    electronic = request["format"] == "electronic"
+    content = _content(item, number)
+    now = clock.now()
+    document = certificates.document(content, 1, None)
+    pdf = render_certificate_pdf(document)
+    statement, fee = render_fee_statement_pdf(document)
+    key = auth_key.generate() if electronic else None
+    contract_pk, contract_sk = ContractItem.key(number)
+    contract = ContractItem(
+        contract_pk,
+        contract_sk,
+        contract_number=number,
+        application_id=item.application_id,
+        company_id=item.company_id,
+        orderer_id=content["orderer_id"],
+        orderer_name=content["orderer_name"],
+        product=request["product"],
+        format=request["format"],
+        branch_code=request["branch_code"],
+        notify_email=request.get("notify_email"),
+        content=content,
+        key_digest=keys.digest(key) if key else None,
+        key_ciphertext=keys.encrypt(key, number) if key else None,
+        latest_version=1,
+        created_at=now,
+        gsi2pk=f"COMPANY#{item.company_id}",
+        gsi2sk=f"CONTRACT#{number}",
+    )
+    version = VersionItem(
+        *VersionItem.key(number, 1),
+        contract_number=number,
+        version=1,
+        kind=NEW,
+        change_number=None,
+        application_id=item.application_id,
+        state=RENDERED,
+        record_id=VersionItem.new_record_id(),
+        content=content,
+        s3_key=document_key(number, 1, electronic),
+        fee=fee,
+        fee_s3_key=fee_key(number, 1),
+        rendered_at=now,
+        # sha256 stays absent until the object is in the bucket (see _store_documents).
+        **(publication.pending_entry(number, 1, now) if electronic else {}),
+    )
+    rendered = _Rendered(document, pdf, statement)
+    try:
+        with transact_write() as transaction:
+            transaction.save(contract, condition=ContractItem.pk.does_not_exist())
+            transaction.save(version, condition=VersionItem.pk.does_not_exist())
+            # A reject that came between the reservation and here wins: no contract for it.
+            transaction.condition_check(ApplicationItem, *ApplicationItem.key(item.application_id), condition=ApplicationItem.status == SUBMITTED)
+    except TransactWriteError as error:
+        item.refresh(consistent_read=True)
+        if item.status == REJECTED:
+            raise Conflict("application_rejected", "the application was rejected") from None
+        try:  # a concurrent call wrote them first: go on with what it stored
+            version = VersionItem.get(*VersionItem.key(number, 1), consistent_read=True)
+        except VersionItem.DoesNotExist:
+            raise error from None  # not a lost race: the transaction itself failed
+    return version, rendered
+
+
+def _store_documents(version: VersionItem, rendered: _Rendered | None) -> bool:
+    """Put the fee statement and then the certificate unless known stored; True if this call created the certificate."""
+    if version.sha256:
+        return False  # recorded: both are in the bucket (the fee statement is put first), nothing is rendered again
+    document = render_input(version)
+    if rendered is None or rendered.document != document:
+        # Not known to be stored: render what the stored version says. If an earlier call did put it
+        # after all, the conditional put keeps that object and tells us its digest.
+        rendered = _render(document, version.content_before)
+    owner = version.record_id
+    if version.fee_s3_key:
+        # Read back when there already: one owned by another record is refused, this one goes beside
+        # it, and its key is recorded before the certificate's arrival can finish the record.
+        fee = storage.create_pdf(version.fee_s3_key, rendered.statement, read_back=owner is not None, owner=owner)[0]
+        if fee is not None and fee.key != version.fee_s3_key:
+            version.update(actions=[VersionItem.fee_s3_key.set(fee.key)])
+    stored, created = storage.create_pdf(version.s3_key, rendered.certificate, owner=owner)  # last: its arrival publishes
+    publication.record_stored(version, stored)
+    return created
+
+
+def _write_change(item: ApplicationItem, records: list[VersionItem], decided_by: str | None) -> tuple[VersionItem, _Rendered]:
+    """The next record, a 変更 restating the whole certificate, written with the contract's new state.
+
+    The contract's revision and its pending-change mark are the conditions: a staff action that
+    came between the read and the write, or a reject of this change, makes this call lose (409).
+    """
+    number = item.contract_number
+    contract = ContractItem.get(*ContractItem.key(number), consistent_read=True)
+    if contract.ending:
+        raise Conflict("guarantee_ended", "the guarantee has ended: the change cannot be issued")
+    chain = lifecycle.valid_chain(records)  # rendered changes count: their publication follows
+    before = chain[-1].record.content
+    today = clock.today()
+    problems = changes.change_problems(before, item.request["change"], today)
+    if problems:
+        raise Conflict("cannot_issue", "cannot be issued: " + "; ".join(f"{p.field} {p.reason}" for p in problems))
+    after = changes.apply_change(before, item.request["change"], today)
+    version_no = max([int(contract.latest_version)] + [int(r.version) for r in records]) + 1
+    change_number = lifecycle.next_change_number(records)
+    electronic = contract.format == "electronic"
+    document = certificates.document(after, version_no, change_number)
+    pdf = render_certificate_pdf(document)
+    statement, difference = render_fee_difference_pdf(document, before)
+    now = clock.now()
+    version = VersionItem(
+        *VersionItem.key(number, version_no),
+        contract_number=number,
+        version=version_no,
+        kind=CHANGE,
+        change_number=change_number,
+        application_id=item.application_id,
+        reason=item.request.get("reason"),
+        decided_by=decided_by,
+        state=RENDERED,
+        record_id=VersionItem.new_record_id(),
+        content=after,
+        content_before=before,
+        s3_key=document_key(number, version_no, electronic),
+        fee=difference.amount,
+        fee_kind=difference.kind,
+        fee_s3_key=fee_key(number, version_no),
+        rendered_at=now,
+        **(publication.pending_entry(number, version_no, now) if electronic else {}),
+    )
+    try:
+        with transact_write() as transaction:
+            transaction.save(version, condition=VersionItem.pk.does_not_exist())
+            transaction.update(
+                contract,
+                actions=[
+                    ContractItem.latest_version.set(version_no),
+                    ContractItem.content.set(after),
+                    ContractItem.revision.set(int(contract.revision or 0) + 1),
+                    ContractItem.pending_change.remove(),
+                ],
+                condition=(ContractItem.pending_change == item.application_id)
+                & (ContractItem.revision == int(contract.revision or 0))
+                & ContractItem.ending.does_not_exist(),  # nothing changes after 解約 / 履行請求
+            )
+            transaction.condition_check(ApplicationItem, *ApplicationItem.key(item.application_id), condition=ApplicationItem.status == SUBMITTED)
+    except TransactWriteError as error:
+        if not transaction_lost(error):
+            raise
+        written = _record_of(item)
+        if written is not None:
+            return written, None  # a concurrent press of 発行 wrote it: go on with what it stored
+        item.refresh(consistent_read=True)
+        if item.status == REJECTED:
+            raise Conflict("application_rejected", f"the application was rejected ({item.reject_reason})") from None
+        raise Conflict("contract_changed", "the contract changed meanwhile: look at it again and retry") from None
+    return version, _Rendered(document, pdf, statement)
+
+
+def _record_of(item: ApplicationItem, records: list[VersionItem] | None = None) -> VersionItem | None:
+    """The record issued from this application, if written (among `records`, else read)."""
+    records = contracts.versions(item.contract_number) if records is None else records
+    return next((r for r in records if r.application_id == item.application_id), None)
+
+
+def _issue_change(item: ApplicationItem, decided_by: str | None) -> dict:
+    if item.status == REJECTED:
+        # also a change withdrawn by the contract's end (endings.WITHDRAWN_REASON)
+        raise Conflict("application_rejected", f"the application was rejected ({item.reject_reason})")
+    number = item.contract_number
+    records = contracts.versions(number)
+    version = _record_of(item, records)
+    rendered = None
+    created = False
+    if version is None:
+        version, rendered = _write_change(item, records, decided_by)
+    if item.status != ISSUED or not version.sha256:
+        created = _store_documents(version, rendered)
+        if applications.mark_issued(item, decided_by=decided_by):
+            metrics.count(metrics.CERTIFICATES_ISSUED)
+    version = VersionItem.get(*VersionItem.key(number, int(version.version)), consistent_read=True)
+    if not created and publication.awaits_publication(version):
+        publication.request(number, int(version.version))
+    return {
+        "contract_number": number,
+        "version": int(version.version),
+        "change_number": int(version.change_number),
+        "label": lifecycle.label(version.change_number),
+        "state": version.state,
+    }
+
+
+def issue(application_id: str, decided_by: str | None = None) -> dict:
+    item = applications.load(application_id)
+    if applications.kind_of(item) == CHANGE_KIND:
+        return _issue_change(item, decided_by)
+    applications.check_issuable(item)  # the rules again, as of today: 409 with the reason
+    number = _reserve_number(item)
+    created = False
+    if item.status != ISSUED:
+        try:
+            version, rendered = VersionItem.get(*VersionItem.key(number, 1), consistent_read=True), None
+        except VersionItem.DoesNotExist:
+            version, rendered = _write_contract(item, number)
+        created = _store_documents(version, rendered)  # also completes a call that stopped before the bucket
+        if applications.mark_issued(item, decided_by=decided_by):
+            metrics.count(metrics.CERTIFICATES_ISSUED)
+    version = VersionItem.get(*VersionItem.key(number, 1), consistent_read=True)
+    if not created and publication.awaits_publication(version):
+        # A retried issue of a stored, unpublished certificate: its arrival may have been lost; ask again.
+        publication.request(number, 1)
+    return {"contract_number": number, "version": 1, "change_number": None, "label": NEW, "state": version.state}
