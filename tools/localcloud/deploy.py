@@ -497,10 +497,21 @@ def assumed_role_principals(template: dict) -> dict:
     return template
 
 
+def without_metric_math_alarms(template: dict) -> dict:
+    """ministack's CloudWatch refuses an alarm on metric math (`Metrics`: "metric math is not
+    supported"), which fails the whole stack. Such an alarm (ForeignObjectsAlarm sums one metric
+    over three functions) is left out locally: nothing in the local cloud acts on alarms, and no
+    other resource refers to it (tests/infrastructure/test_local_cloud_adaptations.py checks both)."""
+    for logical in [k for k, r in template["Resources"].items()
+                    if r["Type"] == "AWS::CloudWatch::Alarm" and "Metrics" in r.get("Properties", {})]:
+        del template["Resources"][logical]
+    return template
+
+
 def for_the_local_cloud(template: dict) -> dict:
     """What the local cloud (ministack, with IAM enforced) cannot take as AWS does; each step says why."""
     return assumed_role_principals(
-        without_unknown_condition_keys(without_tls_only_statements(secret_refs_as_arn_patterns(template)))
+        without_unknown_condition_keys(without_tls_only_statements(secret_refs_as_arn_patterns(without_metric_math_alarms(template))))
     )
 
 
