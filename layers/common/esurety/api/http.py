@@ -102,6 +102,12 @@ def make_resolver(logger: Logger) -> APIGatewayHttpResolver:
     def _not_found(_: NotFound):
         return _json(404, {"message": NOT_FOUND, "code": "not_found"})
 
+    @app.not_found
+    def _no_route(_):
+        # A path that matches no route (e.g. a parameter the route's pattern cannot hold): the same
+        # 404 body as any other miss, not the resolver's own `{"statusCode": 404, ...}`.
+        return _json(404, {"message": NOT_FOUND, "code": "not_found"})
+
     @app.exception_handler(Forbidden)
     def _forbidden(error: Forbidden):
         logger.info("forbidden", extra={"reason": str(error)})
