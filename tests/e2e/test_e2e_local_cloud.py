@@ -215,7 +215,8 @@ def test_a_change_over_http_reaches_the_orderer(local_cloud, http, tokens):
     assert key not in json.dumps(mails, ensure_ascii=False)
 
     # A new key: every shown version's notice prints it (the link reads what the version records).
-    status, rotated = http.call("POST", f"/staff/contracts/{number}/key-rotation", tokens["staff"])
+    revision = http.call("GET", f"/staff/contracts/{number}", tokens["staff"])[1]["revision"]  # If-Match, as the staff screen sends it
+    status, rotated = http.call("POST", f"/staff/contracts/{number}/key-rotation", tokens["staff"], headers={"If-Match": f'"{revision}"'})
     assert status == 200 and rotated["key_generation"] == 2, rotated
     renewed = http.call("GET", f"/contracts/{number}", tokens["contractor"])[1]["auth_key"]
     for version in (1, 2):
@@ -359,7 +360,8 @@ def test_a_decision_on_a_contract_whose_address_ses_refuses_answers_2xx(local_cl
         TableName=deployed["outputs"]["TableName"], Key={"pk": {"S": f"CONTRACT#{number}"}, "sk": {"S": "CONTRACT"}},
         UpdateExpression="SET notify_email = :a", ExpressionAttributeValues={":a": {"S": "田中@example.jp"}},
     )
-    status, rotated = http.call("POST", f"/staff/contracts/{number}/key-rotation", tokens["staff"])
+    revision = http.call("GET", f"/staff/contracts/{number}", tokens["staff"])[1]["revision"]  # If-Match, as the staff screen sends it
+    status, rotated = http.call("POST", f"/staff/contracts/{number}/key-rotation", tokens["staff"], headers={"If-Match": f'"{revision}"'})
     assert status == 200 and rotated["key_generation"] == 2, rotated
     assert http.call("GET", f"/staff/contracts/{number}", tokens["staff"])[1]["key_generation"] == 2
 

@@ -309,7 +309,7 @@ def test_receipt_and_a_change_in_the_browser(local_cloud, http, tokens, browser)
     contractor.fill("#f-work-contract_price", "６０，０００，０００")
     contractor.fill("#f-reason", "設計変更による請負金額の増額")
     contractor.get_by_role("button", name="変更を申込む").click()
-    expect(contractor.locator("[data-field='work.contract_price'] .field-error")).to_contain_text("変更手続きは不要")
+    expect(contractor.locator("[data-field='work.contract_price'] .field-error")).to_contain_text("請負金額だけの変更は申込みが不要です")
     expect(contractor.locator("#f-work-contract_price")).to_have_attribute("aria-invalid", "true")
     check_screen(contractor, "change-error")
     contractor.fill("#f-guarantee-amount", "３０，０００，０００")  # with it, the amount of the guarantee
@@ -667,7 +667,7 @@ def test_an_interim_advance_with_its_nintei_chousho_in_the_browser(local_cloud, 
     contractor.fill("#f-guarantee-amount", "10000000")
     contractor.click("#apply-submit")
     refused = contractor.locator("[data-field='upload_id'] .field-error")
-    expect(refused).to_contain_text("PDFファイルではありません", timeout=60_000)
+    expect(refused).to_contain_text("PDF ファイルではありません", timeout=60_000)
     expect(contractor.locator("#f-upload_id")).to_have_attribute("aria-invalid", "true")
     check_screen(contractor, "apply-interim-refused")
 
