@@ -378,12 +378,7 @@ def reject(application_id: str, reason: str, decided_by: str | None = None) -> d
             continue
         if item.status != SUBMITTED or _contract_written(item.contract_number):
             raise Conflict("application_issued", "the application is already issued: its contract is written")
-        actions = [
-            ApplicationItem.status.set(REJECTED),
-            ApplicationItem.reject_reason.set(reason),
-            ApplicationItem.decided_at.set(clock.now()),
-            ApplicationItem.gsi1pk.set(queue_key(REJECTED)),
-        ] + ([ApplicationItem.decided_by.set(decided_by)] if decided_by is not None else [])
+        actions = rejection(reason, decided_by, clock.now())
         try:
             if not item.contract_number:
                 item.update(
@@ -412,17 +407,23 @@ def reject(application_id: str, reason: str, decided_by: str | None = None) -> d
     raise Conflict("application_being_issued", "the application is being issued")
 
 
+def rejection(reason: str, decided_by: str | None, when) -> list:
+    """The update actions that record an application as rejected (by staff, or withdrawn by an ending)."""
+    return [
+        ApplicationItem.status.set(REJECTED),
+        ApplicationItem.reject_reason.set(reason),
+        ApplicationItem.decided_at.set(when),
+        ApplicationItem.gsi1pk.set(queue_key(REJECTED)),
+        *([ApplicationItem.decided_by.set(decided_by)] if decided_by is not None else []),
+    ]
+
+
 def _reject_change(item: ApplicationItem, reason: str, decided_by: str | None) -> bool:
     """A change is rejected together with freeing its contract for the next change; the issue of
     the change takes the same mark in its own transaction, so exactly one of the two succeeds."""
     if item.status != SUBMITTED:
         raise Conflict("application_issued", "the change is already issued")
-    actions = [
-        ApplicationItem.status.set(REJECTED),
-        ApplicationItem.reject_reason.set(reason),
-        ApplicationItem.decided_at.set(clock.now()),
-        ApplicationItem.gsi1pk.set(queue_key(REJECTED)),
-    ] + ([ApplicationItem.decided_by.set(decided_by)] if decided_by is not None else [])
+    actions = rejection(reason, decided_by, clock.now())
     contract = ContractItem.get(*ContractItem.key(item.contract_number), consistent_read=True)
     try:
         with transact_write() as transaction:

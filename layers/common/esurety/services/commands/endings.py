@@ -140,13 +140,7 @@ def terminate(number: str, request: TerminationRequest, staff: str | None, if_ma
             if pending:
                 transaction.update(
                     waiting,
-                    actions=[
-                        ApplicationItem.status.set(applications.REJECTED),
-                        ApplicationItem.reject_reason.set(WITHDRAWN_REASON),
-                        ApplicationItem.decided_at.set(now),
-                        ApplicationItem.gsi1pk.set(applications.queue_key(applications.REJECTED)),
-                        *([ApplicationItem.decided_by.set(staff)] if staff is not None else []),
-                    ],
+                    actions=applications.rejection(WITHDRAWN_REASON, staff, now),
                     condition=ApplicationItem.status == applications.SUBMITTED,
                 )
     except TransactWriteError as error:
