@@ -33,7 +33,7 @@ run: bootstrap-run
 
 # An ID token of a demo user: curl -H "Authorization: Bearer $$(make -s token ROLE=orderer)" ...
 # (ROLE, not USER: USER is the login name in every shell.)
-ROLES := contractor staff orderer
+ROLES := contractor staff orderer orderer-works orderer-ashikaga
 token: $(STAMP)
 	@test -n "$(ROLE)" || { echo "usage: make token ROLE=<$(subst $(eval) ,|,$(ROLES))>" >&2; exit 2; }
 	@test -n "$(filter $(ROLES),$(ROLE))" -a "$(words $(ROLE))" = 1 || \

@@ -105,7 +105,7 @@ def run(args) -> None:
     print(f"Demo time-stamping authority: {deployed['timestamp_url']} (PDFs are PAdES B-T; its root: .local/cloud/tsa-root.pem)")
     print("\nDemo users (password for all: %s)" % demo.PASSWORD)
     for user in demo.USERS.values():
-        print(f"  {user.role:<10} {user.username:<26} {user.description}")
+        print(f"  {user.role:<16} {user.username:<30} {user.description}")
     print(f"  (staff sign in with a second factor: TOTP secret {demo.totp_secret(cloud)} for an authenticator app)")
     print(
         f"""

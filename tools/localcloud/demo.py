@@ -1,4 +1,4 @@
-"""Demo data for the local cloud: the orderer registry, three users, the SES sender.
+"""Demo data for the local cloud: the orderer registry, the demo users, the SES sender.
 
 Everything here is fictional and idempotent: a second `make run` finds it all in place.
 The staff user lives in the staff pool, which requires a second factor: it is enrolled with a
@@ -27,6 +27,11 @@ class DemoUser:
     username: str
     attributes: dict[str, str]
     description: str
+    group: str = ""  # the Cognito group; the role's name when empty (orderer-works is an orderer)
+
+    @property
+    def cognito_group(self) -> str:
+        return self.group or self.role
 
     @property
     def pool(self) -> str:
@@ -41,7 +46,16 @@ class DemoUser:
 USERS = {
     "contractor": DemoUser("contractor", "contractor@demo.example", {"custom:company_id": "demo-sakura-kensetsu"}, "受注者 さくら建設（架空）"),
     "staff": DemoUser("staff", "staff@demo.example", {}, "保証会社 栃木支店の職員"),
-    "orderer": DemoUser("orderer", "orderer@demo.example", {"custom:orderer_id": "tochigi-pref"}, "発注者 栃木県の担当者"),
+    "orderer": DemoUser("orderer", "orderer@demo.example", {"custom:orderer_id": "tochigi-pref"}, "発注者 栃木県の担当者（全部署）"),
+    # 栃木県's 県土整備部 技術管理課: sees the 前払金・中間前払金 desk only (custom:department_id)
+    "orderer-works": DemoUser(
+        "orderer-works", "orderer-works@demo.example", {"custom:orderer_id": "tochigi-pref", "custom:department_id": "works"},
+        "発注者 栃木県 県土整備部 技術管理課の担当者", group="orderer",
+    ),
+    # Another orderer, to try the desk's isolation
+    "orderer-ashikaga": DemoUser(
+        "orderer-ashikaga", "orderer-ashikaga@demo.example", {"custom:orderer_id": "ashikaga-city"}, "発注者 足利市の担当者", group="orderer",
+    ),
 }
 
 
@@ -63,7 +77,7 @@ def ensure_users(cloud: LocalCloud, outputs: dict) -> None:
     can be (they are immutable in the template)."""
     cognito = cloud.client("cognito-idp")
     schema = cognito.describe_user_pool(UserPoolId=outputs["UserPoolId"])["UserPool"]["SchemaAttributes"]
-    if any(a["Name"] in ("custom:company_id", "custom:orderer_id") and a.get("Mutable", True) for a in schema):
+    if any(a["Name"] in ("custom:company_id", "custom:orderer_id", "custom:department_id") and a.get("Mutable", True) for a in schema):
         # Cognito never changes an attribute's mutability; neither does the stack update.
         raise SystemExit("this .local/ holds a user pool from before the tenant attributes became immutable: "
                          "stop the local cloud, remove .local/ and `make run` again")
@@ -80,7 +94,7 @@ def ensure_users(cloud: LocalCloud, outputs: dict) -> None:
                 raise
             continue
         cognito.admin_set_user_password(UserPoolId=user_pool_id, Username=user.username, Password=PASSWORD, Permanent=True)
-        cognito.admin_add_user_to_group(UserPoolId=user_pool_id, Username=user.username, GroupName=user.role)
+        cognito.admin_add_user_to_group(UserPoolId=user_pool_id, Username=user.username, GroupName=user.cognito_group)
     _enroll_staff_totp(cloud, outputs)
 
 

@@ -15,6 +15,9 @@ class Caller:
     groups: frozenset[str]
     company_id: str | None = None
     orderer_id: str | None = None
+    # An orderer user of one department (custom:department_id, immutable): sees that department's
+    # desk only; None: the orderer's whole desk.
+    department_id: str | None = None
 
     def require(self, group: str) -> "Caller":
         if group not in self.groups:
@@ -42,4 +45,5 @@ def from_event(event: dict) -> Caller:
         groups=_groups(claims.get("cognito:groups")),
         company_id=claims.get("custom:company_id") or None,
         orderer_id=claims.get("custom:orderer_id") or None,
+        department_id=claims.get("custom:department_id") or None,
     )

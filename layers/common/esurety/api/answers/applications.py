@@ -11,12 +11,23 @@ Kind = Literal["new", "change", "interim"]
 State = Literal["submitted", "issued", "rejected"]
 
 
+class Department(Answer):
+    department_id: str
+    name: str
+    email: str = Field(description="The department's mailbox: told of each guarantee presented to it and its changes.")
+    products: list[str] = Field(description="The products whose guarantees this department takes.")
+
+
 class Orderer(Answer):
     orderer_id: str
     name: str
     beneficiary_name: str
     accepts_from: str = Field(description="The first day it accepts electronic guarantees (ISO date).")
     products: list[str]
+    accepts_direct_submission: list[str] = Field(
+        description="Products for which a direct submission (提出) on the platform counts as the deposit (寄託); for the others the notice is handed over."
+    )
+    departments: list[Department]
 
 
 class Orderers(Answer):

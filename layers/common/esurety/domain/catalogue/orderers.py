@@ -14,12 +14,39 @@ from .products import Product
 
 
 @dataclass(frozen=True)
+class Department:
+    """A department of an orderer that takes guarantees for some products (its own mailbox)."""
+
+    department_id: str
+    name: str
+    email: str
+    products: tuple[Product, ...]
+
+    def to_json(self) -> dict:
+        return {"department_id": self.department_id, "name": self.name, "email": self.email, "products": [p.value for p in self.products]}
+
+
+@dataclass(frozen=True)
 class Orderer:
     orderer_id: str | None  # None: an orderer outside the registry, typed on a paper application
     name: str
     beneficiary_name: str  # 被保証者 as printed on the certificate
     accepts_from: date
     products: tuple[Product, ...]
+    # The products for which the orderer takes a contractor's direct submission (提出) as the
+    # deposit (寄託); for the others the contractor hands over the notice as before.
+    accepts_direct_submission: tuple[Product, ...] = ()
+    departments: tuple[Department, ...] = ()
+
+    def accepts_submission(self, product: Product | str) -> bool:
+        return Product(product) in self.accepts_direct_submission
+
+    def department(self, department_id: str | None) -> Department | None:
+        return next((d for d in self.departments if d.department_id == department_id), None)
+
+    def department_for(self, product: Product | str) -> Department | None:
+        """The department the registry names for a product: the first whose products hold it."""
+        return next((d for d in self.departments if Product(product) in d.products), None)
 
     def accepts_electronic(self, product: Product | str, on: date) -> bool:
         return Product(product) in self.products and on >= self.accepts_from
@@ -28,6 +55,8 @@ class Orderer:
         data = asdict(self)
         data["accepts_from"] = self.accepts_from.isoformat()
         data["products"] = [p.value for p in self.products]
+        data["accepts_direct_submission"] = [p.value for p in self.accepts_direct_submission]
+        data["departments"] = [d.to_json() for d in self.departments]
         return data
 
 
@@ -43,6 +72,10 @@ def from_json(data: dict) -> Orderer:
         beneficiary_name=data["beneficiary_name"],
         accepts_from=date.fromisoformat(data["accepts_from"]),
         products=tuple(Product(p) for p in data["products"]),
+        accepts_direct_submission=tuple(Product(p) for p in data.get("accepts_direct_submission") or ()),
+        departments=tuple(
+            Department(d["department_id"], d["name"], d["email"], tuple(Product(p) for p in d["products"])) for d in data.get("departments") or ()
+        ),
     )
 
 
