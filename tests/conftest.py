@@ -297,6 +297,7 @@ def handlers():
         "issue": load_handler("functions/issue/app.py", "esurety_fn_issue"),
         "publish": load_handler("functions/issue/publish.py", "esurety_fn_publish"),
         "verify": load_handler("functions/verify/app.py", "esurety_fn_verify"),
+        "desk": load_handler("functions/desk/app.py", "esurety_fn_desk"),
         "mail": load_handler("functions/issue/mail.py", "esurety_fn_mail"),
     }
 
@@ -306,6 +307,11 @@ CONTRACTOR_B = {"cognito:groups": "[contractor]", "custom:company_id": "company-
 STAFF = {"cognito:groups": "[staff]", "sub": "staff-1"}
 ORDERER_TOCHIGI = {"cognito:groups": "[orderer]", "custom:orderer_id": "tochigi-pref", "sub": "orderer-1"}
 ORDERER_ASHIKAGA = {"cognito:groups": "[orderer]", "custom:orderer_id": "ashikaga-city", "sub": "orderer-2"}
+# 栃木県's 県土整備部 技術管理課 (前払金・中間前払金) and 会計局 契約検査課 (契約保証): department clerks
+ORDERER_TOCHIGI_WORKS = {"cognito:groups": "[orderer]", "custom:orderer_id": "tochigi-pref", "custom:department_id": "works", "sub": "orderer-works"}
+ORDERER_TOCHIGI_CONTRACTS = {
+    "cognito:groups": "[orderer]", "custom:orderer_id": "tochigi-pref", "custom:department_id": "contracts", "sub": "orderer-contracts",
+}
 
 
 def http_event(method: str, path: str, claims: dict | None, body=None, headers: dict | None = None, query: dict | None = None) -> dict:
@@ -345,6 +351,7 @@ class Api:
         "apply": ("/orderers", "/applications", "/contracts"),
         "issue": ("/staff/",),
         "verify": ("/verifications",),
+        "desk": ("/desk/",),
     }
 
     def __init__(self, handlers):

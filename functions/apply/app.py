@@ -17,12 +17,13 @@ from esurety.api.answers.applications import (
     UploadVerdict,
 )
 from esurety.api.answers.contracts import ContractDetail, Contracts
+from esurety.api.answers.desk import Submission
 from esurety.api.answers.documents import DownloadLink, UploadForm
 from esurety.api.headers import idempotency_key
 from esurety.aws import snapstart
 from esurety.domain.identity import CONTRACTOR
-from esurety.domain.application.schemas import ApplicationRequest, ChangeRequest
-from esurety.services.commands import applications, uploads
+from esurety.domain.application.schemas import ApplicationRequest, ChangeRequest, SubmissionRequest
+from esurety.services.commands import applications, desk, uploads
 from esurety.services import contracts, registry
 from esurety.aws.observability import logger, metrics, tracer
 
@@ -101,6 +102,14 @@ def get_notice(number: str, version: Annotated[Optional[int], Query(ge=1, le=con
 @app.get("/contracts/<number>/certificates/<version>")
 def get_certificate(number: str, version: int) -> DownloadLink:
     return contracts.certificate_url(http.caller(app).require(CONTRACTOR), number, version)
+
+
+@app.post("/contracts/<number>/submissions", status_code=201, response_description="Presented to the department (or was: a repeat answers the first presentation).")
+def submit_guarantee(number: str, body: SubmissionRequest) -> Submission:
+    """提出: the guarantee goes to the orderer's department's desk at once, no PDF e-mailed."""
+    presentation, created = desk.submit(http.caller(app).require(CONTRACTOR), number, body.department_id)
+    logger.info("guarantee submitted", extra={"contract_number": presentation["contract_number"], "new": created})
+    return presentation
 
 
 _resolve = http.guarded(app, CONTRACTOR, public=frozenset({"GET /orderers"}))

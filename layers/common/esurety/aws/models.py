@@ -10,6 +10,7 @@ import uuid
 
 from pynamodb.attributes import (
     BinaryAttribute,
+    BooleanAttribute,
     JSONAttribute,
     NumberAttribute,
     UnicodeAttribute,
@@ -291,13 +292,41 @@ def create_table() -> None:
         _TableShape.create_table(wait=True)
 
 
+class DeskByExpiryIndex(GlobalSecondaryIndex):
+    """gsi3: an orderer's desk by 保証期限 (sort=expiry, the 期限間近 view as a key range)."""
+
+    class Meta:
+        index_name = "gsi3"
+        projection = AllProjection()
+
+    gsi3pk = UnicodeAttribute(hash_key=True)
+    gsi3sk = UnicodeAttribute(range_key=True)
+
+
+class DeskByChangeIndex(GlobalSecondaryIndex):
+    """gsi4: an orderer's desk by the time of each row's last event (sort=changed)."""
+
+    class Meta:
+        index_name = "gsi4"
+        projection = AllProjection()
+
+    gsi4pk = UnicodeAttribute(hash_key=True)
+    gsi4sk = UnicodeAttribute(range_key=True)
+
+
 class _TableShape(_Item):
     gsi1pk = UnicodeAttribute(null=True)
     gsi1sk = UnicodeAttribute(null=True)
     gsi2pk = UnicodeAttribute(null=True)
     gsi2sk = UnicodeAttribute(null=True)
+    gsi3pk = UnicodeAttribute(null=True)
+    gsi3sk = UnicodeAttribute(null=True)
+    gsi4pk = UnicodeAttribute(null=True)
+    gsi4sk = UnicodeAttribute(null=True)
     queue = QueueIndex()
     by_company = CompanyIndex()
+    by_expiry = DeskByExpiryIndex()
+    by_change = DeskByChangeIndex()
 
 
 class AttemptItem(_Item):
@@ -368,3 +397,78 @@ class MailItem(_Item):
 
 
 ALL_MODELS = ALL_MODELS + (MailItem,)
+
+
+class DeskItem(_Item):
+    """pk `CONTRACT#{number}`, sk `DESK`: the guarantee presented to its orderer (提出 or a verification
+    by key), and its desk row, rebuilt from the contract's records on every life event
+    (services/commands/desk.py). One per contract: a guarantee is in favour of one orderer; the first
+    presentation stands. Its index entries (docs/data-model.md):
+    gsi1 `DESK#{orderer_id}` / `{presented_at}#{number}` (the whole desk, by presentation),
+    gsi2 `DESK#{orderer_id}#{department_id or -}` / the same (a department's desk),
+    gsi3 `DESK#{orderer_id}` / `{expiry}#{number}`, gsi4 `DESK#{orderer_id}` / `{changed_at}#{number}`.
+    """
+
+    SK = "DESK"
+    contract_number = UnicodeAttribute()
+    orderer_id = UnicodeAttribute()
+    department_id = UnicodeAttribute(null=True)
+    via = UnicodeAttribute()  # submission | key
+    presented_at = UTCDateTimeAttribute()
+    presented_by = UnicodeAttribute()  # the subject of the contractor (提出) or the orderer user (key)
+    presented_version = NumberAttribute()  # the version in force when presented
+    revision = NumberAttribute(default=0)  # each rebuild writes revision + 1 on the one it read
+    row = JSONAttribute(null=True)  # the desk row (services/views/desk.py answers it)
+    search = UnicodeAttribute(null=True)  # number, 工事名 and 受注者 normalised for the q search
+    changed = BooleanAttribute(null=True)  # changed since presented (the 変更あり view)
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    gsi3pk = UnicodeAttribute(null=True)
+    gsi3sk = UnicodeAttribute(null=True)
+    gsi4pk = UnicodeAttribute(null=True)
+    gsi4sk = UnicodeAttribute(null=True)
+    by_presentation = QueueIndex()
+    by_department = CompanyIndex()
+    by_expiry = DeskByExpiryIndex()
+    by_change = DeskByChangeIndex()
+
+    @staticmethod
+    def key(number: str) -> tuple[str, str]:
+        return f"CONTRACT#{number}", DeskItem.SK
+
+
+class DeskEventItem(_Item):
+    """pk `CONTRACT#{number}`, sk `DESKEVENT#{kind}#{ref}`: one event of a presented guarantee's life
+    as its orderer's desk tells it. The key is fixed by the event (a version, the ending, a receipt),
+    so a retry puts the same item and the first put stands. gsi1 `DESKLOG#{orderer_id}` and gsi2
+    `DESKLOG#{orderer_id}#{department_id or -}`, both sorted `{written_at}#{rank}#{number}#{kind}#{ref}` (rank: desk.ORDER): the
+    order the desk learnt them in, so a reader resuming from a cursor misses none.
+    """
+
+    contract_number = UnicodeAttribute()
+    orderer_id = UnicodeAttribute()
+    department_id = UnicodeAttribute(null=True)
+    kind = UnicodeAttribute()  # submitted presented registered changed corrected change_cancelled terminated claimed received
+    at = UTCDateTimeAttribute()  # when it happened
+    written_at = UTCDateTimeAttribute()
+    label = UnicodeAttribute(null=True)
+    version = NumberAttribute(null=True)
+    actor = UnicodeAttribute(null=True)  # who (a receipt's clerk, a submission's contractor user)
+    detail = JSONAttribute(null=True)
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    by_orderer = QueueIndex()
+    by_department = CompanyIndex()
+
+    PREFIX = "DESKEVENT#"
+
+    @staticmethod
+    def key(number: str, kind: str, ref: str) -> tuple[str, str]:
+        return f"CONTRACT#{number}", f"DESKEVENT#{kind}#{ref}"
+
+
+ALL_MODELS = ALL_MODELS + (DeskItem, DeskEventItem)

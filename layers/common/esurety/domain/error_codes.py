@@ -101,6 +101,8 @@ MESSAGES: dict[str, str] = {
     "invalid_idempotency_key": "Idempotency-Key は半角の英数字・記号 1〜255 文字で指定してください。",
     "idempotency_key_reused": "この Idempotency-Key は別の申込みに使われています。",
     "invalid_if_match": "If-Match には保証契約の版（revision）を指定してください。",
+    # ---------------------------------------------------------------- the orderer's desk and 提出
+    "unknown_department": "この発注者の、この保証を受け付ける部署を選んでください。",
     # ---------------------------------------------------------------- refusals (4xx without items)
     "forbidden": "この操作を行う権限がありません。",
     "not_found": "該当する情報が見つかりません。保証契約番号と認証キーをご確認ください。",
@@ -121,6 +123,7 @@ MESSAGES: dict[str, str] = {
     "already_cancelled_differently": "この変更は別の理由で取り消し済みです。",
     "ending_recorded_differently": "この保証の終了は別の内容で記録済みです。",
     "paper_has_no_auth_key": "書面の保証には認証キーがありません。",
+    "direct_submission_not_accepted": "この発注者は、この保証について電子保証の提出を受け付けていません。認証キーのお知らせを従来どおりお渡しください。",
     "notice_not_renewed": "この版の「認証キーのお知らせ」は、現在の認証キーではまだ作成されていません。認証キーの再発行をご依頼ください。",
 }
 

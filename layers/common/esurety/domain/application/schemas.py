@@ -241,6 +241,23 @@ class ReceiptRequest(_Body):
     version: VersionNumber
 
 
+class DeskReceiptItem(_Body):
+    contract_number: Annotated[str, Field(min_length=1, max_length=64)]
+    version: VersionNumber
+
+
+class DeskReceiptsRequest(_Body):
+    """受領確認 in bulk on the orderer's desk: the ticked rows, each with the version it shows."""
+
+    items: Annotated[list[DeskReceiptItem], Field(min_length=1, max_length=100)]
+
+
+class SubmissionRequest(_Body):
+    """提出: the orderer's department the contractor submits the guarantee to (the registry names them)."""
+
+    department_id: Annotated[str, Field(min_length=1, max_length=64)]
+
+
 class GuaranteeChange(_Body):
     amount: Optional[Yen] = None  # 増額 / 減額
     deadline: Optional[Day] = None  # 保証期限の延長 / 短縮

@@ -46,7 +46,7 @@ from ...documents.fee_difference import render_fee_difference
 from ...domain.errors import Conflict
 from ...aws.models import ContractItem, VersionItem, condition_failed, transact_write, transaction_lost
 from ...domain.application.schemas import CorrectionRequest
-from . import audit, contract_actions, publication
+from . import audit, contract_actions, desk, publication
 from .. import contracts
 from . import outbox
 
@@ -282,7 +282,9 @@ def withdrawal_difference(change: VersionItem) -> changes.FeeDifference | None:
 
 
 def _finish_cancellation(contract: ContractItem, records: list[VersionItem], record: VersionItem) -> None:
-    """Put the withdrawn fee's statement (once), then claim and send the e-mail (once)."""
+    """The orderer's desk told; put the withdrawn fee's statement (once), then claim and send the e-mail (once)."""
+    in_force = lifecycle.valid_chain(records)
+    desk.change_cancelled(contract.contract_number, record, in_force[-1].label if in_force else None)
     if record.notified_at is not None:
         return
     by_version = {int(r.version): r for r in records}

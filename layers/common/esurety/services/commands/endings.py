@@ -34,7 +34,7 @@ from ...aws.models import ApplicationItem, ContractItem, condition_failed, trans
 from ...domain.application.schemas import TerminationRequest
 from . import applications, audit, contract_actions
 from .. import contracts
-from . import outbox
+from . import desk, outbox
 
 CANCELLED, CLAIMED = "cancelled", "claimed"
 WITHDRAWN_REASON = "保証契約の終了（解約/履行請求）により取り下げ"
@@ -165,7 +165,8 @@ def _repeat(contract: ContractItem, wanted: dict) -> dict:
 
 
 def _finish(contract: ContractItem) -> None:
-    """Store the 保証料返還計算書 (once), then claim and send the e-mail (once)."""
+    """The orderer's desk told; store the 保証料返還計算書 (once), then claim and send the e-mail (once)."""
+    desk.ended(contract)
     if contract.ending_notified_at is not None:
         return  # claimed after the statement was stored: nothing is left to do
     ending = contract.ending

@@ -34,7 +34,7 @@ from ...config import settings
 from ...domain.mail.messages import ISSUED_SUBJECT, issued_body
 from ...aws.models import ContractItem, VersionItem, condition_failed
 from .. import contracts
-from . import notices, outbox
+from . import desk, notices, outbox
 
 logger = Logger(child=True)
 # certificates/{number}/v{version:03d}.pdf, or …-{record_id}.pdf beside another record's object (storage.owner_key)
@@ -158,6 +158,7 @@ def publish(arrival: Arrival) -> str:
     if version.state == PUBLISHED:
         # The delivery that published it may have stopped before renewing its notice.
         notices.renew(number, version)
+        desk.published(number, version)  # the delivery that published it may have stopped before its desk row
         _publish_following(number, version_no)  # the delivery that published it may have stopped before
         if version.gsi1pk is None:
             return "already-published"
@@ -224,6 +225,7 @@ def publish(arrival: Arrival) -> str:
         metrics.count(metrics.CERTIFICATES_PUBLISHED)
         metrics.publication_latency(version.rendered_at, clock.now())
     notices.renew(number, version)  # a rotation meanwhile did not see this version published
+    desk.published(number, version)  # the orderer's desk, if the guarantee was presented there
     _notify(contract, version)
     _publish_following(number, version_no)
     return outcome

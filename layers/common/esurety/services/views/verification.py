@@ -21,10 +21,9 @@ from ... import metrics
 from ...aws import keys, storage
 from ...domain.errors import InputError, NotFound, Problem, TooManyAttempts
 from ...domain.identity import Caller
-from pynamodb.exceptions import PutError
-
-from ...aws.models import ContractItem, ReceiptItem, ViewItem, condition_failed
-from ..commands import lockout
+from ...aws.models import ContractItem, ReceiptItem, ViewItem
+from ..commands import desk, lockout
+from .. import registry
 from ..contracts import chain_valid, shown_chain, status_json, versions
 
 logger = Logger(child=True)
@@ -187,6 +186,8 @@ def verify(caller: Caller, number_text: str, key_text: str, version: int | None 
     ).save()
     metrics.verification("ok")
     logger.info("verified", extra={"contract_number": number, "caller": caller.subject, "outcome": "verified"})
+    # A successful verification is a presentation: the guarantee stays on this orderer's desk.
+    desk.present(contract, registry.get_orderer(caller.orderer_id), None, desk.KEY, caller.subject)
     record = shown.record
     try:  # this orderer's 受領確認 of the version shown, if recorded
         receipt = ReceiptItem.get(*ReceiptItem.key(number, shown.version, caller.orderer_id), consistent_read=True)
@@ -208,23 +209,7 @@ def record_receipt(caller: Caller, number_text: str, key_text: str, version: int
     answers it again). Returns (the receipt, whether this call recorded it)."""
     number, contract, _, chain = _open(caller, number_text, key_text)
     shown = _shown(chain, version)
-    received_at = clock.now()
-    receipt = ReceiptItem(
-        *ReceiptItem.key(number, shown.version, caller.orderer_id),
-        contract_number=number,
-        version=shown.version,
-        orderer_id=caller.orderer_id,
-        orderer_name=contract.orderer_name,
-        received_by=caller.subject,
-        received_at=received_at,
-    )
-    try:
-        receipt.save(condition=ReceiptItem.pk.does_not_exist())
-        created = True
-    except PutError as error:
-        if not condition_failed(error):
-            raise
-        receipt = ReceiptItem.get(*ReceiptItem.key(number, shown.version, caller.orderer_id), consistent_read=True)
-        created = False
+    desk.present(contract, registry.get_orderer(caller.orderer_id), None, desk.KEY, caller.subject)
+    receipt, created = desk.receive(caller, contract, shown)
     logger.info("receipt recorded", extra={"contract_number": number, "version": shown.version, "caller": caller.subject, "new": created})
     return {"contract_number": number, "version": shown.version, "received_at": certificates.iso_jst(receipt.received_at)}, created

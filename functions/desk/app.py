@@ -1,0 +1,72 @@
+"""Orderer API: the desk (発注者デスク) - every guarantee presented to this orderer, without a key.
+
+The resolver is built here and routes are added by `app.include_router`, so the desk's export and
+evidence routes (their own modules) join the same function and its authorizer.
+"""
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from typing_extensions import Annotated
+
+from esurety.api import http
+from esurety.api.answers.desk import DeskEvents, DeskGuarantee, DeskReceiptsRecorded, DeskRows
+from esurety.aws import snapstart
+from esurety.domain.application.schemas import DeskReceiptsRequest
+from esurety.domain.identity import ORDERER
+from esurety.services import contracts
+from esurety.services.views import desk
+from esurety.aws.observability import logger, metrics, tracer
+
+app = http.make_resolver(logger)
+
+Cursor = Annotated[Optional[str], Query(max_length=1000, description="Opaque: the next_cursor of the previous page.")]
+Limit = Annotated[Optional[int], Query(ge=1, le=desk.MAX_LIMIT)]
+
+
+@app.get("/desk/guarantees")
+def list_guarantees(
+    department: Annotated[Optional[str], Query(max_length=64)] = None,
+    product: Annotated[Optional[Literal["advance_payment", "contract", "interim_advance_payment"]], Query()] = None,
+    status: Annotated[Optional[Literal["valid", "expired", "terminated", "claimed"]], Query()] = None,
+    view: Annotated[Optional[Literal["attention", "changed", "expiring", "all"]], Query()] = None,
+    q: Annotated[Optional[str], Query(max_length=desk.MAX_QUERY, description="工事名, 受注者 or 保証契約番号; full-width input accepted.")] = None,
+    sort: Annotated[Optional[Literal["presented", "expiry", "changed"]], Query()] = None,
+    cursor: Cursor = None,
+    limit: Limit = None,
+) -> DeskRows:
+    """The desk: guarantees presented to this orderer (a department user: its department's)."""
+    caller = http.caller(app).require(ORDERER)
+    return desk.list_rows(caller, department=department, product=product, status=status, view=view, q=q, sort=sort, cursor=cursor, limit=limit)
+
+
+@app.get("/desk/guarantees/<number>")
+def get_guarantee(number: str, version: Annotated[Optional[int], Query(ge=1, le=contracts.MAX_VERSION)] = None) -> DeskGuarantee:
+    """One guarantee on the desk: what 保証確認 answers, without the key, with its desk row, events and receipts."""
+    return desk.one(http.caller(app).require(ORDERER), number, version)
+
+
+@app.get("/desk/events")
+def list_events(cursor: Cursor = None, limit: Limit = None) -> DeskEvents:
+    """Everything that happened on the desk, oldest first, resumable from a cursor."""
+    return desk.events(http.caller(app).require(ORDERER), cursor, limit)
+
+
+@app.post("/desk/receipts", status_code=201, response_description="The receipts are recorded (an already confirmed version answers its first record).")
+def record_receipts(body: DeskReceiptsRequest) -> DeskReceiptsRecorded:
+    """受領確認 in bulk: every ticked row's version, in one step."""
+    caller = http.caller(app).require(ORDERER)
+    return desk.receive(caller, [(item.contract_number, item.version) for item in body.items])
+
+
+_resolve = http.guarded(app, ORDERER)
+snapstart.install()  # SnapStart: renew clients, caches and randomness in each restored environment
+
+
+@logger.inject_lambda_context(clear_state=True, log_event=False)
+@tracer.capture_lambda_handler(capture_response=False)  # answers hold presigned links
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return _resolve(event, context)

@@ -1,0 +1,445 @@
+"""The orderer's desk (発注者デスク): presentations, the desk row kept true, the desk's event log, 受領確認.
+
+A guarantee reaches an orderer's desk when it is presented: by the contractor's direct submission
+(提出, `POST /contracts/{number}/submissions`) or by a successful verification with the key
+(`POST /verifications`). The presentation is one item per contract (DeskItem; a guarantee is in
+favour of one orderer), put on the condition that none is there: the first one stands.
+
+The row the desk lists is rebuilt from what is stored (the contract, its records, this orderer's
+receipts) on every life event, never patched: publication of 新規/変更/訂正, 変更取消, 解約/履行請求,
+受領確認 each call `life_event`, which rebuilds the row (conditional on the revision it read, so two
+rebuilds never lose one another's input) and puts the event's item under a key the event fixes,
+so a retried delivery neither duplicates an event nor sends its department a second e-mail.
+期限満了 is no event: the status is derived from the 保証期限 when the row is read.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from aws_lambda_powertools import Logger
+from pynamodb.exceptions import PutError, UpdateError
+
+from ...domain.catalogue import products
+from ...domain.catalogue.issuer import load_issuer
+from ...domain.catalogue.orderers import Orderer
+from ...domain.catalogue.products import Product
+from ...domain.errors import Conflict, InputError, NotFound, Problem
+from ...domain.guarantee import lifecycle
+from ...domain.guarantee.certificates import CHANGE, CORRECTION, NEW, iso_jst
+from ...domain.japanese import clock, text
+from ...domain.mail import desk_mail
+from ...domain.identity import Caller
+from ...aws.models import ContractItem, DeskEventItem, DeskItem, ReceiptItem, VersionItem, condition_failed
+from .. import contracts, registry
+from . import audit, outbox
+
+logger = Logger(child=True)
+
+SUBMISSION, KEY = "submission", "key"
+SUBMITTED, PRESENTED, REGISTERED, CHANGED, CORRECTED = "submitted", "presented", "registered", "changed", "corrected"
+CHANGE_CANCELLED, TERMINATED, CLAIMED, RECEIVED = "change_cancelled", "terminated", "claimed", "received"
+# The events the department's mailbox is told of (one e-mail per event and department).
+MAILED = frozenset({SUBMITTED, CHANGED, CORRECTED, CHANGE_CANCELLED, TERMINATED, CLAIMED})
+NO_DEPARTMENT = "-"
+# Of events learnt in one instant (a presentation logs the 新規 it presents), the order they are told in.
+ORDER = (REGISTERED, SUBMITTED, PRESENTED, CHANGED, CORRECTED, CHANGE_CANCELLED, TERMINATED, CLAIMED, RECEIVED)
+_PUBLISHED_KIND = {NEW: REGISTERED, CHANGE: CHANGED, CORRECTION: CORRECTED}
+_REBUILD_TRIES = 5
+
+
+def stamp(moment: datetime) -> str:
+    """Sort-key time: ISO 8601 JST with milliseconds (sorts as it reads)."""
+    return clock.to_jst(moment).isoformat(timespec="milliseconds")
+
+
+def scope_key(orderer_id: str, department_id: str | None = None, log: bool = False) -> str:
+    prefix = "DESKLOG" if log else "DESK"
+    return f"{prefix}#{orderer_id}" if department_id is None else f"{prefix}#{orderer_id}#{department_id or NO_DEPARTMENT}"
+
+
+def search_text(value: str) -> str:
+    """What the q search compares: NFKC (full-width letters and digits as typed), hyphen-likes as
+    '-', no spaces, lower case; the same function normalises the typed query."""
+    return text.compact_code(value).lower()
+
+
+def load(caller: Caller, number: str) -> DeskItem:
+    """The guarantee on this caller's desk; 404 for one not presented to its orderer or (for a
+    department user) not in its department: another desk's rows do not exist for it."""
+    try:
+        item = DeskItem.get(*DeskItem.key(number), consistent_read=True)
+    except DeskItem.DoesNotExist:
+        raise NotFound("desk row") from None
+    if not visible_to(caller, item):
+        raise NotFound("desk row")
+    return item
+
+
+def visible_to(caller: Caller, item: DeskItem) -> bool:
+    if item.orderer_id != caller.orderer_id:
+        return False
+    return caller.department_id is None or item.department_id == caller.department_id
+
+
+# ------------------------------------------------------------------------- presentation
+
+
+def present(contract: ContractItem, orderer: Orderer | None, department_id: str | None, via: str, actor: str) -> tuple[DeskItem, bool]:
+    """Put the guarantee on its orderer's desk (the first presentation stands); (the item, whether
+    this call presented it). The contract's certificate must be in effect (the caller checked)."""
+    number = contract.contract_number
+    if department_id is None and orderer is not None:
+        found = orderer.department_for(contract.product)
+        department_id = found.department_id if found else None
+    chain = contracts.shown_chain(contract)
+    now = clock.now()
+    sort = f"{stamp(now)}#{number}"
+    item = DeskItem(
+        *DeskItem.key(number),
+        contract_number=number,
+        orderer_id=contract.orderer_id,
+        department_id=department_id,
+        via=via,
+        presented_at=now,
+        presented_by=actor,
+        presented_version=chain[-1].version,
+        revision=0,
+        gsi1pk=scope_key(contract.orderer_id),
+        gsi1sk=sort,
+        gsi2pk=scope_key(contract.orderer_id, department_id or ""),
+        gsi2sk=sort,
+    )
+    try:
+        item.save(condition=DeskItem.pk.does_not_exist())
+        created = True
+    except PutError as error:
+        if not condition_failed(error):
+            raise
+        item = DeskItem.get(*DeskItem.key(number), consistent_read=True)
+        created = False
+    # A presentation cut short (before its row, or its events) is completed by its repeat.
+    first = chain[0]
+    life_event(number, REGISTERED, f"v{first.version:03d}", first.record.issued_at, label=first.label, version=first.version, mail=False)
+    kind = SUBMITTED if item.via == SUBMISSION else PRESENTED
+    life_event(number, kind, "first", item.presented_at, label=chain[-1].label, version=item.presented_version, actor=item.presented_by)
+    if created:
+        logger.info("guarantee presented", extra={"contract_number": number, "orderer_id": item.orderer_id, "via": via, "department_id": department_id})
+    return item, created
+
+
+# ------------------------------------------------------------------------- the row
+
+
+def _receipts(number: str, orderer_id: str) -> list[ReceiptItem]:
+    pk = ContractItem.key(number)[0]
+    found = ReceiptItem.query(pk, ReceiptItem.sk.startswith(ReceiptItem.PREFIX), consistent_read=True)
+    return [r for r in found if r.orderer_id == orderer_id]
+
+
+def _label_of(record: VersionItem) -> str:
+    return lifecycle.label(record.change_number)
+
+
+def build_row(item: DeskItem, contract: ContractItem, records: list[VersionItem], receipts: list[ReceiptItem]) -> tuple[dict, bool]:
+    """(the desk row as stored, whether the guarantee changed since it was presented). The status
+    stored is the one of this moment; 期限満了 and 期限間近 are derived again when read."""
+    chain = contracts.shown_chain(contract, records)
+    in_force = chain[-1]
+    content = in_force.record.content
+    status = contracts.status_json(contract, chain)
+    by_version = {int(r.version): r for r in records}
+    shown_versions = {s.version for s in chain}
+    latest = max(receipts, key=lambda r: r.received_at, default=None)
+    receipt = None
+    if latest is not None:
+        record = by_version.get(int(latest.version))
+        receipt = {
+            "version": int(latest.version),
+            "label": _label_of(record) if record is not None else "",
+            "received_by": latest.received_by,
+            "received_at": iso_jst(latest.received_at),
+            "current": int(latest.version) == in_force.version,
+        }
+    ended_at = _ending_at(contract)
+    in_force_receipt = next((r for r in receipts if int(r.version) == in_force.version), None)
+    needs_attention = in_force_receipt is None or (ended_at is not None and ended_at > in_force_receipt.received_at)
+    moments = [item.presented_at, *(r.issued_at for r in contracts.in_effect(records, True) if r.issued_at)]
+    moments += [r.received_at for r in receipts]
+    if ended_at is not None:
+        moments.append(ended_at)
+    changed_at = max(moments)
+    department = None
+    orderer = registry.get_orderer(item.orderer_id)
+    if orderer is not None and item.department_id:
+        department = orderer.department(item.department_id)
+    row = {
+        "contract_number": contract.contract_number,
+        "issuer_name": load_issuer().company,
+        "product": contract.product,
+        "product_name": products.label(contract.product),
+        "project_name": content["work_name"],
+        "contractor_name": content["contractor"]["name"],
+        "amount": int(content["guarantee_amount"]),
+        "expiry": content["guarantee_deadline"],
+        "label": in_force.label,
+        "version": in_force.version,
+        "status": status["status"],
+        "status_label": status["status_label"],
+        "department_id": item.department_id,
+        "department_name": department.name if department else None,
+        "via": item.via,
+        "presented_at": iso_jst(item.presented_at),
+        "receipt": receipt,
+        "needs_attention": needs_attention,
+        "corrected": in_force.record.kind == CORRECTION,
+        "changed_at": iso_jst(changed_at),
+    }
+    changed = (
+        in_force.version != int(item.presented_version)
+        or (ended_at is not None and ended_at > item.presented_at)
+        or any(int(r.version) not in shown_versions for r in receipts)
+    )
+    return row, changed
+
+
+def _ending_at(contract: ContractItem) -> datetime | None:
+    if not contract.ending or not contract.ending.get("recorded_at"):
+        return None
+    return datetime.fromisoformat(contract.ending["recorded_at"])
+
+
+def refresh(number: str) -> DeskItem | None:
+    """Rebuild the row of a presented guarantee from what is stored; None when it is on no desk."""
+    for _ in range(_REBUILD_TRIES):
+        try:
+            item = DeskItem.get(*DeskItem.key(number), consistent_read=True)
+        except DeskItem.DoesNotExist:
+            return None
+        contract = ContractItem.get(*ContractItem.key(number), consistent_read=True)
+        records = contracts.versions(number)
+        row, changed = build_row(item, contract, records, _receipts(number, item.orderer_id))
+        revision = int(item.revision or 0)
+        search = " ".join(search_text(v) for v in (row["contract_number"], row["project_name"], row["contractor_name"]))
+        actions = [
+            DeskItem.row.set(row),
+            DeskItem.search.set(search),
+            DeskItem.changed.set(changed),
+            DeskItem.revision.set(revision + 1),
+            DeskItem.gsi3pk.set(scope_key(item.orderer_id)),
+            DeskItem.gsi3sk.set(f"{row['expiry']}#{number}"),
+            DeskItem.gsi4pk.set(scope_key(item.orderer_id)),
+            DeskItem.gsi4sk.set(f"{stamp(datetime.fromisoformat(row['changed_at']))}#{number}"),
+        ]
+        condition = DeskItem.revision == revision if revision else DeskItem.revision.does_not_exist() | (DeskItem.revision == 0)
+        try:
+            item.update(actions=actions, condition=condition)
+            return item
+        except UpdateError as error:
+            if not condition_failed(error):
+                raise
+    raise RuntimeError(f"desk row of {number} kept changing while rebuilt")
+
+
+# ------------------------------------------------------------------------- events
+
+
+def event_json(event: DeskEventItem) -> dict:
+    return {
+        "event_id": event.sk[len(DeskEventItem.PREFIX):] + "#" + event.contract_number,
+        "at": iso_jst(event.at),
+        "contract_number": event.contract_number,
+        "kind": event.kind,
+        "label": event.label,
+        "version": int(event.version) if event.version is not None else None,
+        "department_id": event.department_id,
+        "detail": event.detail or {},
+    }
+
+
+def life_event(
+    number: str, kind: str, ref: str, at: datetime | None, *, label: str | None = None, version: int | None = None,
+    actor: str | None = None, detail: dict | None = None, mail: bool = True,
+) -> bool:
+    """An event of a guarantee's life: its desk row rebuilt, the event logged once (keyed by
+    `kind` and `ref`), its department told once. Nothing for a guarantee on no desk. True when
+    this call logged it."""
+    item = refresh(number)
+    if item is None:
+        return False
+    now = clock.now()
+    sort = f"{stamp(now)}#{ORDER.index(kind)}#{number}#{kind}#{ref}"
+    event = DeskEventItem(
+        *DeskEventItem.key(number, kind, ref),
+        contract_number=number,
+        orderer_id=item.orderer_id,
+        department_id=item.department_id,
+        kind=kind,
+        at=at or now,
+        written_at=now,
+        label=label,
+        version=version,
+        actor=actor,
+        detail=detail or None,
+        gsi1pk=scope_key(item.orderer_id, log=True),
+        gsi1sk=sort,
+        gsi2pk=scope_key(item.orderer_id, item.department_id or "", log=True),
+        gsi2sk=sort,
+    )
+    try:
+        event.save(condition=DeskEventItem.pk.does_not_exist())
+    except PutError as error:
+        if not condition_failed(error):
+            raise
+        event = DeskEventItem.get(*DeskEventItem.key(number, kind, ref), consistent_read=True)
+    # The e-mail's id is fixed by the event (outbox: one per id), so a retry that gets here again
+    # sends nothing more; a retry whose first try died before queuing it sends it now.
+    if mail and kind in MAILED:
+        _mail_department(item, event)
+    return True
+
+
+def _mail_department(item: DeskItem, event: DeskEventItem) -> None:
+    orderer = registry.get_orderer(item.orderer_id)
+    department = orderer.department(item.department_id) if orderer and item.department_id else None
+    if department is None:
+        return  # no department mailbox: the desk and its event log tell the orderer
+    row = item.row or {}
+    mail = desk_mail.department_notice(
+        event.kind, department.name, item.contract_number, row.get("product_name", ""), row.get("project_name", ""),
+        row.get("contractor_name", ""), event.label or "", load_issuer(), detail=event.detail or {},
+    )
+    number = item.contract_number
+    outbox.put(f"desk#{department.department_id}#{number}#{event.sk[len(DeskEventItem.PREFIX):]}", ContractItem.key(number)[0],
+               department.email, mail.subject, mail.body)
+
+
+def published(number: str, record: VersionItem) -> None:
+    """A 新規, 変更 or 訂正 took effect on the platform (services/commands/publication.py)."""
+    kind = _PUBLISHED_KIND.get(record.kind)
+    if kind is None:
+        return
+    detail = None
+    if record.kind == CORRECTION:
+        replaced = contracts.record_of(contracts.versions(number), int(record.target_version))
+        detail = {"replaces": {"version": int(replaced.version), "issued_at": iso_jst(replaced.issued_at), "sha256": replaced.sha256}}
+    life_event(number, kind, f"v{int(record.version):03d}", record.issued_at, label=_label_of(record), version=int(record.version), detail=detail)
+
+
+def change_cancelled(number: str, record: VersionItem, in_force_label: str | None) -> None:
+    """A 変更取消 was recorded (services/commands/corrections.py): which change it withdrew."""
+    life_event(
+        number, CHANGE_CANCELLED, f"v{int(record.version):03d}", record.issued_at, label=in_force_label, version=int(record.version),
+        detail={"withdrawn": {"change_number": int(record.change_number or 0), "label": _label_of(record), "reason": record.reason}},
+    )
+
+
+def ended(contract: ContractItem) -> None:
+    """解約 or 保証債務履行請求 was recorded (services/commands/endings.py)."""
+    ending = contract.ending
+    kind = TERMINATED if ending["kind"] == "cancelled" else CLAIMED
+    life_event(
+        contract.contract_number, kind, "ending", _ending_at(contract), label=ending.get("label"), version=ending.get("version"),
+        detail={"date": ending["date"], "reason": ending.get("reason")},
+    )
+
+
+# ------------------------------------------------------------------------- 受領確認
+
+
+def receipt_json(receipt: ReceiptItem, label: str, created: bool) -> dict:
+    return {
+        "contract_number": receipt.contract_number,
+        "version": int(receipt.version),
+        "label": label,
+        "received_by": receipt.received_by,
+        "received_at": iso_jst(receipt.received_at),
+        "new": created,
+    }
+
+
+def receive(caller: Caller, contract: ContractItem, shown: lifecycle.Shown) -> tuple[ReceiptItem, bool]:
+    """Record this orderer's 受領確認 of a shown version (the first record stands); logged on its desk
+    (if presented) and the contractor told once."""
+    number = contract.contract_number
+    receipt = ReceiptItem(
+        *ReceiptItem.key(number, shown.version, caller.orderer_id),
+        contract_number=number,
+        version=shown.version,
+        orderer_id=caller.orderer_id,
+        orderer_name=contract.orderer_name,
+        received_by=caller.subject,
+        received_at=clock.now(),
+    )
+    try:
+        receipt.save(condition=ReceiptItem.pk.does_not_exist())
+        created = True
+    except PutError as error:
+        if not condition_failed(error):
+            raise
+        receipt = ReceiptItem.get(*ReceiptItem.key(number, shown.version, caller.orderer_id), consistent_read=True)
+        created = False
+    logged = life_event(
+        number, RECEIVED, f"v{shown.version:03d}", receipt.received_at, label=shown.label, version=shown.version, actor=receipt.received_by
+    )
+    if created or logged:
+        _mail_contractor(contract, shown, receipt)
+    return receipt, created
+
+
+def _mail_contractor(contract: ContractItem, shown: lifecycle.Shown, receipt: ReceiptItem) -> None:
+    if not contract.notify_email:
+        return
+    content = contract.content
+    mail = desk_mail.received(content["contractor"]["name"], contract.contract_number, content["work_name"], contract.orderer_name,
+                              shown.label, iso_jst(receipt.received_at), content.get("branch_code"), load_issuer())
+    number = contract.contract_number
+    outbox.put(f"received#{number}#v{shown.version:03d}#{receipt.orderer_id}", ContractItem.key(number)[0], contract.notify_email, mail.subject, mail.body)
+
+
+# ------------------------------------------------------------------------- audit
+
+
+def audited(caller: Caller, action: str, number: str | None = None, **details) -> None:
+    """Who looked at or did what on the desk: in the contract's partition, or the desk's own."""
+    now = clock.now()
+    pk = ContractItem.key(number)[0] if number else f"DESKAUDIT#{caller.orderer_id}"
+    audit.entry(
+        pk, action, uuid.uuid4().hex, caller.subject, now, contract_number=number,
+        orderer_id=caller.orderer_id, department_id=caller.department_id, **details,
+    ).save()
+
+
+
+# ------------------------------------------------------------------------- 提出 (the contractor)
+
+
+def submit(caller: Caller, number: str, department_id: str) -> tuple[dict, bool]:
+    """提出: the contractor presents its own company's guarantee to the orderer named on it, to the
+    department the registry names for its product. (the presentation, whether this call made it);
+    a repeat answers the first presentation, whichever way it came."""
+    contract = contracts.load_for_company(caller, number)  # another company's: 404
+    number = contract.contract_number
+    orderer = registry.get_orderer(contract.orderer_id) if contract.orderer_id else None
+    if orderer is None or contract.format != "electronic" or not orderer.accepts_submission(contract.product):
+        raise Conflict(
+            "direct_submission_not_accepted",
+            "the orderer does not take a direct submission as the deposit for this product: hand over the notice",
+            message="この発注者は、この保証について電子保証の提出を受け付けていません。認証キーのお知らせを従来どおりお渡しください。",
+        )
+    department = orderer.department(department_id)
+    if department is None or Product(contract.product) not in department.products:
+        raise InputError(Problem("department_id", "unknown_department", "is not a department of the orderer that takes this product"))
+    if not contracts.shown_chain(contract):
+        raise Conflict("not_yet_published", "the certificate is not yet published: submit it once it is",
+                       message="保証証書の発行処理中です。発行が完了してから提出してください。")
+    item, created = present(contract, orderer, department.department_id, SUBMISSION, caller.subject)
+    named = orderer.department(item.department_id)
+    return {
+        "contract_number": number,
+        "orderer_id": item.orderer_id,
+        "department_id": item.department_id,
+        "department_name": named.name if named else None,
+        "via": item.via,
+        "presented_at": iso_jst(item.presented_at),
+    }, created

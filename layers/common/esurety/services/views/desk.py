@@ -1,0 +1,319 @@
+"""The orderer's desk, read: the list, one guarantee (without its key), the event log, 受領確認 in bulk.
+
+Every read is a Query on an index keyed by the caller's orderer (or orderer and department), never a
+Scan, and reads at most READ_BUDGET items per request: a filter the index does not serve (product,
+status, 要確認, 変更あり, the q search, a department on the expiry and change orders) is applied to
+what was read, and the page ends with a cursor where the budget ran out, so a page costs the same
+on a desk of 100 rows as on one of 100,000 (docs/decisions.md). The cursor is opaque (base64url of
+the index and the last key read) and bound to the index and partition it was made for.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import date, timedelta
+
+from ...domain.errors import InputError, NotFound, Problem
+from ...domain.guarantee import certificates, lifecycle
+from ...domain.guarantee.certificates import CHANGE_CANCELLATION, CORRECTION, iso_jst
+from ...domain.identity import Caller
+from ...domain.japanese import clock
+from ...aws import storage
+from ...aws.models import ContractItem, DeskEventItem, DeskItem, ReceiptItem, ViewItem
+from .. import contracts
+from ..commands import desk
+
+READ_BUDGET = 200  # items read per request, whatever the filters
+DEFAULT_LIMIT, MAX_LIMIT = 50, 100
+EXPIRING_DAYS = 30
+VIEWS = ("attention", "changed", "expiring", "all")
+SORTS = ("presented", "expiry", "changed")
+STATUSES = (lifecycle.VALID, lifecycle.EXPIRED, lifecycle.TERMINATED, lifecycle.CLAIMED)
+MAX_QUERY = 100
+
+
+# ------------------------------------------------------------------------- cursors
+
+
+def _encode(index: str, key: dict) -> str:
+    raw = json.dumps({"i": index, "k": key}, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def _bad_cursor() -> InputError:
+    return InputError(Problem("cursor", "invalid_cursor", "is not a cursor this list gave"))
+
+
+def _decode(cursor: str | None, index: str, hash_name: str, hash_value: str) -> dict | None:
+    """The DynamoDB start key of a cursor; 422 `cursor` for one not made for this list (another
+    index, another desk, or no cursor at all)."""
+    if not cursor:
+        return None
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        key = data["k"]
+        ok = data["i"] == index and isinstance(key, dict) and key.get(hash_name) == hash_value
+        ok = ok and all(isinstance(v, str) for v in key.values()) and len(key) == 4
+    except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError):
+        raise _bad_cursor() from None
+    if not ok:
+        raise _bad_cursor()
+    return {name: {"S": value} for name, value in key.items()}
+
+
+def _position(item, index: str) -> dict:
+    n = index[-1]
+    return {"pk": item.pk, "sk": item.sk, f"gsi{n}pk": getattr(item, f"gsi{n}pk"), f"gsi{n}sk": getattr(item, f"gsi{n}sk")}
+
+
+# ------------------------------------------------------------------------- the list
+
+
+def _choice(field: str, value: str | None, allowed: tuple[str, ...], default: str | None) -> str | None:
+    if value is None or value == "":
+        return default
+    if value not in allowed:
+        raise InputError(Problem(field, "invalid_choice", f"must be one of {', '.join(allowed)}"))
+    return value
+
+
+def _limit(value: int | None) -> int:
+    if value is None:
+        return DEFAULT_LIMIT
+    if not 1 <= value <= MAX_LIMIT:
+        raise InputError(Problem("limit", "too_large" if value > MAX_LIMIT else "too_small", f"must be 1 to {MAX_LIMIT}"))
+    return value
+
+
+def as_read(row: dict, today: date) -> dict:
+    """The row as of today: 期限満了 once the 保証期限 has passed, 期限間近 within 30 days."""
+    row = dict(row)
+    expiry = date.fromisoformat(row["expiry"])
+    if row["status"] == lifecycle.VALID and expiry < today:
+        row["status"], row["status_label"] = lifecycle.EXPIRED, lifecycle.STATUS_LABELS[lifecycle.EXPIRED]
+    row["expiring_soon"] = row["status"] == lifecycle.VALID and expiry <= today + timedelta(days=EXPIRING_DAYS)
+    return row
+
+
+def list_rows(
+    caller: Caller, *, department: str | None = None, product: str | None = None, status: str | None = None,
+    view: str | None = None, q: str | None = None, sort: str | None = None, cursor: str | None = None, limit: int | None = None,
+) -> dict:
+    view = _choice("view", view, VIEWS, "all")
+    sort = _choice("sort", sort, SORTS, "presented")
+    status = _choice("status", status, STATUSES, None)
+    limit = _limit(limit)
+    if q is not None and len(q) > MAX_QUERY:
+        raise InputError(Problem("q", "too_long", f"must be at most {MAX_QUERY} characters"))
+    wanted = desk.search_text(q) if q else ""
+    if caller.department_id is not None:
+        if department not in (None, "", caller.department_id):
+            return {"items": [], "next_cursor": None}  # another department's rows do not exist for this user
+        department = caller.department_id
+    department = department or None
+    today = clock.today()
+    orderer_scope = desk.scope_key(caller.orderer_id)
+
+    range_condition = None
+    if view == "expiring":  # the index serves it: 保証期限 from today to 30 days on
+        index, model_index, hash_value = "gsi3", DeskItem.by_expiry, orderer_scope
+        range_condition = DeskItem.gsi3sk.between(today.isoformat(), f"{(today + timedelta(days=EXPIRING_DAYS)).isoformat()}#~")
+        forward = True
+    elif sort == "expiry":
+        index, model_index, hash_value, forward = "gsi3", DeskItem.by_expiry, orderer_scope, True
+    elif sort == "changed":
+        index, model_index, hash_value, forward = "gsi4", DeskItem.by_change, orderer_scope, False
+    elif department is not None:
+        index, model_index, hash_value, forward = "gsi2", DeskItem.by_department, desk.scope_key(caller.orderer_id, department), False
+    else:
+        index, model_index, hash_value, forward = "gsi1", DeskItem.by_presentation, orderer_scope, False
+    start = _decode(cursor, index, f"gsi{index[-1]}pk", hash_value)
+
+    found = model_index.query(
+        hash_value, range_condition, scan_index_forward=forward, limit=READ_BUDGET, last_evaluated_key=start, page_size=READ_BUDGET,
+    )
+    items, read, last = [], 0, None
+    for item in found:
+        read += 1
+        last = item
+        if item.row is None:
+            continue  # presented a moment ago, its row not yet built: the next read has it
+        if department is not None and item.department_id != department:
+            continue
+        row = as_read(item.row, today)
+        if product and row["product"] != product:
+            continue
+        if status and row["status"] != status:
+            continue
+        if view == "attention" and not row["needs_attention"]:
+            continue
+        if view == "changed" and not item.changed:
+            continue
+        if view == "expiring" and not row["expiring_soon"]:
+            continue
+        if wanted and wanted not in (item.search or ""):
+            continue
+        items.append(row)
+        if len(items) == limit:
+            break
+    # A full page stops at the last row it took; an exhausted budget at the last item it read: both
+    # may have more after them. A query read to its end has none.
+    more = last is not None and (len(items) == limit or read == READ_BUDGET)
+    desk.audited(caller, "desk-list", view=view, sort=sort, department=department, product=product, status=status, q=bool(q), rows=len(items))
+    return {"items": items, "next_cursor": _encode(index, _position(last, index)) if more else None}
+
+
+# ------------------------------------------------------------------------- one guarantee
+
+
+def _correction(record, by_version: dict) -> dict | None:
+    if record.kind != CORRECTION:
+        return None
+    replaced = by_version.get(int(record.target_version or 0))
+    return {
+        "corrected_at": iso_jst(record.issued_at),
+        "replaces": {
+            "version": int(replaced.version) if replaced is not None else None,
+            "issued_at": iso_jst(replaced.issued_at) if replaced is not None else None,
+            "sha256": replaced.sha256 if replaced is not None else None,
+        },
+    }
+
+
+def _withdrawn(records: list, chain: list) -> dict[int, list[dict]]:
+    """For each shown version, the changes whose 変更取消 put it back in force."""
+    out: dict[int, list[dict]] = {}
+    for record in records:
+        if record.kind != CHANGE_CANCELLATION:
+            continue
+        before = lifecycle.valid_chain([r for r in records if int(r.version) <= int(record.version)])
+        if not before:
+            continue
+        entry = {
+            "change_number": int(record.change_number or 0),
+            "label": lifecycle.label(record.change_number),
+            "cancelled_at": iso_jst(record.issued_at),
+            "reason": record.reason,
+        }
+        out.setdefault(before[-1].version, []).append(entry)
+    shown = {s.version for s in chain}
+    return {v: entries for v, entries in out.items() if v in shown}
+
+
+def one(caller: Caller, number: str, version: int | None = None) -> dict:
+    """What `POST /verifications` answers, without the key, plus the desk row, the events and receipts."""
+    number = contracts.path_number(number)
+    version = contracts.path_version(version) if version is not None else None
+    item = desk.load(caller, number)
+    contract = ContractItem.get(*ContractItem.key(number), consistent_read=True)
+    records = contracts.versions(number)
+    chain = contracts.shown_chain(contract, records)
+    if not chain:
+        raise NotFound("certificate")
+    shown = chain[-1] if version is None else next((s for s in chain if s.version == version), None)
+    if shown is None:
+        raise NotFound("version")
+    by_version = {int(r.version): r for r in records}
+    viewed_at = clock.now()
+    ViewItem(
+        ContractItem.key(number)[0], f"{ViewItem.PREFIX}{viewed_at.isoformat()}#{caller.orderer_id}",
+        contract_number=number, orderer_id=caller.orderer_id, version=shown.version, viewed_at=viewed_at,
+    ).save()
+    desk.audited(caller, "desk-view", number, version=shown.version)
+
+    pk = ContractItem.key(number)[0]
+    mine = [r for r in ReceiptItem.query(pk, ReceiptItem.sk.startswith(ReceiptItem.PREFIX), consistent_read=True) if r.orderer_id == caller.orderer_id]
+    shown_versions = {s.version for s in chain}
+    receipt_of_shown = next((r for r in mine if int(r.version) == shown.version), None)
+
+    certificate = certificates.certificate_json(shown.record, shown.change_number)
+    correction = _correction(shown.record, by_version)
+    if correction:
+        certificate["correction"] = correction
+    withdrawn = _withdrawn(records, chain)
+    history = certificates.history_json(chain)
+    for entry, link in zip(history, chain):
+        fix = _correction(link.record, by_version)
+        if fix:
+            entry["correction"] = fix
+        if link.version in withdrawn:
+            entry["withdrawn"] = withdrawn[link.version]
+    events = sorted(
+        DeskEventItem.query(pk, DeskEventItem.sk.startswith(DeskEventItem.PREFIX), consistent_read=True), key=lambda e: (e.written_at, desk.ORDER.index(e.kind), e.sk)
+    )
+    return {
+        **contracts.status_json(contract, chain),
+        "received_at": iso_jst(receipt_of_shown.received_at) if receipt_of_shown else None,
+        "current_version": chain[-1].version,
+        "certificate": certificate,
+        "history": history,
+        "chain_valid": contracts.chain_valid(contract, records),
+        "pdf_url": storage.presigned_url(shown.record.s3_key, f"certificate-{number}-v{shown.version:03d}.pdf"),
+        "desk": as_read(item.row, clock.today()) if item.row else None,
+        "events": [desk.event_json(e) for e in events],
+        "receipts": [
+            {
+                "version": int(r.version),
+                "label": lifecycle.label(by_version[int(r.version)].change_number) if int(r.version) in by_version else "",
+                "received_by": r.received_by,
+                "received_at": iso_jst(r.received_at),
+                # recorded on a record no longer shown: replaced by a 訂正, or withdrawn by a 変更取消
+                "superseded": int(r.version) not in shown_versions,
+            }
+            for r in sorted(mine, key=lambda r: int(r.version))
+        ],
+    }
+
+
+# ------------------------------------------------------------------------- the event log
+
+
+def events(caller: Caller, cursor: str | None = None, limit: int | None = None) -> dict:
+    """In the order the desk learnt them, oldest first, from after the cursor; the cursor given back
+    marks the last one read, so a reader asks again later from it and misses nothing."""
+    limit = _limit(limit)
+    if caller.department_id is None:
+        index, model_index, hash_value = "gsi1", DeskEventItem.by_orderer, desk.scope_key(caller.orderer_id, log=True)
+    else:
+        index, model_index, hash_value = "gsi2", DeskEventItem.by_department, desk.scope_key(caller.orderer_id, caller.department_id, log=True)
+    start = _decode(cursor, index, f"gsi{index[-1]}pk", hash_value)
+    found = model_index.query(hash_value, scan_index_forward=True, limit=limit, last_evaluated_key=start, page_size=limit)
+    items = list(found)
+    desk.audited(caller, "desk-events", rows=len(items))
+    if items:
+        next_cursor = _encode(index, _position(items[-1], index))
+    else:
+        next_cursor = cursor or None
+    return {"items": [desk.event_json(e) for e in items], "next_cursor": next_cursor}
+
+
+# ------------------------------------------------------------------------- 受領確認 in bulk
+
+
+MAX_RECEIPTS = 100
+
+
+def receive(caller: Caller, wanted: list[tuple[str, int]]) -> dict:
+    """受領確認 of several rows in one step. Every row is judged before any is recorded: one that is
+    not on this caller's desk, or a version not shown, answers 404 and records nothing."""
+    judged = []
+    for index, (number_text, version) in enumerate(wanted):
+        try:
+            number = contracts.path_number(number_text)
+            version = contracts.path_version(version)
+        except InputError as error:
+            raise InputError([Problem(f"items.{index}.{p.field if p.field != 'number' else 'contract_number'}", p.code, p.reason)
+                              for p in error.problems]) from None
+        desk.load(caller, number)
+        contract = ContractItem.get(*ContractItem.key(number), consistent_read=True)
+        shown = next((s for s in contracts.shown_chain(contract) if s.version == version), None)
+        if shown is None:
+            raise NotFound("version")
+        judged.append((contract, shown))
+    out = []
+    for contract, shown in judged:
+        receipt, created = desk.receive(caller, contract, shown)
+        desk.audited(caller, "desk-receipt", contract.contract_number, version=shown.version, new=created)
+        out.append(desk.receipt_json(receipt, shown.label, created))
+    return {"items": out}
