@@ -189,7 +189,7 @@ def test_search_filters_sort_and_paging(api, handlers):
     second = rows(api, limit="2", cursor=first["next_cursor"])
     assert numbers(first) + numbers(second) == made[::-1]
     status, body = api.get("/desk/guarantees", ORDERER_TOCHIGI, query={"view": "nonsense"})
-    assert status == 422 and body["errors"][0]["field"] == "view"
+    assert status == 422 and body["errors"][0]["field"] == "query.view"
 
 
 def test_bulk_receipts_record_nothing_when_one_row_is_not_on_the_desk(api, handlers, guarantee):
