@@ -32,6 +32,11 @@ def routes(p):
         ("POST", f"/staff/applications/{p['pending']}/reject", {"reason": "書類不備"}, "staff", 200),
         ("POST", f"/staff/applications/{p['application']}/issue", None, "staff", 202),
         ("POST", "/verifications", verify_body, "orderer", 200),
+        ("POST", f"/contracts/{p['number']}/submissions", {"department_id": "works"}, "contractor", 201),
+        ("GET", "/desk/guarantees", None, "orderer", 200),
+        ("GET", f"/desk/guarantees/{p['number']}", None, "orderer", 200),
+        ("GET", "/desk/events", None, "orderer", 200),
+        ("POST", "/desk/receipts", {"items": [{"contract_number": p["number"], "version": 1}]}, "orderer", 201),
     ]
 
 
@@ -53,6 +58,11 @@ def test_registry_is_open_to_anyone(api):
     assert names["mlit"]["accepts_from"] == "2022-05-09"
     assert set(names) == {"mlit", "tochigi-pref", "ashikaga-city", "kanuma-city"}
     assert set(names["ashikaga-city"]["products"]) == {"advance_payment", "contract"}
+    # who takes 提出 for what, and the departments a contractor chooses from
+    assert names["ashikaga-city"]["accepts_direct_submission"] == ["advance_payment"] and names["mlit"]["accepts_direct_submission"] == []
+    assert [(d["department_id"], d["products"]) for d in names["tochigi-pref"]["departments"]] == [
+        ("contracts", ["contract"]), ("works", ["advance_payment", "interim_advance_payment"])
+    ]
 
 
 def test_another_company_sees_nothing(api, published):
