@@ -175,6 +175,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/contracts/{number}/submissions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** POST /contracts/{number}/submissions */
+        post: operations["submit_guarantee_contracts__number__submissions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/contracts/{number}/termination-statement": {
         parameters: {
             query?: never;
@@ -404,7 +421,7 @@ export interface components {
          * @description Stable, snake_case: what went wrong, for programs (a screen shows its own words for it).
          * @enum {string}
          */
-        ErrorCode: "advance_contract_required" | "advance_not_in_force" | "already_cancelled_differently" | "amount_over_price" | "application_being_issued" | "application_issued" | "application_rejected" | "before_heisei" | "cannot_issue" | "cannot_remove" | "change_pending" | "contract_changed" | "contract_date_after_period_end" | "date_after_deadline" | "date_before_issue" | "deadline_before_period_end" | "deadline_in_past" | "deadline_passed" | "deposit_bank_not_allowed" | "deposit_bank_required" | "duplicate_field" | "electronic_needs_registered_orderer" | "email_domain_invalid" | "email_local_not_ascii" | "email_too_long" | "empty" | "empty_body" | "ending_recorded_differently" | "forbidden" | "guarantee_ended" | "idempotency_key_reused" | "if_match_required" | "integer_too_long" | "interim_over_share" | "invalid" | "invalid_choice" | "invalid_cursor" | "invalid_format" | "invalid_idempotency_key" | "invalid_if_match" | "invalid_json" | "invalid_limit" | "invalid_version" | "lone_surrogate" | "no_certificate_yet" | "no_such_contract" | "no_such_upload" | "no_visible_character" | "not_a_calendar_date" | "not_a_date" | "not_advance_payment_contract" | "not_an_object" | "not_application_id" | "not_branch_code" | "not_contract_number" | "not_correctable" | "not_email" | "not_found" | "not_upload_id" | "not_utf8" | "not_yen_amount" | "not_yet_published" | "nothing_changes" | "nothing_corrected" | "nothing_named" | "notice_not_renewed" | "only_changes_cancellable" | "only_for_interim" | "only_last_change_cancellable" | "orderer_left_registry" | "orderer_not_electronic_product" | "orderer_not_electronic_yet" | "orderer_with_orderer_id" | "other_orderer" | "paper_has_no_auth_key" | "period_end_before_start" | "price_change_alone" | "required" | "too_deep" | "too_far_ahead" | "too_large" | "too_long" | "too_many_attempts" | "too_small" | "unknown_branch" | "unknown_field" | "unknown_orderer" | "unprintable_character" | "unsupported_media_type" | "upload_decompression_bomb" | "upload_embedded_file" | "upload_empty" | "upload_encrypted" | "upload_javascript" | "upload_launch_action" | "upload_no_pages" | "upload_not_pdf" | "upload_not_pinned" | "upload_page_count_mismatch" | "upload_pending" | "upload_refused" | "upload_required" | "upload_too_complex" | "upload_too_large" | "upload_unreadable" | "upload_unsupported_compression" | "version_not_shown" | "wrong_type";
+        ErrorCode: "advance_contract_required" | "advance_not_in_force" | "already_cancelled_differently" | "amount_over_price" | "application_being_issued" | "application_issued" | "application_rejected" | "before_heisei" | "cannot_issue" | "cannot_remove" | "change_pending" | "contract_changed" | "contract_date_after_period_end" | "date_after_deadline" | "date_before_issue" | "deadline_before_period_end" | "deadline_in_past" | "deadline_passed" | "deposit_bank_not_allowed" | "deposit_bank_required" | "direct_submission_not_accepted" | "duplicate_field" | "electronic_needs_registered_orderer" | "email_domain_invalid" | "email_local_not_ascii" | "email_too_long" | "empty" | "empty_body" | "ending_recorded_differently" | "forbidden" | "guarantee_ended" | "idempotency_key_reused" | "if_match_required" | "integer_too_long" | "interim_over_share" | "invalid" | "invalid_choice" | "invalid_cursor" | "invalid_format" | "invalid_idempotency_key" | "invalid_if_match" | "invalid_json" | "invalid_limit" | "invalid_version" | "lone_surrogate" | "no_certificate_yet" | "no_such_contract" | "no_such_upload" | "no_visible_character" | "not_a_calendar_date" | "not_a_date" | "not_advance_payment_contract" | "not_an_object" | "not_application_id" | "not_branch_code" | "not_contract_number" | "not_correctable" | "not_email" | "not_found" | "not_upload_id" | "not_utf8" | "not_yen_amount" | "not_yet_published" | "nothing_changes" | "nothing_corrected" | "nothing_named" | "notice_not_renewed" | "only_changes_cancellable" | "only_for_interim" | "only_last_change_cancellable" | "orderer_left_registry" | "orderer_not_electronic_product" | "orderer_not_electronic_yet" | "orderer_with_orderer_id" | "other_orderer" | "paper_has_no_auth_key" | "period_end_before_start" | "price_change_alone" | "required" | "too_deep" | "too_far_ahead" | "too_large" | "too_long" | "too_many_attempts" | "too_small" | "unknown_branch" | "unknown_department" | "unknown_field" | "unknown_orderer" | "unprintable_character" | "unsupported_media_type" | "upload_decompression_bomb" | "upload_embedded_file" | "upload_empty" | "upload_encrypted" | "upload_javascript" | "upload_launch_action" | "upload_no_pages" | "upload_not_pdf" | "upload_not_pinned" | "upload_page_count_mismatch" | "upload_pending" | "upload_refused" | "upload_required" | "upload_too_complex" | "upload_too_large" | "upload_unreadable" | "upload_unsupported_compression" | "version_not_shown" | "wrong_type";
         Error: {
             /** @description For people, in Japanese. */
             message: string;
@@ -818,6 +835,23 @@ export interface components {
             /** Reason */
             reason: string;
         };
+        /** Department */
+        Department: {
+            /** Department Id */
+            department_id: string;
+            /** Name */
+            name: string;
+            /**
+             * Email
+             * @description The department's mailbox: told of each guarantee presented to it and its changes.
+             */
+            email: string;
+            /**
+             * Products
+             * @description The products whose guarantees this department takes.
+             */
+            products: string[];
+        };
         /**
          * DownloadLink
          * @description A presigned GET of one PDF (certificate, notice, fee statement, 認定調書).
@@ -975,6 +1009,13 @@ export interface components {
             accepts_from: string;
             /** Products */
             products: string[];
+            /**
+             * Accepts Direct Submission
+             * @description Products for which a direct submission (提出) on the platform counts as the deposit (寄託); for the others the notice is handed over.
+             */
+            accepts_direct_submission: string[];
+            /** Departments */
+            departments: components["schemas"]["Department"][];
         };
         /**
          * OrdererOutsideRegistry
@@ -1284,6 +1325,32 @@ export interface components {
             audit: components["schemas"]["AuditEntry"][];
             /** Undelivered Mail */
             undelivered_mail: components["schemas"]["UndeliveredMail"][];
+        };
+        /** Submission */
+        Submission: {
+            /** Contract Number */
+            contract_number: string;
+            /** Orderer Id */
+            orderer_id: string;
+            /** Department Id */
+            department_id: string | null;
+            /** Department Name */
+            department_name: string | null;
+            /**
+             * Via
+             * @enum {string}
+             */
+            via: "submission" | "key";
+            /** Presented At */
+            presented_at: string;
+        };
+        /**
+         * SubmissionRequest
+         * @description 提出: the orderer's department the contractor submits the guarantee to (the registry names them).
+         */
+        SubmissionRequest: {
+            /** Department Id */
+            department_id: string;
         };
         /**
          * Termination
@@ -2125,6 +2192,71 @@ export interface operations {
             };
             /** @description The version has no notice printing the auth key in force yet (`code` notice_not_renewed: a key rotation did not finish; rotating again renders it). */
             409: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A field is missing or wrong; nothing was stored. */
+            422: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvalidRequest"];
+                };
+            };
+        };
+    };
+    submit_guarantee_contracts__number__submissions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                number: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubmissionRequest"];
+            };
+        };
+        responses: {
+            /** @description Presented to the department (or was: a repeat answers the first presentation). */
+            201: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Submission"];
+                };
+            };
+            /** @description No valid token (the HTTP API's authorizer). */
+            401: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The token's user is not in this route's group, or lacks its tenant claim. */
+            403: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found; one answer for every kind of miss. */
+            404: {
                 headers: {
                     "Cache-Control": components["headers"]["NoStore"];
                     [name: string]: unknown;
