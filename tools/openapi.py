@@ -35,6 +35,7 @@ FUNCTIONS = (
     ("functions/apply/app.py", "contractor"),
     ("functions/issue/app.py", "staff"),
     ("functions/verify/app.py", "orderer"),
+    ("functions/desk/app.py", "orderer"),
 )
 PUBLIC = {("get", "/orderers")}  # Auth: NONE in the template
 PUBLIC_TAG = "public"
@@ -43,12 +44,16 @@ APPLICATION_DECISIONS = {("post", "/staff/applications/{application_id}/issue"),
 # The contractor's notice link: 409 with `code` when the version has no notice for the key in force.
 NOTICE_LINKS = {("get", "/contracts/{number}/notice")}
 LOCKED_OUT = {("post", "/verifications")}
+# 提出: 409 when the orderer does not take a direct submission for the product, or before publication.
+SUBMISSIONS = {("post", "/contracts/{number}/submissions")}
+# Lists that page with an opaque cursor, and 受領確認 in bulk (a row not on the desk: 404 for the whole request).
+DESK_WITHOUT_PATH_ID = {("post", "/desk/receipts")}
 
 TAGS = [
     {"name": PUBLIC_TAG, "description": "No sign-in: the orderer registry."},
     {"name": "contractor", "description": "受注者: applications and the company's contracts (Cognito group contractor)."},
     {"name": "staff", "description": "保証会社職員: the application queue, issuing and rejecting; 訂正, 変更取消, 解約 / 履行請求, key rotation; every record (group staff)."},
-    {"name": "orderer", "description": "発注者: verifying a certificate by contract number and auth key (group orderer)."},
+    {"name": "orderer", "description": "発注者: verifying a certificate by contract number and auth key, and the desk (発注者デスク) of the guarantees presented to it (group orderer; a user with custom:department_id sees its department's rows)."},
 ]
 
 _MESSAGE = {"type": "string", "description": "For people, in Japanese."}
@@ -105,7 +110,7 @@ _NOT_VALIDATION = ("HTTPValidationError", "ValidationError", "ResponseValidation
 
 
 def _load(relative: str, group: str):
-    name = f"esurety_openapi_{group}"
+    name = f"esurety_openapi_{group}_{Path(relative).parent.name}"  # two functions may serve one group
     if name in sys.modules:
         return sys.modules[name]
     spec = importlib.util.spec_from_file_location(name, ROOT / relative)
@@ -137,7 +142,7 @@ def _operation(op: dict, method: str, path: str, group: str) -> dict:
     if route not in PUBLIC:
         responses["401"] = _answer("No valid token (the HTTP API's authorizer).", schema=None)
         responses["403"] = _answer("The token's user is not in this route's group, or lacks its tenant claim.")
-    if "{" in path or route in LOCKED_OUT:
+    if "{" in path or route in LOCKED_OUT or route in DESK_WITHOUT_PATH_ID:
         responses["404"] = _answer("Not found; one answer for every kind of miss.")
     if contract_action:
         responses["409"] = _answer("The contract does not allow this now (a version not shown, an ending already recorded), or it "
@@ -148,6 +153,9 @@ def _operation(op: dict, method: str, path: str, group: str) -> dict:
                                    "rotation did not finish; rotating again renders it).")
     elif route in APPLICATION_DECISIONS:
         responses["409"] = _answer("The application is not in a state that allows this.")
+    elif route in SUBMISSIONS:
+        responses["409"] = _answer("The orderer does not take a direct submission for this product (`code` direct_submission_not_accepted: "
+                                   "hand over the notice), or the certificate is not yet published (`code` not_yet_published).")
     if op.get("parameters") or op.get("requestBody"):
         responses["422"] = _answer("A field is missing or wrong; nothing was stored.", schema="InvalidRequest")
     if route in LOCKED_OUT:

@@ -19,7 +19,7 @@ from conftest import (
 )
 from tools import openapi
 
-ROUTE_FUNCTIONS = {"ApplyFunction": "contractor", "IssueFunction": "staff", "VerifyFunction": "orderer"}
+ROUTE_FUNCTIONS = {"ApplyFunction": "contractor", "IssueFunction": "staff", "VerifyFunction": "orderer", "DeskFunction": "orderer"}
 
 
 def template_routes(template) -> dict[tuple[str, str], str]:
@@ -121,7 +121,7 @@ def test_every_success_answer_has_a_schema_of_the_answers_models():
     created = {(m, p) for m, p, op in operations(document) if "201" in op["responses"]}
     accepted = {(m, p) for m, p, op in operations(document) if "202" in op["responses"]}
     assert created == {("post", "/applications"), ("post", "/contracts/{number}/changes"), ("post", "/applications/uploads"),
-                       ("post", "/verifications/receipts")}
+                       ("post", "/verifications/receipts"), ("post", "/contracts/{number}/submissions"), ("post", "/desk/receipts")}
     assert accepted == {("post", "/staff/applications/{application_id}/issue"),
                         ("post", "/staff/contracts/{number}/versions/{version}/corrections")}
 

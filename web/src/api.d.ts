@@ -209,6 +209,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/desk/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GET /desk/events */
+        get: operations["list_events_desk_events_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/desk/guarantees": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GET /desk/guarantees */
+        get: operations["list_guarantees_desk_guarantees_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/desk/guarantees/{number}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GET /desk/guarantees/{number} */
+        get: operations["get_guarantee_desk_guarantees__number__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/desk/receipts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** POST /desk/receipts */
+        post: operations["record_receipts_desk_receipts_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/orderers": {
         parameters: {
             query?: never;
@@ -821,6 +889,12 @@ export interface components {
             /** Target Version */
             target_version: number;
         };
+        /** Correction */
+        Correction: {
+            /** Corrected At */
+            corrected_at: string | null;
+            replaces: components["schemas"]["Replaced"];
+        };
         /**
          * CorrectionRequest
          * @description 訂正 of a shown version, in the application's shape: only what was printed wrongly (at least
@@ -851,6 +925,294 @@ export interface components {
              * @description The products whose guarantees this department takes.
              */
             products: string[];
+        };
+        /** DeskCertificate */
+        DeskCertificate: {
+            /** Contract Number */
+            contract_number: string;
+            /** Product */
+            product: string;
+            /** Product Label */
+            product_label: string;
+            /** Issue Date */
+            issue_date: string;
+            contractor: components["schemas"]["CertificateContractor"];
+            /** Beneficiary */
+            beneficiary: string;
+            /** Orderer Id */
+            orderer_id: string | null;
+            /** Guarantee Amount */
+            guarantee_amount: number;
+            /** Guarantee Deadline */
+            guarantee_deadline: string;
+            /** Work Name */
+            work_name: string;
+            /** Work Kind */
+            work_kind: string;
+            /** Contract Price */
+            contract_price: number;
+            /** Period Start */
+            period_start: string;
+            /** Period End */
+            period_end: string;
+            /** Contract Date */
+            contract_date: string;
+            /** Deposit Bank */
+            deposit_bank?: string | null;
+            /**
+             * Version
+             * @description The record's number; a 訂正 has its own, under its target's label.
+             */
+            version: number;
+            /**
+             * Change Number
+             * @description k of 変更ー k; null for 新規.
+             */
+            change_number: number | null;
+            /**
+             * Label
+             * @description 新規 or 変更ー k: show this, never build it.
+             */
+            label: string;
+            /**
+             * Issued At
+             * @description ISO 8601, JST.
+             */
+            issued_at: string | null;
+            /**
+             * Sha256
+             * @description Of the signed PDF.
+             */
+            sha256: string;
+            correction?: components["schemas"]["Correction"] | null;
+        };
+        /** DeskEvent */
+        DeskEvent: {
+            /** Event Id */
+            event_id: string;
+            /**
+             * At
+             * @description When it happened (ISO 8601, JST).
+             */
+            at: string | null;
+            /** Contract Number */
+            contract_number: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "submitted" | "presented" | "registered" | "changed" | "corrected" | "change_cancelled" | "terminated" | "claimed" | "received";
+            /** Label */
+            label: string | null;
+            /** Version */
+            version: number | null;
+            /** Department Id */
+            department_id: string | null;
+            /** Detail */
+            detail: {
+                [key: string]: unknown;
+            };
+        };
+        /** DeskEvents */
+        DeskEvents: {
+            /** Items */
+            items: components["schemas"]["DeskEvent"][];
+            /**
+             * Next Cursor
+             * @description The position after the last event read: ask again from it later to get what happened since.
+             */
+            next_cursor: string | null;
+        };
+        /** DeskGuarantee */
+        DeskGuarantee: {
+            /** Status */
+            status: ("valid" | "expired" | "terminated" | "claimed") | null;
+            /** Status Label */
+            status_label: string | null;
+            ending: components["schemas"]["Ending"] | null;
+            /** Received At */
+            received_at: string | null;
+            /** Current Version */
+            current_version: number;
+            certificate: components["schemas"]["DeskCertificate"];
+            /** History */
+            history: components["schemas"]["DeskHistoryEntry"][];
+            /** Chain Valid */
+            chain_valid: boolean;
+            /** Pdf Url */
+            pdf_url: string;
+            desk: components["schemas"]["DeskRow"] | null;
+            /** Events */
+            events: components["schemas"]["DeskEvent"][];
+            /** Receipts */
+            receipts: components["schemas"]["DeskReceipt"][];
+        };
+        /** DeskHistoryEntry */
+        DeskHistoryEntry: {
+            /** No */
+            no: number;
+            /** Label */
+            label: string;
+            /**
+             * Target
+             * @enum {string}
+             */
+            target: "新規" | "変更";
+            /** Version */
+            version: number;
+            /** Change Number */
+            change_number: number | null;
+            /** Issued At */
+            issued_at: string | null;
+            correction?: components["schemas"]["Correction"] | null;
+            /**
+             * Withdrawn
+             * @description The changes a 変更取消 withdrew, putting this version back in force.
+             */
+            withdrawn?: components["schemas"]["Withdrawn"][] | null;
+        };
+        /** DeskReceipt */
+        DeskReceipt: {
+            /** Version */
+            version: number;
+            /** Label */
+            label: string;
+            /** Received By */
+            received_by: string | null;
+            /** Received At */
+            received_at: string | null;
+            /**
+             * Superseded
+             * @description Recorded on a record no longer shown (replaced by a 訂正, or withdrawn): 受領済み（訂正前）.
+             */
+            superseded: boolean;
+        };
+        /** DeskReceiptItem */
+        DeskReceiptItem: {
+            /** Contract Number */
+            contract_number: string;
+            /** Version */
+            version: number;
+        };
+        /** DeskReceiptRecorded */
+        DeskReceiptRecorded: {
+            /** Contract Number */
+            contract_number: string;
+            /** Version */
+            version: number;
+            /** Label */
+            label: string;
+            /** Received By */
+            received_by: string | null;
+            /** Received At */
+            received_at: string | null;
+            /**
+             * New
+             * @description false: already confirmed; who and when are the first record's.
+             */
+            new: boolean;
+        };
+        /** DeskReceiptsRecorded */
+        DeskReceiptsRecorded: {
+            /** Items */
+            items: components["schemas"]["DeskReceiptRecorded"][];
+        };
+        /**
+         * DeskReceiptsRequest
+         * @description 受領確認 in bulk on the orderer's desk: the ticked rows, each with the version it shows.
+         */
+        DeskReceiptsRequest: {
+            /** Items */
+            items: components["schemas"]["DeskReceiptItem"][];
+        };
+        /**
+         * DeskRow
+         * @description One guarantee presented to this orderer, as of its last event (status and 期限間近 as of today).
+         */
+        DeskRow: {
+            /** Contract Number */
+            contract_number: string;
+            /** Issuer Name */
+            issuer_name: string;
+            /** Product */
+            product: string;
+            /** Product Name */
+            product_name: string;
+            /**
+             * Project Name
+             * @description 工事名
+             */
+            project_name: string;
+            /** Contractor Name */
+            contractor_name: string;
+            /**
+             * Amount
+             * @description 保証金額 in yen.
+             */
+            amount: number;
+            /**
+             * Expiry
+             * @description 保証期限 (ISO date) of the version in force.
+             */
+            expiry: string;
+            /**
+             * Label
+             * @description The label in force: 新規 or 変更ー k.
+             */
+            label: string;
+            /** Version */
+            version: number;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "valid" | "expired" | "terminated" | "claimed";
+            /** Status Label */
+            status_label: string;
+            /** Department Id */
+            department_id: string | null;
+            /** Department Name */
+            department_name: string | null;
+            /**
+             * Via
+             * @description submission: 提出 by the contractor; key: verified with the auth key.
+             * @enum {string}
+             */
+            via: "submission" | "key";
+            /** Presented At */
+            presented_at: string;
+            /** @description This orderer's latest 受領確認. */
+            receipt: components["schemas"]["RowReceipt"] | null;
+            /**
+             * Needs Attention
+             * @description 要確認: no 受領確認 of the version in force, or it ended since.
+             */
+            needs_attention: boolean;
+            /**
+             * Corrected
+             * @description The version in force is a 訂正 of the certificate first shown under its label.
+             */
+            corrected: boolean;
+            /**
+             * Expiring Soon
+             * @description 期限間近: valid, 保証期限 within 30 days.
+             */
+            expiring_soon: boolean;
+            /**
+             * Changed At
+             * @description The time of its last event.
+             */
+            changed_at: string;
+        };
+        /** DeskRows */
+        DeskRows: {
+            /** Items */
+            items: components["schemas"]["DeskRow"][];
+            /**
+             * Next Cursor
+             * @description Opaque; pass it back as `cursor` for the next page. null: no more.
+             */
+            next_cursor: string | null;
         };
         /**
          * DownloadLink
@@ -1209,6 +1571,34 @@ export interface components {
             /** Reason */
             reason: string;
         };
+        /** Replaced */
+        Replaced: {
+            /** Version */
+            version: number | null;
+            /** Issued At */
+            issued_at: string | null;
+            /** Sha256 */
+            sha256: string | null;
+        };
+        /** RowReceipt */
+        RowReceipt: {
+            /** Version */
+            version: number;
+            /** Label */
+            label: string;
+            /**
+             * Received By
+             * @description The orderer user (JWT sub) who recorded it.
+             */
+            received_by: string | null;
+            /** Received At */
+            received_at: string | null;
+            /**
+             * Current
+             * @description Whether it is of the version in force.
+             */
+            current: boolean;
+        };
         /**
          * StaffApplication
          * @description Everything the contractor sent, judged by today's rules while it waits.
@@ -1520,6 +1910,17 @@ export interface components {
             version: number;
             /** Viewed At */
             viewed_at: string | null;
+        };
+        /** Withdrawn */
+        Withdrawn: {
+            /** Change Number */
+            change_number: number;
+            /** Label */
+            label: string;
+            /** Cancelled At */
+            cancelled_at: string | null;
+            /** Reason */
+            reason: string | null;
         };
         /** WithdrawnChange */
         WithdrawnChange: {
@@ -2265,6 +2666,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The orderer does not take a direct submission for this product (`code` direct_submission_not_accepted: hand over the notice), or the certificate is not yet published (`code` not_yet_published). */
+            409: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description A field is missing or wrong; nothing was stored. */
             422: {
                 headers: {
@@ -2296,6 +2707,245 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DownloadLink"];
+                };
+            };
+            /** @description No valid token (the HTTP API's authorizer). */
+            401: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The token's user is not in this route's group, or lacks its tenant claim. */
+            403: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found; one answer for every kind of miss. */
+            404: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A field is missing or wrong; nothing was stored. */
+            422: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvalidRequest"];
+                };
+            };
+        };
+    };
+    list_events_desk_events_get: {
+        parameters: {
+            query?: {
+                /** @description Opaque: the next_cursor of the previous page. */
+                cursor?: string | null;
+                limit?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeskEvents"];
+                };
+            };
+            /** @description No valid token (the HTTP API's authorizer). */
+            401: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The token's user is not in this route's group, or lacks its tenant claim. */
+            403: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A field is missing or wrong; nothing was stored. */
+            422: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvalidRequest"];
+                };
+            };
+        };
+    };
+    list_guarantees_desk_guarantees_get: {
+        parameters: {
+            query?: {
+                department?: string | null;
+                product?: ("advance_payment" | "contract" | "interim_advance_payment") | null;
+                status?: ("valid" | "expired" | "terminated" | "claimed") | null;
+                view?: ("attention" | "changed" | "expiring" | "all") | null;
+                /** @description 工事名, 受注者 or 保証契約番号; full-width input accepted. */
+                q?: string | null;
+                sort?: ("presented" | "expiry" | "changed") | null;
+                /** @description Opaque: the next_cursor of the previous page. */
+                cursor?: string | null;
+                limit?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeskRows"];
+                };
+            };
+            /** @description No valid token (the HTTP API's authorizer). */
+            401: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The token's user is not in this route's group, or lacks its tenant claim. */
+            403: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A field is missing or wrong; nothing was stored. */
+            422: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvalidRequest"];
+                };
+            };
+        };
+    };
+    get_guarantee_desk_guarantees__number__get: {
+        parameters: {
+            query?: {
+                version?: number | null;
+            };
+            header?: never;
+            path: {
+                number: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeskGuarantee"];
+                };
+            };
+            /** @description No valid token (the HTTP API's authorizer). */
+            401: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The token's user is not in this route's group, or lacks its tenant claim. */
+            403: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found; one answer for every kind of miss. */
+            404: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A field is missing or wrong; nothing was stored. */
+            422: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvalidRequest"];
+                };
+            };
+        };
+    };
+    record_receipts_desk_receipts_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeskReceiptsRequest"];
+            };
+        };
+        responses: {
+            /** @description The receipts are recorded (an already confirmed version answers its first record). */
+            201: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeskReceiptsRecorded"];
                 };
             };
             /** @description No valid token (the HTTP API's authorizer). */

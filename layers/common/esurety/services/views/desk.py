@@ -1,7 +1,7 @@
 """The orderer's desk, read: the list, one guarantee (without its key), the event log, 受領確認 in bulk.
 
 Every read is a Query on an index keyed by the caller's orderer (or orderer and department), never a
-Scan, and reads at most READ_BUDGET items per request: a filter the index does not serve (product,
+scan, and reads at most READ_BUDGET items per request: a filter the index does not serve (product,
 status, 要確認, 変更あり, the q search, a department on the expiry and change orders) is applied to
 what was read, and the page ends with a cursor where the budget ran out, so a page costs the same
 on a desk of 100 rows as on one of 100,000 (docs/decisions.md). The cursor is opaque (base64url of
