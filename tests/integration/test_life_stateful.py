@@ -592,6 +592,19 @@ class Life(RuleBasedStateMachine):
         assert status == 200, seen
         assert seen["chain_valid"] is True, f"the hash chain does not hold: {self.records_line()}"
 
+        # The orderer's desk (that verification presented the guarantee there): never a 404, and
+        # its row, its list and its history say the label in force.
+        status, on_desk = self.api.get(f"/desk/guarantees/{number}", ORDERER_TOCHIGI)
+        assert status == 200, on_desk
+        assert (on_desk["desk"]["label"], on_desk["desk"]["version"]) == (seen["history"][-1]["label"], seen["current_version"]), on_desk["desk"]
+        assert on_desk["history"] == [{k: v for k, v in h.items() if k in ("no", "label", "target", "version", "change_number", "issued_at")}
+                                      | {k: v for k, v in d.items() if k in ("correction", "withdrawn")}
+                                      for h, d in zip(seen["history"], on_desk["history"])]
+        status, listed = self.api.get("/desk/guarantees", ORDERER_TOCHIGI, query={"q": number})
+        assert status == 200 and [(r["contract_number"], r["label"]) for r in listed["items"]] == [(number, seen["history"][-1]["label"])], listed
+        if seen["status"] is not None:
+            assert on_desk["desk"]["status"] == seen["status"], (on_desk["desk"]["status"], seen["status"])
+
         # The history: the model's valid chain, 新規, 変更ー1 … without gaps.
         history = [(h["label"], h["version"]) for h in seen["history"]]
         assert [label for label, _ in history] == [lifecycle.label(k) for k in range(len(history))], f"labels with a gap: {history}"

@@ -421,6 +421,7 @@ class DeskItem(_Item):
     row = JSONAttribute(null=True)  # the desk row (services/views/desk.py answers it)
     search = UnicodeAttribute(null=True)  # number, 工事名 and 受注者 normalised for the q search
     changed = BooleanAttribute(null=True)  # changed since presented (the 変更あり view)
+    ending = JSONAttribute(null=True)  # {kind, date} of a recorded 解約 / 履行請求: the status is read from its date on
     gsi1pk = UnicodeAttribute(null=True)
     gsi1sk = UnicodeAttribute(null=True)
     gsi2pk = UnicodeAttribute(null=True)

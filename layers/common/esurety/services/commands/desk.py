@@ -225,6 +225,7 @@ def refresh(number: str) -> DeskItem | None:
             DeskItem.row.set(row),
             DeskItem.search.set(search),
             DeskItem.changed.set(changed),
+            DeskItem.ending.set({"kind": contract.ending["kind"], "date": contract.ending["date"]}) if contract.ending else DeskItem.ending.remove(),
             DeskItem.revision.set(revision + 1),
             DeskItem.gsi3pk.set(scope_key(item.orderer_id)),
             DeskItem.gsi3sk.set(f"{row['expiry']}#{number}"),

@@ -86,13 +86,15 @@ def _limit(value: int | None) -> int:
     return value
 
 
-def as_read(row: dict, today: date) -> dict:
-    """The row as of today: 期限満了 once the 保証期限 has passed, 期限間近 within 30 days."""
-    row = dict(row)
+def as_read(item: DeskItem, today: date) -> dict:
+    """The row as of today: its status from the dates (期限満了 once the 保証期限 has passed, a recorded
+    解約 / 履行請求 from its date on), 期限間近 when valid and within 30 days."""
+    row = dict(item.row)
     expiry = date.fromisoformat(row["expiry"])
-    if row["status"] == lifecycle.VALID and expiry < today:
-        row["status"], row["status_label"] = lifecycle.EXPIRED, lifecycle.STATUS_LABELS[lifecycle.EXPIRED]
-    row["expiring_soon"] = row["status"] == lifecycle.VALID and expiry <= today + timedelta(days=EXPIRING_DAYS)
+    ending = lifecycle.Ending(item.ending["kind"], date.fromisoformat(item.ending["date"])) if item.ending else None
+    status = lifecycle.status(expiry, today, ending)
+    row["status"], row["status_label"] = status, lifecycle.STATUS_LABELS[status]
+    row["expiring_soon"] = status == lifecycle.VALID and expiry <= today + timedelta(days=EXPIRING_DAYS)
     return row
 
 
@@ -141,7 +143,7 @@ def list_rows(
             continue  # presented a moment ago, its row not yet built: the next read has it
         if department is not None and item.department_id != department:
             continue
-        row = as_read(item.row, today)
+        row = as_read(item, today)
         if product and row["product"] != product:
             continue
         if status and row["status"] != status:
@@ -250,7 +252,7 @@ def one(caller: Caller, number: str, version: int | None = None) -> dict:
         "history": history,
         "chain_valid": contracts.chain_valid(contract, records),
         "pdf_url": storage.presigned_url(shown.record.s3_key, f"certificate-{number}-v{shown.version:03d}.pdf"),
-        "desk": as_read(item.row, clock.today()) if item.row else None,
+        "desk": as_read(item, clock.today()) if item.row else None,
         "events": [desk.event_json(e) for e in events],
         "receipts": [
             {
