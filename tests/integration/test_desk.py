@@ -223,3 +223,23 @@ def test_every_desk_look_and_receipt_is_audited(api, guarantee):
     api.post("/desk/receipts", ORDERER_TOCHIGI, {"items": [{"contract_number": number, "version": 1}]})
     trail = [(a.action, a.staff_subject) for a in AuditItem.query(f"CONTRACT#{number}", AuditItem.sk.startswith("AUDIT#"))]
     assert ("desk-view", "orderer-works") in trail and ("desk-receipt", "orderer-1") in trail
+
+
+def test_departments_are_reminded_30_and_7_days_before_the_deadline_once_each(api, handlers, guarantee, monkeypatch):
+    from conftest import LambdaContext, load_handler
+
+    number, _ = guarantee  # 保証期限 2025-03-31
+    submit(api, number)
+    reminders = load_handler("functions/desk/reminders.py", "esurety_fn_desk_reminders")
+    at(monkeypatch, datetime(2025, 2, 20, 10, 0, tzinfo=JST))  # 39 days before: not yet
+    assert reminders.lambda_handler({}, LambdaContext())["queued"] == 0
+    at(monkeypatch, datetime(2025, 3, 2, 10, 0, tzinfo=JST))  # 29 days (the run of the 30th day was missed)
+    reminders.lambda_handler({}, LambdaContext())
+    reminders.lambda_handler({}, LambdaContext())  # the schedule runs twice
+    at(monkeypatch, datetime(2025, 3, 25, 10, 0, tzinfo=JST))  # 6 days
+    reminders.lambda_handler({}, LambdaContext())
+    assert rows(api, view="expiring")["items"][0]["expiring_soon"] is True
+    drain_mail()
+    sent = [m for m in MailItem.query(f"CONTRACT#{number}", MailItem.sk.startswith("MAIL#")) if m.to == "gijutsu@tochigi-pref.demo.example"]
+    assert sorted(m.mail_id.rsplit("#", 1)[1] for m in sent if "reminder" in m.mail_id) == ["30d", "7d"]
+    assert all(m.subject == f"【電子保証】保証期限が近づいています 保証契約番号 {number}" for m in sent if "reminder" in m.mail_id)

@@ -3,7 +3,7 @@ submitted or changes, and to the contractor when the orderer records 受領確�
 auth key; the department reads the guarantee on its desk (no key needed there)."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from ..japanese.wareki import wareki
 from .messages import signature_block
@@ -88,3 +88,23 @@ def received(
         f"{signature_block(issuer, branch_code)}"
     )
     return Mail(RECEIVED_SUBJECT, body)
+
+
+def reminder(
+    department_name: str, contract_number: str, product_name: str, work_name: str, contractor_name: str, label: str,
+    expiry: date, days_left: int, issuer,
+) -> Mail:
+    """30 and 7 days before the 保証期限 of a valid guarantee on the department's desk."""
+    body = (
+        f"{department_name} ご担当者様\n\n"
+        f"貴課に提出（提示）された下記の電子保証は、保証期限まであと{days_left}日です。\n"
+        "工期の延長などで保証期限の変更が必要な場合は、受注者にご確認ください。\n\n"
+        f"  保証契約番号：{contract_number}\n"
+        f"  商品：{product_name}\n"
+        f"  工事名：{work_name}\n"
+        f"  受注者：{contractor_name}\n"
+        f"  現在の版：{label}\n"
+        f"  保証期限：{wareki(expiry)}\n\n"
+        f"{issuer.company}\n"
+    )
+    return Mail(f"【電子保証】保証期限が近づいています 保証契約番号 {contract_number}", body)

@@ -15,7 +15,7 @@ so a retried delivery neither duplicates an event nor sends its department a sec
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import PutError, UpdateError
@@ -444,3 +444,36 @@ def submit(caller: Caller, number: str, department_id: str) -> tuple[dict, bool]
         "via": item.via,
         "presented_at": iso_jst(item.presented_at),
     }, created
+
+
+# ------------------------------------------------------------------------- reminders (scheduled)
+
+REMINDER_DAYS = (30, 7)
+
+
+def remind(today: date | None = None) -> int:
+    """The departments' reminders 30 and 7 days before the 保証期限 of a valid presented guarantee:
+    each orderer's rows expiring within 30 days (gsi3, a key range: the read is as large as what
+    is due, not as the desk). A run that was missed is caught up by the next (a row within 30 days
+    that was never reminded is); the mail id names the row, its 保証期限 and the reminder, so one
+    mail per reminder and department, however often the schedule runs. Returns mails queued."""
+    today = today or clock.today()
+    queued = 0
+    for orderer in registry.list_orderers():
+        if not orderer.departments or orderer.orderer_id is None:
+            continue
+        window = DeskItem.gsi3sk.between(today.isoformat(), f"{(today + timedelta(days=REMINDER_DAYS[0])).isoformat()}#~")
+        for item in DeskItem.by_expiry.query(scope_key(orderer.orderer_id), window):
+            department = orderer.department(item.department_id)
+            if department is None or item.row is None or item.ending:
+                continue
+            expiry = date.fromisoformat(item.row["expiry"])
+            days = REMINDER_DAYS[1] if expiry <= today + timedelta(days=REMINDER_DAYS[1]) else REMINDER_DAYS[0]
+            row = item.row
+            mail = desk_mail.reminder(department.name, item.contract_number, row["product_name"], row["project_name"],
+                                      row["contractor_name"], row["label"], expiry, (expiry - today).days, load_issuer())
+            number = item.contract_number
+            outbox.put(f"desk-reminder#{department.department_id}#{number}#{expiry.isoformat()}#{days}d", ContractItem.key(number)[0],
+                       department.email, mail.subject, mail.body)
+            queued += 1
+    return queued
