@@ -118,14 +118,25 @@ def present(contract: ContractItem, orderer: Orderer | None, department_id: str 
             raise
         item = DeskItem.get(*DeskItem.key(number), consistent_read=True)
         created = False
+    kind = SUBMITTED if item.via == SUBMISSION else PRESENTED
+    if not created and _logged(number, kind):
+        refresh(number)  # a repeat (each verification by key is one) finds the row as the records are now
+        return item, False
     # A presentation cut short (before its row, or its events) is completed by its repeat.
     first = chain[0]
     life_event(number, REGISTERED, f"v{first.version:03d}", first.record.issued_at, label=first.label, version=first.version, mail=False)
-    kind = SUBMITTED if item.via == SUBMISSION else PRESENTED
     life_event(number, kind, "first", item.presented_at, label=chain[-1].label, version=item.presented_version, actor=item.presented_by)
     if created:
         logger.info("guarantee presented", extra={"contract_number": number, "orderer_id": item.orderer_id, "via": via, "department_id": department_id})
     return item, created
+
+
+def _logged(number: str, kind: str) -> bool:
+    try:
+        DeskEventItem.get(*DeskEventItem.key(number, kind, "first"), consistent_read=True, attributes_to_get=["pk"])
+        return True
+    except DeskEventItem.DoesNotExist:
+        return False
 
 
 # ------------------------------------------------------------------------- the row
