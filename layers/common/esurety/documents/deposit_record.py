@@ -63,7 +63,7 @@ VIA = {
     "key": ("認証キー", "発注者が保証契約番号と認証キーで照会"),
 }
 CHAIN_HOLDS = "電子保証の履歴（ハッシュチェーン）に改ざんのないことを確認しました。"
-CHAIN_BROKEN = "電子保証の履歴（ハッシュチェーン）の整合性を確認できませんでした。発行者にお問い合わせください。"
+CHAIN_BROKEN = "履歴（ハッシュチェーン）の整合性を確認できませんでした。発行者にお問い合わせください。"
 NOTES = (
     "電子保証発行日時：発注者が保証証書を確認するシステム（プラットフォーム）に保証証書が到着した日時です。",
     "SHA-256：各版の保証証書（PDF）のハッシュ値です。証拠一式の PDF から計算した値（Windows では "
@@ -374,7 +374,7 @@ def render_deposit_record(
     guarantee: Mapping[str, Any], issuer: Issuer | None = None, made_at: datetime | None = None
 ) -> bytes:
     """The 寄託記録 of one guarantee as PDF bytes (unsigned); `made_at` is printed as the time the
-    record was made (default: now). Identical input and time give identical bytes."""
+    record was made and dates the PDF (default: now). Identical input and time give identical bytes."""
     ensure_fonts(FACE)
     issuer = issuer or load_issuer()
     made_at = clock.to_jst(made_at) if made_at else clock.now()
@@ -382,7 +382,9 @@ def render_deposit_record(
     number = certificate["contract_number"]
 
     buffer = io.BytesIO()
-    c = new_canvas(buffer, title=f"{TITLE} {number}", author=issuer.company, subject=product_label(certificate), face=FACE)
+    c = new_canvas(
+        buffer, title=f"{TITLE} {number}", author=issuer.company, subject=product_label(certificate), face=FACE, moment=made_at
+    )
     pages = _Pages(c, number, issuer)
 
     c.setFillColor(INK)
