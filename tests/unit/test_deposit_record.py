@@ -42,17 +42,17 @@ def test_the_record_names_the_guarantee_its_parties_and_how_it_was_presented(rec
         "保証契約番号31073-00001M", "商品前払金保証", "発行者東都建設保証株式会社", "状態有効",
         "発注者栃木県県土整備部技術管理課", "被保証者栃木県知事", "工事名県道宇都宮見本線道路改良工事（その２）",
         "受注者見本建設株式会社", "保証金額22,000,000円", "保証期限令和07年06月30日",
-        "提示方法提出（受注者が保証確認サービスから発注者に提出）", "提示日時令和06年04月01日09:45:30",
+        "提示方法提出（受注者が電子保証を発注者に提出）", "提示日時令和06年04月01日09:45:30",
     ):
         assert expected in text, expected
 
 
 def test_every_shown_version_with_its_issue_time_and_hash_and_what_a_correction_replaced(record):
     text = pdf_text(record)
-    assert "No.対象電子保証電子保証発行日時SHA-256（保証証書PDF）" in text
-    assert f"1新規新規令和06年04月01日09:30:12{SHA_NEW}" in text
-    assert f"2変更変更ー1（訂正）令和06年11月20日14:02:45{SHA_CHANGE}" in text
-    assert f"訂正前の証書（令和06年11月20日訂正）令和06年11月15日10:12:03{SHA_REPLACED}" in text
+    assert "No.電子保証発行日時対象電子保証SHA-256（保証証書PDF）" in text  # the leaflet's 電子保証履歴一覧
+    assert f"1令和06年04月01日09:30:12新規新規{SHA_NEW}" in text
+    assert f"2令和06年11月20日14:02:45変更変更ー1（訂正）{SHA_CHANGE}" in text
+    assert f"令和06年11月15日10:12:03訂正前の証書（令和06年11月20日訂正）{SHA_REPLACED}" in text
     assert "変更ー2を取消（変更取消令和06年12月02日11:00）理由：申込内容の誤り" in text
 
 
@@ -103,7 +103,7 @@ def test_a_long_history_flows_onto_further_pages_with_nothing_lost():
     text = all_text(pdf)
     assert all(f"{i:064x}" in text for i in range(1, 31))
     assert "寄託記録（続き）" in text and "2頁" in text
-    assert "No.対象電子保証" in squash(pages[1].extract_text())  # the heading row repeated
+    assert "No.電子保証発行日時対象電子保証" in squash(pages[1].extract_text())  # the heading row repeated
     assert "※訂正前の証書と取り消された変更は" in text  # the notes, last
 
 

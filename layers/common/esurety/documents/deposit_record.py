@@ -59,7 +59,7 @@ TITLE = "寄託記録"
 SUBTITLE = "電子保証の提示・受領の記録"
 SERVICE = "保証確認サービス"
 VIA = {
-    "submission": ("提出", "受注者が{service}から発注者に提出"),
+    "submission": ("提出", "受注者が電子保証を発注者に提出"),
     "key": ("認証キー", "発注者が保証契約番号と認証キーで照会"),
 }
 CHAIN_HOLDS = "電子保証の履歴（ハッシュチェーン）に改ざんのないことを確認しました。"
@@ -239,9 +239,10 @@ def _hash(value: Any) -> Paragraph:
 
 
 def _history_table(guarantee: Mapping[str, Any]) -> Table:
-    """One row per shown version (the leaflet's columns, and the certificate's SHA-256); a 訂正 adds
-    a row for the certificate it replaced; each 変更取消 a row naming the withdrawn change."""
-    head = ["No.", "対象", "電子保証", "電子保証発行日時", "SHA-256（保証証書 PDF）"]
+    """One row per shown version (the leaflet's 電子保証履歴一覧 columns, in its order, and the
+    certificate's SHA-256); a 訂正 adds a row for the certificate it replaced; each 変更取消 a row
+    naming the withdrawn change."""
+    head = ["No.", "電子保証発行日時", "対象", "電子保証", "SHA-256（保証証書 PDF）"]
     data: list[list[Any]] = [[_p(text, "head") for text in head]]
     extra: list[tuple] = []
     for no, entry in enumerate(guarantee.get("history") or [], start=1):
@@ -252,9 +253,9 @@ def _history_table(guarantee: Mapping[str, Any]) -> Table:
         data.append(
             [
                 _p(str(entry.get("no") or no), "cell"),
+                _p(cell_moment(entry.get("issued_at")), "cell"),
                 _p(markup(entry.get("target") or ""), "cell"),
                 _p(label, "cell"),
-                _p(cell_moment(entry.get("issued_at")), "cell"),
                 _hash(entry.get("sha256")),
             ]
         )
@@ -264,13 +265,13 @@ def _history_table(guarantee: Mapping[str, Any]) -> Table:
             data.append(
                 [
                     "",
-                    _p(f"訂正前の証書<br/>（{wareki_of(correction['corrected_at'])} 訂正）", "soft"),
-                    "",
                     _p(cell_moment(replaced.get("issued_at")), "soft"),
+                    _p(f"訂正前の証書（{wareki_of(correction['corrected_at'])} 訂正）", "soft"),
+                    "",
                     _hash(replaced.get("sha256")),
                 ]
             )
-            extra += [("SPAN", (1, row), (2, row)), ("TEXTCOLOR", (0, row), (-1, row), SOFT)]
+            extra.append(("SPAN", (2, row), (3, row)))
     for item in withdrawn_changes(guarantee):
         row = len(data)
         text = f"{markup(item.get('label'))} を取消（変更取消 {moment_text(item.get('cancelled_at'), seconds=False)}）"
@@ -278,7 +279,7 @@ def _history_table(guarantee: Mapping[str, Any]) -> Table:
             text += f"　理由：{markup(item['reason'])}"
         data.append(["", _p(text, "soft"), "", "", ""])
         extra.append(("SPAN", (1, row), (-1, row)))
-    widths = [22, 30, 52, 86]
+    widths = [22, 86, 30, 52]
     return _grid(data, widths + [CONTENT_WIDTH - sum(widths)], extra)
 
 
