@@ -3,8 +3,8 @@
 It holds every shown version's certificate PDF, named by its label (`保証証書_新規.pdf`,
 `保証証書_変更ー1.pdf`, …), and the signed 寄託記録 (`寄託記録.pdf`, documents/deposit_record.py).
 The names are Japanese and stored in UTF-8 with the ZIP's language-encoding flag (general purpose
-bit 11) set, which Windows Explorer, macOS and 7-Zip honour; without it Explorer would read the
-bytes as CP932 or CP437 and show garbage.
+bit 11) set, which Windows Explorer (Windows 10 and later), macOS and 7-Zip honour; without it
+Explorer would read the bytes in the system's code page (CP932) and show garbage.
 
 Every certificate must be one of the versions the record lists: its SHA-256 must be a shown
 version's (or the certificate a 訂正 replaced), so the file never holds a PDF its own record does
