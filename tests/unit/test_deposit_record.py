@@ -91,17 +91,23 @@ def test_an_ended_guarantee_shows_its_status_and_date():
     assert "状態解約（令和06年12月20日）" in pdf_text(render_deposit_record(guarantee, load_issuer(), MADE_AT))
 
 
-def test_a_long_history_flows_onto_further_pages_with_nothing_lost():
+def test_a_long_history_and_many_receipts_flow_onto_further_pages_with_nothing_lost():
     history = [
         {"no": i, "label": "新規" if i == 1 else f"変更ー{i - 1}", "target": "新規" if i == 1 else "変更", "version": i,
          "issued_at": f"2024-{(i % 12) + 1:02d}-01T09:00:00+09:00", "sha256": f"{i:064x}"}
         for i in range(1, 31)
     ]
-    pdf = render_deposit_record(make_desk_guarantee(history=history), load_issuer(), MADE_AT)
+    receipts = [
+        {"version": i, "label": history[i - 1]["label"], "received_by": f"clerk-{i:03d}",
+         "received_at": "2024-12-01T09:00:00+09:00", "superseded": False}
+        for i in range(1, 31)
+    ]
+    pdf = render_deposit_record(make_desk_guarantee(history=history, receipts=receipts), load_issuer(), MADE_AT)
     pages = PdfReader(io.BytesIO(pdf)).pages
-    assert len(pages) >= 2
+    assert len(pages) >= 3
     text = all_text(pdf)
     assert all(f"{i:064x}" in text for i in range(1, 31))
+    assert all(f"clerk-{i:03d}" in text for i in range(1, 31))
     assert "寄託記録（続き）" in text and "2頁" in text
     assert "No.電子保証発行日時対象電子保証" in squash(pages[1].extract_text())  # the heading row repeated
     assert "※訂正前の証書と取り消された変更は" in text  # the notes, last

@@ -343,18 +343,22 @@ class _Pages:
         self.c.setLineWidth(0.6)
         self.c.line(MARGIN_X, self.y - 15, MARGIN_X + CONTENT_WIDTH, self.y - 15)
         self.y -= 22
+        self.fresh = False
 
     def flow(self, flowable, gap: float = 10) -> None:
         pending = [flowable]
         while pending:
             item = pending.pop(0)
             _, height = item.wrapOn(self.c, CONTENT_WIDTH, PAGE_HEIGHT)
-            if self.y - height >= BOTTOM or self.fresh:  # fits, or could fit on no page: drawn here
+            parts = []
+            if self.y - height < BOTTOM and isinstance(item, Table):
+                parts = item.split(CONTENT_WIDTH, self.y - BOTTOM)
+            if self.y - height >= BOTTOM or (self.fresh and len(parts) < 2):
+                # It fits, or it fits on no page and cannot be split: drawn here, whatever it takes.
                 item.drawOn(self.c, MARGIN_X, self.y - height)
                 self.y -= height
                 self.fresh = False
                 continue
-            parts = item.split(CONTENT_WIDTH, self.y - BOTTOM) if isinstance(item, Table) else []
             if len(parts) > 1:
                 first, *rest = parts
                 _, first_height = first.wrapOn(self.c, CONTENT_WIDTH, PAGE_HEIGHT)
