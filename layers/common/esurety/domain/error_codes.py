@@ -101,6 +101,7 @@ MESSAGES: dict[str, str] = {
     "invalid_idempotency_key": "Idempotency-Key は半角の英数字・記号 1〜255 文字で指定してください。",
     "idempotency_key_reused": "この Idempotency-Key は別の申込みに使われています。",
     "invalid_if_match": "If-Match には保証契約の版（revision）を指定してください。",
+    "unknown_encoding": "文字コードは utf-8（BOM付き）または cp932（シフトJIS）を指定してください。",
     # ---------------------------------------------------------------- refusals (4xx without items)
     "forbidden": "この操作を行う権限がありません。",
     "not_found": "該当する情報が見つかりません。保証契約番号と認証キーをご確認ください。",
