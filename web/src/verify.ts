@@ -526,10 +526,10 @@ async function deskView(state: DeskState): Promise<void> {
   const table = labelCells(h("table", { class: "list desk", id: "desk" },
     h("caption", {}, `${VIEWS.find(([v]) => v === state.view)?.[1]}（${state.cursors.length} ページ目、${rows.length} 件）`),
     h("thead", {}, h("tr", {}, h("th", { scope: "col", class: "tick-col" }, all),
-      ...["保証契約番号", "工事名", "受注者", "商品", "保証金額", "保証期限", "区分", "状態", "提示", "受領確認"].map((t) => h("th", { scope: "col" }, t)))),
+      ...["保証契約番号", "工事名・受注者", "商品", "保証金額", "保証期限", "区分・状態", "提示", "受領確認"].map((t) => h("th", { scope: "col" }, t)))),
     h("tbody", {}, ...rows.map((r) => {
       let tick: Node;
-      if (confirmedInForce(r)) tick = h("span", { class: "help" }, "確認済み");
+      if (confirmedInForce(r)) tick = h("span", { class: "help" }, "済");
       else {
         const box = h("input", { type: "checkbox", class: "tick", value: r.contract_number, "aria-label": `${r.contract_number}（${r.project_name}）を選択` });
         box.addEventListener("change", () => {
@@ -542,14 +542,12 @@ async function deskView(state: DeskState): Promise<void> {
         h("td", { class: "tick-col" }, tick),
         h("td", { class: "nowrap" }, h("a", { href: guaranteeHref(r.contract_number) }, r.contract_number),
           r.needs_attention ? h("span", { class: "badge status-expired attention-badge" }, "要確認") : null),
-        h("td", { class: "wrap" }, r.project_name),
-        h("td", { class: "wrap" }, r.contractor_name),
-        h("td", {}, r.product_name),
+        h("td", { class: "wrap project" }, h("span", { class: "project-name" }, r.project_name), h("br"), h("span", { class: "help" }, r.contractor_name)),
+        h("td", { class: "nowrap" }, r.product_name),
         h("td", { class: "num" }, yen(r.amount)),
-        h("td", { class: "nowrap" }, wareki(r.expiry), r.expiring_soon ? h("span", { class: "badge status-expired" }, "期限間近") : null),
-        h("td", { class: "nowrap" }, labelCell(r)),
-        h("td", {}, statusBadge(r.status, r.status_label)),
-        h("td", {}, `${viaText(r)}`, h("br"), h("span", { class: "help" }, `${wareki(r.presented_at, true)}${r.department_name ? `　${r.department_name}` : ""}`)),
+        h("td", { class: "nowrap" }, wareki(r.expiry), r.expiring_soon ? h("span", { class: "badge status-expired soon" }, "期限間近") : null),
+        h("td", { class: "nowrap" }, labelCell(r), h("br"), statusBadge(r.status, r.status_label)),
+        h("td", { class: "presented" }, viaText(r), h("br"), h("span", { class: "help" }, `${wareki(r.presented_at, true)}${r.department_name ? `　${r.department_name}` : ""}`)),
         h("td", {}, receiptCell(r)));
     }))));
   const outcome = h("div", { id: "bulk-result", "aria-live": "polite" });
@@ -684,6 +682,7 @@ async function route(): Promise<void> {
   const query = new URLSearchParams(search);
   const toKeyForm = parts[0] === "verify" || (!parts.length && keyForm !== null);
   markNav(toKeyForm ? "verify" : "desk");
+  document.getElementById("main")?.classList.toggle("wide", !toKeyForm && parts[0] !== "guarantees");
   if (toKeyForm) {
     const values = keyForm ?? {};
     const prefilled = keyForm?.auth_key ? message("「認証キー」のお知らせの内容を入力しました。確認して「閲覧」を押してください。", "info") : undefined;
