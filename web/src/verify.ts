@@ -545,7 +545,7 @@ async function deskView(state: DeskState): Promise<void> {
         h("td", { class: "wrap project" }, h("span", { class: "project-name" }, r.project_name), h("br"), h("span", { class: "help" }, r.contractor_name)),
         h("td", { class: "nowrap" }, r.product_name),
         h("td", { class: "num" }, yen(r.amount)),
-        h("td", { class: "nowrap" }, wareki(r.expiry), r.expiring_soon ? h("span", { class: "badge status-expired soon" }, "期限間近") : null),
+        h("td", { class: "nowrap" }, wareki(r.expiry), r.expiring_soon ? h("br") : null, r.expiring_soon ? h("span", { class: "badge status-expired" }, "期限間近") : null),
         h("td", { class: "nowrap" }, labelCell(r), h("br"), statusBadge(r.status, r.status_label)),
         h("td", { class: "presented" }, viaText(r), h("br"), h("span", { class: "help" }, `${wareki(r.presented_at, true)}${r.department_name ? `　${r.department_name}` : ""}`)),
         h("td", {}, receiptCell(r)));
