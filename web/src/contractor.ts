@@ -625,7 +625,8 @@ async function submissionSection(d: Detail): Promise<HTMLElement | null> {
   const c = d.certificate;
   if (!c || d.format !== "electronic" || !c.orderer_id) return null;
   const orderer = (await registry().catch(() => [] as RegistryOrderer[])).find((o) => o.orderer_id === c.orderer_id);
-  if (!orderer) return null;
+  // A registry that does not say (yet) whether the orderer takes 提出 says nothing here either.
+  if (!orderer || orderer.accepts_direct_submission === undefined) return null;
   const departments = (orderer.departments ?? []).filter((dep) => dep.products.includes(c.product));
   const section = h("section", { class: "receipt", id: "submission", "aria-labelledby": "submission-title" },
     h("h2", { id: "submission-title" }, "発注者への提出"));
