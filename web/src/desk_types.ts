@@ -84,7 +84,7 @@ export interface DeskReceipt {
   superseded: boolean;
 }
 
-export type DeskHistoryEntry = Schemas["HistoryEntry"] & { correction?: Correction | null };
+export type DeskHistoryEntry = Schemas["HistoryEntry"] & { correction?: Correction | null; withdrawn?: Withdrawn[] | null };
 export type DeskCertificate = Schemas["Certificate"] & { correction?: Correction | null };
 
 /** GET /desk/guarantees/{number}: the verification's answer without a key, and the desk's own. */

@@ -228,8 +228,10 @@ function certificateView(answer: Answer | DeskGuarantee, source: Source, result:
       `この電子証書（${label}）は${wareki(correction.corrected_at, true)}に訂正されました。訂正前の電子証書（${
         correction.replaces.issued_at ? `${wareki(correction.replaces.issued_at, true)} 発行` : "発行日時不明"}）に代わるものです。`)
     : null;
-  const withdrawn = desk?.withdrawn?.length
-    ? h("ul", { class: "message ended", id: "withdrawn" }, ...desk.withdrawn.map((w) =>
+  // 変更取消: the design puts the withdrawn changes on the answer or on the history entry they followed.
+  const withdrawnChanges = desk ? [...(desk.withdrawn ?? []), ...desk.history.flatMap((entry) => entry.withdrawn ?? [])] : [];
+  const withdrawn = withdrawnChanges.length
+    ? h("ul", { class: "message ended", id: "withdrawn" }, ...withdrawnChanges.map((w) =>
       h("li", {}, `${w.label} は${wareki(w.cancelled_at, true)}に変更取消されました${w.reason ? `（理由：${w.reason}）` : ""}。履歴には表示されません。`)))
     : null;
 
