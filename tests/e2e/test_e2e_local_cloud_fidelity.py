@@ -126,7 +126,7 @@ def test_a_crash_keeps_every_item_write_dynamodb_answered(tmp_path):
                 {"Delete": {"TableName": "esurety-crash", "Key": key("app-04"), "ConditionExpression": "attribute_not_exists(pk)"}},
             ])
         answered = _table_as_seen(dynamodb)
-        assert answered["count"] == 23 and ("app-00", "application", "issued", "2") in answered["items"]
+        assert answered["count"] == 24 and ("app-00", "application", "issued", "2") in answered["items"]
 
         cloud.kill()  # as a crash: no graceful stop, no compaction on the way out
         journal = cloud.data_dir / "state" / "dynamodb.journal"
@@ -143,7 +143,7 @@ def test_a_crash_keeps_every_item_write_dynamodb_answered(tmp_path):
         assert journal.stat().st_size == 0  # compacted at a graceful stop
         cloud.start()
         after = _table_as_seen(cloud.client("dynamodb"))
-        assert after["count"] == 24 and "app-after-the-crash" in after["submitted"]
+        assert after["count"] == 25 and "app-after-the-crash" in after["submitted"]
     finally:
         cloud.stop()
 
