@@ -218,11 +218,17 @@ class ItemJournal:
 
     def _shape(self) -> str:
         """Digest of what dynamodb.json holds but the items: the same while only items change."""
-        tables = self.dynamodb._tables._data
-        parts = [[repr(key), {k: v for k, v in table.items() if k not in DYNAMODB_ITEM_FIELDS}]
-                 for key, table in sorted(tables.items(), key=lambda entry: repr(entry[0]))]
-        parts += [getattr(self.dynamodb, name) for name in DYNAMODB_STORES]
-        return hashlib.sha256(json.dumps(parts, default=self._shape_default, sort_keys=True).encode()).hexdigest()
+        for attempt in range(3):  # the TTL reaper's thread may change a table while it is read
+            try:
+                tables = self.dynamodb._tables._data.copy()
+                parts = [[repr(key), {k: v for k, v in list(table.items()) if k not in DYNAMODB_ITEM_FIELDS}]
+                         for key, table in sorted(tables.items(), key=lambda entry: repr(entry[0]))]
+                parts += [getattr(self.dynamodb, name) for name in DYNAMODB_STORES]
+                return hashlib.sha256(json.dumps(parts, default=self._shape_default, sort_keys=True).encode()).hexdigest()
+            except RuntimeError:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     def _shape_default(self, value):
         try:
