@@ -337,9 +337,15 @@ def _writes(scope: dict) -> bool:
     return True
 
 
-def install_journal(durability: Durability, ministack_app) -> ItemJournal:
+def install_journal(durability: Durability, ministack_app) -> ItemJournal | None:
     from ministack.services import dynamodb
 
+    stores = {f"_{key}" for key in dynamodb.get_state() if key != "tables"}  # no tables yet: cheap
+    if stores != set(DYNAMODB_STORES):
+        # Another ministack keeps state the digest would not see: writing whole is slow but sure.
+        logger.warning("local cloud: ministack's DynamoDB state differs (%s); its items are not journalled",
+                       sorted(stores ^ set(DYNAMODB_STORES)))
+        return None
     journal = durability.journal = ItemJournal(durability, dynamodb)
     load_persisted_state, save_all = ministack_app._load_persisted_state, ministack_app.save_all
 
