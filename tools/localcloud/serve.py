@@ -12,7 +12,8 @@ the standard library and ministack, patches ministack in this process, then runs
    same whatever the table holds; dynamodb.json is written whole only when a table itself changes
    (created, updated, deleted, tagged…), at start after a crash and at a graceful stop. A sweep
    each second while there is traffic also writes what a service changed on its own (an S3
-   notification queued into SQS, a poller's delete, an item TTL expired), and
+   notification queued into SQS, a poller's delete, an item TTL expired; not the functions' logs,
+   which only grow and are written at a graceful stop), and
    `POST /_localcloud/save` writes everything, the Lambda functions and stacks included (deploy.py
    calls it after each deploy: those are 50 MB, too much to write on each request).
 2. It refuses what Cognito refuses: an update of an attribute the pool's schema declares immutable
@@ -48,6 +49,11 @@ DYNAMODB_STORES = ("_tags", "_ttl_settings", "_pitr_settings", "_kinesis_destina
 DYNAMODB_ITEM_FIELDS = frozenset({"items", "_index_members", "ItemCount", "TableSizeBytes"})
 # Written only by POST /_localcloud/save and at a graceful stop: the functions' code and the stacks.
 HEAVY = frozenset({"lambda", "cloudformation"})
+# Not swept: the functions' log lines, which ministack adds to CloudWatch Logs itself on each
+# invocation. The file grows with every invocation (about 110 µs of writing per invocation kept, so
+# 1 s a sweep after 10,000), and nobody was answered for them; written at save and at a graceful
+# stop, and, as every service, when a request reaches the Logs API itself (PutLogEvents…).
+NOT_SWEPT = frozenset({"cloudwatch_logs"})
 SWEEP_SECONDS = 1.0
 SWEEP_AFTER_WRITE_SECONDS = 10.0  # a service's own follow-ups (notifications, pollers) come soon after
 # JSON-protocol operations that change nothing a restart should keep: no write is needed after them.
@@ -158,7 +164,7 @@ class Durability:
             if time.monotonic() - self.last_write < SWEEP_AFTER_WRITE_SECONDS:
                 # A service written by a request within the last second is skipped this once: a busy
                 # table is not serialized twice over (the next quiet second sweeps it).
-                self.write_all(self.loaded_keys() - self.recent, heavy=False)
+                self.write_all(self.loaded_keys() - self.recent - NOT_SWEPT, heavy=False)
             self.recent = set()
 
 
