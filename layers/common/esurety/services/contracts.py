@@ -10,7 +10,7 @@ from datetime import date
 from ..domain.guarantee import certificates, lifecycle
 from ..domain.japanese import clock
 from ..domain.identifiers import contract_number
-from ..aws import keys, storage
+from ..aws import bucket_keys, keys, storage
 from ..domain.guarantee.certificates import CHANGE_CANCELLATION, PUBLISHED
 from ..domain.identifiers.contract_number import ContractNumberError
 from ..domain.errors import Conflict, InputError, NotFound, Problem
@@ -245,7 +245,7 @@ def notice_generation_of(version: VersionItem) -> int | None:
     if version.notice_generation is not None:
         return int(version.notice_generation)
     if version.notice_s3_key:  # recorded before generations were: the key names it
-        return storage.notice_generation(version.notice_s3_key)
+        return bucket_keys.notice_generation(version.notice_s3_key)
     return None
 
 

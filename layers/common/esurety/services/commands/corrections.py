@@ -31,7 +31,7 @@ from pynamodb.exceptions import UpdateError
 from ...domain.guarantee import amendments, changes, lifecycle
 from ...domain.japanese import clock
 from ...domain.mail import staff_mail
-from ...aws import signing, storage
+from ...aws import bucket_keys, signing, storage
 from ...domain.guarantee.certificates import (
     CHANGE,
     CHANGE_CANCELLATION,
@@ -54,8 +54,7 @@ logger = Logger(child=True)
 
 
 def _document_key(number: str, version: int, electronic: bool) -> str:
-    # As issuance.document_key: only electronic certificates go under certificates/ (the platform).
-    return storage.certificate_key(number, version) if electronic else f"paper/{number}/v{version:03d}.pdf"
+    return bucket_keys.document(number, version, electronic)
 
 
 def _answer(record: VersionItem) -> dict:
@@ -230,7 +229,7 @@ def cancel(number: str, version: int, reason: str, staff: str | None, if_match: 
     record.content_before = before
     difference = withdrawal_difference(withdrawn)
     if difference is not None:  # the withdrawn change's fee, reversed, with its own statement
-        record.fee, record.fee_kind, record.fee_s3_key = difference.amount, difference.kind, f"fees/{number}/v{version_no:03d}.pdf"
+        record.fee, record.fee_kind, record.fee_s3_key = difference.amount, difference.kind, bucket_keys.fee_statement(number, version_no)
     # Its chain link at once (what publication.chain_link computes at a PDF's storage, without a PDF).
     linked = [r for r in records if r.record_sha256]
     record.previous_sha256, record.record_sha256 = lifecycle.link(number, linked, record)

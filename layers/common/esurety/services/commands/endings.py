@@ -27,7 +27,7 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 from ...domain.guarantee import changes, lifecycle
 from ...domain.japanese import clock
 from ...domain.mail import staff_mail
-from ...aws import signing, storage
+from ...aws import bucket_keys, signing, storage
 from ...documents.fee_difference import render_fee_difference
 from ...domain.errors import Conflict, InputError, Problem
 from ...aws.models import ApplicationItem, ContractItem, condition_failed, transact_write, transaction_lost
@@ -42,7 +42,7 @@ _WANTED = ("kind", "date", "reason")
 
 
 def statement_key(number: str) -> str:
-    return f"fees/{number}/termination.pdf"
+    return bucket_keys.termination_statement(number)
 
 
 def ending_json(contract: ContractItem) -> dict | None:

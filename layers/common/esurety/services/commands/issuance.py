@@ -19,7 +19,7 @@ from ...domain.guarantee import certificates, changes, lifecycle
 from ...domain.japanese import clock
 from ...domain.catalogue import fees, products
 from ... import metrics
-from ...aws import keys, signing, storage
+from ...aws import bucket_keys, keys, signing, storage
 from ...domain.guarantee.certificates import CHANGE, NEW, RENDERED, render_input
 from ...documents.certificate import render_certificate
 from ...documents.fee_difference import render_fee_difference
@@ -102,14 +102,11 @@ def _content(item: ApplicationItem, number: str) -> dict:
 
 
 def document_key(number: str, version: int, electronic: bool) -> str:
-    # Only electronic certificates go under certificates/, whose arrival publishes them.
-    if electronic:
-        return storage.certificate_key(number, version)
-    return f"paper/{number}/v{version:03d}.pdf"
+    return bucket_keys.document(number, version, electronic)
 
 
 def fee_key(number: str, version: int) -> str:
-    return f"fees/{number}/v{version:03d}.pdf"
+    return bucket_keys.fee_statement(number, version)
 
 
 def render_certificate_pdf(document: dict) -> bytes:

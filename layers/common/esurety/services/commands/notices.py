@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from pynamodb.exceptions import UpdateError
 
-from ...aws import keys, signing, storage
+from ...aws import bucket_keys, keys, signing, storage
 from ...aws.models import ContractItem, VersionItem, condition_failed
 from ...domain.guarantee.certificates import render_input
 from ...config import settings
@@ -34,7 +34,7 @@ def put(number: str, version: VersionItem, key: str, generation: int) -> str:
     # start loads no renderer).
     from ...documents.notice import render_notice  # noqa: PLC0415
 
-    target = storage.notice_key(number, int(version.version), generation)
+    target = bucket_keys.notice(number, int(version.version), generation)
     notice = signing.sign_pdf(render_notice(render_input(version), key))
     # The writer may not read notices: where one is there already (a repeated put, or a lost life's
     # with its old key), this record's goes to its own key beside it (storage.create_pdf).

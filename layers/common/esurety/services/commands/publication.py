@@ -16,7 +16,6 @@ The version's sparse `VERSIONS#pending` gsi1 entry lasts until all of this is do
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import unquote_plus
@@ -27,7 +26,7 @@ from pynamodb.exceptions import UpdateError
 from ...domain.japanese import clock
 from ...domain.guarantee import lifecycle
 from ... import metrics
-from ...aws import keys, storage
+from ...aws import bucket_keys, keys, storage
 from ...aws import client
 from ...domain.guarantee.certificates import CORRECTION, NEW, PUBLISHED, RENDERED
 from ...config import settings
@@ -37,8 +36,7 @@ from .. import contracts
 from . import notices, outbox
 
 logger = Logger(child=True)
-# certificates/{number}/v{version:03d}.pdf, or …-{record_id}.pdf beside another record's object (storage.owner_key)
-_CERTIFICATE_KEY = re.compile(r"^certificates/(?P<number>\d{5}-\d{5}[A-Z])/v(?P<version>\d{3})(?:-(?P<owner>[0-9a-f]{32}))?\.pdf$")
+_CERTIFICATE_KEY = bucket_keys.CERTIFICATE
 
 
 @dataclass(frozen=True)
@@ -85,7 +83,7 @@ def _is_the_records(version: VersionItem, s3_key: str) -> bool:
     own object goes to beside another record's (storage.owner_key)."""
     if s3_key == version.s3_key:
         return True
-    return bool(version.record_id) and not version.sha256 and s3_key == storage.owner_key(version.s3_key, version.record_id)
+    return bool(version.record_id) and not version.sha256 and s3_key == bucket_keys.owner_key(version.s3_key, version.record_id)
 
 
 def record_stored(version: VersionItem, stored: storage.StoredObject) -> VersionItem:
@@ -123,7 +121,7 @@ def arrivals(message: dict) -> list[Arrival]:
     """What one queue message asks for: an S3 event notification, S3's test event, or a republish request."""
     if "republish" in message:
         wanted = message["republish"]
-        return [Arrival(storage.certificate_key(wanted["contract_number"], int(wanted["version"])), None)]
+        return [Arrival(bucket_keys.certificate(wanted["contract_number"], int(wanted["version"])), None)]
     found = []
     for record in message.get("Records") or []:  # s3:TestEvent has none
         if not str(record.get("eventName", "")).startswith("ObjectCreated:"):

@@ -15,7 +15,7 @@ from pynamodb.exceptions import UpdateError
 
 from ...domain import attachments
 from ...domain.japanese import clock
-from ...aws import storage
+from ...aws import bucket_keys, storage
 from ...domain import error_codes
 from ...domain.errors import InputError, NotFound, Problem
 from ...domain.identity import Caller
@@ -24,11 +24,11 @@ from ...aws.models import UploadItem, condition_failed
 logger = Logger(child=True)
 AWAITING, CHECKED, REFUSED = "awaiting", "checked", "refused"
 _UPLOAD_ID = re.compile(r"^[0-9a-f]{24}$")
-_UPLOAD_KEY = re.compile(r"^uploads/(?P<upload_id>[0-9a-f]{24})\.pdf$")
+_UPLOAD_KEY = bucket_keys.UPLOAD
 
 
 def object_key(upload_id: str) -> str:
-    return f"uploads/{upload_id}.pdf"
+    return bucket_keys.upload(upload_id)
 
 
 def create(caller: Caller) -> dict:
