@@ -8,12 +8,13 @@ the contractor the reason (at most one e-mail per reject, through the mail queue
 from __future__ import annotations
 
 from ...domain.mail import staff_mail
+from ...aws import applications_repository, contracts_repository
 from ...aws.models import ApplicationItem, ContractItem
 from . import applications, audit, outbox
 
 
 def _item(application_id: str) -> ApplicationItem:
-    return ApplicationItem.get(*ApplicationItem.key(application_id), consistent_read=True)
+    return applications_repository.get(application_id)
 
 
 def issued(application_id: str, issued_answer: dict, staff: str | None) -> None:
@@ -23,7 +24,7 @@ def issued(application_id: str, issued_answer: dict, staff: str | None) -> None:
     number = issued_answer["contract_number"]
     audit.record_once(
         audit.entry(
-            ContractItem.key(number)[0], audit.ISSUE, application_id, staff, item.decided_at,
+            ContractItem.partition(number), audit.ISSUE, application_id, staff, item.decided_at,
             contract_number=number, application_id=application_id,
             kind=applications.kind_of(item), version=issued_answer.get("version"), label=issued_answer.get("label"),
         )
@@ -38,10 +39,10 @@ def rejected(application_id: str, staff: str | None) -> None:
     contract = None
     if change or item.contract_number:
         try:
-            contract = ContractItem.get(*ContractItem.key(item.contract_number), consistent_read=True)
+            contract = contracts_repository.get(item.contract_number)
         except ContractItem.DoesNotExist:
             contract = None  # a 新規 rejected after its number was reserved: no contract
-    pk = ContractItem.key(contract.contract_number)[0] if contract is not None else ApplicationItem.key(application_id)[0]
+    pk = ContractItem.partition(contract.contract_number) if contract is not None else ApplicationItem.partition(application_id)
     claimed = audit.record_once(
         audit.entry(
             pk, audit.REJECT, application_id, item.decided_by or staff, item.decided_at,
