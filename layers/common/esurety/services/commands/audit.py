@@ -3,7 +3,7 @@
 A staff action on a contract (訂正, 変更取消, 解約/履行請求, key rotation) writes its audit item in
 the same transaction as the action, so the trail holds exactly the actions that happened: a
 replay that writes nothing writes no audit item either. Issue and reject are decided by the
-existing services; their item is put right after, keyed by the application's `decided_at`, so a
+existing services; their item is put right after (staff_decisions.py), keyed by the application's `decided_at`, so a
 repeated decision finds its item already there (the first put stands). A decision on an
 application that has no contract (a rejected 新規) is kept in the application's partition.
 The items never hold a key, only what the action was about.

@@ -69,7 +69,7 @@ def chain_link(version: VersionItem, pdf_sha256: str | None) -> list:
 
 def _is_the_records(version: VersionItem, s3_key: str) -> bool:
     """The key is the one recorded for `version`, or, while no object is recorded yet, the key its
-    own object goes to beside another record's (storage.owner_key)."""
+    own object goes to beside another record's (bucket_keys.owner_key)."""
     if s3_key == version.s3_key:
         return True
     return bool(version.record_id) and not version.sha256 and s3_key == bucket_keys.owner_key(version.s3_key, version.record_id)
