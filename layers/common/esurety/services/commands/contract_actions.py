@@ -1,7 +1,8 @@
 """What every staff action on a contract shares: loading it, optimistic locking, the 409's `current`.
 
-Each action reads the contract and its records, decides, and writes revision + 1 (contracts_repository.write_revision) on the condition
-that the contract still is the revision it read (ContractItem.revision). Whoever loses that race,
+Each action reads the contract and its records, decides, and writes revision + 1 on the condition
+that the contract still is the revision it read (aws/contracts_repository.write_revision, one
+helper for every action). Whoever loses that race,
 or acts on a revision older than the one the contract has (`If-Match: <revision>`, the revision the
 staff screen showed), gets 409 with `current`: the contract's state as staff see it now.
 """

@@ -304,4 +304,4 @@ def _mail_cancelled(
         content.get("branch_code"), fee=fee,
     )
     number = contract.contract_number  # the cancellation's record names its one e-mail (a retry reads a newer revision)
-    outbox.put(f"cancel#{number}#v{record_version:03d}", ContractItem.key(number)[0], contract.notify_email, mail.subject, mail.body)
+    outbox.put(f"cancel#{number}#v{record_version:03d}", ContractItem.partition(number), contract.notify_email, mail.subject, mail.body)

@@ -72,7 +72,7 @@ def _mail(contract: ContractItem, generation: int) -> None:
         content = contract.content
         number = contract.contract_number
         mail = staff_mail.key_renewed(content["contractor"]["name"], number, content["work_name"], content.get("branch_code"))
-        outbox.put(f"rotate-key#{number}#g{generation}", ContractItem.key(number)[0], contract.notify_email, mail.subject, mail.body)
+        outbox.put(f"rotate-key#{number}#g{generation}", ContractItem.partition(number), contract.notify_email, mail.subject, mail.body)
 
 
 def rotate(number: str, staff: str | None, idempotency_key: str | None = None, if_match: str | None = None) -> tuple[dict, bool]:
