@@ -25,7 +25,7 @@ from esurety.domain.identity import STAFF
 from esurety.domain.application.schemas import CancellationRequest, CorrectionRequest, RejectRequest, TerminationRequest
 from esurety.aws import signing
 from esurety.fonts import ensure_fonts
-from esurety.services.commands import applications, corrections, decisions, endings, issuance, key_rotation
+from esurety.services.commands import applications, staff_decisions
 from esurety.services.views import staff_views
 from esurety.aws.observability import logger, metrics, tracer
 
@@ -47,34 +47,17 @@ def application_queue(
     return applications.queue(status, limit=limit, cursor=cursor, kind=kind)
 
 
-def _audit(action: str, application_id: str | None, contract_number: str | None, staff: str, **details) -> None:
-    """One line per staff decision: what was decided, on what, by whom (the caller's `sub`).
-
-    The trail that stays is the contract's audit items (services/commands/audit.py); `new` says whether this
-    request decided anything or repeated a decision already taken."""
-    logger.info(
-        "staff decision",
-        extra={"audit": True, "action": action, "application_id": application_id, "contract_number": contract_number, "staff_subject": staff, **details},
-    )
-
-
 @app.post("/staff/applications/<application_id>/issue", status_code=202,
           response_description="Issued; the certificate is published on its arrival.")
 def issue_application(application_id: str) -> Issued:
     staff = http.caller(app).require(STAFF).subject
-    issued = issuance.issue(application_id, staff)
-    decisions.issued(application_id, issued, staff)
-    _audit("issue", application_id, issued["contract_number"], staff)
-    return issued
+    return staff_decisions.issue(application_id, staff)
 
 
 @app.post("/staff/applications/<application_id>/reject")
 def reject_application(application_id: str, body: RejectRequest) -> Application:
     staff = http.caller(app).require(STAFF).subject
-    rejected = applications.reject(application_id, body.reason, staff)
-    decisions.rejected(application_id, staff)  # the audit item, and the e-mail with the reason (once)
-    _audit("reject", application_id, rejected["contract_number"], staff)
-    return rejected
+    return staff_decisions.reject(application_id, body.reason, staff)  # with its audit item and e-mail (once)
 
 
 @app.get("/staff/applications/<application_id>")
@@ -96,40 +79,28 @@ def get_contract(number: str) -> StaffContract:
 def correct_version(number: str, version: int, body: CorrectionRequest, if_match: IfMatch = None) -> Corrected:
     """訂正 of a shown version: the corrected certificate takes its place under the same label."""
     staff = http.caller(app).require(STAFF).subject
-    corrected, created = corrections.correct(number, version, body, staff, if_match=if_match)
-    _audit("correct", None, corrected["contract_number"], staff,
-           version=corrected["version"], target_version=version, new=created)
-    return corrected
+    return staff_decisions.correct(number, version, body, staff, if_match)
 
 
 @app.post("/staff/contracts/<number>/versions/<version>/cancellation")
 def cancel_change(number: str, version: int, body: CancellationRequest, if_match: IfMatch = None) -> Cancelled:
     """変更取消 of a shown change: the previous valid version is in force again."""
     staff = http.caller(app).require(STAFF).subject
-    cancelled, created = corrections.cancel(number, version, body.reason, staff, if_match=if_match)
-    _audit("cancel-change", None, cancelled["contract_number"], staff,
-           version=cancelled["version"], target_version=version, new=created)
-    return cancelled
+    return staff_decisions.cancel_change(number, version, body.reason, staff, if_match)
 
 
 @app.post("/staff/contracts/<number>/termination")
 def terminate_contract(number: str, body: TerminationRequest, if_match: IfMatch = None) -> Termination:
     """解約 (kind cancelled, with its 保証料返還計算書) or 保証債務履行請求 (kind claimed), from `date` on."""
     staff = http.caller(app).require(STAFF).subject
-    ending, created = endings.terminate(number, body, staff, if_match=if_match)
-    _audit("terminate", None, ending["contract_number"], staff, kind=ending["kind"], new=created)
-    return ending
+    return staff_decisions.terminate(number, body, staff, if_match)
 
 
 @app.post("/staff/contracts/<number>/key-rotation")
 def rotate_key(number: str, if_match: IfMatch = None, key: RetryKey = None) -> KeyRotated:
     """A new auth key; the old one stops working at once. The answer never carries the key."""
     staff = http.caller(app).require(STAFF).subject
-    rotated, created = key_rotation.rotate(
-        number, staff, idempotency_key=key, if_match=if_match
-    )
-    _audit("rotate-key", None, rotated["contract_number"], staff, key_generation=rotated["key_generation"], new=created)
-    return rotated
+    return staff_decisions.rotate_key(number, staff, key, if_match)
 
 
 _resolve = http.guarded(app, STAFF)

@@ -12,7 +12,7 @@ import boto3
 import pytest
 
 from conftest import CONTRACTOR_A, STAFF, LambdaContext, application_body, s3_put_event
-from esurety.aws import client
+from esurety.aws import client, contracts_repository
 from esurety.config import settings
 from esurety.aws.models import VersionItem
 
@@ -123,5 +123,5 @@ def test_an_arrival_whose_issue_died_after_the_put_is_recorded_and_chained_by_th
     assert version.state == "published" and version.sha256 == hashlib.sha256(stored).hexdigest()
     assert version.record_sha256 and version.previous_sha256 == "0" * 64  # joined the hash chain
     contract = ContractItem.get(*ContractItem.key(number))
-    assert contracts.chain_valid(contract, contracts.versions(number))
+    assert contracts.chain_valid(contract, contracts_repository.versions(number))
     assert len(sent_mail()) == 1

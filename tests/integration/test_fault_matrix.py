@@ -264,9 +264,9 @@ def outcome(application_id: str, mails: int) -> dict:
 
 
 def storage_notice_key(number: str, version: int) -> str:
-    from esurety.aws import storage
+    from esurety.aws import bucket_keys
 
-    return storage.notice_key(number, version)
+    return bucket_keys.notice(number, version)
 
 
 def converged(result: dict, records: int = 1) -> bool:

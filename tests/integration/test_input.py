@@ -454,16 +454,16 @@ def test_an_issue_between_a_rejects_read_and_write_wins(api, monkeypatch):
     application_id = submit(api, application_body())[1]["application_id"]
     item = ApplicationItem.get(*ApplicationItem.key(application_id))
     item.update(actions=[ApplicationItem.contract_number.set(issuance._reserve_number(item))])
-    real = applications.transact_write
+    real = applications.transact
     calls = []
 
-    def issue_first():
+    def issue_first(*args, **kwargs):
         if not calls:
             calls.append(1)
             issuance.issue(application_id, "staff-2")  # the other staff member's issue completes first
-        return real()
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(applications, "transact_write", issue_first)
+    monkeypatch.setattr(applications, "transact", issue_first)
     status, answer = _reject(api, application_id)
     assert status == 409, answer
     assert ApplicationItem.get(*ApplicationItem.key(application_id)).status == "issued"

@@ -51,7 +51,7 @@ from conftest import CONTRACTOR_A, FROZEN_NOW, ORDERER_TOCHIGI, STAFF, LambdaCon
 from esurety import aws
 from esurety.domain.japanese import clock
 from esurety.domain.guarantee import lifecycle
-from esurety.aws import storage
+from esurety.aws import contracts_repository, storage
 from esurety.aws.models import ALL_MODELS, ContractItem, VersionItem
 from esurety.domain.guarantee.certificates import CHANGE, CHANGE_CANCELLATION, CORRECTION, NEW, PUBLISHED
 from esurety.config import settings
@@ -353,7 +353,7 @@ class Life(RuleBasedStateMachine):
     def snapshot(self) -> tuple:
         contract = ContractItem.get(*ContractItem.key(self.number), consistent_read=True)
         records = sorted(
-            (int(r.version), r.kind, r.state, r.record_sha256, r.sha256) for r in contracts.versions(self.number)
+            (int(r.version), r.kind, r.state, r.record_sha256, r.sha256) for r in contracts_repository.versions(self.number)
         )
         return (
             int(contract.revision or 0), int(contract.latest_version), json.dumps(contract.content, sort_keys=True, default=str),
@@ -417,7 +417,7 @@ class Life(RuleBasedStateMachine):
 
     def learn(self) -> None:
         """Which records have taken effect: the model follows the publications the system made."""
-        stored = {int(r.version): r for r in contracts.versions(self.number)}
+        stored = {int(r.version): r for r in contracts_repository.versions(self.number)}
         for version, record in self.records.items():
             if not record.in_effect and stored[version].state == PUBLISHED:
                 record.in_effect = True
@@ -627,7 +627,7 @@ class Life(RuleBasedStateMachine):
                 f"the contract item says {fields_of(contract.content)}, the last decided record {decided.content}")
 
         # Each shown certificate: the one stored object, its digest, its text.
-        stored = {int(r.version): r for r in contracts.versions(number)}
+        stored = {int(r.version): r for r in contracts_repository.versions(number)}
         bucket = settings().bucket_name
         for slot, record in model.items():
             item = stored[record.version]
@@ -674,7 +674,7 @@ class Life(RuleBasedStateMachine):
         return self.run.texts[(key, digest)]
 
     def records_line(self) -> str:
-        stored = sorted(contracts.versions(self.number), key=lambda r: int(r.version))
+        stored = sorted(contracts_repository.versions(self.number), key=lambda r: int(r.version))
         return "records: " + ", ".join(
             f"v{int(r.version)} {r.kind}{'ー' + str(int(r.change_number)) if r.change_number else ''}"
             f"{'→v' + str(int(r.target_version)) if r.target_version else ''} {r.state}" for r in stored)

@@ -19,7 +19,7 @@ import pytest
 from pypdf import PdfReader
 
 from conftest import CONTRACTOR_A, ORDERER_TOCHIGI, STAFF, LambdaContext, application_body, s3_put_event
-from esurety.aws import storage
+from esurety.aws import bucket_keys, storage
 from esurety.config import settings
 from esurety.aws.models import ContractItem, VersionItem
 
@@ -84,7 +84,7 @@ def old_life(api, handlers):
     """A contract issued and published for 33,000,000 円, then lost by the table (not the bucket)."""
     before = _snapshot()
     number = _issue(api, OLD_AMOUNT)
-    _publish(handlers, storage.certificate_key(number, 1))
+    _publish(handlers, bucket_keys.certificate(number, 1))
     old_key = _auth_key(api, number)
     old_objects = boto3.client("s3").list_object_versions(Bucket=settings().bucket_name)["Versions"]
     _restore(before)
@@ -127,13 +127,13 @@ def test_the_old_objects_arrival_is_refused_and_counted(api, handlers, old_life,
     capsys.readouterr()
     caplog.clear()
     # The old object's notification delivered again (S3 delivers at least once; a redriven dead letter).
-    _publish(handlers, storage.certificate_key(number, 1))
+    _publish(handlers, bucket_keys.certificate(number, 1))
     out = capsys.readouterr().out
     version = VersionItem.get(*VersionItem.key(number, 1), consistent_read=True)
     assert version.state == "rendered"  # nothing was published from it
     assert '"ForeignObjects":[1.0]' in out.replace(" ", "")  # the metric ForeignObjectsAlarm watches
     refused = [r for r in caplog.records if r.getMessage() == "foreign object refused"]
-    assert [(r.levelname, r.s3_key, r.record_id) for r in refused] == [("ERROR", storage.certificate_key(number, 1), version.record_id)]
+    assert [(r.levelname, r.s3_key, r.record_id) for r in refused] == [("ERROR", bucket_keys.certificate(number, 1), version.record_id)]
     assert refused[0].object_record_id != version.record_id
     logged = out + "\n".join(str(r.__dict__) for r in caplog.records)
     assert old_life[1] not in logged  # keys and owners are logged, never an auth key
@@ -192,7 +192,7 @@ def test_an_object_is_adopted_only_by_the_record_it_names(cloud, capsys):
     assert '"ForeignObjects"' not in capsys.readouterr().out
 
     stored, created = storage.create_pdf(key, b"%PDF-1.7 mine", owner=mine)
-    assert created and stored.key == storage.owner_key(key, mine) == f"certificates/31063-00001J/v001-{mine}.pdf"
+    assert created and stored.key == bucket_keys.owner_key(key, mine) == f"certificates/31063-00001J/v001-{mine}.pdf"
     assert storage.read(stored.key).owner == mine and storage.read(key).sha256 == first.sha256  # theirs is untouched
     repeated, created = storage.create_pdf(key, b"%PDF-1.7 mine, rendered again", owner=mine)
     assert not created and (repeated.key, repeated.sha256) == (stored.key, stored.sha256)
@@ -200,5 +200,5 @@ def test_an_object_is_adopted_only_by_the_record_it_names(cloud, capsys):
 
     legacy = "fees/31063-00001J/v001.pdf"
     storage.create_pdf(legacy, b"%PDF-1.7 from before owners")  # no owner: as before
-    assert storage.create_pdf(legacy, b"%PDF-1.7 mine", owner=mine)[0].key == storage.owner_key(legacy, mine)
+    assert storage.create_pdf(legacy, b"%PDF-1.7 mine", owner=mine)[0].key == bucket_keys.owner_key(legacy, mine)
     assert storage.create_pdf(legacy, b"%PDF-1.7 x")[0].key == legacy  # a record without an owner adopts as before

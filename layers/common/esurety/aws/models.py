@@ -1,12 +1,17 @@
 """The one DynamoDB table (PynamoDB). Every key shape is listed in docs/data-model.md.
 
 Each item kind is its own Model class over the same table; a Query always names the kind by
-its sort-key prefix, so a model never reads another kind's items.
+its sort-key prefix, so a model never reads another kind's items. Every key string (pk, sk and
+the index keys) is built here, by the model it belongs to, and nowhere else; the reads and
+writes that use them are the repositories beside this module (contracts_repository.py,
+applications_repository.py).
 """
 from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterable
+from datetime import datetime
 
 from pynamodb.attributes import (
     BinaryAttribute,
@@ -20,9 +25,11 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.connection import Connection
 from pynamodb.models import Model
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from ..config import settings
+from ..domain.japanese import clock
 
 
 class _Meta:
@@ -98,9 +105,33 @@ class ApplicationItem(_Item):
     gsi2sk = UnicodeAttribute(null=True)  # `APPLICATION#{submitted_at}#{application_id}`
     by_company = CompanyIndex()
 
+    COMPANY_PREFIX = "APPLICATION#"
+
     @staticmethod
     def key(application_id: str) -> tuple[str, str]:
         return f"APP#{application_id}", ApplicationItem.SK
+
+    @staticmethod
+    def partition(application_id: str) -> str:
+        """The application's partition: its audit and mail items when it has no contract."""
+        return ApplicationItem.key(application_id)[0]
+
+    @staticmethod
+    def queue_key(status: str) -> str:
+        return f"APPLICATIONS#{status}"
+
+    @staticmethod
+    def queue_entry(status: str, submitted_at: datetime, application_id: str) -> dict:
+        """The gsi1 attributes that put an application in the staff queue of `status`, oldest first."""
+        return {"gsi1pk": ApplicationItem.queue_key(status), "gsi1sk": f"{submitted_at.isoformat()}#{application_id}"}
+
+    @staticmethod
+    def company_entry(company_id: str, submitted_at: datetime, application_id: str) -> dict:
+        """The gsi2 attributes that list an application among its company's."""
+        return {
+            "gsi2pk": company_key(company_id),
+            "gsi2sk": f"{ApplicationItem.COMPANY_PREFIX}{submitted_at.isoformat()}#{application_id}",
+        }
 
 
 class ContractItem(_Item):
@@ -135,9 +166,21 @@ class ContractItem(_Item):
     gsi2sk = UnicodeAttribute()  # `CONTRACT#{number}`
     by_company = CompanyIndex()
 
+    COMPANY_PREFIX = "CONTRACT#"
+
     @staticmethod
     def key(number: str) -> tuple[str, str]:
         return f"CONTRACT#{number}", ContractItem.SK
+
+    @staticmethod
+    def partition(number: str) -> str:
+        """The contract's partition: its versions, views, receipts, audit and mail items."""
+        return ContractItem.key(number)[0]
+
+    @staticmethod
+    def company_entry(company_id: str, number: str) -> dict:
+        """The gsi2 attributes that list a contract among its company's."""
+        return {"gsi2pk": company_key(company_id), "gsi2sk": f"{ContractItem.COMPANY_PREFIX}{number}"}
 
 
 class VersionItem(_Item):
@@ -187,7 +230,18 @@ class VersionItem(_Item):
 
     @staticmethod
     def key(number: str, version: int) -> tuple[str, str]:
-        return f"CONTRACT#{number}", f"VERSION#{version:03d}"
+        return ContractItem.partition(number), f"{VersionItem.PREFIX}{version:03d}"
+
+    @staticmethod
+    def pending_sort_key(moment: datetime, number: str = "", version: int | None = None) -> str:
+        """gsi1sk of a pending version (the moment alone: a bound to query below)."""
+        stamp = clock.to_jst(moment).isoformat(timespec="milliseconds")
+        return stamp if version is None else f"{stamp}#{number}#{version:03d}"
+
+    @staticmethod
+    def pending_entry(number: str, version: int, rendered_at: datetime) -> dict:
+        """The gsi1 attributes of a version whose publication is not finished yet."""
+        return {"gsi1pk": VersionItem.PENDING, "gsi1sk": VersionItem.pending_sort_key(rendered_at, number, version)}
 
     @staticmethod
     def new_record_id() -> str:
@@ -204,6 +258,10 @@ class ViewItem(_Item):
 
     PREFIX = "VIEW#"
 
+    @staticmethod
+    def key(number: str, viewed_at: datetime, orderer_id: str) -> tuple[str, str]:
+        return ContractItem.partition(number), f"{ViewItem.PREFIX}{viewed_at.isoformat()}#{orderer_id}"
+
 
 class ReceiptItem(_Item):
     """pk `CONTRACT#{number}`, sk `RECEIPT#{version:03d}#{orderer_id}`: 受領確認 by the orderer (first one stands)."""
@@ -219,7 +277,7 @@ class ReceiptItem(_Item):
 
     @staticmethod
     def key(number: str, version: int, orderer_id: str) -> tuple[str, str]:
-        return f"CONTRACT#{number}", f"RECEIPT#{version:03d}#{orderer_id}"
+        return ContractItem.partition(number), f"{ReceiptItem.PREFIX}{version:03d}#{orderer_id}"
 
 
 class OrdererItem(_Item):
@@ -267,6 +325,11 @@ class UploadItem(_Item):
         return f"UPLOAD#{upload_id}", UploadItem.SK
 
 
+def company_key(company_id: str) -> str:
+    """gsi2pk: a contractor company's contracts and applications."""
+    return f"COMPANY#{company_id}"
+
+
 def condition_failed(error: Exception) -> bool:
     """A conditional write (PynamoDB's PutError, UpdateError, DeleteError) refused by its condition."""
     return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
@@ -280,6 +343,31 @@ def transaction_lost(error: Exception) -> bool:
 def transact_write() -> TransactWrite:
     """A write transaction over the table (all or nothing, conditions checked together)."""
     return TransactWrite(connection=Connection(region=_Meta.region))
+
+
+def transact(
+    creates: Iterable = (), updates: Iterable[tuple] = (), checks: Iterable[tuple] = (), lost_raises: bool = False
+) -> bool:
+    """One write transaction: `creates` put only where no item is, `updates` as (item, actions,
+    condition), `checks` as (model, hash key, range key, condition) written nothing but judged.
+
+    True if written. False if a condition refused it or a concurrent transaction on its items won
+    (transaction_lost): nothing is written, and the caller reads what is there. Other errors raise,
+    and so does a lost race with `lost_raises` (a caller that judges every failure alike).
+    """
+    try:
+        with transact_write() as transaction:
+            for item in creates:
+                transaction.save(item, condition=type(item).pk.does_not_exist())
+            for item, actions, condition in updates:
+                transaction.update(item, actions=actions, condition=condition)
+            for model, hash_key, range_key, condition in checks:
+                transaction.condition_check(model, hash_key, range_key, condition=condition)
+    except TransactWriteError as error:
+        if lost_raises or not transaction_lost(error):
+            raise
+        return False
+    return True
 
 
 ALL_MODELS = (ApplicationItem, ContractItem, VersionItem, ViewItem, ReceiptItem, OrdererItem, CounterItem, UploadItem)
@@ -364,6 +452,10 @@ class AuditItem(_Item):
 
     PREFIX = "AUDIT#"
 
+    @staticmethod
+    def key(owner_pk: str, stamp: str, action: str, ref: str) -> tuple[str, str]:
+        return owner_pk, f"{AuditItem.PREFIX}{stamp}#{action}#{ref}"
+
 
 ALL_MODELS = ALL_MODELS + (AuditItem,)
 
@@ -393,7 +485,7 @@ class MailItem(_Item):
 
     @staticmethod
     def key(owner_pk: str, mail_id: str) -> tuple[str, str]:
-        return owner_pk, f"MAIL#{mail_id}"
+        return owner_pk, f"{MailItem.PREFIX}{mail_id}"
 
 
 ALL_MODELS = ALL_MODELS + (MailItem,)

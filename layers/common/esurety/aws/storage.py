@@ -11,7 +11,6 @@ its own key beside it, `…/v001-{record_id}.pdf`, which no other record can hol
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,39 +18,13 @@ from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
 from . import client
+from .bucket_keys import owner_key
 from .. import metrics
 from ..config import settings
 
 PDF = "application/pdf"
 OWNER = "record-id"  # the metadata entry naming the record an object belongs to (x-amz-meta-record-id)
 logger = Logger(child=True)
-
-
-def certificate_key(contract_number: str, version: int) -> str:
-    return f"certificates/{contract_number}/v{version:03d}.pdf"
-
-
-def notice_key(contract_number: str, version: int, key_generation: int = 1) -> str:
-    """Each version has its own notice; a rotated key (generation 2, 3 …) a new one beside it."""
-    suffix = "" if key_generation <= 1 else f"-key{key_generation}"
-    return f"notices/{contract_number}/v{version:03d}{suffix}.pdf"
-
-
-_NOTICE_GENERATION = re.compile(r"-key(?P<generation>\d+)\.pdf$")
-
-
-def notice_generation(key: str) -> int:
-    """The key generation a notice key names (notice_key's inverse): 1 without a `-key` suffix."""
-    match = _NOTICE_GENERATION.search(key)
-    return int(match["generation"]) if match else 1
-
-
-def owner_key(key: str, owner: str) -> str:
-    """The key of `owner`'s own document where `key` is held by another record's object:
-    `certificates/N/v001.pdf` -> `certificates/N/v001-{owner}.pdf` (same folder, so the same
-    permissions, notifications and lifecycle)."""
-    stem, dot, extension = key.rpartition(".")
-    return f"{stem}-{owner}.{extension}" if dot else f"{key}-{owner}"
 
 
 def sha256(data: bytes) -> str:

@@ -10,12 +10,12 @@ from datetime import date
 from ..domain.guarantee import certificates, lifecycle
 from ..domain.japanese import clock
 from ..domain.identifiers import contract_number
-from ..aws import keys, storage
+from ..aws import bucket_keys, contracts_repository, keys, storage
 from ..domain.guarantee.certificates import CHANGE_CANCELLATION, PUBLISHED
 from ..domain.identifiers.contract_number import ContractNumberError
 from ..domain.errors import Conflict, InputError, NotFound, Problem
 from ..domain.identity import Caller
-from ..aws.models import ContractItem, ReceiptItem, VersionItem, ViewItem
+from ..aws.models import ContractItem, VersionItem, ViewItem
 from ..domain.catalogue.products import label
 
 
@@ -42,17 +42,12 @@ def path_version(version: int) -> int:
 def load_for_company(caller: Caller, number: str) -> ContractItem:
     number = path_number(number)
     try:
-        contract = ContractItem.get(*ContractItem.key(number))
+        contract = contracts_repository.get(number, consistent=False)
     except ContractItem.DoesNotExist:
         raise NotFound("contract") from None
     if contract.company_id != caller.company_id:
         raise NotFound("contract")  # another company's contract does not exist for this caller
     return contract
-
-
-def versions(number: str) -> list[VersionItem]:
-    pk = ContractItem.key(number)[0]
-    return list(VersionItem.query(pk, VersionItem.sk.startswith(VersionItem.PREFIX), consistent_read=True))
 
 
 def in_effect(records: list[VersionItem], electronic: bool) -> list[VersionItem]:
@@ -64,7 +59,7 @@ def in_effect(records: list[VersionItem], electronic: bool) -> list[VersionItem]
 def shown_chain(contract: ContractItem, records: list[VersionItem] | None = None) -> list[lifecycle.Shown]:
     """The valid chain as the contractor and the orderer see it: 新規, 変更ー1 … (訂正 in place)."""
     if records is None:
-        records = versions(contract.contract_number)
+        records = contracts_repository.versions(contract.contract_number)
     return lifecycle.valid_chain(in_effect(records, contract.format == "electronic"))
 
 
@@ -96,7 +91,7 @@ def chain_valid(contract: ContractItem, records: list[VersionItem]) -> bool:
 
 
 def list_for_company(caller: Caller) -> list[dict]:
-    items = ContractItem.by_company.query(f"COMPANY#{caller.company_id}", ContractItem.gsi2sk.startswith("CONTRACT#"))
+    items = contracts_repository.of_company(caller.company_id)
     return [
         {
             "contract_number": c.contract_number,
@@ -116,14 +111,13 @@ def list_for_company(caller: Caller) -> list[dict]:
 
 
 def last_view(number: str) -> ViewItem | None:
-    pk = ContractItem.key(number)[0]
-    return next(iter(ViewItem.query(pk, ViewItem.sk.startswith(ViewItem.PREFIX), scan_index_forward=False, limit=1)), None)
+    return next(iter(contracts_repository.views(number, latest_only=True)), None)
 
 
 def detail(caller: Caller, number: str) -> dict:
     number = path_number(number)
     contract = load_for_company(caller, number)
-    records = versions(number)
+    records = contracts_repository.versions(number)
     chain = shown_chain(contract, records)
     shown = [s.record for s in chain]
     view = last_view(number)
@@ -148,10 +142,9 @@ def detail(caller: Caller, number: str) -> dict:
 
 def receipts_json(number: str) -> list[dict]:
     """受領確認: which orderer recorded receiving which version, and when."""
-    pk = ContractItem.key(number)[0]
     return [
         {"version": int(r.version), "orderer_id": r.orderer_id, "orderer_name": r.orderer_name, "received_at": certificates.iso_jst(r.received_at)}
-        for r in ReceiptItem.query(pk, ReceiptItem.sk.startswith(ReceiptItem.PREFIX))
+        for r in contracts_repository.receipts(number)
     ]
 
 
@@ -217,7 +210,7 @@ def fee_statements(contract: ContractItem, records: list[VersionItem]) -> list[t
 def fee_statement_url(caller: Caller, number: str, version: int) -> dict:
     number, version = path_number(number), path_version(version)
     contract = load_for_company(caller, number)
-    for entry, key in fee_statements(contract, versions(number)):
+    for entry, key in fee_statements(contract, contracts_repository.versions(number)):
         if entry["version"] == version and key:
             return storage.download_link(key, f"fee-statement-{number}-v{version:03d}.pdf")
     raise NotFound("fee statement")
@@ -245,7 +238,7 @@ def notice_generation_of(version: VersionItem) -> int | None:
     if version.notice_generation is not None:
         return int(version.notice_generation)
     if version.notice_s3_key:  # recorded before generations were: the key names it
-        return storage.notice_generation(version.notice_s3_key)
+        return bucket_keys.notice_generation(version.notice_s3_key)
     return None
 
 
@@ -265,7 +258,7 @@ def statement_link(contract: ContractItem) -> dict | None:
     if not contract.ending or not contract.ending.get("statement_s3_key") or contract.ending_notified_at is None:
         return None
     number = contract.contract_number
-    owner = record_of(versions(number), int(contract.ending["version"])).record_id
+    owner = record_of(contracts_repository.versions(number), int(contract.ending["version"])).record_id
     key = storage.owned(contract.ending["statement_s3_key"], owner)  # this contract's, not a lost life's
     if key is None:
         return None

@@ -2,20 +2,17 @@
 from __future__ import annotations
 
 from ..domain.catalogue import orderers
-from ..aws.models import OrdererItem
+from ..aws import orderers_repository
 from ..domain.catalogue.orderers import Orderer
 
 
 def list_orderers() -> list[Orderer]:
-    return [orderers.from_json(item.data) for item in OrdererItem.query(OrdererItem.PK)]
+    return [orderers.from_json(entry) for entry in orderers_repository.all_data()]
 
 
 def get_orderer(orderer_id: str) -> Orderer | None:
-    pk, sk = OrdererItem.key(orderer_id)
-    try:
-        return orderers.from_json(OrdererItem.get(pk, sk).data)
-    except OrdererItem.DoesNotExist:
-        return None
+    entry = orderers_repository.data(orderer_id)
+    return orderers.from_json(entry) if entry is not None else None
 
 
 def orderer_for(request: dict) -> Orderer | None:
@@ -30,10 +27,7 @@ def orderer_for(request: dict) -> Orderer | None:
 
 
 def save(entries: list[Orderer]) -> int:
-    with OrdererItem.batch_write() as batch:
-        for entry in entries:
-            pk, sk = OrdererItem.key(entry.orderer_id)
-            batch.save(OrdererItem(pk, sk, orderer_id=entry.orderer_id, data=entry.to_json()))
+    orderers_repository.save_all((entry.orderer_id, entry.to_json()) for entry in entries)
     return len(entries)
 
 

@@ -8,7 +8,7 @@ import json
 import re
 import secrets
 
-from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import PutError, UpdateError
 
 from ...domain.guarantee import changes, lifecycle
 from ...domain.japanese import clock
@@ -20,7 +20,8 @@ from ...domain.guarantee.certificates import iso_jst
 from ...domain.catalogue.products import Product
 from ...domain.errors import Conflict, InputError, NotFound, Problem
 from ...domain.identity import Caller
-from ...aws.models import ApplicationItem, ContractItem, UploadItem, condition_failed, transact_write, transaction_lost
+from ...aws import applications_repository, contracts_repository
+from ...aws.models import ApplicationItem, ContractItem, UploadItem, condition_failed, transact
 from ...domain.application.schemas import ApplicationRequest, ChangeRequest
 from .. import registry
 
@@ -38,10 +39,6 @@ def check_id(application_id: str) -> str:
     if not isinstance(application_id, str) or not _APPLICATION_ID.fullmatch(application_id):
         raise InputError(Problem("application_id", "not_application_id", "is not an application id (24 hexadecimal digits)"))
     return application_id
-
-
-def queue_key(status: str) -> str:
-    return f"APPLICATIONS#{status}"
 
 
 def _application_id(company_id: str, idempotency_key: str | None) -> str:
@@ -73,7 +70,7 @@ def submit(caller: Caller, request: ApplicationRequest, idempotency_key: str | N
     except PutError as error:
         if not condition_failed(error):
             raise
-    return summary(_retried(item, ApplicationItem.get(*ApplicationItem.key(item.application_id)))), False
+    return summary(_retried(item, applications_repository.get(item.application_id, consistent=False))), False
 
 
 def _new_item(caller: Caller, idempotency_key: str | None, kind: str, body: dict, contract_number: str | None = None) -> ApplicationItem:
@@ -90,9 +87,8 @@ def _new_item(caller: Caller, idempotency_key: str | None, kind: str, body: dict
         request_sha256=_body_sha(body),
         submitted_at=submitted_at,
         contract_number=contract_number,
-        gsi1pk=queue_key(SUBMITTED),
-        gsi1sk=f"{submitted_at.isoformat()}#{application_id}",
-        **company_entry(caller.company_id, submitted_at, application_id),
+        **ApplicationItem.queue_entry(SUBMITTED, submitted_at, application_id),
+        **ApplicationItem.company_entry(caller.company_id, submitted_at, application_id),
     )
 
 
@@ -102,10 +98,6 @@ def _retried(item: ApplicationItem, existing: ApplicationItem) -> ApplicationIte
         raise InputError(Problem("Idempotency-Key", "idempotency_key_reused", "was already used for a different application"))
     return existing
 
-
-def company_entry(company_id: str, submitted_at, application_id: str) -> dict:
-    """The gsi2 attributes that list an application among its company's."""
-    return {"gsi2pk": f"COMPANY#{company_id}", "gsi2sk": f"APPLICATION#{submitted_at.isoformat()}#{application_id}"}
 
 
 def kind_of(item: ApplicationItem) -> str:
@@ -167,7 +159,7 @@ def submit_change(caller: Caller, number: str, request: ChangeRequest, idempoten
 
     _check_idempotency_key(idempotency_key)
     contract = contracts.load_for_company(caller, number)
-    records = contracts.versions(contract.contract_number)
+    records = contracts_repository.versions(contract.contract_number)
     chain = lifecycle.valid_chain(records)
     if not chain:
         raise Conflict("no_certificate_yet", "the contract has no certificate yet")
@@ -187,19 +179,14 @@ def submit_change(caller: Caller, number: str, request: ChangeRequest, idempoten
     if problems:
         raise InputError(problems)
     item = _new_item(caller, idempotency_key, CHANGE_KIND, body, contract_number=contract.contract_number)
-    try:
-        with transact_write() as transaction:
-            transaction.save(item, condition=ApplicationItem.pk.does_not_exist())
-            transaction.update(
-                contract,
-                actions=[ContractItem.pending_change.set(item.application_id)],
-                condition=ContractItem.pending_change.does_not_exist() & ContractItem.ending.does_not_exist(),
-            )
-    except TransactWriteError as error:
-        if not transaction_lost(error):
-            raise
+    marked = (
+        contract,
+        [ContractItem.pending_change.set(item.application_id)],
+        ContractItem.pending_change.does_not_exist() & ContractItem.ending.does_not_exist(),
+    )
+    if not transact(creates=[item], updates=[marked]):
         try:
-            existing = ApplicationItem.get(*item.key(item.application_id), consistent_read=True)
+            existing = applications_repository.get(item.application_id)
         except ApplicationItem.DoesNotExist:
             contract.refresh(consistent_read=True)
             if contract.ending:
@@ -212,11 +199,8 @@ def submit_change(caller: Caller, number: str, request: ChangeRequest, idempoten
 
 def list_for_company(caller: Caller) -> list[dict]:
     """The company's applications, newest first (gsi2 `COMPANY#…`, sk `APPLICATION#{submitted_at}#{id}`)."""
-    items = ApplicationItem.by_company.query(
-        f"COMPANY#{caller.company_id}", ApplicationItem.gsi2sk.startswith("APPLICATION#"), scan_index_forward=False
-    )
     out = []
-    for item in items:
+    for item in applications_repository.of_company(caller.company_id):
         row = summary(item)
         row["submitted_at"] = iso_jst(item.submitted_at)
         request = item.request
@@ -231,7 +215,7 @@ def list_for_company(caller: Caller) -> list[dict]:
 
 def load(application_id: str) -> ApplicationItem:
     try:
-        return ApplicationItem.get(*ApplicationItem.key(check_id(application_id)))
+        return applications_repository.get(check_id(application_id), consistent=False)
     except ApplicationItem.DoesNotExist:
         raise NotFound("application") from None
 
@@ -268,10 +252,10 @@ def _decode_cursor(cursor: str, status: str) -> dict:
         raise bad
     sk = plain["gsi1sk"]
     if (
-        plain["gsi1pk"] != queue_key(status)
+        plain["gsi1pk"] != ApplicationItem.queue_key(status)
         or plain["sk"] != ApplicationItem.SK
         or not _CURSOR_SK.fullmatch(sk)
-        or plain["pk"] != ApplicationItem.key(sk.rsplit("#", 1)[1])[0]
+        or plain["pk"] != ApplicationItem.partition(sk.rsplit("#", 1)[1])
     ):
         raise bad
     return {name: {"S": value} for name, value in plain.items()}
@@ -297,7 +281,7 @@ def queue(status: str, limit: int = QUEUE_PAGE, cursor: str | None = None, kind:
         condition = ApplicationItem.kind.does_not_exist() | (ApplicationItem.kind == NEW_KIND)
     elif kind is not None:
         condition = ApplicationItem.kind == kind
-    items = ApplicationItem.queue.query(queue_key(status), limit=limit, last_evaluated_key=start, filter_condition=condition)
+    items = applications_repository.queue(status, limit, start, condition)
     page = [staff_view(item) for item in items]
     more = items.last_evaluated_key if len(page) == limit else None
     return {"applications": page, "next_cursor": _encode_cursor(more)}
@@ -337,7 +321,7 @@ def _contract_written(number: str | None) -> bool:
     if not number:
         return False
     try:
-        ContractItem.get(*ContractItem.key(number), consistent_read=True)
+        contracts_repository.get(number)
         return True
     except ContractItem.DoesNotExist:
         return False
@@ -379,30 +363,21 @@ def reject(application_id: str, reason: str, decided_by: str | None = None) -> d
         if item.status != SUBMITTED or _contract_written(item.contract_number):
             raise Conflict("application_issued", "the application is already issued: its contract is written")
         actions = rejection(reason, decided_by, clock.now())
-        try:
-            if not item.contract_number:
+        if not item.contract_number:
+            try:
                 item.update(
                     actions=actions,
                     condition=(ApplicationItem.status == SUBMITTED) & ApplicationItem.contract_number.does_not_exist(),
                 )
-            else:
-                with transact_write() as transaction:
-                    transaction.update(
-                        item,
-                        actions=actions,
-                        condition=(ApplicationItem.status == SUBMITTED)
-                        & (ApplicationItem.contract_number == item.contract_number),
-                    )
-                    transaction.condition_check(
-                        ContractItem, *ContractItem.key(item.contract_number), condition=ContractItem.pk.does_not_exist()
-                    )
+                return summary(load(application_id))
+            except UpdateError as error:
+                if not condition_failed(error):
+                    raise
+        elif transact(
+            updates=[(item, actions, (ApplicationItem.status == SUBMITTED) & (ApplicationItem.contract_number == item.contract_number))],
+            checks=[(ContractItem, *ContractItem.key(item.contract_number), ContractItem.pk.does_not_exist())],
+        ):
             return summary(load(application_id))
-        except UpdateError as error:
-            if not condition_failed(error):
-                raise
-        except TransactWriteError as error:
-            if not transaction_lost(error):
-                raise
         # Something changed under us (a number reserved, a contract written, another reject): look again.
     raise Conflict("application_being_issued", "the application is being issued")
 
@@ -413,7 +388,7 @@ def rejection(reason: str, decided_by: str | None, when) -> list:
         ApplicationItem.status.set(REJECTED),
         ApplicationItem.reject_reason.set(reason),
         ApplicationItem.decided_at.set(when),
-        ApplicationItem.gsi1pk.set(queue_key(REJECTED)),
+        ApplicationItem.gsi1pk.set(ApplicationItem.queue_key(REJECTED)),
         *([ApplicationItem.decided_by.set(decided_by)] if decided_by is not None else []),
     ]
 
@@ -424,20 +399,13 @@ def _reject_change(item: ApplicationItem, reason: str, decided_by: str | None) -
     if item.status != SUBMITTED:
         raise Conflict("application_issued", "the change is already issued")
     actions = rejection(reason, decided_by, clock.now())
-    contract = ContractItem.get(*ContractItem.key(item.contract_number), consistent_read=True)
-    try:
-        with transact_write() as transaction:
-            transaction.update(item, actions=actions, condition=ApplicationItem.status == SUBMITTED)
-            transaction.update(
-                contract,
-                actions=[ContractItem.pending_change.remove(), ContractItem.revision.add(1)],
-                condition=ContractItem.pending_change == item.application_id,
-            )
-    except TransactWriteError as error:
-        if not transaction_lost(error):
-            raise
-        return False
-    return True
+    contract = contracts_repository.get(item.contract_number)
+    return transact(
+        updates=[
+            (item, actions, ApplicationItem.status == SUBMITTED),
+            (contract, [ContractItem.pending_change.remove(), ContractItem.revision.add(1)], ContractItem.pending_change == item.application_id),
+        ]
+    )
 
 
 def mark_issued(item: ApplicationItem, decided_by: str | None = None) -> bool:
@@ -445,7 +413,7 @@ def mark_issued(item: ApplicationItem, decided_by: str | None = None) -> bool:
     actions = [
         ApplicationItem.status.set(ISSUED),
         ApplicationItem.decided_at.set(clock.now()),
-        ApplicationItem.gsi1pk.set(queue_key(ISSUED)),
+        ApplicationItem.gsi1pk.set(ApplicationItem.queue_key(ISSUED)),
     ]
     if decided_by is not None:
         actions.append(ApplicationItem.decided_by.set(decided_by))

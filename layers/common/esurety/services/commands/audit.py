@@ -3,7 +3,7 @@
 A staff action on a contract (訂正, 変更取消, 解約/履行請求, key rotation) writes its audit item in
 the same transaction as the action, so the trail holds exactly the actions that happened: a
 replay that writes nothing writes no audit item either. Issue and reject are decided by the
-existing services; their item is put right after, keyed by the application's `decided_at`, so a
+existing services; their item is put right after (staff_decisions.py), keyed by the application's `decided_at`, so a
 repeated decision finds its item already there (the first put stands). A decision on an
 application that has no contract (a rejected 新規) is kept in the application's partition.
 The items never hold a key, only what the action was about.
@@ -16,6 +16,7 @@ from pynamodb.exceptions import PutError
 
 from ...domain.japanese import clock
 from ...domain.guarantee.certificates import iso_jst
+from ...aws import contracts_repository
 from ...aws.models import AuditItem, ContractItem, condition_failed
 
 ISSUE, REJECT = "issue", "reject"
@@ -39,8 +40,7 @@ def entry(
 ) -> AuditItem:
     """The item of one action; `ref` makes its sort key unique (a revision, an application id)."""
     return AuditItem(
-        pk,
-        f"{AuditItem.PREFIX}{_stamp(at)}#{action}#{ref}",
+        *AuditItem.key(pk, _stamp(at), action, ref),
         action=action,
         contract_number=contract_number,
         application_id=application_id,
@@ -52,7 +52,7 @@ def entry(
 
 def for_contract(number: str, action: str, revision: int, staff: str | None, at: datetime, **details) -> AuditItem:
     """The audit item of an action that moves the contract to `revision` (written in its transaction)."""
-    return entry(ContractItem.key(number)[0], action, f"r{int(revision):06d}", staff, at, contract_number=number, **details)
+    return entry(ContractItem.partition(number), action, f"r{int(revision):06d}", staff, at, contract_number=number, **details)
 
 
 def record_once(item: AuditItem) -> bool:
@@ -67,8 +67,7 @@ def record_once(item: AuditItem) -> bool:
 
 
 def items(number: str) -> list[AuditItem]:
-    pk = ContractItem.key(number)[0]
-    return list(AuditItem.query(pk, AuditItem.sk.startswith(AuditItem.PREFIX), consistent_read=True))
+    return contracts_repository.audit_items(ContractItem.partition(number))
 
 
 def as_json(item: AuditItem) -> dict:

@@ -1,7 +1,8 @@
 """What every staff action on a contract shares: loading it, optimistic locking, the 409's `current`.
 
 Each action reads the contract and its records, decides, and writes revision + 1 on the condition
-that the contract still is the revision it read (ContractItem.revision). Whoever loses that race,
+that the contract still is the revision it read (aws/contracts_repository.write_revision, one
+helper for every action). Whoever loses that race,
 or acts on a revision older than the one the contract has (`If-Match: <revision>`, the revision the
 staff screen showed), gets 409 with `current`: the contract's state as staff see it now.
 """
@@ -12,6 +13,7 @@ import re
 
 from ...domain.guarantee import lifecycle
 from ...domain.errors import Conflict, InputError, NotFound, PreconditionRequired, Problem
+from ...aws import contracts_repository
 from ...aws.models import ContractItem, VersionItem
 from .. import contracts
 
@@ -23,7 +25,7 @@ def load(number: str) -> ContractItem:
     """The contract by its number as typed in the path (422 on `number`, 404 if there is none)."""
     number = contracts.path_number(number)
     try:
-        return ContractItem.get(*ContractItem.key(number), consistent_read=True)
+        return contracts_repository.get(number)
     except ContractItem.DoesNotExist:
         raise NotFound("contract") from None
 
@@ -54,11 +56,11 @@ def request_digest(idempotency_key: str | None) -> str | None:
 def current(contract: ContractItem, records: list[VersionItem] | None = None) -> dict:
     """The contract as staff see it now (the `current` of a 409)."""
     if records is None:
-        records = contracts.versions(contract.contract_number)
+        records = contracts_repository.versions(contract.contract_number)
     chain = contracts.shown_chain(contract, records)
     return {
         "contract_number": contract.contract_number,
-        "revision": int(contract.revision or 0),
+        "revision": contracts_repository.revision(contract),
         "latest_version": int(contract.latest_version),
         "key_generation": int(contract.key_generation or 1),
         **contracts.status_json(contract, chain),
@@ -68,9 +70,10 @@ def current(contract: ContractItem, records: list[VersionItem] | None = None) ->
 
 
 def check_revision(contract: ContractItem, expected: int | None, records: list[VersionItem] | None = None) -> None:
-    if expected is not None and expected != int(contract.revision or 0):
+    revision = contracts_repository.revision(contract)
+    if expected is not None and expected != revision:
         raise Conflict(
-            "contract_changed", f"the contract is at revision {int(contract.revision or 0)}, not {expected}: look at it again and retry",
+            "contract_changed", f"the contract is at revision {revision}, not {expected}: look at it again and retry",
             current=current(contract, records),
         )
 

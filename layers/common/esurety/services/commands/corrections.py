@@ -22,7 +22,6 @@ cancelled once (the same reason answers that record, another reason 409).
 from __future__ import annotations
 
 from aws_lambda_powertools import Logger
-from pynamodb.exceptions import TransactWriteError
 
 from datetime import date
 
@@ -31,7 +30,7 @@ from pynamodb.exceptions import UpdateError
 from ...domain.guarantee import amendments, changes, lifecycle
 from ...domain.japanese import clock
 from ...domain.mail import staff_mail
-from ...aws import signing, storage
+from ...aws import bucket_keys, contracts_repository, signing, storage
 from ...domain.guarantee.certificates import (
     CHANGE,
     CHANGE_CANCELLATION,
@@ -44,18 +43,13 @@ from ...domain.guarantee.certificates import (
 from ...documents.certificate import render_certificate
 from ...documents.fee_difference import render_fee_difference
 from ...domain.errors import Conflict
-from ...aws.models import ContractItem, VersionItem, condition_failed, transact_write, transaction_lost
+from ...aws.models import ContractItem, VersionItem, condition_failed
 from ...domain.application.schemas import CorrectionRequest
 from . import audit, contract_actions, desk, publication
 from .. import contracts
 from . import outbox
 
 logger = Logger(child=True)
-
-
-def _document_key(number: str, version: int, electronic: bool) -> str:
-    # As issuance.document_key: only electronic certificates go under certificates/ (the platform).
-    return storage.certificate_key(number, version) if electronic else f"paper/{number}/v{version:03d}.pdf"
 
 
 def _answer(record: VersionItem) -> dict:
@@ -102,7 +96,7 @@ def correct(
     contract = contract_actions.load(number)
     number = contract.contract_number
     expected = contract_actions.expected_revision(if_match)
-    records = contracts.versions(number)
+    records = contracts_repository.versions(number)
     target = contracts.record_of(records, version)
     corrections = request.model_dump(mode="json", exclude_unset=True, exclude={"reason"})
     today = clock.today()
@@ -134,18 +128,18 @@ def correct(
             state=RENDERED,
             record_id=VersionItem.new_record_id(),
             content=content,
-            s3_key=_document_key(number, version_no, electronic),
+            s3_key=bucket_keys.document(number, version_no, electronic),
             # No statement of its own: the fee event of the label stays the target's (its statement
             # stays listed for the contractor under the label the correction now shows).
             fee=target.fee,
             fee_kind=target.fee_kind,
             fee_s3_key=target.fee_s3_key,
             rendered_at=now,
-            **(publication.pending_entry(number, version_no, now) if electronic else {}),
+            **(VersionItem.pending_entry(number, version_no, now) if electronic else {}),
         )
         pdf = signing.sign_pdf(render_certificate(render_input(record)))
-        revision = int(contract.revision or 0)
-        actions = [ContractItem.latest_version.set(version_no), ContractItem.revision.set(revision + 1)]
+        revision = contracts_repository.revision(contract)
+        actions = [ContractItem.latest_version.set(version_no)]
         if in_force:
             actions.append(ContractItem.content.set(content))
         entry = audit.for_contract(
@@ -153,25 +147,16 @@ def correct(
             version=version_no, target_version=version, label=shown.label, reason=request.reason,
             fields=amendments.describe(target.content, content),
         )
-        try:
-            with transact_write() as transaction:
-                transaction.save(record, condition=VersionItem.pk.does_not_exist())
-                transaction.update(
-                    contract, actions=actions, condition=(ContractItem.revision == revision) & ContractItem.ending.does_not_exist()
-                )
-                transaction.save(entry, condition=type(entry).pk.does_not_exist())
-        except TransactWriteError as error:
-            if not transaction_lost(error):
-                raise
-            records = contracts.versions(number)
+        if contracts_repository.write_revision(contract, actions, ContractItem.ending.does_not_exist(), creates=[record, entry]):
+            written, created = record, True
+        else:
+            records = contracts_repository.versions(number)
             written = next((r for r in records if _same_correction(r, version, request.reason, content)), None)
             if written is None:
                 raise contract_actions.changed_meanwhile(number) from None  # another action won
             pdf = None  # a concurrent identical request wrote it: go on with what it stored
-        else:
-            written, created = record, True
     stored_now = _store(written, pdf)
-    written = VersionItem.get(*VersionItem.key(number, int(written.version)), consistent_read=True)
+    written = contracts_repository.version(number, written.version)
     if not stored_now and publication.awaits_publication(written):
         publication.request(number, int(written.version))  # its arrival may have been lost: ask again
     return _answer(written), created
@@ -186,7 +171,7 @@ def cancel(number: str, version: int, reason: str, staff: str | None, if_match: 
     contract = contract_actions.load(number)
     number = contract.contract_number
     expected = contract_actions.expected_revision(if_match)
-    records = contracts.versions(number)
+    records = contracts_repository.versions(number)
     contracts.record_of(records, version)  # 404 for a version that was never written
 
     def existing(records: list[VersionItem]) -> VersionItem | None:
@@ -230,32 +215,22 @@ def cancel(number: str, version: int, reason: str, staff: str | None, if_match: 
     record.content_before = before
     difference = withdrawal_difference(withdrawn)
     if difference is not None:  # the withdrawn change's fee, reversed, with its own statement
-        record.fee, record.fee_kind, record.fee_s3_key = difference.amount, difference.kind, f"fees/{number}/v{version_no:03d}.pdf"
+        record.fee, record.fee_kind, record.fee_s3_key = difference.amount, difference.kind, bucket_keys.fee_statement(number, version_no)
     # Its chain link at once (what publication.chain_link computes at a PDF's storage, without a PDF).
     linked = [r for r in records if r.record_sha256]
     record.previous_sha256, record.record_sha256 = lifecycle.link(number, linked, record)
-    revision = int(contract.revision or 0)
+    revision = contracts_repository.revision(contract)
     entry = audit.for_contract(
         number, audit.CANCEL_CHANGE, revision + 1, staff, now,
         version=version_no, target_version=version, label=shown.label, reason=reason, in_force_version=after.version,
     )
-    try:
-        with transact_write() as transaction:
-            transaction.save(record, condition=VersionItem.pk.does_not_exist())
-            transaction.update(
-                contract,
-                actions=[
-                    ContractItem.latest_version.set(version_no),
-                    ContractItem.content.set(after.record.content),
-                    ContractItem.revision.set(revision + 1),
-                ],
-                condition=(ContractItem.revision == revision) & ContractItem.ending.does_not_exist(),
-            )
-            transaction.save(entry, condition=type(entry).pk.does_not_exist())
-    except TransactWriteError as error:
-        if not transaction_lost(error):
-            raise
-        records = contracts.versions(number)
+    if not contracts_repository.write_revision(
+        contract,
+        [ContractItem.latest_version.set(version_no), ContractItem.content.set(after.record.content)],
+        ContractItem.ending.does_not_exist(),
+        creates=[record, entry],
+    ):
+        records = contracts_repository.versions(number)
         done = existing(records)
         if done is None or done.reason != reason:
             raise contract_actions.changed_meanwhile(number) from None
@@ -331,4 +306,4 @@ def _mail_cancelled(
         content.get("branch_code"), fee=fee,
     )
     number = contract.contract_number  # the cancellation's record names its one e-mail (a retry reads a newer revision)
-    outbox.put(f"cancel#{number}#v{record_version:03d}", ContractItem.key(number)[0], contract.notify_email, mail.subject, mail.body)
+    outbox.put(f"cancel#{number}#v{record_version:03d}", ContractItem.partition(number), contract.notify_email, mail.subject, mail.body)

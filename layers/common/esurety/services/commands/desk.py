@@ -30,6 +30,7 @@ from ...domain.guarantee.certificates import CHANGE, CORRECTION, NEW, iso_jst
 from ...domain.japanese import clock, text
 from ...domain.mail import desk_mail
 from ...domain.identity import Caller
+from ...aws import contracts_repository
 from ...aws.models import ContractItem, DeskEventItem, DeskItem, ReceiptItem, VersionItem, condition_failed
 from .. import contracts, registry
 from . import audit, outbox
@@ -228,7 +229,7 @@ def refresh(number: str) -> DeskItem | None:
         except DeskItem.DoesNotExist:
             return None
         contract = ContractItem.get(*ContractItem.key(number), consistent_read=True)
-        records = contracts.versions(number)
+        records = contracts_repository.versions(number)
         row, changed = build_row(item, contract, records, _receipts(number, item.orderer_id))
         revision = int(item.revision or 0)
         search = " ".join(search_text(v) for v in (row["contract_number"], row["project_name"], row["contractor_name"]))
@@ -333,7 +334,7 @@ def published(number: str, record: VersionItem) -> None:
         return
     detail = None
     if record.kind == CORRECTION:
-        replaced = contracts.record_of(contracts.versions(number), int(record.target_version))
+        replaced = contracts.record_of(contracts_repository.versions(number), int(record.target_version))
         detail = {"replaces": {"version": int(replaced.version), "issued_at": iso_jst(replaced.issued_at), "sha256": replaced.sha256}}
     life_event(number, kind, f"v{int(record.version):03d}", record.issued_at, label=_label_of(record), version=int(record.version), detail=detail)
 

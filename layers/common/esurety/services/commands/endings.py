@@ -22,15 +22,15 @@ from __future__ import annotations
 
 from datetime import date
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import UpdateError
 
 from ...domain.guarantee import changes, lifecycle
 from ...domain.japanese import clock
 from ...domain.mail import staff_mail
-from ...aws import signing, storage
+from ...aws import applications_repository, bucket_keys, contracts_repository, signing, storage
 from ...documents.fee_difference import render_fee_difference
 from ...domain.errors import Conflict, InputError, Problem
-from ...aws.models import ApplicationItem, ContractItem, condition_failed, transact_write, transaction_lost
+from ...aws.models import ApplicationItem, ContractItem, condition_failed
 from ...domain.application.schemas import TerminationRequest
 from . import applications, audit, contract_actions
 from .. import contracts
@@ -42,7 +42,7 @@ _WANTED = ("kind", "date", "reason")
 
 
 def statement_key(number: str) -> str:
-    return f"fees/{number}/termination.pdf"
+    return bucket_keys.termination_statement(number)
 
 
 def ending_json(contract: ContractItem) -> dict | None:
@@ -83,7 +83,7 @@ def terminate(number: str, request: TerminationRequest, staff: str | None, if_ma
     wanted = {"kind": request.kind, "date": request.date.isoformat(), "reason": request.reason}
     if contract.ending:
         return _repeat(contract, wanted), False
-    records = contracts.versions(number)
+    records = contracts_repository.versions(number)
     chain = contracts.shown_chain(contract, records)
     if not chain:
         raise Conflict(
@@ -118,34 +118,24 @@ def terminate(number: str, request: TerminationRequest, staff: str | None, if_ma
     }
     pending = contract.pending_change
     if pending:
-        waiting = ApplicationItem.get(*ApplicationItem.key(pending), consistent_read=True)
+        waiting = applications_repository.get(pending)
         ending["withdrawn_change"] = {"application_id": pending, "reason": waiting.request.get("reason")}
-    revision = int(contract.revision or 0)
+    revision = contracts_repository.revision(contract)
     entry = audit.for_contract(
         number, audit.TERMINATE, revision + 1, staff, now,
         kind=request.kind, date=wanted["date"], reason=request.reason, version=in_force.version,
         refund=refund["amount"] if refund else None, withdrawn_application=pending,
     )
-    actions = [ContractItem.ending.set(ending), ContractItem.revision.set(revision + 1)]
-    condition = ContractItem.ending.does_not_exist() & (ContractItem.revision == revision)
+    actions = [ContractItem.ending.set(ending)]
+    condition = ContractItem.ending.does_not_exist()
+    withdrawn = []
     if pending:
         actions.append(ContractItem.pending_change.remove())
         condition &= ContractItem.pending_change == pending
+        withdrawn.append((waiting, applications.rejection(WITHDRAWN_REASON, staff, now), ApplicationItem.status == applications.SUBMITTED))
     else:
         condition &= ContractItem.pending_change.does_not_exist()  # a change applied for meanwhile: 409
-    try:
-        with transact_write() as transaction:
-            transaction.update(contract, actions=actions, condition=condition)
-            transaction.save(entry, condition=type(entry).pk.does_not_exist())
-            if pending:
-                transaction.update(
-                    waiting,
-                    actions=applications.rejection(WITHDRAWN_REASON, staff, now),
-                    condition=ApplicationItem.status == applications.SUBMITTED,
-                )
-    except TransactWriteError as error:
-        if not transaction_lost(error):
-            raise
+    if not contracts_repository.write_revision(contract, actions, condition, creates=[entry], updates=withdrawn):
         contract = contract_actions.load(number)
         if not contract.ending:
             raise contract_actions.changed_meanwhile(number) from None
@@ -172,7 +162,7 @@ def _finish(contract: ContractItem) -> None:
     ending = contract.ending
     number = contract.contract_number
     if ending.get("statement_s3_key"):
-        records = contracts.versions(number)
+        records = contracts_repository.versions(number)
         record = contracts.record_of(records, int(ending["version"]))
         ended_on = date.fromisoformat(ending["date"])
         difference = changes.termination_refund(record.content, ended_on)
@@ -198,4 +188,4 @@ def _finish(contract: ContractItem) -> None:
         content["contractor"]["name"], number, content["work_name"], ending["kind"], ending["date"], refund,
         content.get("branch_code"), withdrawn_change=withdrawn,
     )
-    outbox.put(f"ending#{number}", ContractItem.key(number)[0], contract.notify_email, mail.subject, mail.body)
+    outbox.put(f"ending#{number}", ContractItem.partition(number), contract.notify_email, mail.subject, mail.body)

@@ -19,23 +19,16 @@ from ...domain.guarantee import certificates, changes, lifecycle
 from ...domain.japanese import clock
 from ...domain.catalogue import fees, products
 from ... import metrics
-from ...aws import keys, signing, storage
+from ...aws import bucket_keys, keys, signing, storage
 from ...domain.guarantee.certificates import CHANGE, NEW, RENDERED, render_input
 from ...documents.certificate import render_certificate
 from ...documents.fee_difference import render_fee_difference
 from ...documents.fee_statement import render_fee_statement
 from ...domain.errors import Conflict
-from ...aws.models import (
-    ApplicationItem,
-    ContractItem,
-    CounterItem,
-    VersionItem,
-    condition_failed,
-    transact_write,
-    transaction_lost,
-)
+from ...aws import contracts_repository
+from ...aws.models import ApplicationItem, ContractItem, CounterItem, VersionItem, condition_failed, transact
 from . import applications, publication
-from .. import contracts, registry
+from .. import registry
 from .applications import CHANGE_KIND, ISSUED, REJECTED, SUBMITTED
 
 
@@ -101,17 +94,6 @@ def _content(item: ApplicationItem, number: str) -> dict:
     }
 
 
-def document_key(number: str, version: int, electronic: bool) -> str:
-    # Only electronic certificates go under certificates/, whose arrival publishes them.
-    if electronic:
-        return storage.certificate_key(number, version)
-    return f"paper/{number}/v{version:03d}.pdf"
-
-
-def fee_key(number: str, version: int) -> str:
-    return f"fees/{number}/v{version:03d}.pdf"
-
-
 def render_certificate_pdf(document: dict) -> bytes:
     return signing.sign_pdf(render_certificate(document))
 
@@ -155,10 +137,8 @@ def _write_contract(item: ApplicationItem, number: str) -> tuple[VersionItem, _R
     pdf = render_certificate_pdf(document)
     statement, fee = render_fee_statement_pdf(document)
     key = auth_key.generate() if electronic else None
-    contract_pk, contract_sk = ContractItem.key(number)
     contract = ContractItem(
-        contract_pk,
-        contract_sk,
+        *ContractItem.key(number),
         contract_number=number,
         application_id=item.application_id,
         company_id=item.company_id,
@@ -173,8 +153,7 @@ def _write_contract(item: ApplicationItem, number: str) -> tuple[VersionItem, _R
         key_ciphertext=keys.encrypt(key, number) if key else None,
         latest_version=1,
         created_at=now,
-        gsi2pk=f"COMPANY#{item.company_id}",
-        gsi2sk=f"CONTRACT#{number}",
+        **ContractItem.company_entry(item.company_id, number),
     )
     version = VersionItem(
         *VersionItem.key(number, 1),
@@ -186,26 +165,27 @@ def _write_contract(item: ApplicationItem, number: str) -> tuple[VersionItem, _R
         state=RENDERED,
         record_id=VersionItem.new_record_id(),
         content=content,
-        s3_key=document_key(number, 1, electronic),
+        s3_key=bucket_keys.document(number, 1, electronic),
         fee=fee,
-        fee_s3_key=fee_key(number, 1),
+        fee_s3_key=bucket_keys.fee_statement(number, 1),
         rendered_at=now,
         # sha256 stays absent until the object is in the bucket (see _store_documents).
-        **(publication.pending_entry(number, 1, now) if electronic else {}),
+        **(VersionItem.pending_entry(number, 1, now) if electronic else {}),
     )
     rendered = _Rendered(document, pdf, statement)
     try:
-        with transact_write() as transaction:
-            transaction.save(contract, condition=ContractItem.pk.does_not_exist())
-            transaction.save(version, condition=VersionItem.pk.does_not_exist())
+        transact(
+            creates=[contract, version],
             # A reject that came between the reservation and here wins: no contract for it.
-            transaction.condition_check(ApplicationItem, *ApplicationItem.key(item.application_id), condition=ApplicationItem.status == SUBMITTED)
+            checks=[(ApplicationItem, *ApplicationItem.key(item.application_id), ApplicationItem.status == SUBMITTED)],
+            lost_raises=True,  # every failure is judged below, on what is stored
+        )
     except TransactWriteError as error:
         item.refresh(consistent_read=True)
         if item.status == REJECTED:
             raise Conflict("application_rejected", "the application was rejected") from None
         try:  # a concurrent call wrote them first: go on with what it stored
-            version = VersionItem.get(*VersionItem.key(number, 1), consistent_read=True)
+            version = contracts_repository.version(number, 1)
         except VersionItem.DoesNotExist:
             raise error from None  # not a lost race: the transaction itself failed
     return version, rendered
@@ -239,7 +219,7 @@ def _write_change(item: ApplicationItem, records: list[VersionItem], decided_by:
     came between the read and the write, or a reject of this change, makes this call lose (409).
     """
     number = item.contract_number
-    contract = ContractItem.get(*ContractItem.key(number), consistent_read=True)
+    contract = contracts_repository.get(number)
     if contract.ending:
         raise Conflict("guarantee_ended", "the guarantee has ended: the change cannot be issued")
     chain = lifecycle.valid_chain(records)  # rendered changes count: their publication follows
@@ -269,45 +249,35 @@ def _write_change(item: ApplicationItem, records: list[VersionItem], decided_by:
         record_id=VersionItem.new_record_id(),
         content=after,
         content_before=before,
-        s3_key=document_key(number, version_no, electronic),
+        s3_key=bucket_keys.document(number, version_no, electronic),
         fee=difference.amount,
         fee_kind=difference.kind,
-        fee_s3_key=fee_key(number, version_no),
+        fee_s3_key=bucket_keys.fee_statement(number, version_no),
         rendered_at=now,
-        **(publication.pending_entry(number, version_no, now) if electronic else {}),
+        **(VersionItem.pending_entry(number, version_no, now) if electronic else {}),
     )
-    try:
-        with transact_write() as transaction:
-            transaction.save(version, condition=VersionItem.pk.does_not_exist())
-            transaction.update(
-                contract,
-                actions=[
-                    ContractItem.latest_version.set(version_no),
-                    ContractItem.content.set(after),
-                    ContractItem.revision.set(int(contract.revision or 0) + 1),
-                    ContractItem.pending_change.remove(),
-                ],
-                condition=(ContractItem.pending_change == item.application_id)
-                & (ContractItem.revision == int(contract.revision or 0))
-                & ContractItem.ending.does_not_exist(),  # nothing changes after 解約 / 履行請求
-            )
-            transaction.condition_check(ApplicationItem, *ApplicationItem.key(item.application_id), condition=ApplicationItem.status == SUBMITTED)
-    except TransactWriteError as error:
-        if not transaction_lost(error):
-            raise
+    won = contracts_repository.write_revision(
+        contract,
+        [ContractItem.latest_version.set(version_no), ContractItem.content.set(after), ContractItem.pending_change.remove()],
+        # nothing changes after 解約 / 履行請求
+        (ContractItem.pending_change == item.application_id) & ContractItem.ending.does_not_exist(),
+        creates=[version],
+        checks=[(ApplicationItem, *ApplicationItem.key(item.application_id), ApplicationItem.status == SUBMITTED)],
+    )
+    if not won:
         written = _record_of(item)
         if written is not None:
             return written, None  # a concurrent press of 発行 wrote it: go on with what it stored
         item.refresh(consistent_read=True)
         if item.status == REJECTED:
-            raise Conflict("application_rejected", f"the application was rejected ({item.reject_reason})") from None
-        raise Conflict("contract_changed", "the contract changed meanwhile: look at it again and retry") from None
+            raise Conflict("application_rejected", f"the application was rejected ({item.reject_reason})")
+        raise Conflict("contract_changed", "the contract changed meanwhile: look at it again and retry")
     return version, _Rendered(document, pdf, statement)
 
 
 def _record_of(item: ApplicationItem, records: list[VersionItem] | None = None) -> VersionItem | None:
     """The record issued from this application, if written (among `records`, else read)."""
-    records = contracts.versions(item.contract_number) if records is None else records
+    records = contracts_repository.versions(item.contract_number) if records is None else records
     return next((r for r in records if r.application_id == item.application_id), None)
 
 
@@ -316,7 +286,7 @@ def _issue_change(item: ApplicationItem, decided_by: str | None) -> dict:
         # also a change withdrawn by the contract's end (endings.WITHDRAWN_REASON)
         raise Conflict("application_rejected", f"the application was rejected ({item.reject_reason})")
     number = item.contract_number
-    records = contracts.versions(number)
+    records = contracts_repository.versions(number)
     version = _record_of(item, records)
     rendered = None
     created = False
@@ -326,7 +296,7 @@ def _issue_change(item: ApplicationItem, decided_by: str | None) -> dict:
         created = _store_documents(version, rendered)
         if applications.mark_issued(item, decided_by=decided_by):
             metrics.count(metrics.CERTIFICATES_ISSUED)
-    version = VersionItem.get(*VersionItem.key(number, int(version.version)), consistent_read=True)
+    version = contracts_repository.version(number, version.version)
     if not created and publication.awaits_publication(version):
         publication.request(number, int(version.version))
     return {
@@ -347,13 +317,13 @@ def issue(application_id: str, decided_by: str | None = None) -> dict:
     created = False
     if item.status != ISSUED:
         try:
-            version, rendered = VersionItem.get(*VersionItem.key(number, 1), consistent_read=True), None
+            version, rendered = contracts_repository.version(number, 1), None
         except VersionItem.DoesNotExist:
             version, rendered = _write_contract(item, number)
         created = _store_documents(version, rendered)  # also completes a call that stopped before the bucket
         if applications.mark_issued(item, decided_by=decided_by):
             metrics.count(metrics.CERTIFICATES_ISSUED)
-    version = VersionItem.get(*VersionItem.key(number, 1), consistent_read=True)
+    version = contracts_repository.version(number, 1)
     if not created and publication.awaits_publication(version):
         # A retried issue of a stored, unpublished certificate: its arrival may have been lost; ask again.
         publication.request(number, 1)

@@ -18,14 +18,12 @@ the rotation is retried with its Idempotency-Key (the retry hands those versions
 """
 from __future__ import annotations
 
-from pynamodb.exceptions import TransactWriteError
-
 from ...domain.identifiers import auth_key
 from ...domain.japanese import clock
 from ...domain.mail import staff_mail
-from ...aws import keys
+from ...aws import contracts_repository, keys
 from ...domain.errors import Conflict
-from ...aws.models import ContractItem, transact_write, transaction_lost
+from ...aws.models import ContractItem
 from . import audit, contract_actions, notices, outbox, publication
 from .. import contracts
 
@@ -50,7 +48,7 @@ def _renew_notices(contract: ContractItem, key: str, generation: int) -> None:
     its version. The versions are read after the rotation's write: a version published before it
     is shown here, one published after it reads the new generation itself (services/commands/notices.py)."""
     number = contract.contract_number
-    for shown in contracts.shown_chain(contract, contracts.versions(number)):
+    for shown in contracts.shown_chain(contract, contracts_repository.versions(number)):
         target = notices.put(number, shown.record, key, generation)
         notices.record(shown.record, target, generation)
 
@@ -63,7 +61,7 @@ def _complete(contract: ContractItem, generation: int) -> None:
     if int(contract.key_generation or 1) != generation:
         return  # a later rotation renews the notices itself
     number = contract.contract_number
-    for shown in contracts.shown_chain(contract, contracts.versions(number)):
+    for shown in contracts.shown_chain(contract, contracts_repository.versions(number)):
         if (contracts.notice_generation_of(shown.record) or 0) < generation:
             publication.request(number, shown.version)
     _mail(contract, generation)
@@ -74,7 +72,7 @@ def _mail(contract: ContractItem, generation: int) -> None:
         content = contract.content
         number = contract.contract_number
         mail = staff_mail.key_renewed(content["contractor"]["name"], number, content["work_name"], content.get("branch_code"))
-        outbox.put(f"rotate-key#{number}#g{generation}", ContractItem.key(number)[0], contract.notify_email, mail.subject, mail.body)
+        outbox.put(f"rotate-key#{number}#g{generation}", ContractItem.partition(number), contract.notify_email, mail.subject, mail.body)
 
 
 def rotate(number: str, staff: str | None, idempotency_key: str | None = None, if_match: str | None = None) -> tuple[dict, bool]:
@@ -89,30 +87,25 @@ def rotate(number: str, staff: str | None, idempotency_key: str | None = None, i
         return earlier, False
     if contract.format != "electronic" or not contract.key_digest:
         raise Conflict("paper_has_no_auth_key", "a paper guarantee has no auth key", current=contract_actions.current(contract))
-    records = contracts.versions(number)
+    records = contracts_repository.versions(number)
     contract_actions.check_revision(contract, expected, records)
 
     generation = int(contract.key_generation or 1)
-    revision = int(contract.revision or 0)
+    revision = contracts_repository.revision(contract)
     key = auth_key.generate()
     now = clock.now()
     entry = audit.for_contract(number, audit.ROTATE_KEY, revision + 1, staff, now, key_generation=generation + 1, request=request)
-    try:
-        with transact_write() as transaction:
-            transaction.update(
-                contract,
-                actions=[
-                    ContractItem.key_digest.set(keys.digest(key)),
-                    ContractItem.key_ciphertext.set(keys.encrypt(key, number)),
-                    ContractItem.key_generation.set(generation + 1),
-                    ContractItem.revision.set(revision + 1),
-                ],
-                condition=(ContractItem.revision == revision) & (ContractItem.key_generation == generation),
-            )
-            transaction.save(entry, condition=type(entry).pk.does_not_exist())
-    except TransactWriteError as error:
-        if not transaction_lost(error):
-            raise
+    rotated = contracts_repository.write_revision(
+        contract,
+        [
+            ContractItem.key_digest.set(keys.digest(key)),
+            ContractItem.key_ciphertext.set(keys.encrypt(key, number)),
+            ContractItem.key_generation.set(generation + 1),
+        ],
+        ContractItem.key_generation == generation,
+        creates=[entry],
+    )
+    if not rotated:
         del key
         earlier = _earlier(number, request)
         if earlier is not None:

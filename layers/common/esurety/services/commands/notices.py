@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from pynamodb.exceptions import UpdateError
 
-from ...aws import keys, signing, storage
-from ...aws.models import ContractItem, VersionItem, condition_failed
+from ...aws import bucket_keys, contracts_repository, keys, signing, storage
+from ...aws.models import VersionItem, condition_failed
 from ...domain.guarantee.certificates import render_input
 from ...config import settings
 from .. import contracts
@@ -34,7 +34,7 @@ def put(number: str, version: VersionItem, key: str, generation: int) -> str:
     # start loads no renderer).
     from ...documents.notice import render_notice  # noqa: PLC0415
 
-    target = storage.notice_key(number, int(version.version), generation)
+    target = bucket_keys.notice(number, int(version.version), generation)
     notice = signing.sign_pdf(render_notice(render_input(version), key))
     # The writer may not read notices: where one is there already (a repeated put, or a lost life's
     # with its old key), this record's goes to its own key beside it (storage.create_pdf).
@@ -61,7 +61,7 @@ def record(version: VersionItem, target: str, generation: int) -> None:
 def renew(number: str, version: VersionItem) -> None:
     """After a publication: when the key was rotated since the generation its notice prints was
     read, put and record the notice for the live key (a later rotation sees the version published)."""
-    contract = ContractItem.get(*ContractItem.key(number), consistent_read=True)
+    contract = contracts_repository.get(number)
     generation = int(contract.key_generation or 1)
     if not contract.key_ciphertext or (contracts.notice_generation_of(version) or 0) >= generation:
         return

@@ -26,7 +26,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import PutError, UpdateError
 
 from ...domain.japanese import clock
-from ...aws import mail_queue, mailer
+from ...aws import mail_queue, mail_repository, mailer
 from ...aws.models import MailItem, condition_failed
 
 logger = Logger(child=True)
@@ -78,7 +78,7 @@ def _claim(message: dict) -> MailItem | None:
     except PutError as error:
         if not condition_failed(error):
             raise
-    item = MailItem.get(pk, sk, consistent_read=True)
+    item = mail_repository.get(message["owner"], message["mail_id"])
     try:  # not sent yet: a failure that may pass gave the claim back, or a redrive from the dead-letter queue
         item.update(
             actions=[MailItem.state.set(SENDING), MailItem.attempts.add(1), MailItem.claimed_at.set(clock.now())],
@@ -129,5 +129,5 @@ def _give_back(item: MailItem, error: Exception, receive_count: int) -> None:
 
 def undelivered(owner: str) -> list[MailItem]:
     """The e-mails of a contract (its partition) that could not be delivered, oldest first."""
-    failed = [m for m in MailItem.query(owner, MailItem.sk.startswith(MailItem.PREFIX)) if m.state == FAILED]
+    failed = [m for m in mail_repository.of_owner(owner) if m.state == FAILED]
     return sorted(failed, key=lambda m: m.failed_at or m.claimed_at)

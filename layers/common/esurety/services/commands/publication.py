@@ -16,7 +16,6 @@ The version's sparse `VERSIONS#pending` gsi1 entry lasts until all of this is do
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import unquote_plus
@@ -27,18 +26,16 @@ from pynamodb.exceptions import UpdateError
 from ...domain.japanese import clock
 from ...domain.guarantee import lifecycle
 from ... import metrics
-from ...aws import keys, storage
+from ...aws import bucket_keys, contracts_repository, keys, storage
 from ...aws import client
 from ...domain.guarantee.certificates import CORRECTION, NEW, PUBLISHED, RENDERED
 from ...config import settings
 from ...domain.mail.messages import ISSUED_SUBJECT, issued_body
 from ...aws.models import ContractItem, VersionItem, condition_failed
-from .. import contracts
 from . import desk, notices, outbox
 
 logger = Logger(child=True)
-# certificates/{number}/v{version:03d}.pdf, or …-{record_id}.pdf beside another record's object (storage.owner_key)
-_CERTIFICATE_KEY = re.compile(r"^certificates/(?P<number>\d{5}-\d{5}[A-Z])/v(?P<version>\d{3})(?:-(?P<owner>[0-9a-f]{32}))?\.pdf$")
+_CERTIFICATE_KEY = bucket_keys.CERTIFICATE
 
 
 @dataclass(frozen=True)
@@ -48,16 +45,6 @@ class Arrival:
     # request: then the recorded object version's LastModified is.
     event_time: datetime | None
     version_id: str | None = None  # the object version the event is about; None: the recorded one
-
-
-def pending_sort_key(moment: datetime, number: str = "", version: int | None = None) -> str:
-    stamp = clock.to_jst(moment).isoformat(timespec="milliseconds")
-    return stamp if version is None else f"{stamp}#{number}#{version:03d}"
-
-
-def pending_entry(number: str, version: int, rendered_at: datetime) -> dict:
-    """The gsi1 attributes of a version whose publication is not finished yet."""
-    return {"gsi1pk": VersionItem.PENDING, "gsi1sk": pending_sort_key(rendered_at, number, version)}
 
 
 def _finished() -> list:
@@ -74,7 +61,7 @@ def chain_link(version: VersionItem, pdf_sha256: str | None) -> list:
     digest over its fields and PDF, and the digest of the record it follows, among the records
     linked before it."""
     number = version.contract_number
-    linked = [r for r in contracts.versions(number) if int(r.version) < int(version.version) and r.record_sha256]
+    linked = [r for r in contracts_repository.versions(number) if int(r.version) < int(version.version) and r.record_sha256]
     version.sha256 = pdf_sha256  # the link covers the bytes as stored
     previous, digest = lifecycle.link(number, linked, version)
     return [VersionItem.record_sha256.set(digest), VersionItem.previous_sha256.set(previous)]
@@ -82,10 +69,10 @@ def chain_link(version: VersionItem, pdf_sha256: str | None) -> list:
 
 def _is_the_records(version: VersionItem, s3_key: str) -> bool:
     """The key is the one recorded for `version`, or, while no object is recorded yet, the key its
-    own object goes to beside another record's (storage.owner_key)."""
+    own object goes to beside another record's (bucket_keys.owner_key)."""
     if s3_key == version.s3_key:
         return True
-    return bool(version.record_id) and not version.sha256 and s3_key == storage.owner_key(version.s3_key, version.record_id)
+    return bool(version.record_id) and not version.sha256 and s3_key == bucket_keys.owner_key(version.s3_key, version.record_id)
 
 
 def record_stored(version: VersionItem, stored: storage.StoredObject) -> VersionItem:
@@ -123,7 +110,7 @@ def arrivals(message: dict) -> list[Arrival]:
     """What one queue message asks for: an S3 event notification, S3's test event, or a republish request."""
     if "republish" in message:
         wanted = message["republish"]
-        return [Arrival(storage.certificate_key(wanted["contract_number"], int(wanted["version"])), None)]
+        return [Arrival(bucket_keys.certificate(wanted["contract_number"], int(wanted["version"])), None)]
     found = []
     for record in message.get("Records") or []:  # s3:TestEvent has none
         if not str(record.get("eventName", "")).startswith("ObjectCreated:"):
@@ -145,7 +132,7 @@ def publish(arrival: Arrival) -> str:
         return "ignored-not-a-certificate"
     number, version_no = match["number"], int(match["version"])
     try:
-        version = VersionItem.get(*VersionItem.key(number, version_no), consistent_read=True)
+        version = contracts_repository.version(number, version_no)
     except VersionItem.DoesNotExist:
         logger.warning("certificate object without a version record", extra={"s3_key": arrival.s3_key})
         return "ignored-unknown-version"
@@ -163,7 +150,7 @@ def publish(arrival: Arrival) -> str:
         if version.gsi1pk is None:
             return "already-published"
         # Published, but the delivery that did it failed before claiming the e-mail: finish it.
-        contract = ContractItem.get(*ContractItem.key(number), consistent_read=True)
+        contract = contracts_repository.get(number)
         _notify(contract, version)
         return "notified"
 
@@ -194,7 +181,7 @@ def publish(arrival: Arrival) -> str:
                     extra={"s3_key": s3_key, "earlier_version": int(earlier.version)})
         return "deferred-earlier-on-its-way"
 
-    contract = ContractItem.get(*ContractItem.key(number), consistent_read=True)
+    contract = contracts_repository.get(number)
     if contract.ending and version.kind != NEW:
         # Nothing changes the content after 解約 / 履行請求 (endings.py refuses while a change or
         # correction is on its way); should one arrive anyway, it stays unpublished and leaves the
@@ -234,7 +221,7 @@ def publish(arrival: Arrival) -> str:
 def _earlier_on_its_way(number: str, version_no: int) -> VersionItem | None:
     """An earlier record of the contract still awaiting its publication (rendered, on the pending
     index), which must take effect before `version_no` does."""
-    for record in contracts.versions(number):
+    for record in contracts_repository.versions(number):
         if int(record.version) < version_no and record.state == RENDERED and record.gsi1pk is not None and record.s3_key:
             return record
     return None
@@ -243,7 +230,7 @@ def _earlier_on_its_way(number: str, version_no: int) -> VersionItem | None:
 def _publish_following(number: str, version_no: int) -> None:
     """Publish the next version that waited for this one (deferred above), from its recorded object;
     its own publication publishes the one after it."""
-    for record in contracts.versions(number):
+    for record in contracts_repository.versions(number):
         if int(record.version) > version_no and awaits_publication(record) and record.gsi1pk is not None:
             outcome = publish(Arrival(record.s3_key, None))
             logger.info("following version published", extra={"s3_key": record.s3_key, "outcome": outcome})
@@ -277,7 +264,7 @@ def _notify(contract: ContractItem, version: VersionItem) -> None:
     number, version_no = contract.contract_number, int(version.version)
     outbox.put(
         f"issued#{number}#v{version_no:03d}",
-        ContractItem.key(number)[0],
+        ContractItem.partition(number),
         contract.notify_email,
         ISSUED_SUBJECT,
         issued_body(content["contractor"]["name"], contract.contract_number, content["product_label"], content["work_name"],

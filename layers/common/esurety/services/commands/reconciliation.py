@@ -14,6 +14,7 @@ from aws_lambda_powertools import Logger
 
 from ...domain.japanese import clock
 from ... import metrics
+from ...aws import contracts_repository
 from ...aws.models import VersionItem
 from . import publication
 
@@ -27,9 +28,9 @@ def after_seconds() -> int:
 
 
 def reconcile() -> dict:
-    cutoff = publication.pending_sort_key(clock.now() - timedelta(seconds=after_seconds()))
+    cutoff = VersionItem.pending_sort_key(clock.now() - timedelta(seconds=after_seconds()))
     requested, not_stored = [], []
-    for version in VersionItem.pending.query(VersionItem.PENDING, VersionItem.gsi1sk < cutoff):
+    for version in contracts_repository.pending_versions(cutoff):
         name = f"{version.contract_number}/v{int(version.version):03d}"
         if not version.sha256:
             # Its issue call stopped before the bucket: the application is still submitted, and

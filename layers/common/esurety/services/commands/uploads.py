@@ -15,7 +15,7 @@ from pynamodb.exceptions import UpdateError
 
 from ...domain import attachments
 from ...domain.japanese import clock
-from ...aws import storage
+from ...aws import applications_repository, bucket_keys, storage
 from ...domain import error_codes
 from ...domain.errors import InputError, NotFound, Problem
 from ...domain.identity import Caller
@@ -24,11 +24,11 @@ from ...aws.models import UploadItem, condition_failed
 logger = Logger(child=True)
 AWAITING, CHECKED, REFUSED = "awaiting", "checked", "refused"
 _UPLOAD_ID = re.compile(r"^[0-9a-f]{24}$")
-_UPLOAD_KEY = re.compile(r"^uploads/(?P<upload_id>[0-9a-f]{24})\.pdf$")
+_UPLOAD_KEY = bucket_keys.UPLOAD
 
 
 def object_key(upload_id: str) -> str:
-    return f"uploads/{upload_id}.pdf"
+    return bucket_keys.upload(upload_id)
 
 
 def create(caller: Caller) -> dict:
@@ -57,7 +57,7 @@ def check(s3_key: str, version_id: str | None) -> str:
     if not match:
         return "ignored-not-an-upload"
     try:
-        item = UploadItem.get(*UploadItem.key(match["upload_id"]), consistent_read=True)
+        item = applications_repository.upload(match["upload_id"])
     except UploadItem.DoesNotExist:
         return "ignored-unknown-upload"
     if item.state != AWAITING:
@@ -83,7 +83,7 @@ def check(s3_key: str, version_id: str | None) -> str:
         if not condition_failed(error):
             raise
         # Two versions' arrivals judged at once: the other one's judgement stands.
-        return _another_version(UploadItem.get(*UploadItem.key(item.upload_id), consistent_read=True), version_id)
+        return _another_version(applications_repository.upload(item.upload_id), version_id)
     logger.info("upload checked", extra={"upload_id": item.upload_id, "state": state, "code": verdict.code})
     return state
 
@@ -103,7 +103,7 @@ def require_checked(caller: Caller, upload_id: str, field: str = "upload_id") ->
     if not _UPLOAD_ID.fullmatch(upload_id or ""):
         raise InputError(Problem(field, "not_upload_id", "is not an upload id"))
     try:
-        item = UploadItem.get(*UploadItem.key(upload_id), consistent_read=True)
+        item = applications_repository.upload(upload_id)
     except UploadItem.DoesNotExist:
         raise InputError(Problem(field, "no_such_upload", "no such upload")) from None
     if item.company_id != caller.company_id:
@@ -125,7 +125,7 @@ def staff_link(upload_id: str, version_id: str) -> dict:
 
 def get(upload_id: str) -> UploadItem:
     try:
-        return UploadItem.get(*UploadItem.key(upload_id))
+        return applications_repository.upload(upload_id, consistent=False)
     except UploadItem.DoesNotExist:
         raise NotFound("upload") from None
 
@@ -135,7 +135,7 @@ def verdict(caller: Caller, upload_id: str) -> dict:
     if not _UPLOAD_ID.fullmatch(upload_id or ""):
         raise InputError(Problem("upload_id", "not_upload_id", "is not an upload id"))
     try:
-        item = UploadItem.get(*UploadItem.key(upload_id), consistent_read=True)
+        item = applications_repository.upload(upload_id)
     except UploadItem.DoesNotExist:
         raise NotFound("upload") from None
     if item.company_id != caller.company_id:

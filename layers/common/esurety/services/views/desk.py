@@ -19,7 +19,7 @@ from ...domain.guarantee import certificates, lifecycle
 from ...domain.guarantee.certificates import CHANGE_CANCELLATION, CORRECTION, iso_jst
 from ...domain.identity import Caller
 from ...domain.japanese import clock
-from ...aws import storage
+from ...aws import contracts_repository, storage
 from ...aws.models import ContractItem, DeskEventItem, DeskItem, ReceiptItem, ViewItem
 from .. import contracts
 from ..commands import desk
@@ -209,7 +209,7 @@ def one(caller: Caller, number: str, version: int | None = None) -> dict:
     version = contracts.path_version(version) if version is not None else None
     item = desk.load(caller, number)
     contract = ContractItem.get(*ContractItem.key(number), consistent_read=True)
-    records = contracts.versions(number)
+    records = contracts_repository.versions(number)
     chain = contracts.shown_chain(contract, records)
     if not chain:
         raise NotFound("certificate")

@@ -9,10 +9,10 @@ from __future__ import annotations
 from ...domain.guarantee import certificates, changes, lifecycle
 from ...domain.japanese import clock
 from ...domain.application import rules
-from ...aws import storage
+from ...aws import applications_repository, contracts_repository, storage
 from ...domain.guarantee.certificates import CHANGE_CANCELLATION, iso_jst
 from ...domain.errors import Problem
-from ...aws.models import ApplicationItem, ContractItem, UploadItem, VersionItem, ViewItem
+from ...aws.models import ApplicationItem, ContractItem, UploadItem, VersionItem
 from ...domain.catalogue.products import label as product_label
 from ..commands import applications, audit, contract_actions, endings, outbox, uploads
 from .. import contracts, registry
@@ -42,7 +42,7 @@ def _upload(upload_id: str, pinned_version: str | None) -> dict:
     object version that was checked (the one the application pinned when it was submitted). A
     later object under the key (a replayed POST) is never linked; staff see how many were tried."""
     try:
-        item = UploadItem.get(*UploadItem.key(upload_id), consistent_read=True)
+        item = applications_repository.upload(upload_id)
     except UploadItem.DoesNotExist:
         return {"upload_id": upload_id, "state": None, "link": None}
     out = {
@@ -78,12 +78,12 @@ def application(application_id: str) -> dict:
         "request": request,
         "problems": None,  # judged only while the application waits for a decision
         # A reject's e-mail that could not be delivered (a 新規 without a contract keeps it here).
-        "undelivered_mail": _undelivered_of(ApplicationItem.key(application_id)[0]) if item.status == applications.REJECTED else [],
+        "undelivered_mail": _undelivered_of(ApplicationItem.partition(application_id)) if item.status == applications.REJECTED else [],
     }
     today = clock.today()
     if kind == applications.CHANGE_KIND:
-        contract = ContractItem.get(*ContractItem.key(item.contract_number), consistent_read=True)
-        records = contracts.versions(contract.contract_number)
+        contract = contracts_repository.get(item.contract_number)
+        records = contracts_repository.versions(contract.contract_number)
         chain = lifecycle.valid_chain(records)  # as issuing would judge it: rendered changes count
         in_force = chain[-1]
         out["in_force"] = {
@@ -149,10 +149,9 @@ def _record_json(number: str, record: VersionItem, shown: set[int]) -> dict:
 
 
 def _views(number: str) -> list[dict]:
-    pk = ContractItem.key(number)[0]
     return [
         {"orderer_id": v.orderer_id, "version": int(v.version), "viewed_at": _at(v.viewed_at)}
-        for v in ViewItem.query(pk, ViewItem.sk.startswith(ViewItem.PREFIX))
+        for v in contracts_repository.views(number)
     ]
 
 
@@ -161,7 +160,7 @@ def _views(number: str) -> list[dict]:
 def contract(number: str) -> dict:
     contract = contract_actions.load(number)
     number = contract.contract_number
-    records = sorted(contracts.versions(number), key=lambda r: int(r.version))
+    records = sorted(contracts_repository.versions(number), key=lambda r: int(r.version))
     chain = contracts.shown_chain(contract, records)
     shown = {s.version for s in chain}
     return {
@@ -176,7 +175,7 @@ def contract(number: str) -> dict:
         "branch_code": contract.branch_code,
         "notify_email": contract.notify_email,
         "created_at": _at(contract.created_at),
-        "revision": int(contract.revision or 0),
+        "revision": contracts_repository.revision(contract),
         "latest_version": int(contract.latest_version),
         "key_generation": int(contract.key_generation or 1),
         "pending_change": contract.pending_change,
@@ -190,5 +189,5 @@ def contract(number: str) -> dict:
         "receipts": contracts.receipts_json(number),
         "views": _views(number),
         "audit": [audit.as_json(item) for item in audit.items(number)],
-        "undelivered_mail": _undelivered_of(ContractItem.key(number)[0]),
+        "undelivered_mail": _undelivered_of(ContractItem.partition(number)),
     }

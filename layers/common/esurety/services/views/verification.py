@@ -18,13 +18,13 @@ from ...domain.guarantee import certificates
 from ...domain.japanese import clock
 from ...domain.identifiers import contract_number
 from ... import metrics
-from ...aws import keys, storage
+from ...aws import contracts_repository, keys, storage
 from ...domain.errors import InputError, NotFound, Problem, TooManyAttempts
 from ...domain.identity import Caller
 from ...aws.models import ContractItem, ReceiptItem, ViewItem
 from ..commands import desk, lockout
 from .. import registry
-from ..contracts import chain_valid, shown_chain, status_json, versions
+from ..contracts import chain_valid, shown_chain, status_json
 
 logger = Logger(child=True)
 
@@ -100,7 +100,7 @@ def _judged(number: str) -> ContractItem | None:
     brings back three short attributes, an unknown one's nothing, so the two cost alike (the whole
     item, its content and encrypted key, took about 3 ms more to read and parse)."""
     try:
-        return ContractItem.get(*ContractItem.key(number), consistent_read=True, attributes_to_get=list(_JUDGED))
+        return contracts_repository.get_judged(number, _JUDGED)
     except ContractItem.DoesNotExist:
         return None
 
@@ -109,7 +109,7 @@ def _opened(number: str, judged: ContractItem) -> ContractItem | None:
     """The whole contract once the key opened it; None if its key or orderer changed since judged
     (a staff key rotation between the two reads: the typed key was judged against the old one)."""
     try:
-        contract = ContractItem.get(*ContractItem.key(number), consistent_read=True)
+        contract = contracts_repository.get(number)
     except ContractItem.DoesNotExist:
         return None
     if (contract.key_digest, contract.orderer_id, contract.format) != (judged.key_digest, judged.orderer_id, judged.format):
@@ -134,7 +134,7 @@ def _open(caller: Caller, number_text: str, key_text: str) -> tuple[str, Contrac
     contract = _opened(number, judged) if reason is None else None
     if reason is None and contract is None:
         reason = "changed-meanwhile"
-    records = versions(number) if reason is None else []
+    records = contracts_repository.versions(number) if reason is None else []
     chain = shown_chain(contract, records) if reason is None else []
     if reason is None and not chain:
         reason = "not-published"
@@ -177,8 +177,7 @@ def verify(caller: Caller, number_text: str, key_text: str, version: int | None 
     shown = _shown(chain, version)
     viewed_at = clock.now()
     ViewItem(
-        ContractItem.key(number)[0],
-        f"{ViewItem.PREFIX}{viewed_at.isoformat()}#{caller.orderer_id}",
+        *ViewItem.key(number, viewed_at, caller.orderer_id),
         contract_number=number,
         orderer_id=caller.orderer_id,
         version=shown.version,
@@ -190,7 +189,7 @@ def verify(caller: Caller, number_text: str, key_text: str, version: int | None 
     desk.present(contract, registry.get_orderer(caller.orderer_id), None, desk.KEY, caller.subject)
     record = shown.record
     try:  # this orderer's 受領確認 of the version shown, if recorded
-        receipt = ReceiptItem.get(*ReceiptItem.key(number, shown.version, caller.orderer_id), consistent_read=True)
+        receipt = contracts_repository.receipt(number, shown.version, caller.orderer_id)
     except ReceiptItem.DoesNotExist:
         receipt = None
     return {
