@@ -39,7 +39,7 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
 
 import aws_fidelity  # noqa: E402  (hooks botocore before any client exists: IAM, S3 403s, key limits)
-from aws_fidelity import pytest_collection_finish, pytest_sessionfinish, pytest_terminal_summary  # noqa: E402,F401
+from aws_fidelity import pytest_sessionfinish, pytest_terminal_summary, pytest_testnodedown  # noqa: E402,F401
 from moto import mock_aws  # noqa: E402
 
 from esurety.aws import keys, signing  # noqa: E402
@@ -571,6 +571,21 @@ def atomic_requests(monkeypatch):
 
     monkeypatch.setattr(BotocoreStubber, "__call__", atomic)
 
+
+
+# ----------------------------------------------------------------------------- spread over the cores
+# `make test` runs under pytest-xdist (-n 2 --dist loadgroup): each test module is one unit of work,
+# so its module fixtures are made once; the e2e modules are one unit together, so one local cloud
+# runs at a time (each of them starts its own) beside the moto tests on the other core.
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
+def pytest_collection_modifyitems(config, items):
+    if not hasattr(config, "workerinput"):
+        return
+    for item in items:
+        group = "e2e" if item.get_closest_marker("e2e") else item.nodeid.split("::", 1)[0]
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 # No skipped tests: every skip is a failure (see no_skips.py).
