@@ -19,9 +19,11 @@ bootstrap-run:
 	@PYTHON=$(PYTHON) tools/bootstrap.sh run
 
 # Spread over JOBS processes (pytest-xdist): each test module is one unit of work, the e2e modules
-# one unit together (tests/conftest.py), so one local cloud runs at a time. JOBS=0 runs in one process.
+# one unit together (tests/conftest.py), so one local cloud runs at a time. The units go out in
+# collection order, so the longest one (tests/e2e/) starts first and the quick unit/ modules fill
+# the end. JOBS=0 runs in one process.
 JOBS ?= 2
-XDIST = -n $(JOBS) --dist loadgroup
+XDIST = -n $(JOBS) --dist loadgroup --no-loadscope-reorder
 
 test: bootstrap-test
 	$(PY) -m pytest $(XDIST)
