@@ -574,17 +574,31 @@ def atomic_requests(monkeypatch):
 
 
 # ----------------------------------------------------------------------------- spread over the cores
-# `make test` runs under pytest-xdist (-n 2 --dist loadgroup): each test module is one unit of work,
-# so its module fixtures are made once; the e2e modules are one unit together, so one local cloud
-# runs at a time (each of them starts its own) beside the moto tests on the other core.
+# `make test` runs under pytest-xdist (-n 2 --dist loadgroup): a test is a unit of work of its own
+# unless a module (or class) fixture serves it, then its module is one unit, so that fixture is
+# made once. The modules of tests/e2e/ are one unit together: one local cloud runs at a time (each
+# module starts its own) beside the moto tests on the other core. The long single tests (the
+# fault matrices) thus run side by side instead of one after the other.
+_SHARED_SCOPES = {"module", "class", "package"}
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(config, items):
     if not hasattr(config, "workerinput"):
         return
+    e2e = ROOT / "tests" / "e2e"
     for item in items:
-        group = "e2e" if item.get_closest_marker("e2e") else item.nodeid.split("::", 1)[0]
+        module = item.nodeid.split("::", 1)[0]
+        fixtures = getattr(item, "_fixtureinfo", None)
+        shared = fixtures is not None and any(
+            definition.scope in _SHARED_SCOPES for definitions in fixtures.name2fixturedefs.values() for definition in definitions
+        )
+        if e2e in item.path.parents:
+            group = "e2e"
+        elif shared:
+            group = module
+        else:
+            group = item.nodeid
         item.add_marker(pytest.mark.xdist_group(group))
 
 
