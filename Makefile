@@ -18,10 +18,11 @@ bootstrap-test:
 bootstrap-run:
 	@PYTHON=$(PYTHON) tools/bootstrap.sh run
 
-# Spread over JOBS processes (pytest-xdist): each test module is one unit of work, the e2e modules
-# one unit together (tests/conftest.py), so one local cloud runs at a time. The units go out in
-# collection order, so the longest one (tests/e2e/) starts first and the quick unit/ modules fill
-# the end. JOBS=0 runs in one process.
+# Spread over JOBS processes (pytest-xdist): a test is a unit of work of its own unless a module
+# fixture serves it (then its module is one unit), the e2e modules one unit together
+# (tests/conftest.py), so one local cloud runs at a time. The units go out in collection order, so
+# the longest one (tests/e2e/) starts first and the quick unit/ tests fill the end.
+# JOBS=0 runs in one process.
 JOBS ?= 2
 XDIST = -n $(JOBS) --dist loadgroup --no-loadscope-reorder
 
