@@ -18,13 +18,21 @@ bootstrap-test:
 bootstrap-run:
 	@PYTHON=$(PYTHON) tools/bootstrap.sh run
 
+# Spread over JOBS processes (pytest-xdist): a test is a unit of work of its own unless a module
+# fixture serves it (then its module is one unit), the e2e modules one unit together
+# (tests/conftest.py), so one local cloud runs at a time. The units go out in collection order, so
+# the longest one (tests/e2e/) starts first and the quick unit/ tests fill the end.
+# JOBS=0 runs in one process.
+JOBS ?= 2
+XDIST = -n $(JOBS) --dist loadgroup --no-loadscope-reorder
+
 test: bootstrap-test
-	$(PY) -m pytest
+	$(PY) -m pytest $(XDIST)
 
 # The fast loop: unit/, integration/ and infrastructure/ without the tools of their own (SAM, checkov),
 # selected by the e2e marker so that it still counts as a whole run for the fidelity harness.
 unit: bootstrap-test
-	$(PY) -m pytest -m "not e2e"
+	$(PY) -m pytest $(XDIST) -m "not e2e"
 
 # The template, deployed into the local cloud on 127.0.0.1; Ctrl-C stops it, state stays in .local/.
 PORT ?= 4566

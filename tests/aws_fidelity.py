@@ -28,7 +28,6 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import copy
-import fnmatch
 import functools
 import importlib.util
 import io
@@ -40,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.handlers import BUILTIN_HANDLERS
 
@@ -1350,38 +1350,61 @@ def install() -> None:
 # ============================================================================ nothing beyond
 
 
-def unused_permissions() -> list[str]:
-    """Each action, and each resource, of an explicit statement that no judged call used and no
-    reason in the function's `Metadata: UntestedPermissions` covers."""
+def used_statements() -> set[tuple]:
+    """(function, policy, statement index, action, resource index) of every statement a judged call used."""
+    return {used for call in RECORDER.calls for used in call.statements}
+
+
+def permission_checks() -> list[tuple]:
+    """What a whole run must use, in this process's view of the resolved policies: for each action
+    of an explicit Allow statement that no reason in the function's `Metadata: UntestedPermissions`
+    covers, (function, policy, statement index, action, None, line); and for each of its resources,
+    the same with the resource's index. The line is what the report says when it goes unused."""
     template = _template()
-    used: dict[tuple, set[tuple[str, str]]] = {}
-    for call in RECORDER.calls:
-        for function, policy, index, action, resource in call.statements:
-            used.setdefault((function, policy, index), set()).add((action, resource))
     region = os.environ.get("AWS_REGION", "ap-northeast-1")
     view = next(iter(_policies_cache.values())) if _policies_cache else Policies(template, region)
-    unused = []
+    checks = []
     for logical_id, statements in view.statements.items():
         reasons = template.reasons(logical_id)
         for statement in statements:
             if not statement.explicit or statement.effect != "Allow":
                 continue
-            seen = used.get((logical_id, statement.policy, statement.index), set())
             where = f"statement {statement.index} of {statement.policy}"
+            written = _as_list(template.statement(logical_id, statement.policy, statement.index).get("Resource"))
             for action in statement.actions:
                 if action in reasons:
                     continue
-                if not any(_wildcard(action, a, ignore_case=True) for a, _ in seen):
-                    unused.append(f"{logical_id}: {action} ({where})")
-                    continue
-                written = _as_list(template.statement(logical_id, statement.policy, statement.index).get("Resource"))
+                checks.append((logical_id, statement.policy, statement.index, action, None, f"{logical_id}: {action} ({where})"))
                 for index, resource in enumerate(_as_list(statement.document.get("Resource"))):
                     name = _describe(written[index]) if index < len(written) else str(resource)
                     if f"{action} {name}" in reasons or str(resource).startswith("unresolved:"):
                         continue
-                    if not any(_wildcard(action, a, ignore_case=True) and i == index for a, i in seen):
-                        unused.append(f"{logical_id}: {action} on {name} ({where})")
+                    checks.append((logical_id, statement.policy, statement.index, action, index, f"{logical_id}: {action} on {name} ({where})"))
+    return checks
+
+
+def unused_of(checks: Iterable[tuple], used: Iterable[tuple]) -> list[str]:
+    """The lines of the checks no used statement satisfies: an action no call used at all, or, of an
+    action that was used, each resource no call reached."""
+    seen: dict[tuple, set[tuple]] = {}
+    for function, policy, index, action, resource in used:
+        seen.setdefault((function, policy, index), set()).add((action, resource))
+    unused, unused_actions = [], set()
+    for function, policy, index, action, resource, line in checks:
+        reached = {i for a, i in seen.get((function, policy, index), ()) if _wildcard(action, a, ignore_case=True)}
+        if resource is None:
+            if not reached:
+                unused.append(line)
+                unused_actions.add((function, policy, index, action))
+        elif (function, policy, index, action) not in unused_actions and resource not in reached:
+            unused.append(line)
     return unused
+
+
+def unused_permissions() -> list[str]:
+    """Each action, and each resource, of an explicit statement that no judged call used and no
+    reason in the function's `Metadata: UntestedPermissions` covers."""
+    return unused_of(permission_checks(), used_statements())
 
 
 def _describe(value) -> str:
@@ -1396,20 +1419,60 @@ def _describe(value) -> str:
     return str(value)
 
 
-def report() -> list[str]:
-    """Lines for the end of the run: what each function called, what was refused."""
-    lines = []
-    by_function: dict[str, set[str]] = {}
+def tally() -> dict:
+    """What this process's tests did, in plain lists and dicts: a pytest-xdist worker sends it to the
+    controller (config.workeroutput), which merges the workers' tallies and judges the whole run."""
+    called: dict[str, set[str]] = {}
     for call in RECORDER.calls:
         if call.function:
-            by_function.setdefault(call.function, set()).update(r.action for r in call.requests)
-    for function in sorted(by_function):
-        lines.append(f"{function}: {', '.join(sorted(by_function[function]))}")
-    denied = sorted({(c.function, r.action, c.operation) for c in RECORDER.calls if c.allowed is False for r in c.requests})
-    for function, action, operation in denied:
+            called.setdefault(call.function, set()).update(r.action for r in call.requests)
+    return {
+        "calls": len(RECORDER.calls),
+        "called": {function: sorted(actions) for function, actions in called.items()},
+        "denied": sorted({(c.function, r.action, c.operation) for c in RECORDER.calls if c.allowed is False for r in c.requests}),
+        "forbidden": sorted({(c.function, c.operation) for c in RECORDER.calls if c.answer == "403-missing-key"}),
+        "used": [list(used) for used in used_statements()],
+        # Checks need a view of the policies, which only a process that judged calls has built.
+        "checks": [list(check) for check in permission_checks()] if _policies_cache else None,
+    }
+
+
+def merge(tallies: list[dict]) -> dict:
+    """The tallies of several processes as one run's: what any of them used counts as used. A check
+    stands where every process that judged calls has it (a resource one of them could not resolve
+    grants nothing there, and is left out, as in a single process)."""
+    called: dict[str, set[str]] = {}
+    for part in tallies:
+        for function, actions in part["called"].items():
+            called.setdefault(function, set()).update(actions)
+    views = [part["checks"] for part in tallies if part["checks"] is not None]
+    checks = None
+    if views:
+        keep = set.intersection(*({tuple(check) for check in view} for view in views))
+        checks = [check for check in views[0] if tuple(check) in keep]
+    return {
+        "calls": sum(part["calls"] for part in tallies),
+        "called": {function: sorted(actions) for function, actions in called.items()},
+        "denied": sorted({tuple(d) for part in tallies for d in part["denied"]}),
+        "forbidden": sorted({tuple(f) for part in tallies for f in part["forbidden"]}),
+        "used": [used for part in tallies for used in part["used"]],
+        "checks": checks,
+    }
+
+
+def tally_unused(run: dict) -> list[str]:
+    """unused_permissions() of a (merged) tally."""
+    checks = run["checks"] if run["checks"] is not None else permission_checks()
+    return unused_of((tuple(check) for check in checks), (tuple(used) for used in run["used"]))
+
+
+def report(run: dict | None = None) -> list[str]:
+    """Lines for the end of the run: what each function called, what was refused."""
+    run = run if run is not None else tally()
+    lines = [f"{function}: {', '.join(run['called'][function])}" for function in sorted(run["called"])]
+    for function, action, operation in run["denied"]:
         lines.append(f"DENIED {function} {operation} ({action})")
-    forbidden = sorted({(c.function, c.operation) for c in RECORDER.calls if c.answer == "403-missing-key"})
-    for function, operation in forbidden:
+    for function, operation in run["forbidden"]:
         lines.append(f"403 for a missing key: {function} {operation} (no s3:ListBucket)")
     return lines
 
@@ -1421,7 +1484,6 @@ install()
 
 # The run must have exercised the flows for "nothing beyond" to mean anything: only a whole run
 # (every test file collected, no -k) judges it; a partial run prints the report alone.
-_WHOLE_RUN = {"complete": False}
 
 
 def whole_run(args: list[str], keyword: str = "", deselect=None) -> bool:
@@ -1436,20 +1498,51 @@ def whole_run(args: list[str], keyword: str = "", deselect=None) -> bool:
     return bool(paths) and all(any(a == f or a in f.parents for a in paths) for f in test_files)
 
 
-def pytest_collection_finish(session):
-    config = session.config
-    _WHOLE_RUN["complete"] = whole_run(config.args, config.getoption("keyword", ""), config.getoption("deselect", None))
+# Under pytest-xdist (make test runs `-n 2`) each worker records only the tests it ran: the workers
+# send their tallies (pytest_sessionfinish below), the controller gathers them here and judges the
+# whole run once. A worker lost on the way leaves the tally partial, so nothing is judged then.
+_GATHERED: dict = {"tallies": [], "lost": False}
+
+
+def _is_worker(config) -> bool:
+    return hasattr(config, "workeroutput")
+
+
+def _is_controller(config) -> bool:
+    return config.pluginmanager.getplugin("dsession") is not None
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    part = getattr(node, "workeroutput", {}).get("aws_fidelity")
+    if part is None:
+        _GATHERED["lost"] = True
+    else:
+        _GATHERED["tallies"].append(part)
+
+
+def _run_tally(config) -> dict:
+    return merge(_GATHERED["tallies"]) if _is_controller(config) else tally()
+
+
+def _whole(config) -> bool:
+    if _is_controller(config) and _GATHERED["lost"]:
+        return False
+    return whole_run(config.args, config.getoption("keyword", ""), config.getoption("deselect", None))
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    lines = report()
+    if _is_worker(config):
+        return
+    run = _run_tally(config)
+    lines = report(run)
     if not lines:
         return
     terminalreporter.section("AWS calls by function (judged against infra/template.yaml)")
     for line in lines:
         terminalreporter.write_line(line)
-    unused = unused_permissions()
-    if unused and not _WHOLE_RUN["complete"]:
+    unused = tally_unused(run)
+    if unused and not _whole(config):
         terminalreporter.write_line(f"{len(unused)} permissions unused by this partial run (a whole run lists and fails on them)")
     elif unused:
         terminalreporter.write_line(
@@ -1461,5 +1554,9 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 
 
 def pytest_sessionfinish(session, exitstatus):
-    if _WHOLE_RUN["complete"] and exitstatus == 0 and unused_permissions():
+    config = session.config
+    if _is_worker(config):
+        config.workeroutput["aws_fidelity"] = tally()  # judged by the controller, with the others'
+        return
+    if _whole(config) and exitstatus == 0 and tally_unused(_run_tally(config)):
         session.exitstatus = 1  # nothing beyond: the template grants what no flow uses

@@ -39,7 +39,7 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
 
 import aws_fidelity  # noqa: E402  (hooks botocore before any client exists: IAM, S3 403s, key limits)
-from aws_fidelity import pytest_collection_finish, pytest_sessionfinish, pytest_terminal_summary  # noqa: E402,F401
+from aws_fidelity import pytest_sessionfinish, pytest_terminal_summary, pytest_testnodedown  # noqa: E402,F401
 from moto import mock_aws  # noqa: E402
 
 from esurety.aws import keys, signing  # noqa: E402
@@ -578,6 +578,35 @@ def atomic_requests(monkeypatch):
 
     monkeypatch.setattr(BotocoreStubber, "__call__", atomic)
 
+
+
+# ----------------------------------------------------------------------------- spread over the cores
+# `make test` runs under pytest-xdist (-n 2 --dist loadgroup): a test is a unit of work of its own
+# unless a module (or class) fixture serves it, then its module is one unit, so that fixture is
+# made once. The modules of tests/e2e/ are one unit together: one local cloud runs at a time (each
+# module starts its own) beside the moto tests on the other core. The long single tests (the
+# fault matrices) thus run side by side instead of one after the other.
+_SHARED_SCOPES = {"module", "class", "package"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
+def pytest_collection_modifyitems(config, items):
+    if not hasattr(config, "workerinput"):
+        return
+    e2e = ROOT / "tests" / "e2e"
+    for item in items:
+        module = item.nodeid.split("::", 1)[0]
+        fixtures = getattr(item, "_fixtureinfo", None)
+        shared = fixtures is not None and any(
+            definition.scope in _SHARED_SCOPES for definitions in fixtures.name2fixturedefs.values() for definition in definitions
+        )
+        if e2e in item.path.parents:
+            group = "e2e"
+        elif shared:
+            group = module
+        else:
+            group = item.nodeid
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 # No skipped tests: every skip is a failure (see no_skips.py).

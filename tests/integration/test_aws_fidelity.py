@@ -284,3 +284,37 @@ def test_the_flow_runs_as_each_function_and_within_its_role(api, handlers):
     issue_calls = [c for c in calls if c.function == "IssueFunction"]
     assert {r.action for c in issue_calls for r in c.requests} >= {"dynamodb:UpdateItem", "kms:Encrypt", "kms:Sign", "s3:PutObject"}
     assert all(c.allowed for c in calls if c.function)
+
+
+# ---------------------------------------------------------------------------- a run over several processes
+
+
+def test_a_run_split_over_workers_is_judged_as_one_run(api, handlers):
+    """Under pytest-xdist each worker tallies only its own tests and the controller merges the
+    tallies: the permissions left unused, the calls and the refusals are those of one process that
+    saw every call, however the calls fall between the workers (one of which judged nothing)."""
+    _, created = api.post("/applications", CONTRACTOR_A, application_body())
+    api.post(f"/staff/applications/{created['application_id']}/issue", STAFF)
+    whole = aws_fidelity.tally()
+    used = whole["used"]
+    first = {**whole, "used": used[::2], "denied": [], "forbidden": []}
+    second = {**whole, "used": used[1::2], "called": {}}
+    idle = {"calls": 0, "called": {}, "denied": [], "forbidden": [], "used": [], "checks": None}
+    merged = aws_fidelity.merge([first, idle, second])
+    assert aws_fidelity.tally_unused(merged) == aws_fidelity.unused_permissions()
+    assert aws_fidelity.report(merged) == aws_fidelity.report(whole)
+    assert "IssueFunction: " in "\n".join(aws_fidelity.report(merged))
+
+
+def test_an_action_one_worker_used_on_one_resource_still_owes_its_other_resource():
+    """An action used on its first resource by one worker, and not at all by another, leaves its
+    second resource unused: the run reports that resource, not the action and not nothing."""
+    statement = ("IssueFunction", "IssueFunctionRolePolicy0", 0, "s3:PutObject")
+    checks = [[*statement, None, "the action"], [*statement, 0, "on the first"], [*statement, 1, "on the second"]]
+    worker = {"calls": 1, "called": {"IssueFunction": ["s3:PutObject"]}, "denied": [], "forbidden": [], "checks": checks}
+    used_first = {**worker, "used": [[*statement, 0]]}
+    used_none = {**worker, "used": [], "calls": 0, "called": {}}
+    used_second = {**worker, "used": [[*statement, 1]]}
+    assert aws_fidelity.tally_unused(aws_fidelity.merge([used_first, used_none])) == ["on the second"]
+    assert aws_fidelity.tally_unused(aws_fidelity.merge([used_none, used_none])) == ["the action"]
+    assert aws_fidelity.tally_unused(aws_fidelity.merge([used_first, used_second])) == []
