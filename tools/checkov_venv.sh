@@ -22,6 +22,14 @@ if command -v pyenv >/dev/null 2>&1 && [ -z "${PYENV_VERSION:-}" ]; then
   fi
 fi
 
+# A virtualenv moved from elsewhere keeps its stamp, but its scripts start from the old path's
+# interpreter: reinstall when the interpreter `checkov`'s first line names is not there.
+shebang="$(head -n 1 "$VENV/bin/checkov" 2>/dev/null || true)"
+if [ -f "$STAMP" ] && [ ! -x "${shebang#\#!}" ]; then
+  echo "checkov_venv: $VENV/bin/checkov starts from a missing interpreter (${shebang#\#!}); reinstalling" >&2
+  rm -f "$STAMP"
+fi
+
 if [ ! -f "$STAMP" ]; then
   python=""
   for candidate in "${CHECKOV_PYTHON:-}" python3.12 python3.11 python3.13; do
