@@ -12,7 +12,7 @@ from datetime import datetime
 import boto3
 import pytest
 
-from conftest import CONTRACTOR_A, ORDERER_TOCHIGI, STAFF, application_body
+from conftest import CONTRACTOR_A, ORDERER_ASHIKAGA, ORDERER_TOCHIGI, STAFF, application_body
 from esurety.domain.japanese import clock
 from esurety.config import settings
 from esurety.aws.models import AuditItem, ContractItem
@@ -429,6 +429,25 @@ def test_a_rotated_key_replaces_the_old_one_at_once(api, handlers, contract, sen
     assert mail.subject == "電子保証の認証キー再発行のお知らせ"
     no_key_anywhere(new, rotated, [(m.subject, m.body) for m in sent_mail()], staff_contract(api, number))
     no_key_anywhere(old, [(m.subject, m.body) for m in sent_mail()])
+
+
+def test_a_renewed_key_says_so_to_its_orderer_and_nothing_to_anyone_else(api, contract):
+    """The clerk who types the key of an old notice is told it was renewed, so they ask the
+    contractor instead of retrying into the lock; a mistyped key, or the old key typed by another
+    orderer, still gets the one "not found" that tells a guesser nothing."""
+    number, old = contract
+    rotate(api, number)
+    rotate(api, number)  # renewed twice: the first key and the second are both told apart
+    status, answer = api.post("/verifications", ORDERER_TOCHIGI, {"contract_number": number, "auth_key": old})
+    assert (status, answer["code"]) == (404, "key_renewed") and "再発行" in answer["message"]
+    assert "auth_key" not in answer and old not in str(answer)
+    status, answer = api.post("/verifications", ORDERER_TOCHIGI, {"contract_number": number, "auth_key": old[:-1] + ("A" if old[-1] != "A" else "B")})
+    assert (status, answer["code"]) == (404, "not_found")
+    status, answer = api.post("/verifications", ORDERER_ASHIKAGA, {"contract_number": number, "auth_key": old})
+    assert (status, answer["code"]) == (404, "not_found")
+    stored = ContractItem.get(*ContractItem.key(number))
+    assert len(stored.retired_key_digests) == 2 and old not in str(stored.retired_key_digests)
+    assert verify(api, number, overview(api, number)["auth_key"])[0] == 200
 
 
 def test_a_retried_rotation_with_its_idempotency_key_rotates_once(api, contract, sent_mail):

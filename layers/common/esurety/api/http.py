@@ -20,11 +20,12 @@ from aws_lambda_powertools.shared.json_encoder import Encoder
 
 from ..domain import error_codes, identity
 from . import json_body
-from ..domain.errors import Conflict, Forbidden, InputError, NotFound, PreconditionRequired, Problem, TooManyAttempts
+from ..domain.errors import Conflict, Forbidden, InputError, KeyRenewed, NotFound, PreconditionRequired, Problem, TooManyAttempts
 
 INVALID = "入力内容に誤りがあります。"
 FORBIDDEN = "この操作を行う権限がありません。"
 NOT_FOUND = "該当する情報が見つかりません。保証契約番号と認証キーをご確認ください。"
+KEY_RENEWED = error_codes.MESSAGES["key_renewed"]
 JSON_EXPECTED = "リクエストの本文を読み取れません。本文は JSON のオブジェクト（{ }）で送ってください。"
 PRECONDITION_REQUIRED = "操作の対象とした保証契約の版（If-Match）が指定されていません。最新の状態を表示してから、もう一度操作してください。"
 ANSWER_FAILED = "システムエラーが発生しました。時間をおいて再度お試しください。"
@@ -101,6 +102,10 @@ def make_resolver(logger: Logger) -> APIGatewayHttpResolver:
     @app.exception_handler(NotFound)
     def _not_found(_: NotFound):
         return _json(404, {"message": NOT_FOUND, "code": "not_found"})
+
+    @app.exception_handler(KeyRenewed)
+    def _key_renewed(_: KeyRenewed):
+        return _json(404, {"message": KEY_RENEWED, "code": "key_renewed"})
 
     @app.not_found
     def _no_route(_):

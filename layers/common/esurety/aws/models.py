@@ -17,6 +17,7 @@ from pynamodb.attributes import (
     BinaryAttribute,
     BooleanAttribute,
     JSONAttribute,
+    ListAttribute,
     NumberAttribute,
     UnicodeAttribute,
     UnicodeSetAttribute,
@@ -151,6 +152,9 @@ class ContractItem(_Item):
     key_digest = UnicodeAttribute(null=True)  # paper contracts have no key; HMAC-SHA256(pepper, auth key), hex
     key_ciphertext = BinaryAttribute(legacy_encoding=False, null=True)  # KMS-encrypted auth key
     key_generation = NumberAttribute(default=1)  # 2, 3 … after each key rotation by staff
+    # The digests of keys renewed away (the last few): a clerk typing one is told the key was
+    # renewed rather than "not found" (services/views/verification.py).
+    retired_key_digests = ListAttribute(of=UnicodeAttribute, null=True)
     latest_version = NumberAttribute()  # the highest record number written (any kind)
     # Optimistic locking: every staff action on the contract writes revision + 1 on the condition
     # that it still is the revision it read; the loser gets 409 with the current state.

@@ -23,6 +23,11 @@ class NotFound(Exception):
     """404; the message is the same whatever was missing, so it leaks nothing."""
 
 
+class KeyRenewed(NotFound):
+    """404 that says why: the typed key opened this orderer's guarantee once and was renewed since
+    (認証キーの再発行). Only the holder of a key that was valid learns it (docs/decisions.md)."""
+
+
 class Forbidden(Exception):
     """403: the caller is authenticated but not in a group allowed here."""
 

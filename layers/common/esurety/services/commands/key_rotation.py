@@ -28,6 +28,10 @@ from . import audit, contract_actions, notices, outbox, publication
 from .. import contracts
 
 
+# How many renewed keys a contract remembers: a clerk holds the notice of the last one or two.
+RETIRED_KEPT = 5
+
+
 def _answer(number: str, generation: int) -> dict:
     return {"contract_number": number, "key_generation": int(generation)}
 
@@ -101,6 +105,8 @@ def rotate(number: str, staff: str | None, idempotency_key: str | None = None, i
             ContractItem.key_digest.set(keys.digest(key)),
             ContractItem.key_ciphertext.set(keys.encrypt(key, number)),
             ContractItem.key_generation.set(generation + 1),
+            # The key renewed away is remembered (as its digest) so that its typist is told.
+            ContractItem.retired_key_digests.set((list(contract.retired_key_digests or []) + [contract.key_digest])[-RETIRED_KEPT:]),
         ],
         ContractItem.key_generation == generation,
         creates=[entry],

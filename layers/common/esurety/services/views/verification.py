@@ -19,7 +19,7 @@ from ...domain.japanese import clock
 from ...domain.identifiers import contract_number
 from ... import metrics
 from ...aws import contracts_repository, keys, storage
-from ...domain.errors import InputError, NotFound, Problem, TooManyAttempts
+from ...domain.errors import InputError, KeyRenewed, NotFound, Problem, TooManyAttempts
 from ...domain.identity import Caller
 from ...aws.models import ContractItem, ReceiptItem, ViewItem
 from ..commands import desk, lockout
@@ -32,11 +32,20 @@ logger = Logger(child=True)
 # 64 hex digits and never this, so the typed key is hashed and compared on every path alike.
 _NO_DIGEST = "0" * 64
 # The attributes an attempt is judged by (_refusal): all that is read before the key is known right.
-_JUDGED = ("format", "key_digest", "orderer_id")
+_JUDGED = ("format", "key_digest", "orderer_id", "retired_key_digests")
 
 
 def _caller_name(caller: Caller) -> str:
     return caller.subject or f"orderer:{caller.orderer_id}"
+
+
+def _renewed(contract: ContractItem | None, key_text: str, caller: Caller) -> bool:
+    """Whether the typed key is one this contract's key was renewed away from, typed by the orderer
+    it was issued to: the one failure the answer names (the holder of a once-valid key learns that
+    it was renewed, nothing more; docs/decisions.md). Every retired digest is compared, match or not."""
+    retired = list(contract.retired_key_digests or []) if contract is not None else []
+    matched = [keys.matches(key_text, digest) for digest in retired]
+    return any(matched) and contract.orderer_id == caller.orderer_id
 
 
 def _refusal(contract: ContractItem | None, key_matches: bool, caller: Caller) -> str | None:
@@ -131,6 +140,8 @@ def _open(caller: Caller, number_text: str, key_text: str) -> tuple[str, Contrac
     judged = _judged(number)
     stored = judged.key_digest if judged is not None and judged.key_digest else _NO_DIGEST
     reason = _refusal(judged, keys.matches(key_text, stored), caller)
+    if reason == "wrong-key" and _renewed(judged, key_text, caller):
+        reason = "key-renewed"
     contract = _opened(number, judged) if reason is None else None
     if reason is None and contract is None:
         reason = "changed-meanwhile"
@@ -153,7 +164,9 @@ def _open(caller: Caller, number_text: str, key_text: str) -> tuple[str, Contrac
         for reservation in (by_number, by_caller):
             if reservation.exhausts:
                 _log_lock(reservation, number, caller)
-        raise NotFound("certificate")
+        # A renewed key still spends an attempt (it is a wrong key), but the clerk is told why, so
+        # that they ask the contractor rather than retry into the lock.
+        raise KeyRenewed("certificate") if reason == "key-renewed" else NotFound("certificate")
     lockout.reset(lockout.CONTRACT, number)
     lockout.give_back(by_caller)  # a success is not a failure of this caller
     return number, contract, records, chain
