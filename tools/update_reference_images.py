@@ -4,7 +4,8 @@
     .venv/bin/python tools/update_reference_images.py --docs    # also docs/images/*.png (60 dpi)
 
 For each product it renders a new certificate, a changed one (変更ー1), the auth-key notice and the
-fee statement (and, for 前払金保証, the statements of a change and of a 解約), turns each into a PNG with poppler's `pdftoppm -png -r 50`, and writes
+fee statement (and, for 前払金保証, the statements of a change and of a 解約, and the 寄託記録 of the
+orderer's evidence file), turns each into a PNG with poppler's `pdftoppm -png -r 50`, and writes
 `tests/reference/<product>-<document>.png`. `tests/unit/test_document_images.py` renders the same
 documents the same way and compares them with these files, pixel by pixel with a tolerance.
 
@@ -40,6 +41,7 @@ DOCS_PICTURES = {
     "advance_payment-fee-statement": "fee-statement.png",
     "advance_payment-fee-difference": "fee-difference.png",
     "advance_payment-fee-refund": "fee-refund.png",
+    "advance_payment-deposit-record": "deposit-record.png",
 }
 
 
@@ -110,6 +112,37 @@ def sample_certificate(product: str, change_number: int | None = None) -> dict:
     return common
 
 
+def sample_deposit_guarantee() -> dict:
+    """The desk's answer for the sample 前払金保証 (fictional): 新規 and a corrected 変更ー1 shown, a
+    withdrawn 変更ー2, two receipts (one of the certificate the 訂正 replaced), presented by 提出."""
+    new, change = sample_certificate("advance_payment"), sample_certificate("advance_payment", 1)
+    clerk = "3c5e8a1d-0b7f-4c2e-9a61-2f4d8b7e1c90"
+    return {
+        "status": "valid",
+        "status_label": "有効",
+        "ending": None,
+        "chain_valid": True,
+        "certificate": {**change, "version": 4, "label": "変更ー1", "issued_at": "2024-11-20T14:02:45+09:00"},
+        "history": [
+            {"no": 1, "label": "新規", "target": "新規", "version": 1, "issued_at": "2024-04-01T09:30:12+09:00",
+             "sha256": "5d41402abc4b2a76b9719d911017c592e3b0c44298fc1c149afbf4c8996fb924"},
+            {"no": 2, "label": "変更ー1", "target": "変更", "version": 4, "issued_at": "2024-11-20T14:02:45+09:00",
+             "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+             "correction": {"corrected_at": "2024-11-20T14:02:45+09:00",
+                            "replaces": {"issued_at": "2024-11-15T10:12:03+09:00",
+                                         "sha256": "60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752"}}},
+        ],
+        "withdrawn": [{"change_number": 2, "label": "変更ー2", "cancelled_at": "2024-12-02T11:00:00+09:00", "reason": "申込内容の誤り"}],
+        "receipts": [
+            {"version": 1, "label": "新規", "received_by": clerk, "received_at": "2024-04-02T10:05:00+09:00", "superseded": False},
+            {"version": 2, "label": "変更ー1", "received_by": clerk, "received_at": "2024-11-16T08:45:00+09:00", "superseded": True},
+        ],
+        "desk": {"contract_number": new["contract_number"], "issuer_name": "東都建設保証株式会社",
+                 "department_name": "県土整備部 技術管理課", "via": "submission",
+                 "presented_at": "2024-04-01T09:45:30+09:00"},
+    }
+
+
 def packaged_issuer():
     from esurety.documents import issuer_from_json
 
@@ -118,11 +151,13 @@ def packaged_issuer():
 
 def render_all() -> dict[str, bytes]:
     """{reference name: PDF bytes} for every document of every product."""
-    from datetime import date
+    from datetime import date, datetime
 
     from esurety.domain.guarantee import changes
     from esurety.domain.catalogue import fees
     from esurety.documents.certificate import render_certificate
+    from esurety.documents.deposit_record import render_deposit_record
+    from esurety.domain.japanese.clock import JST
     from esurety.documents.fee_difference import render_fee_difference
     from esurety.documents.fee_statement import render_fee_statement
     from esurety.documents.notice import render_notice
@@ -142,6 +177,9 @@ def render_all() -> dict[str, bytes]:
     ended_on = date(2024, 9, 30)
     refund = changes.termination_refund(new, ended_on, table)
     out["advance_payment-fee-refund"] = render_fee_difference(new, refund, occasion="termination", ended_on=ended_on, issuer=issuer)
+    # The orderer's 寄託記録, made at a fixed time.
+    made_at = datetime(2024, 12, 6, 14, 35, 12, tzinfo=JST)
+    out["advance_payment-deposit-record"] = render_deposit_record(sample_deposit_guarantee(), issuer, made_at)
     return out
 
 

@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 from e2e_support import Http, application_body, local_cloud, wait_for  # noqa: F401 (fixtures)
 from tools.localcloud import demo
 from tools.localcloud.__main__ import start_and_deploy
+from tools.localcloud.cloud import LocalCloud, free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -71,6 +72,80 @@ def test_a_crash_loses_no_acknowledged_write(local_cloud):
     assert pending["application_id"] in [a["application_id"] for a in queue["applications"]]
     # The same retry answers the same application: its idempotency record was kept too.
     assert http.call("POST", "/applications", tokens["contractor"], application_body(), {"Idempotency-Key": "before-the-crash"}) == (201, pending)
+
+
+
+def _table_as_seen(dynamodb) -> dict:
+    items = dynamodb.scan(TableName="esurety-crash", ConsistentRead=True)["Items"]
+    by_status = dynamodb.query(TableName="esurety-crash", IndexName="by-status", KeyConditionExpression="#s = :s",
+                               ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":s": {"S": "submitted"}})["Items"]
+    return {
+        "items": sorted((i["pk"]["S"], i["sk"]["S"], i.get("status", {}).get("S"), i.get("revision", {}).get("N")) for i in items),
+        "submitted": sorted(i["pk"]["S"] for i in by_status),
+        "count": dynamodb.describe_table(TableName="esurety-crash")["Table"]["ItemCount"],
+    }
+
+
+def test_a_crash_keeps_every_item_write_dynamodb_answered(tmp_path):
+    """DynamoDB's items are kept one write at a time (a journal beside dynamodb.json): each kind of
+    write a function makes (PutItem, conditional UpdateItem, DeleteItem, BatchWriteItem,
+    TransactWriteItems, a refused transaction) is answered, then the local cloud is SIGKILLed, with
+    a last journal line cut short as a crash mid-write leaves it; the next start finds the table
+    exactly as answered, its index too, and a graceful stop and start keep it again."""
+    cloud = LocalCloud(tmp_path / "cloud", free_port())
+    cloud.start()
+    try:
+        dynamodb = cloud.client("dynamodb")
+        dynamodb.create_table(
+            TableName="esurety-crash", BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk", "status")],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            GlobalSecondaryIndexes=[{"IndexName": "by-status", "KeySchema": [{"AttributeName": "status", "KeyType": "HASH"}],
+                                     "Projection": {"ProjectionType": "ALL"}}],
+        )
+
+        def item(pk, status="submitted"):
+            return {"pk": {"S": pk}, "sk": {"S": "application"}, "status": {"S": status}, "revision": {"N": "1"},
+                    "note": {"S": "栃木県 県土整備部"}}
+
+        key = lambda pk: {"pk": {"S": pk}, "sk": {"S": "application"}}  # noqa: E731
+        dynamodb.batch_write_item(RequestItems={"esurety-crash": [{"PutRequest": {"Item": item(f"app-{n:02}")}} for n in range(25)]})
+        dynamodb.put_item(TableName="esurety-crash", Item=item("app-put"), ConditionExpression="attribute_not_exists(pk)")
+        dynamodb.update_item(TableName="esurety-crash", Key=key("app-00"), UpdateExpression="SET #s = :s, revision = :r",
+                             ConditionExpression="revision = :one", ExpressionAttributeNames={"#s": "status"},
+                             ExpressionAttributeValues={":s": {"S": "issued"}, ":r": {"N": "2"}, ":one": {"N": "1"}})
+        dynamodb.delete_item(TableName="esurety-crash", Key=key("app-01"))
+        dynamodb.batch_write_item(RequestItems={"esurety-crash": [{"DeleteRequest": {"Key": key("app-02")}}]})
+        dynamodb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": "esurety-crash", "Item": item("app-transaction")}},
+            {"Delete": {"TableName": "esurety-crash", "Key": key("app-03")}},
+        ])
+        with pytest.raises(ClientError):  # refused whole: neither its put nor its delete is kept
+            dynamodb.transact_write_items(TransactItems=[
+                {"Put": {"TableName": "esurety-crash", "Item": item("app-refused")}},
+                {"Delete": {"TableName": "esurety-crash", "Key": key("app-04"), "ConditionExpression": "attribute_not_exists(pk)"}},
+            ])
+        answered = _table_as_seen(dynamodb)
+        assert answered["count"] == 24 and ("app-00", "application", "issued", "2") in answered["items"]
+
+        cloud.kill()  # as a crash: no graceful stop, no compaction on the way out
+        journal = cloud.data_dir / "state" / "dynamodb.journal"
+        assert journal.stat().st_size > 0  # the items were kept there, not by rewriting the table
+        with journal.open("ab") as file:  # a write the crash cut short: never answered, so never kept
+            file.write(b'{"table": ["000000000000", "ap-northeast-1", "esurety-crash"], "key": ["app-05", "appl')
+        cloud.start()
+        dynamodb = cloud.client("dynamodb")
+        assert _table_as_seen(dynamodb) == answered
+        assert journal.stat().st_size == 0  # replayed into dynamodb.json at start
+
+        dynamodb.put_item(TableName="esurety-crash", Item=item("app-after-the-crash"))
+        cloud.stop()
+        assert journal.stat().st_size == 0  # compacted at a graceful stop
+        cloud.start()
+        after = _table_as_seen(cloud.client("dynamodb"))
+        assert after["count"] == 25 and "app-after-the-crash" in after["submitted"]
+    finally:
+        cloud.stop()
 
 
 def test_a_contractor_cannot_become_another_company(local_cloud):

@@ -8,7 +8,7 @@ a second contract: the orderer records 受領確認 and the contractor sees it; 
 for a change (変更ー1) in the browser, staff issue it on the review desk, and once it arrives the
 orderer sees 変更ー1 with the history 新規, 変更ー1 and can open the 新規 it replaced. A rejected
 application's reason reaches the contractor's 申込一覧, and repeated wrong keys end in the lockout's
-message. Staff correct the 新規's 工事名 (the orderer sees it under the same label, the wrong record
+message (until when, and whom to ask). Staff correct the 新規's 工事名 (the orderer sees it under the same label, the wrong record
 hidden) and record a 解約 (the orderer sees 解約 with the certificate still on view; the contractor
 sees 解約 and opens the 保証料返還計算書). A 中間前払金保証 is applied for with its 認定調書 posted from
 the browser straight to the bucket (a presigned POST): over 2割 of the price and a file that is not a
@@ -25,89 +25,19 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
+from browser_support import browser, check_screen, new_page, sign_in  # noqa: F401 (fixture)
 from e2e_support import download, http, local_cloud, tokens, wait_for  # noqa: F401 (fixtures)
 from esurety.domain.identifiers.contract_number import check_letter
-from tools.localcloud import demo
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
-IMAGES = ROOT / "docs" / "images"
-AXE = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
-WIDE = {"width": 1366, "height": 768}
-NARROW = {"width": 390, "height": 844}
 NOT_FOUND = "該当する情報が見つかりません。保証契約番号と認証キーをご確認ください。"
-LOCKED = "認証に続けて失敗したため、しばらく照会できません。時間をおいて再度お試しください。"
 # The local cloud starts each function's first process on demand: a first call takes seconds.
 expect.set_options(timeout=30_000)
 SAMPLE = json.loads((ROOT / "events" / "bodies" / "application.json").read_text("utf-8"))
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield launched
-        launched.close()
-
-
-def axe_violations(page: Page) -> list[dict]:
-    """axe-core's serious and critical findings on the page as it is now.
-
-    axe is evaluated through the DevTools protocol: the site's CSP forbids any script not its own."""
-    if not page.evaluate("typeof window.axe !== 'undefined'"):
-        page.evaluate(AXE.read_text("utf-8") + "\n;0")
-    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-    return [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:3]}
-            for v in result["violations"] if v["impact"] in ("serious", "critical")]
-
-
-def check_screen(page: Page, name: str, photograph: bool = True) -> None:
-    """No serious/critical axe finding and no sideways scrolling, wide and narrow; a picture of each."""
-    for size, suffix in ((WIDE, ""), (NARROW, "-390")):
-        page.set_viewport_size(size)
-        page.wait_for_timeout(100)
-        assert axe_violations(page) == [], f"{name} at {size['width']} px"
-        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-        assert overflow <= 1, f"{name} scrolls sideways at {size['width']} px ({overflow} px): {wider_than_screen(page)}"
-        if photograph:
-            IMAGES.mkdir(parents=True, exist_ok=True)
-            # The pictures go into the repository: the key is blacked out, even a throwaway demo one.
-            page.screenshot(path=str(IMAGES / f"web-{name}{suffix}.png"), full_page=True,
-                            mask=[page.locator("#auth_key, #auth-key")], mask_color="#222")
-    page.set_viewport_size(WIDE)
-
-
-def wider_than_screen(page: Page) -> list[str]:
-    """The innermost elements reaching past the right edge (to say what makes a screen scroll sideways)."""
-    return page.evaluate("""() => {
-        const width = document.documentElement.clientWidth;
-        const wide = [...document.querySelectorAll('body *')].filter((el) => el.getBoundingClientRect().right > width + 1);
-        return wide.filter((el) => !wide.some((other) => other !== el && el.contains(other))).slice(0, 5)
-            .map((el) => `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}.${el.className}: ${(el.textContent || '').slice(0, 40)}`);
-    }""")
-
-
-def sign_in(page: Page, role: str) -> None:
-    """The local cloud's managed login page: user name and password."""
-    page.wait_for_url(re.compile(r"/oauth2/authorize"))
-    page.fill("#username", demo.USERS[role].username)
-    page.fill("#password", demo.PASSWORD)
-    page.click("button[type=submit]")
-
-
-def new_page(browser: Browser, requests: list[str] | None = None) -> Page:
-    context = browser.new_context(viewport=WIDE, locale="ja-JP")
-    context.set_default_timeout(60_000)
-    page = context.new_page()
-    if requests is not None:
-        page.on("request", lambda request: requests.append(request.url))
-    return page
 
 
 def fill_application(page: Page, contract_date: str) -> None:
@@ -451,7 +381,10 @@ def test_a_rejected_application_and_a_lockout_in_the_browser(local_cloud, http, 
         expect(orderer.locator("#result .message.error")).to_have_text(NOT_FOUND)
         orderer.locator("#result").evaluate("el => el.replaceChildren()")
     orderer.get_by_role("button", name="閲覧").click()
-    expect(orderer.locator("#result .message.error")).to_have_text(LOCKED)
+    # The lock says until when (the API's Retry-After, as a clock time) and whom to ask.
+    locked = orderer.locator("#result .message.error")
+    expect(locked).to_contain_text(re.compile(r"\d+時\d\d分まで照会できません"))
+    expect(locked).to_contain_text("保証会社の支店")
     check_screen(orderer, "verify-locked", photograph=False)
 
 

@@ -123,34 +123,38 @@ def test_a_failing_function_answers_502_without_its_error(tmp_path):
 
 
 def test_an_acknowledged_write_is_on_disk_before_its_answer_leaves(tmp_path):
-    """serve.py writes the state of the service a writing request reached before the answer's first
-    byte is sent: at http.response.start, dynamodb.json already holds the item."""
+    """serve.py writes what a writing request changed before the answer's first byte is sent: at
+    http.response.start the table is in dynamodb.json and the item in the journal beside it; the
+    PutItem does not rewrite dynamodb.json (its cost must not grow with the table)."""
     state = tmp_path / "state"
     seen = _in_ministack(f"""
-        from ministack.core import persistence
+        def on_disk():
+            return {{name: open(os.path.join({str(state)!r}, name), encoding="utf-8").read()
+                    for name in ("dynamodb.json", "dynamodb.journal") if os.path.exists(os.path.join({str(state)!r}, name))}}
         def request(target, payload):
-            sent, on_disk = [], []
+            sent, kept = [], []
             async def receive():
                 return {{"type": "http.request", "body": json.dumps(payload).encode(), "more_body": False}}
             async def send(message):
                 if message["type"] == "http.response.start":
                     sent.append(message["status"])
-                    data = persistence.load_state("dynamodb") or {{}}
-                    on_disk.append(json.dumps(data, default=persistence._json_default))
+                    kept.append(on_disk())
             scope = {{"type": "http", "method": "POST", "path": "/", "query_string": b"", "headers": [
                 (b"host", b"localhost"), (b"content-type", b"application/x-amz-json-1.0"),
                 (b"x-amz-target", ("DynamoDB_20120810." + target).encode()),
                 (b"authorization", b"AWS4-HMAC-SHA256 Credential=test/20260101/ap-northeast-1/dynamodb/aws4_request, SignedHeaders=host, Signature=x")]}}
             asyncio.run(ministack_app.app(scope, receive, send))
-            return sent[0], on_disk[0]
-        request("CreateTable", {{"TableName": "esurety", "BillingMode": "PAY_PER_REQUEST",
+            return sent[0], kept[0]
+        _, created = request("CreateTable", {{"TableName": "esurety", "BillingMode": "PAY_PER_REQUEST",
             "AttributeDefinitions": [{{"AttributeName": "pk", "AttributeType": "S"}}],
             "KeySchema": [{{"AttributeName": "pk", "KeyType": "HASH"}}]}})
-        status, on_disk = request("PutItem", {{"TableName": "esurety", "Item": {{"pk": {{"S": "application-0001"}}}}}})
+        status, put = request("PutItem", {{"TableName": "esurety", "Item": {{"pk": {{"S": "application-0001"}}}}}})
         read_status, _ = request("GetItem", {{"TableName": "esurety", "Key": {{"pk": {{"S": "application-0001"}}}}}})
-        print(json.dumps({{"status": status, "kept": "application-0001" in on_disk, "read": read_status,
+        print(json.dumps({{"status": status, "read": read_status, "created": created, "put": put,
                           "files": sorted(p for p in os.listdir({str(state)!r}) if not p.endswith(".pem"))}}))
     """, tmp_path, PERSIST_STATE="1", STATE_DIR=str(state), AUTH="false")
     assert seen["status"] == 200 and seen["read"] == 200
-    assert seen["kept"], "the answer left before the write was on disk"
+    assert '"esurety"' in seen["created"]["dynamodb.json"], "the table was not on disk when CreateTable answered"
+    assert "application-0001" in seen["put"].get("dynamodb.journal", ""), "the answer left before the write was on disk"
+    assert seen["put"]["dynamodb.json"] == seen["created"]["dynamodb.json"]  # the item alone was written
     assert not [f for f in seen["files"] if f.endswith(".tmp")]  # written whole, then renamed

@@ -58,3 +58,42 @@ def pdf_text(pdf: bytes) -> str:
 
 PRODUCTS = ["advance_payment", "contract", "interim_advance_payment"]
 CASES = [(p, change) for p in PRODUCTS for change in (None, 1)]
+
+
+SHA_NEW = "3f2a" * 16
+SHA_CHANGE = "9c1e" * 16
+SHA_REPLACED = "77d0" * 16
+CLERK = "3c5e8a1d-0b7f-4c2e-9a61-2f4d8b7e1c90"
+
+
+def make_desk_guarantee(**overrides) -> dict:
+    """The desk's answer for one guarantee (`GET /desk/guarantees/{number}`) as the 寄託記録 reads it:
+    新規 and a corrected 変更ー1 shown, a withdrawn 変更ー2, a receipt of 新規 and one of the record
+    the 訂正 replaced; presented by 提出 to a department. `overrides` replace top-level keys."""
+    certificate = make_certificate("advance_payment", 1, guarantee_amount=22_000_000, guarantee_deadline="2025-06-30")
+    guarantee = {
+        "status": "valid",
+        "status_label": "有効",
+        "ending": None,
+        "current_version": 4,
+        "chain_valid": True,
+        "certificate": {**certificate, "version": 4, "label": "変更ー1", "issued_at": "2024-11-20T14:02:45+09:00", "sha256": SHA_CHANGE},
+        "history": [
+            {"no": 1, "label": "新規", "target": "新規", "version": 1, "change_number": None,
+             "issued_at": "2024-04-01T09:30:12+09:00", "sha256": SHA_NEW},
+            {"no": 2, "label": "変更ー1", "target": "変更", "version": 4, "change_number": 1,
+             "issued_at": "2024-11-20T14:02:45+09:00", "sha256": SHA_CHANGE,
+             "correction": {"corrected_at": "2024-11-20T14:02:45+09:00",
+                            "replaces": {"issued_at": "2024-11-15T10:12:03+09:00", "sha256": SHA_REPLACED}}},
+        ],
+        "withdrawn": [{"change_number": 2, "label": "変更ー2", "cancelled_at": "2024-12-02T11:00:00+09:00", "reason": "申込内容の誤り"}],
+        "receipts": [
+            {"version": 1, "label": "新規", "received_by": CLERK, "received_at": "2024-04-02T10:05:00+09:00", "superseded": False},
+            {"version": 2, "label": "変更ー1", "received_by": CLERK, "received_at": "2024-11-16T08:45:00+09:00", "superseded": True},
+        ],
+        "desk": {"contract_number": certificate["contract_number"], "issuer_name": "東都建設保証株式会社",
+                 "department_id": "works", "department_name": "県土整備部 技術管理課", "via": "submission",
+                 "presented_at": "2024-04-01T09:45:30+09:00", "label": "変更ー1", "status_label": "有効"},
+    }
+    guarantee.update(overrides)
+    return guarantee

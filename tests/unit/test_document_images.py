@@ -31,7 +31,7 @@ NAMES = [
     f"{product}-{document}"
     for product in references.PRODUCTS
     for document in ("certificate-new", "certificate-change1", "notice", "fee-statement")
-] + ["advance_payment-fee-difference", "advance_payment-fee-refund"]
+] + ["advance_payment-fee-difference", "advance_payment-fee-refund", "advance_payment-deposit-record"]
 
 
 @pytest.fixture(scope="module")

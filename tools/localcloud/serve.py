@@ -7,8 +7,13 @@ the standard library and ministack, patches ministack in this process, then runs
    graceful stop, so a `kill -9` lost every write since. Here, before the answer to a writing
    request leaves, the state of each service that request reached is written to
    `<STATE_DIR>/<service>.json` (a temporary file, then a rename: a reader sees the old file or
-   the new one, never half of one). A sweep each second while there is traffic also writes what a
-   service changed on its own (an S3 notification queued into SQS, a poller's delete), and
+   the new one, never half of one). DynamoDB's items are the exception (ItemJournal): each item a
+   write changed is appended to `<STATE_DIR>/dynamodb.journal` and fsync'd, so a write costs the
+   same whatever the table holds; dynamodb.json is written whole only when a table itself changes
+   (created, updated, deleted, tagged…), at start after a crash and at a graceful stop. A sweep
+   each second while there is traffic also writes what a service changed on its own (an S3
+   notification queued into SQS, a poller's delete, an item TTL expired; not the functions' logs,
+   which only grow and are written at a graceful stop), and
    `POST /_localcloud/save` writes everything, the Lambda functions and stacks included (deploy.py
    calls it after each deploy: those are 50 MB, too much to write on each request).
 2. It refuses what Cognito refuses: an update of an attribute the pool's schema declares immutable
@@ -30,13 +35,25 @@ import json
 import logging
 import os
 import re
+import threading
 import time
 
 logger = logging.getLogger("localcloud")
 
 SAVE_PATH = "/_localcloud/save"
+JOURNAL = "dynamodb.journal"
+# The table-level stores of ministack's dynamodb module (what get_state keeps besides the items).
+DYNAMODB_STORES = ("_tags", "_ttl_settings", "_pitr_settings", "_kinesis_destinations", "_contributor_insights",
+                   "_backups", "_resource_policies", "_exports", "_imports")
+# What an item write changes in its table besides the items: recomputed as the journal is replayed.
+DYNAMODB_ITEM_FIELDS = frozenset({"items", "_index_members", "ItemCount", "TableSizeBytes"})
 # Written only by POST /_localcloud/save and at a graceful stop: the functions' code and the stacks.
 HEAVY = frozenset({"lambda", "cloudformation"})
+# Not swept: the functions' log lines, which ministack adds to CloudWatch Logs itself on each
+# invocation. The file grows with every invocation (about 110 µs of writing per invocation kept, so
+# 1 s a sweep after 10,000), and nobody was answered for them; written at save and at a graceful
+# stop, and, as every service, when a request reaches the Logs API itself (PutLogEvents…).
+NOT_SWEPT = frozenset({"cloudwatch_logs"})
 SWEEP_SECONDS = 1.0
 SWEEP_AFTER_WRITE_SECONDS = 10.0  # a service's own follow-ups (notifications, pollers) come soon after
 # JSON-protocol operations that change nothing a restart should keep: no write is needed after them.
@@ -60,6 +77,7 @@ class Durability:
         self.enabled = persistence.PERSIST_STATE
         self.written: dict[str, str] = {}  # state key -> sha256 of the file last written
         self.last_write = 0.0
+        self.journal: ItemJournal | None = None
         self.recent: set[str] = set()  # state keys written by requests since the last sweep
         # module name -> its state keys (a service's sub-modules are reached through it)
         self.keys: dict[str, set[str]] = {}
@@ -75,8 +93,11 @@ class Durability:
         name = self.app._state_map.get(key)
         return self.app._loaded_modules.get(name) or sys.modules.get(f"ministack.services.{name}")
 
-    def write(self, key: str) -> bool:
-        """Write one service's state if it changed since its last write; True if written."""
+    def write(self, key: str, *, whole: bool = False) -> bool:
+        """Write one service's state if it changed since its last write; True if written.
+        DynamoDB's is kept by its journal unless `whole` (the journal's own compaction)."""
+        if key == "dynamodb" and self.journal is not None and not whole:
+            return self.journal.commit()
         module = self._module(key)
         if module is None or not hasattr(module, "get_state"):
             return False
@@ -102,7 +123,12 @@ class Durability:
         try:
             with open(temporary, "wb") as file:
                 file.write(data)
+                if whole:  # the journal is emptied next: the file must be on disk first
+                    file.flush()
+                    os.fsync(file.fileno())
             os.replace(temporary, path)
+            if whole:
+                _fsync_dir(self.state_dir)
         finally:
             if os.path.exists(temporary):
                 os.remove(temporary)
@@ -123,6 +149,8 @@ class Durability:
 
     def write_touched(self, modules: set[str]) -> None:
         keys = {key for module in modules for key in self.keys.get(module, ())}
+        if self.journal is not None and self.journal.pending:
+            keys.add("dynamodb")  # an item changed by a request that reached DynamoDB from another service
         self.write_all(keys, heavy=False)
         self.recent |= keys
         self.last_write = time.monotonic()
@@ -136,8 +164,174 @@ class Durability:
             if time.monotonic() - self.last_write < SWEEP_AFTER_WRITE_SECONDS:
                 # A service written by a request within the last second is skipped this once: a busy
                 # table is not serialized twice over (the next quiet second sweeps it).
-                self.write_all(self.loaded_keys() - self.recent, heavy=False)
+                self.write_all(self.loaded_keys() - self.recent - NOT_SWEPT, heavy=False)
             self.recent = set()
+
+
+def _fsync_dir(path: str) -> None:
+    """A rename is on disk once its folder is."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class ItemJournal:
+    """DynamoDB kept item by item: the cost of keeping a write does not grow with the table.
+
+    Every item ministack stores or deletes goes through its `_set_item` or `_remove_item` (PutItem,
+    UpdateItem, DeleteItem, BatchWriteItem, TransactWriteItems, PartiQL, the TTL reaper, replicas);
+    those are wrapped to note (table, key). `commit`, called before a writing request's answer
+    leaves and by the sweep, appends one line per noted key to `dynamodb.journal` with the item as it
+    now is (or null: deleted) and fsyncs it. A line holds the item's state, not the operation, so
+    replaying a line twice, or a line a snapshot already holds, changes nothing; a transaction
+    rolled back leaves lines that restore what was there.
+
+    When anything but items changed (a table created, updated, deleted, tagged, its TTL set: a
+    digest of everything dynamodb.json holds except the items tells), `commit` writes dynamodb.json
+    whole instead (fsync'd) and empties the journal. At start, after ministack loaded
+    dynamodb.json, `recover` replays the journal and, if it held anything, compacts (writes whole,
+    empties); so does a graceful stop. A line cut short by a crash was never acknowledged (its
+    answer waits for the fsync): it and anything after it is ignored."""
+
+    def __init__(self, durability: Durability, dynamodb):
+        self.durability = durability
+        self.dynamodb = dynamodb
+        self.path = os.path.join(durability.state_dir, JOURNAL)
+        self.pending: dict[tuple, dict] = {}  # (id(table), pk, sk) -> table (held, so its id stays its own)
+        self.pending_lock = threading.Lock()  # ministack's TTL reaper changes items from its own thread
+        self.commit_lock = threading.Lock()  # an answer waits for a commit another request started
+        self.shape: str | None = None  # digest of the table-level state dynamodb.json last held
+        self.fd: int | None = None
+        self.set_item, self.remove_item = dynamodb._set_item, dynamodb._remove_item
+
+        def _set_item(table, pk_val, sk_val, item):
+            old = self.set_item(table, pk_val, sk_val, item)
+            self.note(table, pk_val, sk_val)
+            return old
+
+        def _remove_item(table, pk_val, sk_val):
+            old = self.remove_item(table, pk_val, sk_val)
+            self.note(table, pk_val, sk_val)
+            return old
+
+        dynamodb._set_item, dynamodb._remove_item = _set_item, _remove_item
+
+    def note(self, table: dict, pk_val, sk_val) -> None:
+        with self.pending_lock:
+            self.pending[(id(table), pk_val, sk_val)] = table
+
+    def _shape(self) -> str:
+        """Digest of what dynamodb.json holds but the items: the same while only items change."""
+        for attempt in range(3):  # the TTL reaper's thread may change a table while it is read
+            try:
+                tables = self.dynamodb._tables._data.copy()
+                parts = [[repr(key), {k: v for k, v in list(table.items()) if k not in DYNAMODB_ITEM_FIELDS}]
+                         for key, table in sorted(tables.items(), key=lambda entry: repr(entry[0]))]
+                parts += [getattr(self.dynamodb, name) for name in DYNAMODB_STORES]
+                return hashlib.sha256(json.dumps(parts, default=self._shape_default, sort_keys=True).encode()).hexdigest()
+            except RuntimeError:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _shape_default(self, value):
+        try:
+            return self.durability.persistence._json_default(value)
+        except TypeError:
+            return repr(value)
+
+    def _open(self) -> int:
+        if self.fd is None:
+            os.makedirs(self.durability.state_dir, exist_ok=True)
+            self.fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        return self.fd
+
+    def _write_whole(self) -> None:
+        with self.pending_lock:
+            self.pending = {}  # the whole state holds them (a change from now on is noted again)
+        shape = self._shape()
+        self.durability.written.pop("dynamodb", None)  # never skipped as unchanged: this write is fsync'd
+        self.durability.write("dynamodb", whole=True)
+        os.ftruncate(self._open(), 0)
+        self.shape = shape
+
+    def commit(self) -> bool:
+        """Keep every item changed since the last commit; True if anything was written."""
+        with self.commit_lock:
+            if self._shape() != self.shape:
+                self._write_whole()
+                return True
+            with self.pending_lock:
+                pending, self.pending = self.pending, {}
+            if not pending:
+                return False
+            names = {id(table): key for key, table in list(self.dynamodb._tables._data.items())}
+            default = self.durability.persistence._json_default
+            lines = []
+            for (table_id, pk_val, sk_val), table in pending.items():
+                key = names.get(table_id)
+                if key is None:
+                    continue  # no longer a table (its deletion changed the shape: written whole)
+                item = table["items"].get(pk_val, {}).get(sk_val)
+                lines.append(json.dumps({"table": list(key), "key": [pk_val, sk_val], "item": item},
+                                        default=default, ensure_ascii=False))
+            if not lines:
+                return False
+            fd = self._open()
+            os.write(fd, ("\n".join(lines) + "\n").encode())
+            os.fsync(fd)
+            return True
+
+    def replay(self) -> int:
+        """Apply the journal to the tables ministack loaded; returns the lines applied."""
+        try:
+            with open(self.path, "rb") as file:
+                data = file.read()
+        except FileNotFoundError:
+            return 0
+        hook = self.durability.persistence._json_object_hook
+        applied = 0
+        for raw in data.split(b"\n"):
+            if not raw:
+                continue
+            try:
+                line = json.loads(raw, object_hook=hook)
+            except ValueError:
+                logger.warning("local cloud: %s ends with a line cut short; ignored (never acknowledged)", JOURNAL)
+                break
+            account, region, name = line["table"]
+            table = self.dynamodb._tables.get_scoped(account, region, name)
+            if table is None:
+                continue
+            pk_val, sk_val = line["key"]
+            if line["item"] is None:
+                self.remove_item(table, pk_val, sk_val)
+            else:
+                self.set_item(table, pk_val, sk_val, line["item"])
+            applied += 1
+        return applied
+
+    def recover(self) -> None:
+        """At start, once ministack loaded dynamodb.json: replay, then compact if there was a journal."""
+        with self.commit_lock:
+            applied = self.replay()
+            if applied or (os.path.exists(self.path) and os.path.getsize(self.path)):
+                logger.info("local cloud: %d DynamoDB item writes replayed from %s", applied, JOURNAL)
+                self._write_whole()
+            else:
+                with self.pending_lock:
+                    self.pending = {}
+                # What ministack loaded is what dynamodb.json holds (nothing, on a fresh folder).
+                self.shape = self._shape() if os.path.exists(os.path.join(self.durability.state_dir, "dynamodb.json")) else None
+
+    def compact(self) -> None:
+        """At a graceful stop: dynamodb.json whole and the journal empty, unless nothing changed."""
+        with self.commit_lock:
+            dirty = self.pending or self._shape() != self.shape
+            if dirty or (os.path.exists(self.path) and os.path.getsize(self.path)):
+                self._write_whole()
 
 
 def _writes(scope: dict) -> bool:
@@ -149,10 +343,39 @@ def _writes(scope: dict) -> bool:
     return True
 
 
+def install_journal(durability: Durability, ministack_app) -> ItemJournal | None:
+    from ministack.services import dynamodb
+
+    stores = {f"_{key}" for key in dynamodb.get_state() if key != "tables"}  # no tables yet: cheap
+    if stores != set(DYNAMODB_STORES):
+        # Another ministack keeps state the digest would not see: writing whole is slow but sure.
+        logger.warning("local cloud: ministack's DynamoDB state differs (%s); its items are not journalled",
+                       sorted(stores ^ set(DYNAMODB_STORES)))
+        return None
+    journal = durability.journal = ItemJournal(durability, dynamodb)
+    load_persisted_state, save_all = ministack_app._load_persisted_state, ministack_app.save_all
+
+    def _load_persisted_state():
+        load_persisted_state()
+        journal.recover()
+
+    def _save_all(services: dict):  # a graceful stop: ministack writes every service; DynamoDB is compacted
+        others = {key: get_state for key, get_state in services.items() if key != "dynamodb"}
+        save_all(others)
+        try:
+            journal.compact()
+        except Exception:  # its journal still holds every item: the next start replays it
+            logger.exception("local cloud: could not compact %s at stop", JOURNAL)
+
+    ministack_app._load_persisted_state, ministack_app.save_all = _load_persisted_state, _save_all
+    return journal
+
+
 def install_durability(ministack_app) -> Durability:
     durability = Durability(ministack_app)
     if not durability.enabled:
         return durability
+    install_journal(durability, ministack_app)
     get_module = ministack_app._get_module
 
     def _get_module(name: str):

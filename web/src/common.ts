@@ -170,6 +170,7 @@ export class ApiError extends Error {
     message: string,
     readonly errors: FieldError[] = [],
     readonly code: string = "", // a refusal's code (409, 428 …): the screen says it with errorJa
+    readonly retryAfter: number | null = null, // a 429's Retry-After, in seconds (the API exposes the header)
   ) {
     super(message);
   }
@@ -198,8 +199,9 @@ export class Api {
     if (response.status === 401) return this.expired();
     const answer = await response.json().catch(() => ({}));
     if (!response.ok) {
+      const wait = Number(response.headers.get("retry-after"));
       throw new ApiError(response.status, answer.message ?? `エラーが発生しました（${response.status}）。`, answer.errors ?? [],
-        typeof answer.code === "string" ? answer.code : "");
+        typeof answer.code === "string" ? answer.code : "", Number.isFinite(wait) && wait > 0 ? wait : null);
     }
     return answer as T;
   }
@@ -298,6 +300,24 @@ export function productLabel(product: string): string {
  * not know yet reads as a generic Japanese message. */
 export function errorJa(code: string | null | undefined): string {
   return (code && Object.hasOwn(ERROR_MESSAGES, code) ? ERROR_MESSAGES[code] : undefined) ?? GENERIC_ERROR;
+}
+
+/** Each problem of a 422 as 「<field's name>：<why>」, the field named as on the screen (`labels`, by
+ * the API's field path); never the bare 「入力内容に誤りがあります。」. */
+export function problemsText(error: ApiError, labels: Record<string, string>): string[] {
+  return error.errors.map((problem) => {
+    const path = problem.field.split(".").filter((part) => part !== "body");
+    const name = labels[path.join(".")] ?? labels[path[path.length - 1] ?? ""];
+    return name ? `${name}：${errorJa(problem.code)}` : errorJa(problem.code);
+  });
+}
+
+/** Now plus `seconds`, as a Japanese clock time (today: 15時05分; another day: its 令和 date too). */
+export function untilText(seconds: number, now: Date = new Date()): string {
+  const jst = (d: Date) => new Date(d.getTime() + 9 * 3600_000).toISOString();
+  const until = jst(new Date(now.getTime() + seconds * 1000));
+  const time = `${Number(until.slice(11, 13))}時${until.slice(14, 16)}分`;
+  return until.slice(0, 10) === jst(now).slice(0, 10) ? time : `${wareki(until.slice(0, 10))} ${time}`;
 }
 
 /** A size in the units people read (10 MB, 512 KB). */

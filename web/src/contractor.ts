@@ -2,9 +2,11 @@
 // Views are chosen by the address's fragment (#/apply, #/contracts, #/contracts/<number>, …).
 import "./style.css";
 import {
-  APPLICATION_KIND, APPLICATION_STATUS, Api, ApiError, PRODUCTS, boot, drafts, errorJa, endingText, h, input, labelCells, message, nav,
+  APPLICATION_KIND, APPLICATION_STATUS, Api, ApiError, PRODUCTS, boot, confirmDialog, drafts, errorJa, endingText, h, input, labelCells, message, nav,
   fileSize, openInWindow, productLabel, session, show, showFieldErrors, signIn, statusBadge, wareki, yen, type Schemas,
 } from "./common";
+import type { ContractPresentation, RegistryOrderer, Submission } from "./desk_types";
+import { ERROR_MESSAGES } from "./error_messages";
 
 const FRONT = "contractor";
 const DRAFT = "apply";
@@ -488,9 +490,13 @@ function actionButton(text: string, onClick: () => Promise<void> | void, attrs: 
   return button;
 }
 
-function labelOf(d: Detail, version: number): string {
+/** The label of a version (新規 / 変更ー n), as the API names it: the entry's own `label` when it carries one,
+ * else the shown history's. A record no longer shown (replaced by a 訂正, or a withdrawn change) has no label
+ * of its own: it is said so, never as an internal version number. */
+function labelOf(d: Detail, version: number, own?: string | null): string {
+  if (own) return own;
   const entry = d.history.find((e) => e.version === version);
-  return entry ? entry.label : `第${version}版`;
+  return entry ? entry.label : "訂正・変更取消の前の電子証書";
 }
 
 function contractPath(number: string, tail = ""): string {
@@ -520,7 +526,8 @@ async function overviewView(number: string): Promise<void> {
       h("caption", {}, "発注者の受領確認"),
       h("thead", {}, h("tr", {}, ...["発注者", "対象", "受領日時"].map((t) => h("th", { scope: "col" }, t)))),
       h("tbody", {}, ...receipts.map((r) => h("tr", {},
-        h("td", {}, r.orderer_name), h("td", {}, labelOf(d, r.version)), h("td", {}, wareki(r.received_at, true)))))))
+        h("td", {}, r.orderer_name ?? "—"), h("td", {}, labelOf(d, r.version, (r as { label?: string | null }).label)),
+        h("td", {}, wareki(r.received_at, true)))))))
     : h("p", { id: "receipts" }, "発注者の受領確認はまだありません。");
 
   const fees = d.fee_statements ?? [];
@@ -572,6 +579,7 @@ async function overviewView(number: string): Promise<void> {
       row("保証期限", wareki(c.guarantee_deadline)),
       row("発注者の閲覧", d.viewed_by_orderer_at ? wareki(d.viewed_by_orderer_at, true) : "まだ閲覧されていません"))),
     key,
+    await submissionSection(d),
     refund,
     h("h2", {}, "受領確認"), receiptList,
     feeList ? h("h2", {}, "保証料計算書") : null, feeList,
@@ -579,6 +587,99 @@ async function overviewView(number: string): Promise<void> {
     h("p", { class: "actions" },
       h("a", { href: `#${contractPath(number, "/history")}` }, "電子保証履歴一覧"), changeLink,
       h("a", { href: "#/contracts" }, "全体トップへ")));
+}
+
+// ------------------------------------------------------------------ 提出 (direct submission to the orderer)
+
+let registryCache: RegistryOrderer[] | null = null;
+
+async function registry(): Promise<RegistryOrderer[]> {
+  registryCache ??= (await api.call<{ orderers: RegistryOrderer[] }>("GET", "/orderers")).orderers;
+  return registryCache;
+}
+
+/** A refusal's code in the screens' words (web/src/error_messages.ts); `fallback` until this build knows the code. */
+function codeText(code: string, fallback: string): string {
+  return Object.hasOwn(ERROR_MESSAGES, code) ? errorJa(code) : fallback;
+}
+
+function submissionRefusal(error: unknown): string {
+  if (!(error instanceof ApiError)) return error instanceof Error ? error.message : String(error);
+  const code = error.code || error.errors[0]?.code || "";
+  if (code === "direct_submission_not_accepted") return codeText(code, "この発注者は、この商品の電子保証の提出を本サービスでは受け付けていません。");
+  if (code === "unknown_department") return codeText(code, "この部署はこの保証の提出先ではありません。提出先の部署を選び直してください。");
+  if (code === "not_yet_published") return errorJa(code);
+  return error.errors.length ? error.errors.map((p) => errorJa(p.code)).join(" ") : error.message;
+}
+
+function presentationLine(p: ContractPresentation, ordererName: string): string {
+  const where = [p.orderer_name ?? ordererName, p.department_name].filter(Boolean).join(" ");
+  return p.via === "submission"
+    ? `${wareki(p.presented_at, true)}に${where}へ提出しました。`
+    : `${wareki(p.presented_at, true)}に${where}が認証キーで閲覧しました（提示）。`;
+}
+
+/** 提出 on 電子保証概要: to the department the registry names for the product, where the orderer takes it as
+ * 寄託; elsewhere the orderer's rule (the notice, as before). */
+async function submissionSection(d: Detail): Promise<HTMLElement | null> {
+  const c = d.certificate;
+  if (!c || d.format !== "electronic" || !c.orderer_id) return null;
+  const orderer = (await registry().catch(() => [] as RegistryOrderer[])).find((o) => o.orderer_id === c.orderer_id);
+  // A registry that does not say (yet) whether the orderer takes 提出 says nothing here either.
+  if (!orderer || orderer.accepts_direct_submission === undefined) return null;
+  const departments = (orderer.departments ?? []).filter((dep) => dep.products.includes(c.product));
+  const section = h("section", { class: "receipt", id: "submission", "aria-labelledby": "submission-title" },
+    h("h2", { id: "submission-title" }, "発注者への提出"));
+  const presented = (d as Detail & { presentation?: ContractPresentation | null }).presentation ?? null;
+  if (presented) section.append(h("p", { class: "message info", id: "presented" }, presentationLine(presented, orderer.name)));
+  const accepts = (orderer.accepts_direct_submission ?? []).includes(c.product);
+  if (!accepts) {
+    section.append(h("p", { id: "orderer-rule" },
+      `${orderer.name}は、${c.product_label}の電子保証の提出を本サービスでは受け付けていません。`
+      + "「認証キー」のお知らせを印刷（PDF）し、発注者の定める方法（電子契約システムへのアップロード、または電子メールへの添付）で提出してください。"),
+    departments.length
+      ? h("ul", { id: "orderer-contacts" }, ...departments.map((dep) => h("li", {}, `提出先：${dep.name}（${dep.email}）`)))
+      : "");
+    return section;
+  }
+  if (presented?.via === "submission") return section;
+  if (d.status !== "valid") {
+    section.append(h("p", {}, `この保証は${d.status_label ?? "終了"}のため、提出できません。`));
+    return section;
+  }
+  if (!departments.length) {
+    section.append(h("p", {}, `${orderer.name}には、${c.product_label}の提出先の部署が登録されていません。「認証キー」のお知らせで提出してください。`));
+    return section;
+  }
+  const choice = h("select", { id: "f-department_id", name: "department_id", "aria-describedby": "f-department_id-help f-department_id-error" },
+    ...departments.map((dep) => h("option", { value: dep.department_id }, dep.name)));
+  const outcome = h("div", { id: "submission-result", "aria-live": "polite" });
+  const button = h("button", { type: "button", class: "primary", id: "submit-to-orderer" }, "提出");
+  button.addEventListener("click", async () => {
+    const dep = departments.find((x) => x.department_id === choice.value)!;
+    const ok = await confirmDialog("提出",
+      h("p", {}, `保証契約番号 ${d.contract_number} の電子保証（${c.label}）を、${orderer.name} ${dep.name}に提出します。発注者の画面にすぐ表示されます（PDFをメールで送る必要はありません）。`),
+      "提出する");
+    if (!ok) return;
+    button.disabled = true;
+    try {
+      const answer = await api.call<Submission>("POST", contractPath(d.contract_number, "/submissions"), { department_id: dep.department_id });
+      form.replaceWith(h("p", { class: "message info", id: "presented", role: "status" },
+        presentationLine({ via: "submission", department_name: answer.department_name, presented_at: answer.presented_at }, orderer.name)));
+    } catch (error) {
+      button.disabled = false;
+      outcome.replaceChildren(message(submissionRefusal(error)));
+    }
+  });
+  const form = h("div", { id: "submission-form" },
+    h("p", {}, `${orderer.name}は、${c.product_label}の電子保証を本サービスでの提出で受け付けています（寄託）。提出先の部署を選んで「提出」を押してください。`),
+    h("div", { class: "field", "data-field": "department_id" },
+      h("label", { for: "f-department_id" }, "提出先の部署"), choice,
+      h("p", { class: "help", id: "f-department_id-help" }, `${orderer.name}が${c.product_label}の提出先として定めている部署です。`),
+      h("p", { class: "field-error", id: "f-department_id-error" })),
+    h("p", { class: "actions" }, button), outcome);
+  section.append(form);
+  return section;
 }
 
 async function historyView(number: string): Promise<void> {

@@ -91,6 +91,7 @@ export const ERROR_MESSAGES: Readonly<Record<string, string>> = {
   too_small: "値が小さすぎます。",
   unknown_branch: "この支店コードの支店はありません。",
   unknown_department: "この発注者の、この保証を受け付ける部署を選んでください。",
+  unknown_encoding: "文字コードは utf-8（BOM付き）または cp932（シフトJIS）を指定してください。",
   unknown_field: "この項目は指定できません。",
   unknown_orderer: "登録されていない発注者です。",
   unprintable_character: "印刷できない文字（制御文字や見えない文字）が含まれています。",

@@ -86,12 +86,13 @@ def paragraph_styles(face: str, **specs: dict) -> dict[str, Any]:
     }
 
 
-def new_canvas(buffer, *, title: str, author: str, subject: str, face: str | None = None):
+def new_canvas(buffer, *, title: str, author: str, subject: str, face: str | None = None, moment: datetime | None = None):
     """An A4 reportlab canvas with metadata, compressed and invariant (same input and clock, same bytes).
 
     `face`: the document's font (default Mincho), which must be registered (`fonts.ensure_fonts`).
     The document's CreationDate and ModDate are the render time (`clock.now()`, JST): reportlab's
-    invariant mode, kept for its input-derived /ID, would otherwise write 2000-01-01.
+    invariant mode, kept for its input-derived /ID, would otherwise write 2000-01-01. `moment`: a
+    document that states when it was made (the 寄託記録) is dated with that time instead.
     """
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen.canvas import Canvas
@@ -100,7 +101,7 @@ def new_canvas(buffer, *, title: str, author: str, subject: str, face: str | Non
 
     # initialFontName: otherwise reportlab references (unembedded) Helvetica on every page.
     canvas = Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1, initialFontName=face or MINCHO)
-    canvas._doc._timeStamp = _render_time_stamp(clock.now())
+    canvas._doc._timeStamp = _render_time_stamp(moment or clock.now())
     canvas.setTitle(title)
     canvas.setAuthor(author)
     canvas.setSubject(subject)

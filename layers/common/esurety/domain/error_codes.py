@@ -103,6 +103,7 @@ MESSAGES: dict[str, str] = {
     "invalid_if_match": "If-Match には保証契約の版（revision）を指定してください。",
     # ---------------------------------------------------------------- the orderer's desk and 提出
     "unknown_department": "この発注者の、この保証を受け付ける部署を選んでください。",
+    "unknown_encoding": "文字コードは utf-8（BOM付き）または cp932（シフトJIS）を指定してください。",
     # ---------------------------------------------------------------- refusals (4xx without items)
     "forbidden": "この操作を行う権限がありません。",
     "not_found": "該当する情報が見つかりません。保証契約番号と認証キーをご確認ください。",

@@ -1,0 +1,83 @@
+"""What the browser journeys share (tests/e2e/test_e2e_*web.py): Debian's chromium driven by Playwright,
+axe-core's serious and critical findings, the screen checks at 1366 and 390 px with their pictures for the
+README, and the local cloud's managed login."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from tools.localcloud import demo
+
+ROOT = Path(__file__).resolve().parents[1]
+IMAGES = ROOT / "docs" / "images"
+AXE = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+WIDE = {"width": 1366, "height": 768}
+NARROW = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield launched
+        launched.close()
+
+
+def axe_violations(page: Page) -> list[dict]:
+    """axe-core's serious and critical findings on the page as it is now.
+
+    axe is evaluated through the DevTools protocol: the site's CSP forbids any script not its own."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text("utf-8") + "\n;0")
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:3]}
+            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def check_screen(page: Page, name: str, photograph: bool = True) -> None:
+    """No serious/critical axe finding and no sideways scrolling, wide and narrow; a picture of each."""
+    for size, suffix in ((WIDE, ""), (NARROW, "-390")):
+        page.set_viewport_size(size)
+        page.wait_for_timeout(100)
+        assert axe_violations(page) == [], f"{name} at {size['width']} px"
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 1, f"{name} scrolls sideways at {size['width']} px ({overflow} px): {wider_than_screen(page)}"
+        if photograph:
+            IMAGES.mkdir(parents=True, exist_ok=True)
+            # The pictures go into the repository: the key is blacked out, even a throwaway demo one.
+            page.screenshot(path=str(IMAGES / f"web-{name}{suffix}.png"), full_page=True,
+                            mask=[page.locator("#auth_key, #auth-key")], mask_color="#222")
+    page.set_viewport_size(WIDE)
+
+
+def wider_than_screen(page: Page) -> list[str]:
+    """The innermost elements reaching past the right edge (to say what makes a screen scroll sideways)."""
+    return page.evaluate("""() => {
+        const width = document.documentElement.clientWidth;
+        const wide = [...document.querySelectorAll('body *')].filter((el) => el.getBoundingClientRect().right > width + 1);
+        return wide.filter((el) => !wide.some((other) => other !== el && el.contains(other))).slice(0, 5)
+            .map((el) => `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}.${el.className}: ${(el.textContent || '').slice(0, 40)}`);
+    }""")
+
+
+def sign_in(page: Page, role: str) -> None:
+    """The local cloud's managed login page: user name and password."""
+    page.wait_for_url(re.compile(r"/oauth2/authorize"))
+    page.fill("#username", demo.USERS[role].username)
+    page.fill("#password", demo.PASSWORD)
+    page.click("button[type=submit]")
+
+
+def new_page(browser: Browser, requests: list[str] | None = None) -> Page:
+    context = browser.new_context(viewport=WIDE, locale="ja-JP", accept_downloads=True)
+    context.set_default_timeout(60_000)
+    page = context.new_page()
+    if requests is not None:
+        page.on("request", lambda request: requests.append(request.url))
+    return page
