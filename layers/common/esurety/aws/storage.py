@@ -1,4 +1,4 @@
-"""The documents bucket: certificate versions and auth-key notices.
+"""The documents bucket: certificate versions and auth-key notices; the desk's exports and evidence files.
 
 Every object a record puts names its owner, the record's random `record_id`, in its metadata
 (`x-amz-meta-record-id`). Keys derive from the contract number and version only, and the table
@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
 from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
@@ -35,6 +35,17 @@ def notice_key(contract_number: str, version: int, key_generation: int = 1) -> s
     """Each version has its own notice; a rotated key (generation 2, 3 …) a new one beside it."""
     suffix = "" if key_generation <= 1 else f"-key{key_generation}"
     return f"notices/{contract_number}/v{version:03d}{suffix}.pdf"
+
+
+def export_key(orderer_id: str, made_at: datetime, token: str, extension: str = "csv") -> str:
+    """The desk's CSV export: under its orderer, named by its time (UTC) and a random token, so
+    every export is its own object and no request overwrites another's."""
+    return f"exports/{orderer_id}/{made_at.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}-{token}.{extension}"
+
+
+def evidence_key(orderer_id: str, contract_number: str, made_at: datetime, token: str) -> str:
+    """The evidence ZIP (証拠一式) of one guarantee on an orderer's desk, one object per request."""
+    return f"evidence/{orderer_id}/{contract_number}/{made_at.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}-{token}.zip"
 
 
 _NOTICE_GENERATION = re.compile(r"-key(?P<generation>\d+)\.pdf$")
@@ -204,13 +215,25 @@ def read_version(key: str, version_id: str | None, max_bytes: int) -> tuple[byte
     return response["Body"].read(max_bytes + 1), response.get("VersionId")
 
 
-def presigned_url(key: str, filename: str, version_id: str | None = None) -> str:
-    """With `version_id` the link serves that version only, whatever is put under the key later."""
+def put_file(key: str, data: bytes, content_type: str) -> None:
+    """Put a file made for one request (an export, an evidence ZIP) at its own fresh key: nothing
+    else is ever put there, so a repeat of the request makes another file and overwrites none."""
+    client("s3").put_object(
+        Bucket=settings().bucket_name, Key=key, Body=data, ContentType=content_type, Metadata={"sha256": sha256(data)}, IfNoneMatch="*",
+    )
+
+
+def presigned_url(
+    key: str, filename: str, version_id: str | None = None, content_type: str = PDF, disposition: str = "inline"
+) -> str:
+    """With `version_id` the link serves that version only, whatever is put under the key later.
+    A PDF opens in the browser (inline); a file to keep (`disposition="attachment"`) is saved
+    under `filename` (ASCII: every browser reads it the same)."""
     params = {
         "Bucket": settings().bucket_name,
         "Key": key,
-        "ResponseContentType": PDF,
-        "ResponseContentDisposition": f'inline; filename="{filename}"',
+        "ResponseContentType": content_type,
+        "ResponseContentDisposition": f'{disposition}; filename="{filename}"',
     }
     if version_id:
         params["VersionId"] = version_id
