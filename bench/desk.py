@@ -38,6 +38,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "layers" / "common"))
+# The tools the deployment runs in their own processes (the registry's seeding) import this checkout's package too.
+os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT / "layers" / "common"), str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
 
 from tools.localcloud import demo  # noqa: E402
 from tools.localcloud.__main__ import start_and_deploy  # noqa: E402
@@ -118,7 +120,7 @@ def real_guarantees(base: str, tokens: dict) -> dict[str, str]:
     by_key, key = published("advance_payment")
     for number, department in ((advance, "works"), (contract, "contracts")):
         status, answer = call(base, "POST", f"/contracts/{number}/submissions", tokens["contractor"], {"department_id": department})
-        assert status in (200, 201), answer
+        assert status in (200, 201), (number, department, answer)
     status, answer = call(base, "POST", "/verifications", tokens["orderer"], {"contract_number": by_key, "auth_key": key})
     assert status == 200, answer
     status, answer = call(base, "POST", "/desk/receipts", tokens["orderer-works"], {"items": [{"contract_number": advance, "version": 1}]})
