@@ -5,7 +5,8 @@ scan, and reads at most READ_BUDGET items per request: a filter the index does n
 status, 要確認, 変更あり, the q search, a department on the expiry and change orders) is applied to
 what was read, and the page ends with a cursor where the budget ran out, so a page costs the same
 on a desk of 100 rows as on one of 100,000 (docs/decisions.md). The cursor is opaque (base64url of
-the index and the last key read) and bound to the index and partition it was made for.
+the index and the last key read) and bound to the index and partition it was made for. The export
+(`all_rows`) is the one read of the whole desk: the same query and filters, to the end.
 """
 from __future__ import annotations
 
