@@ -15,12 +15,12 @@ from esurety.aws import snapstart
 from esurety.domain.application.schemas import DeskReceiptsRequest
 from esurety.domain.identity import ORDERER
 from esurety.services import contracts
-from esurety.fonts import ensure_fonts
+from esurety.fonts import GOTHIC, ensure_fonts
 from esurety.services.views import desk, desk_outputs
 from esurety.aws.observability import logger, metrics, tracer
 
-# The fonts load at cold start (the 寄託記録 of the evidence ZIP): a layer without them fails here.
-ensure_fonts()
+# The font loads at cold start (the 寄託記録 of the evidence ZIP is Gothic only): a layer without it fails here.
+ensure_fonts(GOTHIC)
 app = http.make_resolver(logger)
 
 Cursor = Annotated[Optional[str], Query(max_length=1000, description="Opaque: the next_cursor of the previous page.")]
