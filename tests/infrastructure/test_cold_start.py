@@ -22,7 +22,7 @@ print("started")
 """
 
 
-@pytest.mark.parametrize("handler", ["functions/issue/app.py", "functions/issue/publish.py"])
+@pytest.mark.parametrize("handler", ["functions/issue/app.py", "functions/issue/publish.py", "functions/desk/app.py"])
 def test_cold_start_fails_clearly_without_fonts(handler, tmp_path):
     env = {**os.environ, "ESURETY_FONT_DIR": str(tmp_path), "AWS_DEFAULT_REGION": "ap-northeast-1"}
     result = subprocess.run([sys.executable, "-c", PROBE, str(ROOT / handler)], capture_output=True, text=True, env=env)
@@ -53,6 +53,7 @@ print(json.dumps({"faces": sorted(fonts._faces), "pyhanko": "pyhanko.sign" in sy
     [
         ("functions/issue/app.py", ["IPAexGothic", "IPAexMincho"]),  # certificate (Mincho), fee statement (Gothic)
         ("functions/issue/publish.py", ["IPAexGothic"]),  # the notice only
+        ("functions/desk/app.py", ["IPAexGothic"]),  # the evidence ZIP's 寄託記録
         ("functions/verify/app.py", []),
         ("functions/apply/app.py", []),
     ],

@@ -158,3 +158,28 @@ def test_an_acknowledged_write_is_on_disk_before_its_answer_leaves(tmp_path):
     assert "application-0001" in seen["put"].get("dynamodb.journal", ""), "the answer left before the write was on disk"
     assert seen["put"]["dynamodb.json"] == seen["created"]["dynamodb.json"]  # the item alone was written
     assert not [f for f in seen["files"] if f.endswith(".tmp")]  # written whole, then renamed
+
+
+def test_an_expression_is_parsed_once_and_judged_as_before(tmp_path):
+    """A Query's key condition is evaluated on each item of the partition: its text is tokenised and
+    grammar-checked once, and every item is still judged by it; a bad text is refused every time."""
+    seen = _in_ministack("""
+        from ministack.services import dynamodb
+        values = {":0": {"S": "DESK#tochigi-pref"}}
+        judged = [dynamodb._evaluate_condition("#0 = :0", {"gsi1pk": {"S": pk}}, values, {"#0": "gsi1pk"}, slot="KeyConditionExpression")
+                  for pk in ("DESK#tochigi-pref", "DESK#ashikaga-city", "DESK#tochigi-pref")]
+        tokens = dynamodb._tokenize("a = :b")
+        tokens.append(("IDENT", "spoiled"))
+        refused = []
+        for _ in range(2):
+            try:
+                dynamodb._evaluate_condition("a = = :b", {"a": {"S": "x"}}, {":b": {"S": "x"}}, {})
+            except ValueError as error:
+                refused.append(str(error))
+        print(json.dumps({"judged": judged, "fresh": dynamodb._tokenize("a = :b") == [t for t in tokens[:-1]],
+                          "refused": refused, "cached": dynamodb._condition_syntax_error.cache_info().hits > 0}))
+    """, tmp_path)
+    assert seen["judged"] == [True, False, True]
+    assert seen["fresh"]  # a caller's list is its own
+    assert len(seen["refused"]) == 2 and seen["refused"][0] == seen["refused"][1]
+    assert seen["cached"]

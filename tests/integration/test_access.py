@@ -21,7 +21,7 @@ def published(api, handlers):
 def routes(p):
     verify_body = {"contract_number": p["number"], "auth_key": p["key"]}
     return [
-        # (method, path, body, the one group allowed, its status)
+        # (method, path, body, the one group allowed, its status[, query])
         ("GET", "/applications/" + p["application"], None, "contractor", 200),
         ("POST", "/applications", application_body(), "contractor", 201),
         ("GET", "/contracts", None, "contractor", 200),
@@ -37,13 +37,15 @@ def routes(p):
         ("GET", f"/desk/guarantees/{p['number']}", None, "orderer", 200),
         ("GET", "/desk/events", None, "orderer", 200),
         ("POST", "/desk/receipts", {"items": [{"contract_number": p["number"], "version": 1}]}, "orderer", 201),
+        ("GET", "/desk/export", None, "orderer", 200, {"format": "csv", "encoding": "cp932"}),
+        ("GET", f"/desk/guarantees/{p['number']}/evidence", None, "orderer", 200),
     ]
 
 
 def test_each_route_answers_its_group_and_refuses_the_others(api, published):
-    for method, path, body, allowed, ok_status in routes(published):
+    for method, path, body, allowed, ok_status, *query in routes(published):
         for group, claims in GROUPS.items():
-            status, answer = api.call(method, path, claims, body)
+            status, answer = api.call(method, path, claims, body, query=query[0] if query else None)
             expected = ok_status if group == allowed else 403
             assert status == expected, (method, path, group, answer)
 

@@ -75,7 +75,7 @@ def test_reading_an_object_version_needs_get_object_version():
 def test_every_function_runs_as_itself(handlers, template):
     wrapped = {name: getattr(module.lambda_handler, "_aws_fidelity", None) for name, module in handlers.items()}
     assert wrapped == {"apply": "ApplyFunction", "issue": "IssueFunction", "publish": "PublishFunction", "verify": "VerifyFunction",
-                       "mail": "MailFunction"}
+                       "desk": "DeskFunction", "mail": "MailFunction"}
     for logical_id in aws_fidelity._template().functions:
         assert aws_fidelity._template()._code_path(logical_id).is_file(), logical_id
 
@@ -111,7 +111,7 @@ def test_a_call_the_role_does_not_allow_is_refused_as_aws_refuses_it(cloud):
 
 def test_pynamodb_calls_are_judged_too(cloud):
     aws_fidelity.tolerate_denials()
-    with acting_as("PublishFunction"), pytest.raises(PutError) as refused:
+    with acting_as("UploadCheckFunction"), pytest.raises(PutError) as refused:  # it updates an upload, puts nothing
         ApplicationItem(
             "APP#x", "APPLICATION", application_id="x", company_id="c", status="submitted", request={},
             request_sha256="0" * 64, submitted_at=FROZEN_NOW,

@@ -69,3 +69,22 @@ def test_import_contracts_hold():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 broken" in result.stdout
+
+
+def test_the_verify_and_apply_functions_load_no_renderer_or_signer():
+    """The desk renders and signs (its evidence ZIP); the functions that answer without a document
+    must not pay for reportlab and pyHanko at cold start by importing what the desk does."""
+    probe = (
+        "import importlib.util, sys\n"
+        "spec = importlib.util.spec_from_file_location('fn', sys.argv[1])\n"
+        "module = importlib.util.module_from_spec(spec)\n"
+        "spec.loader.exec_module(module)\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('esurety.documents', 'esurety.aws.signing', 'reportlab', 'pyhanko'))))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "common"), str(ROOT)]),
+           "TABLE_NAME": "t", "BUCKET_NAME": "b", "AWS_DEFAULT_REGION": "ap-northeast-1"}
+    for function in ("verify", "apply"):
+        result = subprocess.run([sys.executable, "-c", probe, str(ROOT / "functions" / function / "app.py")],
+                                cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip().splitlines()[-1] == "[]", (function, result.stdout)

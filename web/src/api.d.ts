@@ -226,6 +226,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/desk/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GET /desk/export */
+        get: operations["export_desk_desk_export_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/desk/guarantees": {
         parameters: {
             query?: never;
@@ -252,6 +269,23 @@ export interface paths {
         };
         /** GET /desk/guarantees/{number} */
         get: operations["get_guarantee_desk_guarantees__number__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/desk/guarantees/{number}/evidence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GET /desk/guarantees/{number}/evidence */
+        get: operations["guarantee_evidence_desk_guarantees__number__evidence_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1023,6 +1057,32 @@ export interface components {
              */
             next_cursor: string | null;
         };
+        /** DeskEvidence */
+        DeskEvidence: {
+            /**
+             * Url
+             * @description A short-lived presigned link that downloads the ZIP (evidence-{number}.zip).
+             */
+            url: string;
+        };
+        /** DeskExport */
+        DeskExport: {
+            /**
+             * Url
+             * @description A short-lived presigned link that downloads the CSV (attachment, desk-YYYYMMDD.csv).
+             */
+            url: string;
+            /**
+             * Rows
+             * @description The rows in the file: every row the list shows with the same filters.
+             */
+            rows: number;
+            /**
+             * Substituted
+             * @description CP932 only: each character written as 〓, by row and column; empty for UTF-8.
+             */
+            substituted: components["schemas"]["Substituted"][];
+        };
         /** DeskGuarantee */
         DeskGuarantee: {
             /** Status */
@@ -1064,6 +1124,11 @@ export interface components {
             change_number: number | null;
             /** Issued At */
             issued_at: string | null;
+            /**
+             * Sha256
+             * @description SHA-256 of the version's certificate PDF as stored.
+             */
+            sha256?: string | null;
             correction?: components["schemas"]["Correction"] | null;
             /**
              * Withdrawn
@@ -1741,6 +1806,21 @@ export interface components {
         SubmissionRequest: {
             /** Department Id */
             department_id: string;
+        };
+        /** Substituted */
+        Substituted: {
+            /** Contract Number */
+            contract_number: string;
+            /**
+             * Column
+             * @description The CSV column's Japanese header.
+             */
+            column: string;
+            /**
+             * Character
+             * @description The character CP932 cannot hold, written as 〓 in the file.
+             */
+            character: string;
         };
         /**
          * Termination
@@ -2802,6 +2882,65 @@ export interface operations {
             };
         };
     };
+    export_desk_desk_export_get: {
+        parameters: {
+            query: {
+                /** @description utf-8 (with a byte order mark, for Excel) or cp932 (Shift_JIS as Windows writes it). */
+                encoding: string;
+                format?: "csv";
+                department?: string | null;
+                product?: ("advance_payment" | "contract" | "interim_advance_payment") | null;
+                status?: ("valid" | "expired" | "terminated" | "claimed") | null;
+                view?: ("attention" | "changed" | "expiring" | "all") | null;
+                q?: string | null;
+                sort?: ("presented" | "expiry" | "changed") | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeskExport"];
+                };
+            };
+            /** @description No valid token (the HTTP API's authorizer). */
+            401: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The token's user is not in this route's group, or lacks its tenant claim. */
+            403: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A field is missing or wrong; nothing was stored. */
+            422: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvalidRequest"];
+                };
+            };
+        };
+    };
     list_guarantees_desk_guarantees_get: {
         parameters: {
             query?: {
@@ -2883,6 +3022,67 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DeskGuarantee"];
+                };
+            };
+            /** @description No valid token (the HTTP API's authorizer). */
+            401: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The token's user is not in this route's group, or lacks its tenant claim. */
+            403: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found; one answer for every kind of miss. */
+            404: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A field is missing or wrong; nothing was stored. */
+            422: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvalidRequest"];
+                };
+            };
+        };
+    };
+    guarantee_evidence_desk_guarantees__number__evidence_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                number: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeskEvidence"];
                 };
             };
             /** @description No valid token (the HTTP API's authorizer). */

@@ -13,6 +13,7 @@ beside an object a lost write of the table left at the plain one (esurety/aws/st
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 
 
 def certificate(number: str, version: int) -> str:
@@ -67,3 +68,14 @@ def owner_key(key: str, owner: str) -> str:
     permissions, notifications and lifecycle)."""
     stem, dot, extension = key.rpartition(".")
     return f"{stem}-{owner}.{extension}" if dot else f"{key}-{owner}"
+
+
+def export_key(orderer_id: str, made_at: datetime, token: str, extension: str = "csv") -> str:
+    """The desk's CSV export: under its orderer, named by its time (UTC) and a random token, so
+    every export is its own object and no request overwrites another's."""
+    return f"exports/{orderer_id}/{made_at.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}-{token}.{extension}"
+
+
+def evidence_key(orderer_id: str, contract_number: str, made_at: datetime, token: str) -> str:
+    """The evidence ZIP (証拠一式) of one guarantee on an orderer's desk, one object per request."""
+    return f"evidence/{orderer_id}/{contract_number}/{made_at.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}-{token}.zip"

@@ -1,4 +1,4 @@
-"""The documents bucket: certificate versions and auth-key notices.
+"""The documents bucket: certificate versions and auth-key notices; the desk's exports and evidence files.
 
 Every object a record puts names its owner, the record's random `record_id`, in its metadata
 (`x-amz-meta-record-id`). Keys derive from the contract number and version only, and the table
@@ -177,13 +177,25 @@ def read_version(key: str, version_id: str | None, max_bytes: int) -> tuple[byte
     return response["Body"].read(max_bytes + 1), response.get("VersionId")
 
 
-def presigned_url(key: str, filename: str, version_id: str | None = None) -> str:
-    """With `version_id` the link serves that version only, whatever is put under the key later."""
+def put_file(key: str, data: bytes, content_type: str) -> None:
+    """Put a file made for one request (an export, an evidence ZIP) at its own fresh key: nothing
+    else is ever put there, so a repeat of the request makes another file and overwrites none."""
+    client("s3").put_object(
+        Bucket=settings().bucket_name, Key=key, Body=data, ContentType=content_type, Metadata={"sha256": sha256(data)}, IfNoneMatch="*",
+    )
+
+
+def presigned_url(
+    key: str, filename: str, version_id: str | None = None, content_type: str = PDF, disposition: str = "inline"
+) -> str:
+    """With `version_id` the link serves that version only, whatever is put under the key later.
+    A PDF opens in the browser (inline); a file to keep (`disposition="attachment"`) is saved
+    under `filename` (ASCII: every browser reads it the same)."""
     params = {
         "Bucket": settings().bucket_name,
         "Key": key,
-        "ResponseContentType": PDF,
-        "ResponseContentDisposition": f'inline; filename="{filename}"',
+        "ResponseContentType": content_type,
+        "ResponseContentDisposition": f'{disposition}; filename="{filename}"',
     }
     if version_id:
         params["VersionId"] = version_id

@@ -43,6 +43,10 @@ from .japanese.wareki import wareki
 UTF8 = "utf-8"
 CP932 = "cp932"
 ENCODINGS = (UTF8, CP932)
+FORMATS = ("csv",)
+# The file's type as the download link serves it: the charset names the encoding for a program
+# that reads the header (Shift_JIS is the IANA name browsers and mail programs know CP932 by).
+MEDIA_TYPES = {UTF8: "text/csv; charset=utf-8", CP932: "text/csv; charset=Shift_JIS"}
 BOM = "\ufeff"
 GETA = "〓"  # 下駄記号: the conventional mark of a character that could not be set
 
@@ -275,3 +279,8 @@ def csv_export(rows: Iterable[Mapping[str, Any]], encoding: str) -> tuple[bytes,
     substituted: list[dict] = []
     data = b"".join(csv_chunks(rows, encoding, substituted))
     return data, substituted
+
+
+def export_filename(made_at: datetime) -> str:
+    """The file's download name, ASCII so every browser saves it alike: `desk-20261206.csv` (JST date)."""
+    return f"desk-{to_jst(made_at):%Y%m%d}.csv"

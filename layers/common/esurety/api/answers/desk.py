@@ -91,6 +91,7 @@ class DeskCertificate(Certificate):
 
 
 class DeskHistoryEntry(HistoryEntry):
+    sha256: Optional[str] = Field(default=None, description="SHA-256 of the version's certificate PDF as stored.")
     correction: Optional[Correction] = None
     withdrawn: Optional[list[Withdrawn]] = Field(default=None, description="The changes a 変更取消 withdrew, putting this version back in force.")
 
@@ -138,3 +139,19 @@ class Submission(Answer):
     department_name: Optional[str]
     via: Via
     presented_at: str
+
+
+class Substituted(Answer):
+    contract_number: str
+    column: str = Field(description="The CSV column's Japanese header.")
+    character: str = Field(description="The character CP932 cannot hold, written as 〓 in the file.")
+
+
+class DeskExport(Answer):
+    url: str = Field(description="A short-lived presigned link that downloads the CSV (attachment, desk-YYYYMMDD.csv).")
+    rows: int = Field(description="The rows in the file: every row the list shows with the same filters.")
+    substituted: list[Substituted] = Field(description="CP932 only: each character written as 〓, by row and column; empty for UTF-8.")
+
+
+class DeskEvidence(Answer):
+    url: str = Field(description="A short-lived presigned link that downloads the ZIP (evidence-{number}.zip).")

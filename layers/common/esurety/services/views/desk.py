@@ -5,7 +5,8 @@ scan, and reads at most READ_BUDGET items per request: a filter the index does n
 status, 要確認, 変更あり, the q search, a department on the expiry and change orders) is applied to
 what was read, and the page ends with a cursor where the budget ran out, so a page costs the same
 on a desk of 100 rows as on one of 100,000 (docs/decisions.md). The cursor is opaque (base64url of
-the index and the last key read) and bound to the index and partition it was made for.
+the index and the last key read) and bound to the index and partition it was made for. The export
+(`all_rows`) is the one read of the whole desk: the same query and filters, to the end.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import base64
 import binascii
 import json
 from datetime import date, timedelta
+from typing import Iterator
 
 from ...domain.errors import InputError, NotFound, Problem
 from ...domain.guarantee import certificates, lifecycle
@@ -98,63 +100,96 @@ def as_read(item: DeskItem, today: date) -> dict:
     return row
 
 
+class _Selection:
+    """What a list's filters read: the index and partition, its order and range, and what is kept of
+    each item read (a filter the index does not serve). Shared by the page and the export."""
+
+    def __init__(
+        self, caller: Caller, *, department: str | None, product: str | None, status: str | None,
+        view: str | None, q: str | None, sort: str | None,
+    ):
+        self.view = _choice("view", view, VIEWS, "all")
+        self.sort = _choice("sort", sort, SORTS, "presented")
+        self.status = _choice("status", status, STATUSES, None)
+        if q is not None and len(q) > MAX_QUERY:
+            raise InputError(Problem("q", "too_long", f"must be at most {MAX_QUERY} characters"))
+        self.q = q
+        self.wanted = desk.search_text(q) if q else ""
+        self.product = product
+        # Another department's rows do not exist for a department user: nothing to read.
+        self.empty = caller.department_id is not None and department not in (None, "", caller.department_id)
+        if caller.department_id is not None:
+            department = caller.department_id
+        self.department = department or None
+        self.today = today = clock.today()
+        orderer_scope = desk.scope_key(caller.orderer_id)
+        self.range_condition = None
+        if self.view == "expiring":  # the index serves it: 保証期限 from today to 30 days on
+            self.index, self.model_index, self.hash_value = "gsi3", DeskItem.by_expiry, orderer_scope
+            self.range_condition = DeskItem.gsi3sk.between(today.isoformat(), f"{(today + timedelta(days=EXPIRING_DAYS)).isoformat()}#~")
+            self.forward = True
+        elif self.sort == "expiry":
+            self.index, self.model_index, self.hash_value, self.forward = "gsi3", DeskItem.by_expiry, orderer_scope, True
+        elif self.sort == "changed":
+            self.index, self.model_index, self.hash_value, self.forward = "gsi4", DeskItem.by_change, orderer_scope, False
+        elif self.department is not None:
+            self.index, self.model_index, self.hash_value, self.forward = (
+                "gsi2", DeskItem.by_department, desk.scope_key(caller.orderer_id, self.department), False)
+        else:
+            self.index, self.model_index, self.hash_value, self.forward = "gsi1", DeskItem.by_presentation, orderer_scope, False
+
+    def start(self, cursor: str | None) -> dict | None:
+        return _decode(cursor, self.index, f"gsi{self.index[-1]}pk", self.hash_value)
+
+    def query(self, start: dict | None = None, limit: int | None = READ_BUDGET, page_size: int = READ_BUDGET):
+        """The items of the index in the list's order, from `start`; `limit` None reads to the end."""
+        return self.model_index.query(
+            self.hash_value, self.range_condition, scan_index_forward=self.forward, limit=limit, last_evaluated_key=start, page_size=page_size,
+        )
+
+    def row(self, item: DeskItem) -> dict | None:
+        """The item's row as read today if the filters keep it, else None."""
+        if item.row is None:
+            return None  # presented a moment ago, its row not yet built: the next read has it
+        if self.department is not None and item.department_id != self.department:
+            return None
+        row = as_read(item, self.today)
+        if self.product and row["product"] != self.product:
+            return None
+        if self.status and row["status"] != self.status:
+            return None
+        if self.view == "attention" and not row["needs_attention"]:
+            return None
+        if self.view == "changed" and not item.changed:
+            return None
+        if self.view == "expiring" and not row["expiring_soon"]:
+            return None
+        if self.wanted and self.wanted not in (item.search or ""):
+            return None
+        return row
+
+    def filters(self) -> dict:
+        """The filters as the audit records them (whether a search was given, not what)."""
+        return {"view": self.view, "sort": self.sort, "department": self.department, "product": self.product,
+                "status": self.status, "q": bool(self.q)}
+
+
 def list_rows(
     caller: Caller, *, department: str | None = None, product: str | None = None, status: str | None = None,
     view: str | None = None, q: str | None = None, sort: str | None = None, cursor: str | None = None, limit: int | None = None,
 ) -> dict:
-    view = _choice("view", view, VIEWS, "all")
-    sort = _choice("sort", sort, SORTS, "presented")
-    status = _choice("status", status, STATUSES, None)
+    selection = _Selection(caller, department=department, product=product, status=status, view=view, q=q, sort=sort)
     limit = _limit(limit)
-    if q is not None and len(q) > MAX_QUERY:
-        raise InputError(Problem("q", "too_long", f"must be at most {MAX_QUERY} characters"))
-    wanted = desk.search_text(q) if q else ""
-    if caller.department_id is not None:
-        if department not in (None, "", caller.department_id):
-            return {"items": [], "next_cursor": None}  # another department's rows do not exist for this user
-        department = caller.department_id
-    department = department or None
-    today = clock.today()
-    orderer_scope = desk.scope_key(caller.orderer_id)
-
-    range_condition = None
-    if view == "expiring":  # the index serves it: 保証期限 from today to 30 days on
-        index, model_index, hash_value = "gsi3", DeskItem.by_expiry, orderer_scope
-        range_condition = DeskItem.gsi3sk.between(today.isoformat(), f"{(today + timedelta(days=EXPIRING_DAYS)).isoformat()}#~")
-        forward = True
-    elif sort == "expiry":
-        index, model_index, hash_value, forward = "gsi3", DeskItem.by_expiry, orderer_scope, True
-    elif sort == "changed":
-        index, model_index, hash_value, forward = "gsi4", DeskItem.by_change, orderer_scope, False
-    elif department is not None:
-        index, model_index, hash_value, forward = "gsi2", DeskItem.by_department, desk.scope_key(caller.orderer_id, department), False
-    else:
-        index, model_index, hash_value, forward = "gsi1", DeskItem.by_presentation, orderer_scope, False
-    start = _decode(cursor, index, f"gsi{index[-1]}pk", hash_value)
-
-    found = model_index.query(
-        hash_value, range_condition, scan_index_forward=forward, limit=READ_BUDGET, last_evaluated_key=start, page_size=READ_BUDGET,
-    )
+    if selection.empty:
+        return {"items": [], "next_cursor": None}
+    index = selection.index
+    found = selection.query(selection.start(cursor))
     items, read, last = [], 0, None
     for item in found:
         read += 1
         last = item
-        if item.row is None:
-            continue  # presented a moment ago, its row not yet built: the next read has it
-        if department is not None and item.department_id != department:
-            continue
-        row = as_read(item, today)
-        if product and row["product"] != product:
-            continue
-        if status and row["status"] != status:
-            continue
-        if view == "attention" and not row["needs_attention"]:
-            continue
-        if view == "changed" and not item.changed:
-            continue
-        if view == "expiring" and not row["expiring_soon"]:
-            continue
-        if wanted and wanted not in (item.search or ""):
+        row = selection.row(item)
+        if row is None:
             continue
         items.append(row)
         if len(items) == limit:
@@ -162,8 +197,31 @@ def list_rows(
     # A full page stops at the last row it took; an exhausted budget at the last item it read: both
     # may have more after them. A query read to its end has none.
     more = last is not None and (len(items) == limit or read == READ_BUDGET)
-    desk.audited(caller, "desk-list", view=view, sort=sort, department=department, product=product, status=status, q=bool(q), rows=len(items))
+    desk.audited(caller, "desk-list", **selection.filters(), rows=len(items))
     return {"items": items, "next_cursor": _encode(index, _position(last, index)) if more else None}
+
+
+EXPORT_PAGE = 1000  # items a query page reads while exporting (DynamoDB ends a page at 1 MB anyway)
+
+
+def all_rows(
+    caller: Caller, *, department: str | None = None, product: str | None = None, status: str | None = None,
+    view: str | None = None, q: str | None = None, sort: str | None = None,
+) -> tuple[dict, Iterator[dict]]:
+    """(the filters as audited, every row the list would show with them, in its order): the export
+    reads the whole desk, page after page, bounded by the desk's size and not by READ_BUDGET. The
+    filters are judged (422) before this returns, so nothing is read for a refused request."""
+    selection = _Selection(caller, department=department, product=product, status=status, view=view, q=q, sort=sort)
+
+    def rows() -> Iterator[dict]:
+        if selection.empty:
+            return
+        for item in selection.query(limit=None, page_size=EXPORT_PAGE):
+            row = selection.row(item)
+            if row is not None:
+                yield row
+
+    return selection.filters(), rows()
 
 
 # ------------------------------------------------------------------------- one guarantee
@@ -240,6 +298,7 @@ def one(caller: Caller, number: str, version: int | None = None) -> dict:
     withdrawn = _withdrawn(records, chain)
     history = certificates.history_json(chain)
     for entry, link in zip(history, chain):
+        entry["sha256"] = link.record.sha256  # of the stored PDF: the 寄託記録 lists it, a clerk checks the file by it
         fix = _correction(link.record, by_version)
         if fix:
             entry["correction"] = fix
