@@ -2,7 +2,8 @@
 
 Codes, amounts, dates and e-mail addresses are NFKC-normalised first, so full-width digits,
 letters and punctuation (５０，０００，０００ / ２０２４－０４－０１ / ｔａｎａｋａ＠ｅｘａｍｐｌｅ．ｊｐ) are
-accepted as their ASCII forms; an e-mail address is then held to what SES sends to (`_email`). Names, addresses and other free text are kept as typed (trimmed, runs of spaces made one):
+accepted as their ASCII forms; every date field (`Day`) also takes a date as people write it
+(令和8年12月1日, R8.12.1, 2026/12/1, 2026年12月1日: japanese.wareki.parse_date); an e-mail address is then held to what SES sends to (`_email`). Names, addresses and other free text are kept as typed (trimmed, runs of spaces made one):
 they are printed on the certificate as registered. Cross-field and registry rules live in `rules`.
 """
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import functools
 import os
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Literal, Optional
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
@@ -18,7 +19,7 @@ from pydantic_core import PydanticCustomError
 
 from ..catalogue.products import Product
 from ..japanese.text import clean, compact_code, unprintable
-from ..japanese.wareki import EARLIEST
+from ..japanese.wareki import EARLIEST, DateInputError, parse_date
 
 MAX_YEN = 10**13  # 10 trillion yen: above any public work
 
@@ -68,19 +69,16 @@ def _yen(value):
 
 
 _DIGITS = re.compile(r"[0-9]{1,20}")
-_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
 def _day(value):
-    if not isinstance(value, str):
-        raise _refuse("not_a_date", "must be a date YYYY-MM-DD")
-    text = compact_code(value).replace("/", "-")
-    if not _DATE.fullmatch(text):
-        raise _refuse("not_a_date", "must be a date YYYY-MM-DD")
+    """A date as people write it (wareki.parse_date: ISO, 2026/12/1, 令和8年12月1日, R8.12.1, full-width)."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
     try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        raise _refuse("not_a_calendar_date", "is not a real calendar date") from None
+        day = parse_date(value)
+    except DateInputError as error:
+        raise _refuse(error.code, error.reason) from None
     if day < EARLIEST:
         raise _refuse("before_heisei", f"is before {EARLIEST.isoformat()} (平成元年): documents print dates from 平成 on")
     return day
