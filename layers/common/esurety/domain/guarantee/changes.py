@@ -77,9 +77,11 @@ def change_problems(content: Mapping, change: Mapping, today: date, unknown: fro
     if judged("guarantee.amount", "work.contract_price"):
         if after["guarantee_amount"] > after["contract_price"]:
             problems.append(Problem("guarantee.amount", "amount_over_price", "exceeds work.contract_price"))
-        elif content.get("product") == "contract":
-            # 1/10 of the price: the content does not say whether the award went through a
-            # 低入札価格調査 (3/10 is judged on the application), so a change is held to the floor.
+        elif content.get("product") == "contract" and after["guarantee_amount"] < content["guarantee_amount"]:
+            # A 減額 of 契約保証 stops at 1/10 of the price. A price raised alone does not oblige an
+            # increase (the orderer may ask for one: LIFECYCLE.md), so only a decrease is judged; and
+            # the content does not say whether the award went through a 低入札価格調査 (3/10 is
+            # judged on the application), so a change is held to the 1/10 floor.
             minimum = contract_minimum_problem(after["guarantee_amount"], after["contract_price"])
             if minimum:
                 problems.append(minimum)
