@@ -1489,6 +1489,7 @@ export interface components {
             period_end: string;
             /**
              * Low Bid Investigation
+             * @description 低入札価格調査を経た契約: 契約保証の保証金額は請負金額の10分の3以上 (otherwise 10分の1)
              * @default false
              */
             low_bid_investigation: boolean;

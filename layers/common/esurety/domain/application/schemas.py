@@ -183,7 +183,7 @@ class Work(_Body):
     period_start: Day
     period_end: Day
     # 低入札価格調査 award: a 契約保証 must then cover 3/10 of the price, not 1/10 (rules.CONTRACT_MINIMUM).
-    low_bid_investigation: Annotated[bool, Field(strict=True)] = False
+    low_bid_investigation: Annotated[bool, Field(strict=True, description="低入札価格調査を経た契約: 契約保証の保証金額は請負金額の10分の3以上 (otherwise 10分の1)")] = False
 
 
 class Guarantee(_Body):
