@@ -47,6 +47,11 @@ def submit_application(
     return {k: application[k] for k in ("application_id", "status")}
 
 
+@http.judge_invalid(app, "POST", "/applications")
+def _application_rules(body: dict, _: dict) -> list:
+    return applications.problems_of_invalid(http.caller(app).require(CONTRACTOR), body)
+
+
 @app.get("/applications")
 def list_applications() -> Applications:
     """申込一覧: the company's applications (new and change), newest first, with any reject reason."""
@@ -64,6 +69,11 @@ def submit_change(
     application, created = applications.submit_change(caller, number, body, key)
     logger.info("change application received", extra={"application_id": application["application_id"], "new": created})
     return {k: application[k] for k in ("application_id", "kind", "status")}
+
+
+@http.judge_invalid(app, "POST", "/contracts/<number>/changes")
+def _change_rules(body: dict, path: dict) -> list:
+    return applications.change_problems_of_invalid(http.caller(app).require(CONTRACTOR), path["number"], body)
 
 
 @app.post("/applications/uploads", status_code=201, response_description="A presigned POST for the file.")

@@ -126,6 +126,11 @@ BAD_APPLICATIONS = [
     ("work.contract_date", "1988-01-01", "before_heisei"),
     ("work.period_end", "2024-04-01", "period_end_before_start"),
     ("guarantee.amount", 60_000_000, "amount_over_price"),
+    ("work.contract_date", "2024-04-05", "contract_date_in_future"),
+    ("work.contract_date", "令和9年4月1日", "contract_date_in_future"),
+    ("work.contract_date", "令和6年2月30日", "not_a_calendar_date"),
+    ("work.contract_date", "令和元年4月1日", "not_in_era"),
+    ("work.low_bid_investigation", "yes", "wrong_type"),
     ("guarantee.deadline", "2024-01-01", "deadline_in_past"),
     ("guarantee.deadline", "2025-01-01", "deadline_before_period_end"),
     ("deposit_bank", None, "deposit_bank_required"),
@@ -154,16 +159,15 @@ def test_a_bad_application_names_the_field_with_its_code(api, path, value, code)
 
 def test_an_empty_contractor_name_and_a_missing_deposit_bank_read_in_japanese(api):
     """The two the screens used to show in English: 「Value should have at least 1 item…」 and
-    「is required for 前払金保証」. Each has a code whose registered message is Japanese."""
+    「is required for 前払金保証」. Both come in one answer, each with a code whose registered
+    message is Japanese."""
     body = _with(_with(application_body(), "contractor.name", ""), "deposit_bank", None)
     status, answer = api.post("/applications", CONTRACTOR_A, body)
     assert status == 422
     codes = {e["field"]: e["code"] for e in answer["errors"]}
-    assert codes == {"contractor.name": "empty"}  # field errors first; the rules run on a valid body
+    assert codes == {"contractor.name": "empty", "deposit_bank": "deposit_bank_required"}
     assert error_codes.MESSAGES["empty"] == "入力してください。"
-    status, answer = api.post("/applications", CONTRACTOR_A, _with(application_body(), "deposit_bank", None))
-    assert [(e["field"], e["code"]) for e in answer["errors"]] == [("deposit_bank", "deposit_bank_required")]
-    assert error_codes.MESSAGES["deposit_bank_required"] == "前払金保証では預託金融機関を入力してください。"
+    assert error_codes.MESSAGES["deposit_bank_required"] == "前払金保証・中間前払金保証では預託金融機関（前払金を預け入れる金融機関）を入力してください。"
 
 
 def _raw(api, method: str, path: str, claims: dict | None, body, headers: dict | None = None) -> tuple[int, dict]:

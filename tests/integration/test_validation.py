@@ -101,9 +101,16 @@ def test_business_rules(api, changes, field):
     assert _applications_stored() == 0
 
 
-def test_contract_guarantee_has_no_deposit_bank(api):
+def test_contract_guarantee_asks_no_deposit_bank_and_keeps_none_sent(api):
+    """契約保証 holds no advance at a bank: none is required, and one sent along (a form prefilled
+    from the company profile) is dropped, so it is neither stored nor printed."""
+    from esurety.aws import applications_repository
+
+    status, answer = api.post("/applications", CONTRACTOR_A, application_body("contract"))
+    assert status == 201, answer
     status, answer = api.post("/applications", CONTRACTOR_A, application_body("contract", deposit_bank="みどり銀行"))
-    assert status == 422 and answer["errors"][0]["field"] == "deposit_bank"
+    assert status == 201, answer
+    assert applications_repository.get(answer["application_id"]).request["deposit_bank"] is None
 
 
 def test_electronic_only_where_the_orderer_accepts_that_product(api):

@@ -11,6 +11,7 @@ import base64
 import binascii
 import functools
 import json
+import re
 from typing import Callable
 
 from aws_lambda_powertools import Logger
@@ -93,7 +94,18 @@ def make_resolver(logger: Logger) -> APIGatewayHttpResolver:
             return body_problem_response(cause.field, cause.code, cause.reason)
         if _body_missing(error.errors()):
             return body_problem_response("body", "empty_body", "is empty; a JSON object is expected")
-        return problems_response([_problem(e) for e in error.errors()])
+        problems = [_problem(e) for e in error.errors()]
+        try:
+            problems += _rules_of_invalid(app)
+        except InputError as more:
+            problems += more.problems
+        except NotFound as refusal:
+            return _not_found(refusal)
+        except Forbidden as refusal:
+            return _forbidden(refusal)
+        except Conflict as refusal:
+            return _conflict(refusal)
+        return problems_response(problems)
 
     @app.exception_handler(InputError)
     def _input(error: InputError):
@@ -139,6 +151,39 @@ def make_resolver(logger: Logger) -> APIGatewayHttpResolver:
         )
 
     return app
+
+
+RuleJudge = Callable[[dict, dict], list[Problem]]
+
+
+def judge_invalid(app: APIGatewayHttpResolver, method: str, path: str) -> Callable[[RuleJudge], RuleJudge]:
+    """Registers `judge(body, path_parameters)` for the route `method path` (`/contracts/<number>/changes`):
+    when the body's fields fail validation, its cross-field rules still run on the fields given
+    rightly, and their problems follow the field errors in the one 422 (a clerk fixes all in one
+    round). The judge may raise NotFound, Forbidden or Conflict, answered as from a route."""
+    pattern = re.compile("^" + re.sub(r"<(\w+)>", r"(?P<\1>[^/]+)", path) + "$")
+
+    def register(judge: RuleJudge) -> RuleJudge:
+        _judges(app).append((method.upper(), pattern, judge))
+        return judge
+
+    return register
+
+
+def _judges(app: APIGatewayHttpResolver) -> list:
+    if not hasattr(app, "_esurety_rule_judges"):
+        app._esurety_rule_judges = []
+    return app._esurety_rule_judges
+
+
+def _rules_of_invalid(app: APIGatewayHttpResolver) -> list[Problem]:
+    event = app.current_event
+    for method, pattern, judge in _judges(app):
+        match = pattern.match(event.path or "")
+        if method == event.http_method and match:
+            body = event.json_body
+            return judge(body if isinstance(body, dict) else {}, match.groupdict())
+    return []
 
 
 # On every answer of the API: some carry the auth key or a document link, none is worth a cache.

@@ -9,7 +9,7 @@ from .. import error_codes
 from ..errors import Problem
 from ..catalogue.orderers import Orderer
 from ..catalogue.products import Product, has_deposit_bank, label
-from .schemas import ApplicationRequest
+from .schemas import ApplicationRequest, Partial, known
 
 HORIZON_YEARS = 10  # no date of an application lies more than this many years after today
 
@@ -22,7 +22,9 @@ def horizon(today: date) -> date:
         return today.replace(year=today.year + HORIZON_YEARS, day=28)
 
 
-def _orderer_problems(request: ApplicationRequest, orderer: Orderer | None, today: date) -> list[Problem]:
+def _orderer_problems(request: ApplicationRequest | Partial, orderer: Orderer | None, today: date) -> list[Problem]:
+    if not known(request.orderer_id, request.orderer, request.format):
+        return []  # the wrong field's own error says it
     if request.orderer_id is not None and request.orderer is not None:
         return [Problem("orderer", "orderer_with_orderer_id", "must be null when orderer_id is given (an orderer of the registry)")]
     if request.orderer is not None:
@@ -36,7 +38,7 @@ def _orderer_problems(request: ApplicationRequest, orderer: Orderer | None, toda
         if request.format == "paper":
             return [Problem("orderer_id", "unknown_orderer", "unknown orderer; for an orderer outside the registry give orderer.name and orderer.beneficiary_name instead")]
         return [Problem("orderer_id", "unknown_orderer", "unknown orderer")]
-    if request.format == "electronic" and not orderer.accepts_electronic(request.product, today):
+    if known(request.product) and request.format == "electronic" and not orderer.accepts_electronic(request.product, today):
         if request.product not in orderer.products:
             return [Problem("format", "orderer_not_electronic_product",
                             f"{orderer.name} does not accept electronic {label(request.product)}; choose paper")]
@@ -48,6 +50,11 @@ def _orderer_problems(request: ApplicationRequest, orderer: Orderer | None, toda
 # 中間前払金 is an extra advance of at most 2割 of the contract price (LIFECYCLE.md §1.6).
 INTERIM_SHARE = (2, 10)
 
+# 契約保証 covers at least 1/10 of the contract price, 3/10 where the award went through a
+# 低入札価格調査 (LIFECYCLE.md, 契約保証 amount; 公共工事標準請負契約約款 第4条).
+CONTRACT_MINIMUM = (1, 10)
+CONTRACT_MINIMUM_LOW_BID = (3, 10)
+
 
 def interim_share_problem(amount: int, contract_price: int) -> Problem | None:
     """The 2割 rule of 中間前払金保証, for an application and for a 訂正 alike (domain/guarantee/amendments.py)."""
@@ -57,27 +64,45 @@ def interim_share_problem(amount: int, contract_price: int) -> Problem | None:
     return None
 
 
-def _interim_problems(request: ApplicationRequest) -> list[Problem]:
+def contract_minimum_problem(amount: int, contract_price: int, low_bid_investigation: bool = False) -> Problem | None:
+    """契約保証's floor: 1/10 of the price (3/10 after a 低入札価格調査), for an application and a change."""
+    numerator, denominator = CONTRACT_MINIMUM_LOW_BID if low_bid_investigation else CONTRACT_MINIMUM
+    if amount * denominator < contract_price * numerator:
+        if low_bid_investigation:
+            return Problem("guarantee.amount", "guarantee_below_low_bid_minimum",
+                           "is below 3/10 of work.contract_price (低入札価格調査を経た契約の契約保証は請負代金額の10分の3以上)")
+        return Problem("guarantee.amount", "guarantee_below_contract_minimum",
+                       "is below 1/10 of work.contract_price (契約保証は請負代金額の10分の1以上)")
+    return None
+
+
+def _interim_problems(request: ApplicationRequest | Partial) -> list[Problem]:
     """中間前払金保証 needs the orderer's 認定調書 and the 前払金保証 it follows; no other product names them."""
     if request.product != Product.INTERIM_ADVANCE_PAYMENT:
         return [
             Problem(field, "only_for_interim", f"is only for {label(Product.INTERIM_ADVANCE_PAYMENT)}")
             for field in ("upload_id", "advance_contract_number")
-            if getattr(request, field) is not None
+            if getattr(request, field) is not None and known(getattr(request, field))
         ]
     problems = []
     if request.upload_id is None:
         problems.append(Problem("upload_id", "upload_required", "is required: upload the orderer's 認定調書 (POST /applications/uploads) and name it here"))
     if request.advance_contract_number is None:
         problems.append(Problem("advance_contract_number", "advance_contract_required", "is required: the contract number of the 前払金保証 of this work"))
-    share = interim_share_problem(request.guarantee.amount, request.work.contract_price)
-    if share:
-        problems.append(share)
+    if known(request.guarantee.amount, request.work.contract_price):
+        share = interim_share_problem(request.guarantee.amount, request.work.contract_price)
+        if share:
+            problems.append(share)
     return problems
 
 
-def application_problems(request: ApplicationRequest, orderer: Orderer | None, today: date) -> list[Problem]:
-    """`orderer` is the registry's entry for `request.orderer_id` (None when absent or unknown)."""
+def application_problems(request: ApplicationRequest | Partial, orderer: Orderer | None, today: date) -> list[Problem]:
+    """Every cross-field rule of an application that its fields let judge.
+
+    `request` is a valid request, or the `Partial` of an invalid one: a rule that needs a field
+    given wrongly is skipped (that field's own error is answered), so one 422 lists every problem.
+    `orderer` is the registry's entry for `request.orderer_id` (None when absent or unknown).
+    """
     problems = _orderer_problems(request, orderer, today)
     work, guarantee = request.work, request.guarantee
     last = horizon(today)
@@ -87,23 +112,35 @@ def application_problems(request: ApplicationRequest, orderer: Orderer | None, t
         ("work.period_end", work.period_end),
         ("guarantee.deadline", guarantee.deadline),
     ):
-        if day > last:
+        if known(day) and day > last:
             problems.append(Problem(field, "too_far_ahead", f"is more than {HORIZON_YEARS} years ahead (after {last.isoformat()})"))
-    if work.period_end < work.period_start:
+    if known(work.period_start, work.period_end) and work.period_end < work.period_start:
         problems.append(Problem("work.period_end", "period_end_before_start", "is before work.period_start"))
-    if work.contract_date > work.period_end:
-        problems.append(Problem("work.contract_date", "contract_date_after_period_end", "is after work.period_end"))
-    if guarantee.amount > work.contract_price:
-        problems.append(Problem("guarantee.amount", "amount_over_price", "exceeds work.contract_price"))
-    if guarantee.deadline < today:
-        problems.append(Problem("guarantee.deadline", "deadline_in_past", "is in the past"))
-    elif guarantee.deadline < work.period_end:
-        problems.append(Problem("guarantee.deadline", "deadline_before_period_end", "is before work.period_end: the guarantee must cover the work"))
+    if known(work.contract_date):
+        if work.contract_date > today:
+            problems.append(Problem("work.contract_date", "contract_date_in_future",
+                                    "is in the future: give the date the works contract was signed (請負契約日)"))
+        elif known(work.period_start) and work.contract_date > work.period_start:
+            problems.append(Problem("work.contract_date", "contract_date_after_period_start",
+                                    "is after work.period_start: the works contract is signed before the works begin"))
+    if known(guarantee.amount, work.contract_price):
+        if guarantee.amount > work.contract_price:
+            problems.append(Problem("guarantee.amount", "amount_over_price", "exceeds work.contract_price"))
+        elif known(request.product, work.low_bid_investigation) and request.product == Product.CONTRACT:
+            minimum = contract_minimum_problem(guarantee.amount, work.contract_price, work.low_bid_investigation)
+            if minimum:
+                problems.append(minimum)
+    if known(guarantee.deadline):
+        if guarantee.deadline < today:
+            problems.append(Problem("guarantee.deadline", "deadline_in_past", "is in the past"))
+        elif known(work.period_end) and guarantee.deadline < work.period_end:
+            problems.append(Problem("guarantee.deadline", "deadline_before_period_end", "is before work.period_end: the guarantee must cover the work"))
+    if not known(request.product):
+        return problems  # what remains depends on the product
     problems += _interim_problems(request)
-    if has_deposit_bank(request.product) and not request.deposit_bank:
+    # A 預託金融機関 given with 契約保証 is dropped by the schema (ApplicationRequest), not refused.
+    if has_deposit_bank(request.product) and known(request.deposit_bank) and not request.deposit_bank:
         problems.append(Problem("deposit_bank", "deposit_bank_required", f"is required for {label(request.product)}"))
-    if not has_deposit_bank(request.product) and request.deposit_bank:
-        problems.append(Problem("deposit_bank", "deposit_bank_not_allowed", f"must be null for {label(request.product)}"))
     return problems
 
 

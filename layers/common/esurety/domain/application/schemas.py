@@ -2,7 +2,8 @@
 
 Codes, amounts, dates and e-mail addresses are NFKC-normalised first, so full-width digits,
 letters and punctuation (５０，０００，０００ / ２０２４－０４－０１ / ｔａｎａｋａ＠ｅｘａｍｐｌｅ．ｊｐ) are
-accepted as their ASCII forms; an e-mail address is then held to what SES sends to (`_email`). Names, addresses and other free text are kept as typed (trimmed, runs of spaces made one):
+accepted as their ASCII forms; every date field (`Day`) also takes a date as people write it
+(令和8年12月1日, R8.12.1, 2026/12/1, 2026年12月1日: japanese.wareki.parse_date); an e-mail address is then held to what SES sends to (`_email`). Names, addresses and other free text are kept as typed (trimmed, runs of spaces made one):
 they are printed on the certificate as registered. Cross-field and registry rules live in `rules`.
 """
 from __future__ import annotations
@@ -10,15 +11,15 @@ from __future__ import annotations
 import functools
 import os
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Literal, Optional
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
-from ..catalogue.products import Product
+from ..catalogue.products import Product, has_deposit_bank
 from ..japanese.text import clean, compact_code, unprintable
-from ..japanese.wareki import EARLIEST
+from ..japanese.wareki import EARLIEST, DateInputError, parse_date
 
 MAX_YEN = 10**13  # 10 trillion yen: above any public work
 
@@ -68,19 +69,16 @@ def _yen(value):
 
 
 _DIGITS = re.compile(r"[0-9]{1,20}")
-_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
 def _day(value):
-    if not isinstance(value, str):
-        raise _refuse("not_a_date", "must be a date YYYY-MM-DD")
-    text = compact_code(value).replace("/", "-")
-    if not _DATE.fullmatch(text):
-        raise _refuse("not_a_date", "must be a date YYYY-MM-DD")
+    """A date as people write it (wareki.parse_date: ISO, 2026/12/1, 令和8年12月1日, R8.12.1, full-width)."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
     try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        raise _refuse("not_a_calendar_date", "is not a real calendar date") from None
+        day = parse_date(value)
+    except DateInputError as error:
+        raise _refuse(error.code, error.reason) from None
     if day < EARLIEST:
         raise _refuse("before_heisei", f"is before {EARLIEST.isoformat()} (平成元年): documents print dates from 平成 on")
     return day
@@ -184,6 +182,8 @@ class Work(_Body):
     contract_date: Day
     period_start: Day
     period_end: Day
+    # 低入札価格調査 award: a 契約保証 must then cover 3/10 of the price, not 1/10 (rules.CONTRACT_MINIMUM).
+    low_bid_investigation: Annotated[bool, Field(strict=True, description="低入札価格調査を経た契約: 契約保証の保証金額は請負金額の10分の3以上 (otherwise 10分の1)")] = False
 
 
 class Guarantee(_Body):
@@ -220,6 +220,14 @@ class ApplicationRequest(_Body):
     # 前払金保証 it follows (rules.application_problems, applications.submit).
     upload_id: Optional[Annotated[str, BeforeValidator(lambda v: v.strip().lower() if isinstance(v, str) else v), Field(pattern=r"^[0-9a-f]{24}$")]] = None
     advance_contract_number: Optional[Annotated[str, Field(min_length=1, max_length=64)]] = None
+
+    @model_validator(mode="after")
+    def _no_bank_where_none_is_printed(self):
+        # 契約保証 holds no advance at a bank: a 預託金融機関 sent with it (a form prefilled from the
+        # company profile) is dropped, not refused, and so never stored nor printed (docs/decisions.md).
+        if self.deposit_bank is not None and not has_deposit_bank(self.product):
+            self.deposit_bank = None
+        return self
 
 
 class RejectRequest(_Body):
@@ -323,3 +331,53 @@ class TerminationRequest(_Body):
     kind: Literal["cancelled", "claimed"]
     date: Day
     reason: Text(MAX_REASON)
+
+
+# ---------------------------------------------------------------- what can be judged of an invalid body
+
+
+class _Unknown:
+    """A value the request gives wrongly (or not at all): its field error is answered; no rule judges it."""
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN = _Unknown()
+
+
+def known(*values) -> bool:
+    return all(value is not UNKNOWN for value in values)
+
+
+class Partial:
+    """A body that failed validation, field by field: each field's validated value, `UNKNOWN` where
+    the field itself is invalid (or missing and required), the default where it is absent. The
+    cross-field rules run on it too, so one 422 lists every problem (rules.application_problems)."""
+
+    def __init__(self, values: dict):
+        self.__dict__.update(values)
+
+
+@functools.lru_cache(maxsize=None)
+def _field_adapter(model: type[BaseModel], name: str) -> TypeAdapter:
+    field = model.model_fields[name]
+    return TypeAdapter(Annotated[(field.annotation, *field.metadata)] if field.metadata else field.annotation)
+
+
+def partial(model: type[BaseModel], data) -> Partial:
+    """`data` (a parsed JSON body) read as `model`, each field on its own (see `Partial`)."""
+    data = data if isinstance(data, dict) else {}
+    values = {}
+    for name, field in model.model_fields.items():
+        nested = isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)
+        if nested and (name in data or field.is_required()):
+            values[name] = partial(field.annotation, data.get(name))  # a missing or wrong group: all its fields UNKNOWN
+        elif name not in data:
+            values[name] = UNKNOWN if field.is_required() else field.get_default(call_default_factory=True)
+        else:
+            try:
+                values[name] = _field_adapter(model, name).validate_python(data[name])
+            except ValidationError:
+                values[name] = UNKNOWN
+    return Partial(values)

@@ -22,7 +22,7 @@ from ...domain.errors import Conflict, InputError, NotFound, Problem
 from ...domain.identity import Caller
 from ...aws import applications_repository, contracts_repository
 from ...aws.models import ApplicationItem, ContractItem, UploadItem, condition_failed, transact
-from ...domain.application.schemas import ApplicationRequest, ChangeRequest
+from ...domain.application.schemas import UNKNOWN, ApplicationRequest, ChangeRequest, known, partial
 from .. import registry
 
 SUBMITTED, ISSUED, REJECTED = "submitted", "issued", "rejected"
@@ -71,6 +71,15 @@ def submit(caller: Caller, request: ApplicationRequest, idempotency_key: str | N
         if not condition_failed(error):
             raise
     return summary(_retried(item, applications_repository.get(item.application_id, consistent=False))), False
+
+
+def problems_of_invalid(caller: Caller, body: dict) -> list[Problem]:
+    """The cross-field problems of an application whose fields were refused, judged on the fields
+    given rightly (rules.application_problems on a `Partial`): answered with the field errors in
+    one 422, so a clerk fixes everything in one round. Nothing is stored."""
+    request = partial(ApplicationRequest, body)
+    orderer = registry.get_orderer(request.orderer_id) if known(request.orderer_id) and request.orderer_id else None
+    return rules.application_problems(request, orderer, clock.today())
 
 
 def _new_item(caller: Caller, idempotency_key: str | None, kind: str, body: dict, contract_number: str | None = None) -> ApplicationItem:
@@ -149,15 +158,10 @@ def _check_interim(caller: Caller, request: ApplicationRequest) -> tuple[Applica
     return request.model_copy(update={"advance_contract_number": number}), upload
 
 
-def submit_change(caller: Caller, number: str, request: ChangeRequest, idempotency_key: str | None) -> tuple[dict, bool]:
-    """変更申込 of a contract of the caller's company: judged against the version in force.
-
-    One pending change per contract: the application is put and the contract marked with it in
-    one transaction (the mark must be absent), so two changes cannot both be waiting.
-    """
+def _changeable(caller: Caller, number: str) -> tuple[ContractItem, dict]:
+    """The caller's contract and the content of its version in force, or 404 / 409."""
     from .. import contracts  # noqa: PLC0415 - contracts reads applications' constants
 
-    _check_idempotency_key(idempotency_key)
     contract = contracts.load_for_company(caller, number)
     records = contracts_repository.versions(contract.contract_number)
     chain = lifecycle.valid_chain(records)
@@ -166,7 +170,32 @@ def submit_change(caller: Caller, number: str, request: ChangeRequest, idempoten
     status = contracts.status_json(contract, contracts.shown_chain(contract, records))["status"] or lifecycle.VALID
     if contract.ending or status != lifecycle.VALID:
         raise Conflict("guarantee_ended", f"the guarantee has ended ({lifecycle.STATUS_LABELS.get(status, status)}): it cannot be changed")
-    in_force = chain[-1].record.content
+    return contract, chain[-1].record.content
+
+
+def change_problems_of_invalid(caller: Caller, number: str, body: dict) -> list[Problem]:
+    """The rules of a 変更申込 whose fields were refused, judged on the fields given rightly.
+
+    The contract is looked up as for a valid change: another company's is 404 whatever the body.
+    """
+    _, in_force = _changeable(caller, number)
+    request = partial(ChangeRequest, body)
+    change, unknown = {}, set()
+    for group in ("guarantee", "work"):
+        values = vars(getattr(request, group)) if known(getattr(request, group)) else {}
+        change[group] = {name: value for name, value in values.items() if value is not UNKNOWN}
+        unknown.update(f"{group}.{name}" for name, value in values.items() if value is UNKNOWN)
+    return changes.change_problems(in_force, change, clock.today(), unknown=frozenset(unknown))
+
+
+def submit_change(caller: Caller, number: str, request: ChangeRequest, idempotency_key: str | None) -> tuple[dict, bool]:
+    """変更申込 of a contract of the caller's company: judged against the version in force.
+
+    One pending change per contract: the application is put and the contract marked with it in
+    one transaction (the mark must be absent), so two changes cannot both be waiting.
+    """
+    _check_idempotency_key(idempotency_key)
+    contract, in_force = _changeable(caller, number)
     body = {
         "contract_number": contract.contract_number,
         "change": request.model_dump(mode="json", exclude={"reason"}),
