@@ -92,8 +92,10 @@ def views(number: str, latest_only: bool = False) -> list[ViewItem]:
     return list(query)
 
 
-def receipts(number: str) -> list[ReceiptItem]:
+def receipts(number: str, consistent: bool = False) -> list[ReceiptItem]:
     """受領確認 recorded on the contract, by version and orderer."""
+    if consistent:
+        return list(ReceiptItem.query(ContractItem.partition(number), ReceiptItem.sk.startswith(ReceiptItem.PREFIX), consistent_read=True))
     return list(ReceiptItem.query(ContractItem.partition(number), ReceiptItem.sk.startswith(ReceiptItem.PREFIX)))
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 
 from pynamodb.attributes import (
     BinaryAttribute,
@@ -531,9 +531,46 @@ class DeskItem(_Item):
     by_expiry = DeskByExpiryIndex()
     by_change = DeskByChangeIndex()
 
+    NO_DEPARTMENT = "-"  # the department part of a key for a row of no department
+    AUDIT_PREFIX = "DESKAUDIT#"
+
     @staticmethod
     def key(number: str) -> tuple[str, str]:
         return f"CONTRACT#{number}", DeskItem.SK
+
+    @staticmethod
+    def scope_key(orderer_id: str, department_id: str | None = None, prefix: str = "DESK") -> str:
+        """An orderer's desk (`DESK#{orderer_id}`), or with `department_id` one department's ('' for none)."""
+        if department_id is None:
+            return f"{prefix}#{orderer_id}"
+        return f"{prefix}#{orderer_id}#{department_id or DeskItem.NO_DEPARTMENT}"
+
+    @staticmethod
+    def presentation_entry(orderer_id: str, department_id: str | None, stamp: str, number: str) -> dict:
+        """The gsi1 and gsi2 attributes of a presentation at `stamp` (its sort-key time)."""
+        sort = f"{stamp}#{number}"
+        return {
+            "gsi1pk": DeskItem.scope_key(orderer_id), "gsi1sk": sort,
+            "gsi2pk": DeskItem.scope_key(orderer_id, department_id or ""), "gsi2sk": sort,
+        }
+
+    @staticmethod
+    def expiry_sort_key(expiry: str, number: str) -> str:
+        return f"{expiry}#{number}"
+
+    @staticmethod
+    def change_sort_key(stamp: str, number: str) -> str:
+        return f"{stamp}#{number}"
+
+    @staticmethod
+    def expiry_range(first: date, last: date) -> tuple[str, str]:
+        """The gsi3 sort keys of the rows whose 保証期限 is from `first` to `last`, both included."""
+        return first.isoformat(), f"{last.isoformat()}#~"
+
+    @staticmethod
+    def audit_partition(orderer_id: str) -> str:
+        """The partition of the desk's audit items that concern no one contract (a list, the event log)."""
+        return f"{DeskItem.AUDIT_PREFIX}{orderer_id}"
 
 
 class DeskEventItem(_Item):
@@ -566,6 +603,25 @@ class DeskEventItem(_Item):
     @staticmethod
     def key(number: str, kind: str, ref: str) -> tuple[str, str]:
         return f"CONTRACT#{number}", f"DESKEVENT#{kind}#{ref}"
+
+    @staticmethod
+    def scope_key(orderer_id: str, department_id: str | None = None) -> str:
+        """An orderer's event log (`DESKLOG#{orderer_id}`), or with `department_id` one department's."""
+        return DeskItem.scope_key(orderer_id, department_id, prefix="DESKLOG")
+
+    @staticmethod
+    def log_entry(orderer_id: str, department_id: str | None, stamp: str, rank: int, number: str, kind: str, ref: str) -> dict:
+        """The gsi1 and gsi2 attributes of an event the desk learnt at `stamp`, `rank` its place among
+        events learnt in one instant."""
+        sort = f"{stamp}#{rank}#{number}#{kind}#{ref}"
+        return {
+            "gsi1pk": DeskEventItem.scope_key(orderer_id), "gsi1sk": sort,
+            "gsi2pk": DeskEventItem.scope_key(orderer_id, department_id or ""), "gsi2sk": sort,
+        }
+
+    def event_ref(self) -> str:
+        """`{kind}#{ref}`: the event's sort key without its prefix."""
+        return self.sk[len(DeskEventItem.PREFIX):]
 
 
 ALL_MODELS = ALL_MODELS + (DeskItem, DeskEventItem)

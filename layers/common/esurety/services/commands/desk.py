@@ -18,8 +18,6 @@ import uuid
 from datetime import date, datetime, timedelta
 
 from aws_lambda_powertools import Logger
-from pynamodb.exceptions import PutError, UpdateError
-
 from ...domain.catalogue import products
 from ...domain.catalogue.issuer import load_issuer
 from ...domain.catalogue.orderers import Orderer
@@ -30,8 +28,8 @@ from ...domain.guarantee.certificates import CHANGE, CORRECTION, NEW, iso_jst
 from ...domain.japanese import clock, text
 from ...domain.mail import desk_mail
 from ...domain.identity import Caller
-from ...aws import contracts_repository
-from ...aws.models import ContractItem, DeskEventItem, DeskItem, ReceiptItem, VersionItem, condition_failed
+from ...aws import contracts_repository, desk_repository
+from ...aws.models import ContractItem, DeskEventItem, DeskItem, ReceiptItem, VersionItem
 from .. import contracts, registry
 from . import audit, outbox
 
@@ -42,7 +40,7 @@ SUBMITTED, PRESENTED, REGISTERED, CHANGED, CORRECTED = "submitted", "presented",
 CHANGE_CANCELLED, TERMINATED, CLAIMED, RECEIVED = "change_cancelled", "terminated", "claimed", "received"
 # The events the department's mailbox is told of (one e-mail per event and department).
 MAILED = frozenset({SUBMITTED, CHANGED, CORRECTED, CHANGE_CANCELLED, TERMINATED, CLAIMED})
-NO_DEPARTMENT = "-"
+NO_DEPARTMENT = DeskItem.NO_DEPARTMENT
 # Of events learnt in one instant (a presentation logs the 新規 it presents), the order they are told in.
 ORDER = (REGISTERED, SUBMITTED, PRESENTED, CHANGED, CORRECTED, CHANGE_CANCELLED, TERMINATED, CLAIMED, RECEIVED)
 _PUBLISHED_KIND = {NEW: REGISTERED, CHANGE: CHANGED, CORRECTION: CORRECTED}
@@ -55,8 +53,8 @@ def stamp(moment: datetime) -> str:
 
 
 def scope_key(orderer_id: str, department_id: str | None = None, log: bool = False) -> str:
-    prefix = "DESKLOG" if log else "DESK"
-    return f"{prefix}#{orderer_id}" if department_id is None else f"{prefix}#{orderer_id}#{department_id or NO_DEPARTMENT}"
+    """An index partition of the desk (log=False) or its event log (log=True): the orderer's, or a department's."""
+    return DeskEventItem.scope_key(orderer_id, department_id) if log else DeskItem.scope_key(orderer_id, department_id)
 
 
 def search_text(value: str) -> str:
@@ -68,10 +66,9 @@ def search_text(value: str) -> str:
 def load(caller: Caller, number: str) -> DeskItem:
     """The guarantee on this caller's desk; 404 for one not presented to its orderer or (for a
     department user) not in its department: another desk's rows do not exist for it."""
-    try:
-        item = DeskItem.get(*DeskItem.key(number), consistent_read=True)
-    except DeskItem.DoesNotExist:
-        raise NotFound("desk row") from None
+    item = desk_repository.get(number)
+    if item is None:
+        raise NotFound("desk row")
     if not visible_to(caller, item):
         raise NotFound("desk row")
     return item
@@ -95,30 +92,10 @@ def present(contract: ContractItem, orderer: Orderer | None, department_id: str 
         department_id = found.department_id if found else None
     chain = contracts.shown_chain(contract)
     now = clock.now()
-    sort = f"{stamp(now)}#{number}"
-    item = DeskItem(
-        *DeskItem.key(number),
-        contract_number=number,
-        orderer_id=contract.orderer_id,
-        department_id=department_id,
-        via=via,
-        presented_at=now,
-        presented_by=actor,
-        presented_version=chain[-1].version,
-        revision=0,
-        gsi1pk=scope_key(contract.orderer_id),
-        gsi1sk=sort,
-        gsi2pk=scope_key(contract.orderer_id, department_id or ""),
-        gsi2sk=sort,
+    item, created = desk_repository.present(
+        number, orderer_id=contract.orderer_id, department_id=department_id, via=via, presented_at=now, presented_by=actor,
+        presented_version=chain[-1].version, stamp=stamp(now),
     )
-    try:
-        item.save(condition=DeskItem.pk.does_not_exist())
-        created = True
-    except PutError as error:
-        if not condition_failed(error):
-            raise
-        item = DeskItem.get(*DeskItem.key(number), consistent_read=True)
-        created = False
     kind = SUBMITTED if item.via == SUBMISSION else PRESENTED
     if not created and _logged(number, kind):
         refresh(number)  # a repeat (each verification by key is one) finds the row as the records are now
@@ -133,20 +110,10 @@ def present(contract: ContractItem, orderer: Orderer | None, department_id: str 
 
 
 def _logged(number: str, kind: str) -> bool:
-    try:
-        DeskEventItem.get(*DeskEventItem.key(number, kind, "first"), consistent_read=True, attributes_to_get=["pk"])
-        return True
-    except DeskEventItem.DoesNotExist:
-        return False
+    return desk_repository.logged(number, kind, "first")
 
 
 # ------------------------------------------------------------------------- the row
-
-
-def _receipts(number: str, orderer_id: str) -> list[ReceiptItem]:
-    pk = ContractItem.key(number)[0]
-    found = ReceiptItem.query(pk, ReceiptItem.sk.startswith(ReceiptItem.PREFIX), consistent_read=True)
-    return [r for r in found if r.orderer_id == orderer_id]
 
 
 def _label_of(record: VersionItem) -> str:
@@ -224,33 +191,18 @@ def _ending_at(contract: ContractItem) -> datetime | None:
 def refresh(number: str) -> DeskItem | None:
     """Rebuild the row of a presented guarantee from what is stored; None when it is on no desk."""
     for _ in range(_REBUILD_TRIES):
-        try:
-            item = DeskItem.get(*DeskItem.key(number), consistent_read=True)
-        except DeskItem.DoesNotExist:
+        item = desk_repository.get(number)
+        if item is None:
             return None
-        contract = ContractItem.get(*ContractItem.key(number), consistent_read=True)
+        contract = contracts_repository.get(number)
         records = contracts_repository.versions(number)
-        row, changed = build_row(item, contract, records, _receipts(number, item.orderer_id))
-        revision = int(item.revision or 0)
+        row, changed = build_row(item, contract, records, desk_repository.receipts_of(number, item.orderer_id))
         search = " ".join(search_text(v) for v in (row["contract_number"], row["project_name"], row["contractor_name"]))
-        actions = [
-            DeskItem.row.set(row),
-            DeskItem.search.set(search),
-            DeskItem.changed.set(changed),
-            DeskItem.ending.set({"kind": contract.ending["kind"], "date": contract.ending["date"]}) if contract.ending else DeskItem.ending.remove(),
-            DeskItem.revision.set(revision + 1),
-            DeskItem.gsi3pk.set(scope_key(item.orderer_id)),
-            DeskItem.gsi3sk.set(f"{row['expiry']}#{number}"),
-            DeskItem.gsi4pk.set(scope_key(item.orderer_id)),
-            DeskItem.gsi4sk.set(f"{stamp(datetime.fromisoformat(row['changed_at']))}#{number}"),
-        ]
-        condition = DeskItem.revision == revision if revision else DeskItem.revision.does_not_exist() | (DeskItem.revision == 0)
-        try:
-            item.update(actions=actions, condition=condition)
+        ending = {"kind": contract.ending["kind"], "date": contract.ending["date"]} if contract.ending else None
+        if desk_repository.write_row(
+            item, row=row, search=search, changed=changed, ending=ending, changed_stamp=stamp(datetime.fromisoformat(row["changed_at"])),
+        ):
             return item
-        except UpdateError as error:
-            if not condition_failed(error):
-                raise
     raise RuntimeError(f"desk row of {number} kept changing while rebuilt")
 
 
@@ -259,7 +211,7 @@ def refresh(number: str) -> DeskItem | None:
 
 def event_json(event: DeskEventItem) -> dict:
     return {
-        "event_id": event.sk[len(DeskEventItem.PREFIX):] + "#" + event.contract_number,
+        "event_id": event.event_ref() + "#" + event.contract_number,
         "at": iso_jst(event.at),
         "contract_number": event.contract_number,
         "kind": event.kind,
@@ -281,30 +233,10 @@ def life_event(
     if item is None:
         return False
     now = clock.now()
-    sort = f"{stamp(now)}#{ORDER.index(kind)}#{number}#{kind}#{ref}"
-    event = DeskEventItem(
-        *DeskEventItem.key(number, kind, ref),
-        contract_number=number,
-        orderer_id=item.orderer_id,
-        department_id=item.department_id,
-        kind=kind,
-        at=at or now,
-        written_at=now,
-        label=label,
-        version=version,
-        actor=actor,
-        detail=detail or None,
-        gsi1pk=scope_key(item.orderer_id, log=True),
-        gsi1sk=sort,
-        gsi2pk=scope_key(item.orderer_id, item.department_id or "", log=True),
-        gsi2sk=sort,
+    event = desk_repository.log_event(
+        number, kind, ref, orderer_id=item.orderer_id, department_id=item.department_id, stamp=stamp(now), rank=ORDER.index(kind),
+        at=at or now, written_at=now, label=label, version=version, actor=actor, detail=detail or None,
     )
-    try:
-        event.save(condition=DeskEventItem.pk.does_not_exist())
-    except PutError as error:
-        if not condition_failed(error):
-            raise
-        event = DeskEventItem.get(*DeskEventItem.key(number, kind, ref), consistent_read=True)
     # The e-mail's id is fixed by the event (outbox: one per id), so a retry that gets here again
     # sends nothing more; a retry whose first try died before queuing it sends it now.
     if mail and kind in MAILED:
@@ -323,7 +255,7 @@ def _mail_department(item: DeskItem, event: DeskEventItem) -> None:
         row.get("contractor_name", ""), event.label or "", load_issuer(), detail=event.detail or {},
     )
     number = item.contract_number
-    outbox.put(f"desk#{department.department_id}#{number}#{event.sk[len(DeskEventItem.PREFIX):]}", ContractItem.key(number)[0],
+    outbox.put(f"desk#{department.department_id}#{number}#{event.event_ref()}", ContractItem.partition(number),
                department.email, mail.subject, mail.body)
 
 
@@ -375,23 +307,10 @@ def receive(caller: Caller, contract: ContractItem, shown: lifecycle.Shown) -> t
     """Record this orderer's 受領確認 of a shown version (the first record stands); logged on its desk
     (if presented) and the contractor told once."""
     number = contract.contract_number
-    receipt = ReceiptItem(
-        *ReceiptItem.key(number, shown.version, caller.orderer_id),
-        contract_number=number,
-        version=shown.version,
-        orderer_id=caller.orderer_id,
-        orderer_name=contract.orderer_name,
-        received_by=caller.subject,
+    receipt, created = desk_repository.receive(
+        number, shown.version, orderer_id=caller.orderer_id, orderer_name=contract.orderer_name, received_by=caller.subject,
         received_at=clock.now(),
     )
-    try:
-        receipt.save(condition=ReceiptItem.pk.does_not_exist())
-        created = True
-    except PutError as error:
-        if not condition_failed(error):
-            raise
-        receipt = ReceiptItem.get(*ReceiptItem.key(number, shown.version, caller.orderer_id), consistent_read=True)
-        created = False
     logged = life_event(
         number, RECEIVED, f"v{shown.version:03d}", receipt.received_at, label=shown.label, version=shown.version, actor=receipt.received_by
     )
@@ -407,7 +326,7 @@ def _mail_contractor(contract: ContractItem, shown: lifecycle.Shown, receipt: Re
     mail = desk_mail.received(content["contractor"]["name"], contract.contract_number, content["work_name"], contract.orderer_name,
                               shown.label, iso_jst(receipt.received_at), content.get("branch_code"), load_issuer())
     number = contract.contract_number
-    outbox.put(f"received#{number}#v{shown.version:03d}#{receipt.orderer_id}", ContractItem.key(number)[0], contract.notify_email, mail.subject, mail.body)
+    outbox.put(f"received#{number}#v{shown.version:03d}#{receipt.orderer_id}", ContractItem.partition(number), contract.notify_email, mail.subject, mail.body)
 
 
 # ------------------------------------------------------------------------- audit
@@ -416,7 +335,7 @@ def _mail_contractor(contract: ContractItem, shown: lifecycle.Shown, receipt: Re
 def audited(caller: Caller, action: str, number: str | None = None, **details) -> None:
     """Who looked at or did what on the desk: in the contract's partition, or the desk's own."""
     now = clock.now()
-    pk = ContractItem.key(number)[0] if number else f"DESKAUDIT#{caller.orderer_id}"
+    pk = desk_repository.audit_partition(caller.orderer_id, number)
     audit.entry(
         pk, action, uuid.uuid4().hex, caller.subject, now, contract_number=number,
         orderer_id=caller.orderer_id, department_id=caller.department_id, **details,
@@ -474,8 +393,7 @@ def remind(today: date | None = None) -> int:
     for orderer in registry.list_orderers():
         if not orderer.departments or orderer.orderer_id is None:
             continue
-        window = DeskItem.gsi3sk.between(today.isoformat(), f"{(today + timedelta(days=REMINDER_DAYS[0])).isoformat()}#~")
-        for item in DeskItem.by_expiry.query(scope_key(orderer.orderer_id), window):
+        for item in desk_repository.expiring(orderer.orderer_id, today, today + timedelta(days=REMINDER_DAYS[0])):
             department = orderer.department(item.department_id)
             if department is None or item.row is None or item.ending:
                 continue
@@ -485,7 +403,7 @@ def remind(today: date | None = None) -> int:
             mail = desk_mail.reminder(department.name, item.contract_number, row["product_name"], row["project_name"],
                                       row["contractor_name"], row["label"], expiry, (expiry - today).days, load_issuer())
             number = item.contract_number
-            outbox.put(f"desk-reminder#{department.department_id}#{number}#{expiry.isoformat()}#{days}d", ContractItem.key(number)[0],
+            outbox.put(f"desk-reminder#{department.department_id}#{number}#{expiry.isoformat()}#{days}d", ContractItem.partition(number),
                        department.email, mail.subject, mail.body)
             queued += 1
     return queued

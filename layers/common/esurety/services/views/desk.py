@@ -21,8 +21,8 @@ from ...domain.guarantee import certificates, lifecycle
 from ...domain.guarantee.certificates import CHANGE_CANCELLATION, CORRECTION, iso_jst
 from ...domain.identity import Caller
 from ...domain.japanese import clock
-from ...aws import contracts_repository, storage
-from ...aws.models import ContractItem, DeskEventItem, DeskItem, ReceiptItem, ViewItem
+from ...aws import contracts_repository, desk_repository, storage
+from ...aws.models import DeskItem
 from .. import contracts
 from ..commands import desk
 
@@ -123,28 +123,27 @@ class _Selection:
         self.department = department or None
         self.today = today = clock.today()
         orderer_scope = desk.scope_key(caller.orderer_id)
-        self.range_condition = None
+        self.expiring = None
         if self.view == "expiring":  # the index serves it: 保証期限 from today to 30 days on
-            self.index, self.model_index, self.hash_value = "gsi3", DeskItem.by_expiry, orderer_scope
-            self.range_condition = DeskItem.gsi3sk.between(today.isoformat(), f"{(today + timedelta(days=EXPIRING_DAYS)).isoformat()}#~")
+            self.index, self.hash_value = "gsi3", orderer_scope
+            self.expiring = (today, today + timedelta(days=EXPIRING_DAYS))
             self.forward = True
         elif self.sort == "expiry":
-            self.index, self.model_index, self.hash_value, self.forward = "gsi3", DeskItem.by_expiry, orderer_scope, True
+            self.index, self.hash_value, self.forward = "gsi3", orderer_scope, True
         elif self.sort == "changed":
-            self.index, self.model_index, self.hash_value, self.forward = "gsi4", DeskItem.by_change, orderer_scope, False
+            self.index, self.hash_value, self.forward = "gsi4", orderer_scope, False
         elif self.department is not None:
-            self.index, self.model_index, self.hash_value, self.forward = (
-                "gsi2", DeskItem.by_department, desk.scope_key(caller.orderer_id, self.department), False)
+            self.index, self.hash_value, self.forward = "gsi2", desk.scope_key(caller.orderer_id, self.department), False
         else:
-            self.index, self.model_index, self.hash_value, self.forward = "gsi1", DeskItem.by_presentation, orderer_scope, False
+            self.index, self.hash_value, self.forward = "gsi1", orderer_scope, False
 
     def start(self, cursor: str | None) -> dict | None:
         return _decode(cursor, self.index, f"gsi{self.index[-1]}pk", self.hash_value)
 
     def query(self, start: dict | None = None, limit: int | None = READ_BUDGET, page_size: int = READ_BUDGET):
         """The items of the index in the list's order, from `start`; `limit` None reads to the end."""
-        return self.model_index.query(
-            self.hash_value, self.range_condition, scan_index_forward=self.forward, limit=limit, last_evaluated_key=start, page_size=page_size,
+        return desk_repository.rows(
+            self.index, self.hash_value, expiring=self.expiring, forward=self.forward, limit=limit, start=start, page_size=page_size,
         )
 
     def row(self, item: DeskItem) -> dict | None:
@@ -266,7 +265,7 @@ def one(caller: Caller, number: str, version: int | None = None) -> dict:
     number = contracts.path_number(number)
     version = contracts.path_version(version) if version is not None else None
     item = desk.load(caller, number)
-    contract = ContractItem.get(*ContractItem.key(number), consistent_read=True)
+    contract = contracts_repository.get(number)
     records = contracts_repository.versions(number)
     chain = contracts.shown_chain(contract, records)
     if not chain:
@@ -280,14 +279,10 @@ def one(caller: Caller, number: str, version: int | None = None) -> dict:
         # its queue): the look at one guarantee shows it as it is, and leaves it so.
         item = desk.refresh(number) or item
     viewed_at = clock.now()
-    ViewItem(
-        ContractItem.key(number)[0], f"{ViewItem.PREFIX}{viewed_at.isoformat()}#{caller.orderer_id}",
-        contract_number=number, orderer_id=caller.orderer_id, version=shown.version, viewed_at=viewed_at,
-    ).save()
+    desk_repository.record_view(number, caller.orderer_id, shown.version, viewed_at)
     desk.audited(caller, "desk-view", number, version=shown.version)
 
-    pk = ContractItem.key(number)[0]
-    mine = [r for r in ReceiptItem.query(pk, ReceiptItem.sk.startswith(ReceiptItem.PREFIX), consistent_read=True) if r.orderer_id == caller.orderer_id]
+    mine = desk_repository.receipts_of(number, caller.orderer_id)
     shown_versions = {s.version for s in chain}
     receipt_of_shown = next((r for r in mine if int(r.version) == shown.version), None)
 
@@ -304,9 +299,7 @@ def one(caller: Caller, number: str, version: int | None = None) -> dict:
             entry["correction"] = fix
         if link.version in withdrawn:
             entry["withdrawn"] = withdrawn[link.version]
-    events = sorted(
-        DeskEventItem.query(pk, DeskEventItem.sk.startswith(DeskEventItem.PREFIX), consistent_read=True), key=lambda e: (e.written_at, desk.ORDER.index(e.kind), e.sk)
-    )
+    events = sorted(desk_repository.events_of(number), key=lambda e: (e.written_at, desk.ORDER.index(e.kind), e.sk))
     return {
         **contracts.status_json(contract, chain),
         "received_at": iso_jst(receipt_of_shown.received_at) if receipt_of_shown else None,
@@ -339,11 +332,11 @@ def events(caller: Caller, cursor: str | None = None, limit: int | None = None) 
     marks the last one read, so a reader asks again later from it and misses nothing."""
     limit = _limit(limit)
     if caller.department_id is None:
-        index, model_index, hash_value = "gsi1", DeskEventItem.by_orderer, desk.scope_key(caller.orderer_id, log=True)
+        index, hash_value = "gsi1", desk.scope_key(caller.orderer_id, log=True)
     else:
-        index, model_index, hash_value = "gsi2", DeskEventItem.by_department, desk.scope_key(caller.orderer_id, caller.department_id, log=True)
+        index, hash_value = "gsi2", desk.scope_key(caller.orderer_id, caller.department_id, log=True)
     start = _decode(cursor, index, f"gsi{index[-1]}pk", hash_value)
-    found = model_index.query(hash_value, scan_index_forward=True, limit=limit, last_evaluated_key=start, page_size=limit)
+    found = desk_repository.event_log(index, hash_value, limit, start)
     items = list(found)
     desk.audited(caller, "desk-events", rows=len(items))
     if items:
@@ -371,7 +364,7 @@ def receive(caller: Caller, wanted: list[tuple[str, int]]) -> dict:
             raise InputError([Problem(f"items.{index}.{p.field if p.field != 'number' else 'contract_number'}", p.code, p.reason)
                               for p in error.problems]) from None
         desk.load(caller, number)
-        contract = ContractItem.get(*ContractItem.key(number), consistent_read=True)
+        contract = contracts_repository.get(number)
         shown = next((s for s in contracts.shown_chain(contract) if s.version == version), None)
         if shown is None:
             raise NotFound("version")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 
-from ...aws import bucket_keys, storage
+from ...aws import bucket_keys, contracts_repository, storage
 from ...domain import desk_export
 from ...domain.errors import InputError, Problem
 from ...domain.identity import Caller
@@ -50,7 +50,7 @@ def evidence(caller: Caller, number: str) -> dict:
     version's certificate PDF as stored, and the signed 寄託記録 of the desk's answer for it."""
     number = contracts.path_number(number)
     guarantee = desk.one(caller, number)  # 404 for a guarantee not on this caller's desk
-    by_version = {int(r.version): r for r in contracts.versions(number)}
+    by_version = {int(r.version): r for r in contracts_repository.versions(number)}
     pdfs = []
     for entry in guarantee["history"]:
         record = by_version[int(entry["version"])]
