@@ -136,19 +136,19 @@ class Seeder:
 
     def __init__(self, real: dict[str, str]):
         # Imported here: the environment names the local cloud's table and endpoint by now.
+        from esurety.aws import contracts_repository, desk_repository
         from esurety.aws.models import ContractItem, DeskItem, ReceiptItem, VersionItem
         from esurety.domain.identifiers import contract_number
-        from esurety.services import contracts
         from esurety.services.commands import desk
 
         self.ContractItem, self.DeskItem, self.ReceiptItem, self.VersionItem = ContractItem, DeskItem, ReceiptItem, VersionItem
         self.contract_number, self.desk = contract_number, desk
         self.templates = {}
         for role, number in real.items():
-            contract = ContractItem.get(*ContractItem.key(number), consistent_read=True)
-            records = contracts.versions(number)
-            item = DeskItem.get(*DeskItem.key(number), consistent_read=True)
-            receipts = [r for r in ReceiptItem.query(f"CONTRACT#{number}", ReceiptItem.sk.startswith(ReceiptItem.PREFIX))]
+            contract = contracts_repository.get(number)
+            records = contracts_repository.versions(number)
+            item = desk_repository.get(number)
+            receipts = contracts_repository.receipts(number)
             self.templates[role] = (contract, records, item, receipts)
             self._check(item, contract, records, receipts)
         self.receipt = self.templates["advance"][3][0]
@@ -164,9 +164,9 @@ class Seeder:
             "search": " ".join(desk.search_text(v) for v in (row["contract_number"], row["project_name"], row["contractor_name"])),
             "changed": changed,
             "gsi3pk": desk.scope_key(item.orderer_id),
-            "gsi3sk": f"{row['expiry']}#{number}",
+            "gsi3sk": self.DeskItem.expiry_sort_key(row["expiry"], number),
             "gsi4pk": desk.scope_key(item.orderer_id),
-            "gsi4sk": f"{desk.stamp(datetime.fromisoformat(row['changed_at']))}#{number}",
+            "gsi4sk": self.DeskItem.change_sort_key(desk.stamp(datetime.fromisoformat(row["changed_at"])), number),
         }
 
     def _check(self, item, contract, records, receipts) -> None:
