@@ -328,9 +328,10 @@ def test_receipt_and_a_change_in_the_browser(local_cloud, http, tokens, browser)
     expect(staff.locator(".message.info")).to_contain_text("第2世代")
     expect(staff.locator("#audit")).to_contain_text("認証キー再発行")
     check_screen(staff, "staff-contract")
-    # The orderer: the old key opens nothing any more (the uniform message).
+    # The orderer: the old key opens nothing any more, and the clerk is told it was renewed (so
+    # they ask the contractor for the new notice rather than retry into the lock).
     orderer.get_by_role("button", name="閲覧").click()
-    expect(orderer.locator("#result .message.error")).to_have_text(NOT_FOUND)
+    expect(orderer.locator("#result .message.error")).to_contain_text("再発行により使えなくなりました")
 
 
 def test_a_rejected_application_and_a_lockout_in_the_browser(local_cloud, http, tokens, browser):  # noqa: F811

@@ -598,8 +598,11 @@ class Life(RuleBasedStateMachine):
         assert status == 200, on_desk
         assert (on_desk["desk"]["label"], on_desk["desk"]["version"]) == (seen["history"][-1]["label"], seen["current_version"]), on_desk["desk"]
         assert on_desk["history"] == [{k: v for k, v in h.items() if k in ("no", "label", "target", "version", "change_number", "issued_at")}
-                                      | {k: v for k, v in d.items() if k in ("correction", "withdrawn")}
+                                      | {k: v for k, v in d.items() if k in ("correction", "withdrawn", "sha256")}
                                       for h, d in zip(seen["history"], on_desk["history"])]
+        # Each shown version names the digest of the PDF that is stored for it (the evidence file's check).
+        stored = {int(r.version): r.sha256 for r in contracts_repository.versions(number)}
+        assert [d["sha256"] for d in on_desk["history"]] == [stored[d["version"]] for d in on_desk["history"]]
         status, listed = self.api.get("/desk/guarantees", ORDERER_TOCHIGI, query={"q": number})
         assert status == 200 and [(r["contract_number"], r["label"]) for r in listed["items"]] == [(number, seen["history"][-1]["label"])], listed
         if seen["status"] is not None:
