@@ -183,6 +183,7 @@ def test_search_filters_sort_and_paging(api, handlers):
     assert numbers(rows(api, q="橋梁")) == [made[0]]
     assert numbers(rows(api, q=made[2].replace("-", "－"))) == [made[2]]  # the number typed full-width
     assert numbers(rows(api, sort="expiry")) == [made[1], made[2], made[0]]
+    assert numbers(rows(api, sort="changed")) == made[::-1]  # the last change first (each was presented after the one before)
     assert numbers(rows(api, product="contract")) == []
     first = rows(api, limit="2")
     assert len(first["items"]) == 2 and first["next_cursor"]
@@ -243,3 +244,25 @@ def test_departments_are_reminded_30_and_7_days_before_the_deadline_once_each(ap
     sent = [m for m in MailItem.query(f"CONTRACT#{number}", MailItem.sk.startswith("MAIL#")) if m.to == "gijutsu@tochigi-pref.demo.example"]
     assert sorted(m.mail_id.rsplit("#", 1)[1] for m in sent if "reminder" in m.mail_id) == ["30d", "7d"]
     assert all(m.subject == f"【電子保証】保証期限が近づいています 保証契約番号 {number}" for m in sent if "reminder" in m.mail_id)
+
+
+def test_a_reminder_the_queue_refuses_is_recorded_as_undelivered(api, handlers, guarantee, monkeypatch):
+    """The mail queue refusing a reminder loses nothing silently: the reminder is recorded as
+    undelivered (staff see it on the contract) and the run goes on."""
+    from botocore.exceptions import ClientError
+    from conftest import LambdaContext, load_handler
+    from esurety.aws import mail_queue
+
+    number, _ = guarantee  # 保証期限 2025-03-31
+    submit(api, number)
+    reminders = load_handler("functions/desk/reminders.py", "esurety_fn_desk_reminders")
+
+    def refused(*args, **kwargs):
+        raise ClientError({"Error": {"Code": "AWS.SimpleQueueService.NonExistentQueue", "Message": "gone"}}, "SendMessage")
+
+    monkeypatch.setattr(mail_queue, "enqueue", refused)
+    at(monkeypatch, datetime(2025, 3, 2, 10, 0, tzinfo=JST))  # 29 days before
+    reminders.lambda_handler({}, LambdaContext())
+    (failed,) = [m for m in MailItem.query(f"CONTRACT#{number}", MailItem.sk.startswith("MAIL#")) if "reminder" in m.mail_id]
+    assert failed.state == "failed" and failed.to == "gijutsu@tochigi-pref.demo.example"
+    assert failed.subject == f"【電子保証】保証期限が近づいています 保証契約番号 {number}"
