@@ -207,7 +207,7 @@ function certificateView(answer: Answer | DeskGuarantee, source: Source, result:
       c.contract_date ? row("請負契約日", wareki(c.contract_date)) : null,
       row("保証期限", wareki(c.guarantee_deadline)),
       c.deposit_bank ? row("預託金融機関", c.deposit_bank) : null,
-      desk ? row("提示", presentationText(desk.desk)) : null,
+      desk?.desk ? row("提示", presentationText(desk.desk)) : null,
       row("電子証書", pdfActions(answer.pdf_url, c)),
       row("SHA-256", h("code", { class: "hash" }, c.sha256))));
   const deposit = h("p", { class: "deposit" },
@@ -229,7 +229,7 @@ function certificateView(answer: Answer | DeskGuarantee, source: Source, result:
         correction.replaces.issued_at ? `${wareki(correction.replaces.issued_at, true)} 発行` : "発行日時不明"}）に代わるものです。`)
     : null;
   // 変更取消: the design puts the withdrawn changes on the answer or on the history entry they followed.
-  const withdrawnChanges = desk ? [...(desk.withdrawn ?? []), ...desk.history.flatMap((entry) => entry.withdrawn ?? [])] : [];
+  const withdrawnChanges = desk ? desk.history.flatMap((entry) => entry.withdrawn ?? []) : [];
   const withdrawn = withdrawnChanges.length
     ? h("ul", { class: "message ended", id: "withdrawn" }, ...withdrawnChanges.map((w) =>
       h("li", {}, `${w.label} は${wareki(w.cancelled_at, true)}に変更取消されました${w.reason ? `（理由：${w.reason}）` : ""}。履歴には表示されません。`)))
@@ -325,7 +325,7 @@ function guaranteeHref(number: string, version?: number): string {
   return `#/guarantees/${encodeURIComponent(number)}${version === undefined ? "" : `?version=${version}`}`;
 }
 
-function whoText(subject: string): string {
+function whoText(subject: string | null): string {
   return subject && subject === me.subject ? "あなた" : "同じ発注者の担当者";
 }
 
@@ -339,7 +339,7 @@ function presentationText(row: DeskRow): string {
 }
 
 function deskSections(answer: DeskGuarantee): Node[] {
-  const number = answer.desk.contract_number;
+  const number = answer.certificate.contract_number;
   const evidenceResult = h("div", { id: "evidence-result", "aria-live": "polite" });
   const evidence = h("button", { type: "button", id: "evidence" }, "証拠一式をダウンロード");
   evidence.addEventListener("click", async () => {
