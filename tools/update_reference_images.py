@@ -17,12 +17,10 @@ ESURETY_FEE_TABLE_FILE say, so that the pictures do not depend on the environmen
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import subprocess
 import sys
 import tempfile
-from importlib import resources
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -143,10 +141,12 @@ def sample_deposit_guarantee() -> dict:
     }
 
 
-def packaged_issuer():
-    from esurety.documents import issuer_from_json
+def packaged_issuer(issuer_id: str | None = None):
+    """The packaged seed's issuer (the default: the platform's first surety), as the references print it."""
+    from esurety.domain.catalogue.issuer import DEFAULT_ISSUER_ID, issuer_from_json, seed_entries
 
-    return issuer_from_json(json.loads(resources.files("esurety").joinpath("data/issuer.json").read_text("utf-8")))
+    wanted = issuer_id or DEFAULT_ISSUER_ID
+    return issuer_from_json(next(entry for entry in seed_entries() if entry["issuer_id"] == wanted))
 
 
 def render_all() -> dict[str, bytes]:

@@ -379,10 +379,10 @@ def test_an_orderer_that_stopped_accepting_electronic_gets_no_electronic_guarant
 
 
 def test_a_branch_closed_since_the_application_is_409(api, tmp_path, monkeypatch):
-    from esurety.documents import ISSUER_ENV_VAR, load_issuer
+    from esurety.domain.catalogue.issuer import DEFAULT_ISSUER_ID, ISSUER_ENV_VAR, seed_entries
 
     application_id = submit(api, application_body())[1]["application_id"]
-    data = json.loads((load_issuer.__globals__["resources"].files("esurety") / "data/issuer.json").read_text("utf-8"))
+    data = next(entry for entry in seed_entries() if entry["issuer_id"] == DEFAULT_ISSUER_ID)
     del data["branches"]["31"]
     path = tmp_path / "issuer.json"
     path.write_text(json.dumps(data, ensure_ascii=False), "utf-8")

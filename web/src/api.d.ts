@@ -1401,6 +1401,25 @@ export interface components {
             /** State */
             state: string;
         };
+        /** IssuerAcceptance */
+        IssuerAcceptance: {
+            /**
+             * Kind
+             * @description 保証事業会社 (surety), 損害保険会社 (insurer) or 銀行 (bank).
+             * @enum {string}
+             */
+            kind: "surety" | "insurer" | "bank";
+            /**
+             * Products
+             * @description The products it accepts from issuers of this kind.
+             */
+            products: string[];
+            /**
+             * Since
+             * @description The first day it accepts them (ISO date).
+             */
+            since: string;
+        };
         /**
          * KeyRotated
          * @description The key's new generation; the key itself is never in an answer.
@@ -1443,6 +1462,11 @@ export interface components {
             accepts_direct_submission: string[];
             /** Departments */
             departments: components["schemas"]["Department"][];
+            /**
+             * Accepts Issuers
+             * @description Which kinds of issuer it accepts for which product, since when.
+             */
+            accepts_issuers: components["schemas"]["IssuerAcceptance"][];
         };
         /**
          * OrdererOutsideRegistry

@@ -86,6 +86,9 @@ class ApplicationItem(_Item):
     SK = "APPLICATION"
     application_id = UnicodeAttribute()
     company_id = UnicodeAttribute()
+    # The issuer applied to (issuer registry); absent on items written before there were several
+    # issuers: the default issuer's (domain/catalogue/issuer.py DEFAULT_ISSUER_ID).
+    issuer_id = UnicodeAttribute(null=True)
     status = UnicodeAttribute()  # submitted | issued | rejected
     # new (absent on items written before changes existed) | change (変更, of contract_number) | interim (中間前払金)
     kind = UnicodeAttribute(null=True)
@@ -142,6 +145,7 @@ class ContractItem(_Item):
     contract_number = UnicodeAttribute()
     application_id = UnicodeAttribute()
     company_id = UnicodeAttribute()
+    issuer_id = UnicodeAttribute(null=True)  # the issuer that issued it; absent: the default issuer's
     orderer_id = UnicodeAttribute(null=True)  # None: a paper guarantee for an orderer outside the registry
     orderer_name = UnicodeAttribute()
     product = UnicodeAttribute()
@@ -296,13 +300,31 @@ class OrdererItem(_Item):
         return OrdererItem.PK, f"ORDERER#{orderer_id}"
 
 
+class IssuerItem(_Item):
+    """pk `ISSUER`, sk `ISSUER#{issuer_id}`: the issuer registry, one partition read whole."""
+
+    PK = "ISSUER"
+    issuer_id = UnicodeAttribute()
+    data = JSONAttribute()  # Issuer.to_json()
+
+    @staticmethod
+    def key(issuer_id: str) -> tuple[str, str]:
+        return IssuerItem.PK, f"ISSUER#{issuer_id}"
+
+
 class CounterItem(_Item):
-    """pk `COUNTER#{branch}#{fiscal_year}#{product}`, sk `COUNTER`: serials, by atomic ADD."""
+    """pk `COUNTER#{branch}#{fiscal_year}#{product}` (the default issuer's) or
+    `COUNTER#{issuer_id}#{branch}#{fiscal_year}#{product}`, sk `COUNTER`: serials, by atomic ADD.
+
+    Each issuer counts its own numbers; the default issuer's counters keep the key they had.
+    """
 
     value = NumberAttribute(default=0)
 
     @staticmethod
-    def key(branch: str, fiscal_year: int, product: str) -> tuple[str, str]:
+    def key(branch: str, fiscal_year: int, product: str, issuer_id: str | None = None) -> tuple[str, str]:
+        if issuer_id:
+            return f"COUNTER#{issuer_id}#{branch}#{fiscal_year}#{product}", "COUNTER"
         return f"COUNTER#{branch}#{fiscal_year}#{product}", "COUNTER"
 
 

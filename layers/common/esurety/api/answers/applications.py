@@ -18,6 +18,12 @@ class Department(Answer):
     products: list[str] = Field(description="The products whose guarantees this department takes.")
 
 
+class IssuerAcceptance(Answer):
+    kind: Literal["surety", "insurer", "bank"] = Field(description="保証事業会社 (surety), 損害保険会社 (insurer) or 銀行 (bank).")
+    products: list[str] = Field(description="The products it accepts from issuers of this kind.")
+    since: str = Field(description="The first day it accepts them (ISO date).")
+
+
 class Orderer(Answer):
     orderer_id: str
     name: str
@@ -28,6 +34,7 @@ class Orderer(Answer):
         description="Products for which a direct submission (提出) on the platform counts as the deposit (寄託); for the others the notice is handed over."
     )
     departments: list[Department]
+    accepts_issuers: list[IssuerAcceptance] = Field(description="Which kinds of issuer it accepts for which product, since when.")
 
 
 class Orderers(Answer):

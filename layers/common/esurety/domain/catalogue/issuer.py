@@ -1,25 +1,71 @@
-"""The issuer (保証会社): company, representative, branches and the orderer's verification page (pure).
+"""An issuer (発行者): a 保証事業会社, a 損害保険会社 or a bank, as data (pure).
 
-Configuration, not code: `data/issuer.json`, or the file named by `ESURETY_ISSUER_FILE`. The
-documents print it; the API checks branch codes against it. The file's shape is a pydantic model
-(as the request bodies are). Kept free of reportlab so that the apply and verify paths can read it
-without loading the document renderers.
+The platform serves several issuers side by side. Each is an entry of the issuer registry
+(`data/issuers.json` is its seed; the table holds the registry, `services/issuers.py` reads it):
+its id and kind, company, representative, address, branches, the products it offers and under
+which document, its fee table, the name its e-mails are sent in, its signing key and certificate,
+its contract-number code and whether it takes applications (active / suspended / retired).
+
+`load_issuer()` is the default issuer (the first surety of the platform, `DEFAULT_ISSUER_ID`):
+records written before there were several issuers carry no issuer id and are its. A file named by
+`ESURETY_ISSUER_FILE` may hold one issuer in the earlier shape (no id: the default issuer's).
+The file's shape is a pydantic model (as the request bodies are). Kept free of reportlab so that
+the apply and verify paths can read it without loading the document renderers.
 """
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
+from enum import Enum
 from importlib import resources
 from typing import Any, Mapping, Optional
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
-from pydantic import BaseModel, ValidationError, field_validator
+from pydantic import BaseModel, ValidationError, field_validator, model_validator
+
+from .products import Product
 
 ISSUER_ENV_VAR = "ESURETY_ISSUER_FILE"
 # The deployed site's 保証確認 page (the template sets it from its CloudFront distribution); it
 # takes the place of the issuer file's verify_url, so the QR code opens the site of this stack.
 VERIFY_URL_ENV_VAR = "ESURETY_VERIFY_URL"
+# The platform's first surety: records written before the issuer registry existed are its.
+DEFAULT_ISSUER_ID = "toto-hosho"
+ISSUER_ID_SHAPE = re.compile(r"^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$")  # also a KMS tag value and an SSM path part
+NUMBER_CODE_SHAPE = re.compile(r"^[1-9][0-9]$")  # two digits before the contract number (10..99)
+
+
+class IssuerKind(str, Enum):
+    SURETY = "surety"  # 保証事業会社 (前払金保証事業に関する法律の登録)
+    INSURER = "insurer"  # 損害保険会社 (公共工事履行保証証券, 履行保証保険)
+    BANK = "bank"  # 銀行・信用金庫 (契約保証の保証書)
+
+
+KIND_LABELS = {IssuerKind.SURETY: "保証事業会社", IssuerKind.INSURER: "損害保険会社", IssuerKind.BANK: "銀行"}
+
+
+class Document(str, Enum):
+    """The document an issuer issues for a product: its title, parties and clauses."""
+
+    SURETY_CERTIFICATE = "surety_certificate"  # 保証証書 (保証事業会社)
+    PERFORMANCE_BOND = "performance_bond"  # 公共工事履行保証証券 (損害保険会社)
+    BANK_GUARANTEE = "bank_guarantee"  # 保証書 (金融機関の契約保証)
+
+
+class IssuerStatus(str, Enum):
+    ACTIVE = "active"  # takes applications
+    SUSPENDED = "suspended"  # takes none for now; what it issued stays, its staff still act on it
+    RETIRED = "retired"  # takes none again; what it issued stays visible to the orderer, forever
+
+
+@dataclass(frozen=True)
+class Signing:
+    """Where an issuer's signature comes from: its KMS key and the SSM parameter of its certificate chain."""
+
+    key_id: str  # key id, ARN or alias of a KMS key tagged `esurety:issuer` = issuer_id
+    certificate_parameter: str  # SSM parameter name: the signing certificate's PEM, then its chain
 
 
 @dataclass(frozen=True)
@@ -39,6 +85,76 @@ class Issuer:
     branches: tuple[Branch, ...]
     verify_url: str | None = None  # the orderer's verification page (照会画面), opened by the notice's QR
     signin_url: str | None = None  # where the contractor signs in to the service (named in the issue e-mail)
+    issuer_id: str = DEFAULT_ISSUER_ID
+    kind: IssuerKind = IssuerKind.SURETY
+    # The products it offers, each with the document it issues for it.
+    products: tuple[tuple[Product, Document], ...] = (
+        (Product.ADVANCE_PAYMENT, Document.SURETY_CERTIFICATE),
+        (Product.CONTRACT, Document.SURETY_CERTIFICATE),
+        (Product.INTERIM_ADVANCE_PAYMENT, Document.SURETY_CERTIFICATE),
+    )
+    status: IssuerStatus = IssuerStatus.ACTIVE
+    # Two digits printed before its contract numbers (`NN-BBYYP-SSSSSC`); None: the default
+    # issuer's numbers, which keep the shape they were issued in (`BBYYP-SSSSSC`).
+    number_code: str | None = None
+    mail_sender_name: str | None = None  # the From name of its e-mails; None: the company
+    signing: Signing | None = None  # None: the stack's own key (SIGNING_KEY_ID, SIGNING_CERTIFICATE_PARAMETER)
+    fee_rates: Mapping[str, Any] | None = field(default=None, hash=False, compare=False)  # fee_rates.json's shape; None: the packaged table
+    four_eyes: bool = False  # a second staff member approves 発行, 訂正 and 解約 / 履行請求
+
+    @property
+    def name(self) -> str:
+        return self.company
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS[self.kind]
+
+    def offers(self, product: Product | str) -> bool:
+        return any(offered == Product(product) for offered, _ in self.products)
+
+    def document_for(self, product: Product | str) -> Document | None:
+        return next((document for offered, document in self.products if offered == Product(product)), None)
+
+    def takes_applications(self) -> bool:
+        return self.status == IssuerStatus.ACTIVE
+
+    def public_json(self) -> dict:
+        """What `GET /issuers` shows anyone: who it is and what it offers (no key, no rates)."""
+        return {
+            "issuer_id": self.issuer_id,
+            "kind": self.kind.value,
+            "kind_label": self.kind_label,
+            "name": self.company,
+            "status": self.status.value,
+            "products": [{"product": p.value, "document": d.value} for p, d in self.products],
+        }
+
+    def to_json(self) -> dict:
+        """The registry entry (the shape `issuer_from_json` reads)."""
+        data: dict[str, Any] = {
+            "issuer_id": self.issuer_id,
+            "kind": self.kind.value,
+            "company": self.company,
+            "address": self.address,
+            "representative": self.representative,
+            "status": self.status.value,
+            "number_code": self.number_code,
+            "products": [{"product": p.value, "document": d.value} for p, d in self.products],
+            "branches": {
+                b.code: {k: v for k, v in (("name", b.name), ("tel", b.tel), ("fax", b.fax), ("address", b.address)) if v is not None}
+                for b in self.branches
+            },
+            "four_eyes": self.four_eyes,
+        }
+        for key in ("verify_url", "signin_url", "mail_sender_name"):
+            if getattr(self, key):
+                data[key] = getattr(self, key)
+        if self.signing:
+            data["signing"] = {"key_id": self.signing.key_id, "certificate_parameter": self.signing.certificate_parameter}
+        if self.fee_rates is not None:
+            data["fee_rates"] = dict(self.fee_rates)
+        return data
 
     def branch(self, code: str | int | None) -> Branch:
         """The handling branch for a code; an unknown code falls back to the first branch."""
@@ -55,6 +171,16 @@ class _BranchEntry(BaseModel):
     address: Optional[str] = None
 
 
+class _ProductEntry(BaseModel):
+    product: Product
+    document: Document
+
+
+class _SigningEntry(BaseModel):
+    key_id: str
+    certificate_parameter: str
+
+
 class _IssuerFile(BaseModel):
     """The file's shape (keys it does not name, such as `_comment`, are ignored)."""
 
@@ -64,6 +190,39 @@ class _IssuerFile(BaseModel):
     branches: dict[str, _BranchEntry]
     verify_url: Any = None
     signin_url: Any = None
+    issuer_id: str = DEFAULT_ISSUER_ID
+    kind: IssuerKind = IssuerKind.SURETY
+    products: Optional[list[_ProductEntry]] = None
+    status: IssuerStatus = IssuerStatus.ACTIVE
+    number_code: Optional[str] = None
+    mail_sender_name: Optional[str] = None
+    signing: Optional[_SigningEntry] = None
+    fee_rates: Optional[dict[str, Any]] = None
+    four_eyes: bool = False
+
+    @field_validator("issuer_id")
+    @classmethod
+    def _issuer_id(cls, value: str) -> str:
+        if not ISSUER_ID_SHAPE.fullmatch(value):
+            raise ValueError(f"issuer_id must be 3-40 lower-case letters, digits and hyphens, not {value!r}")
+        return value
+
+    @field_validator("number_code")
+    @classmethod
+    def _number_code(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and not NUMBER_CODE_SHAPE.fullmatch(value):
+            raise ValueError(f"issuer number_code must be two digits 10..99, not {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _numbered_apart(self) -> "_IssuerFile":
+        # Only the default issuer keeps the number shape without an issuer code: any other would
+        # hand out the default issuer's numbers.
+        if self.number_code is None and self.issuer_id != DEFAULT_ISSUER_ID:
+            raise ValueError(f"issuer {self.issuer_id} needs a number_code (two digits) of its own")
+        if self.products is not None and not self.products:
+            raise ValueError(f"issuer {self.issuer_id} offers no product")
+        return self
 
     @field_validator("branches", mode="before")
     @classmethod
@@ -109,6 +268,18 @@ def issuer_from_json(data: Mapping[str, Any]) -> Issuer:
         ),
         verify_url=parsed.verify_url,
         signin_url=parsed.signin_url,
+        issuer_id=parsed.issuer_id,
+        kind=parsed.kind,
+        products=(
+            tuple((entry.product, entry.document) for entry in parsed.products)
+            if parsed.products is not None else Issuer.products
+        ),
+        status=parsed.status,
+        number_code=parsed.number_code,
+        mail_sender_name=parsed.mail_sender_name,
+        signing=Signing(parsed.signing.key_id, parsed.signing.certificate_parameter) if parsed.signing else None,
+        fee_rates=parsed.fee_rates,
+        four_eyes=parsed.four_eyes,
     )
 
 
@@ -152,17 +323,38 @@ def verification_url(contract_number: str, auth_key: str, issuer: Issuer) -> str
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query, quote_via=quote), fragment))
 
 
+def with_stack_urls(data: Mapping[str, Any]) -> dict:
+    """An entry with this stack's 保証確認 page in place of its verify_url (the QR opens this site)."""
+    data = dict(data)
+    if os.environ.get(VERIFY_URL_ENV_VAR):
+        data["verify_url"] = os.environ[VERIFY_URL_ENV_VAR]
+    return data
+
+
+def seed_entries() -> list[dict]:
+    """The packaged registry seed, `data/issuers.json`: one entry per issuer."""
+    return json.loads(resources.files("esurety").joinpath("data/issuers.json").read_text("utf-8"))
+
+
+def seed() -> list[Issuer]:
+    return [issuer_from_json(with_stack_urls(entry)) for entry in seed_entries()]
+
+
 def load_issuer(path: str | None = None) -> Issuer:
-    """The issuer from `path`, else from $ESURETY_ISSUER_FILE, else the packaged data/issuer.json."""
+    """The default issuer: from `path`, else $ESURETY_ISSUER_FILE, else the packaged seed's entry.
+
+    A file holds one issuer (an object) or a registry (a list, whose default issuer is taken).
+    """
     path = path or os.environ.get(ISSUER_ENV_VAR)
     if path:
         with open(path, encoding="utf-8") as handle:
-            text = handle.read()
+            data = json.loads(handle.read())
     else:
-        text = resources.files("esurety").joinpath("data/issuer.json").read_text("utf-8")
-    data = json.loads(text)
-    if os.environ.get(VERIFY_URL_ENV_VAR):
-        data["verify_url"] = os.environ[VERIFY_URL_ENV_VAR]
-    return issuer_from_json(data)
+        data = seed_entries()
+    if isinstance(data, list):
+        data = next((entry for entry in data if entry.get("issuer_id", DEFAULT_ISSUER_ID) == DEFAULT_ISSUER_ID), None)
+        if data is None:
+            raise ValueError(f"the issuer registry has no entry {DEFAULT_ISSUER_ID}")
+    return issuer_from_json(with_stack_urls(data))
 
 

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from importlib import resources
 
+from .issuer import IssuerKind
 from .products import Product
 
 
@@ -27,6 +28,18 @@ class Department:
 
 
 @dataclass(frozen=True)
+class IssuerAcceptance:
+    """An orderer accepts guarantees of `products` from issuers of `kind`, since `since`."""
+
+    kind: IssuerKind
+    products: tuple[Product, ...]
+    since: date
+
+    def to_json(self) -> dict:
+        return {"kind": self.kind.value, "products": [p.value for p in self.products], "since": self.since.isoformat()}
+
+
+@dataclass(frozen=True)
 class Orderer:
     orderer_id: str | None  # None: an orderer outside the registry, typed on a paper application
     name: str
@@ -37,6 +50,19 @@ class Orderer:
     # deposit (寄託); for the others the contractor hands over the notice as before.
     accepts_direct_submission: tuple[Product, ...] = ()
     departments: tuple[Department, ...] = ()
+    # Which kinds of issuer it accepts for which product, since when; empty: 保証事業会社 only,
+    # for its products, since accepts_from (what every orderer accepted before insurers and banks).
+    accepts_issuers: tuple[IssuerAcceptance, ...] = ()
+
+    def issuer_acceptances(self) -> tuple[IssuerAcceptance, ...]:
+        return self.accepts_issuers or (IssuerAcceptance(IssuerKind.SURETY, self.products, self.accepts_from),)
+
+    def accepts_issuer_kind(self, kind: IssuerKind | str, product: Product | str, on: date) -> bool:
+        """Does it accept a guarantee of `product` from an issuer of `kind`, on `on`?"""
+        return any(
+            acceptance.kind == IssuerKind(kind) and Product(product) in acceptance.products and on >= acceptance.since
+            for acceptance in self.issuer_acceptances()
+        )
 
     def accepts_submission(self, product: Product | str) -> bool:
         return Product(product) in self.accepts_direct_submission
@@ -57,6 +83,7 @@ class Orderer:
         data["products"] = [p.value for p in self.products]
         data["accepts_direct_submission"] = [p.value for p in self.accepts_direct_submission]
         data["departments"] = [d.to_json() for d in self.departments]
+        data["accepts_issuers"] = [a.to_json() for a in self.issuer_acceptances()]
         return data
 
 
@@ -75,6 +102,10 @@ def from_json(data: dict) -> Orderer:
         accepts_direct_submission=tuple(Product(p) for p in data.get("accepts_direct_submission") or ()),
         departments=tuple(
             Department(d["department_id"], d["name"], d["email"], tuple(Product(p) for p in d["products"])) for d in data.get("departments") or ()
+        ),
+        accepts_issuers=tuple(
+            IssuerAcceptance(IssuerKind(a["kind"]), tuple(Product(p) for p in a["products"]), date.fromisoformat(a["since"]))
+            for a in data.get("accepts_issuers") or ()
         ),
     )
 
