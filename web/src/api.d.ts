@@ -560,6 +560,8 @@ export interface components {
             contract_number: string | null;
             /** Reject Reason */
             reject_reason: string | null;
+            /** @description The issuer (absent: the platform's first surety, on records before the registry). */
+            issuer?: components["schemas"]["IssuerRef"] | null;
         };
         /** ApplicationRequest */
         ApplicationRequest: {
@@ -607,6 +609,8 @@ export interface components {
             contract_number: string | null;
             /** Reject Reason */
             reject_reason: string | null;
+            /** @description The issuer (absent: the platform's first surety, on records before the registry). */
+            issuer?: components["schemas"]["IssuerRef"] | null;
             /** Submitted At */
             submitted_at: string | null;
             /** Reason */
@@ -848,6 +852,8 @@ export interface components {
             receipts: components["schemas"]["Receipt"][];
             /** Viewed By Orderer At */
             viewed_by_orderer_at: string | null;
+            /** @description The issuer (absent: the platform's first surety, on records before the registry). */
+            issuer?: components["schemas"]["IssuerRef"] | null;
         };
         /** ContractRow */
         ContractRow: {
@@ -876,6 +882,8 @@ export interface components {
              * @enum {string}
              */
             format: "electronic" | "paper";
+            /** @description The issuer (absent: the platform's first surety, on records before the registry). */
+            issuer?: components["schemas"]["IssuerRef"] | null;
         };
         /** Contractor */
         Contractor: {
@@ -1421,6 +1429,30 @@ export interface components {
             since: string;
         };
         /**
+         * IssuerRef
+         * @description Who issued (or is applied to for) a guarantee.
+         */
+        IssuerRef: {
+            /** Issuer Id */
+            issuer_id: string;
+            /**
+             * Name
+             * @description The company as printed on its documents.
+             */
+            name: string;
+            /**
+             * Kind
+             * @description 保証事業会社 (surety), 損害保険会社 (insurer) or 銀行 (bank).
+             * @enum {string}
+             */
+            kind: "surety" | "insurer" | "bank";
+            /**
+             * Kind Label
+             * @description The kind in Japanese: 保証事業会社, 損害保険会社 or 銀行.
+             */
+            kind_label: string;
+        };
+        /**
          * KeyRotated
          * @description The key's new generation; the key itself is never in an answer.
          */
@@ -1534,6 +1566,8 @@ export interface components {
             contract_number: string | null;
             /** Reject Reason */
             reject_reason: string | null;
+            /** @description The issuer (absent: the platform's first surety, on records before the registry). */
+            issuer?: components["schemas"]["IssuerRef"] | null;
             /** Company Id */
             company_id: string;
             /** Submitted At */
@@ -1709,6 +1743,8 @@ export interface components {
             contract_number: string | null;
             /** Reject Reason */
             reject_reason: string | null;
+            /** @description The issuer (absent: the platform's first surety, on records before the registry). */
+            issuer?: components["schemas"]["IssuerRef"] | null;
             /** Company Id */
             company_id: string;
             /** Submitted At */

@@ -6,6 +6,7 @@ from typing import Literal, Optional
 from pydantic import Field
 
 from . import Answer
+from .issuers import IssuerRef
 
 Kind = Literal["new", "change", "interim"]
 State = Literal["submitted", "issued", "rejected"]
@@ -58,6 +59,7 @@ class Application(Answer):
     status: State
     contract_number: Optional[str]
     reject_reason: Optional[str]
+    issuer: Optional[IssuerRef] = Field(default=None, description="The issuer (absent: the platform's first surety, on records before the registry).")
 
 
 class ApplicationRow(Application):

@@ -6,6 +6,7 @@ from typing import Literal, Optional
 from pydantic import Field
 
 from . import Answer
+from .issuers import IssuerRef
 from .certificates import Certificate, Ending, FeeStatementEntry, HistoryEntry, Receipt, Status
 
 Format = Literal["electronic", "paper"]
@@ -23,6 +24,7 @@ class ContractRow(Answer):
     product_label: str
     deposit_bank: Optional[str]
     format: Format
+    issuer: Optional[IssuerRef] = Field(default=None, description="The issuer (absent: the platform's first surety, on records before the registry).")
 
 
 class Contracts(Answer):
@@ -45,3 +47,4 @@ class ContractDetail(Answer):
     next_change_label: Optional[str] = Field(description="The label a change applied for now would be issued under.")
     receipts: list[Receipt]
     viewed_by_orderer_at: Optional[str]
+    issuer: Optional[IssuerRef] = Field(default=None, description="The issuer (absent: the platform's first surety, on records before the registry).")
