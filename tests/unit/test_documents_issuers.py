@@ -64,8 +64,8 @@ def test_the_insurer_issues_a_performance_bond(insurer, change):
         "債権者（発注者）栃木県知事",
         "債務者（受注者）栃木県宇都宮市見本町一丁目２番３号見本・架空特定建設工事共同企業体代表者見本建設株式会社",
         "保証金額20,000,000円",
-        # from the start of the 工期 to the guarantee deadline: it covers the 工期
-        "保証期間令和06年04月01日から令和07年04月30日まで",
+        # from the 契約締結日 (before the 工期 here) to the guarantee deadline: it covers the 工期
+        "保証期間令和06年03月25日から令和07年04月30日まで",
         "主契約",
         "工事名県道宇都宮見本線道路改良工事（その２）",
         "契約金額50,000,000円",
@@ -123,6 +123,12 @@ def test_the_bank_issues_a_guarantee_letter(bank, change):
     for absent in ("保証証書", "被保証者", "当社", SURETY, "公共工事履行保証証券"):
         assert absent not in text, absent
     assert ("変更ー2" in text) == (change == 2)
+
+
+def test_the_bond_period_includes_the_whole_works_period(insurer):
+    """A bond issued after the contract (a change) still covers the 工期 from its start."""
+    change = contract_of(insurer, 1, issue_date="2024-11-15", contract_date="2024-04-10", guarantee_deadline="2025-06-30")
+    assert "保証期間令和06年04月01日から令和07年06月30日まで" in pdf_text(render_certificate(change, insurer))
 
 
 def test_a_correction_restates_its_version(insurer):

@@ -7,19 +7,20 @@ docs/documents.md): the bond names the orderer as 債権者 and the contractor a
 at least the share of the contract price the orderer requires, and the 保証期間 covers the 工期.
 
 So the bond prints: its title, 「変更ー n」 under it for a change, 証券番号 (the platform's contract
-number), 債権者, 債務者, 保証金額, 保証期間 (from the start of the 工期 to the guarantee deadline: a change's
-bond, issued mid-way, still covers the whole 工期), the 主契約 (工事名, 契約金額, 工期, 契約締結日), the issue date, the clause that binds the
-insurer under the insurers' common 公共工事用保証契約基本約款 and the 特約条項, the insurer as 保証人 with
-its handling branch, and the notes. Same page, face and frame as the surety's 保証証書 (`formal`).
+number), 債権者, 債務者, 保証金額, 保証期間 (from the contract's date, or the 工期's start if earlier, to the
+guarantee deadline: a change's bond, issued mid-way, still covers the whole 工期), the 主契約 (工事名, 契約金額, 工期,
+契約締結日), the issue date, the clause that binds the insurer under the insurers' common
+公共工事用保証契約基本約款 and the 特約条項, the insurer as 保証人 with its handling branch, and the notes. Same page, face and frame as the surety's 保証証書 (`formal`).
 """
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Mapping
 
 from reportlab.platypus import Paragraph
 
 from ..domain.japanese.money import yen
-from . import INK, Issuer, markup, wareki_of, work_label
+from . import INK, Issuer, as_date, markup, wareki_of, work_label
 from .formal import (
     CONTENT_WIDTH,
     FACE,
@@ -56,13 +57,20 @@ NOTES = (
 )
 
 
+def _start(certificate: Mapping[str, Any]) -> date:
+    """The 保証期間 starts with the contract (standard contract, art. 4: the guarantee is given as the
+    contract is made) or with the 工期 if that comes first: either way it includes the 工期, as orderers
+    require, and a change's bond, issued mid-way, still covers the whole of it."""
+    return min(as_date(certificate["contract_date"]), as_date(certificate["period_start"]))
+
+
 def _table(certificate: Mapping[str, Any]):
     rows = [
         ("証券番号", markup(certificate["contract_number"])),
         ("債権者（発注者）", markup(certificate["beneficiary"])),
         ("債務者（受注者）", "<br/>".join(holder_lines(certificate.get("contractor") or {}))),
         ("保証金額", markup(yen(certificate["guarantee_amount"]))),
-        ("保証期間", period(certificate["period_start"], certificate["guarantee_deadline"], joiner=" から ") + " まで"),
+        ("保証期間", period(_start(certificate), certificate["guarantee_deadline"], joiner=" から ") + " まで"),
     ]
     contract = [
         (work_label(certificate), markup(certificate["work_name"])),
