@@ -242,3 +242,15 @@ def test_the_statement_of_a_change_names_the_issuers_document(insurer):
         insurer.company,
     ])
     assert "保証証書" not in text and SURETY not in text
+
+
+def test_a_shinkin_bank_speaks_as_one(bank):
+    """A 信用金庫 onboarded as a bank writes 当金庫, not 当行, on its 保証書 and its notice."""
+    from dataclasses import replace
+
+    shinkin = replace(bank, company="見本信用金庫", issuer_id="mihon-shinkin", number_code="72")
+    certificate = contract_of(shinkin)
+    text = pdf_text(render_certificate(certificate, shinkin))
+    assert "当金庫は、下記の主たる債務者が" in text and "見本信用金庫" in text
+    assert "当行" not in text
+    assert "当金庫の取扱店までお問い合わせください" in pdf_text(render_notice(certificate, AUTH_KEY, shinkin))

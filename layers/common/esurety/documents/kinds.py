@@ -58,11 +58,21 @@ def wording(certificate: Mapping[str, Any], issuer: Issuer) -> Wording:
             "証券番号は、照会画面の「保証契約番号」欄に入力してください。",
         )
     if document == Document.BANK_GUARANTEE:
+        we = self_reference(issuer)
         return Wording(
             document, "保証書", "保証書", "保証契約番号", f"{label}（金融機関の保証書）",
-            "当行", "取扱店", ("保証書（書面）の発行は行わない", ELECTRONIC), "当行の取扱店",
+            we, "取扱店", ("保証書（書面）の発行は行わない", ELECTRONIC), f"{we}の取扱店",
         )
     return Wording(
         document, f"保証証書（{label}）", "保証証書", "保証契約番号", label,
         "当社", "取扱箇所", ("保証証書（書面）の発行は行わない", ELECTRONIC), "当社の営業部・支店",
     )
+
+
+# How a financial institution speaks of itself in its letters: a bank 当行, a 信用金庫 当金庫, a
+# 信用組合 or a 農業協同組合 当組合 (the first that its name contains; a bank otherwise).
+SELF_REFERENCES = (("信用金庫", "当金庫"), ("信用組合", "当組合"), ("協同組合", "当組合"), ("労働金庫", "当金庫"))
+
+
+def self_reference(issuer: Issuer) -> str:
+    return next((we for kind, we in SELF_REFERENCES if kind in issuer.company), "当行")
