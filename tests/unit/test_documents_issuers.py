@@ -254,3 +254,11 @@ def test_a_shinkin_bank_speaks_as_one(bank):
     assert "当金庫は、下記の主たる債務者が" in text and "見本信用金庫" in text
     assert "当行" not in text
     assert "当金庫の取扱店までお問い合わせください" in pdf_text(render_notice(certificate, AUTH_KEY, shinkin))
+
+
+def test_the_evidence_file_names_the_issuers_document(insurer, bank):
+    from esurety.documents.evidence import certificate_filename
+
+    assert certificate_filename("新規") == "保証証書_新規.pdf"
+    for issuer, filename in ((insurer, "保証証券_変更ー1.pdf"), (bank, "保証書_変更ー1.pdf")):
+        assert certificate_filename("変更ー1", wording(contract_of(issuer), issuer).name) == filename
