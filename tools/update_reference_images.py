@@ -6,13 +6,15 @@
 For each product it renders a new certificate, a changed one (変更ー1), the auth-key notice and the
 fee statement (and, for 前払金保証, the statements of a change and of a 解約, and the 寄託記録 of the
 orderer's evidence file), turns each into a PNG with poppler's `pdftoppm -png -r 50`, and writes
-`tests/reference/<product>-<document>.png`. `tests/unit/test_document_images.py` renders the same
+`tests/reference/<product>-<document>.png`. The same four documents of the other kinds of issuer
+(the insurer's 公共工事履行保証証券, the bank's 保証書, both for 契約保証) are
+`tests/reference/contract-<kind>-<document>.png` (`ISSUER_SAMPLES`). `tests/unit/test_document_images.py` renders the same
 documents the same way and compares them with these files, pixel by pixel with a tolerance.
 
 Run it when a change of the layout is intended, then LOOK at every picture before committing
-them. The sample data is fictional. The issuer and the fee table are the packaged ones
-(`esurety/data/issuer.json`, `esurety/data/fee_rates.json`), whatever ESURETY_ISSUER_FILE and
-ESURETY_FEE_TABLE_FILE say, so that the pictures do not depend on the environment.
+them. The sample data is fictional. The issuers are the packaged seed's (`esurety/data/issuers.json`) and
+the fee tables the packaged one (`esurety/data/fee_rates.json`) or the seed issuer's own, whatever
+ESURETY_ISSUER_FILE and ESURETY_FEE_TABLE_FILE say, so that the pictures do not depend on the environment.
 """
 from __future__ import annotations
 
@@ -32,6 +34,10 @@ DOCS_DPI = 60
 PRODUCTS = ("advance_payment", "contract", "interim_advance_payment")
 AUTH_KEY = "Z28YUE4J3Bux"  # the brochure's sample key
 
+# The documents of the issuers that are not the surety: (kind in the file names, seed issuer id).
+ISSUER_SAMPLES = (("performance-bond", "mihon-sonpo"), ("bank-guarantee", "mirai-bank"))
+ISSUER_DOCUMENTS = ("new", "change1", "notice", "fee-statement")
+
 # One picture per document kind in docs/documents.md: (reference name, file name under docs/images).
 DOCS_PICTURES = {
     "advance_payment-certificate-new": "certificate.png",
@@ -40,6 +46,8 @@ DOCS_PICTURES = {
     "advance_payment-fee-difference": "fee-difference.png",
     "advance_payment-fee-refund": "fee-refund.png",
     "advance_payment-deposit-record": "deposit-record.png",
+    "contract-performance-bond-new": "performance-bond.png",
+    "contract-bank-guarantee-new": "bank-guarantee.png",
 }
 
 
@@ -141,6 +149,27 @@ def sample_deposit_guarantee() -> dict:
     }
 
 
+def issuer_certificate(issuer, change_number: int | None = None) -> dict:
+    """The sample 契約保証 as `issuer` issues it: numbered with its code at its first branch."""
+    from esurety.domain.identifiers import contract_number
+
+    branch = issuer.branches[0].code
+    return {
+        **sample_certificate("contract", change_number),
+        "branch_code": branch,
+        "contract_number": contract_number.make(branch, 2024, "contract", 1, issuer_code=issuer.number_code),
+    }
+
+
+def issuer_fee_table(issuer):
+    """The issuer's own fee table (the seed's sample rates), else the packaged one."""
+    from esurety.domain.catalogue import fees
+
+    if issuer.fee_rates is None:
+        return fees.packaged_fee_table()
+    return fees.parse_fee_table(issuer.fee_rates, f"issuer {issuer.issuer_id}")
+
+
 def packaged_issuer(issuer_id: str | None = None):
     """The packaged seed's issuer (the default: the platform's first surety), as the references print it."""
     from esurety.domain.catalogue.issuer import DEFAULT_ISSUER_ID, issuer_from_json, seed_entries
@@ -170,6 +199,14 @@ def render_all() -> dict[str, bytes]:
         out[f"{product}-certificate-change1"] = render_certificate(change, issuer)
         out[f"{product}-notice"] = render_notice(new, AUTH_KEY, issuer)
         out[f"{product}-fee-statement"] = render_fee_statement(new, fees.quote_for(new, table), issuer)
+    # The insurer's and the bank's documents, through the same entry points.
+    for kind, issuer_id in ISSUER_SAMPLES:
+        other = packaged_issuer(issuer_id)
+        new, change = issuer_certificate(other), issuer_certificate(other, 1)
+        out[f"contract-{kind}-new"] = render_certificate(new, other)
+        out[f"contract-{kind}-change1"] = render_certificate(change, other)
+        out[f"contract-{kind}-notice"] = render_notice(new, AUTH_KEY, other)
+        out[f"contract-{kind}-fee-statement"] = render_fee_statement(new, fees.quote_for(new, issuer_fee_table(other)), other)
     # The statements of a change (追加保証料) and of a 解約 (保証料返還計算書), of one product.
     new, change = sample_certificate("advance_payment"), sample_certificate("advance_payment", 1)
     increase = changes.change_fee(new, change, date.fromisoformat(change["issue_date"]), table)

@@ -1,6 +1,7 @@
 """Visual regression: every document, rendered to PNG, still looks like its reference picture.
 
-The references are `tests/reference/<product>-<document>.png`, written by
+The references are `tests/reference/<product>-<document>.png` (and `contract-<kind>-<document>.png` for
+the insurer's and the bank's documents), written by
 `tools/update_reference_images.py` from the same fixed sample data and the same `pdftoppm -r 50`.
 A picture may differ slightly between poppler versions (anti-aliasing), so a document passes when the
 page size is the same and fewer than 0.5 % of its pixels differ by more than a grey-level threshold.
@@ -31,7 +32,10 @@ NAMES = [
     f"{product}-{document}"
     for product in references.PRODUCTS
     for document in ("certificate-new", "certificate-change1", "notice", "fee-statement")
-] + ["advance_payment-fee-difference", "advance_payment-fee-refund", "advance_payment-deposit-record"]
+] + ["advance_payment-fee-difference", "advance_payment-fee-refund", "advance_payment-deposit-record"] + [
+    # The insurer's 公共工事履行保証証券 and the bank's 保証書 (契約保証), with their notices and statements.
+    f"contract-{kind}-{document}" for kind, _ in references.ISSUER_SAMPLES for document in references.ISSUER_DOCUMENTS
+]
 
 
 @pytest.fixture(scope="module")

@@ -1,11 +1,13 @@
-"""PDF documents: the certificate (保証証書), the auth-key notice (「認証キー」のお知らせ) and the
-guarantee-fee statement (保証料計算書).
+"""PDF documents: the guarantee (the surety's 保証証書, the insurer's 公共工事履行保証証券, the bank's
+保証書), the auth-key notice (「認証キー」のお知らせ) and the guarantee-fee statement (保証料計算書).
 
 `certificate.render_certificate`, `notice.render_notice` and `fee_statement.render_fee_statement`
-take the certificate as a plain dict in the API shape and return PDF bytes. The issuer block printed
-on them (company, address, representative, handling branch) is configuration: `data/issuer.json`, or
-the file named by `ESURETY_ISSUER_FILE`; so is `verify_url`, the orderer's verification page that
-the notice's QR code opens (optional: without it the notice has no QR code).
+take the certificate as a plain dict in the API shape and the issuer, and return PDF bytes;
+`render_certificate` draws the document the issuer issues for the product (`kinds`, `formal`). The
+issuer block printed on them (company, address, representative, handling branch) is the issuer's
+registry entry (`data/issuers.json` is the seed; without an issuer, the default one, or the file
+named by `ESURETY_ISSUER_FILE`); so is `verify_url`, the orderer's verification page that the
+notice's QR code opens (optional: without it the notice has no QR code).
 
 The issuer itself is `esurety.domain.catalogue.issuer` (no reportlab), so reading it is cheap on every path.
 """

@@ -22,15 +22,17 @@ from typing import Any, Iterable, Mapping
 from ..domain.japanese import clock
 
 DEPOSIT_RECORD_FILENAME = "寄託記録.pdf"
-CERTIFICATE_PREFIX = "保証証書_"
 MEDIA_TYPE = "application/zip"
 UTF8_NAMES = 0x800  # general purpose bit 11: file names are UTF-8
 _FORBIDDEN_IN_NAMES = set('\\/:*?"<>|') | {chr(i) for i in range(32)}
 
 
-def certificate_filename(label: str) -> str:
-    """`保証証書_新規.pdf`, `保証証書_変更ー1.pdf`: the file of a version in the evidence ZIP."""
-    return f"{CERTIFICATE_PREFIX}{label}.pdf"
+def certificate_filename(label: str, document_name: str = "保証証書") -> str:
+    """`保証証書_新規.pdf`, `保証証書_変更ー1.pdf`: the file of a version in the evidence ZIP.
+
+    `document_name`: what the issuer's document is called (`kinds.wording(...).name`: 保証証書,
+    保証証券, 保証書), so an insurer's bond is filed as `保証証券_新規.pdf`."""
+    return f"{document_name}_{label}.pdf"
 
 
 def evidence_filename(contract_number: str) -> str:

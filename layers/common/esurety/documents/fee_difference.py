@@ -57,6 +57,7 @@ from . import (
     wareki_of,
     work_label,
 )
+from .kinds import Wording, wording
 from .fee_statement import (
     CONTENT_WIDTH,
     FACE,
@@ -205,21 +206,22 @@ def _check(
 
 
 def _contract_table(
-    certificate: Mapping[str, Any], occasion: str, start: date, ended_on: date | None, cancelled_on: date | None = None
+    certificate: Mapping[str, Any], occasion: str, start: date, ended_on: date | None, cancelled_on: date | None,
+    words: Wording,
 ) -> Table:
     number = markup(certificate["contract_number"])
     if occasion in ("change", "cancellation") and certificate.get("change_number") is not None:
         number += f"　（{version_label(certificate['change_number'])}）"
     rows = [
-        ("保証契約番号", number),
-        ("商品", markup(product_label(certificate))),
+        (words.number_label, number),
+        ("商品", markup(words.product_text)),
         (work_label(certificate), markup(certificate["work_name"])),
     ]
     if occasion == "change":
-        rows.append(("変更日", f"{wareki_of(start)}（変更後の保証証書の発行日）"))
+        rows.append(("変更日", f"{wareki_of(start)}（変更後の{words.name}の発行日）"))
     elif occasion == "cancellation":
         rows += [
-            ("変更日", f"{wareki_of(start)}（取り消した変更の保証証書の発行日）"),
+            ("変更日", f"{wareki_of(start)}（取り消した変更の{words.name}の発行日）"),
             ("変更取消日", wareki_of(cancelled_on)),
         ]
     else:
@@ -380,6 +382,7 @@ def render_fee_difference(
         ended_on = start - timedelta(days=1)
     ensure_fonts()
     issuer = issuer or load_issuer()
+    words = wording(certificate, issuer)
     title = difference.title
     change_number = certificate.get("change_number")
     if occasion == "change":
@@ -417,8 +420,8 @@ def render_fee_difference(
 
     y -= 46
     branch = certificate.get("branch_code")
-    _draw_addressee(c, certificate, y - 14, CONTENT_WIDTH - _issuer_width(c, issuer, branch) - 18)
-    y = _draw_issuer(c, issuer, branch, y) - 24
+    _draw_addressee(c, certificate, y - 14, CONTENT_WIDTH - _issuer_width(c, issuer, branch, words.branch_label) - 18)
+    y = _draw_issuer(c, issuer, branch, y, words.branch_label) - 24
 
     lead = LEADS.get((occasion, difference.kind), LEADS[("change", difference.kind)])
     y = _flow(c, Paragraph(lead, _style("body")), MARGIN_X, y, CONTENT_WIDTH) - 10
@@ -428,7 +431,7 @@ def render_fee_difference(
     c.setFont(FACE, 10.5)
     c.drawCentredString(PAGE_WIDTH / 2, y - 24, "記")
     y -= 36
-    y = _flow(c, _contract_table(certificate, occasion, start, ended_on, cancelled_on), MARGIN_X, y, CONTENT_WIDTH) - 12
+    y = _flow(c, _contract_table(certificate, occasion, start, ended_on, cancelled_on, words), MARGIN_X, y, CONTENT_WIDTH) - 12
     y = _flow(c, _comparison_table(difference, occasion), MARGIN_X, y, CONTENT_WIDTH) - 14
 
     calculation = _calculation_table(difference, occasion)
@@ -443,7 +446,8 @@ def render_fee_difference(
         y = _flow(c, calculation, MARGIN_X, y, CONTENT_WIDTH) - 12
 
     paper = (CANCELLATION_NOTE if occasion == "cancellation" else PAPER_NOTE)[difference.kind]
-    notes = [DAYS_NOTE[occasion], LINES_NOTE, paper] + ([SAMPLE_NOTE] if sample else [])
+    # The document whose issue date starts the count is the issuer's (保証証書, 保証証券, 保証書).
+    notes = [DAYS_NOTE[occasion].replace("保証証書", words.name), LINES_NOTE, paper] + ([SAMPLE_NOTE] if sample else [])
     for note in notes:
         y = _flow(c, Paragraph("※　" + markup(note), _style("note")), MARGIN_X, y, CONTENT_WIDTH) - 3
     c.setFont(FACE, 10)

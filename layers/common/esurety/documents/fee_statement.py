@@ -29,6 +29,7 @@ from ..domain.guarantee.certificates import label as version_label
 from ..domain.catalogue.fees import SAMPLE_MARK, FeeQuote, percent
 from ..fonts import GOTHIC, ensure_fonts
 from ..domain.japanese.money import yen
+from .kinds import Wording, wording
 from . import (
     INK,
     Issuer,
@@ -101,21 +102,34 @@ def _rates_text(quote: FeeQuote) -> str:
     return f"年{rates}" + ("（保証金額の区分ごと）" if len(quote.lines) > 1 else "")
 
 
-def _contract_table(certificate: Mapping[str, Any], quote: FeeQuote) -> Table:
+def _contract_table(certificate: Mapping[str, Any], quote: FeeQuote, words: Wording) -> Table:
     number = markup(certificate["contract_number"])
     if certificate.get("change_number") is not None:
         number += f"　（{version_label(certificate['change_number'])}）"
     period = f"{wareki_of(quote.issue_date)} ～ {wareki_of(quote.deadline)}"
     rows = [
-        ("保証契約番号", number),
-        ("商品", markup(product_label(certificate))),
+        (words.number_label, number),
+        ("商品", markup(words.product_text)),
         (work_label(certificate), markup(certificate["work_name"])),
         ("保証金額", markup(yen(quote.amount))),
-        ("保証期間", period),
+        (period_label(words), period),
         ("保証日数", f"{quote.days:,}日（初日・末日を含む）"),
         ("料率", _rates_text(quote)),
     ]
     return labelled_table(rows)
+
+
+def period_label(words: Wording) -> str:
+    """保証期間 on the surety's statement (its certificate has no other); 計算期間 where the document
+    states a 保証期間 of its own (the bond's runs from the start of the 工期)."""
+    return "保証期間" if words.is_certificate else "計算期間"
+
+
+def notes(words: Wording) -> list[str]:
+    """The notes under the calculation: the first names the document whose issue date starts the count."""
+    if words.is_certificate:
+        return list(NOTES)
+    return [f"保証日数は、計算期間の初日（{words.name}の発行日）と末日（保証期限）を含めて数えています。", *NOTES[1:]]
 
 
 def labelled_table(rows: list[tuple[str, str]], padding: tuple[float, float] = (4.5, 5.5)) -> Table:
@@ -229,15 +243,15 @@ def _draw_addressee(c: Canvas, certificate: Mapping[str, Any], top: float, width
     c.line(MARGIN_X, top - 5, MARGIN_X + min(max(c.stringWidth(text, FACE, size), 200), width), top - 5)
 
 
-def _issuer_width(c: Canvas, issuer: Issuer, branch_code: str | None) -> float:
+def _issuer_width(c: Canvas, issuer: Issuer, branch_code: str | None, branch_label: str = "取扱箇所") -> float:
     """The width of the issuer block `_draw_issuer` sets flush right."""
     branch = issuer.branch(branch_code)
     phones = f"TEL：{branch.tel}" + (f"　FAX：{branch.fax}" if branch.fax else "")
-    lines = ((issuer.address, 8.5), (issuer.company, 12), (issuer.representative, 9.5), (f"取扱箇所　{branch.name}", 8.5), (phones, 8.5))
+    lines = ((issuer.address, 8.5), (issuer.company, 12), (issuer.representative, 9.5), (f"{branch_label}　{branch.name}", 8.5), (phones, 8.5))
     return max(c.stringWidth(text, FACE, size) for text, size in lines)
 
 
-def _draw_issuer(c: Canvas, issuer: Issuer, branch_code: str | None, top: float) -> float:
+def _draw_issuer(c: Canvas, issuer: Issuer, branch_code: str | None, top: float, branch_label: str = "取扱箇所") -> float:
     right = PAGE_WIDTH - MARGIN_X
     branch = issuer.branch(branch_code)
     c.setFillColor(INK)
@@ -249,7 +263,7 @@ def _draw_issuer(c: Canvas, issuer: Issuer, branch_code: str | None, top: float)
     c.drawRightString(right, top - 33, issuer.representative)
     c.setFont(FACE, 8.5)
     phones = f"TEL：{branch.tel}" + (f"　FAX：{branch.fax}" if branch.fax else "")
-    c.drawRightString(right, top - 50, f"取扱箇所　{branch.name}")
+    c.drawRightString(right, top - 50, f"{branch_label}　{branch.name}")
     c.drawRightString(right, top - 62, phones)
     return top - 62
 
@@ -286,6 +300,7 @@ def render_fee_statement(
     _check(certificate, quote)
     ensure_fonts()
     issuer = issuer or load_issuer()
+    words = wording(certificate, issuer)
     change_number = certificate.get("change_number")
     change_mark = version_label(change_number) if change_number is not None else None
 
@@ -309,8 +324,9 @@ def render_fee_statement(
     c.drawCentredString(PAGE_WIDTH / 2, y, TITLE, charSpace=8)
 
     y -= 54
-    _draw_addressee(c, certificate, y - 14, CONTENT_WIDTH - _issuer_width(c, issuer, certificate.get("branch_code")) - 18)
-    y = _draw_issuer(c, issuer, certificate.get("branch_code"), y) - 30
+    branch = certificate.get("branch_code")
+    _draw_addressee(c, certificate, y - 14, CONTENT_WIDTH - _issuer_width(c, issuer, branch, words.branch_label) - 18)
+    y = _draw_issuer(c, issuer, branch, y, words.branch_label) - 30
 
     y = _flow(c, Paragraph(LEAD, _style("body")), MARGIN_X, y, CONTENT_WIDTH) - 10
     y = _draw_fee(c, quote, y)
@@ -319,7 +335,7 @@ def render_fee_statement(
     c.setFont(FACE, 10.5)
     c.drawCentredString(PAGE_WIDTH / 2, y - 24, "記")
     y -= 36
-    y = _flow(c, _contract_table(certificate, quote), MARGIN_X, y, CONTENT_WIDTH) - 20
+    y = _flow(c, _contract_table(certificate, quote, words), MARGIN_X, y, CONTENT_WIDTH) - 20
 
     c.setFillColor(INK)
     c.setFont(FACE, 10.5)
@@ -329,8 +345,7 @@ def render_fee_statement(
     y -= 18
     y = _flow(c, _calculation_table(quote), MARGIN_X, y, CONTENT_WIDTH) - 16
 
-    notes = list(NOTES) + ([SAMPLE_NOTE] if quote.sample else [])
-    for note in notes:
+    for note in notes(words) + ([SAMPLE_NOTE] if quote.sample else []):
         y = _flow(c, Paragraph("※　" + markup(note), _style("note")), MARGIN_X, y, CONTENT_WIDTH) - 3
     c.setFont(FACE, 10)
     c.drawRightString(right, y - 12, "以上")

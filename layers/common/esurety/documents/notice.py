@@ -27,6 +27,7 @@ from reportlab.platypus import Paragraph
 from ..fonts import GOTHIC, ensure_fonts
 from ..domain.guarantee.certificates import label as version_label
 from ..domain.catalogue.products import Product
+from .kinds import Wording, wording
 from . import (
     INK,
     Issuer,
@@ -223,7 +224,7 @@ def _draw_methods(c: Canvas, top: float) -> float:
 
 
 def _draw_record(
-    c: Canvas, certificate: Mapping[str, Any], key: str, top: float, qr_url: str | None = None
+    c: Canvas, certificate: Mapping[str, Any], key: str, top: float, words: Wording, qr_url: str | None = None
 ) -> float:
     """The 記 block: label, colon, value, and the QR panel; returns the y below it."""
     contractor = certificate.get("contractor") or {}
@@ -245,7 +246,7 @@ def _draw_record(
             bottom = min(bottom, y - 14)
         y = min(bottom - gap + 4.5, y - gap)  # one-line values: exactly `gap` apart
 
-    row("商品（保証区分）", markup(product_label(certificate)), gap=42)
+    row("商品（保証区分）", markup(words.product_text), gap=42)
 
     # The key: its label on the box's middle line.
     c.setFillColor(INK)
@@ -269,7 +270,7 @@ def _draw_record(
     # Each version has its notice: 新規, or 変更ー k as under the certificate's title.
     change_number = certificate.get("change_number")
     kind = version_label(change_number)
-    row("保証契約番号", f"{markup(certificate['contract_number'])}　（{kind}）", gap=16)
+    row(words.number_label, f"{markup(certificate['contract_number'])}　（{kind}）", gap=16)
     return min(y, panel_bottom - 12)
 
 
@@ -283,6 +284,7 @@ def render_notice(certificate: Mapping[str, Any], auth_key: str, issuer: Issuer 
     issuer = issuer or load_issuer()
     product = Product(certificate["product"])
     branch = issuer.branch(certificate.get("branch_code"))
+    words = wording(certificate, issuer)
 
     buffer = io.BytesIO()
     c = new_canvas(
@@ -312,12 +314,12 @@ def render_notice(certificate: Mapping[str, Any], auth_key: str, issuer: Issuer 
     y = _draw_methods(c, y - 10) - 12
     y = _paragraph(
         c,
-        "電子保証のご利用にあたっては、発注者様への「保証契約番号」と「認証キー」のご提出をもって、"
+        f"電子保証のご利用にあたっては、発注者様への「{words.number_label}」と「認証キー」のご提出をもって、"
         f"{COMPLETES[product]}が完了いたします。",
         "body", MARGIN_X, y, CONTENT_WIDTH,
     )
     y = _paragraph(
-        c, "ご不明な点がございましたら、当社の営業部・支店までお問い合わせください。", "body",
+        c, f"ご不明な点がございましたら、{words.inquiry}までお問い合わせください。", "body",
         MARGIN_X, y, CONTENT_WIDTH,
     )
 
@@ -326,12 +328,12 @@ def render_notice(certificate: Mapping[str, Any], auth_key: str, issuer: Issuer 
     c.setFont(FACE, 11)
     c.drawCentredString(PAGE_WIDTH / 2, y, "記")
     qr_url = verification_url(certificate["contract_number"], auth_key, issuer) if issuer.verify_url else None
-    y = _draw_record(c, certificate, auth_key, y - 32, qr_url)
+    y = _draw_record(c, certificate, auth_key, y - 32, words, qr_url)
     c.setFont(FACE, 10.5)
     c.drawRightString(PAGE_WIDTH - MARGIN_X, y, "以上")
 
     # The request to the orderer, boxed, and the handling branch at the foot of the page.
-    box_h = 64
+    box_h = 79 if words.number_hint else 64  # the hint takes a line more
     box_y = max(96, min(118, y - 18 - box_h))  # lower when the 記 block runs long
     c.setStrokeColor(RULE)
     c.setLineWidth(0.8)
@@ -340,14 +342,14 @@ def render_notice(certificate: Mapping[str, Any], auth_key: str, issuer: Issuer 
     c.drawString(MARGIN_X + 12, box_y + box_h - 20, "【発注者様へのお願い】")
     _paragraph(
         c,
-        f"「{SERVICE}」にログインし、上記の「保証契約番号」と「認証キー」をもって電子証書を"
-        "閲覧ください。",
+        f"「{SERVICE}」にログインし、上記の「{words.number_label}」と「認証キー」をもって電子証書を"
+        "閲覧ください。" + (f"（{words.number_hint}）" if words.number_hint else ""),
         "small", MARGIN_X + 12, box_y + box_h - 27, CONTENT_WIDTH - 24,
     )
 
     c.setFillColor(INK)
     c.setFont(FACE, 9.5)
-    contact = f"取扱箇所　{issuer.company}　{branch.name}"
+    contact = f"{words.branch_label}　{issuer.company}　{branch.name}"
     phones = f"TEL：{branch.tel}" + (f"　FAX：{branch.fax}" if branch.fax else "")
     c.drawRightString(PAGE_WIDTH - MARGIN_X, 82, contact)
     c.drawRightString(PAGE_WIDTH - MARGIN_X, 68, phones)
