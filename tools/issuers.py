@@ -413,6 +413,8 @@ def resolve_target(args) -> Target:
     elif args.endpoint:
         _local_environment(args.endpoint)
     table, stage = args.table, args.stage
+    if not stack:
+        table = table or os.environ.get("TABLE_NAME")  # a stack named says its own table
     if stack:
         described = boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]
         outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
@@ -430,7 +432,7 @@ def main(argv: list[str] | None = None) -> int:
     where = parser.add_argument_group("the stack")
     where.add_argument("--local", action="store_true", help="the local cloud `make run` runs")
     where.add_argument("--stack", help="a deployed stack's name (its table and stage are read from it)")
-    where.add_argument("--table", default=os.environ.get("TABLE_NAME"), help="the table (default: $TABLE_NAME)")
+    where.add_argument("--table", help="the table (default: the stack's, else $TABLE_NAME)")
     where.add_argument("--stage", help="the stack's Stage parameter (part of the key alias and parameter names)")
     where.add_argument("--endpoint", help="an AWS endpoint URL (a local cloud: its test credentials are used)")
     commands = parser.add_subparsers(dest="command", required=True)

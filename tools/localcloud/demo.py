@@ -92,8 +92,8 @@ def _tool_environment(cloud: LocalCloud) -> dict:
         "AWS_REGION": "ap-northeast-1",
         "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "common"), str(ROOT)]),
     }
-    env.pop("AWS_PROFILE", None)
-    env.pop("AWS_SESSION_TOKEN", None)
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "TABLE_NAME"):  # nothing of the caller's own stack
+        env.pop(name, None)
     return env
 
 
