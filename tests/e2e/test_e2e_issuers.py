@@ -101,8 +101,8 @@ def test_two_issuers_side_by_side_then_a_fourth_onboarded_while_it_runs(local_cl
     bond = _apply(http, tokens, "contract", "mihon-sonpo", "41", "県道日光線橋梁補修工事")
 
     # Each issuer's staff see and act on their own only: the other's is not there (404).
-    surety_queue = {a["application_id"] for a in http.call("GET", "/staff/applications?status=submitted", surety_staff)[1]["items"]}
-    insurer_queue = {a["application_id"] for a in http.call("GET", "/staff/applications?status=submitted", insurer_staff)[1]["items"]}
+    surety_queue = {a["application_id"] for a in http.call("GET", "/staff/applications?status=submitted", surety_staff)[1]["applications"]}
+    insurer_queue = {a["application_id"] for a in http.call("GET", "/staff/applications?status=submitted", insurer_staff)[1]["applications"]}
     assert advance in surety_queue and bond not in surety_queue
     assert bond in insurer_queue and advance not in insurer_queue
     assert http.call("GET", f"/staff/applications/{bond}", surety_staff)[0] == 404
