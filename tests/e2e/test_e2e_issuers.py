@@ -90,6 +90,46 @@ def _verified(http, tokens, number: str, key: str) -> dict:
     return verification
 
 
+def _claims(token: str) -> dict:
+    import base64
+
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def test_make_run_onboards_the_demo_issuers_each_with_its_own_key_certificate_and_staff(local_cloud, tokens):
+    """What `make run` leaves for the demo: the seed's three issuers; the insurer and the bank with a
+    key tagged for them, a certificate for that key naming them under a root of their own; a staff
+    member per issuer; and the tool finds it all in place when run again."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.x509.oid import NameOID
+
+    cloud, deployed = local_cloud
+    kms, ssm = cloud.client("kms"), cloud.client("ssm")
+    listed = demo.issuers_tool(cloud, STACK, "list").stdout
+    assert all(issuer in listed for issuer in ("toto-hosho", "mihon-sonpo", "mirai-bank")), listed
+    roots = set()
+    for issuer, company in (("mihon-sonpo", "見本損害保険株式会社"), ("mirai-bank", "株式会社みらい見本銀行")):
+        key = kms.describe_key(KeyId=f"alias/esurety-local-issuer-{issuer}")["KeyMetadata"]
+        assert key["KeySpec"] == "ECC_NIST_P256" and key["KeyUsage"] == "SIGN_VERIFY" and key["KeyState"] == "Enabled"
+        tags = {t["TagKey"]: t["TagValue"] for t in kms.list_resource_tags(KeyId=key["Arn"])["Tags"]}
+        assert tags == {"esurety:issuer": issuer, "esurety:stage": "local"}
+        chain = x509.load_pem_x509_certificates(
+            ssm.get_parameter(Name=f"/esurety/local/issuers/{issuer}/signing-certificate")["Parameter"]["Value"].encode())
+        public = chain[0].public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        assert public == kms.get_public_key(KeyId=key["Arn"])["PublicKey"]
+        assert chain[0].subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0].value == company
+        root = x509.load_pem_x509_certificate(demo.issuer_root_file(cloud, issuer).read_bytes())
+        chain[1].verify_directly_issued_by(root)
+        roots.add(root.subject)
+        assert _claims(tokens[f"staff-{issuer}"])["custom:issuer_id"] == issuer
+    assert len(roots) == 2  # a root of their own each
+    assert _claims(tokens["staff"]).get("custom:issuer_id", "toto-hosho") == "toto-hosho"
+    again = demo.issuers_tool(cloud, STACK, "register", "--seed", "mihon-sonpo", "--create-key", "--demo-certificate").stdout
+    assert "unchanged" in again and "created" not in again, again
+
+
 def test_two_issuers_side_by_side_then_a_fourth_onboarded_while_it_runs(local_cloud, http, tokens, tmp_path):
     cloud, deployed = local_cloud
     surety_staff, insurer_staff = tokens["staff"], tokens["staff-mihon-sonpo"]
