@@ -111,10 +111,13 @@ def issuer_root_file(cloud: LocalCloud, issuer_id: str) -> Path:
 
 def issuers_tool(cloud: LocalCloud, stack: str, *arguments: str, check: bool = True) -> subprocess.CompletedProcess:
     """`python -m tools.issuers --endpoint <the local cloud> --stack <stack> ...`, as an operator runs it."""
-    return subprocess.run(
+    done = subprocess.run(
         [sys.executable, "-m", "tools.issuers", "--endpoint", cloud.endpoint, "--stack", stack, *arguments],
-        check=check, env=_tool_environment(cloud), cwd=ROOT, capture_output=True, text=True,
+        env=_tool_environment(cloud), cwd=ROOT, capture_output=True, text=True,
     )
+    if check and done.returncode != 0:
+        raise SystemExit(f"tools.issuers {' '.join(arguments)} failed:\n{done.stderr or done.stdout}")
+    return done
 
 
 def seed_issuers(cloud: LocalCloud, stack: str) -> None:
@@ -124,9 +127,7 @@ def seed_issuers(cloud: LocalCloud, stack: str) -> None:
     for issuer_id in ONBOARDED_ISSUERS:
         root = issuer_root_file(cloud, issuer_id)
         arguments = ["register", "--seed", issuer_id, "--create-key", "--demo-certificate", "--root-out", str(root)]
-        done = issuers_tool(cloud, stack, *arguments, check=False)
-        if done.returncode != 0:
-            raise SystemExit(f"could not register issuer {issuer_id}: {done.stderr or done.stdout}")
+        issuers_tool(cloud, stack, *arguments)
 
 
 def ensure_users(cloud: LocalCloud, outputs: dict) -> None:
