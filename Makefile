@@ -40,13 +40,14 @@ run: bootstrap-run
 	$(PY) -m tools.localcloud run --port $(PORT)
 
 # An ID token of a demo user: curl -H "Authorization: Bearer $$(make -s token ROLE=orderer)" ...
-# (ROLE, not USER: USER is the login name in every shell.)
+# (ROLE, not USER: USER is the login name in every shell.) ROLE=staff ISSUER=<issuer id>: that
+# issuer's staff member (mihon-sonpo, mirai-bank); without ISSUER, toto-hosho's.
 ROLES := contractor staff orderer orderer-works orderer-ashikaga
 token: $(STAMP)
-	@test -n "$(ROLE)" || { echo "usage: make token ROLE=<$(subst $(eval) ,|,$(ROLES))>" >&2; exit 2; }
+	@test -n "$(ROLE)" || { echo "usage: make token ROLE=<$(subst $(eval) ,|,$(ROLES))> [ISSUER=<issuer id>]" >&2; exit 2; }
 	@test -n "$(filter $(ROLES),$(ROLE))" -a "$(words $(ROLE))" = 1 || \
 	  { echo "unknown ROLE=$(ROLE): one of $(ROLES)" >&2; exit 2; }
-	@$(PY) -m tools.localcloud token --user $(ROLE)
+	@$(PY) -m tools.localcloud token --user $(ROLE) $(if $(ISSUER),--issuer $(ISSUER))
 
 mail: $(STAMP)
 	@$(PY) -m tools.localcloud mail

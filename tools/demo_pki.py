@@ -11,6 +11,12 @@ validator can fetch, so pyHanko can embed it (PAdES B-LT).
     pki.tsa_url           # TIMESTAMP_URL
     pki.signing_chain()   # signing certificate + intermediate (PEM), + root for B-LT
 
+`issuer_chain(public_key, company=..., issuer_id=...)` makes a demo CA of one issuer (a root and
+a signing CA of its own, made with `cryptography`, their keys dropped once the certificate is
+issued) and certifies that issuer's KMS key under it: what tools/issuers.py stores for each
+issuer it registers with `--demo-certificate`, so that each issuer's PDFs validate against that
+issuer's root and no other.
+
 The keys (EC P-256) are made once and kept in `directory`; the certificates are issued again
 at every start (same names, keys and serial numbers). Nothing here is for production.
 """
@@ -140,6 +146,74 @@ class DemoPki:
     def signing_chain(self, with_root: bool) -> str:
         """The SSM parameter's value: signing certificate, intermediate CA, and the root if asked."""
         return "".join(self.pem(label) for label in ("signer", "interm", *(("root",) if with_root else ())))
+
+
+ISSUER_SIGNING_VALIDITY_DAYS = 3 * 365
+ISSUER_CA_VALIDITY_DAYS = 10 * 365
+
+
+def issuer_chain(public_key: bytes, *, company: str, issuer_id: str) -> tuple[str, str]:
+    """(root PEM, chain PEM) of a demo CA of one issuer, for its KMS key's public key.
+
+    `public_key` is the DER SubjectPublicKeyInfo `kms:GetPublicKey` gives. The chain (the SSM
+    parameter's value) is the signing certificate, subject O = the issuer's company, then the
+    issuer's signing CA; the root (the trust anchor a validator is given) is not in it. The CA keys
+    exist only inside this call: nothing else can ever be issued under that root.
+    """
+    import datetime as _dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    from tools.signing_certificate import BACKDATE, _key_usage
+
+    def name(common_name: str, organisation: str) -> x509.Name:
+        return x509.Name([
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ])
+
+    def certificate(subject, issuer_name, subject_key, signing_key, issuer_key, days, ca: bool, path_length=None):
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(issuer_name)
+            .public_key(subject_key)
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - BACKDATE)
+            .not_valid_after(now + _dt.timedelta(days=days))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=path_length), critical=True)
+            .add_extension(
+                _key_usage(key_cert_sign=True, crl_sign=True) if ca
+                else _key_usage(digital_signature=True, content_commitment=True),  # nonRepudiation
+                critical=True,
+            )
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(subject_key), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key), critical=False)
+        )
+        return builder.sign(signing_key, hashes.SHA256())
+
+    now = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0)
+    signer_key = serialization.load_der_public_key(public_key)
+    root_key, ca_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    demo = f"esurety demo, {issuer_id} (not for production)"
+    root_name = name(f"{company} デモルート認証局", demo)
+    ca_name = name(f"{company} デモ署名用認証局", demo)
+    root = certificate(root_name, root_name, root_key.public_key(), root_key, root_key.public_key(),
+                       ISSUER_CA_VALIDITY_DAYS, ca=True, path_length=1)
+    ca = certificate(ca_name, root_name, ca_key.public_key(), root_key, root_key.public_key(),
+                     ISSUER_CA_VALIDITY_DAYS, ca=True, path_length=0)
+    signer = certificate(name(f"{company} 電子保証（デモ）", company), ca_name, signer_key, ca_key, ca_key.public_key(),
+                         ISSUER_SIGNING_VALIDITY_DAYS, ca=False)
+    del root_key, ca_key  # forgotten: this root can issue nothing else
+
+    def pem(cert) -> str:
+        return cert.public_bytes(serialization.Encoding.PEM).decode("ascii")
+
+    return pem(root), pem(signer) + pem(ca)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -183,3 +183,27 @@ def test_an_expression_is_parsed_once_and_judged_as_before(tmp_path):
     assert seen["fresh"]  # a caller's list is its own
     assert len(seen["refused"]) == 2 and seen["refused"][0] == seen["refused"][1]
     assert seen["cached"]
+
+
+def test_a_key_named_by_its_alias_is_judged_as_the_key(tmp_path):
+    """The functions may sign only with keys tagged for esurety (aws:ResourceTag): a kms:Sign naming
+    the key by its alias is judged against the key's ARN and tags, as AWS does; ministack judged the
+    alias's ARN, which carries no tags, and refused it."""
+    seen = _in_ministack("""
+        from ministack.core import iam_actions
+        from ministack.core.responses import get_account_id
+        from ministack.services import kms, tagging
+        _, _, body = kms._create_key({"KeySpec": "ECC_NIST_P256", "KeyUsage": "SIGN_VERIFY",
+                                      "Tags": [{"TagKey": "esurety:issuer", "TagValue": "mihon-sonpo"}]})
+        key = json.loads(body)["KeyMetadata"]
+        kms._create_alias({"AliasName": "alias/esurety-local-issuer-mihon-sonpo", "TargetKeyId": key["KeyId"]})
+        def judged(key_id):
+            return iam_actions.extract_resource_arn("kms", "POST", "/", {"x-amz-target": "TrentService.Sign"},
+                                                    json.dumps({"KeyId": key_id}).encode(), {}, "ap-northeast-1", get_account_id())
+        by_alias, by_arn, unknown = judged("alias/esurety-local-issuer-mihon-sonpo"), judged(key["Arn"]), judged("alias/none")
+        print(json.dumps({"key": key["Arn"], "by_alias": by_alias, "by_arn": by_arn, "unknown": unknown,
+                          "tags": tagging.resource_tags(by_alias)}))
+    """, tmp_path)
+    assert seen["by_alias"] == seen["by_arn"] == seen["key"]
+    assert seen["tags"] == {"esurety:issuer": "mihon-sonpo"}  # what aws:ResourceTag/esurety:issuer reads
+    assert seen["unknown"].endswith(":alias/none")  # an alias of no key is left as it was

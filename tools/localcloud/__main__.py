@@ -41,7 +41,7 @@ def start_and_deploy(cloud: LocalCloud, log=print) -> dict:
     # <label>.cloudfront.localhost on the same port (see the template's LocalCloudPort).
     parameters = {**PARAMETERS, "TimestampUrl": tsa.tsa_url, "LocalCloudPort": str(cloud.port)}
     deployed = deploy(cloud, STACK, STATE_DIR / "build", parameters, log)
-    demo.seed(cloud, deployed["outputs"])
+    demo.seed(cloud, deployed["outputs"], STACK)
     site.publish_local(cloud, deployed, log)
     cloud.save()  # the stacks and functions as deployed: serve.py writes the rest on each write
     deployed["ready_s"] = round(ready, 2)
@@ -105,8 +105,14 @@ def run(args) -> None:
     print(f"Demo time-stamping authority: {deployed['timestamp_url']} (PDFs are PAdES B-T; its root: .local/cloud/tsa-root.pem)")
     print("\nDemo users (password for all: %s)" % demo.PASSWORD)
     for user in demo.USERS.values():
-        print(f"  {user.role:<16} {user.username:<30} {user.description}")
-    print(f"  (staff sign in with a second factor: TOTP secret {demo.totp_secret(cloud)} for an authenticator app)")
+        issuer = user.attributes.get("custom:issuer_id", demo.DEFAULT_ISSUER) if user.role == "staff" else None
+        role = f"staff ISSUER={issuer}" if issuer and issuer != demo.DEFAULT_ISSUER else user.role  # as `make token` takes it
+        print(f"  {role:<26} {user.username:<34} {user.description}")
+    secrets = ", ".join(f"{name} {demo.totp_secret(cloud, name)}" for name, user in demo.USERS.items() if user.role == "staff")
+    print(f"  (staff sign in with a second factor: TOTP secrets for an authenticator app: {secrets})")
+    print("\nIssuers (python -m tools.issuers --local list): each signs with its own key; its PDFs validate against its demo root:")
+    for issuer_id in (demo.DEFAULT_ISSUER, *demo.ONBOARDED_ISSUERS):
+        print(f"  {issuer_id:<16} {os.path.relpath(demo.issuer_root_file(cloud, issuer_id), ROOT)}")
     print(
         f"""
 Try first:
@@ -143,7 +149,15 @@ def _cloud(state: dict) -> LocalCloud:
 
 def token(args) -> None:
     state = _run_state()
-    print(demo.id_token(_cloud(state), state["outputs"], args.user))
+    user = args.user
+    if args.issuer:  # make token ROLE=staff ISSUER=<issuer id>: that issuer's demo staff member
+        if user != "staff":
+            raise SystemExit(f"ISSUER names a staff member's issuer: use it with ROLE=staff, not ROLE={user}")
+        user = demo.staff_user(args.issuer)
+        if user not in demo.USERS:
+            issuers = ", ".join((demo.DEFAULT_ISSUER, *demo.ONBOARDED_ISSUERS))
+            raise SystemExit(f"no demo staff member of issuer {args.issuer}: one of {issuers}")
+    print(demo.id_token(_cloud(state), state["outputs"], user))
 
 
 def mail(args) -> None:
@@ -187,6 +201,7 @@ def main() -> None:
     run_parser.add_argument("--port", type=int, default=4566)
     token_parser = commands.add_parser("token", help="print an ID token of a demo user")
     token_parser.add_argument("--user", choices=sorted(demo.USERS), required=True)
+    token_parser.add_argument("--issuer", help="with --user staff: the staff member of this issuer (default: toto-hosho's)")
     commands.add_parser("mail", help="print the e-mails the local cloud accepted (kept across restarts)")
     setup_parser = commands.add_parser("setup", help="install the local cloud's virtualenv")
     setup_parser.add_argument("--quiet", action="store_true")

@@ -1,4 +1,4 @@
-"""ministack as the local cloud runs it: three adaptations, so that it keeps and refuses what AWS does.
+"""ministack as the local cloud runs it: four adaptations, so that it keeps, refuses and allows what AWS does.
 
 cloud.py starts this file with ministack's own interpreter (`python -P serve.py`); it imports only
 the standard library and ministack, patches ministack in this process, then runs ministack's main.
@@ -24,6 +24,10 @@ the standard library and ministack, patches ministack in this process, then runs
 3. An HTTP API whose Lambda function fails (raises, times out) answers 502 {"message": "Internal
    Server Error"} as AWS does; ministack passed the function's errorMessage, errorType and stack
    trace through to the client.
+4. A KMS request that names its key by an alias (`KeyId: alias/...`) is authorised against the key
+   itself, its ARN and its tags (`aws:ResourceTag/...`), as AWS does; ministack judged the alias's
+   ARN, which has no tags, so an attribute-based policy (the functions may sign with keys tagged
+   `esurety:issuer`) refused a key that AWS lets them use.
 
 And one for speed, answers unchanged: ministack tokenises and grammar-checks an expression again for
 every item it evaluates it on, and a Query evaluates its key condition on each item of the index
@@ -493,6 +497,25 @@ def install_lambda_failure_answer(lambda_svc) -> None:
     lambda_svc.lambda_execute_result_to_api_proxy_response = lambda_execute_result_to_api_proxy_response
 
 
+def install_kms_alias_authorization(iam_actions) -> None:
+    """The resource of a KMS request whose KeyId is an alias is the key the alias names (AWS
+    authorises kms:Sign, kms:DescribeKey... on the key; the alias only finds it). An alias that names
+    no key stays as it was (the request then fails as ministack answers it)."""
+    extract = iam_actions.extract_resource_arn
+
+    def extract_resource_arn(service, method, path, headers, body, query_params, region, account_id):
+        arn = extract(service, method, path, headers, body, query_params, region, account_id)
+        if service == "kms" and isinstance(arn, str) and ":alias/" in arn:
+            from ministack.services import kms
+
+            record = kms._resolve_key(arn)
+            if record and record.get("Arn"):
+                return record["Arn"]
+        return arn
+
+    iam_actions.extract_resource_arn = extract_resource_arn
+
+
 def install_expression_memo(dynamodb) -> None:
     """Parse an expression once per text, not once per item: ministack's `_tokenize` and
     `_condition_syntax_error` read nothing but their arguments (strings). A text that fails raises
@@ -509,10 +532,12 @@ def install_expression_memo(dynamodb) -> None:
 
 def install():
     import ministack.app as ministack_app
+    from ministack.core import iam_actions
     from ministack.services import cognito, dynamodb, lambda_svc
 
     install_immutable_attributes(cognito)
     install_lambda_failure_answer(lambda_svc)
+    install_kms_alias_authorization(iam_actions)
     install_expression_memo(dynamodb)
     return install_durability(ministack_app), ministack_app
 
