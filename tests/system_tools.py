@@ -13,6 +13,7 @@ PACKAGES = {
     "pdffonts": "poppler-utils",
     "pdftoppm": "poppler-utils",
     "pdfsig": "poppler-utils",
+    "pdftotext": "poppler-utils",
     "zbarimg": "zbar-tools",
 }
 

@@ -118,10 +118,16 @@ def test_notice_prints_every_field(rendered, issuer, product, change):
         issuer.company,
         "栃木支店",
         "TEL：028-000-0000",
+        # the page the QR code opens, as text to type, and the code's caption
+        f"保証確認サービスのURL：{issuer.verify_url}",
+        "QRコードを読み取ると、照会画面が保証契約番号と認証キーの入った状態で開きます。",
+        "このお知らせは認証キーと同様に管理してください。",
     ]
     for item in expected:
         assert squash(item) in text, item
     assert "D-Sure" not in text and "NDN" not in text
+    # The key is printed once, in its boxes: the address is the page's, not the code's link.
+    assert text.count(AUTH_KEY) == 1 and "auth_key" not in text
 
 
 def test_key_captions_tell_case_and_digits():

@@ -3,6 +3,7 @@ orderer checks on each is printed, under the issuer's own name, and nothing of t
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 import pytest
 from pypdf import PdfReader
@@ -13,9 +14,10 @@ from esurety.documents.formal import add_months
 from esurety.documents.kinds import wording
 from esurety.documents.notice import render_notice
 from esurety.domain.catalogue import fees
-from esurety.domain.catalogue.issuer import Document, issuer_from_json, load_issuer, seed_entries
+from esurety.domain.application import schemas
+from esurety.domain.catalogue.issuer import DEFAULT_ISSUER_ID, Document, issuer_from_json, load_issuer, seed_entries
 from esurety.domain.identifiers import contract_number
-from pdf_checks import assert_fonts_embedded
+from pdf_checks import assert_fonts_embedded, layout_problems
 from support.documents import AUTH_KEY, make_certificate, pdf_text, squash
 
 # The bond and the 保証書 carry their clauses (特約条項, 保証の条件): more glyphs than the 保証証書.
@@ -164,6 +166,72 @@ def test_the_notice_names_the_document_and_the_issuer(issuer_id, number_label, p
     assert ("照会画面の「保証契約番号」欄に入力してください" in text) == (number_label == "証券番号")
 
 
+# The 保証確認 page beside the notice's QR code, on the notice of every kind of issuer.
+KINDS = [(DEFAULT_ISSUER_ID, "保証契約番号"), ("mihon-sonpo", "証券番号"), ("mirai-bank", "保証契約番号")]
+SEED_PAGE = "https://verify.esurety.example/verify"
+
+
+@pytest.mark.parametrize("issuer_id,number_label", KINDS)
+def test_every_notice_prints_the_verification_page_and_says_where_the_key_goes(issuer_id, number_label):
+    issuer = seed_issuer(issuer_id)
+    text = pdf_text(render_notice(contract_of(issuer), AUTH_KEY, issuer))
+    assert_prints(text, [
+        # typed by a clerk who does not scan the code
+        f"保証確認サービスのURL：{SEED_PAGE}",
+        # the code's caption: what scanning does, where the key goes and where it may stay
+        f"QRコードを読み取ると、照会画面が{number_label}と認証キーの入った状態で開きます。",
+        "認証キーはリンクの「#」以降にあり、開いただけではサーバーに送られず、「閲覧」を押したときに送信されます。",
+        "読み取った端末の履歴には残ることがあるため、共用の端末では読み取らず、"
+        "このお知らせは認証キーと同様に管理してください。",
+    ])
+    # The key is printed once, in its boxes; the link the code holds is not printed.
+    assert text.count(AUTH_KEY) == 1
+    for absent in ("auth_key", "contract_number=", "#auth", "?"):
+        assert absent not in text, absent
+    # The old caption said the key was not in the URL: it is, after 「#」.
+    assert "URLに含めず" not in text
+
+
+def test_the_printed_address_is_the_page_without_its_query():
+    issuer = replace(seed_issuer("mirai-bank"), verify_url="https://orderer.example/check?lang=ja")
+    text = pdf_text(render_notice(contract_of(issuer), AUTH_KEY, issuer))
+    assert "保証確認サービスのURL：https://orderer.example/check" in text
+    assert "lang=ja" not in text and text.count(AUTH_KEY) == 1
+
+
+def test_without_a_verification_page_the_notice_has_no_address_and_no_caption():
+    issuer = replace(seed_issuer("mihon-sonpo"), verify_url=None)
+    text = pdf_text(render_notice(contract_of(issuer), AUTH_KEY, issuer))
+    assert "URL" not in text and "QRコード" not in text
+    assert "【発注者様へのお願い】" in text and text.count(AUTH_KEY) == 1
+
+
+def longest_contract(issuer) -> dict:
+    """The sample 契約保証 with every printed field of the notice at its longest (a JV, a long work name)."""
+    contractor = {"name": "県" * schemas.MAX_CONTRACTOR_NAME, "address": "県" * schemas.MAX_ADDRESS,
+                  "jv_name": "県" * schemas.MAX_JV_NAME}
+    return contract_of(issuer, 12, contractor=contractor, work_name="県" * schemas.MAX_WORK_NAME)
+
+
+# Addresses of the 保証確認 page: the seed's; a long one of 100 characters (broken over lines); one of
+# 390 characters, far beyond any real one (set small, the handling branch's lines pushed down).
+LONG_PAGE = "https://verify-esurety.orderers.example.lg.jp/" + "/".join(["verification-service"] * 20)
+ADDRESSES = [SEED_PAGE, LONG_PAGE[:100], LONG_PAGE[:390], None]
+
+
+@pytest.mark.parametrize("issuer_id", [issuer_id for issuer_id, _ in KINDS])
+@pytest.mark.parametrize("verify_url", ADDRESSES, ids=["seed", "100", "390", "none"])
+def test_the_longest_notice_keeps_every_word_apart_on_one_page(issuer_id, verify_url):
+    issuer = replace(seed_issuer(issuer_id), verify_url=verify_url)
+    pdf = render_notice(longest_contract(issuer), AUTH_KEY, issuer)
+    assert layout_problems(pdf) == []
+    text = pdf_text(pdf)  # one page
+    assert "県" * schemas.MAX_WORK_NAME in text and AUTH_KEY in text
+    if verify_url:
+        # the whole address, its lines read one after the other
+        assert f"保証確認サービスのURL：{verify_url}" in text
+
+
 @pytest.mark.parametrize("issuer_id,document_name", [("mihon-sonpo", "保証証券"), ("mirai-bank", "保証書")])
 def test_the_fee_statement_is_the_issuers(issuer_id, document_name):
     issuer = seed_issuer(issuer_id)
@@ -246,8 +314,6 @@ def test_the_statement_of_a_change_names_the_issuers_document(insurer):
 
 def test_a_shinkin_bank_speaks_as_one(bank):
     """A 信用金庫 onboarded as a bank writes 当金庫, not 当行, on its 保証書 and its notice."""
-    from dataclasses import replace
-
     shinkin = replace(bank, company="見本信用金庫", issuer_id="mihon-shinkin", number_code="72")
     certificate = contract_of(shinkin)
     text = pdf_text(render_certificate(certificate, shinkin))

@@ -403,7 +403,7 @@ def test_notice_draws_the_qr_of_the_verification_url(issuer, monkeypatch):
     pdf = render_notice(c, AUTH_KEY, issuer)
     assert encoded == [verification_url(c["contract_number"], AUTH_KEY, issuer)]
     assert len(pdf) <= MAX_BYTES, len(pdf)
-    assert "読み取ると照会画面が開きます" in pdf_text(pdf)
+    assert "QRコードを読み取ると、照会画面が保証契約番号と認証キーの入った状態で開きます。" in pdf_text(pdf)
 
 
 def test_qr_of_a_key_is_not_kept_in_memory(issuer):
@@ -450,11 +450,15 @@ def test_plain_http_only_on_this_machine(url):
                           "branches": {"31": {"name": "n", "tel": "t"}}, "verify_url": url})
 
 
-def test_the_qr_caption_says_the_key_is_posted_in_the_body_not_the_url(issuer):
-    from esurety.documents import notice
-
-    assert "URLに含めず" in notice.QR_CAPTION and "サーバーへ送信" in notice.QR_CAPTION
-    assert "送られません" not in notice.QR_CAPTION  # it is sent: in the body of POST /verifications
+def test_the_qr_caption_says_where_the_key_travels(issuer):
+    text = pdf_text(render_notice(certificate(), AUTH_KEY, issuer))
+    # The key is in the link, after 「#」 (a browser never sends that part): the caption says so ...
+    assert "認証キーはリンクの「#」以降にあり、開いただけではサーバーに送られず" in text
+    assert "URLに含めず" not in text
+    # ... and that it is sent, in the body of POST /verifications, when 閲覧 is pressed,
+    assert "「閲覧」を押したときに送信されます" in text
+    # and that the link may stay on the device that read it.
+    assert "読み取った端末の履歴には残ることがある" in text
 
 
 @pytest.mark.parametrize(

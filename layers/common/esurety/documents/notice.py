@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import itertools
 from typing import Any, Mapping
+from urllib.parse import urlsplit, urlunsplit
 
 from reportlab.graphics.barcode.qrencoder import QRCode, QRErrorCorrectLevel
 from PIL import Image
@@ -21,6 +22,7 @@ from reportlab.lib import colors
 from reportlab.lib.utils import ImageReader
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph
 
@@ -71,18 +73,43 @@ KEY_LEGEND = "大：英大文字　小：英小文字　数：数字（数字の
 # modules, so a module is about 0.6 mm on paper. No quiet zone is drawn: the layout keeps a white
 # margin of more than four modules (7 pt) around the code.
 QR_SIZE = 72
-QR_PANEL_WIDTH = 96
-QR_GAP = 14  # between the values of the 記 block and the panel
-# The key travels in the link's fragment, which no server sees; the page posts it to the server in
-# the request body when the orderer presses 閲覧 (never in a URL).
-QR_CAPTION = "発注者様：読み取ると照会画面が開きます（認証キーはURLに含めず、閲覧時にサーバーへ送信します）"
+QR_MARGIN = 10  # between the code and the box around it (more than four modules)
+QR_GAP = 14  # between the text beside the code and the code
+
+# The QR's caption, for the orderer's clerk who scans it. What it says of the key is what happens:
+# the link carries it after 「#」 (verification_url), which a browser never sends to a server; the
+# 保証確認 page reads it on the device and posts it only when 閲覧 is pressed. The link itself stays in
+# the scanning app's and the browser's history on that device, so the notice is kept like the key.
+QR_CAPTION = (
+    "QRコードを読み取ると、照会画面が{number}と認証キーの入った状態で開きます。"
+    "認証キーはリンクの「#」以降にあり、開いただけではサーバーに送られず、"
+    "「閲覧」を押したときに送信されます。読み取った端末の履歴には残ることがあるため、"
+    "共用の端末では読み取らず、このお知らせは認証キーと同様に管理してください。"
+)
+ADDRESS_LABEL = f"{SERVICE}のURL："
+ADDRESS_LABEL_SIZE = 9.5
+ADDRESS_LINE = 13  # the label's line
+ADDRESS_LEADING = 1.3  # the address's lines under it, times its size
+# The address is set as large as the box allows, on the label's line or under it: a long one smaller,
+# so that the page still holds it.
+ADDRESS_SIZES = (10, 9, 8, 7, 6)
+
+# The request to the orderer, boxed at the foot of the page: its bottom at REQUEST_BOTTOM when the 記
+# block leaves room, lower when the block runs long, and above REQUEST_FLOOR (the handling branch's
+# lines, CONTACT_Y and 14 pt under it, are below the box) unless the issuer's address is absurdly long.
+REQUEST_BOTTOM = 118
+REQUEST_FLOOR = 86
+REQUEST_PAD = 12
+REQUEST_HEAD = 22  # from the box's top to its text, under 【発注者様へのお願い】
+CONTACT_Y = 72
 
 _STYLES = paragraph_styles(
     FACE,
-    body=dict(fontSize=10.5, leading=18, firstLineIndent=10.5),
+    body=dict(fontSize=10.5, leading=17, firstLineIndent=10.5),
     value=dict(fontSize=11, leading=16),
     small=dict(fontSize=9.5, leading=15),
-    caption=dict(fontSize=6.5, leading=8.6, alignment=1),
+    request=dict(fontSize=9, leading=13.5),
+    caption=dict(fontSize=7, leading=9.5),
 )
 
 
@@ -174,11 +201,109 @@ def _draw_qr(c: Canvas, url: str, x: float, y: float, size: float) -> None:
     c.drawImage(ImageReader(image), x, y, size, size)
 
 
-def _draw_qr_panel(c: Canvas, url: str, top: float) -> float:
-    """The QR code and its caption at the right of the 記 block; returns the panel's bottom."""
-    x = PAGE_WIDTH - MARGIN_X - QR_PANEL_WIDTH
-    _draw_qr(c, url, x + (QR_PANEL_WIDTH - QR_SIZE) / 2, top - QR_SIZE, QR_SIZE)
-    return _paragraph(c, markup(QR_CAPTION), "caption", x, top - QR_SIZE - 8, QR_PANEL_WIDTH)
+def page_address(issuer: Issuer) -> str | None:
+    """The 保証確認 page's address as the notice prints it for typing: `verify_url` without its query.
+
+    It is the issuer's configured page (which has no fragment), never the QR's link: the key is not in it.
+    """
+    if not issuer.verify_url:
+        return None
+    parts = urlsplit(issuer.verify_url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+
+
+BREAK_AFTER = ("/", ".?&=", "-_")  # where a long address is broken, the first group preferred
+
+
+def address_lines(text: str, width: float, size: float) -> list[str]:
+    """`text` in lines of at most `width` at `size`.
+
+    An address has no spaces to break at: it is broken after a 「/」 in the second half of a line, else
+    after a 「.」 and the like, else at the line's end. Nothing is dropped and no hyphen is added, so
+    the lines typed one after the other give the address.
+    """
+    lines: list[str] = []
+    line = ""
+    for char in text:
+        if line and stringWidth(line + char, FACE, size) > width:
+            cuts = (max(line.rfind(mark) for mark in group) + 1 for group in BREAK_AFTER)
+            cut = next((cut for cut in cuts if cut > len(line) // 2), len(line))
+            lines.append(line[:cut])
+            line = line[cut:]
+        line += char
+    lines.append(line)
+    return lines
+
+
+def address_layouts(address: str, width: float):
+    """The ways to set the address in a column `width` wide, best first: (size, the lines under the
+    label — none when the address fits on the label's line —, the height of label and lines)."""
+    label = stringWidth(ADDRESS_LABEL, FACE, ADDRESS_LABEL_SIZE)
+    for size in ADDRESS_SIZES:
+        if stringWidth(address, FACE, size) <= width - label:
+            yield size, [], ADDRESS_LINE
+        lines = address_lines(address, width, size)
+        yield size, lines, ADDRESS_LINE + len(lines) * size * ADDRESS_LEADING
+
+
+def _draw_request(
+    c: Canvas, top: float, words: Wording, address: str | None, qr_url: str | None
+) -> float:
+    """【発注者様へのお願い】, boxed: how the orderer views the document; with a verification page, its
+    address as text and the QR code that opens it, with the caption that says where the key goes.
+    Returns the box's bottom.
+
+    The box hangs under the 記 block (`top`: the highest it may reach) and grows with its text; a long
+    address is set smaller until the box keeps above REQUEST_FLOOR. An address too long even for
+    that (hundreds of characters) takes the box lower, and the handling branch's lines go under it.
+    """
+    text = (
+        f"「{SERVICE}」にログインし、上記の「{words.number_label}」と「認証キー」をもって電子証書を"
+        "閲覧ください。" + (f"（{words.number_hint}）" if words.number_hint else "")
+    )
+    x = MARGIN_X + REQUEST_PAD
+    inner = CONTENT_WIDTH - 2 * REQUEST_PAD
+    with_qr = bool(qr_url and address)
+    column = inner - QR_SIZE - QR_GAP if with_qr else inner
+    request = Paragraph(text, _style("request"))
+    request_height = request.wrapOn(c, column, PAGE_HEIGHT)[1]
+    height = REQUEST_HEAD + request_height + 10
+    if with_qr:
+        caption = Paragraph(markup(QR_CAPTION.format(number=words.number_label)), _style("caption"))
+        caption_height = caption.wrapOn(c, column, PAGE_HEIGHT)[1]
+        for size, lines, address_height in address_layouts(address, column):  # the first that fits
+            text_height = REQUEST_HEAD + request_height + 5 + address_height + 3 + caption_height + 6
+            height = max(text_height, QR_SIZE + 2 * QR_MARGIN)
+            if top - height >= REQUEST_FLOOR:
+                break
+    bottom = min(REQUEST_BOTTOM, top - height)
+    box_top = bottom + height
+
+    c.saveState()
+    c.setStrokeColor(RULE)
+    c.setLineWidth(0.8)
+    c.rect(MARGIN_X, bottom, CONTENT_WIDTH, height)
+    c.setFillColor(INK)
+    c.setFont(FACE, 10.5)
+    c.drawString(x, box_top - 16, "【発注者様へのお願い】")
+    y = box_top - REQUEST_HEAD - request_height
+    request.drawOn(c, x, y)
+    if with_qr:
+        y -= 5
+        baseline = y - ADDRESS_LABEL_SIZE
+        c.setFont(FACE, ADDRESS_LABEL_SIZE)
+        c.drawString(x, baseline, ADDRESS_LABEL)
+        c.setFont(FACE, size)
+        if not lines:
+            c.drawString(x + stringWidth(ADDRESS_LABEL, FACE, ADDRESS_LABEL_SIZE), baseline, address)
+        for line in lines:
+            baseline -= size * ADDRESS_LEADING
+            c.drawString(x, baseline, line)
+        caption.drawOn(c, x, y - address_height - 3 - caption_height)
+        qr_x = MARGIN_X + CONTENT_WIDTH - QR_MARGIN - QR_SIZE
+        _draw_qr(c, qr_url, qr_x, box_top - QR_MARGIN - QR_SIZE, QR_SIZE)
+    c.restoreState()
+    return bottom
 
 
 def _draw_header(c: Canvas, certificate: Mapping[str, Any], issuer: Issuer) -> float:
@@ -191,17 +316,17 @@ def _draw_header(c: Canvas, certificate: Mapping[str, Any], issuer: Issuer) -> f
     contractor = certificate.get("contractor") or {}
     name = f"{contractor.get('name') or ''}　様"
     c.setFont(FACE, 14)
-    c.drawString(MARGIN_X, top - 40, name)
+    c.drawString(MARGIN_X, top - 36, name)
     c.setLineWidth(0.7)
     c.setStrokeColor(INK)
-    c.line(MARGIN_X, top - 45, MARGIN_X + max(c.stringWidth(name, FACE, 14), 200), top - 45)
+    c.line(MARGIN_X, top - 41, MARGIN_X + max(c.stringWidth(name, FACE, 14), 200), top - 41)
 
     branch = issuer.branch(certificate.get("branch_code"))
     c.setFont(FACE, 11.5)
-    c.drawRightString(right, top - 74, issuer.company)
+    c.drawRightString(right, top - 66, issuer.company)
     c.setFont(FACE, 9.5)
-    c.drawRightString(right, top - 90, f"{branch.name}　TEL：{branch.tel}")
-    return top - 124
+    c.drawRightString(right, top - 81, f"{branch.name}　TEL：{branch.tel}")
+    return top - 110
 
 
 def _draw_methods(c: Canvas, top: float) -> float:
@@ -223,10 +348,8 @@ def _draw_methods(c: Canvas, top: float) -> float:
     return top - box_h
 
 
-def _draw_record(
-    c: Canvas, certificate: Mapping[str, Any], key: str, top: float, words: Wording, qr_url: str | None = None
-) -> float:
-    """The 記 block: label, colon, value, and the QR panel; returns the y below it."""
+def _draw_record(c: Canvas, certificate: Mapping[str, Any], key: str, top: float, words: Wording) -> float:
+    """The 記 block: label, colon, value; returns the y below it."""
     contractor = certificate.get("contractor") or {}
     value_x = MARGIN_X + 18 + LABEL_WIDTH + 20
     value_width = PAGE_WIDTH - MARGIN_X - value_x
@@ -246,7 +369,7 @@ def _draw_record(
             bottom = min(bottom, y - 14)
         y = min(bottom - gap + 4.5, y - gap)  # one-line values: exactly `gap` apart
 
-    row("商品（保証区分）", markup(words.product_text), gap=42)
+    row("商品（保証区分）", markup(words.product_text), gap=40)
 
     # The key: its label on the box's middle line.
     c.setFillColor(INK)
@@ -254,24 +377,18 @@ def _draw_record(
     key_top = y + 11 + (KEY_HEIGHT - 11) / 2
     _draw_spread(c, "認証キー", label_x, y, LABEL_WIDTH, 11)
     c.drawString(label_x + LABEL_WIDTH + 4, y, "：")
-    y = _draw_key(c, key, value_x, key_top) - 28
-
-    panel_bottom = y
-    if qr_url:
-        # Beside the rows under the key, which are narrowed to leave room for it.
-        panel_bottom = _draw_qr_panel(c, qr_url, y + 16)
-        value_width -= QR_PANEL_WIDTH + QR_GAP
+    y = _draw_key(c, key, value_x, key_top) - 26
 
     name = markup(contractor.get("name"))
     if contractor.get("jv_name"):
         name += f'<br/><font size="9.5">（{markup(contractor["jv_name"])}）</font>'
-    row("受注者名", name, gap=36, sub="（JVの場合は代表者）")
+    row("受注者名", name, gap=34, sub="（JVの場合は代表者）")
     row(work_label(certificate), markup(certificate["work_name"]))
     # Each version has its notice: 新規, or 変更ー k as under the certificate's title.
     change_number = certificate.get("change_number")
     kind = version_label(change_number)
     row(words.number_label, f"{markup(certificate['contract_number'])}　（{kind}）", gap=16)
-    return min(y, panel_bottom - 12)
+    return y
 
 
 @serialised
@@ -311,7 +428,7 @@ def render_notice(certificate: Mapping[str, Any], auth_key: str, issuer: Issuer 
         "発注者様にご提出ください。",
         "body", MARGIN_X, y, CONTENT_WIDTH,
     )
-    y = _draw_methods(c, y - 10) - 12
+    y = _draw_methods(c, y - 8) - 10
     y = _paragraph(
         c,
         f"電子保証のご利用にあたっては、発注者様への「{words.number_label}」と「認証キー」のご提出をもって、"
@@ -323,36 +440,25 @@ def render_notice(certificate: Mapping[str, Any], auth_key: str, issuer: Issuer 
         MARGIN_X, y, CONTENT_WIDTH,
     )
 
-    y -= 26
+    y -= 22
     c.setFillColor(INK)
     c.setFont(FACE, 11)
     c.drawCentredString(PAGE_WIDTH / 2, y, "記")
-    qr_url = verification_url(certificate["contract_number"], auth_key, issuer) if issuer.verify_url else None
-    y = _draw_record(c, certificate, auth_key, y - 32, words, qr_url)
+    y = _draw_record(c, certificate, auth_key, y - 28, words)
     c.setFont(FACE, 10.5)
     c.drawRightString(PAGE_WIDTH - MARGIN_X, y, "以上")
 
-    # The request to the orderer, boxed, and the handling branch at the foot of the page.
-    box_h = 79 if words.number_hint else 64  # the hint takes a line more
-    box_y = max(96, min(118, y - 18 - box_h))  # lower when the 記 block runs long
-    c.setStrokeColor(RULE)
-    c.setLineWidth(0.8)
-    c.rect(MARGIN_X, box_y, CONTENT_WIDTH, box_h)
-    c.setFont(FACE, 10.5)
-    c.drawString(MARGIN_X + 12, box_y + box_h - 20, "【発注者様へのお願い】")
-    _paragraph(
-        c,
-        f"「{SERVICE}」にログインし、上記の「{words.number_label}」と「認証キー」をもって電子証書を"
-        "閲覧ください。" + (f"（{words.number_hint}）" if words.number_hint else ""),
-        "small", MARGIN_X + 12, box_y + box_h - 27, CONTENT_WIDTH - 24,
-    )
+    # The request to the orderer, boxed, with the verification page's address and QR code.
+    qr_url = verification_url(certificate["contract_number"], auth_key, issuer) if issuer.verify_url else None
+    bottom = _draw_request(c, y - 10, words, page_address(issuer), qr_url)
 
     c.setFillColor(INK)
     c.setFont(FACE, 9.5)
     contact = f"{words.branch_label}　{issuer.company}　{branch.name}"
     phones = f"TEL：{branch.tel}" + (f"　FAX：{branch.fax}" if branch.fax else "")
-    c.drawRightString(PAGE_WIDTH - MARGIN_X, 82, contact)
-    c.drawRightString(PAGE_WIDTH - MARGIN_X, 68, phones)
+    contact_y = min(CONTACT_Y, bottom - 14)
+    c.drawRightString(PAGE_WIDTH - MARGIN_X, contact_y, contact)
+    c.drawRightString(PAGE_WIDTH - MARGIN_X, contact_y - 14, phones)
 
     c.showPage()
     c.save()
