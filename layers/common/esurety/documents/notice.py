@@ -3,7 +3,9 @@
 It tells that the certificate is posted on the viewing platform (保証確認サービス), how to hand this
 PDF to the orderer (① upload to the e-contract system, or ② an e-mail attachment), what the orderer
 does with it, and — in the 記 block — the product, the auth key, the contractor, the work and the
-contract number; the handling branch and its telephone close the page.
+contract number. The request to the orderer follows, boxed: with the issuer's verification page, its
+address as text (to type) beside the QR code that opens it, and the code's caption telling where the
+key goes. The handling branch and its telephone close the page.
 
 The auth key is printed large, one character per box, with a small caption under each box telling
 an upper-case letter (大), a lower-case letter (小) and a digit (数) apart, so that it can be typed
@@ -107,7 +109,6 @@ _STYLES = paragraph_styles(
     FACE,
     body=dict(fontSize=10.5, leading=17, firstLineIndent=10.5),
     value=dict(fontSize=11, leading=16),
-    small=dict(fontSize=9.5, leading=15),
     request=dict(fontSize=9, leading=13.5),
     caption=dict(fontSize=7, leading=9.5),
 )
