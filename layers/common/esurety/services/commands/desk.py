@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 
 from aws_lambda_powertools import Logger
 from ...domain.catalogue import products
+from ...domain.catalogue.issuer import DEFAULT_ISSUER_ID
 from ...domain.catalogue.orderers import Orderer
 from ...domain.catalogue.products import Product
 from ...domain.errors import Conflict, InputError, NotFound, Problem
@@ -399,6 +400,8 @@ def remind(today: date | None = None) -> int:
     mail per reminder and department, however often the schedule runs. Returns mails queued."""
     today = today or clock.today()
     queued = 0
+    # The registry read whole once (one Query, as the orderers are): each row names its issuer.
+    by_id = {issuer.issuer_id: issuer for issuer in issuers.list_issuers()}
     for orderer in registry.list_orderers():
         if not orderer.departments or orderer.orderer_id is None:
             continue
@@ -409,7 +412,7 @@ def remind(today: date | None = None) -> int:
             expiry = date.fromisoformat(item.row["expiry"])
             days = REMINDER_DAYS[1] if expiry <= today + timedelta(days=REMINDER_DAYS[1]) else REMINDER_DAYS[0]
             row = item.row
-            issuer = issuer_of_row(row)
+            issuer = by_id.get((row.get("issuer") or {}).get("issuer_id") or DEFAULT_ISSUER_ID) or by_id[DEFAULT_ISSUER_ID]
             mail = desk_mail.reminder(department.name, item.contract_number, row["product_name"], row["project_name"],
                                       row["contractor_name"], row["label"], expiry, (expiry - today).days, issuer)
             number = item.contract_number
