@@ -348,7 +348,7 @@ class Api:
     """Calls the handlers the way API Gateway would, and decodes the JSON answer."""
 
     ROUTES = {
-        "apply": ("/orderers", "/applications", "/contracts"),
+        "apply": ("/orderers", "/issuers", "/applications", "/contracts"),
         "issue": ("/staff/",),
         "verify": ("/verifications",),
         "desk": ("/desk/",),

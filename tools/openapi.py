@@ -37,7 +37,7 @@ FUNCTIONS = (
     ("functions/verify/app.py", "orderer"),
     ("functions/desk/app.py", "orderer"),
 )
-PUBLIC = {("get", "/orderers")}  # Auth: NONE in the template
+PUBLIC = {("get", "/orderers"), ("get", "/issuers")}  # Auth: NONE in the template
 PUBLIC_TAG = "public"
 # Staff decisions on an application: 409 when it is no longer in a state that allows them.
 APPLICATION_DECISIONS = {("post", "/staff/applications/{application_id}/issue"), ("post", "/staff/applications/{application_id}/reject")}

@@ -1,4 +1,4 @@
-"""Contractor API: the orderer registry, applications, and the contractor's contracts."""
+"""Contractor API: the orderer and issuer registries, applications, and the contractor's contracts."""
 from __future__ import annotations
 
 from typing import Optional
@@ -19,12 +19,13 @@ from esurety.api.answers.applications import (
 from esurety.api.answers.contracts import ContractDetail, Contracts
 from esurety.api.answers.desk import Submission
 from esurety.api.answers.documents import DownloadLink, UploadForm
+from esurety.api.answers.issuers import Issuers
 from esurety.api.headers import idempotency_key
 from esurety.aws import snapstart
 from esurety.domain.identity import CONTRACTOR
 from esurety.domain.application.schemas import ApplicationRequest, ChangeRequest, SubmissionRequest
 from esurety.services.commands import applications, desk, uploads
-from esurety.services import contracts, registry
+from esurety.services import contracts, issuers, registry
 from esurety.aws.observability import logger, metrics, tracer
 
 app = http.make_resolver(logger)
@@ -34,6 +35,12 @@ RetryKey = idempotency_key("A retry with the same key and body answers the same 
 @app.get("/orderers")
 def list_orderers() -> Orderers:
     return {"orderers": [entry.to_json() for entry in registry.list_orderers()]}
+
+
+@app.get("/issuers")
+def list_issuers() -> Issuers:
+    """The issuers a contractor chooses from, and those retired or suspended (marked by status)."""
+    return {"issuers": [issuer.public_json() for issuer in issuers.list_issuers()]}
 
 
 @app.post("/applications", status_code=201, response_description="The application is stored (or was, for a retried Idempotency-Key).")
@@ -122,7 +129,7 @@ def submit_guarantee(number: str, body: SubmissionRequest) -> Submission:
     return presentation
 
 
-_resolve = http.guarded(app, CONTRACTOR, public=frozenset({"GET /orderers"}))
+_resolve = http.guarded(app, CONTRACTOR, public=frozenset({"GET /orderers", "GET /issuers"}))
 
 
 @app.get("/contracts/<number>/fee-statements/<version>")

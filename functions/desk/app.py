@@ -25,6 +25,7 @@ app = http.make_resolver(logger)
 
 Cursor = Annotated[Optional[str], Query(max_length=1000, description="Opaque: the next_cursor of the previous page.")]
 Limit = Annotated[Optional[int], Query(ge=1, le=desk.MAX_LIMIT)]
+IssuerFilter = Annotated[Optional[str], Query(max_length=40, description="Only the guarantees of this issuer (GET /issuers).")]
 
 
 @app.get("/desk/guarantees")
@@ -37,10 +38,12 @@ def list_guarantees(
     sort: Annotated[Optional[Literal["presented", "expiry", "changed"]], Query()] = None,
     cursor: Cursor = None,
     limit: Limit = None,
+    issuer_id: IssuerFilter = None,
 ) -> DeskRows:
     """The desk: guarantees presented to this orderer (a department user: its department's)."""
     caller = http.caller(app).require(ORDERER)
-    return desk.list_rows(caller, department=department, product=product, status=status, view=view, q=q, sort=sort, cursor=cursor, limit=limit)
+    return desk.list_rows(caller, department=department, product=product, status=status, view=view, q=q, sort=sort, cursor=cursor,
+                          limit=limit, issuer_id=issuer_id)
 
 
 @app.get("/desk/guarantees/<number>")
@@ -72,11 +75,12 @@ def export_desk(
     view: Annotated[Optional[Literal["attention", "changed", "expiring", "all"]], Query()] = None,
     q: Annotated[Optional[str], Query(max_length=desk.MAX_QUERY)] = None,
     sort: Annotated[Optional[Literal["presented", "expiry", "changed"]], Query()] = None,
+    issuer_id: IssuerFilter = None,
 ) -> DeskExport:
     """CSV 出力: every row the list shows with the same filters (all pages), as a file to download."""
     caller = http.caller(app).require(ORDERER)
     return desk_outputs.export(caller, format=format, encoding=encoding, department=department, product=product,
-                               status=status, view=view, q=q, sort=sort)
+                               status=status, view=view, q=q, sort=sort, issuer_id=issuer_id)
 
 
 @app.get("/desk/guarantees/<number>/evidence")

@@ -74,7 +74,7 @@ def test_only_the_registry_is_public(template):
         for event in resource["Properties"].get("Events", {}).values():
             if event["Type"] == "HttpApi" and event["Properties"].get("Auth", {}).get("Authorizer") == "NONE":
                 public.append(event["Properties"]["Path"])
-    assert public == ["/orderers"]
+    assert public == ["/orderers", "/issuers"]
     assert template["Resources"]["HttpApi"]["Properties"]["Auth"]["DefaultAuthorizer"] == "CognitoJwt"
 
 

@@ -67,6 +67,13 @@ def test_registry_is_open_to_anyone(api):
     ]
 
 
+def test_issuer_registry_is_open_to_anyone(api):
+    for claims in GROUPS.values():
+        status, body = api.get("/issuers", claims)
+        assert status == 200, body
+    assert "toto-hosho" in {entry["issuer_id"] for entry in body["issuers"]}
+
+
 def test_another_company_sees_nothing(api, published):
     number = published["number"]
     for path in (f"/applications/{published['application']}", f"/contracts/{number}", f"/contracts/{number}/notice", f"/contracts/{number}/certificates/1"):

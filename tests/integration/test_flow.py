@@ -61,6 +61,7 @@ def test_apply_issue_publish_verify(api, handlers, sent_mail, product):
         "status": "issued",
         "contract_number": number,
         "reject_reason": None,
+        "issuer": {"issuer_id": "toto-hosho", "name": "東都建設保証株式会社", "kind": "surety", "kind_label": "保証事業会社"},
     }
 
     # The notice PDF carries the number and the key, and is reachable through a short-lived link.

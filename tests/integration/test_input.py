@@ -435,9 +435,9 @@ def test_a_reject_between_reservation_and_contract_wins(api, monkeypatch):
     application_id = submit(api, application_body())[1]["application_id"]
     render = issuance.render_certificate_pdf
 
-    def render_then_rejected(document):
+    def render_then_rejected(document, issuer):
         applications.reject(application_id, "書類不備", "staff-2")  # staff 2 rejects meanwhile
-        return render(document)
+        return render(document, issuer)
 
     monkeypatch.setattr(issuance, "render_certificate_pdf", render_then_rejected)
     status, answer = _issue(api, application_id)
@@ -449,11 +449,12 @@ def test_a_reject_between_reservation_and_contract_wins(api, monkeypatch):
 
 
 def test_an_issue_between_a_rejects_read_and_write_wins(api, monkeypatch):
+    from esurety.services import issuers
     from esurety.services.commands import applications, issuance
 
     application_id = submit(api, application_body())[1]["application_id"]
     item = ApplicationItem.get(*ApplicationItem.key(application_id))
-    item.update(actions=[ApplicationItem.contract_number.set(issuance._reserve_number(item))])
+    item.update(actions=[ApplicationItem.contract_number.set(issuance._reserve_number(item, issuers.issuer_of(item)))])
     real = applications.transact
     calls = []
 

@@ -239,10 +239,10 @@ def test_a_correction_acting_on_a_stale_revision_or_losing_a_race_is_409_with_cu
 
     real = corrections.render_certificate
 
-    def rotate_meanwhile(document):
+    def rotate_meanwhile(document, issuer):
         monkeypatch.setattr(corrections, "render_certificate", real)
         key_rotation.rotate(number, "staff-2", if_match=str(revision + 1))
-        return real(document)
+        return real(document, issuer)
 
     monkeypatch.setattr(corrections, "render_certificate", rotate_meanwhile)
     status, body = correct(api, number, 1, BANK_FIX)

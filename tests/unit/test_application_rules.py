@@ -130,3 +130,68 @@ def test_a_change_with_a_wrong_field_judges_only_what_it_can():
     problems = change_problems(CONTENT, change, TODAY, unknown=frozenset({"work.period_end"}))
     assert [(p.field, p.code) for p in problems] == [("guarantee.amount", "amount_over_price")]
     assert change_problems(CONTENT, {"guarantee": {}, "work": {}}, TODAY, unknown=frozenset({"guarantee.amount"})) == []
+
+
+# ----------------------------------------------------------------------------- the chosen issuer
+
+
+def _issuer_codes(body: dict, issuer, orderer, today: date = date(2026, 1, 15)) -> list[tuple[str, str]]:
+    judged = rules.application_problems(partial(ApplicationRequest, body), orderer, today, issuer)
+    return [(p.field, p.code) for p in judged if p.field in ("issuer_id", "branch_code")]
+
+
+def _registry():
+    from esurety.domain.catalogue import issuer as catalogue
+    from esurety.domain.catalogue import orderers
+
+    by_id = {entry.issuer_id: entry for entry in catalogue.seed()}
+    tochigi = next(o for o in orderers.seed() if o.orderer_id == "tochigi-pref")
+    return by_id, tochigi
+
+
+def _electronic(product: str = "contract", branch_code: str = "41", issuer_id: str | None = "mihon-sonpo") -> dict:
+    body = {**_body(product), "format": "electronic", "orderer": None, "orderer_id": "tochigi-pref", "branch_code": branch_code}
+    if issuer_id is not None:
+        body["issuer_id"] = issuer_id
+    return body
+
+
+def test_an_orderer_accepts_an_issuers_kind_for_a_product_from_its_day_on():
+    by_id, tochigi = _registry()
+    assert _issuer_codes(_electronic(), by_id["mihon-sonpo"], tochigi) == []
+    assert _issuer_codes(_electronic(), by_id["mihon-sonpo"], tochigi, date(2025, 11, 30)) == [("issuer_id", "issuer_kind_not_accepted")]
+    bank = _electronic(branch_code="21", issuer_id="mirai-bank")
+    assert _issuer_codes(bank, by_id["mirai-bank"], tochigi) == [("issuer_id", "issuer_kind_not_accepted")]
+    assert _issuer_codes(bank, by_id["mirai-bank"], tochigi, date(2026, 4, 1)) == []
+
+
+def test_an_issuer_is_judged_on_what_it_offers_its_branches_and_whether_it_takes_applications():
+    import dataclasses
+
+    from esurety.domain.catalogue.issuer import IssuerStatus
+
+    by_id, tochigi = _registry()
+    mihon = by_id["mihon-sonpo"]
+    assert _issuer_codes(_electronic("advance_payment"), mihon, tochigi) == [("issuer_id", "issuer_not_offering_product")]
+    assert _issuer_codes(_electronic(branch_code="31"), mihon, tochigi) == [("branch_code", "unknown_branch")]
+    retired = dataclasses.replace(mihon, status=IssuerStatus.RETIRED)
+    assert _issuer_codes(_electronic(), retired, tochigi) == [("issuer_id", "issuer_not_taking_applications")]
+    assert _issuer_codes(_electronic(), None, tochigi) == [("issuer_id", "unknown_issuer")]
+    # an issuer id given wrongly is answered by its own error; the branch waits for a known issuer
+    assert _issuer_codes(_electronic(branch_code="99", issuer_id="見本 損保!"), None, tochigi) == []
+
+
+def test_without_an_issuer_the_first_surety_and_its_branches_are_judged():
+    by_id, tochigi = _registry()
+    body = _electronic("advance_payment", branch_code="31", issuer_id=None)
+    assert _issuer_codes(body, by_id["toto-hosho"], tochigi) == []
+    judged = rules.application_problems(partial(ApplicationRequest, {**body, "branch_code": "41"}), tochigi, date(2026, 1, 15))
+    assert ("branch_code", "unknown_branch") in [(p.field, p.code) for p in judged]  # 41 is the insurer's, not the surety's
+
+
+def test_a_paper_guarantee_is_not_judged_on_the_orderers_issuer_kinds():
+    by_id, tochigi = _registry()
+    paper = {**_electronic(branch_code="21", issuer_id="mirai-bank"), "format": "paper"}
+    assert _issuer_codes(paper, by_id["mirai-bank"], tochigi) == []
+    outside = {**_body("contract"), "branch_code": "21", "issuer_id": "mirai-bank"}
+    assert _issuer_codes(outside, by_id["mirai-bank"], None) == []

@@ -311,6 +311,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/issuers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GET /issuers */
+        get: operations["list_issuers_issuers_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/orderers": {
         parameters: {
             query?: never;
@@ -523,7 +540,7 @@ export interface components {
          * @description Stable, snake_case: what went wrong, for programs (a screen shows its own words for it).
          * @enum {string}
          */
-        ErrorCode: "advance_contract_required" | "advance_not_in_force" | "already_cancelled_differently" | "amount_over_price" | "application_being_issued" | "application_issued" | "application_rejected" | "before_heisei" | "cannot_issue" | "cannot_remove" | "change_pending" | "contract_changed" | "contract_date_after_period_end" | "contract_date_after_period_start" | "contract_date_in_future" | "date_after_deadline" | "date_before_issue" | "deadline_before_period_end" | "deadline_in_past" | "deadline_passed" | "deposit_bank_not_allowed" | "deposit_bank_required" | "direct_submission_not_accepted" | "duplicate_field" | "electronic_needs_registered_orderer" | "email_domain_invalid" | "email_local_not_ascii" | "email_too_long" | "empty" | "empty_body" | "ending_recorded_differently" | "forbidden" | "guarantee_below_contract_minimum" | "guarantee_below_low_bid_minimum" | "guarantee_ended" | "idempotency_key_reused" | "if_match_required" | "integer_too_long" | "interim_over_share" | "invalid" | "invalid_choice" | "invalid_cursor" | "invalid_format" | "invalid_idempotency_key" | "invalid_if_match" | "invalid_json" | "invalid_limit" | "invalid_version" | "key_renewed" | "lone_surrogate" | "no_certificate_yet" | "no_such_contract" | "no_such_upload" | "no_visible_character" | "not_a_calendar_date" | "not_a_date" | "not_advance_payment_contract" | "not_an_object" | "not_application_id" | "not_branch_code" | "not_contract_number" | "not_correctable" | "not_email" | "not_found" | "not_in_era" | "not_upload_id" | "not_utf8" | "not_yen_amount" | "not_yet_published" | "nothing_changes" | "nothing_corrected" | "nothing_named" | "notice_not_renewed" | "only_changes_cancellable" | "only_for_interim" | "only_last_change_cancellable" | "orderer_left_registry" | "orderer_not_electronic_product" | "orderer_not_electronic_yet" | "orderer_with_orderer_id" | "other_orderer" | "paper_has_no_auth_key" | "period_end_before_start" | "price_change_alone" | "required" | "too_deep" | "too_far_ahead" | "too_large" | "too_long" | "too_many_attempts" | "too_small" | "unknown_branch" | "unknown_department" | "unknown_encoding" | "unknown_field" | "unknown_orderer" | "unprintable_character" | "unsupported_media_type" | "upload_decompression_bomb" | "upload_embedded_file" | "upload_empty" | "upload_encrypted" | "upload_javascript" | "upload_launch_action" | "upload_no_pages" | "upload_not_pdf" | "upload_not_pinned" | "upload_page_count_mismatch" | "upload_pending" | "upload_refused" | "upload_required" | "upload_too_complex" | "upload_too_large" | "upload_unreadable" | "upload_unsupported_compression" | "version_not_shown" | "wrong_type";
+        ErrorCode: "advance_contract_required" | "advance_not_in_force" | "already_cancelled_differently" | "amount_over_price" | "application_being_issued" | "application_issued" | "application_rejected" | "before_heisei" | "cannot_issue" | "cannot_remove" | "change_pending" | "contract_changed" | "contract_date_after_period_end" | "contract_date_after_period_start" | "contract_date_in_future" | "date_after_deadline" | "date_before_issue" | "deadline_before_period_end" | "deadline_in_past" | "deadline_passed" | "deposit_bank_not_allowed" | "deposit_bank_required" | "direct_submission_not_accepted" | "duplicate_field" | "electronic_needs_registered_orderer" | "email_domain_invalid" | "email_local_not_ascii" | "email_too_long" | "empty" | "empty_body" | "ending_recorded_differently" | "forbidden" | "guarantee_below_contract_minimum" | "guarantee_below_low_bid_minimum" | "guarantee_ended" | "idempotency_key_reused" | "if_match_required" | "integer_too_long" | "interim_over_share" | "invalid" | "invalid_choice" | "invalid_cursor" | "invalid_format" | "invalid_idempotency_key" | "invalid_if_match" | "invalid_json" | "invalid_limit" | "invalid_version" | "issuer_kind_not_accepted" | "issuer_not_offering_product" | "issuer_not_taking_applications" | "key_renewed" | "lone_surrogate" | "no_certificate_yet" | "no_such_contract" | "no_such_upload" | "no_visible_character" | "not_a_calendar_date" | "not_a_date" | "not_advance_payment_contract" | "not_an_object" | "not_application_id" | "not_branch_code" | "not_contract_issuer" | "not_contract_number" | "not_correctable" | "not_email" | "not_found" | "not_in_era" | "not_upload_id" | "not_utf8" | "not_yen_amount" | "not_yet_published" | "nothing_changes" | "nothing_corrected" | "nothing_named" | "notice_not_renewed" | "only_changes_cancellable" | "only_for_interim" | "only_last_change_cancellable" | "orderer_left_registry" | "orderer_not_electronic_product" | "orderer_not_electronic_yet" | "orderer_with_orderer_id" | "other_orderer" | "paper_has_no_auth_key" | "period_end_before_start" | "price_change_alone" | "required" | "too_deep" | "too_far_ahead" | "too_large" | "too_long" | "too_many_attempts" | "too_small" | "unknown_branch" | "unknown_department" | "unknown_encoding" | "unknown_field" | "unknown_issuer" | "unknown_orderer" | "unprintable_character" | "unsupported_media_type" | "upload_decompression_bomb" | "upload_embedded_file" | "upload_empty" | "upload_encrypted" | "upload_javascript" | "upload_launch_action" | "upload_no_pages" | "upload_not_pdf" | "upload_not_pinned" | "upload_page_count_mismatch" | "upload_pending" | "upload_refused" | "upload_required" | "upload_too_complex" | "upload_too_large" | "upload_unreadable" | "upload_unsupported_compression" | "version_not_shown" | "wrong_type";
         Error: {
             /** @description For people, in Japanese. */
             message: string;
@@ -575,6 +592,8 @@ export interface components {
             notify_email?: string | null;
             /** Branch Code */
             branch_code: string;
+            /** Issuer Id */
+            issuer_id?: string | null;
             /** Orderer Id */
             orderer_id?: string | null;
             orderer?: components["schemas"]["OrdererOutsideRegistry"] | null;
@@ -807,6 +826,8 @@ export interface components {
             work: components["schemas"]["WorkChange"];
             /** Reason */
             reason: string;
+            /** Issuer Id */
+            issuer_id?: string | null;
         };
         /**
          * ContractDetail
@@ -1114,6 +1135,8 @@ export interface components {
             events: components["schemas"]["DeskEvent"][];
             /** Receipts */
             receipts: components["schemas"]["DeskReceipt"][];
+            /** @description The issuer (absent: the platform's first surety, on records before the registry). */
+            issuer?: components["schemas"]["IssuerRef"] | null;
         };
         /** DeskHistoryEntry */
         DeskHistoryEntry: {
@@ -1276,6 +1299,8 @@ export interface components {
              * @description The time of its last event.
              */
             changed_at: string;
+            /** @description The issuer (absent: the platform's first surety, on records before the registry). */
+            issuer?: components["schemas"]["IssuerRef"] | null;
         };
         /** DeskRows */
         DeskRows: {
@@ -1428,6 +1453,39 @@ export interface components {
              */
             since: string;
         };
+        /** IssuerEntry */
+        IssuerEntry: {
+            /** Issuer Id */
+            issuer_id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "surety" | "insurer" | "bank";
+            /** Kind Label */
+            kind_label: string;
+            /** Name */
+            name: string;
+            /**
+             * Status
+             * @description active takes applications; suspended and retired take none (what they issued stays).
+             * @enum {string}
+             */
+            status: "active" | "suspended" | "retired";
+            /** Products */
+            products: components["schemas"]["IssuerProduct"][];
+        };
+        /** IssuerProduct */
+        IssuerProduct: {
+            /** Product */
+            product: string;
+            /**
+             * Document
+             * @description surety_certificate: 保証証書; performance_bond: 公共工事履行保証証券; bank_guarantee: 保証書 (金融機関).
+             * @enum {string}
+             */
+            document: "surety_certificate" | "performance_bond" | "bank_guarantee";
+        };
         /**
          * IssuerRef
          * @description Who issued (or is applied to for) a guarantee.
@@ -1451,6 +1509,11 @@ export interface components {
              * @description The kind in Japanese: 保証事業会社, 損害保険会社 or 銀行.
              */
             kind_label: string;
+        };
+        /** Issuers */
+        Issuers: {
+            /** Issuers */
+            issuers: components["schemas"]["IssuerEntry"][];
         };
         /**
          * KeyRotated
@@ -1840,6 +1903,8 @@ export interface components {
             audit: components["schemas"]["AuditEntry"][];
             /** Undelivered Mail */
             undelivered_mail: components["schemas"]["UndeliveredMail"][];
+            /** @description The issuer (absent: the platform's first surety, on records before the registry). */
+            issuer?: components["schemas"]["IssuerRef"] | null;
         };
         /** Submission */
         Submission: {
@@ -2022,6 +2087,8 @@ export interface components {
              * @description Presigned link to the shown version's signed PDF.
              */
             pdf_url: string;
+            /** @description The issuer (absent: the platform's first surety, on records before the registry). */
+            issuer?: components["schemas"]["IssuerRef"] | null;
         };
         /** VerificationRequest */
         VerificationRequest: {
@@ -2960,6 +3027,8 @@ export interface operations {
                 view?: ("attention" | "changed" | "expiring" | "all") | null;
                 q?: string | null;
                 sort?: ("presented" | "expiry" | "changed") | null;
+                /** @description Only the guarantees of this issuer (GET /issuers). */
+                issuer_id?: string | null;
             };
             header?: never;
             path?: never;
@@ -3020,6 +3089,8 @@ export interface operations {
                 /** @description Opaque: the next_cursor of the previous page. */
                 cursor?: string | null;
                 limit?: number | null;
+                /** @description Only the guarantees of this issuer (GET /issuers). */
+                issuer_id?: string | null;
             };
             header?: never;
             path?: never;
@@ -3250,6 +3321,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["InvalidRequest"];
+                };
+            };
+        };
+    };
+    list_issuers_issuers_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Issuers"];
                 };
             };
         };

@@ -57,7 +57,7 @@ def upload(upload_id: str) -> str:
 
 
 # certificate's inverse, with or without an owner's record id (what an S3 event names)
-CERTIFICATE = re.compile(r"^certificates/(?P<number>\d{5}-\d{5}[A-Z])/v(?P<version>\d{3})(?:-(?P<owner>[0-9a-f]{32}))?\.pdf$")
+CERTIFICATE = re.compile(r"^certificates/(?P<number>(?:\d{2}-)?\d{5}-\d{5}[A-Z])/v(?P<version>\d{3})(?:-(?P<owner>[0-9a-f]{32}))?\.pdf$")
 # upload's inverse
 UPLOAD = re.compile(r"^uploads/(?P<upload_id>[0-9a-f]{24})\.pdf$")
 

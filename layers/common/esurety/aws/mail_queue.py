@@ -11,11 +11,15 @@ from ..config import settings
 from . import client
 
 
-def message(mail_id: str, owner: str, to: str, subject: str, body: str) -> dict:
-    """The queue message's body: `owner` is the partition the mail's record goes in (a contract's)."""
-    return {"mail_id": mail_id, "owner": owner, "to": to, "subject": subject, "body": body}
+def message(mail_id: str, owner: str, to: str, subject: str, body: str, sender_name: str | None = None) -> dict:
+    """The queue message's body: `owner` is the partition the mail's record goes in (a contract's);
+    `sender_name` the From name (the issuer's), absent: the stack's MAIL_FROM as it is."""
+    out = {"mail_id": mail_id, "owner": owner, "to": to, "subject": subject, "body": body}
+    if sender_name:
+        out["sender_name"] = sender_name
+    return out
 
 
-def enqueue(mail_id: str, owner: str, to: str, subject: str, body: str) -> None:
-    text = json.dumps(message(mail_id, owner, to, subject, body), ensure_ascii=False)
+def enqueue(mail_id: str, owner: str, to: str, subject: str, body: str, sender_name: str | None = None) -> None:
+    text = json.dumps(message(mail_id, owner, to, subject, body, sender_name), ensure_ascii=False)
     client("sqs").send_message(QueueUrl=settings().mail_queue_url, MessageBody=text)

@@ -17,6 +17,7 @@ from ..domain.errors import Conflict, InputError, NotFound, Problem
 from ..domain.identity import Caller
 from ..aws.models import ContractItem, VersionItem, ViewItem
 from ..domain.catalogue.products import label
+from . import issuers
 
 
 MAX_VERSION = 999  # version sort keys are VERSION#{version:03d}
@@ -92,9 +93,11 @@ def chain_valid(contract: ContractItem, records: list[VersionItem]) -> bool:
 
 def list_for_company(caller: Caller) -> list[dict]:
     items = contracts_repository.of_company(caller.company_id)
+    seen: dict = {}
     return [
         {
             "contract_number": c.contract_number,
+            "issuer": issuers.ref_of(c, seen),
             "contractor_name": c.content["contractor"]["name"],
             "jv_name": c.content["contractor"].get("jv_name"),
             "work_name": c.content["work_name"],
@@ -127,6 +130,7 @@ def detail(caller: Caller, number: str) -> dict:
     return {
         "contract_number": number,
         "format": contract.format,
+        "issuer": issuers.ref_of(contract),
         **status_json(contract, chain),
         "certificate": certificates.certificate_json(chain[-1].record, chain[-1].change_number) if chain else None,
         "auth_key": key,

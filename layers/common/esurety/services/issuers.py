@@ -53,3 +53,20 @@ def seed() -> int:
         issuer = issuer_from_json(entry)  # checked before anything is written
         written += issuers_repository.save_if_absent(issuer.issuer_id, issuer.to_json())
     return written
+
+
+def ref(issuer: Issuer) -> dict:
+    """The `IssuerRef` answer naming an issuer (api/answers/issuers.py)."""
+    return {"issuer_id": issuer.issuer_id, "name": issuer.company, "kind": issuer.kind.value, "kind_label": issuer.kind_label}
+
+
+def ref_of(record, seen: dict | None = None) -> dict:
+    """The `IssuerRef` of a stored application or contract. `seen` (one per answer) keeps a list
+    of many rows from reading the same registry entry again for each."""
+    issuer_id = (record.get("issuer_id") if isinstance(record, dict) else getattr(record, "issuer_id", None)) or DEFAULT_ISSUER_ID
+    if seen is not None and issuer_id in seen:
+        return seen[issuer_id]
+    answer = ref(issuer_of(record))
+    if seen is not None:
+        seen[issuer_id] = answer
+    return answer

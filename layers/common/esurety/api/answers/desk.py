@@ -7,6 +7,7 @@ from typing import Literal, Optional
 from pydantic import Field
 
 from . import Answer
+from .issuers import IssuerRef
 from .certificates import Certificate, Ending, HistoryEntry, Status
 
 Via = Literal["submission", "key"]
@@ -45,6 +46,7 @@ class DeskRow(Answer):
     corrected: bool = Field(description="The version in force is a 訂正 of the certificate first shown under its label.")
     expiring_soon: bool = Field(description="期限間近: valid, 保証期限 within 30 days.")
     changed_at: str = Field(description="The time of its last event.")
+    issuer: Optional[IssuerRef] = Field(default=None, description="The issuer (absent: the platform's first surety, on records before the registry).")
 
 
 class DeskRows(Answer):
@@ -117,6 +119,7 @@ class DeskGuarantee(Answer):
     desk: Optional[DeskRow]
     events: list[DeskEvent]
     receipts: list[DeskReceipt]
+    issuer: Optional[IssuerRef] = Field(default=None, description="The issuer (absent: the platform's first surety, on records before the registry).")
 
 
 class DeskReceiptRecorded(Answer):

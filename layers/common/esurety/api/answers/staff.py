@@ -6,6 +6,7 @@ from typing import Any, Literal, Optional
 from pydantic import Field
 
 from . import Answer
+from .issuers import IssuerRef
 from .applications import Application, Kind
 from .certificates import Certificate, Ending, HistoryEntry, Money, Receipt, Status, VersionRef
 from .contracts import Format
@@ -182,6 +183,7 @@ class StaffContract(Answer):
     views: list[View]
     audit: list[AuditEntry]
     undelivered_mail: list[UndeliveredMail]
+    issuer: Optional[IssuerRef] = Field(default=None, description="The issuer (absent: the platform's first surety, on records before the registry).")
 
 
 class Issued(Answer):

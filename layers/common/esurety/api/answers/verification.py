@@ -6,6 +6,7 @@ from typing import Optional
 from pydantic import Field
 
 from . import Answer
+from .issuers import IssuerRef
 from .certificates import Certificate, Ending, HistoryEntry, Status
 
 
@@ -19,6 +20,7 @@ class Verification(Answer):
     history: list[HistoryEntry]
     chain_valid: bool = Field(description="Whether the hash chain of the shown records holds.")
     pdf_url: str = Field(description="Presigned link to the shown version's signed PDF.")
+    issuer: Optional[IssuerRef] = Field(default=None, description="The issuer (absent: the platform's first surety, on records before the registry).")
 
 
 class ReceiptRecorded(Answer):

@@ -7,6 +7,7 @@ from pydantic import ValidationError
 
 from .. import error_codes
 from ..errors import Problem
+from ..catalogue.issuer import Issuer, load_issuer
 from ..catalogue.orderers import Orderer
 from ..catalogue.products import Product, has_deposit_bank, label
 from .schemas import ApplicationRequest, Partial, known
@@ -45,6 +46,45 @@ def _orderer_problems(request: ApplicationRequest | Partial, orderer: Orderer | 
         return [Problem("format", "orderer_not_electronic_yet",
                         f"{orderer.name} accepts electronic guarantees from {orderer.accepts_from.isoformat()}; choose paper")]
     return []
+
+
+class _DefaultIssuer:
+    """`application_problems` called without an issuer: the platform's first surety."""
+
+
+DEFAULT_ISSUER = _DefaultIssuer()
+
+
+def _issuer_problems(request: ApplicationRequest | Partial, orderer: Orderer | None, issuer: Issuer | None, today: date) -> list[Problem]:
+    """The chosen issuer: in the registry, taking applications, offering the product, of a kind the
+    orderer accepts for it; and the branch one of its branches.
+
+    The kind is judged for electronic guarantees: an orderer's acceptances (as its accepts_from)
+    say since when it takes electronic guarantees from issuers of a kind. A paper guarantee is
+    judged by its orderer when it is handed over, as every paper guarantee is; the platform
+    refuses only what the issuer does not offer (docs/decisions.md).
+    """
+    if not known(request.issuer_id):
+        return []  # the field's own error says it; the branch is judged once the issuer is known
+    if issuer is None:
+        return [Problem("issuer_id", "unknown_issuer", "is not an issuer of the registry (GET /issuers)")]
+    problems = []
+    if not issuer.takes_applications():
+        problems.append(Problem("issuer_id", "issuer_not_taking_applications",
+                                f"{issuer.company} takes no applications ({issuer.status.value})"))
+    if known(request.product):
+        if not issuer.offers(request.product):
+            problems.append(Problem("issuer_id", "issuer_not_offering_product", f"{issuer.company} does not offer {label(request.product)}"))
+        elif (
+            orderer is not None and orderer.orderer_id is not None and known(request.format) and request.format == "electronic"
+            and not orderer.accepts_issuer_kind(issuer.kind, request.product, today)
+        ):
+            problems.append(Problem("issuer_id", "issuer_kind_not_accepted",
+                                    f"{orderer.name} does not accept {label(request.product)} from a {issuer.kind.value} ({issuer.kind_label}) today"))
+    if known(request.branch_code) and request.branch_code not in {branch.code for branch in issuer.branches}:
+        codes = ", ".join(sorted(branch.code for branch in issuer.branches))
+        problems.append(Problem("branch_code", "unknown_branch", f"is not a branch of {issuer.company} (branches: {codes})"))
+    return problems
 
 
 # 中間前払金 is an extra advance of at most 2割 of the contract price (LIFECYCLE.md §1.6).
@@ -96,14 +136,20 @@ def _interim_problems(request: ApplicationRequest | Partial) -> list[Problem]:
     return problems
 
 
-def application_problems(request: ApplicationRequest | Partial, orderer: Orderer | None, today: date) -> list[Problem]:
+def application_problems(
+    request: ApplicationRequest | Partial, orderer: Orderer | None, today: date, issuer: Issuer | None | _DefaultIssuer = DEFAULT_ISSUER
+) -> list[Problem]:
     """Every cross-field rule of an application that its fields let judge.
 
     `request` is a valid request, or the `Partial` of an invalid one: a rule that needs a field
     given wrongly is skipped (that field's own error is answered), so one 422 lists every problem.
-    `orderer` is the registry's entry for `request.orderer_id` (None when absent or unknown).
+    `orderer` is the registry's entry for `request.orderer_id` (None when absent or unknown);
+    `issuer` the registry's entry the application goes to (None: `request.issuer_id` is unknown).
     """
+    if isinstance(issuer, _DefaultIssuer):
+        issuer = load_issuer()
     problems = _orderer_problems(request, orderer, today)
+    problems += _issuer_problems(request, orderer, issuer, today)
     work, guarantee = request.work, request.guarantee
     last = horizon(today)
     for field, day in (
@@ -144,13 +190,16 @@ def application_problems(request: ApplicationRequest | Partial, orderer: Orderer
     return problems
 
 
-def issue_problems(stored_request: dict, orderer: Orderer | None, today: date) -> list[Problem]:
+def issue_problems(
+    stored_request: dict, orderer: Orderer | None, today: date, issuer: Issuer | None | _DefaultIssuer = DEFAULT_ISSUER
+) -> list[Problem]:
     """What stands in the way of issuing a stored application today.
 
     The application was valid when it was submitted; the world may have moved since: the deadline
     passed, the orderer left the registry or stopped accepting electronic guarantees (of this
-    product), the issuer's branches or this system's limits changed. Every rule of a new
-    application is judged again, on the stored request, as of today.
+    product, or from issuers of this kind), the issuer stopped taking applications or closed the
+    branch, or this system's limits changed. Every rule of a new application is judged again, on
+    the stored request, as of today. `issuer` is the application's (ApplicationItem.issuer_id).
     """
     try:
         request = ApplicationRequest.model_validate(stored_request)
@@ -159,7 +208,7 @@ def issue_problems(stored_request: dict, orderer: Orderer | None, today: date) -
             Problem(".".join(str(p) for p in e.get("loc", ())) or "request", *error_codes.from_pydantic(e))
             for e in error.errors()
         ]
-    problems = application_problems(request, orderer, today)
+    problems = application_problems(request, orderer, today, issuer)
     for problem in problems:
         if problem.field == "guarantee.deadline" and problem.code == "deadline_in_past":
             problems[problems.index(problem)] = Problem(problem.field, "deadline_passed", "has passed since the application")

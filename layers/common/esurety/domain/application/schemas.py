@@ -9,7 +9,6 @@ they are printed on the certificate as registered. Cross-field and registry rule
 from __future__ import annotations
 
 import functools
-import os
 import re
 from datetime import date, datetime
 from typing import Annotated, Literal, Optional
@@ -85,29 +84,13 @@ def _day(value):
 
 
 def _branch(value):
+    """Two digits; whether they name a branch of the chosen issuer is a cross-field rule (rules.py)."""
     if not isinstance(value, str):
         raise _refuse("not_branch_code", "must be a branch code of two digits")
     code = compact_code(value)
     if not re.fullmatch(r"[0-9]{2}", code):
         raise _refuse("not_branch_code", "must be a branch code of two digits")
-    known = branch_codes()
-    if code not in known:
-        raise _refuse("unknown_branch", f"is not a branch of the issuer (branches: {', '.join(sorted(known))})")
     return code
-
-
-@functools.lru_cache(maxsize=4)
-def _branch_codes(path: str | None) -> frozenset[str]:
-    from ..catalogue.issuer import load_issuer
-
-    return frozenset(branch.code for branch in load_issuer(path).branches)
-
-
-def branch_codes() -> frozenset[str]:
-    """The issuer's branch codes (data/issuer.json, or $ESURETY_ISSUER_FILE), read once per file."""
-    from ..catalogue.issuer import ISSUER_ENV_VAR
-
-    return _branch_codes(os.environ.get(ISSUER_ENV_VAR) or None)
 
 
 # An address as SES carries it (RFC 5321, without SMTPUTF8): the local part a dot-atom of ASCII
@@ -168,6 +151,13 @@ Email = Annotated[
 ]
 BranchCode = Annotated[str, BeforeValidator(_branch)]
 OrdererId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+# The issuer registry's id (domain/catalogue/issuer.py ISSUER_ID_SHAPE); typed with capitals or
+# full-width letters it is still the id.
+IssuerId = Annotated[
+    str,
+    BeforeValidator(lambda v: compact_code(v).lower() if isinstance(v, str) else v),
+    Field(min_length=1, max_length=40, pattern=r"^[a-z0-9][a-z0-9-]*$"),
+]
 
 
 class _Body(BaseModel):
@@ -208,7 +198,10 @@ class ApplicationRequest(_Body):
     product: Product
     format: Literal["electronic", "paper"]
     notify_email: Optional[Email] = None
-    branch_code: BranchCode
+    branch_code: BranchCode  # a branch of the chosen issuer (rules.application_problems)
+    # The issuer applied to (GET /issuers); absent: the platform's first surety, or for a
+    # 中間前払金保証 the issuer of the 前払金保証 it follows (rules.application_problems, applications.submit).
+    issuer_id: Optional[IssuerId] = None
     # An orderer of the registry; or, for paper only, `orderer` typed (rules.application_problems).
     orderer_id: Optional[OrdererId] = None
     orderer: Optional[OrdererOutsideRegistry] = None
@@ -283,6 +276,8 @@ class ChangeRequest(_Body):
     guarantee: GuaranteeChange = GuaranteeChange()
     work: WorkChange = WorkChange()
     reason: Text(MAX_REASON)
+    # A change goes to the contract's issuer; one named here must be that issuer (else 422).
+    issuer_id: Optional[IssuerId] = None
 
 
 # ---------------------------------------------------------------- staff actions on a contract

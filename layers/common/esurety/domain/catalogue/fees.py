@@ -364,6 +364,21 @@ def _parse_text(text: str, source: str) -> FeeTable:
     return parse_fee_table(data, source)
 
 
+_issuer_tables: dict[tuple[str, str], FeeTable] = {}
+
+
+def table_of(issuer) -> FeeTable:
+    """An issuer's fee table: its registry entry's `fee_rates`, else the table every issuer without
+    one uses (`load_fee_table()`: the file $ESURETY_FEE_TABLE_FILE names, else the packaged sample).
+    Parsed once per issuer and entry (an entry changed by the onboarding tool is parsed anew)."""
+    if issuer is None or issuer.fee_rates is None:
+        return load_fee_table()
+    key = (issuer.issuer_id, json.dumps(issuer.fee_rates, sort_keys=True, default=str))
+    if key not in _issuer_tables:
+        _issuer_tables[key] = parse_fee_table(issuer.fee_rates, f"fee_rates of issuer {issuer.issuer_id}")
+    return _issuer_tables[key]
+
+
 # --- the quote ------------------------------------------------------------------------------------
 
 

@@ -55,6 +55,8 @@ def department_notice(
         f"  商品：{product_name}",
         f"  工事名：{work_name}",
         f"  受注者：{contractor_name}",
+        # the desk holds guarantees of several issuers: the mail says whose this one is
+        f"  発行者：{issuer.company}（{issuer.kind_label}）",
     ]
     if label:
         lines.append(f"  現在の版：{label}")
@@ -103,6 +105,7 @@ def reminder(
         f"  商品：{product_name}\n"
         f"  工事名：{work_name}\n"
         f"  受注者：{contractor_name}\n"
+        f"  発行者：{issuer.company}（{issuer.kind_label}）\n"
         f"  現在の版：{label}\n"
         f"  保証期限：{wareki(expiry)}\n\n"
         f"{issuer.company}\n"

@@ -22,8 +22,9 @@ from ...domain.errors import Conflict, InputError, NotFound, Problem
 from ...domain.identity import Caller
 from ...aws import applications_repository, contracts_repository
 from ...aws.models import ApplicationItem, ContractItem, UploadItem, condition_failed, transact
-from ...domain.application.schemas import UNKNOWN, ApplicationRequest, ChangeRequest, known, partial
-from .. import registry
+from ...domain.application.schemas import UNKNOWN, ApplicationRequest, ChangeRequest, Partial, known, partial
+from ...domain.catalogue.issuer import Issuer
+from .. import issuers, registry
 
 SUBMITTED, ISSUED, REJECTED = "submitted", "issued", "rejected"
 NEW_KIND, CHANGE_KIND, INTERIM_KIND = "new", "change", "interim"  # 新規, 変更, 中間前払金
@@ -52,7 +53,8 @@ def submit(caller: Caller, request: ApplicationRequest, idempotency_key: str | N
     """Returns (the application, whether this call created it)."""
     _check_idempotency_key(idempotency_key)
     orderer = registry.get_orderer(request.orderer_id) if request.orderer_id else None
-    problems = rules.application_problems(request, orderer, clock.today())
+    issuer, issuer_problems = _chosen_issuer(caller, request)
+    problems = issuer_problems + rules.application_problems(request, orderer, clock.today(), issuer)
     if problems:
         raise InputError(problems)
     kind, upload = NEW_KIND, None
@@ -60,7 +62,7 @@ def submit(caller: Caller, request: ApplicationRequest, idempotency_key: str | N
         kind = INTERIM_KIND
         request, upload = _check_interim(caller, request)
 
-    item = _new_item(caller, idempotency_key, kind, request.model_dump(mode="json"))
+    item = _new_item(caller, idempotency_key, kind, request.model_dump(mode="json"), issuer_id=issuer.issuer_id)
     if upload is not None:  # the 認定調書 as checked: staff open this version, whatever the key holds later
         item.upload_version, item.upload_sha256 = upload.object_version, upload.sha256
     try:
@@ -79,10 +81,47 @@ def problems_of_invalid(caller: Caller, body: dict) -> list[Problem]:
     one 422, so a clerk fixes everything in one round. Nothing is stored."""
     request = partial(ApplicationRequest, body)
     orderer = registry.get_orderer(request.orderer_id) if known(request.orderer_id) and request.orderer_id else None
-    return rules.application_problems(request, orderer, clock.today())
+    issuer, problems = _chosen_issuer(caller, request)
+    return problems + rules.application_problems(request, orderer, clock.today(), issuer)
 
 
-def _new_item(caller: Caller, idempotency_key: str | None, kind: str, body: dict, contract_number: str | None = None) -> ApplicationItem:
+def _chosen_issuer(caller: Caller, request: ApplicationRequest | Partial) -> tuple[Issuer | None, list[Problem]]:
+    """The issuer an application goes to (None: the id named is not in the registry), and the
+    problem of a 中間前払金保証 naming another issuer than its 前払金保証's.
+
+    A 中間前払金保証 goes to the issuer of the 前払金保証 it follows (the same issuer pays out the
+    advance and its interim part); its `issuer_id` may be left out, and one that differs is refused.
+    Any other application names its issuer, or goes to the platform's first surety.
+    """
+    advance = _advance_contract(caller, request)
+    if advance is not None:
+        issuer = issuers.issuer_of(advance)
+        if known(request.issuer_id) and request.issuer_id is not None and request.issuer_id != issuer.issuer_id:
+            return issuer, [Problem("issuer_id", "not_contract_issuer",
+                                    f"must be {issuer.issuer_id}, the issuer of the 前払金保証 {advance.contract_number} (or left out)")]
+        return issuer, []
+    if not known(request.issuer_id):
+        return None, []  # its own error is answered; no issuer rule judges it
+    return issuers.get_issuer(request.issuer_id), []
+
+
+def _advance_contract(caller: Caller, request: ApplicationRequest | Partial) -> ContractItem | None:
+    """The caller's contract a 中間前払金保証 names, when it can be found (else _check_interim says why)."""
+    from .. import contracts  # noqa: PLC0415 - both read this module's constants
+
+    if not known(request.product, request.advance_contract_number) or request.product != Product.INTERIM_ADVANCE_PAYMENT:
+        return None
+    if not request.advance_contract_number:
+        return None
+    try:
+        return contracts.load_for_company(caller, contract_number.normalise(request.advance_contract_number))
+    except (contract_number.ContractNumberError, NotFound):
+        return None
+
+
+def _new_item(
+    caller: Caller, idempotency_key: str | None, kind: str, body: dict, contract_number: str | None = None, issuer_id: str | None = None
+) -> ApplicationItem:
     """A submitted application as it is first stored (in the staff queue and the company's list)."""
     application_id = _application_id(caller.company_id, idempotency_key)
     submitted_at = clock.now()
@@ -90,6 +129,7 @@ def _new_item(caller: Caller, idempotency_key: str | None, kind: str, body: dict
         *ApplicationItem.key(application_id),
         application_id=application_id,
         company_id=caller.company_id,
+        issuer_id=issuer_id,
         kind=kind,
         status=SUBMITTED,
         request=body,
@@ -113,13 +153,15 @@ def kind_of(item: ApplicationItem) -> str:
     return item.kind or NEW_KIND
 
 
-def summary(item: ApplicationItem) -> dict:
+def summary(item: ApplicationItem, seen: dict | None = None) -> dict:
+    """The application's state; `seen` is issuers.ref_of's memo when many rows are answered."""
     return {
         "application_id": item.application_id,
         "kind": kind_of(item),
         "status": item.status,
         "contract_number": item.contract_number,
         "reject_reason": item.reject_reason,
+        "issuer": issuers.ref_of(item, seen),
     }
 
 
@@ -178,14 +220,21 @@ def change_problems_of_invalid(caller: Caller, number: str, body: dict) -> list[
 
     The contract is looked up as for a valid change: another company's is 404 whatever the body.
     """
-    _, in_force = _changeable(caller, number)
+    contract, in_force = _changeable(caller, number)
     request = partial(ChangeRequest, body)
+    issuer_problems = _change_issuer_problems(request.issuer_id, issuers.issuer_of(contract)) if known(request.issuer_id) else []
     change, unknown = {}, set()
     for group in ("guarantee", "work"):
         values = vars(getattr(request, group)) if known(getattr(request, group)) else {}
         change[group] = {name: value for name, value in values.items() if value is not UNKNOWN}
         unknown.update(f"{group}.{name}" for name, value in values.items() if value is UNKNOWN)
-    return changes.change_problems(in_force, change, clock.today(), unknown=frozenset(unknown))
+    return issuer_problems + changes.change_problems(in_force, change, clock.today(), unknown=frozenset(unknown))
+
+
+def _change_issuer_problems(issuer_id: str | None, issuer: Issuer) -> list[Problem]:
+    if issuer_id is not None and issuer_id != issuer.issuer_id:
+        return [Problem("issuer_id", "not_contract_issuer", f"must be {issuer.issuer_id}, the contract's issuer (or left out)")]
+    return []
 
 
 def submit_change(caller: Caller, number: str, request: ChangeRequest, idempotency_key: str | None) -> tuple[dict, bool]:
@@ -196,18 +245,19 @@ def submit_change(caller: Caller, number: str, request: ChangeRequest, idempoten
     """
     _check_idempotency_key(idempotency_key)
     contract, in_force = _changeable(caller, number)
+    issuer = issuers.issuer_of(contract)  # a change goes to the contract's issuer
     body = {
         "contract_number": contract.contract_number,
-        "change": request.model_dump(mode="json", exclude={"reason"}),
+        "change": request.model_dump(mode="json", exclude={"reason", "issuer_id"}),
         "reason": request.reason,
         "product": contract.product,
         "contractor_name": in_force["contractor"]["name"],
         "work_name": in_force["work_name"],
     }
-    problems = changes.change_problems(in_force, body["change"], clock.today())
+    problems = _change_issuer_problems(request.issuer_id, issuer) + changes.change_problems(in_force, body["change"], clock.today())
     if problems:
         raise InputError(problems)
-    item = _new_item(caller, idempotency_key, CHANGE_KIND, body, contract_number=contract.contract_number)
+    item = _new_item(caller, idempotency_key, CHANGE_KIND, body, contract_number=contract.contract_number, issuer_id=issuer.issuer_id)
     marked = (
         contract,
         [ContractItem.pending_change.set(item.application_id)],
@@ -228,9 +278,9 @@ def submit_change(caller: Caller, number: str, request: ChangeRequest, idempoten
 
 def list_for_company(caller: Caller) -> list[dict]:
     """The company's applications, newest first (gsi2 `COMPANY#…`, sk `APPLICATION#{submitted_at}#{id}`)."""
-    out = []
+    out, seen = [], {}
     for item in applications_repository.of_company(caller.company_id):
-        row = summary(item)
+        row = summary(item, seen)
         row["submitted_at"] = iso_jst(item.submitted_at)
         request = item.request
         if kind_of(item) == CHANGE_KIND:
@@ -311,16 +361,17 @@ def queue(status: str, limit: int = QUEUE_PAGE, cursor: str | None = None, kind:
     elif kind is not None:
         condition = ApplicationItem.kind == kind
     items = applications_repository.queue(status, limit, start, condition)
-    page = [staff_view(item) for item in items]
+    seen: dict = {}
+    page = [staff_view(item, seen) for item in items]
     more = items.last_evaluated_key if len(page) == limit else None
     return {"applications": page, "next_cursor": _encode_cursor(more)}
 
 
-def staff_view(item: ApplicationItem) -> dict:
+def staff_view(item: ApplicationItem, seen: dict | None = None) -> dict:
     request = item.request
     if kind_of(item) == CHANGE_KIND:
         return {
-            **summary(item),
+            **summary(item, seen),
             "company_id": item.company_id,
             "submitted_at": iso_jst(item.submitted_at),
             "change": request["change"],
@@ -332,7 +383,7 @@ def staff_view(item: ApplicationItem) -> dict:
             "decided_by": item.decided_by,
         }
     return {
-        **summary(item),
+        **summary(item, seen),
         "company_id": item.company_id,
         "submitted_at": iso_jst(item.submitted_at),
         "product": request["product"],
@@ -368,7 +419,7 @@ def check_issuable(item: ApplicationItem) -> None:
         raise Conflict("application_rejected", "the application was rejected")
     if item.status != SUBMITTED or _contract_written(item.contract_number):
         return
-    problems = rules.issue_problems(item.request, registry.orderer_for(item.request), clock.today())
+    problems = rules.issue_problems(item.request, registry.orderer_for(item.request), clock.today(), issuers.issuer_of(item))
     if problems:
         raise Conflict("cannot_issue", "cannot be issued: " + "; ".join(f"{p.field} {p.reason}" for p in problems))
 

@@ -46,7 +46,8 @@ from ...domain.errors import Conflict
 from ...aws.models import ContractItem, VersionItem, condition_failed
 from ...domain.application.schemas import CorrectionRequest
 from . import audit, contract_actions, desk, publication
-from .. import contracts
+from .. import contracts, issuers
+from ...domain.catalogue import fees
 from . import outbox
 
 logger = Logger(child=True)
@@ -76,13 +77,13 @@ def _same_correction(record: VersionItem, target: int, reason: str, content: dic
     )
 
 
-def _store(record: VersionItem, pdf: bytes | None) -> bool:
+def _store(record: VersionItem, pdf: bytes | None, issuer) -> bool:
     """Put the corrected certificate unless known stored, record its digest and chain link;
     True if this call created the object (its arrival then publishes it)."""
     if record.sha256:
         return False
     if pdf is None:
-        pdf = signing.sign_pdf(render_certificate(render_input(record)))
+        pdf = signing.sign_pdf(render_certificate(render_input(record), issuer))
     stored, created = storage.create_pdf(record.s3_key, pdf, owner=record.record_id)
     publication.record_stored(record, stored)
     return created
@@ -94,6 +95,7 @@ def correct(
     """Returns (the correction record, whether this call wrote it)."""
     version = contracts.path_version(version)
     contract = contract_actions.load(number)
+    issuer = issuers.issuer_of(contract)  # the corrected certificate is its issuer's
     number = contract.contract_number
     expected = contract_actions.expected_revision(if_match)
     records = contracts_repository.versions(number)
@@ -137,7 +139,7 @@ def correct(
             rendered_at=now,
             **(VersionItem.pending_entry(number, version_no, now) if electronic else {}),
         )
-        pdf = signing.sign_pdf(render_certificate(render_input(record)))
+        pdf = signing.sign_pdf(render_certificate(render_input(record), issuer))
         revision = contracts_repository.revision(contract)
         actions = [ContractItem.latest_version.set(version_no)]
         if in_force:
@@ -155,7 +157,7 @@ def correct(
             if written is None:
                 raise contract_actions.changed_meanwhile(number) from None  # another action won
             pdf = None  # a concurrent identical request wrote it: go on with what it stored
-    stored_now = _store(written, pdf)
+    stored_now = _store(written, pdf, issuer)
     written = contracts_repository.version(number, written.version)
     if not stored_now and publication.awaits_publication(written):
         publication.request(number, int(written.version))  # its arrival may have been lost: ask again
@@ -213,7 +215,7 @@ def cancel(number: str, version: int, reason: str, staff: str | None, if_match: 
     after = lifecycle.valid_chain([*records, record])[-1]
     record.content = after.record.content  # the content in force again
     record.content_before = before
-    difference = withdrawal_difference(withdrawn)
+    difference = withdrawal_difference(withdrawn, issuers.issuer_of(contract))
     if difference is not None:  # the withdrawn change's fee, reversed, with its own statement
         record.fee, record.fee_kind, record.fee_s3_key = difference.amount, difference.kind, bucket_keys.fee_statement(number, version_no)
     # Its chain link at once (what publication.chain_link computes at a PDF's storage, without a PDF).
@@ -249,11 +251,14 @@ def withdrawn_change(records: list[VersionItem], shown: VersionItem) -> VersionI
     return shown
 
 
-def withdrawal_difference(change: VersionItem) -> changes.FeeDifference | None:
-    """The change's difference reversed, as it was computed at its issue (None for a record without one)."""
+def withdrawal_difference(change: VersionItem, issuer) -> changes.FeeDifference | None:
+    """The change's difference reversed, as it was computed at its issue, by the issuer's fee table
+    (None for a record without one)."""
     if change.kind != CHANGE or not change.content_before or change.fee is None:
         return None
-    return changes.withdrawal_fee(change.content_before, change.content, date.fromisoformat(change.content["issue_date"]))
+    return changes.withdrawal_fee(
+        change.content_before, change.content, date.fromisoformat(change.content["issue_date"]), fees.table_of(issuer)
+    )
 
 
 def _finish_cancellation(contract: ContractItem, records: list[VersionItem], record: VersionItem) -> None:
@@ -264,10 +269,11 @@ def _finish_cancellation(contract: ContractItem, records: list[VersionItem], rec
         return
     by_version = {int(r.version): r for r in records}
     change = withdrawn_change(records, by_version[int(record.target_version)])
-    difference = withdrawal_difference(change) if record.fee_s3_key else None
+    issuer = issuers.issuer_of(contract)
+    difference = withdrawal_difference(change, issuer) if record.fee_s3_key else None
     if difference is not None:  # put where no object is (If-None-Match): a retry keeps the first one
         cancelled_on = clock.to_jst(record.issued_at).date()
-        pdf = render_fee_difference(render_input(change), difference, occasion="cancellation", cancelled_on=cancelled_on)
+        pdf = render_fee_difference(render_input(change), difference, occasion="cancellation", cancelled_on=cancelled_on, issuer=issuer)
         storage.create_pdf(record.fee_s3_key, signing.sign_pdf(pdf), read_back=False)
     try:
         record.update(actions=[VersionItem.notified_at.set(clock.now())], condition=VersionItem.notified_at.does_not_exist())
@@ -301,9 +307,11 @@ def _mail_cancelled(
     if not contract.notify_email:
         return
     content = contract.content
+    issuer = issuers.issuer_of(contract)
     mail = staff_mail.change_cancelled(
         content["contractor"]["name"], contract.contract_number, content["work_name"], cancelled_label, in_force_label, reason,
-        content.get("branch_code"), fee=fee,
+        content.get("branch_code"), issuer=issuer, fee=fee,
     )
     number = contract.contract_number  # the cancellation's record names its one e-mail (a retry reads a newer revision)
-    outbox.put(f"cancel#{number}#v{record_version:03d}", ContractItem.partition(number), contract.notify_email, mail.subject, mail.body)
+    outbox.put(f"cancel#{number}#v{record_version:03d}", ContractItem.partition(number), contract.notify_email, mail.subject, mail.body,
+               sender_name=outbox.sender_name(issuer))

@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 
 from aws_lambda_powertools import Logger
 from ...domain.catalogue import products
-from ...domain.catalogue.issuer import load_issuer
+from ...domain.catalogue.issuer import DEFAULT_ISSUER_ID
 from ...domain.catalogue.orderers import Orderer
 from ...domain.catalogue.products import Product
 from ...domain.errors import Conflict, InputError, NotFound, Problem
@@ -30,7 +30,7 @@ from ...domain.mail import desk_mail
 from ...domain.identity import Caller
 from ...aws import contracts_repository, desk_repository
 from ...aws.models import ContractItem, DeskEventItem, DeskItem, ReceiptItem, VersionItem
-from .. import contracts, registry
+from .. import contracts, issuers, registry
 from . import audit, outbox
 
 logger = Logger(child=True)
@@ -152,9 +152,11 @@ def build_row(item: DeskItem, contract: ContractItem, records: list[VersionItem]
     orderer = registry.get_orderer(item.orderer_id)
     if orderer is not None and item.department_id:
         department = orderer.department(item.department_id)
+    issuer = issuers.issuer_of(contract)
     row = {
         "contract_number": contract.contract_number,
-        "issuer_name": load_issuer().company,
+        "issuer_name": issuer.company,
+        "issuer": issuers.ref(issuer),
         "product": contract.product,
         "product_name": products.label(contract.product),
         "project_name": content["work_name"],
@@ -250,13 +252,19 @@ def _mail_department(item: DeskItem, event: DeskEventItem) -> None:
     if department is None:
         return  # no department mailbox: the desk and its event log tell the orderer
     row = item.row or {}
+    issuer = issuer_of_row(row)
     mail = desk_mail.department_notice(
         event.kind, department.name, item.contract_number, row.get("product_name", ""), row.get("project_name", ""),
-        row.get("contractor_name", ""), event.label or "", load_issuer(), detail=event.detail or {},
+        row.get("contractor_name", ""), event.label or "", issuer, detail=event.detail or {},
     )
     number = item.contract_number
     outbox.put(f"desk#{department.department_id}#{number}#{event.event_ref()}", ContractItem.partition(number),
-               department.email, mail.subject, mail.body)
+               department.email, mail.subject, mail.body, sender_name=outbox.sender_name(issuer))
+
+
+def issuer_of_row(row: dict):
+    """The issuer a desk row names (a row built before rows named one: the platform's first surety)."""
+    return issuers.issuer_of(row.get("issuer") or {})
 
 
 def published(number: str, record: VersionItem) -> None:
@@ -323,10 +331,12 @@ def _mail_contractor(contract: ContractItem, shown: lifecycle.Shown, receipt: Re
     if not contract.notify_email:
         return
     content = contract.content
+    issuer = issuers.issuer_of(contract)
     mail = desk_mail.received(content["contractor"]["name"], contract.contract_number, content["work_name"], contract.orderer_name,
-                              shown.label, iso_jst(receipt.received_at), content.get("branch_code"), load_issuer())
+                              shown.label, iso_jst(receipt.received_at), content.get("branch_code"), issuer)
     number = contract.contract_number
-    outbox.put(f"received#{number}#v{shown.version:03d}#{receipt.orderer_id}", ContractItem.partition(number), contract.notify_email, mail.subject, mail.body)
+    outbox.put(f"received#{number}#v{shown.version:03d}#{receipt.orderer_id}", ContractItem.partition(number), contract.notify_email, mail.subject, mail.body,
+               sender_name=outbox.sender_name(issuer))
 
 
 # ------------------------------------------------------------------------- audit
@@ -390,6 +400,8 @@ def remind(today: date | None = None) -> int:
     mail per reminder and department, however often the schedule runs. Returns mails queued."""
     today = today or clock.today()
     queued = 0
+    # The registry read whole once (one Query, as the orderers are): each row names its issuer.
+    by_id = {issuer.issuer_id: issuer for issuer in issuers.list_issuers()}
     for orderer in registry.list_orderers():
         if not orderer.departments or orderer.orderer_id is None:
             continue
@@ -400,10 +412,11 @@ def remind(today: date | None = None) -> int:
             expiry = date.fromisoformat(item.row["expiry"])
             days = REMINDER_DAYS[1] if expiry <= today + timedelta(days=REMINDER_DAYS[1]) else REMINDER_DAYS[0]
             row = item.row
+            issuer = by_id.get((row.get("issuer") or {}).get("issuer_id") or DEFAULT_ISSUER_ID) or by_id[DEFAULT_ISSUER_ID]
             mail = desk_mail.reminder(department.name, item.contract_number, row["product_name"], row["project_name"],
-                                      row["contractor_name"], row["label"], expiry, (expiry - today).days, load_issuer())
+                                      row["contractor_name"], row["label"], expiry, (expiry - today).days, issuer)
             number = item.contract_number
             outbox.put(f"desk-reminder#{department.department_id}#{number}#{expiry.isoformat()}#{days}d", ContractItem.partition(number),
-                       department.email, mail.subject, mail.body)
+                       department.email, mail.subject, mail.body, sender_name=outbox.sender_name(issuer))
             queued += 1
     return queued

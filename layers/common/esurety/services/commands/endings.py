@@ -33,7 +33,8 @@ from ...domain.errors import Conflict, InputError, Problem
 from ...aws.models import ApplicationItem, ContractItem, condition_failed
 from ...domain.application.schemas import TerminationRequest
 from . import applications, audit, contract_actions
-from .. import contracts
+from .. import contracts, issuers
+from ...domain.catalogue import fees
 from . import desk, outbox
 
 CANCELLED, CLAIMED = "cancelled", "claimed"
@@ -105,7 +106,7 @@ def terminate(number: str, request: TerminationRequest, staff: str | None, if_ma
     now = clock.now()
     refund = None
     if request.kind == CANCELLED:
-        difference = changes.termination_refund(in_force.record.content, request.date)
+        difference = changes.termination_refund(in_force.record.content, request.date, fees.table_of(issuers.issuer_of(contract)))
         refund = {"kind": difference.kind, "amount": difference.amount}
     ending = {
         **wanted,
@@ -161,12 +162,13 @@ def _finish(contract: ContractItem) -> None:
         return  # claimed after the statement was stored: nothing is left to do
     ending = contract.ending
     number = contract.contract_number
+    issuer = issuers.issuer_of(contract)  # its statement and e-mail are the issuer's
     if ending.get("statement_s3_key"):
         records = contracts_repository.versions(number)
         record = contracts.record_of(records, int(ending["version"]))
         ended_on = date.fromisoformat(ending["date"])
-        difference = changes.termination_refund(record.content, ended_on)
-        pdf = signing.sign_pdf(render_fee_difference(record.content, difference, occasion="termination", ended_on=ended_on))
+        difference = changes.termination_refund(record.content, ended_on, fees.table_of(issuer))
+        pdf = signing.sign_pdf(render_fee_difference(record.content, difference, occasion="termination", ended_on=ended_on, issuer=issuer))
         # Its owner is the record it is computed from: one a lost life left at the key is refused
         # and this one goes beside it (statement_link finds it there).
         owner = record.record_id
@@ -186,6 +188,7 @@ def _finish(contract: ContractItem) -> None:
     withdrawn = ending.get("withdrawn_change")
     mail = staff_mail.terminated(
         content["contractor"]["name"], number, content["work_name"], ending["kind"], ending["date"], refund,
-        content.get("branch_code"), withdrawn_change=withdrawn,
+        content.get("branch_code"), issuer=issuer, withdrawn_change=withdrawn,
     )
-    outbox.put(f"ending#{number}", ContractItem.partition(number), contract.notify_email, mail.subject, mail.body)
+    outbox.put(f"ending#{number}", ContractItem.partition(number), contract.notify_email, mail.subject, mail.body,
+               sender_name=outbox.sender_name(issuer))

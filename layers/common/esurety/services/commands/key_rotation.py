@@ -25,7 +25,7 @@ from ...aws import contracts_repository, keys
 from ...domain.errors import Conflict
 from ...aws.models import ContractItem
 from . import audit, contract_actions, notices, outbox, publication
-from .. import contracts
+from .. import contracts, issuers
 
 
 # How many renewed keys a contract remembers: a clerk holds the notice of the last one or two.
@@ -75,8 +75,10 @@ def _mail(contract: ContractItem, generation: int) -> None:
     if contract.notify_email:
         content = contract.content
         number = contract.contract_number
-        mail = staff_mail.key_renewed(content["contractor"]["name"], number, content["work_name"], content.get("branch_code"))
-        outbox.put(f"rotate-key#{number}#g{generation}", ContractItem.partition(number), contract.notify_email, mail.subject, mail.body)
+        issuer = issuers.issuer_of(contract)
+        mail = staff_mail.key_renewed(content["contractor"]["name"], number, content["work_name"], content.get("branch_code"), issuer=issuer)
+        outbox.put(f"rotate-key#{number}#g{generation}", ContractItem.partition(number), contract.notify_email, mail.subject, mail.body,
+                   sender_name=outbox.sender_name(issuer))
 
 
 def rotate(number: str, staff: str | None, idempotency_key: str | None = None, if_match: str | None = None) -> tuple[dict, bool]:

@@ -23,9 +23,9 @@ from ...aws import bucket_keys, contracts_repository, keys, signing, storage
 from ...aws.models import VersionItem, condition_failed
 from ...domain.guarantee.certificates import render_input
 from ...config import settings
-from .. import contracts
+from .. import contracts, issuers
 
-def put(number: str, version: VersionItem, key: str, generation: int) -> str:
+def put(number: str, version: VersionItem, key: str, generation: int, issuer=None) -> str:
     """Render `version`'s notice printing `key` (of `generation`) and put it once; returns its S3 key.
 
     The key is printed: the bytes are as secret as it (SSE-KMS under the documents key, never logged).
@@ -35,7 +35,9 @@ def put(number: str, version: VersionItem, key: str, generation: int) -> str:
     from ...documents.notice import render_notice  # noqa: PLC0415
 
     target = bucket_keys.notice(number, int(version.version), generation)
-    notice = signing.sign_pdf(render_notice(render_input(version), key))
+    if issuer is None:
+        issuer = issuers.issuer_of(contracts_repository.get(number))
+    notice = signing.sign_pdf(render_notice(render_input(version), key, issuer))
     # The writer may not read notices: where one is there already (a repeated put, or a lost life's
     # with its old key), this record's goes to its own key beside it (storage.create_pdf).
     stored, _ = storage.create_pdf(target, notice, read_back=False, kms_key_id=settings().notice_kms_key_id, owner=version.record_id)
@@ -66,6 +68,6 @@ def renew(number: str, version: VersionItem) -> None:
     if not contract.key_ciphertext or (contracts.notice_generation_of(version) or 0) >= generation:
         return
     key = keys.decrypt(contract.key_ciphertext, number)
-    target = put(number, version, key, generation)
+    target = put(number, version, key, generation, issuers.issuer_of(contract))
     del key
     record(version, target, generation)

@@ -38,11 +38,12 @@ REFUSED = frozenset({"MessageRejected", "InvalidParameterValue", "MailFromDomain
 MAX_RECEIVES = 5
 
 
-def put(mail_id: str, owner: str, to: str, subject: str, body: str) -> None:
+def put(mail_id: str, owner: str, to: str, subject: str, body: str, sender_name: str | None = None) -> None:
     """Put one e-mail on the mail queue. A queue that refuses it does not undo the decision that
-    asked for it: the e-mail is recorded as undelivered on the contract, for staff to see."""
+    asked for it: the e-mail is recorded as undelivered on the contract, for staff to see.
+    `sender_name` is the From name: the issuer's (`sender_name(issuer)`)."""
     try:
-        mail_queue.enqueue(mail_id, owner, to, subject, body)
+        mail_queue.enqueue(mail_id, owner, to, subject, body, sender_name)
     except (BotoCoreError, ClientError) as error:
         logger.error("e-mail not queued", extra={"mail_id": mail_id, "error": type(error).__name__})
         try:
@@ -51,6 +52,11 @@ def put(mail_id: str, owner: str, to: str, subject: str, body: str) -> None:
             )
         except (PutError, BotoCoreError, ClientError):
             logger.exception("undelivered e-mail not recorded", extra={"mail_id": mail_id})
+
+
+def sender_name(issuer) -> str:
+    """The From name of an issuer's e-mails: its mail_sender_name, else its company."""
+    return issuer.mail_sender_name or issuer.company
 
 
 def _why(error: Exception) -> str:
@@ -98,7 +104,8 @@ def deliver(message: dict, receive_count: int = 1) -> str:
     if item is None:
         return "duplicate"
     try:
-        message_id = mailer.send(message["to"], message["subject"], message["body"])
+        named = {"sender_name": message["sender_name"]} if message.get("sender_name") else {}  # queued before: MAIL_FROM as is
+        message_id = mailer.send(message["to"], message["subject"], message["body"], **named)
     except ClientError as error:
         code = error.response.get("Error", {}).get("Code", "")
         if code in REFUSED:

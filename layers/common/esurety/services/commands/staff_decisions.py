@@ -20,6 +20,7 @@ from ...domain.mail import staff_mail
 from ...aws import applications_repository, contracts_repository
 from ...aws.models import ApplicationItem, ContractItem
 from . import applications, audit, corrections, endings, issuance, key_rotation, outbox
+from .. import issuers
 
 logger = Logger(child=True)
 
@@ -126,5 +127,6 @@ def _rejected(application_id: str, staff: str | None) -> None:
         what = request["work"]["name"]
     if not to:
         return
-    mail = staff_mail.rejected(name, application_id, what, item.reject_reason, branch)
-    outbox.put(f"reject#{application_id}", pk, to, mail.subject, mail.body)
+    issuer = issuers.issuer_of(item)  # the issuer applied to (a change's: its contract's)
+    mail = staff_mail.rejected(name, application_id, what, item.reject_reason, branch, issuer=issuer)
+    outbox.put(f"reject#{application_id}", pk, to, mail.subject, mail.body, sender_name=outbox.sender_name(issuer))

@@ -2,7 +2,7 @@
 
 Every read is a Query on an index keyed by the caller's orderer (or orderer and department), never a
 scan, and reads at most READ_BUDGET items per request: a filter the index does not serve (product,
-status, 要確認, 変更あり, the q search, a department on the expiry and change orders) is applied to
+status, issuer, 要確認, 変更あり, the q search, a department on the expiry and change orders) is applied to
 what was read, and the page ends with a cursor where the budget ran out, so a page costs the same
 on a desk of 100 rows as on one of 100,000 (docs/decisions.md). The cursor is opaque (base64url of
 the index and the last key read) and bound to the index and partition it was made for. The export
@@ -23,7 +23,7 @@ from ...domain.identity import Caller
 from ...domain.japanese import clock
 from ...aws import contracts_repository, desk_repository, storage
 from ...aws.models import DeskItem
-from .. import contracts
+from .. import contracts, issuers
 from ..commands import desk
 
 READ_BUDGET = 200  # items read per request, whatever the filters
@@ -88,10 +88,13 @@ def _limit(value: int | None) -> int:
     return value
 
 
-def as_read(item: DeskItem, today: date) -> dict:
+def as_read(item: DeskItem, today: date, seen: dict | None = None) -> dict:
     """The row as of today: its status from the dates (期限満了 once the 保証期限 has passed, a recorded
-    解約 / 履行請求 from its date on), 期限間近 when valid and within 30 days."""
+    解約 / 履行請求 from its date on), 期限間近 when valid and within 30 days. A row built before rows
+    named their issuer is the platform's first surety's (`seen`: issuers.ref_of's memo)."""
     row = dict(item.row)
+    if not row.get("issuer"):
+        row["issuer"] = issuers.ref_of({}, seen)
     expiry = date.fromisoformat(row["expiry"])
     ending = lifecycle.Ending(item.ending["kind"], date.fromisoformat(item.ending["date"])) if item.ending else None
     status = lifecycle.status(expiry, today, ending)
@@ -106,7 +109,7 @@ class _Selection:
 
     def __init__(
         self, caller: Caller, *, department: str | None, product: str | None, status: str | None,
-        view: str | None, q: str | None, sort: str | None,
+        view: str | None, q: str | None, sort: str | None, issuer_id: str | None = None,
     ):
         self.view = _choice("view", view, VIEWS, "all")
         self.sort = _choice("sort", sort, SORTS, "presented")
@@ -116,6 +119,8 @@ class _Selection:
         self.q = q
         self.wanted = desk.search_text(q) if q else ""
         self.product = product
+        self.issuer_id = _issuer_filter(issuer_id)
+        self.seen: dict = {}  # the IssuerRef of rows built before rows named their issuer
         # Another department's rows do not exist for a department user: nothing to read.
         self.empty = caller.department_id is not None and department not in (None, "", caller.department_id)
         if caller.department_id is not None:
@@ -152,8 +157,10 @@ class _Selection:
             return None  # presented a moment ago, its row not yet built: the next read has it
         if self.department is not None and item.department_id != self.department:
             return None
-        row = as_read(item, self.today)
+        row = as_read(item, self.today, self.seen)
         if self.product and row["product"] != self.product:
+            return None
+        if self.issuer_id and row["issuer"]["issuer_id"] != self.issuer_id:
             return None
         if self.status and row["status"] != self.status:
             return None
@@ -170,14 +177,24 @@ class _Selection:
     def filters(self) -> dict:
         """The filters as the audit records them (whether a search was given, not what)."""
         return {"view": self.view, "sort": self.sort, "department": self.department, "product": self.product,
-                "status": self.status, "q": bool(self.q)}
+                "status": self.status, "issuer_id": self.issuer_id, "q": bool(self.q)}
+
+
+def _issuer_filter(issuer_id: str | None) -> str | None:
+    """The issuer to filter by: one of the registry (retired ones too: their guarantees stay), or 422."""
+    if not issuer_id:
+        return None
+    if issuers.get_issuer(issuer_id) is None:
+        raise InputError(Problem("issuer_id", "unknown_issuer", "is not an issuer of the registry (GET /issuers)"))
+    return issuer_id
 
 
 def list_rows(
     caller: Caller, *, department: str | None = None, product: str | None = None, status: str | None = None,
     view: str | None = None, q: str | None = None, sort: str | None = None, cursor: str | None = None, limit: int | None = None,
+    issuer_id: str | None = None,
 ) -> dict:
-    selection = _Selection(caller, department=department, product=product, status=status, view=view, q=q, sort=sort)
+    selection = _Selection(caller, department=department, product=product, status=status, view=view, q=q, sort=sort, issuer_id=issuer_id)
     limit = _limit(limit)
     if selection.empty:
         return {"items": [], "next_cursor": None}
@@ -205,12 +222,12 @@ EXPORT_PAGE = 1000  # items a query page reads while exporting (DynamoDB ends a 
 
 def all_rows(
     caller: Caller, *, department: str | None = None, product: str | None = None, status: str | None = None,
-    view: str | None = None, q: str | None = None, sort: str | None = None,
+    view: str | None = None, q: str | None = None, sort: str | None = None, issuer_id: str | None = None,
 ) -> tuple[dict, Iterator[dict]]:
     """(the filters as audited, every row the list would show with them, in its order): the export
     reads the whole desk, page after page, bounded by the desk's size and not by READ_BUDGET. The
     filters are judged (422) before this returns, so nothing is read for a refused request."""
-    selection = _Selection(caller, department=department, product=product, status=status, view=view, q=q, sort=sort)
+    selection = _Selection(caller, department=department, product=product, status=status, view=view, q=q, sort=sort, issuer_id=issuer_id)
 
     def rows() -> Iterator[dict]:
         if selection.empty:
@@ -301,6 +318,7 @@ def one(caller: Caller, number: str, version: int | None = None) -> dict:
             entry["withdrawn"] = withdrawn[link.version]
     events = sorted(desk_repository.events_of(number), key=lambda e: (e.written_at, desk.ORDER.index(e.kind), e.sk))
     return {
+        "issuer": issuers.ref_of(contract),
         **contracts.status_json(contract, chain),
         "received_at": iso_jst(receipt_of_shown.received_at) if receipt_of_shown else None,
         "current_version": chain[-1].version,

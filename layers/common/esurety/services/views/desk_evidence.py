@@ -15,11 +15,13 @@ from ...aws import signing
 from ...documents.deposit_record import render_deposit_record
 from ...documents.evidence import evidence_zip
 from ...domain.japanese import clock
+from .. import issuers
 
 
 def signed_deposit_record(guarantee: Mapping[str, Any], made_at: datetime | None = None) -> bytes:
     """The 寄託記録 of `guarantee` (the desk's answer for it), rendered at `made_at` (default now) and signed."""
-    return signing.sign_pdf(render_deposit_record(guarantee, made_at=made_at or clock.now()))
+    issuer = issuers.issuer_of(guarantee.get("issuer") or {})  # the guarantee's issuer, printed on the record
+    return signing.sign_pdf(render_deposit_record(guarantee, issuer, made_at=made_at or clock.now()))
 
 
 def evidence_file(

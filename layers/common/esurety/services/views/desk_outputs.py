@@ -26,14 +26,14 @@ MAX_CERTIFICATE_BYTES = 20 * 1024 * 1024  # far above any certificate; a read ne
 def export(
     caller: Caller, *, format: str | None = "csv", encoding: str | None = None, department: str | None = None,
     product: str | None = None, status: str | None = None, view: str | None = None, q: str | None = None,
-    sort: str | None = None,
+    sort: str | None = None, issuer_id: str | None = None,
 ) -> dict:
     """Every row the list shows with these filters, as one CSV file: `{url, rows, substituted}`.
     The format and encoding are judged first: a refused request reads and writes nothing."""
     if (format or "csv") not in desk_export.FORMATS:
         raise InputError(Problem("format", "invalid_choice", f"must be one of {', '.join(desk_export.FORMATS)}"))
     encoding = desk_export.check_encoding(encoding)
-    filters, rows = desk.all_rows(caller, department=department, product=product, status=status, view=view, q=q, sort=sort)
+    filters, rows = desk.all_rows(caller, department=department, product=product, status=status, view=view, q=q, sort=sort, issuer_id=issuer_id)
     rows = list(rows)
     data, substituted = desk_export.csv_export(rows, encoding)
     made_at = clock.now()

@@ -15,7 +15,7 @@ from ...domain.errors import Problem
 from ...aws.models import ApplicationItem, ContractItem, UploadItem, VersionItem
 from ...domain.catalogue.products import label as product_label
 from ..commands import applications, audit, contract_actions, endings, outbox, uploads
-from .. import contracts, registry
+from .. import contracts, issuers, registry
 
 
 def _problems(problems: list[Problem]) -> list[dict]:
@@ -101,7 +101,7 @@ def application(application_id: str) -> dict:
             out["problems"] = _problems(problems)
     else:
         if item.status == applications.SUBMITTED:
-            out["problems"] = _problems(rules.issue_problems(request, registry.orderer_for(request), today))
+            out["problems"] = _problems(rules.issue_problems(request, registry.orderer_for(request), today, issuers.issuer_of(item)))
         if request.get("upload_id"):
             out["certification_document"] = _upload(request["upload_id"], item.upload_version)
     return out
@@ -167,6 +167,7 @@ def contract(number: str) -> dict:
         "contract_number": number,
         "application_id": contract.application_id,
         "company_id": contract.company_id,
+        "issuer": issuers.ref_of(contract),
         "orderer_id": contract.orderer_id,
         "orderer_name": contract.orderer_name,
         "product": contract.product,

@@ -23,7 +23,7 @@ from ...domain.errors import InputError, KeyRenewed, NotFound, Problem, TooManyA
 from ...domain.identity import Caller
 from ...aws.models import ContractItem, ReceiptItem, ViewItem
 from ..commands import desk, lockout
-from .. import registry
+from .. import issuers, registry
 from ..contracts import chain_valid, shown_chain, status_json
 
 logger = Logger(child=True)
@@ -206,6 +206,7 @@ def verify(caller: Caller, number_text: str, key_text: str, version: int | None 
     except ReceiptItem.DoesNotExist:
         receipt = None
     return {
+        "issuer": issuers.ref_of(contract),  # the orderer sees whose guarantee it holds
         **status_json(contract, chain),
         "received_at": certificates.iso_jst(receipt.received_at) if receipt else None,
         "current_version": chain[-1].version,
