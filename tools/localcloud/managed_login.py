@@ -33,7 +33,12 @@ import secrets
 import time
 from urllib.parse import parse_qs, quote
 
-HTML = {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"}
+
+def _html() -> dict:
+    """The headers of a page: a new dict each time (ministack adds Content-Length to the one it gets)."""
+    return {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"}
+
+
 MAX_WRONG_CODES = 5
 DEFAULT_SESSION_MINUTES = 3  # Cognito's AuthSessionValidity when the app client sets none
 
@@ -286,7 +291,7 @@ class SecondFactor:
             "oauth": {"client_id": client_id, "redirect_uri": redirect_uri, "scope": scope, "state": state, "response_type": "code",
                       "code_challenge": code_challenge, "code_challenge_method": code_challenge_method, "nonce": nonce},
         }
-        return 200, HTML, self._page(token).encode("utf-8")
+        return 200, _html(), self._page(token).encode("utf-8")
 
     def _page(self, token: str, error: str = "") -> str:
         session = self.pending[token]
@@ -304,13 +309,13 @@ class SecondFactor:
         oauth = session["oauth"]
         _, _, client = self.cognito._find_pool_by_client_id(oauth["client_id"])
         render = username_page_html if client and self.cognito._use_choice_based_ui(client) else login_page_html
-        return 200, HTML, render(**oauth, error_message=message).encode("utf-8")
+        return 200, _html(), render(**oauth, error_message=message).encode("utf-8")
 
     def submit(self, token: str, code: str):
         """POST /login with the pending step's token and the code."""
         session = self.pending.get(token)
         if session is None:
-            return 400, HTML, error_page_html(EXPIRED_PAGE).encode("utf-8")
+            return 400, _html(), error_page_html(EXPIRED_PAGE).encode("utf-8")
         if session["expires_at"] < time.time():
             self.pending.pop(token, None)
             return self._start_again(session, STEP_EXPIRED)
@@ -327,7 +332,7 @@ class SecondFactor:
             if session["wrong"] >= MAX_WRONG_CODES:
                 self.pending.pop(token, None)
                 return self._start_again(session, TOO_MANY_CODES)
-            return 200, HTML, self._page(token, WRONG_CODE).encode("utf-8")
+            return 200, _html(), self._page(token, WRONG_CODE).encode("utf-8")
         self.pending.pop(token, None)
         if session["step"] == "enroll":  # as VerifySoftwareToken and SetUserMFAPreference leave it
             user["_totp_secret"] = secret
@@ -353,7 +358,7 @@ def _as_page(answer):
             description = error.get("error_description", "")
             message = EXPIRED_PAGE if "expired" in description.lower() else OAUTH_ERRORS.get(error["error"], OAUTH_ERRORS["invalid_request"])
             detail = {"oauth-error": error["error"], "oauth-description": description}
-            return status, HTML, error_page_html(message, detail).encode("utf-8")
+            return status, _html(), error_page_html(message, detail).encode("utf-8")
     return answer
 
 
