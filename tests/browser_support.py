@@ -6,10 +6,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pyotp
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from tools.localcloud import demo
+from tools.localcloud.cloud import LocalCloud
 
 ROOT = Path(__file__).resolve().parents[1]
 IMAGES = ROOT / "docs" / "images"
@@ -66,11 +68,19 @@ def wider_than_screen(page: Page) -> list[str]:
     }""")
 
 
-def sign_in(page: Page, role: str) -> None:
-    """The local cloud's managed login page: user name and password."""
+def sign_in(page: Page, role: str, cloud: LocalCloud | None = None) -> None:
+    """The local cloud's managed login: user name and password, then (staff: their pool requires
+    MFA) the authenticator app's code, computed from the demo user's TOTP secret in `cloud`."""
     page.wait_for_url(re.compile(r"/oauth2/authorize"))
     page.fill("#username", demo.USERS[role].username)
     page.fill("#password", demo.PASSWORD)
+    page.click("button[type=submit]")
+    if demo.USERS[role].role != "staff":
+        return
+    assert cloud is not None, f"{role} signs in with the TOTP code: pass the local cloud (sign_in(page, {role!r}, cloud))"
+    code = page.get_by_label("認証アプリのコード")
+    code.wait_for()
+    code.fill(pyotp.TOTP(demo.totp_secret(cloud, role)).now())
     page.click("button[type=submit]")
 
 

@@ -107,7 +107,7 @@ def test_apply_issue_and_verify_in_the_browser(local_cloud, browser):  # noqa: F
     # ---- staff: the queue, issue with confirmation
     staff = new_page(browser)
     staff.goto(site + "/staff/")
-    sign_in(staff, "staff")
+    sign_in(staff, "staff", cloud)
     row = staff.locator("#queue tbody tr", has_text=SAMPLE["work"]["name"]).first
     expect(row).to_be_visible(timeout=120_000)  # the staff function's first start loads fonts and pyHanko
     check_screen(staff, "staff-queue")
@@ -207,7 +207,7 @@ def open_verify(browser: Browser, site: str, number: str, key: str) -> Page:
 
 
 def test_receipt_and_a_change_in_the_browser(local_cloud, http, tokens, browser):  # noqa: F811
-    _, deployed = local_cloud
+    cloud, deployed = local_cloud
     site = deployed["site_url"]
     number, key = published_contract(http, tokens, "市道鹿沼線舗装修繕工事")
 
@@ -254,7 +254,7 @@ def test_receipt_and_a_change_in_the_browser(local_cloud, http, tokens, browser)
     # ---- staff: the change in the queue (filtered to 変更), issued with a confirmation
     staff = new_page(browser)
     staff.goto(site + "/staff/")
-    sign_in(staff, "staff")
+    sign_in(staff, "staff", cloud)
     expect(staff.locator("#queue")).to_be_visible(timeout=120_000)
     staff.select_option("#kind-filter", "change")
     row = staff.locator("#queue tbody tr", has_text=number)
@@ -335,7 +335,7 @@ def test_receipt_and_a_change_in_the_browser(local_cloud, http, tokens, browser)
 
 
 def test_a_rejected_application_and_a_lockout_in_the_browser(local_cloud, http, tokens, browser):  # noqa: F811
-    _, deployed = local_cloud
+    cloud, deployed = local_cloud
     site = deployed["site_url"]
     work_name = "県営住宅外壁改修工事"
     body = {**SAMPLE, "work": {**SAMPLE["work"], "name": work_name}}
@@ -346,7 +346,7 @@ def test_a_rejected_application_and_a_lockout_in_the_browser(local_cloud, http, 
     reason = "預託金融機関の口座が確認できません"
     staff = new_page(browser)
     staff.goto(site + "/staff/")
-    sign_in(staff, "staff")
+    sign_in(staff, "staff", cloud)
     row = staff.locator("#queue tbody tr", has_text=work_name)
     expect(row).to_be_visible(timeout=120_000)
     row.get_by_role("link").first.click()  # the application in full before deciding
@@ -442,7 +442,7 @@ def open_operation(staff: Page, form_id: str) -> None:
 
 
 def test_staff_correct_and_terminate_in_the_browser(local_cloud, http, tokens, browser):  # noqa: F811
-    _, deployed = local_cloud
+    cloud, deployed = local_cloud
     site = deployed["site_url"]
     number, key = published_contract(http, tokens, "市営住宅屋根改修工事")
     corrected_name = "市営住宅屋根防水改修工事"
@@ -450,7 +450,7 @@ def test_staff_correct_and_terminate_in_the_browser(local_cloud, http, tokens, b
     # ---- staff: 訂正 of the 新規 (its 工事名), after a confirmation
     staff = new_page(browser)
     staff.goto(f"{site}/staff/#/contracts/{number}")
-    sign_in(staff, "staff")
+    sign_in(staff, "staff", cloud)
     expect(staff.locator("#records tbody tr")).to_have_count(1, timeout=120_000)
     open_operation(staff, "correction-form")
     staff.select_option("#correct-version", "1")
@@ -563,7 +563,7 @@ def nintei_pdf() -> bytes:
 
 
 def test_an_interim_advance_with_its_nintei_chousho_in_the_browser(local_cloud, http, tokens, browser):  # noqa: F811
-    _, deployed = local_cloud
+    cloud, deployed = local_cloud
     site = deployed["site_url"]
     work_name = "県道鹿沼日光線橋梁補修工事"
     advance, _ = published_contract(http, tokens, work_name)
@@ -641,7 +641,7 @@ def test_an_interim_advance_with_its_nintei_chousho_in_the_browser(local_cloud, 
     # ---- staff: the application in full with its 認定調書, then issued
     staff = new_page(browser)
     staff.goto(site + "/staff/")
-    sign_in(staff, "staff")
+    sign_in(staff, "staff", cloud)
     expect(staff.locator("#queue")).to_be_visible(timeout=120_000)
     staff.select_option("#kind-filter", "interim")
     row = staff.locator("#queue tbody tr", has_text=work_name)

@@ -207,3 +207,68 @@ def test_a_key_named_by_its_alias_is_judged_as_the_key(tmp_path):
     assert seen["by_alias"] == seen["by_arn"] == seen["key"]
     assert seen["tags"] == {"esurety:issuer": "mihon-sonpo"}  # what aws:ResourceTag/esurety:issuer reads
     assert seen["unknown"].endswith(":alias/none")  # an alias of no key is left as it was
+
+
+def test_the_managed_login_asks_for_the_totp_code_in_japanese(tmp_path):
+    """A user of a pool with MFA ON gets no authorization code for the password alone: first the
+    authenticator app's code (set up at the first sign-in, asked for ever after), refused when wrong;
+    a pool without MFA signs in in one step; every page is Japanese."""
+    seen = _in_ministack("""
+        import re
+        from urllib.parse import urlencode
+
+        def pool(mfa):
+            _, _, body = cognito._create_user_pool({"PoolName": mfa, "MfaConfiguration": mfa})
+            pool_id = json.loads(body)["UserPool"]["Id"]
+            if mfa == "ON":
+                cognito._set_user_pool_mfa_config({"UserPoolId": pool_id, "MfaConfiguration": "ON",
+                                                   "SoftwareTokenMfaConfiguration": {"Enabled": True}})
+            _, _, body = cognito._create_user_pool_client({"UserPoolId": pool_id, "ClientName": "site", "AllowedOAuthFlows": ["code"],
+                "AllowedOAuthFlowsUserPoolClient": True, "CallbackURLs": ["http://site/cb"], "AllowedOAuthScopes": ["openid"]})
+            cognito._admin_create_user({"UserPoolId": pool_id, "Username": "u", "MessageAction": "SUPPRESS", "TemporaryPassword": "Pass-word-1"})
+            cognito._admin_set_user_password({"UserPoolId": pool_id, "Username": "u", "Password": "Pass-word-1", "Permanent": True})
+            return json.loads(body)["UserPoolClient"]["ClientId"]
+
+        def login(form):
+            status, headers, body = cognito.handle_login_submit("POST", "/login", {}, urlencode(form).encode(), {})
+            page = body.decode()
+            return {"status": status, "location": headers.get("Location", ""), "lang": re.findall(r'<html lang="(\\w+)"', page),
+                    "h1": re.findall(r"<h1>(.*?)</h1>", page), "alert": re.findall(r'role="alert"[^>]*>([^<]*)<', page),
+                    "token": (re.findall(r'name="mfa_token" value="([^"]+)"', page) or [""])[0],
+                    "key": "".join(re.findall(r'id="totp_secret"[^>]*>([^<]*)<', page)).replace(" ", ""),
+                    "latin": re.findall(r"[A-Za-z]+", re.sub(r"<style>.*?</style>|<[^>]*>", " ", page, flags=re.S))}
+
+        staff, contractor = pool("ON"), pool("OFF")
+        request = lambda client: {"response_type": "code", "client_id": client, "redirect_uri": "http://site/cb", "scope": "openid", "state": "s"}
+        _, _, first = cognito.handle_oauth2_authorize("GET", "/oauth2/authorize", {}, request(staff))
+        wrong_password = login({**request(staff), "username": "u", "password": "wrong"})
+        enrol = login({**request(staff), "username": "u", "password": "Pass-word-1"})
+        enrol_wrong = login({"mfa_token": enrol["token"], "totp_code": "000000" if cognito._totp_code(enrol["key"]) != "000000" else "111111"})
+        enrolled = login({"mfa_token": enrol["token"], "totp_code": cognito._totp_code(enrol["key"])})
+        again = login({**request(staff), "username": "u", "password": "Pass-word-1"})
+        spent = login({"mfa_token": enrol["token"], "totp_code": cognito._totp_code(enrol["key"])})
+        no_code = login({"mfa_token": again["token"], "totp_code": ""})
+        signed_in = login({"mfa_token": again["token"], "totp_code": cognito._totp_code(enrol["key"])})
+        one_step = login({**request(contractor), "username": "u", "password": "Pass-word-1"})
+        _, _, refused = cognito.handle_oauth2_authorize("GET", "/oauth2/authorize", {}, {**request(staff), "redirect_uri": "http://elsewhere/"})
+        print(json.dumps({"first": first.decode(), "wrong_password": wrong_password, "enrol": enrol, "enrol_wrong": enrol_wrong,
+                          "enrolled": enrolled, "again": again, "spent": spent, "no_code": no_code, "signed_in": signed_in,
+                          "one_step": one_step, "refused": refused.decode()}))
+    """, tmp_path)
+    assert '<html lang="ja">' in seen["first"] and "ユーザー名" in seen["first"] and "Sign in" not in seen["first"]
+    assert seen["wrong_password"]["alert"] == ["ユーザー名またはパスワードが正しくありません。"]
+    # The first sign-in sets TOTP up: no code for the site until the app's code is right.
+    assert seen["enrol"]["h1"] == ["認証アプリの登録"] and seen["enrol"]["location"] == "" and len(seen["enrol"]["key"]) == 32
+    assert seen["enrol_wrong"]["status"] == 200 and seen["enrol_wrong"]["location"] == ""
+    assert seen["enrol_wrong"]["alert"][0].startswith("コードが正しくありません。")
+    assert seen["enrolled"]["status"] == 302 and seen["enrolled"]["location"].startswith("http://site/cb?code=")
+    # Ever after: the password, then the code page (a wrong or empty code refused, with another try).
+    assert seen["again"]["h1"] == ["多要素認証"] and seen["again"]["location"] == ""
+    assert seen["no_code"]["location"] == "" and seen["no_code"]["alert"][0].startswith("コードが正しくありません。")
+    assert seen["signed_in"]["status"] == 302 and "code=" in seen["signed_in"]["location"]
+    assert seen["spent"]["status"] == 400 and seen["spent"]["location"] == ""  # a step signs in once
+    assert seen["one_step"]["status"] == 302 and "code=" in seen["one_step"]["location"]  # no MFA: one step
+    for name in ("wrong_password", "enrol", "enrol_wrong", "again", "no_code", "spent"):
+        assert seen[name]["lang"] == ["ja"], name
+        assert [w for w in seen[name]["latin"] if w not in seen[name]["key"]] == [], (name, seen[name]["latin"])
+    assert '<html lang="ja">' in seen["refused"] and "サインインの要求が正しくありません" in seen["refused"]

@@ -1,4 +1,4 @@
-"""ministack as the local cloud runs it: four adaptations, so that it keeps, refuses and allows what AWS does.
+"""ministack as the local cloud runs it: five adaptations, so that it keeps, refuses and allows what AWS does.
 
 cloud.py starts this file with ministack's own interpreter (`python -P serve.py`); it imports only
 the standard library and ministack, patches ministack in this process, then runs ministack's main.
@@ -28,6 +28,9 @@ the standard library and ministack, patches ministack in this process, then runs
    itself, its ARN and its tags (`aws:ResourceTag/...`), as AWS does; ministack judged the alias's
    ARN, which has no tags, so an attribute-based policy (the functions may sign with keys tagged
    `esurety:issuer`) refused a key that AWS lets them use.
+5. Cognito's managed login asks a user of a pool with MFA for the TOTP code after the password, as
+   Cognito does (ministack minted the authorization code on the password alone), and its pages
+   are Japanese (`managed_login.py`, beside this file).
 
 And one for speed, answers unchanged: ministack tokenises and grammar-checks an expression again for
 every item it evaluates it on, and a Query evaluates its key condition on each item of the index
@@ -530,12 +533,25 @@ def install_expression_memo(dynamodb) -> None:
     dynamodb._condition_syntax_error = functools.lru_cache(maxsize=4096)(dynamodb._condition_syntax_error)
 
 
+def install_managed_login(cognito):
+    """managed_login.py, loaded by its path: serve.py runs with -P, so this folder (whose site.py
+    would shadow the standard library's) is not on sys.path."""
+    import importlib.util
+
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "managed_login.py")
+    spec = importlib.util.spec_from_file_location("localcloud_managed_login", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.install(cognito)
+
+
 def install():
     import ministack.app as ministack_app
     from ministack.core import iam_actions
     from ministack.services import cognito, dynamodb, lambda_svc
 
     install_immutable_attributes(cognito)
+    install_managed_login(cognito)
     install_lambda_failure_answer(lambda_svc)
     install_kms_alias_authorization(iam_actions)
     install_expression_memo(dynamodb)
