@@ -435,9 +435,9 @@ def test_a_reject_between_reservation_and_contract_wins(api, monkeypatch):
     application_id = submit(api, application_body())[1]["application_id"]
     render = issuance.render_certificate_pdf
 
-    def render_then_rejected(document):
+    def render_then_rejected(document, issuer):
         applications.reject(application_id, "書類不備", "staff-2")  # staff 2 rejects meanwhile
-        return render(document)
+        return render(document, issuer)
 
     monkeypatch.setattr(issuance, "render_certificate_pdf", render_then_rejected)
     status, answer = _issue(api, application_id)

@@ -46,7 +46,7 @@ from ...domain.errors import Conflict
 from ...aws.models import ContractItem, VersionItem, condition_failed
 from ...domain.application.schemas import CorrectionRequest
 from . import audit, contract_actions, desk, publication
-from .. import contracts
+from .. import contracts, issuers
 from . import outbox
 
 logger = Logger(child=True)
@@ -76,13 +76,13 @@ def _same_correction(record: VersionItem, target: int, reason: str, content: dic
     )
 
 
-def _store(record: VersionItem, pdf: bytes | None) -> bool:
+def _store(record: VersionItem, pdf: bytes | None, issuer) -> bool:
     """Put the corrected certificate unless known stored, record its digest and chain link;
     True if this call created the object (its arrival then publishes it)."""
     if record.sha256:
         return False
     if pdf is None:
-        pdf = signing.sign_pdf(render_certificate(render_input(record)))
+        pdf = signing.sign_pdf(render_certificate(render_input(record)), issuer=issuer)
     stored, created = storage.create_pdf(record.s3_key, pdf, owner=record.record_id)
     publication.record_stored(record, stored)
     return created
@@ -137,7 +137,7 @@ def correct(
             rendered_at=now,
             **(VersionItem.pending_entry(number, version_no, now) if electronic else {}),
         )
-        pdf = signing.sign_pdf(render_certificate(render_input(record)))
+        pdf = signing.sign_pdf(render_certificate(render_input(record)), issuer=issuers.issuer_of(contract))
         revision = contracts_repository.revision(contract)
         actions = [ContractItem.latest_version.set(version_no)]
         if in_force:
@@ -155,7 +155,7 @@ def correct(
             if written is None:
                 raise contract_actions.changed_meanwhile(number) from None  # another action won
             pdf = None  # a concurrent identical request wrote it: go on with what it stored
-    stored_now = _store(written, pdf)
+    stored_now = _store(written, pdf, issuers.issuer_of(contract))
     written = contracts_repository.version(number, written.version)
     if not stored_now and publication.awaits_publication(written):
         publication.request(number, int(written.version))  # its arrival may have been lost: ask again
@@ -268,7 +268,7 @@ def _finish_cancellation(contract: ContractItem, records: list[VersionItem], rec
     if difference is not None:  # put where no object is (If-None-Match): a retry keeps the first one
         cancelled_on = clock.to_jst(record.issued_at).date()
         pdf = render_fee_difference(render_input(change), difference, occasion="cancellation", cancelled_on=cancelled_on)
-        storage.create_pdf(record.fee_s3_key, signing.sign_pdf(pdf), read_back=False)
+        storage.create_pdf(record.fee_s3_key, signing.sign_pdf(pdf, issuer=issuers.issuer_of(contract)), read_back=False)
     try:
         record.update(actions=[VersionItem.notified_at.set(clock.now())], condition=VersionItem.notified_at.does_not_exist())
     except UpdateError as error:

@@ -33,7 +33,7 @@ from ...domain.errors import Conflict, InputError, Problem
 from ...aws.models import ApplicationItem, ContractItem, condition_failed
 from ...domain.application.schemas import TerminationRequest
 from . import applications, audit, contract_actions
-from .. import contracts
+from .. import contracts, issuers
 from . import desk, outbox
 
 CANCELLED, CLAIMED = "cancelled", "claimed"
@@ -166,7 +166,8 @@ def _finish(contract: ContractItem) -> None:
         record = contracts.record_of(records, int(ending["version"]))
         ended_on = date.fromisoformat(ending["date"])
         difference = changes.termination_refund(record.content, ended_on)
-        pdf = signing.sign_pdf(render_fee_difference(record.content, difference, occasion="termination", ended_on=ended_on))
+        pdf = render_fee_difference(record.content, difference, occasion="termination", ended_on=ended_on)
+        pdf = signing.sign_pdf(pdf, issuer=issuers.issuer_of(contract))
         # Its owner is the record it is computed from: one a lost life left at the key is refused
         # and this one goes beside it (statement_link finds it there).
         owner = record.record_id

@@ -28,7 +28,7 @@ from ...domain.errors import Conflict
 from ...aws import contracts_repository
 from ...aws.models import ApplicationItem, ContractItem, CounterItem, VersionItem, condition_failed, transact
 from . import applications, publication
-from .. import registry
+from .. import issuers, registry
 from .applications import CHANGE_KIND, ISSUED, REJECTED, SUBMITTED
 
 
@@ -94,14 +94,15 @@ def _content(item: ApplicationItem, number: str) -> dict:
     }
 
 
-def render_certificate_pdf(document: dict) -> bytes:
-    return signing.sign_pdf(render_certificate(document))
+# Every document is signed with the key of the contract's issuer (services/issuers.issuer_of), never another's.
+def render_certificate_pdf(document: dict, issuer) -> bytes:
+    return signing.sign_pdf(render_certificate(document), issuer=issuer)
 
 
-def render_fee_statement_pdf(document: dict) -> tuple[bytes, int]:
+def render_fee_statement_pdf(document: dict, issuer) -> tuple[bytes, int]:
     """The signed 保証料計算書 of a version, and the fee it states."""
     quote = fees.quote_for(document)
-    return signing.sign_pdf(render_fee_statement(document, quote)), quote.fee
+    return signing.sign_pdf(render_fee_statement(document, quote), issuer=issuer), quote.fee
 
 
 @dataclass(frozen=True)
@@ -113,35 +114,36 @@ class _Rendered:
     statement: bytes
 
 
-def render_fee_difference_pdf(document: dict, before: dict) -> tuple[bytes, changes.FeeDifference]:
+def render_fee_difference_pdf(document: dict, before: dict, issuer) -> tuple[bytes, changes.FeeDifference]:
     """The signed statement of a change: the additional fee (追加保証料) or the refund (保証料返還)."""
     difference = changes.change_fee(before, document, date.fromisoformat(document["issue_date"]))
-    return signing.sign_pdf(render_fee_difference(document, difference, occasion="change")), difference
+    return signing.sign_pdf(render_fee_difference(document, difference, occasion="change"), issuer=issuer), difference
 
 
-def _render(document: dict, before: dict | None = None) -> _Rendered:
+def _render(document: dict, issuer, before: dict | None = None) -> _Rendered:
     if before is not None:
-        statement = render_fee_difference_pdf(document, before)[0]
+        statement = render_fee_difference_pdf(document, before, issuer)[0]
     else:
-        statement = render_fee_statement_pdf(document)[0]
-    return _Rendered(document, render_certificate_pdf(document), statement)
+        statement = render_fee_statement_pdf(document, issuer)[0]
+    return _Rendered(document, render_certificate_pdf(document, issuer), statement)
 
 
-def _write_contract(item: ApplicationItem, number: str) -> tuple[VersionItem, _Rendered | None]:
+def _write_contract(item: ApplicationItem, number: str, issuer) -> tuple[VersionItem, _Rendered | None]:
     """The stored version 1 (written by this call or a concurrent one), and what this call rendered for it."""
     request = item.request
     electronic = request["format"] == "electronic"
     content = _content(item, number)
     now = clock.now()
     document = certificates.document(content, 1, None)
-    pdf = render_certificate_pdf(document)
-    statement, fee = render_fee_statement_pdf(document)
+    pdf = render_certificate_pdf(document, issuer)
+    statement, fee = render_fee_statement_pdf(document, issuer)
     key = auth_key.generate() if electronic else None
     contract = ContractItem(
         *ContractItem.key(number),
         contract_number=number,
         application_id=item.application_id,
         company_id=item.company_id,
+        issuer_id=item.issuer_id,  # the application's issuer: whose key signs every later document
         orderer_id=content["orderer_id"],
         orderer_name=content["orderer_name"],
         product=request["product"],
@@ -191,7 +193,7 @@ def _write_contract(item: ApplicationItem, number: str) -> tuple[VersionItem, _R
     return version, rendered
 
 
-def _store_documents(version: VersionItem, rendered: _Rendered | None) -> bool:
+def _store_documents(version: VersionItem, rendered: _Rendered | None, issuer) -> bool:
     """Put the fee statement and then the certificate unless known stored; True if this call created the certificate."""
     if version.sha256:
         return False  # recorded: both are in the bucket (the fee statement is put first), nothing is rendered again
@@ -199,7 +201,7 @@ def _store_documents(version: VersionItem, rendered: _Rendered | None) -> bool:
     if rendered is None or rendered.document != document:
         # Not known to be stored: render what the stored version says. If an earlier call did put it
         # after all, the conditional put keeps that object and tells us its digest.
-        rendered = _render(document, version.content_before)
+        rendered = _render(document, issuer, version.content_before)
     owner = version.record_id
     if version.fee_s3_key:
         # Read back when there already: one owned by another record is refused, this one goes beside
@@ -212,7 +214,7 @@ def _store_documents(version: VersionItem, rendered: _Rendered | None) -> bool:
     return created
 
 
-def _write_change(item: ApplicationItem, records: list[VersionItem], decided_by: str | None) -> tuple[VersionItem, _Rendered]:
+def _write_change(item: ApplicationItem, records: list[VersionItem], decided_by: str | None, issuer) -> tuple[VersionItem, _Rendered]:
     """The next record, a 変更 restating the whole certificate, written with the contract's new state.
 
     The contract's revision and its pending-change mark are the conditions: a staff action that
@@ -233,8 +235,8 @@ def _write_change(item: ApplicationItem, records: list[VersionItem], decided_by:
     change_number = lifecycle.next_change_number(records)
     electronic = contract.format == "electronic"
     document = certificates.document(after, version_no, change_number)
-    pdf = render_certificate_pdf(document)
-    statement, difference = render_fee_difference_pdf(document, before)
+    pdf = render_certificate_pdf(document, issuer)
+    statement, difference = render_fee_difference_pdf(document, before, issuer)
     now = clock.now()
     version = VersionItem(
         *VersionItem.key(number, version_no),
@@ -290,10 +292,12 @@ def _issue_change(item: ApplicationItem, decided_by: str | None) -> dict:
     version = _record_of(item, records)
     rendered = None
     created = False
+    issuer = issuers.issuer_of(contracts_repository.get(number))  # the contract's, whoever applies for the change
     if version is None:
-        version, rendered = _write_change(item, records, decided_by)
+        signing.check(issuer)  # 503 before anything is written
+        version, rendered = _write_change(item, records, decided_by, issuer)
     if item.status != ISSUED or not version.sha256:
-        created = _store_documents(version, rendered)
+        created = _store_documents(version, rendered, issuer)
         if applications.mark_issued(item, decided_by=decided_by):
             metrics.count(metrics.CERTIFICATES_ISSUED)
     version = contracts_repository.version(number, version.version)
@@ -313,14 +317,19 @@ def issue(application_id: str, decided_by: str | None = None) -> dict:
     if applications.kind_of(item) == CHANGE_KIND:
         return _issue_change(item, decided_by)
     applications.check_issuable(item)  # the rules again, as of today: 409 with the reason
+    issuer = issuers.issuer_of(item)
+    if item.status != ISSUED:
+        # 503 before a number is reserved when the issuer's key is known not to sign for it (no key,
+        # another issuer's, disabled): nothing is written for an issue that cannot be signed.
+        signing.check(issuer)
     number = _reserve_number(item)
     created = False
     if item.status != ISSUED:
         try:
             version, rendered = contracts_repository.version(number, 1), None
         except VersionItem.DoesNotExist:
-            version, rendered = _write_contract(item, number)
-        created = _store_documents(version, rendered)  # also completes a call that stopped before the bucket
+            version, rendered = _write_contract(item, number, issuer)
+        created = _store_documents(version, rendered, issuer)  # also completes a call that stopped before the bucket
         if applications.mark_issued(item, decided_by=decided_by):
             metrics.count(metrics.CERTIFICATES_ISSUED)
     version = contracts_repository.version(number, 1)

@@ -25,7 +25,7 @@ from ...aws import contracts_repository, keys
 from ...domain.errors import Conflict
 from ...aws.models import ContractItem
 from . import audit, contract_actions, notices, outbox, publication
-from .. import contracts
+from .. import contracts, issuers
 
 
 # How many renewed keys a contract remembers: a clerk holds the notice of the last one or two.
@@ -52,8 +52,9 @@ def _renew_notices(contract: ContractItem, key: str, generation: int) -> None:
     its version. The versions are read after the rotation's write: a version published before it
     is shown here, one published after it reads the new generation itself (services/commands/notices.py)."""
     number = contract.contract_number
+    issuer = issuers.issuer_of(contract)
     for shown in contracts.shown_chain(contract, contracts_repository.versions(number)):
-        target = notices.put(number, shown.record, key, generation)
+        target = notices.put(number, shown.record, key, generation, issuer)
         notices.record(shown.record, target, generation)
 
 

@@ -25,8 +25,9 @@ from ...domain.guarantee.certificates import render_input
 from ...config import settings
 from .. import contracts
 
-def put(number: str, version: VersionItem, key: str, generation: int) -> str:
-    """Render `version`'s notice printing `key` (of `generation`) and put it once; returns its S3 key.
+def put(number: str, version: VersionItem, key: str, generation: int, issuer) -> str:
+    """Render `version`'s notice printing `key` (of `generation`), signed by `issuer` (the
+    contract's, services/issuers.issuer_of), and put it once; returns its S3 key.
 
     The key is printed: the bytes are as secret as it (SSE-KMS under the documents key, never logged).
     """
@@ -35,7 +36,7 @@ def put(number: str, version: VersionItem, key: str, generation: int) -> str:
     from ...documents.notice import render_notice  # noqa: PLC0415
 
     target = bucket_keys.notice(number, int(version.version), generation)
-    notice = signing.sign_pdf(render_notice(render_input(version), key))
+    notice = signing.sign_pdf(render_notice(render_input(version), key), issuer=issuer)
     # The writer may not read notices: where one is there already (a repeated put, or a lost life's
     # with its old key), this record's goes to its own key beside it (storage.create_pdf).
     stored, _ = storage.create_pdf(target, notice, read_back=False, kms_key_id=settings().notice_kms_key_id, owner=version.record_id)

@@ -33,6 +33,7 @@ from ...config import settings
 from ...domain.mail.messages import ISSUED_SUBJECT, issued_body
 from ...aws.models import ContractItem, VersionItem, condition_failed
 from . import desk, notices, outbox
+from .. import issuers
 
 logger = Logger(child=True)
 _CERTIFICATE_KEY = bucket_keys.CERTIFICATE
@@ -242,7 +243,7 @@ def _put_notice(contract: ContractItem, version: VersionItem) -> list:
     record it (services/commands/notices.py), for the write that publishes the version."""
     number, generation = contract.contract_number, int(contract.key_generation or 1)
     key = keys.decrypt(contract.key_ciphertext, number)
-    target = notices.put(number, version, key, generation)
+    target = notices.put(number, version, key, generation, issuers.issuer_of(contract))
     del key
     return notices.recording(target, generation)
 

@@ -19,7 +19,10 @@ from ...domain.japanese import clock
 
 def signed_deposit_record(guarantee: Mapping[str, Any], made_at: datetime | None = None) -> bytes:
     """The 寄託記録 of `guarantee` (the desk's answer for it), rendered at `made_at` (default now) and signed."""
-    return signing.sign_pdf(render_deposit_record(guarantee, made_at=made_at or clock.now()))
+    # The 寄託記録 is the platform's record of what the desk holds, not any issuer's document: it is
+    # signed with the stack's own key (the default issuer's configuration, SIGNING_KEY_ID), whichever
+    # issuer's guarantee it lists.
+    return signing.sign_pdf(render_deposit_record(guarantee, made_at=made_at or clock.now()), issuer=None)
 
 
 def evidence_file(
