@@ -52,6 +52,7 @@ export const ERROR_MESSAGES: Readonly<Record<string, string>> = {
   invalid_json: "リクエストの本文を JSON として読み取れません。",
   invalid_limit: "件数の指定が正しくありません。",
   invalid_version: "版の番号が正しくありません。",
+  issuer_signing_unavailable: "発行者の電子署名の鍵または証明書が使えないため、いま書類を作成できません。運用担当者が対応しますので、時間をおいて再度お試しください。",
   key_renewed: "この認証キーは再発行により使えなくなりました。新しい認証キーを受注者にお尋ねください（再度入力しても照会できません）。",
   lone_surrogate: "文字として読めない値（サロゲート）が含まれています。",
   no_certificate_yet: "まだ証書が発行されていません。",
