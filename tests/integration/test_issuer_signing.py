@@ -175,6 +175,15 @@ def test_an_entry_naming_another_issuers_key_with_its_own_certificate_signs_noth
     refused(unsigned, BANK, "not this issuer's")
 
 
+def test_a_key_refused_and_then_tagged_for_the_issuer_signs_at_the_next_request(pki, unsigned):
+    key = make_key(INSURER)  # tagged for the insurer by mistake
+    root = signing_certificate.store_demo_certificate(boto3.client("kms"), boto3.client("ssm"), key, certificate_parameter(BANK))
+    point(BANK, key, certificate_parameter(BANK))
+    refused(unsigned, BANK, f"tagged esurety:issuer='{INSURER}'")
+    boto3.client("kms").tag_resource(KeyId=key_id(key), Tags=[{"TagKey": "esurety:issuer", "TagValue": BANK}])
+    assert validate(sign_as_issue_function(unsigned, BANK), root).bottom_line  # the same process: no cold start
+
+
 def test_a_certificate_that_is_not_of_the_issuers_key_signs_nothing(pki, unsigned):
     point(BANK, pki[BANK]["key"], certificate_parameter(INSURER))  # its own key, the insurer's certificate
     refused(unsigned, BANK, "does not belong to KMS key")

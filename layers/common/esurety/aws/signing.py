@@ -49,8 +49,9 @@ cannot be read or does not belong to the key: `IssuerSigningUnavailable` (answer
 document: the caller stores nothing it did not sign.
 
 Per (key, certificate parameter) the parameter is read, the key checked and the signer built once
-per process (a new certificate or a re-tagged key is picked up by the next cold start); the TSA
-client is made once. pyHanko is imported on first use (`preload()` imports it at a cold start),
+per process (a new certificate is picked up by the next cold start; a key refused is checked again
+at the next signature, so one enabled or re-tagged meanwhile signs at once); the TSA client is made
+once. pyHanko is imported on first use (`preload()` imports it at a cold start),
 so importing this module stays cheap.
 """
 from __future__ import annotations
@@ -181,7 +182,7 @@ def forget() -> None:
     """Drop the cached certificates, key checks and signers (tests switch moto on and off)."""
     _certificate_pem.cache_clear()
     _signer.cache_clear()
-    _key_owner.cache_clear()
+    _check_key.cache_clear()
     _timestamper.cache_clear()
     _RESERVED.clear()
 
@@ -218,11 +219,7 @@ def _prepared(source: _Source):
     """The signer for `source`, its key checked to be the issuer's (once per process per key and certificate)."""
     try:
         if source.issuer_id is not None:
-            owner = _key_owner(source.key_id)
-            if owner != source.issuer_id:
-                raise IssuerSigningUnavailable(
-                    source.who, f"KMS key {source.key_id} is tagged {ISSUER_TAG}={owner!r}, not this issuer's"
-                )
+            _check_key(source.key_id, source.issuer_id)
         return _signer(source.key_id, source.parameter, source.who)
     except IssuerSigningUnavailable as refused:
         raise _unavailable(source, refused.reason) from None
@@ -231,6 +228,14 @@ def _prepared(source: _Source):
 
 
 @lru_cache(maxsize=_CACHED_KEYS)
+def _check_key(key_id: str, issuer_id: str) -> None:
+    """Raise unless `key_id` is an enabled signing key tagged for `issuer_id`. Only a key found
+    right is remembered: one refused is asked again next time (enabled or re-tagged meanwhile)."""
+    owner = _key_owner(key_id)
+    if owner != issuer_id:
+        raise IssuerSigningUnavailable(issuer_id, f"KMS key {key_id} is tagged {ISSUER_TAG}={owner!r}, not this issuer's")
+
+
 def _key_owner(key_id: str) -> str | None:
     """The `esurety:issuer` tag of an enabled signing key (DescribeKey resolves an alias; ListResourceTags takes no alias)."""
     kms = client("kms")

@@ -23,7 +23,7 @@ from ...aws import bucket_keys, contracts_repository, keys, signing, storage
 from ...aws.models import VersionItem, condition_failed
 from ...domain.guarantee.certificates import render_input
 from ...config import settings
-from .. import contracts
+from .. import contracts, issuers
 
 def put(number: str, version: VersionItem, key: str, generation: int, issuer) -> str:
     """Render `version`'s notice printing `key` (of `generation`), signed by `issuer` (the
@@ -67,6 +67,6 @@ def renew(number: str, version: VersionItem) -> None:
     if not contract.key_ciphertext or (contracts.notice_generation_of(version) or 0) >= generation:
         return
     key = keys.decrypt(contract.key_ciphertext, number)
-    target = put(number, version, key, generation)
+    target = put(number, version, key, generation, issuers.issuer_of(contract))
     del key
     record(version, target, generation)
