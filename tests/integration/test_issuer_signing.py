@@ -29,6 +29,7 @@ from esurety.domain.errors import IssuerSigningUnavailable
 from esurety.metrics import metrics
 from esurety.services import issuers
 from support.documents import make_certificate
+from support.flows import correct, records, rotate, terminate
 from tools import signing_certificate
 
 INSURER, BANK = "mihon-sonpo", "mirai-bank"
@@ -335,3 +336,31 @@ def test_each_issuers_certificate_and_notice_are_signed_with_its_key(api_day, ha
             pdf = s3.get_object(Bucket=settings().bucket_name, Key=key)["Body"].read()
             for root_of, root in roots.items():
                 assert validate(pdf, root).trusted == (root_of == issuer_id), (key, root_of)
+
+
+def test_the_staffs_actions_on_an_issuers_contract_are_signed_with_its_key(api_day, handlers, pki, trust_root, monkeypatch):
+    """訂正, key rotation and 解約 of the insurer's guarantee: its corrected certificate, its renewed
+    notice and its 保証料返還計算書 are the insurer's, never the stack key's."""
+    api, s3 = api_day, boto3.client("s3")
+    application_id = apply_to(api, INSURER)
+    number = api.post(f"/staff/applications/{application_id}/issue", STAFF)[1]["contract_number"]
+    handlers["publish"].lambda_handler(s3_put_event(f"certificates/{number}/v001.pdf"), LambdaContext())
+
+    status, corrected = correct(api, number, 1, {"work": {"name": "県道宇都宮線道路改良工事（その６）"}, "reason": "工事名の誤記"})
+    assert status == 202, corrected
+    handlers["publish"].lambda_handler(s3_put_event(f"certificates/{number}/v{corrected['version']:03d}.pdf"), LambdaContext())
+    status, rotated = rotate(api, number)
+    assert status == 200, rotated
+    monkeypatch.setattr(clock, "now", lambda: ISSUE_DAY + timedelta(days=30))
+    status, ending = terminate(api, number, {"kind": "cancelled", "date": "2026-06-10", "reason": "工事の中止による解約"})
+    assert status == 200, ending
+
+    corrected_version = VersionItem.get(*VersionItem.key(number, corrected["version"]))
+    renewed = [v.notice_s3_key for v in records(number) if v.notice_generation == rotated["key_generation"]]
+    statement = ContractItem.get(*ContractItem.key(number)).ending["statement_s3_key"]
+    documents = [corrected_version.s3_key, *renewed, statement]
+    assert len(documents) >= 3, documents
+    for key in documents:
+        pdf = s3.get_object(Bucket=settings().bucket_name, Key=key)["Body"].read()
+        assert validate(pdf, pki[INSURER]["root"]).bottom_line, key
+        assert not validate(pdf, trust_root).trusted, key
