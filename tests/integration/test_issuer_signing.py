@@ -364,3 +364,22 @@ def test_the_staffs_actions_on_an_issuers_contract_are_signed_with_its_key(api_d
         pdf = s3.get_object(Bucket=settings().bucket_name, Key=key)["Body"].read()
         assert validate(pdf, pki[INSURER]["root"]).bottom_line, key
         assert not validate(pdf, trust_root).trusted, key
+
+
+def test_a_rotation_or_an_ending_that_could_not_be_signed_records_nothing(api_day, handlers, pki, monkeypatch):
+    """The staff's actions check the issuer's key before they write: a renewed key needs its notice,
+    a 解約 its 保証料返還計算書."""
+    api = api_day
+    number = api.post(f"/staff/applications/{apply_to(api, INSURER)}/issue", STAFF)[1]["contract_number"]
+    handlers["publish"].lambda_handler(s3_put_event(f"certificates/{number}/v001.pdf"), LambdaContext())
+    before = ContractItem.get(*ContractItem.key(number))
+    boto3.client("kms").disable_key(KeyId=key_id(pki[INSURER]["key"]))
+    signing.forget()  # a new instance of the function: it checks the key again
+
+    status, answer = rotate(api, number)
+    assert (status, answer["code"]) == (503, "issuer_signing_unavailable"), answer
+    monkeypatch.setattr(clock, "now", lambda: ISSUE_DAY + timedelta(days=30))
+    status, answer = terminate(api, number, {"kind": "cancelled", "date": "2026-06-10", "reason": "工事の中止による解約"})
+    assert (status, answer["code"]) == (503, "issuer_signing_unavailable"), answer
+    after = ContractItem.get(*ContractItem.key(number))
+    assert (after.key_generation, after.key_digest, after.ending) == (before.key_generation, before.key_digest, None)

@@ -215,6 +215,7 @@ def cancel(number: str, version: int, reason: str, staff: str | None, if_match: 
     record.content_before = before
     difference = withdrawal_difference(withdrawn)
     if difference is not None:  # the withdrawn change's fee, reversed, with its own statement
+        signing.check(issuers.issuer_of(contract))  # 503 before it is recorded when its statement cannot be signed
         record.fee, record.fee_kind, record.fee_s3_key = difference.amount, difference.kind, bucket_keys.fee_statement(number, version_no)
     # Its chain link at once (what publication.chain_link computes at a PDF's storage, without a PDF).
     linked = [r for r in records if r.record_sha256]

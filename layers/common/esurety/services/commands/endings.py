@@ -101,6 +101,9 @@ def terminate(number: str, request: TerminationRequest, staff: str | None, if_ma
             current=contract_actions.current(contract, records),
         )
 
+    if request.kind == CANCELLED:
+        # 503 before the end is recorded when the issuer's key cannot sign its 保証料返還計算書.
+        signing.check(issuers.issuer_of(contract))
     in_force = chain[-1]
     now = clock.now()
     refund = None

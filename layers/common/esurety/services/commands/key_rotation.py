@@ -21,7 +21,7 @@ from __future__ import annotations
 from ...domain.identifiers import auth_key
 from ...domain.japanese import clock
 from ...domain.mail import staff_mail
-from ...aws import contracts_repository, keys
+from ...aws import contracts_repository, keys, signing
 from ...domain.errors import Conflict
 from ...aws.models import ContractItem
 from . import audit, contract_actions, notices, outbox, publication
@@ -94,6 +94,9 @@ def rotate(number: str, staff: str | None, idempotency_key: str | None = None, i
         raise Conflict("paper_has_no_auth_key", "a paper guarantee has no auth key", current=contract_actions.current(contract))
     records = contracts_repository.versions(number)
     contract_actions.check_revision(contract, expected, records)
+    # 503 before the key is renewed when the issuer's key cannot sign the new notices: a renewed key
+    # without its notice would leave the contractor nothing to hand over.
+    signing.check(issuers.issuer_of(contract))
 
     generation = int(contract.key_generation or 1)
     revision = contracts_repository.revision(contract)
