@@ -149,11 +149,14 @@ def find_signer(use_moto: bool, stack: ExitStack) -> tuple[Callable[[bytes], byt
         where = f"KMS key {os.environ.get('SIGNING_KEY_ID')}"
     else:
         return None, "signing skipped: not configured (set SIGNING_KEY_ID and SIGNING_CERTIFICATE_PARAMETER, or pass --moto)"
+    def sign(pdf: bytes) -> bytes:  # the stack's key (the default issuer's), as configured above
+        return signing.sign_pdf(pdf, issuer=None)
+
     try:
-        signing.sign_pdf(_probe_pdf())  # fails early, with the reason, if the setup is wrong
+        sign(_probe_pdf())  # fails early, with the reason, if the setup is wrong
     except Exception as error:  # noqa: BLE001 - report why, measure the rest
         return None, f"signing skipped: sign_pdf failed ({type(error).__name__}: {error})"
-    return signing.sign_pdf, f"signing with {where}"
+    return sign, f"signing with {where}"
 
 
 def _probe_pdf() -> bytes:

@@ -16,6 +16,9 @@ tests see what a deployed function would see:
   not in punycode: SES has no SMTPUTF8) answers `InvalidParameterValue`, as SES does; moto sends it.
 - **DynamoDB's key limits.** Partition keys over 2,048 bytes and sort keys over 1,024 bytes (table
   and index keys) answer `ValidationException`, in every operation that carries a key.
+- **KMS key states and tags.** A disabled key (or one pending deletion) refuses to be used
+  (`DisabledException`, `KMSInvalidStateException`), as AWS's does and moto's does not; a key's
+  tags reach the policies as `aws:ResourceTag/<tag>` (attribute-based grants, e.g. the issuers' keys).
 - **Nothing beyond.** Every call is recorded; at the end of a full run every action of every policy
   statement must have been used by some test, or carry its reason under the function's
   `Metadata: UntestedPermissions` in the template.
@@ -850,6 +853,14 @@ def _kms_via_s3(action: str, key_id: str | None, object_arn: str, region: str) -
     return Request(action, arn or f"arn:aws:kms:{region}:{ACCOUNT}:alias/aws/s3", context)
 
 
+def _kms_tags(arn: str | None, region: str) -> list[tuple[str, str]]:
+    """The key's tags as AWS puts them in the request for ABAC: `aws:ResourceTag/<key>` = value."""
+    if not arn:
+        return []
+    tags = _quietly(lambda: _plain_client("kms", region).list_resource_tags(KeyId=arn)["Tags"]) or []
+    return [(f"aws:ResourceTag/{tag['TagKey']}", tag["TagValue"]) for tag in tags]
+
+
 def _kms(operation: str, params: dict, region: str) -> list[Request]:
     key_id = params.get("KeyId")
     if operation == "Decrypt" and not key_id:
@@ -858,7 +869,7 @@ def _kms(operation: str, params: dict, region: str) -> list[Request]:
     if key_id:
         arn = _quietly(lambda: _plain_client("kms", region).describe_key(KeyId=key_id)["KeyMetadata"]["Arn"])
     resource = arn or f"arn:aws:kms:{region}:{ACCOUNT}:key/unknown"
-    context = [("kms:CallerAccount", ACCOUNT)]
+    context = [("kms:CallerAccount", ACCOUNT), *_kms_tags(arn, region)]
     encryption_context = params.get("EncryptionContext") or {}
     for k, v in encryption_context.items():
         context.append((f"kms:EncryptionContext:{k}", v))
@@ -869,7 +880,7 @@ def _kms(operation: str, params: dict, region: str) -> list[Request]:
     if params.get("MessageType"):
         context.append(("kms:MessageType", params["MessageType"]))
     if operation in ("Encrypt", "Decrypt", "Sign", "Verify", "GetPublicKey", "DescribeKey", "GenerateDataKey",
-                     "GenerateDataKeyWithoutPlaintext", "GenerateMac", "VerifyMac", "ReEncrypt"):
+                     "GenerateDataKeyWithoutPlaintext", "GenerateMac", "VerifyMac", "ReEncrypt", "ListResourceTags"):
         return [Request(f"kms:{operation}", resource, tuple(context))]
     return []
 
@@ -1246,6 +1257,24 @@ def _on_parameters(params, model, context, **_):
         context["aws_fidelity_answer"] = decision
 
 
+# KMS operations that use the key (moto lets a disabled key or one pending deletion do them all).
+_KMS_KEY_USES = {"Encrypt", "Decrypt", "Sign", "Verify", "GetPublicKey", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext",
+                 "GenerateMac", "VerifyMac", "ReEncrypt"}
+
+
+def kms_key_state_refusal(operation: str, params: dict, region: str) -> tuple[str, str] | None:
+    """AWS's answer to a use of a KMS key that is not enabled: (code, message), or None."""
+    if operation not in _KMS_KEY_USES or not params.get("KeyId"):
+        return None
+    metadata = _quietly(lambda: _plain_client("kms", region).describe_key(KeyId=params["KeyId"])["KeyMetadata"])
+    state = (metadata or {}).get("KeyState", "Enabled")
+    if state == "Disabled":
+        return "DisabledException", f"{metadata['Arn']} is disabled."
+    if state != "Enabled":
+        return "KMSInvalidStateException", f"{metadata['Arn']} is pending deletion." if state == "PendingDeletion" else f"{metadata['Arn']} is {state}."
+    return None
+
+
 def _decide(service: str, operation: str, params: dict, region: str, presigned: bool):
     function = current_function()
     if service == "dynamodb" and not presigned:
@@ -1253,6 +1282,11 @@ def _decide(service: str, operation: str, params: dict, region: str, presigned: 
         if problem:
             RECORDER.add(Call(_test_name(), function, service, operation, [], None, "ValidationException"))
             return (400, "ValidationException", problem)
+    if service == "kms":
+        refused = kms_key_state_refusal(operation, params, region)
+        if refused:
+            RECORDER.add(Call(_test_name(), function, service, operation, [], None, refused[0]))
+            return (400, *refused)
     if function is None or (presigned and service == "s3" and operation == "CreateBucket"):
         # A presigned POST is built on CreateBucket and carries its key in the policy, out of sight
         # here: it is recorded, not judged (give its s3:PutObject a reason in the template).

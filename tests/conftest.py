@@ -253,7 +253,8 @@ def cloud(_moto):
     kms.create_alias(AliasName=settings().key_id, TargetKeyId=key_id)
     # The PDF signing key (as SigningKey in the template) and a demo certificate for it.
     signing_key_id = kms.create_key(
-        Description="esurety test signing", KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY"
+        Description="esurety test signing", KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY",
+        Tags=[{"TagKey": "esurety:issuer", "TagValue": "toto-hosho"}, {"TagKey": "esurety:stage", "TagValue": "test"}],
     )["KeyMetadata"]["KeyId"]
     kms.create_alias(AliasName=os.environ["SIGNING_KEY_ID"], TargetKeyId=signing_key_id)
     _SIGNING_TRUST["root_pem"] = store_demo_certificate(

@@ -46,6 +46,15 @@ NOTICE_LINKS = {("get", "/contracts/{number}/notice")}
 LOCKED_OUT = {("post", "/verifications")}
 # 提出: 409 when the orderer does not take a direct submission for the product, or before publication.
 SUBMISSIONS = {("post", "/contracts/{number}/submissions")}
+# Routes that sign a document (esurety/aws/signing.py): 503 when the key or certificate cannot sign for its issuer.
+SIGNS = {
+    ("post", "/staff/applications/{application_id}/issue"),
+    ("post", "/staff/contracts/{number}/versions/{version}/corrections"),
+    ("post", "/staff/contracts/{number}/versions/{version}/cancellation"),
+    ("post", "/staff/contracts/{number}/termination"),
+    ("post", "/staff/contracts/{number}/key-rotation"),
+    ("get", "/desk/guarantees/{number}/evidence"),
+}
 # Lists that page with an opaque cursor, and 受領確認 in bulk (a row not on the desk: 404 for the whole request).
 DESK_WITHOUT_PATH_ID = {("post", "/desk/receipts")}
 
@@ -163,6 +172,9 @@ def _operation(op: dict, method: str, path: str, group: str) -> dict:
             "Too many failed attempts on this number or by this user; try again after Retry-After.",
             **{"Retry-After": {"description": "Seconds until the window ends.", "schema": {"type": "integer"}}},
         )
+    if route in SIGNS:
+        responses["503"] = _answer("The signing key or certificate of the issuer cannot sign now (`code` issuer_signing_unavailable: "
+                                   "none registered, disabled, another issuer's); nothing was stored, the operator is alarmed; retry later.")
     op["responses"] = responses
     return op
 

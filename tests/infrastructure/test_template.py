@@ -1,6 +1,7 @@
 """The SAM template and the code agree: lint, handlers, routes, table keys, policies."""
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -248,10 +249,48 @@ def test_only_the_functions_roles_use_the_keys(template):
         for policy in resource["Properties"]["Policies"]:
             for statement in policy["Statement"]:
                 for action in _listed(statement["Action"]):
-                    if action.startswith("kms:"):
+                    if action.startswith("kms:") and not _issuer_keys_grant(statement):
                         for target in _listed(statement["Resource"]):
                             needed.add((target["Fn::GetAtt"][0], name, action))
     assert granted == needed
+
+
+ISSUER_KEY_ACTIONS = {"kms:Sign", "kms:DescribeKey", "kms:ListResourceTags"}
+
+
+def _issuer_keys_grant(statement: dict) -> bool:
+    """The attribute-based grant on the issuers' own keys (made outside the stack, one per issuer)."""
+    return "aws:ResourceTag/esurety:issuer" in json.dumps(statement.get("Condition", {}))
+
+
+def test_issuer_keys_are_granted_by_their_tags_to_the_functions_that_sign(template):
+    """Onboarding an issuer edits no template: the functions that sign may use any key of this stage
+    tagged for an issuer, for signing and the check that the key is the issuer's, and nothing else."""
+    resources = template["Resources"]
+    granted = {}
+    for name, resource in functions(template).items():
+        for policy in resource["Properties"]["Policies"]:
+            for statement in policy["Statement"]:
+                if not _issuer_keys_grant(statement):
+                    continue
+                assert set(_listed(statement["Action"])) == ISSUER_KEY_ACTIONS, name
+                assert _sub_text(statement["Resource"]) == "arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*", name
+                assert statement["Condition"] == {
+                    "StringLike": {"aws:ResourceTag/esurety:issuer": "*"},
+                    "StringEquals": {"aws:ResourceTag/esurety:stage": {"Ref": "Stage"}},
+                }, name
+                granted[name] = statement
+    # The issue (and staff actions) and the publisher's notices; the desk signs only the platform's 寄託記録.
+    assert set(granted) == {"IssueFunction", "PublishFunction"}
+    for name in granted:
+        certificates = [
+            _sub_text(s["Resource"]) for policy in resources[name]["Properties"]["Policies"] for s in policy["Statement"]
+            if _listed(s["Action"]) == ["ssm:GetParameter"]
+        ]
+        assert "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/esurety/${Stage}/issuers/*" in certificates, name
+    # The stack's key is the default issuer's, tagged as every issuer's is.
+    tags = {t["Key"]: t["Value"] for t in resources["SigningKey"]["Properties"]["Tags"]}
+    assert tags == {"esurety:issuer": "toto-hosho", "esurety:stage": {"Ref": "Stage"}}
 
 
 def test_what_the_stack_cannot_recreate_is_retained(template):

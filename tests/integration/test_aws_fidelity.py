@@ -126,6 +126,42 @@ def test_an_unexpected_refusal_fails_the_test(cloud):
     assert len(problems) == 1 and "VerifyFunction" in problems[0] and "s3:PutObject" in problems[0]
 
 
+@pytest.mark.parametrize("tags,allowed", [
+    ({"esurety:issuer": "mirai-bank", "esurety:stage": "test"}, True),
+    ({"esurety:stage": "test"}, False),  # no issuer tag
+    ({"esurety:issuer": "mirai-bank", "esurety:stage": "prod"}, False),  # another stage's key
+], ids=["tagged", "no-issuer-tag", "other-stage"])
+def test_a_keys_tags_reach_the_policies_as_resource_tags(cloud, tags, allowed):
+    """The functions may sign with keys tagged for an issuer of their stage (aws:ResourceTag/...)."""
+    kms = boto3.client("kms")
+    key = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY", Tags=[{"TagKey": k, "TagValue": v} for k, v in tags.items()])
+    key_id = key["KeyMetadata"]["KeyId"]
+    aws_fidelity.tolerate_denials()
+    with acting_as("PublishFunction"):
+        try:
+            kms.sign(KeyId=key_id, Message=b"signed attributes", MessageType="RAW", SigningAlgorithm="ECDSA_SHA_256")
+            answer = "ok"
+        except ClientError as refused:
+            answer = _code(refused)
+    assert answer == ("ok" if allowed else (400, "AccessDeniedException"))
+    with acting_as("ApplyFunction"), pytest.raises(ClientError):  # a function that signs nothing: never
+        kms.sign(KeyId=key_id, Message=b"signed attributes", MessageType="RAW", SigningAlgorithm="ECDSA_SHA_256")
+
+
+def test_a_disabled_kms_key_refuses_to_be_used_as_aws_does(cloud, signing_key_id):
+    kms = boto3.client("kms")
+    kms.disable_key(KeyId=signing_key_id)
+    with pytest.raises(ClientError) as refused:  # moto would sign
+        kms.sign(KeyId=signing_key_id, Message=b"signed attributes", MessageType="RAW", SigningAlgorithm="ECDSA_SHA_256")
+    assert _code(refused.value) == (400, "DisabledException")
+    kms.enable_key(KeyId=signing_key_id)
+    kms.schedule_key_deletion(KeyId=signing_key_id, PendingWindowInDays=7)
+    with pytest.raises(ClientError) as refused:
+        kms.sign(KeyId=signing_key_id, Message=b"signed attributes", MessageType="RAW", SigningAlgorithm="ECDSA_SHA_256")
+    assert _code(refused.value) == (400, "KMSInvalidStateException")
+    assert kms.describe_key(KeyId=signing_key_id)["KeyMetadata"]["KeyState"] == "PendingDeletion"  # described, not used
+
+
 def test_a_presigned_url_is_judged_as_the_get_its_holder_makes(cloud):
     with acting_as("ApplyFunction"):
         storage.presigned_url("certificates/31063-00001J/v001.pdf", "ok.pdf")

@@ -39,9 +39,9 @@ def validate(pdf: bytes, root_pem: str):
 def stored(cloud) -> dict[str, bytes]:
     """Signed certificate PDFs as the bucket holds them: 新規 and 変更ー1 in force, the 変更ー1 a 訂正 replaced."""
     return {
-        "新規": signing.sign_pdf(render_certificate(make_certificate("advance_payment", None))),
-        "変更ー1": signing.sign_pdf(render_certificate(make_certificate("advance_payment", 1, guarantee_amount=22_000_000))),
-        "訂正前": signing.sign_pdf(render_certificate(make_certificate("advance_payment", 1))),
+        "新規": signing.sign_pdf(render_certificate(make_certificate("advance_payment", None)), issuer=None),
+        "変更ー1": signing.sign_pdf(render_certificate(make_certificate("advance_payment", 1, guarantee_amount=22_000_000)), issuer=None),
+        "訂正前": signing.sign_pdf(render_certificate(make_certificate("advance_payment", 1)), issuer=None),
     }
 
 
@@ -113,6 +113,6 @@ def test_the_evidence_file_holds_the_stored_certificates_and_the_signed_record(c
 
 def test_the_evidence_file_refuses_a_pdf_that_is_no_listed_version(cloud, stored):
     guarantee = guarantee_for(stored)
-    other = signing.sign_pdf(render_certificate(make_certificate("contract", None)))
+    other = signing.sign_pdf(render_certificate(make_certificate("contract", None)), issuer=None)
     with pytest.raises(ValueError, match="not a certificate the record lists"):
         evidence_file(guarantee, [(certificate_filename("新規"), other)], MADE_AT)

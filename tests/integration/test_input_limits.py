@@ -76,11 +76,11 @@ def longest_certificate(product: str, electronic: bool) -> dict:
 def test_every_document_at_maximum_lengths_is_at_most_64_kb_signed(cloud, product, electronic):
     certificate = longest_certificate(product, electronic)
     sizes = {
-        "certificate": len(signing.sign_pdf(render_certificate(certificate))),
-        "fee statement": len(signing.sign_pdf(render_fee_statement(certificate, fees.quote_for(certificate)))),
+        "certificate": len(signing.sign_pdf(render_certificate(certificate), issuer=None)),
+        "fee statement": len(signing.sign_pdf(render_fee_statement(certificate, fees.quote_for(certificate)), issuer=None)),
     }
     if electronic:
-        sizes["notice"] = len(signing.sign_pdf(render_notice(certificate, "Z28YUE4J3Bux")))
+        sizes["notice"] = len(signing.sign_pdf(render_notice(certificate, "Z28YUE4J3Bux"), issuer=None))
     assert max(sizes.values()) <= MAX_DOCUMENT_BYTES, sizes
 
 

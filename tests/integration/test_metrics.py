@@ -122,6 +122,9 @@ def test_the_template_watches_the_metrics_the_functions_write(template):
         # Refused wherever an object is found at a record's key: the issue (and staff actions), the
         # publisher, a contractor's notice download.
         *((esurety_metrics.FOREIGN_OBJECTS, service) for service in ("esurety-issue", "esurety-publish", "esurety-apply")),
+        # Refused wherever a document is signed: the issue (and staff actions), the publisher's
+        # notices, the desk's 寄託記録.
+        *((esurety_metrics.ISSUER_SIGNING_UNAVAILABLE, service) for service in ("esurety-issue", "esurety-publish", "esurety-desk")),
     }
     assert {service for _, service in written} <= set(services.values())
     body = resources["OperationsDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
@@ -138,11 +141,13 @@ def test_the_template_watches_the_metrics_the_functions_write(template):
         assert len(alarm["Dimensions"]) == 1
     # A metric written by several functions: one alarm on their sum.
     summed = [a for a in alarms if "Metrics" in a]
-    assert len(summed) == 1
-    stats = [m["MetricStat"]["Metric"] for m in summed[0]["Metrics"] if "MetricStat" in m]
-    assert {(m["Namespace"], m["MetricName"], m["Dimensions"][0]["Value"]) for m in stats} == {
-        ("esurety", name, service) for name, service in written if name == esurety_metrics.FOREIGN_OBJECTS}
-    assert [m["Expression"] for m in summed[0]["Metrics"] if m.get("ReturnData")] == ["SUM(METRICS())"]
+    several = (esurety_metrics.FOREIGN_OBJECTS, esurety_metrics.ISSUER_SIGNING_UNAVAILABLE)
+    assert len(summed) == len(several)
+    for name, alarm in zip(several, sorted(summed, key=lambda a: a["Metrics"][1]["MetricStat"]["Metric"]["MetricName"])):
+        stats = [m["MetricStat"]["Metric"] for m in alarm["Metrics"] if "MetricStat" in m]
+        assert {(m["Namespace"], m["MetricName"], m["Dimensions"][0]["Value"]) for m in stats} == {
+            ("esurety", metric, service) for metric, service in written if metric == name}
+        assert [m["Expression"] for m in alarm["Metrics"] if m.get("ReturnData")] == ["SUM(METRICS())"]
     for alarm in [*custom, *summed]:
         assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
         assert alarm["TreatMissingData"] == "notBreaching"  # no verification in a quiet hour is no alarm

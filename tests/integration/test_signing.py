@@ -24,6 +24,7 @@ from esurety.documents import load_issuer
 from esurety.documents.certificate import render_certificate
 from esurety.documents.fee_statement import render_fee_statement
 from esurety.documents.notice import render_notice
+from esurety.domain.errors import IssuerSigningUnavailable
 from system_tools import need
 from support.documents import AUTH_KEY, CASES, MAX_BYTES, make_certificate, pdf_text
 from tools import signing_certificate
@@ -86,7 +87,7 @@ def signed_range_end(pdf: bytes) -> int:
 def test_signature_is_intact_valid_trusted_and_covers_the_whole_file(cloud, trust_root, unsigned, document):
     from pyhanko.sign.validation.status import SignatureCoverageLevel as Coverage
 
-    signed = signing.sign_pdf(unsigned[document])
+    signed = signing.sign_pdf(unsigned[document], issuer=load_issuer())
     status, _ = validate(signed, trust_root)
     assert status.intact and status.valid and status.trusted
     assert status.coverage == Coverage.ENTIRE_FILE
@@ -97,7 +98,7 @@ def test_signature_is_intact_valid_trusted_and_covers_the_whole_file(cloud, trus
 
 def test_signature_is_pades_baseline_b(cloud, unsigned):
     assert signing.level() == "B-B"
-    signed = signing.sign_pdf(unsigned["certificate"])
+    signed = signing.sign_pdf(unsigned["certificate"], issuer=load_issuer())
     from pyhanko.pdf_utils.reader import PdfFileReader
 
     embedded = PdfFileReader(io.BytesIO(signed)).embedded_signatures[0]
@@ -116,13 +117,13 @@ def test_signature_is_pades_baseline_b(cloud, unsigned):
 
 
 def test_signed_pdf_reads_as_before(cloud, unsigned):
-    signed = signing.sign_pdf(unsigned["certificate"])
+    signed = signing.sign_pdf(unsigned["certificate"], issuer=load_issuer())
     assert signed.startswith(unsigned["certificate"])  # an incremental update: the original bytes untouched
     assert pdf_text(signed) == pdf_text(unsigned["certificate"])
 
 
 def test_certificate_public_key_is_the_kms_key(cloud, signing_key_id, unsigned):
-    signed = signing.sign_pdf(unsigned["notice"])
+    signed = signing.sign_pdf(unsigned["notice"], issuer=load_issuer())
     from pyhanko.pdf_utils.reader import PdfFileReader
 
     embedded = PdfFileReader(io.BytesIO(signed)).embedded_signatures[0]
@@ -138,7 +139,7 @@ def test_an_rsa_key_works_too(cloud, trust_root, unsigned, monkeypatch):
     root_pem = signing_certificate.store_demo_certificate(kms, boto3.client("ssm"), rsa_key, parameter)
     monkeypatch.setenv(signing.KEY_ENV_VAR, rsa_key)
     signing.forget()
-    status, _ = validate(signing.sign_pdf(unsigned["certificate"]), root_pem)
+    status, _ = validate(signing.sign_pdf(unsigned["certificate"], issuer=load_issuer()), root_pem)
     assert status.bottom_line and status.trusted
     assert status.pkcs7_signature_mechanism == "sha256_rsa"
 
@@ -174,7 +175,7 @@ def test_other_pdfs_are_signed_too(cloud, trust_root, unsigned, make):
     from pyhanko.sign.validation.status import SignatureCoverageLevel as Coverage
 
     pdf = make(unsigned["certificate"])
-    signed = signing.sign_pdf(pdf)
+    signed = signing.sign_pdf(pdf, issuer=load_issuer())
     assert signed.startswith(pdf)
     status, _ = validate(signed, trust_root)
     assert status.intact and status.valid and status.trusted
@@ -186,7 +187,7 @@ def test_other_pdfs_are_signed_too(cloud, trust_root, unsigned, make):
 
 @pytest.mark.parametrize("where", [content_stream_offset, metadata_offset], ids=["page-content", "info-dict"])
 def test_one_changed_byte_breaks_the_signature(cloud, trust_root, unsigned, where):
-    signed = signing.sign_pdf(unsigned["certificate"])
+    signed = signing.sign_pdf(unsigned["certificate"], issuer=load_issuer())
     offset = where(signed)
     assert offset < signed_range_end(signed)
     status, _ = validate(flip(signed, offset), trust_root)
@@ -196,7 +197,7 @@ def test_one_changed_byte_breaks_the_signature(cloud, trust_root, unsigned, wher
 
 def test_another_root_is_not_trusted(cloud, unsigned):
     other_root, _ = signing_certificate.issue_demo_certificate(boto3.client("kms"), os.environ["SIGNING_KEY_ID"])
-    status, _ = validate(signing.sign_pdf(unsigned["notice"]), other_root)
+    status, _ = validate(signing.sign_pdf(unsigned["notice"], issuer=load_issuer()), other_root)
     assert status.intact and status.valid
     assert not status.trusted
 
@@ -209,7 +210,7 @@ def _pdfsig(path) -> str:
 
 @pytest.mark.parametrize("document", ["certificate", "notice", "fee statement"])
 def test_pdfsig_finds_the_signature_valid_and_the_tampered_one_not(cloud, unsigned, tmp_path, document):
-    signed = signing.sign_pdf(unsigned[document])
+    signed = signing.sign_pdf(unsigned[document], issuer=load_issuer())
     good = tmp_path / "signed.pdf"
     good.write_bytes(signed)
     report = _pdfsig(good)
@@ -231,7 +232,7 @@ def test_signed_pdfs_stay_under_40_kib_without_a_timestamp(cloud, product, chang
     assert signing.level() == "B-B"
     certificate = make_certificate(product, change)
     for pdf in (render_certificate(certificate), render_notice(certificate, AUTH_KEY)):
-        signed = signing.sign_pdf(pdf)
+        signed = signing.sign_pdf(pdf, issuer=load_issuer())
         assert len(signed) <= MAX_BYTES, (len(pdf), len(signed))
 
 
@@ -245,31 +246,31 @@ def test_signing_without_configuration_raises(cloud, unsigned, monkeypatch, vari
     assert not signing.configured()
     message = "signing is not configured: set SIGNING_KEY_ID and SIGNING_CERTIFICATE_PARAMETER"
     with pytest.raises(RuntimeError, match=message):
-        signing.sign_pdf(unsigned["certificate"])
+        signing.sign_pdf(unsigned["certificate"], issuer=load_issuer())
 
 
 def test_missing_certificate_parameter_raises(cloud, unsigned):
     boto3.client("ssm").delete_parameter(Name=os.environ[signing.CERTIFICATE_ENV_VAR])
-    with pytest.raises(RuntimeError, match="signing certificate parameter .* could not be read"):
-        signing.sign_pdf(unsigned["certificate"])
+    with pytest.raises(IssuerSigningUnavailable, match="signing certificate parameter .* could not be read"):
+        signing.sign_pdf(unsigned["certificate"], issuer=load_issuer())
 
 
 def test_a_certificate_for_another_key_is_refused(cloud, unsigned):
     kms = boto3.client("kms")
     other = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
     signing_certificate.store_demo_certificate(kms, boto3.client("ssm"), other, os.environ[signing.CERTIFICATE_ENV_VAR])
-    with pytest.raises(RuntimeError, match="does not belong to KMS key"):
-        signing.sign_pdf(unsigned["certificate"])
+    with pytest.raises(IssuerSigningUnavailable, match="does not belong to KMS key"):
+        signing.sign_pdf(unsigned["certificate"], issuer=load_issuer())
 
 
 def test_one_raw_kms_sign_per_document_and_the_parameter_read_once(cloud, unsigned):
     calls = []
     record = lambda params, **_: calls.append(dict(params))  # noqa: E731
     aws.client("kms").meta.events.register("provide-client-params.kms.Sign", record)
-    signing.sign_pdf(unsigned["certificate"])
+    signing.sign_pdf(unsigned["certificate"], issuer=load_issuer())
     # Cached for the life of the process: the parameter is not read again.
     boto3.client("ssm").delete_parameter(Name=os.environ[signing.CERTIFICATE_ENV_VAR])
-    signing.sign_pdf(unsigned["notice"])
+    signing.sign_pdf(unsigned["notice"], issuer=load_issuer())
     assert len(calls) == 2
     assert all(call["MessageType"] == "RAW" and call["SigningAlgorithm"] == "ECDSA_SHA_256" for call in calls)
     assert all(call["KeyId"] == os.environ[signing.KEY_ENV_VAR] for call in calls)
@@ -308,7 +309,7 @@ def test_cli_stores_the_certificate_and_writes_the_root(cloud, signing_key_id, t
     stored = boto3.client("ssm").get_parameter(Name=parameter)["Parameter"]["Value"]
     assert stored.startswith("-----BEGIN CERTIFICATE-----") and stored.count("BEGIN CERTIFICATE") == 1
     signing.forget()
-    status, _ = validate(signing.sign_pdf(unsigned["notice"]), root_file.read_text())
+    status, _ = validate(signing.sign_pdf(unsigned["notice"], issuer=load_issuer()), root_file.read_text())
     assert status.bottom_line
 
     # --if-absent leaves an existing certificate alone.
@@ -359,7 +360,7 @@ def test_with_a_tsa_the_signature_carries_a_valid_timestamp_over_it(pki, unsigne
     from pyhanko.sign.validation.status import SignatureCoverageLevel as Coverage
 
     assert signing.level() == "B-T"
-    signed = signing.sign_pdf(unsigned[document])
+    signed = signing.sign_pdf(unsigned[document], issuer=load_issuer())
     status, embedded = _validate_with_timestamp(signed, pki)
     assert status.bottom_line and status.trusted and status.coverage == Coverage.ENTIRE_FILE
     timestamp = status.timestamp_validity
@@ -374,7 +375,7 @@ def test_with_a_tsa_the_signature_carries_a_valid_timestamp_over_it(pki, unsigne
 
 
 def test_a_changed_byte_breaks_a_timestamped_signature_and_a_changed_imprint_its_timestamp(pki, unsigned):
-    signed = signing.sign_pdf(unsigned["certificate"])
+    signed = signing.sign_pdf(unsigned["certificate"], issuer=load_issuer())
     status, _ = _validate_with_timestamp(flip(signed, content_stream_offset(signed)), pki)
     assert not status.intact and not status.bottom_line
 
@@ -391,7 +392,7 @@ def test_a_changed_byte_breaks_a_timestamped_signature_and_a_changed_imprint_its
 
 def test_pdfsig_finds_a_timestamped_signature_valid(pki, unsigned, tmp_path):
     path = tmp_path / "signed.pdf"
-    path.write_bytes(signing.sign_pdf(unsigned["certificate"]))
+    path.write_bytes(signing.sign_pdf(unsigned["certificate"], issuer=load_issuer()))
     report = _pdfsig(path)
     assert "Signature Validation: Signature is Valid." in report, report
     assert "Total document signed" in report, report
@@ -404,10 +405,10 @@ def test_with_the_trust_roots_the_validation_data_is_embedded_b_lt(pki, unsigned
 
     from pyhanko_certvalidator import ValidationContext
 
-    b_t = signing.sign_pdf(unsigned["certificate"])
+    b_t = signing.sign_pdf(unsigned["certificate"], issuer=load_issuer())
     pki.use(with_root=True)
     assert signing.level() == "B-LT"
-    signed = signing.sign_pdf(unsigned["certificate"])
+    signed = signing.sign_pdf(unsigned["certificate"], issuer=load_issuer())
     pki.stop()  # nothing to fetch any more: what validates it is in the file
     reader = PdfFileReader(io.BytesIO(signed))
     dss = reader.root["/DSS"]
@@ -431,8 +432,8 @@ def test_with_the_trust_roots_the_validation_data_is_embedded_b_lt(pki, unsigned
 
 
 def test_a_tsa_that_does_not_answer_fails_the_signing(pki, unsigned):
-    signing.sign_pdf(unsigned["notice"])
+    signing.sign_pdf(unsigned["notice"], issuer=load_issuer())
     pki.stop()
     signing.forget()
     with pytest.raises(Exception, match="(?i)timestamp|connect"):
-        signing.sign_pdf(unsigned["notice"])
+        signing.sign_pdf(unsigned["notice"], issuer=load_issuer())

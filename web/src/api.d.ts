@@ -540,7 +540,7 @@ export interface components {
          * @description Stable, snake_case: what went wrong, for programs (a screen shows its own words for it).
          * @enum {string}
          */
-        ErrorCode: "advance_contract_required" | "advance_not_in_force" | "already_cancelled_differently" | "amount_over_price" | "application_being_issued" | "application_issued" | "application_rejected" | "before_heisei" | "cannot_issue" | "cannot_remove" | "change_pending" | "contract_changed" | "contract_date_after_period_end" | "contract_date_after_period_start" | "contract_date_in_future" | "date_after_deadline" | "date_before_issue" | "deadline_before_period_end" | "deadline_in_past" | "deadline_passed" | "deposit_bank_not_allowed" | "deposit_bank_required" | "direct_submission_not_accepted" | "duplicate_field" | "electronic_needs_registered_orderer" | "email_domain_invalid" | "email_local_not_ascii" | "email_too_long" | "empty" | "empty_body" | "ending_recorded_differently" | "forbidden" | "guarantee_below_contract_minimum" | "guarantee_below_low_bid_minimum" | "guarantee_ended" | "idempotency_key_reused" | "if_match_required" | "integer_too_long" | "interim_over_share" | "invalid" | "invalid_choice" | "invalid_cursor" | "invalid_format" | "invalid_idempotency_key" | "invalid_if_match" | "invalid_json" | "invalid_limit" | "invalid_version" | "issuer_kind_not_accepted" | "issuer_not_offering_product" | "issuer_not_taking_applications" | "key_renewed" | "lone_surrogate" | "no_certificate_yet" | "no_such_contract" | "no_such_upload" | "no_visible_character" | "not_a_calendar_date" | "not_a_date" | "not_advance_payment_contract" | "not_an_object" | "not_application_id" | "not_branch_code" | "not_contract_issuer" | "not_contract_number" | "not_correctable" | "not_email" | "not_found" | "not_in_era" | "not_upload_id" | "not_utf8" | "not_yen_amount" | "not_yet_published" | "nothing_changes" | "nothing_corrected" | "nothing_named" | "notice_not_renewed" | "only_changes_cancellable" | "only_for_interim" | "only_last_change_cancellable" | "orderer_left_registry" | "orderer_not_electronic_product" | "orderer_not_electronic_yet" | "orderer_with_orderer_id" | "other_orderer" | "paper_has_no_auth_key" | "period_end_before_start" | "price_change_alone" | "required" | "too_deep" | "too_far_ahead" | "too_large" | "too_long" | "too_many_attempts" | "too_small" | "unknown_branch" | "unknown_department" | "unknown_encoding" | "unknown_field" | "unknown_issuer" | "unknown_orderer" | "unprintable_character" | "unsupported_media_type" | "upload_decompression_bomb" | "upload_embedded_file" | "upload_empty" | "upload_encrypted" | "upload_javascript" | "upload_launch_action" | "upload_no_pages" | "upload_not_pdf" | "upload_not_pinned" | "upload_page_count_mismatch" | "upload_pending" | "upload_refused" | "upload_required" | "upload_too_complex" | "upload_too_large" | "upload_unreadable" | "upload_unsupported_compression" | "version_not_shown" | "wrong_type";
+        ErrorCode: "advance_contract_required" | "advance_not_in_force" | "already_cancelled_differently" | "amount_over_price" | "application_being_issued" | "application_issued" | "application_rejected" | "before_heisei" | "cannot_issue" | "cannot_remove" | "change_pending" | "contract_changed" | "contract_date_after_period_end" | "contract_date_after_period_start" | "contract_date_in_future" | "date_after_deadline" | "date_before_issue" | "deadline_before_period_end" | "deadline_in_past" | "deadline_passed" | "deposit_bank_not_allowed" | "deposit_bank_required" | "direct_submission_not_accepted" | "duplicate_field" | "electronic_needs_registered_orderer" | "email_domain_invalid" | "email_local_not_ascii" | "email_too_long" | "empty" | "empty_body" | "ending_recorded_differently" | "forbidden" | "guarantee_below_contract_minimum" | "guarantee_below_low_bid_minimum" | "guarantee_ended" | "idempotency_key_reused" | "if_match_required" | "integer_too_long" | "interim_over_share" | "invalid" | "invalid_choice" | "invalid_cursor" | "invalid_format" | "invalid_idempotency_key" | "invalid_if_match" | "invalid_json" | "invalid_limit" | "invalid_version" | "issuer_kind_not_accepted" | "issuer_not_offering_product" | "issuer_not_taking_applications" | "issuer_signing_unavailable" | "key_renewed" | "lone_surrogate" | "no_certificate_yet" | "no_such_contract" | "no_such_upload" | "no_visible_character" | "not_a_calendar_date" | "not_a_date" | "not_advance_payment_contract" | "not_an_object" | "not_application_id" | "not_branch_code" | "not_contract_issuer" | "not_contract_number" | "not_correctable" | "not_email" | "not_found" | "not_in_era" | "not_upload_id" | "not_utf8" | "not_yen_amount" | "not_yet_published" | "nothing_changes" | "nothing_corrected" | "nothing_named" | "notice_not_renewed" | "only_changes_cancellable" | "only_for_interim" | "only_last_change_cancellable" | "orderer_left_registry" | "orderer_not_electronic_product" | "orderer_not_electronic_yet" | "orderer_with_orderer_id" | "other_orderer" | "paper_has_no_auth_key" | "period_end_before_start" | "price_change_alone" | "required" | "too_deep" | "too_far_ahead" | "too_large" | "too_long" | "too_many_attempts" | "too_small" | "unknown_branch" | "unknown_department" | "unknown_encoding" | "unknown_field" | "unknown_issuer" | "unknown_orderer" | "unprintable_character" | "unsupported_media_type" | "upload_decompression_bomb" | "upload_embedded_file" | "upload_empty" | "upload_encrypted" | "upload_javascript" | "upload_launch_action" | "upload_no_pages" | "upload_not_pdf" | "upload_not_pinned" | "upload_page_count_mismatch" | "upload_pending" | "upload_refused" | "upload_required" | "upload_too_complex" | "upload_too_large" | "upload_unreadable" | "upload_unsupported_compression" | "version_not_shown" | "wrong_type";
         Error: {
             /** @description For people, in Japanese. */
             message: string;
@@ -3260,6 +3260,16 @@ export interface operations {
                     "application/json": components["schemas"]["InvalidRequest"];
                 };
             };
+            /** @description The signing key or certificate of the issuer cannot sign now (`code` issuer_signing_unavailable: none registered, disabled, another issuer's); nothing was stored, the operator is alarmed; retry later. */
+            503: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     record_receipts_desk_receipts_post: {
@@ -3551,6 +3561,16 @@ export interface operations {
                     "application/json": components["schemas"]["InvalidRequest"];
                 };
             };
+            /** @description The signing key or certificate of the issuer cannot sign now (`code` issuer_signing_unavailable: none registered, disabled, another issuer's); nothing was stored, the operator is alarmed; retry later. */
+            503: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     reject_application_staff_applications__application_id__reject_post: {
@@ -3773,6 +3793,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The signing key or certificate of the issuer cannot sign now (`code` issuer_signing_unavailable: none registered, disabled, another issuer's); nothing was stored, the operator is alarmed; retry later. */
+            503: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     terminate_contract_staff_contracts__number__termination_post: {
@@ -3853,6 +3883,16 @@ export interface operations {
             };
             /** @description No If-Match: the action must name the revision it was decided on. */
             428: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The signing key or certificate of the issuer cannot sign now (`code` issuer_signing_unavailable: none registered, disabled, another issuer's); nothing was stored, the operator is alarmed; retry later. */
+            503: {
                 headers: {
                     "Cache-Control": components["headers"]["NoStore"];
                     [name: string]: unknown;
@@ -3950,6 +3990,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The signing key or certificate of the issuer cannot sign now (`code` issuer_signing_unavailable: none registered, disabled, another issuer's); nothing was stored, the operator is alarmed; retry later. */
+            503: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     correct_version_staff_contracts__number__versions__version__corrections_post: {
@@ -4031,6 +4081,16 @@ export interface operations {
             };
             /** @description No If-Match: the action must name the revision it was decided on. */
             428: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The signing key or certificate of the issuer cannot sign now (`code` issuer_signing_unavailable: none registered, disabled, another issuer's); nothing was stored, the operator is alarmed; retry later. */
+            503: {
                 headers: {
                     "Cache-Control": components["headers"]["NoStore"];
                     [name: string]: unknown;

@@ -55,6 +55,7 @@ export const ERROR_MESSAGES: Readonly<Record<string, string>> = {
   issuer_kind_not_accepted: "この発注者は、この保証について選んだ種類の発行者（保証事業会社・損害保険会社・銀行）の電子保証をまだ受け付けていません。",
   issuer_not_offering_product: "選んだ保証会社・保険会社・金融機関はこの保証を取り扱っていません。",
   issuer_not_taking_applications: "選んだ発行者は現在お申込みを受け付けていません。",
+  issuer_signing_unavailable: "発行者の電子署名の鍵または証明書が使えないため、いま書類を作成できません。運用担当者が対応しますので、時間をおいて再度お試しください。",
   key_renewed: "この認証キーは再発行により使えなくなりました。新しい認証キーを受注者にお尋ねください（再度入力しても照会できません）。",
   lone_surrogate: "文字として読めない値（サロゲート）が含まれています。",
   no_certificate_yet: "まだ証書が発行されていません。",

@@ -36,6 +36,8 @@ PUBLICATIONS_REPUBLISHED = "PublicationsRepublished"  # each reconciler run: rep
 # An object at a record's key that belongs to another record (the table lost writes the bucket
 # kept): refused, never published (esurety/aws/storage.py).
 FOREIGN_OBJECTS = "ForeignObjects"
+# A document refused because its issuer's key or certificate cannot sign for it (esurety/aws/signing.py).
+ISSUER_SIGNING_UNAVAILABLE = "IssuerSigningUnavailable"
 LOCKOUTS = "Lockouts"  # a failed attempt took a budget's last one: a number or a caller is now locked
 
 metrics = Metrics(namespace=NAMESPACE)

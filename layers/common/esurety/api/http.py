@@ -21,7 +21,9 @@ from aws_lambda_powertools.shared.json_encoder import Encoder
 
 from ..domain import error_codes, identity
 from . import json_body
-from ..domain.errors import Conflict, Forbidden, InputError, KeyRenewed, NotFound, PreconditionRequired, Problem, TooManyAttempts
+from ..domain.errors import (
+    Conflict, Forbidden, InputError, IssuerSigningUnavailable, KeyRenewed, NotFound, PreconditionRequired, Problem, TooManyAttempts,
+)
 
 INVALID = "入力内容に誤りがあります。"
 FORBIDDEN = "この操作を行う権限がありません。"
@@ -141,6 +143,12 @@ def make_resolver(logger: Logger) -> APIGatewayHttpResolver:
     def _precondition_required(error: PreconditionRequired):
         logger.info("precondition required", extra={"header": error.header, "reason": str(error)})
         return _json(428, {"message": PRECONDITION_REQUIRED, "code": "if_match_required", "reason": str(error)})
+
+    @app.exception_handler(IssuerSigningUnavailable)
+    def _signing_unavailable(error: IssuerSigningUnavailable):
+        # Not the caller's fault and not a bug: the issuer's key or certificate cannot sign now (the
+        # operator is alarmed, esurety/aws/signing.py). Nothing was stored; the same request succeeds later.
+        return _json(503, {"message": error_codes.MESSAGES["issuer_signing_unavailable"], "code": "issuer_signing_unavailable"})
 
     @app.exception_handler(TooManyAttempts)
     def _too_many(error: TooManyAttempts):

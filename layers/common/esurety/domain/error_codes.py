@@ -137,6 +137,8 @@ MESSAGES: dict[str, str] = {
     "paper_has_no_auth_key": "書面の保証には認証キーがありません。",
     "direct_submission_not_accepted": "この発注者は、この保証について電子保証の提出を受け付けていません。認証キーのお知らせを従来どおりお渡しください。",
     "notice_not_renewed": "この版の「認証キーのお知らせ」は、現在の認証キーではまだ作成されていません。認証キーの再発行をご依頼ください。",
+    # 503: the issuer's signing key or certificate cannot sign now (nothing was issued or stored)
+    "issuer_signing_unavailable": "発行者の電子署名の鍵または証明書が使えないため、いま書類を作成できません。運用担当者が対応しますので、時間をおいて再度お試しください。",
 }
 
 # A refused 認定調書: one code per reason the check gives (esurety/domain/attachments.py), `upload_<reason>`.

@@ -45,6 +45,18 @@ class Conflict(Exception):
         super().__init__(reason)
 
 
+class IssuerSigningUnavailable(Exception):
+    """503: the issuer's signing key or certificate cannot sign for it now (no key registered, the key
+    disabled, deleted or not allowed, tagged for another issuer, a certificate not of the key).
+    Nothing is signed and nothing stored: the operator is alarmed; the same request succeeds once
+    the key is fixed. `issuer_id` is whose key it is ("platform": the stack's own records)."""
+
+    def __init__(self, issuer_id: str | None, reason: str):
+        self.issuer_id = issuer_id
+        self.reason = reason
+        super().__init__(f"signing for {issuer_id or 'the issuer'} is unavailable: {reason}")
+
+
 class PreconditionRequired(Exception):
     """428: a staff action on a contract without `If-Match` (the revision the caller acted on).
 

@@ -83,7 +83,7 @@ def _store(record: VersionItem, pdf: bytes | None, issuer) -> bool:
     if record.sha256:
         return False
     if pdf is None:
-        pdf = signing.sign_pdf(render_certificate(render_input(record), issuer))
+        pdf = signing.sign_pdf(render_certificate(render_input(record), issuer), issuer=issuer)
     stored, created = storage.create_pdf(record.s3_key, pdf, owner=record.record_id)
     publication.record_stored(record, stored)
     return created
@@ -139,7 +139,7 @@ def correct(
             rendered_at=now,
             **(VersionItem.pending_entry(number, version_no, now) if electronic else {}),
         )
-        pdf = signing.sign_pdf(render_certificate(render_input(record), issuer))
+        pdf = signing.sign_pdf(render_certificate(render_input(record), issuer), issuer=issuer)
         revision = contracts_repository.revision(contract)
         actions = [ContractItem.latest_version.set(version_no)]
         if in_force:
@@ -217,6 +217,7 @@ def cancel(number: str, version: int, reason: str, staff: str | None, if_match: 
     record.content_before = before
     difference = withdrawal_difference(withdrawn, issuers.issuer_of(contract))
     if difference is not None:  # the withdrawn change's fee, reversed, with its own statement
+        signing.check(issuers.issuer_of(contract))  # 503 before it is recorded when its statement cannot be signed
         record.fee, record.fee_kind, record.fee_s3_key = difference.amount, difference.kind, bucket_keys.fee_statement(number, version_no)
     # Its chain link at once (what publication.chain_link computes at a PDF's storage, without a PDF).
     linked = [r for r in records if r.record_sha256]
@@ -274,7 +275,7 @@ def _finish_cancellation(contract: ContractItem, records: list[VersionItem], rec
     if difference is not None:  # put where no object is (If-None-Match): a retry keeps the first one
         cancelled_on = clock.to_jst(record.issued_at).date()
         pdf = render_fee_difference(render_input(change), difference, occasion="cancellation", cancelled_on=cancelled_on, issuer=issuer)
-        storage.create_pdf(record.fee_s3_key, signing.sign_pdf(pdf), read_back=False)
+        storage.create_pdf(record.fee_s3_key, signing.sign_pdf(pdf, issuer=issuer), read_back=False)
     try:
         record.update(actions=[VersionItem.notified_at.set(clock.now())], condition=VersionItem.notified_at.does_not_exist())
     except UpdateError as error:

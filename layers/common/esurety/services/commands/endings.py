@@ -102,6 +102,9 @@ def terminate(number: str, request: TerminationRequest, staff: str | None, if_ma
             current=contract_actions.current(contract, records),
         )
 
+    if request.kind == CANCELLED:
+        # 503 before the end is recorded when the issuer's key cannot sign its 保証料返還計算書.
+        signing.check(issuers.issuer_of(contract))
     in_force = chain[-1]
     now = clock.now()
     refund = None
@@ -168,7 +171,7 @@ def _finish(contract: ContractItem) -> None:
         record = contracts.record_of(records, int(ending["version"]))
         ended_on = date.fromisoformat(ending["date"])
         difference = changes.termination_refund(record.content, ended_on, fees.table_of(issuer))
-        pdf = signing.sign_pdf(render_fee_difference(record.content, difference, occasion="termination", ended_on=ended_on, issuer=issuer))
+        pdf = signing.sign_pdf(render_fee_difference(record.content, difference, occasion="termination", ended_on=ended_on, issuer=issuer), issuer=issuer)
         # Its owner is the record it is computed from: one a lost life left at the key is refused
         # and this one goes beside it (statement_link finds it there).
         owner = record.record_id

@@ -97,14 +97,15 @@ def _content(item: ApplicationItem, number: str) -> dict:
     }
 
 
+# Every document is signed with the key of the contract's issuer (services/issuers.issuer_of), never another's.
 def render_certificate_pdf(document: dict, issuer: Issuer) -> bytes:
-    return signing.sign_pdf(render_certificate(document, issuer))
+    return signing.sign_pdf(render_certificate(document, issuer), issuer=issuer)
 
 
 def render_fee_statement_pdf(document: dict, issuer: Issuer) -> tuple[bytes, int]:
     """The signed 保証料計算書 of a version, and the fee it states (by the issuer's fee table)."""
     quote = fees.quote_for(document, fees.table_of(issuer))
-    return signing.sign_pdf(render_fee_statement(document, quote, issuer)), quote.fee
+    return signing.sign_pdf(render_fee_statement(document, quote, issuer), issuer=issuer), quote.fee
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,7 @@ class _Rendered:
 def render_fee_difference_pdf(document: dict, before: dict, issuer: Issuer) -> tuple[bytes, changes.FeeDifference]:
     """The signed statement of a change: the additional fee (追加保証料) or the refund (保証料返還)."""
     difference = changes.change_fee(before, document, date.fromisoformat(document["issue_date"]), fees.table_of(issuer))
-    return signing.sign_pdf(render_fee_difference(document, difference, occasion="change", issuer=issuer)), difference
+    return signing.sign_pdf(render_fee_difference(document, difference, occasion="change", issuer=issuer), issuer=issuer), difference
 
 
 def _render(document: dict, issuer: Issuer, before: dict | None = None) -> _Rendered:
@@ -145,7 +146,7 @@ def _write_contract(item: ApplicationItem, number: str, issuer: Issuer) -> tuple
         contract_number=number,
         application_id=item.application_id,
         company_id=item.company_id,
-        issuer_id=issuer.issuer_id,
+        issuer_id=issuer.issuer_id,  # the application's issuer: whose key signs every later document
         orderer_id=content["orderer_id"],
         orderer_name=content["orderer_name"],
         product=request["product"],
@@ -298,6 +299,7 @@ def _issue_change(item: ApplicationItem, decided_by: str | None) -> dict:
     rendered = None
     created = False
     if version is None:
+        signing.check(issuer)  # 503 before anything is written
         version, rendered = _write_change(item, records, decided_by, issuer)
     if item.status != ISSUED or not version.sha256:
         created = _store_documents(version, rendered, issuer)
@@ -321,6 +323,10 @@ def issue(application_id: str, decided_by: str | None = None) -> dict:
         return _issue_change(item, decided_by)
     applications.check_issuable(item)  # the rules again, as of today: 409 with the reason
     issuer = issuers.issuer_of(item)  # the issuer applied to: its numbers, counters, fee table, documents
+    if item.status != ISSUED:
+        # 503 before a number is reserved when the issuer's key is known not to sign for it (no key,
+        # another issuer's, disabled): nothing is written for an issue that cannot be signed.
+        signing.check(issuer)
     number = _reserve_number(item, issuer)
     created = False
     if item.status != ISSUED:

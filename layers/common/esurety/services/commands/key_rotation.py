@@ -21,7 +21,7 @@ from __future__ import annotations
 from ...domain.identifiers import auth_key
 from ...domain.japanese import clock
 from ...domain.mail import staff_mail
-from ...aws import contracts_repository, keys
+from ...aws import contracts_repository, keys, signing
 from ...domain.errors import Conflict
 from ...aws.models import ContractItem
 from . import audit, contract_actions, notices, outbox, publication
@@ -52,8 +52,9 @@ def _renew_notices(contract: ContractItem, key: str, generation: int) -> None:
     its version. The versions are read after the rotation's write: a version published before it
     is shown here, one published after it reads the new generation itself (services/commands/notices.py)."""
     number = contract.contract_number
+    issuer = issuers.issuer_of(contract)
     for shown in contracts.shown_chain(contract, contracts_repository.versions(number)):
-        target = notices.put(number, shown.record, key, generation)
+        target = notices.put(number, shown.record, key, generation, issuer)
         notices.record(shown.record, target, generation)
 
 
@@ -95,6 +96,9 @@ def rotate(number: str, staff: str | None, idempotency_key: str | None = None, i
         raise Conflict("paper_has_no_auth_key", "a paper guarantee has no auth key", current=contract_actions.current(contract))
     records = contracts_repository.versions(number)
     contract_actions.check_revision(contract, expected, records)
+    # 503 before the key is renewed when the issuer's key cannot sign the new notices: a renewed key
+    # without its notice would leave the contractor nothing to hand over.
+    signing.check(issuers.issuer_of(contract))
 
     generation = int(contract.key_generation or 1)
     revision = contracts_repository.revision(contract)

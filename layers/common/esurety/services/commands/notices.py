@@ -26,7 +26,8 @@ from ...config import settings
 from .. import contracts, issuers
 
 def put(number: str, version: VersionItem, key: str, generation: int, issuer=None) -> str:
-    """Render `version`'s notice printing `key` (of `generation`) and put it once; returns its S3 key.
+    """Render `version`'s notice printing `key` (of `generation`), signed by `issuer` (the
+    contract's, services/issuers.issuer_of; read when not given), and put it once; returns its S3 key.
 
     The key is printed: the bytes are as secret as it (SSE-KMS under the documents key, never logged).
     """
@@ -37,7 +38,7 @@ def put(number: str, version: VersionItem, key: str, generation: int, issuer=Non
     target = bucket_keys.notice(number, int(version.version), generation)
     if issuer is None:
         issuer = issuers.issuer_of(contracts_repository.get(number))
-    notice = signing.sign_pdf(render_notice(render_input(version), key, issuer))
+    notice = signing.sign_pdf(render_notice(render_input(version), key, issuer), issuer=issuer)
     # The writer may not read notices: where one is there already (a repeated put, or a lost life's
     # with its old key), this record's goes to its own key beside it (storage.create_pdf).
     stored, _ = storage.create_pdf(target, notice, read_back=False, kms_key_id=settings().notice_kms_key_id, owner=version.record_id)

@@ -20,8 +20,11 @@ from .. import issuers
 
 def signed_deposit_record(guarantee: Mapping[str, Any], made_at: datetime | None = None) -> bytes:
     """The 寄託記録 of `guarantee` (the desk's answer for it), rendered at `made_at` (default now) and signed."""
-    issuer = issuers.issuer_of(guarantee.get("issuer") or {})  # the guarantee's issuer, printed on the record
-    return signing.sign_pdf(render_deposit_record(guarantee, issuer, made_at=made_at or clock.now()))
+    # The 寄託記録 is the platform's record of what the desk holds, printed with the guarantee's issuer
+    # but not that issuer's document: it is signed with the stack's own key (the default issuer's
+    # configuration, SIGNING_KEY_ID), whichever issuer's guarantee it lists.
+    issuer = issuers.issuer_of(guarantee.get("issuer") or {})
+    return signing.sign_pdf(render_deposit_record(guarantee, issuer, made_at=made_at or clock.now()), issuer=None)
 
 
 def evidence_file(
