@@ -127,6 +127,9 @@ class AuditEntry(Answer):
     at: Optional[str]
     action: str
     staff_subject: Optional[str]
+    staff_issuer_id: Optional[str] = Field(
+        default=None, description="The issuer of the staff member who acted; null on entries from before several issuers (the default issuer's staff) and on an orderer's."
+    )
     application_id: Optional[str]
     details: dict[str, Any]
 
