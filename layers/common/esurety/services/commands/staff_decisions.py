@@ -24,6 +24,7 @@ from ...domain.mail import staff_mail
 from ...aws import applications_repository, contracts_repository
 from ...aws.models import ApplicationItem, ContractItem
 from . import applications, audit, corrections, endings, issuance, key_rotation, outbox
+from .. import issuers
 
 logger = Logger(child=True)
 
@@ -141,5 +142,7 @@ def _rejected(application_id: str, caller: Caller) -> None:
         what = request["work"]["name"]
     if not to:
         return
-    mail = staff_mail.rejected(name, application_id, what, item.reject_reason, branch)
+    # Signed by the issuer applied to (its branch, its address), not the platform's first surety.
+    issuer = issuers.issuer_of(contract if contract is not None else item)
+    mail = staff_mail.rejected(name, application_id, what, item.reject_reason, branch, issuer=issuer)
     outbox.put(f"reject#{application_id}", pk, to, mail.subject, mail.body)
