@@ -633,6 +633,11 @@ export interface components {
             action: string;
             /** Staff Subject */
             staff_subject: string | null;
+            /**
+             * Staff Issuer Id
+             * @description The issuer of the staff member who acted; null on entries from before several issuers (the default issuer's staff) and on an orderer's.
+             */
+            staff_issuer_id?: string | null;
             /** Application Id */
             application_id: string | null;
             /** Details */
