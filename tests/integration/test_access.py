@@ -224,6 +224,8 @@ def test_the_default_issuers_staff_see_and_touch_nothing_of_an_insurers_applicat
     # (the clock is frozen: both were submitted at the same instant, so no order is asserted)
     assert set(_queue(api, STAFF)) == set(_queue(api, STAFF_TOTO)) == {published["pending"], earlier}
     assert _queue(api, STAFF_INSURER) == [insurers]
+    (row,) = api.get("/staff/applications", STAFF_INSURER)[1]["applications"]
+    assert row["issuer"] == {"issuer_id": INSURER, "name": "見本損害保険株式会社", "kind": "insurer", "kind_label": "損害保険会社"}
     for claims in (STAFF, STAFF_TOTO):
         absent = api.get(f"/staff/applications/{'0' * 24}", claims)
         assert api.get(f"/staff/applications/{insurers}", claims) == absent and absent[0] == 404
@@ -235,7 +237,7 @@ def test_the_default_issuers_staff_see_and_touch_nothing_of_an_insurers_applicat
 
     # The insurer's staff decide on it: it moves to their queue of rejected ones, not the default issuer's.
     status, seen = api.get(f"/staff/applications/{insurers}", STAFF_INSURER)
-    assert status == 200 and seen["request"]["branch_code"] == "41"
+    assert status == 200 and seen["request"]["branch_code"] == "41" and seen["issuer"]["name"] == "見本損害保険株式会社"
     status, rejected = api.post(f"/staff/applications/{insurers}/reject", STAFF_INSURER, {"reason": "保証金額が契約金額の一割に満たないため"})
     assert status == 200 and rejected["status"] == "rejected"
     assert _queue(api, STAFF_INSURER) == [] and _queue(api, STAFF_INSURER, "rejected") == [insurers]
@@ -251,6 +253,7 @@ def test_an_issuers_contract_and_its_audit_are_not_another_issuers(api, publishe
     # Its audit names who issued it and their issuer (staff without the attribute: the default issuer's).
     view = api.get(f"/staff/contracts/{number}", STAFF)[1]
     assert [(a["action"], a["staff_subject"], a["staff_issuer_id"]) for a in view["audit"]] == [("issue", "staff-1", "toto-hosho")]
+    assert view["issuer"] == {"issuer_id": "toto-hosho", "name": "東都建設保証株式会社", "kind": "surety", "kind_label": "保証事業会社"}
 
     # The same contract, had the insurer issued it.
     ContractItem.get(*ContractItem.key(number)).update(actions=[ContractItem.issuer_id.set(INSURER)])
@@ -261,8 +264,12 @@ def test_an_issuers_contract_and_its_audit_are_not_another_issuers(api, publishe
         for path, body in _contract_actions(number):
             assert api.post(path, claims, body, headers={"If-Match": f'"{revision}"'}) == absent, path
     assert _table() == table_before
+    from esurety.services import issuers
+
+    issuers.seed()
     status, seen = api.get(f"/staff/contracts/{number}", STAFF_INSURER)
     assert status == 200 and seen["revision"] == revision and seen["audit"][0]["staff_subject"] == "staff-1"
+    assert seen["issuer"]["issuer_id"] == INSURER
 
 
 def test_a_cursor_of_one_issuers_queue_opens_no_other(api, published):

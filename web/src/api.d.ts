@@ -1793,6 +1793,8 @@ export interface components {
             application_id: string | null;
             /** Company Id */
             company_id: string;
+            /** @description The issuer that issued it: the staff member's own. */
+            issuer?: components["schemas"]["IssuerRef"] | null;
             /** Orderer Id */
             orderer_id: string | null;
             /** Orderer Name */

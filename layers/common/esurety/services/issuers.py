@@ -40,6 +40,11 @@ def issuer_of(record) -> Issuer:
     return found
 
 
+def ref(issuer: Issuer) -> dict:
+    """The `issuer` of an answer (api/answers/issuers.IssuerRef): who issued, or is applied to."""
+    return {"issuer_id": issuer.issuer_id, "name": issuer.name, "kind": issuer.kind.value, "kind_label": issuer.kind_label}
+
+
 def register(issuer: Issuer) -> None:
     """Write (or replace) one registry entry."""
     issuers_repository.save(issuer.issuer_id, issuer.to_json())

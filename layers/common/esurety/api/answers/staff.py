@@ -10,6 +10,7 @@ from .applications import Application, Kind
 from .certificates import Certificate, Ending, HistoryEntry, Money, Receipt, Status, VersionRef
 from .contracts import Format
 from .documents import DownloadLink
+from .issuers import IssuerRef
 
 
 class QueueRow(Application):
@@ -160,6 +161,7 @@ class StaffContract(Answer):
     contract_number: str
     application_id: Optional[str]
     company_id: str
+    issuer: Optional[IssuerRef] = Field(default=None, description="The issuer that issued it: the staff member's own.")
     orderer_id: Optional[str]
     orderer_name: Optional[str]
     product: str

@@ -23,7 +23,7 @@ from ...domain.identity import Caller
 from ...aws import applications_repository, contracts_repository
 from ...aws.models import ApplicationItem, ContractItem, UploadItem, condition_failed, transact
 from ...domain.application.schemas import UNKNOWN, ApplicationRequest, ChangeRequest, known, partial
-from .. import registry
+from .. import issuers, registry
 
 SUBMITTED, ISSUED, REJECTED = "submitted", "issued", "rejected"
 NEW_KIND, CHANGE_KIND, INTERIM_KIND = "new", "change", "interim"  # 新規, 変更, 中間前払金
@@ -326,6 +326,9 @@ def queue(caller: Caller, status: str, limit: int = QUEUE_PAGE, cursor: str | No
         condition = ApplicationItem.kind == kind
     items = applications_repository.queue(issuer_id, status, limit, start, condition)
     page = [staff_view(item) for item in items]
+    if page:  # every row's issuer is the caller's: the queue is one issuer's (looked up once)
+        issuer = issuers.ref(issuers.issuer_of({"issuer_id": issuer_id}))
+        page = [{**row, "issuer": issuer} for row in page]
     more = items.last_evaluated_key if len(page) == limit else None
     return {"applications": page, "next_cursor": _encode_cursor(more)}
 

@@ -17,7 +17,7 @@ from ...domain.identity import Caller
 from ...aws.models import ApplicationItem, ContractItem, UploadItem, VersionItem
 from ...domain.catalogue.products import label as product_label
 from ..commands import applications, audit, contract_actions, endings, outbox, uploads
-from .. import contracts, registry
+from .. import contracts, issuers, registry
 
 
 def _problems(problems: list[Problem]) -> list[dict]:
@@ -73,6 +73,7 @@ def application(caller: Caller, application_id: str) -> dict:
     request = item.request
     out = {
         **applications.summary(item),
+        "issuer": issuers.ref(issuers.issuer_of(item)),
         "company_id": item.company_id,
         "submitted_at": _at(item.submitted_at),
         "decided_at": _at(item.decided_at),
@@ -169,6 +170,7 @@ def contract(caller: Caller, number: str) -> dict:
         "contract_number": number,
         "application_id": contract.application_id,
         "company_id": contract.company_id,
+        "issuer": issuers.ref(issuers.issuer_of(contract)),
         "orderer_id": contract.orderer_id,
         "orderer_name": contract.orderer_name,
         "product": contract.product,
