@@ -26,7 +26,7 @@ from esurety.aws.models import ApplicationItem, AuditItem, ContractItem
 from esurety.config import settings
 from esurety.domain.identifiers import contract_number
 from esurety.domain.japanese import clock
-from support.flows import BANK_FIX
+from support.flows import BANK_FIX, INCREASE
 
 GROUPS = {"contractor": CONTRACTOR_A, "staff": STAFF, "orderer": ORDERER_TOCHIGI, "none": {}}
 INSURER = "mihon-sonpo"  # the seed's insurer (見本損害保険株式会社); the default issuer is toto-hosho
@@ -270,6 +270,13 @@ def test_an_issuers_contract_and_its_audit_are_not_another_issuers(api, publishe
     status, seen = api.get(f"/staff/contracts/{number}", STAFF_INSURER)
     assert status == 200 and seen["revision"] == revision and seen["audit"][0]["staff_subject"] == "staff-1"
     assert seen["issuer"]["issuer_id"] == INSURER
+
+    # A change the contractor applies for goes to the staff of the contract's issuer, not the default's.
+    status, change = api.post(f"/contracts/{number}/changes", CONTRACTOR_A, INCREASE)
+    assert status == 201, change
+    assert _queue(api, STAFF_INSURER) == [change["application_id"]]
+    assert change["application_id"] not in _queue(api, STAFF)
+    assert api.post(f"/staff/applications/{change['application_id']}/reject", STAFF, {"reason": "書類不備"})[0] == 404
 
 
 def test_a_cursor_of_one_issuers_queue_opens_no_other(api, published):
