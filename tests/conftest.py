@@ -306,6 +306,10 @@ def handlers():
 CONTRACTOR_A = {"cognito:groups": "[contractor]", "custom:company_id": "company-a", "sub": "user-a"}
 CONTRACTOR_B = {"cognito:groups": "[contractor]", "custom:company_id": "company-b", "sub": "user-b"}
 STAFF = {"cognito:groups": "[staff]", "sub": "staff-1"}
+# Staff of an issuer other than the default one (custom:issuer_id of the staff pool), and the default
+# issuer's staff with the attribute set (STAFF has none, as staff created before several issuers).
+STAFF_INSURER = {"cognito:groups": "[staff]", "custom:issuer_id": "mihon-sonpo", "sub": "staff-insurer"}
+STAFF_TOTO = {"cognito:groups": "[staff]", "custom:issuer_id": "toto-hosho", "sub": "staff-toto"}
 ORDERER_TOCHIGI = {"cognito:groups": "[orderer]", "custom:orderer_id": "tochigi-pref", "sub": "orderer-1"}
 ORDERER_ASHIKAGA = {"cognito:groups": "[orderer]", "custom:orderer_id": "ashikaga-city", "sub": "orderer-2"}
 # 栃木県's 県土整備部 技術管理課 (前払金・中間前払金) and 会計局 契約検査課 (契約保証): department clerks

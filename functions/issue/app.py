@@ -42,65 +42,57 @@ def application_queue(
     limit: Annotated[int, Query(ge=1, le=applications.QUEUE_PAGE)] = applications.QUEUE_PAGE,
     kind: Annotated[Optional[Literal["new", "change", "interim"]], Query()] = None,
 ) -> Queue:
-    """One page of the queue, oldest first; `next_cursor` (opaque) fetches the next page; `kind` filters."""
-    http.caller(app).require(STAFF)
-    return applications.queue(status, limit=limit, cursor=cursor, kind=kind)
+    """One page of the caller's issuer's queue, oldest first; `next_cursor` (opaque) fetches the next page; `kind` filters."""
+    caller = http.caller(app).require(STAFF)
+    return applications.queue(caller, status, limit=limit, cursor=cursor, kind=kind)
 
 
 @app.post("/staff/applications/<application_id>/issue", status_code=202,
           response_description="Issued; the certificate is published on its arrival.")
 def issue_application(application_id: str) -> Issued:
-    staff = http.caller(app).require(STAFF).subject
-    return staff_decisions.issue(application_id, staff)
+    return staff_decisions.issue(application_id, http.caller(app).require(STAFF))
 
 
 @app.post("/staff/applications/<application_id>/reject")
 def reject_application(application_id: str, body: RejectRequest) -> Application:
-    staff = http.caller(app).require(STAFF).subject
-    return staff_decisions.reject(application_id, body.reason, staff)  # with its audit item and e-mail (once)
+    return staff_decisions.reject(application_id, body.reason, http.caller(app).require(STAFF))  # with its audit item and e-mail (once)
 
 
 @app.get("/staff/applications/<application_id>")
 def get_application(application_id: str) -> StaffApplication:
     """Everything the contractor sent, the rules as of today, for a change the content in force."""
-    http.caller(app).require(STAFF)
-    return staff_views.application(application_id)
+    return staff_views.application(http.caller(app).require(STAFF), application_id)
 
 
 @app.get("/staff/contracts/<number>")
 def get_contract(number: str) -> StaffContract:
     """Every record (hidden ones too), the chain, status, receipts, views, audit, document links."""
-    http.caller(app).require(STAFF)
-    return staff_views.contract(number)
+    return staff_views.contract(http.caller(app).require(STAFF), number)
 
 
 @app.post("/staff/contracts/<number>/versions/<version>/corrections", status_code=202,
           response_description="The correction is written (or was, for a retry); its certificate is published on its arrival.")
 def correct_version(number: str, version: int, body: CorrectionRequest, if_match: IfMatch = None) -> Corrected:
     """訂正 of a shown version: the corrected certificate takes its place under the same label."""
-    staff = http.caller(app).require(STAFF).subject
-    return staff_decisions.correct(number, version, body, staff, if_match)
+    return staff_decisions.correct(number, version, body, http.caller(app).require(STAFF), if_match)
 
 
 @app.post("/staff/contracts/<number>/versions/<version>/cancellation")
 def cancel_change(number: str, version: int, body: CancellationRequest, if_match: IfMatch = None) -> Cancelled:
     """変更取消 of a shown change: the previous valid version is in force again."""
-    staff = http.caller(app).require(STAFF).subject
-    return staff_decisions.cancel_change(number, version, body.reason, staff, if_match)
+    return staff_decisions.cancel_change(number, version, body.reason, http.caller(app).require(STAFF), if_match)
 
 
 @app.post("/staff/contracts/<number>/termination")
 def terminate_contract(number: str, body: TerminationRequest, if_match: IfMatch = None) -> Termination:
     """解約 (kind cancelled, with its 保証料返還計算書) or 保証債務履行請求 (kind claimed), from `date` on."""
-    staff = http.caller(app).require(STAFF).subject
-    return staff_decisions.terminate(number, body, staff, if_match)
+    return staff_decisions.terminate(number, body, http.caller(app).require(STAFF), if_match)
 
 
 @app.post("/staff/contracts/<number>/key-rotation")
 def rotate_key(number: str, if_match: IfMatch = None, key: RetryKey = None) -> KeyRotated:
     """A new auth key; the old one stops working at once. The answer never carries the key."""
-    staff = http.caller(app).require(STAFF).subject
-    return staff_decisions.rotate_key(number, staff, key, if_match)
+    return staff_decisions.rotate_key(number, http.caller(app).require(STAFF), key, if_match)
 
 
 _resolve = http.guarded(app, STAFF)

@@ -159,8 +159,18 @@ def _listed(value) -> list:
 def test_tenant_attributes_are_immutable(template):
     """Set once by staff tooling (AdminCreateUser): nobody, the user included, rewrites a tenant."""
     schema = {a["Name"]: a for a in template["Resources"]["UserPool"]["Properties"]["Schema"]}
-    for name in ("company_id", "orderer_id"):
+    for name in ("company_id", "orderer_id", "department_id"):
         assert schema[name]["Mutable"] is False, name
+    # A staff member's issuer: set when the user is created, never moved to another issuer.
+    staff_schema = {a["Name"]: a for a in template["Resources"]["StaffUserPool"]["Properties"]["Schema"]}
+    assert staff_schema["issuer_id"]["Mutable"] is False
+
+
+def test_staff_tokens_carry_their_issuer(template):
+    """The ID token holds only the attributes its client may read: without it every staff member
+    would be taken for the default issuer's."""
+    client = template["Resources"]["StaffUserPoolClient"]["Properties"]
+    assert "custom:issuer_id" in client["ReadAttributes"]
 
 
 def test_no_app_client_may_write_a_custom_attribute(template):

@@ -516,12 +516,14 @@ def test_the_queue_is_paged_with_an_opaque_cursor(api):
 
 
 def test_a_hundred_stuck_applications_no_longer_hide_the_rest(api):
+    from esurety.domain.identity import Caller
     from esurety.services.commands import applications
 
     for _ in range(3):
         submit(api, application_body())
-    first = applications.queue("submitted", limit=2)
-    rest = applications.queue("submitted", limit=2, cursor=first["next_cursor"])
+    staff = Caller("staff-1", frozenset({"staff"}))
+    first = applications.queue(staff, "submitted", limit=2)
+    rest = applications.queue(staff, "submitted", limit=2, cursor=first["next_cursor"])
     assert len(first["applications"]) == 2 and len(rest["applications"]) == 1
 
 

@@ -241,7 +241,7 @@ def test_a_correction_acting_on_a_stale_revision_or_losing_a_race_is_409_with_cu
 
     def rotate_meanwhile(document, issuer):
         monkeypatch.setattr(corrections, "render_certificate", real)
-        key_rotation.rotate(number, "staff-2", if_match=str(revision + 1))
+        key_rotation.rotate(number, "staff-2", if_match=str(revision + 1), issuer_id="toto-hosho")
         return real(document, issuer)
 
     monkeypatch.setattr(corrections, "render_certificate", rotate_meanwhile)

@@ -652,6 +652,11 @@ export interface components {
             action: string;
             /** Staff Subject */
             staff_subject: string | null;
+            /**
+             * Staff Issuer Id
+             * @description The issuer of the staff member who acted; null on entries from before several issuers (the default issuer's staff) and on an orderer's.
+             */
+            staff_issuer_id?: string | null;
             /** Application Id */
             application_id: string | null;
             /** Details */
@@ -1851,6 +1856,8 @@ export interface components {
             application_id: string | null;
             /** Company Id */
             company_id: string;
+            /** @description The issuer (absent: the platform's first surety, on records before the registry). */
+            issuer?: components["schemas"]["IssuerRef"] | null;
             /** Orderer Id */
             orderer_id: string | null;
             /** Orderer Name */
@@ -1903,8 +1910,6 @@ export interface components {
             audit: components["schemas"]["AuditEntry"][];
             /** Undelivered Mail */
             undelivered_mail: components["schemas"]["UndeliveredMail"][];
-            /** @description The issuer (absent: the platform's first surety, on records before the registry). */
-            issuer?: components["schemas"]["IssuerRef"] | null;
         };
         /** Submission */
         Submission: {

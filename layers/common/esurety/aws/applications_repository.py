@@ -21,9 +21,11 @@ def of_company(company_id: str) -> Iterator[ApplicationItem]:
     )
 
 
-def queue(status: str, limit: int, start: dict | None, condition=None):
-    """One page of the staff queue of `status`, oldest first (the result's last_evaluated_key pages on)."""
-    return ApplicationItem.queue.query(ApplicationItem.queue_key(status), limit=limit, last_evaluated_key=start, filter_condition=condition)
+def queue(issuer_id: str, status: str, limit: int, start: dict | None, condition=None):
+    """One page of `issuer_id`'s staff queue of `status`, oldest first (the result's last_evaluated_key pages on)."""
+    return ApplicationItem.queue.query(
+        ApplicationItem.queue_key(status, issuer_id), limit=limit, last_evaluated_key=start, filter_condition=condition
+    )
 
 
 def upload(upload_id: str, consistent: bool = True) -> UploadItem:

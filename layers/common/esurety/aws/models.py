@@ -30,6 +30,7 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from ..config import settings
+from ..domain.catalogue.issuer import DEFAULT_ISSUER_ID
 from ..domain.japanese import clock
 
 
@@ -40,7 +41,7 @@ class _Meta:
 
 
 class QueueIndex(GlobalSecondaryIndex):
-    """gsi1: applications by status, oldest first (the staff queue)."""
+    """gsi1: applications by issuer and status, oldest first (each issuer's staff queue)."""
 
     class Meta:
         index_name = "gsi1"
@@ -102,7 +103,8 @@ class ApplicationItem(_Item):
     upload_sha256 = UnicodeAttribute(null=True)
     decided_at = UTCDateTimeAttribute(null=True)
     decided_by = UnicodeAttribute(null=True)  # the staff caller's subject (JWT `sub`) who issued or rejected
-    gsi1pk = UnicodeAttribute(null=True)  # `APPLICATIONS#{status}`
+    # `APPLICATIONS#{status}` (the default issuer's) or `APPLICATIONS#{issuer_id}#{status}`
+    gsi1pk = UnicodeAttribute(null=True)
     gsi1sk = UnicodeAttribute(null=True)  # `{submitted_at}#{application_id}`
     queue = QueueIndex()
     gsi2pk = UnicodeAttribute(null=True)  # `COMPANY#{company_id}`: the contractor's 申込一覧
@@ -121,13 +123,18 @@ class ApplicationItem(_Item):
         return ApplicationItem.key(application_id)[0]
 
     @staticmethod
-    def queue_key(status: str) -> str:
-        return f"APPLICATIONS#{status}"
+    def queue_key(status: str, issuer_id: str | None) -> str:
+        """The staff queue of one issuer and status. The default issuer keeps the key it had
+        before there were several issuers, so the applications written then (no issuer_id) stay
+        in its queue without being rewritten; every other issuer's queue is a partition of its own."""
+        if issuer_id is None or issuer_id == DEFAULT_ISSUER_ID:
+            return f"APPLICATIONS#{status}"
+        return f"APPLICATIONS#{issuer_id}#{status}"
 
     @staticmethod
-    def queue_entry(status: str, submitted_at: datetime, application_id: str) -> dict:
-        """The gsi1 attributes that put an application in the staff queue of `status`, oldest first."""
-        return {"gsi1pk": ApplicationItem.queue_key(status), "gsi1sk": f"{submitted_at.isoformat()}#{application_id}"}
+    def queue_entry(status: str, submitted_at: datetime, application_id: str, issuer_id: str | None) -> dict:
+        """The gsi1 attributes that put an application in its issuer's staff queue of `status`, oldest first."""
+        return {"gsi1pk": ApplicationItem.queue_key(status, issuer_id), "gsi1sk": f"{submitted_at.isoformat()}#{application_id}"}
 
     @staticmethod
     def company_entry(company_id: str, submitted_at: datetime, application_id: str) -> dict:
@@ -473,6 +480,9 @@ class AuditItem(_Item):
     contract_number = UnicodeAttribute(null=True)
     application_id = UnicodeAttribute(null=True)
     staff_subject = UnicodeAttribute(null=True)  # the staff caller's JWT `sub`
+    # The acting staff member's issuer (Caller.staff_issuer); absent on items written before there
+    # were several issuers (the default issuer's staff) and on an orderer's desk actions.
+    staff_issuer_id = UnicodeAttribute(null=True)
     at = UTCDateTimeAttribute()
     details = JSONAttribute(null=True)  # what the action was about (version, target, reason …); never a key
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .catalogue.issuer import DEFAULT_ISSUER_ID
 from .errors import Forbidden
 
 CONTRACTOR, STAFF, ORDERER = "contractor", "staff", "orderer"
@@ -18,6 +19,23 @@ class Caller:
     # An orderer user of one department (custom:department_id, immutable): sees that department's
     # desk only; None: the orderer's whole desk.
     department_id: str | None = None
+    # A staff member's issuer as the token carries it (custom:issuer_id of the staff pool,
+    # immutable); read `staff_issuer`, which gives staff created without it their issuer.
+    issuer_id: str | None = None
+
+    @property
+    def staff_issuer(self) -> str:
+        """The issuer whose applications, contracts and audit this staff member sees and acts on.
+
+        Staff created before the platform had several issuers carry no custom:issuer_id, and an
+        immutable attribute cannot be given to an existing user afterwards: they were all the
+        staff of the one surety there was, the default issuer, and stay so. Every staff check
+        reads the issuer here, so that rule is written once."""
+        return self.issuer_id or DEFAULT_ISSUER_ID
+
+    def serves(self, issuer_id: str | None) -> bool:
+        """Whether a stored record of `issuer_id` is this staff member's issuer's."""
+        return self.staff_issuer == record_issuer(issuer_id)
 
     def require(self, group: str) -> "Caller":
         if group not in self.groups:
@@ -27,6 +45,13 @@ class Caller:
         if group == ORDERER and not self.orderer_id:
             raise Forbidden("orderer without custom:orderer_id")
         return self
+
+
+def record_issuer(issuer_id: str | None) -> str:
+    """The issuer of a stored application, contract or audit item by its issuer_id: a record without
+    one was written before there were several issuers, and is the default issuer's (as
+    services/issuers.issuer_of reads it)."""
+    return issuer_id or DEFAULT_ISSUER_ID
 
 
 def _groups(value) -> frozenset[str]:
@@ -46,4 +71,5 @@ def from_event(event: dict) -> Caller:
         company_id=claims.get("custom:company_id") or None,
         orderer_id=claims.get("custom:orderer_id") or None,
         department_id=claims.get("custom:department_id") or None,
+        issuer_id=claims.get("custom:issuer_id") or None,
     )

@@ -11,6 +11,7 @@ from .applications import Application, Kind
 from .certificates import Certificate, Ending, HistoryEntry, Money, Receipt, Status, VersionRef
 from .contracts import Format
 from .documents import DownloadLink
+from .issuers import IssuerRef
 
 
 class QueueRow(Application):
@@ -128,6 +129,9 @@ class AuditEntry(Answer):
     at: Optional[str]
     action: str
     staff_subject: Optional[str]
+    staff_issuer_id: Optional[str] = Field(
+        default=None, description="The issuer of the staff member who acted; null on entries from before several issuers (the default issuer's staff) and on an orderer's."
+    )
     application_id: Optional[str]
     details: dict[str, Any]
 
@@ -158,6 +162,7 @@ class StaffContract(Answer):
     contract_number: str
     application_id: Optional[str]
     company_id: str
+    issuer: Optional[IssuerRef] = Field(default=None, description="The issuer that issued it: the staff member's own.")
     orderer_id: Optional[str]
     orderer_name: Optional[str]
     product: str

@@ -120,9 +120,9 @@ def _advance_contract(caller: Caller, request: ApplicationRequest | Partial) -> 
 
 
 def _new_item(
-    caller: Caller, idempotency_key: str | None, kind: str, body: dict, contract_number: str | None = None, issuer_id: str | None = None
+    caller: Caller, idempotency_key: str | None, kind: str, body: dict, issuer_id: str | None, contract_number: str | None = None
 ) -> ApplicationItem:
-    """A submitted application as it is first stored (in the staff queue and the company's list)."""
+    """A submitted application as it is first stored (in its issuer's staff queue and the company's list)."""
     application_id = _application_id(caller.company_id, idempotency_key)
     submitted_at = clock.now()
     return ApplicationItem(
@@ -136,7 +136,7 @@ def _new_item(
         request_sha256=_body_sha(body),
         submitted_at=submitted_at,
         contract_number=contract_number,
-        **ApplicationItem.queue_entry(SUBMITTED, submitted_at, application_id),
+        **ApplicationItem.queue_entry(SUBMITTED, submitted_at, application_id, issuer_id),
         **ApplicationItem.company_entry(caller.company_id, submitted_at, application_id),
     )
 
@@ -257,7 +257,8 @@ def submit_change(caller: Caller, number: str, request: ChangeRequest, idempoten
     problems = _change_issuer_problems(request.issuer_id, issuer) + changes.change_problems(in_force, body["change"], clock.today())
     if problems:
         raise InputError(problems)
-    item = _new_item(caller, idempotency_key, CHANGE_KIND, body, contract_number=contract.contract_number, issuer_id=issuer.issuer_id)
+    # A change goes to the staff of the contract's issuer (its queue), whoever the default is.
+    item = _new_item(caller, idempotency_key, CHANGE_KIND, body, issuer_id=issuer.issuer_id, contract_number=contract.contract_number)
     marked = (
         contract,
         [ContractItem.pending_change.set(item.application_id)],
@@ -299,6 +300,15 @@ def load(application_id: str) -> ApplicationItem:
         raise NotFound("application") from None
 
 
+def load_for_staff(caller: Caller, application_id: str) -> ApplicationItem:
+    """The application if it is the staff caller's issuer's; another issuer's does not exist for
+    them (404, as another company's for a contractor)."""
+    item = load(application_id)
+    if not caller.serves(item.issuer_id):
+        raise NotFound("application")
+    return item
+
+
 def get_for_contractor(caller: Caller, application_id: str) -> dict:
     item = load(application_id)
     if item.company_id != caller.company_id:
@@ -316,7 +326,7 @@ def _encode_cursor(key: dict | None) -> str | None:
 _CURSOR_SK = re.compile(r"[0-9T:.+-]{19,40}#[0-9a-f]{24}")
 
 
-def _decode_cursor(cursor: str, status: str) -> dict:
+def _decode_cursor(cursor: str, status: str, issuer_id: str) -> dict:
     """The key a cursor stands for; 422 on `cursor` for anything this queue did not hand out."""
     bad = InputError(Problem("cursor", "invalid_cursor", "is not a cursor of this queue (use next_cursor as given)"))
     if not isinstance(cursor, str) or not 0 < len(cursor) <= 400 or not re.fullmatch(r"[A-Za-z0-9_-]+", cursor):
@@ -331,7 +341,7 @@ def _decode_cursor(cursor: str, status: str) -> dict:
         raise bad
     sk = plain["gsi1sk"]
     if (
-        plain["gsi1pk"] != ApplicationItem.queue_key(status)
+        plain["gsi1pk"] != ApplicationItem.queue_key(status, issuer_id)  # another issuer's cursor is none of this queue's
         or plain["sk"] != ApplicationItem.SK
         or not _CURSOR_SK.fullmatch(sk)
         or plain["pk"] != ApplicationItem.partition(sk.rsplit("#", 1)[1])
@@ -343,8 +353,8 @@ def _decode_cursor(cursor: str, status: str) -> dict:
 KINDS = (NEW_KIND, CHANGE_KIND, INTERIM_KIND)
 
 
-def queue(status: str, limit: int = QUEUE_PAGE, cursor: str | None = None, kind: str | None = None) -> dict:
-    """One page of the staff queue, oldest first: `applications` and `next_cursor` (None at the end).
+def queue(caller: Caller, status: str, limit: int = QUEUE_PAGE, cursor: str | None = None, kind: str | None = None) -> dict:
+    """One page of the staff caller's issuer's queue, oldest first: `applications` and `next_cursor` (None at the end).
 
     `kind` filters the status's partition (a filter on the Query: DynamoDB reads past the others,
     PynamoDB pages on until `limit` applications are found or the queue ends)."""
@@ -354,14 +364,15 @@ def queue(status: str, limit: int = QUEUE_PAGE, cursor: str | None = None, kind:
         raise InputError(Problem("kind", "invalid_choice", f"must be one of {', '.join(KINDS)}"))
     if not 1 <= limit <= QUEUE_PAGE:
         raise InputError(Problem("limit", "invalid_limit", f"must be 1 to {QUEUE_PAGE}"))
-    start = _decode_cursor(cursor, status) if cursor is not None else None
+    issuer_id = caller.staff_issuer
+    start = _decode_cursor(cursor, status, issuer_id) if cursor is not None else None
     condition = None
     if kind == NEW_KIND:  # items written before kinds existed have none: they are new
         condition = ApplicationItem.kind.does_not_exist() | (ApplicationItem.kind == NEW_KIND)
     elif kind is not None:
         condition = ApplicationItem.kind == kind
-    items = applications_repository.queue(status, limit, start, condition)
-    seen: dict = {}
+    items = applications_repository.queue(issuer_id, status, limit, start, condition)
+    seen: dict = {}  # every row's issuer is the caller's: the queue is one issuer's (looked up once)
     page = [staff_view(item, seen) for item in items]
     more = items.last_evaluated_key if len(page) == limit else None
     return {"applications": page, "next_cursor": _encode_cursor(more)}
@@ -442,7 +453,7 @@ def reject(application_id: str, reason: str, decided_by: str | None = None) -> d
             continue
         if item.status != SUBMITTED or _contract_written(item.contract_number):
             raise Conflict("application_issued", "the application is already issued: its contract is written")
-        actions = rejection(reason, decided_by, clock.now())
+        actions = rejection(item, reason, decided_by, clock.now())
         if not item.contract_number:
             try:
                 item.update(
@@ -462,13 +473,14 @@ def reject(application_id: str, reason: str, decided_by: str | None = None) -> d
     raise Conflict("application_being_issued", "the application is being issued")
 
 
-def rejection(reason: str, decided_by: str | None, when) -> list:
-    """The update actions that record an application as rejected (by staff, or withdrawn by an ending)."""
+def rejection(item: ApplicationItem, reason: str, decided_by: str | None, when) -> list:
+    """The update actions that record an application as rejected (by staff, or withdrawn by an
+    ending), moving it to its issuer's queue of rejected ones."""
     return [
         ApplicationItem.status.set(REJECTED),
         ApplicationItem.reject_reason.set(reason),
         ApplicationItem.decided_at.set(when),
-        ApplicationItem.gsi1pk.set(ApplicationItem.queue_key(REJECTED)),
+        ApplicationItem.gsi1pk.set(ApplicationItem.queue_key(REJECTED, item.issuer_id)),
         *([ApplicationItem.decided_by.set(decided_by)] if decided_by is not None else []),
     ]
 
@@ -478,7 +490,7 @@ def _reject_change(item: ApplicationItem, reason: str, decided_by: str | None) -
     the change takes the same mark in its own transaction, so exactly one of the two succeeds."""
     if item.status != SUBMITTED:
         raise Conflict("application_issued", "the change is already issued")
-    actions = rejection(reason, decided_by, clock.now())
+    actions = rejection(item, reason, decided_by, clock.now())
     contract = contracts_repository.get(item.contract_number)
     return transact(
         updates=[
@@ -493,7 +505,7 @@ def mark_issued(item: ApplicationItem, decided_by: str | None = None) -> bool:
     actions = [
         ApplicationItem.status.set(ISSUED),
         ApplicationItem.decided_at.set(clock.now()),
-        ApplicationItem.gsi1pk.set(ApplicationItem.queue_key(ISSUED)),
+        ApplicationItem.gsi1pk.set(ApplicationItem.queue_key(ISSUED, item.issuer_id)),
     ]
     if decided_by is not None:
         actions.append(ApplicationItem.decided_by.set(decided_by))

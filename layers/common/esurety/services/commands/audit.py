@@ -6,7 +6,7 @@ replay that writes nothing writes no audit item either. Issue and reject are dec
 existing services; their item is put right after (staff_decisions.py), keyed by the application's `decided_at`, so a
 repeated decision finds its item already there (the first put stands). A decision on an
 application that has no contract (a rejected 新規) is kept in the application's partition.
-The items never hold a key, only what the action was about.
+The items never hold a key, only what the action was about, who did it and that person's issuer.
 """
 from __future__ import annotations
 
@@ -36,23 +36,31 @@ def entry(
     *,
     contract_number: str | None = None,
     application_id: str | None = None,
+    staff_issuer_id: str | None = None,
     **details,
 ) -> AuditItem:
-    """The item of one action; `ref` makes its sort key unique (a revision, an application id)."""
+    """The item of one action; `ref` makes its sort key unique (a revision, an application id).
+    `staff_issuer_id`: the issuer of the staff member who acted (None for an orderer's desk action)."""
     return AuditItem(
         *AuditItem.key(pk, _stamp(at), action, ref),
         action=action,
         contract_number=contract_number,
         application_id=application_id,
         staff_subject=staff,
+        staff_issuer_id=staff_issuer_id,
         at=at,
         details={k: v for k, v in details.items() if v is not None} or None,
     )
 
 
-def for_contract(number: str, action: str, revision: int, staff: str | None, at: datetime, **details) -> AuditItem:
-    """The audit item of an action that moves the contract to `revision` (written in its transaction)."""
-    return entry(ContractItem.partition(number), action, f"r{int(revision):06d}", staff, at, contract_number=number, **details)
+def for_contract(
+    number: str, action: str, revision: int, staff: str | None, at: datetime, *, staff_issuer_id: str, **details
+) -> AuditItem:
+    """The audit item of a staff action that moves the contract to `revision` (written in its transaction)."""
+    return entry(
+        ContractItem.partition(number), action, f"r{int(revision):06d}", staff, at,
+        contract_number=number, staff_issuer_id=staff_issuer_id, **details,
+    )
 
 
 def record_once(item: AuditItem) -> bool:
@@ -75,6 +83,7 @@ def as_json(item: AuditItem) -> dict:
         "at": iso_jst(item.at),
         "action": item.action,
         "staff_subject": item.staff_subject,
+        "staff_issuer_id": item.staff_issuer_id,
         "application_id": item.application_id,
         "details": item.details or {},
     }

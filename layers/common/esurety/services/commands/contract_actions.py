@@ -13,6 +13,7 @@ import re
 
 from ...domain.guarantee import lifecycle
 from ...domain.errors import Conflict, InputError, NotFound, PreconditionRequired, Problem
+from ...domain.identity import record_issuer
 from ...aws import contracts_repository
 from ...aws.models import ContractItem, VersionItem
 from .. import contracts
@@ -21,13 +22,18 @@ _REVISION = re.compile(r'^(?:W/)?"?(?P<revision>[0-9]{1,9})"?$')
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")  # visible ASCII, as HTTP header values are
 
 
-def load(number: str) -> ContractItem:
-    """The contract by its number as typed in the path (422 on `number`, 404 if there is none)."""
+def load(number: str, issuer_id: str) -> ContractItem:
+    """The contract by its number as typed in the path (422 on `number`), if it is `issuer_id`'s
+    (the acting staff member's issuer, Caller.staff_issuer): 404 if there is none, and the same
+    404 for another issuer's contract, so its staff learn nothing of it (as between companies)."""
     number = contracts.path_number(number)
     try:
-        return contracts_repository.get(number)
+        contract = contracts_repository.get(number)
     except ContractItem.DoesNotExist:
         raise NotFound("contract") from None
+    if record_issuer(contract.issuer_id) != issuer_id:
+        raise NotFound("contract")
+    return contract
 
 
 def expected_revision(header: str | None) -> int:
@@ -78,9 +84,9 @@ def check_revision(contract: ContractItem, expected: int | None, records: list[V
         )
 
 
-def changed_meanwhile(number: str) -> Conflict:
+def changed_meanwhile(number: str, issuer_id: str) -> Conflict:
     """The 409 of a lost race: what the winner left."""
-    contract = load(number)
+    contract = load(number, issuer_id)
     return Conflict("contract_changed", "the contract changed meanwhile: look at it again and retry", current=current(contract))
 
 

@@ -90,11 +90,12 @@ def _store(record: VersionItem, pdf: bytes | None, issuer) -> bool:
 
 
 def correct(
-    number: str, version: int, request: CorrectionRequest, staff: str | None, if_match: str | None = None
+    number: str, version: int, request: CorrectionRequest, staff: str | None, if_match: str | None = None, *, issuer_id: str
 ) -> tuple[dict, bool]:
-    """Returns (the correction record, whether this call wrote it)."""
+    """Returns (the correction record, whether this call wrote it). `issuer_id`: the acting staff
+    member's issuer (another issuer's contract is 404, before anything is read or written)."""
     version = contracts.path_version(version)
-    contract = contract_actions.load(number)
+    contract = contract_actions.load(number, issuer_id)
     issuer = issuers.issuer_of(contract)  # the corrected certificate is its issuer's
     number = contract.contract_number
     expected = contract_actions.expected_revision(if_match)
@@ -145,7 +146,7 @@ def correct(
         if in_force:
             actions.append(ContractItem.content.set(content))
         entry = audit.for_contract(
-            number, audit.CORRECT, revision + 1, staff, now,
+            number, audit.CORRECT, revision + 1, staff, now, staff_issuer_id=issuer_id,
             version=version_no, target_version=version, label=shown.label, reason=request.reason,
             fields=amendments.describe(target.content, content),
         )
@@ -155,7 +156,7 @@ def correct(
             records = contracts_repository.versions(number)
             written = next((r for r in records if _same_correction(r, version, request.reason, content)), None)
             if written is None:
-                raise contract_actions.changed_meanwhile(number) from None  # another action won
+                raise contract_actions.changed_meanwhile(number, issuer_id) from None  # another action won
             pdf = None  # a concurrent identical request wrote it: go on with what it stored
     stored_now = _store(written, pdf, issuer)
     written = contracts_repository.version(number, written.version)
@@ -167,10 +168,12 @@ def correct(
 # ----------------------------------------------------------------------------- 変更取消
 
 
-def cancel(number: str, version: int, reason: str, staff: str | None, if_match: str | None = None) -> tuple[dict, bool]:
-    """Returns (the answer, whether this call recorded the cancellation)."""
+def cancel(
+    number: str, version: int, reason: str, staff: str | None, if_match: str | None = None, *, issuer_id: str
+) -> tuple[dict, bool]:
+    """Returns (the answer, whether this call recorded the cancellation); `issuer_id` as for correct."""
     version = contracts.path_version(version)
-    contract = contract_actions.load(number)
+    contract = contract_actions.load(number, issuer_id)
     number = contract.contract_number
     expected = contract_actions.expected_revision(if_match)
     records = contracts_repository.versions(number)
@@ -224,7 +227,7 @@ def cancel(number: str, version: int, reason: str, staff: str | None, if_match: 
     record.previous_sha256, record.record_sha256 = lifecycle.link(number, linked, record)
     revision = contracts_repository.revision(contract)
     entry = audit.for_contract(
-        number, audit.CANCEL_CHANGE, revision + 1, staff, now,
+        number, audit.CANCEL_CHANGE, revision + 1, staff, now, staff_issuer_id=issuer_id,
         version=version_no, target_version=version, label=shown.label, reason=reason, in_force_version=after.version,
     )
     if not contracts_repository.write_revision(
@@ -236,9 +239,9 @@ def cancel(number: str, version: int, reason: str, staff: str | None, if_match: 
         records = contracts_repository.versions(number)
         done = existing(records)
         if done is None or done.reason != reason:
-            raise contract_actions.changed_meanwhile(number) from None
+            raise contract_actions.changed_meanwhile(number, issuer_id) from None
         _finish_cancellation(contract, records, done)
-        return _cancel_answer(contract_actions.load(number), records, done), False
+        return _cancel_answer(contract_actions.load(number, issuer_id), records, done), False
     records = [*records, record]
     _finish_cancellation(contract, records, record)
     return _cancel_answer(contract, records, record), True

@@ -76,9 +76,11 @@ def _problems(request: TerminationRequest, chain: list[lifecycle.Shown]) -> list
     return []
 
 
-def terminate(number: str, request: TerminationRequest, staff: str | None, if_match: str | None = None) -> tuple[dict, bool]:
+def terminate(
+    number: str, request: TerminationRequest, staff: str | None, if_match: str | None = None, *, issuer_id: str
+) -> tuple[dict, bool]:
     """Returns (the ending, whether this call recorded it)."""
-    contract = contract_actions.load(number)
+    contract = contract_actions.load(number, issuer_id)
     number = contract.contract_number
     expected = contract_actions.expected_revision(if_match)
     wanted = {"kind": request.kind, "date": request.date.isoformat(), "reason": request.reason}
@@ -126,7 +128,7 @@ def terminate(number: str, request: TerminationRequest, staff: str | None, if_ma
         ending["withdrawn_change"] = {"application_id": pending, "reason": waiting.request.get("reason")}
     revision = contracts_repository.revision(contract)
     entry = audit.for_contract(
-        number, audit.TERMINATE, revision + 1, staff, now,
+        number, audit.TERMINATE, revision + 1, staff, now, staff_issuer_id=issuer_id,
         kind=request.kind, date=wanted["date"], reason=request.reason, version=in_force.version,
         refund=refund["amount"] if refund else None, withdrawn_application=pending,
     )
@@ -136,15 +138,15 @@ def terminate(number: str, request: TerminationRequest, staff: str | None, if_ma
     if pending:
         actions.append(ContractItem.pending_change.remove())
         condition &= ContractItem.pending_change == pending
-        withdrawn.append((waiting, applications.rejection(WITHDRAWN_REASON, staff, now), ApplicationItem.status == applications.SUBMITTED))
+        withdrawn.append((waiting, applications.rejection(waiting, WITHDRAWN_REASON, staff, now), ApplicationItem.status == applications.SUBMITTED))
     else:
         condition &= ContractItem.pending_change.does_not_exist()  # a change applied for meanwhile: 409
     if not contracts_repository.write_revision(contract, actions, condition, creates=[entry], updates=withdrawn):
-        contract = contract_actions.load(number)
+        contract = contract_actions.load(number, issuer_id)
         if not contract.ending:
-            raise contract_actions.changed_meanwhile(number) from None
+            raise contract_actions.changed_meanwhile(number, issuer_id) from None
         return _repeat(contract, wanted), False  # a concurrent identical request recorded it (or 409)
-    contract = contract_actions.load(number)
+    contract = contract_actions.load(number, issuer_id)
     _finish(contract)
     return ending_json(contract), True
 

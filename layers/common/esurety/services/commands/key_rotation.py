@@ -82,9 +82,11 @@ def _mail(contract: ContractItem, generation: int) -> None:
                    sender_name=outbox.sender_name(issuer))
 
 
-def rotate(number: str, staff: str | None, idempotency_key: str | None = None, if_match: str | None = None) -> tuple[dict, bool]:
+def rotate(
+    number: str, staff: str | None, idempotency_key: str | None = None, if_match: str | None = None, *, issuer_id: str
+) -> tuple[dict, bool]:
     """Returns (contract number and new key generation, whether this call rotated)."""
-    contract = contract_actions.load(number)
+    contract = contract_actions.load(number, issuer_id)
     number = contract.contract_number
     request = contract_actions.request_digest(idempotency_key)
     expected = contract_actions.expected_revision(if_match)
@@ -104,7 +106,9 @@ def rotate(number: str, staff: str | None, idempotency_key: str | None = None, i
     revision = contracts_repository.revision(contract)
     key = auth_key.generate()
     now = clock.now()
-    entry = audit.for_contract(number, audit.ROTATE_KEY, revision + 1, staff, now, key_generation=generation + 1, request=request)
+    entry = audit.for_contract(
+        number, audit.ROTATE_KEY, revision + 1, staff, now, staff_issuer_id=issuer_id, key_generation=generation + 1, request=request
+    )
     rotated = contracts_repository.write_revision(
         contract,
         [
@@ -122,7 +126,7 @@ def rotate(number: str, staff: str | None, idempotency_key: str | None = None, i
         earlier = _earlier(number, request)
         if earlier is not None:
             return earlier, False  # a concurrent retry of this rotation won
-        raise contract_actions.changed_meanwhile(number) from None
+        raise contract_actions.changed_meanwhile(number, issuer_id) from None
 
     _renew_notices(contract, key, generation + 1)
     del key

@@ -1,8 +1,11 @@
 """What each staff route calls: one use case per decision, with its audit and its side effects.
 
-A route (functions/issue/app.py) calls exactly one function here. Each runs the command (issue,
-reject, 訂正, 変更取消, 解約/履行請求, key rotation), then what belongs to the decision: its audit
-item, its e-mail, and one structured log line (`staff decision`) naming who decided what.
+A route (functions/issue/app.py) calls exactly one function here, with the staff caller. Each
+acts on the caller's issuer's applications and contracts only: another issuer's is 404 before
+anything is written (the same 404 as for none, as between companies). Each runs the command
+(issue, reject, 訂正, 変更取消, 解約/履行請求, key rotation), then what belongs to the decision: its
+audit item (naming the staff member and their issuer), its e-mail, and one structured log line
+(`staff decision`) naming who decided what.
 
 The actions on a contract write their audit item in the command's own transaction
 (audit.for_contract). Issue and reject are decided by applications.reject / issuance.issue, each
@@ -16,6 +19,7 @@ from __future__ import annotations
 from aws_lambda_powertools import Logger
 
 from ...domain.application.schemas import CorrectionRequest, TerminationRequest
+from ...domain.identity import Caller
 from ...domain.mail import staff_mail
 from ...aws import applications_repository, contracts_repository
 from ...aws.models import ApplicationItem, ContractItem
@@ -25,54 +29,63 @@ from .. import issuers
 logger = Logger(child=True)
 
 
-def issue(application_id: str, staff: str | None) -> dict:
-    """Issue an application (新規 or 変更); its audit item once; the log line."""
+def issue(application_id: str, caller: Caller) -> dict:
+    """Issue an application (新規 or 変更) of the caller's issuer; its audit item once; the log line."""
+    applications.load_for_staff(caller, application_id)  # 404 for another issuer's, before any number is reserved
+    staff = caller.subject
     issued = issuance.issue(application_id, staff)
-    _issued(application_id, issued, staff)
-    _log(audit.ISSUE, application_id, issued["contract_number"], staff)
+    _issued(application_id, issued, caller)
+    _log(audit.ISSUE, application_id, issued["contract_number"], caller)
     return issued
 
 
-def reject(application_id: str, reason: str, staff: str | None) -> dict:
-    """Reject an application; its audit item and the e-mail with the reason (once); the log line."""
-    rejected = applications.reject(application_id, reason, staff)
-    _rejected(application_id, staff)
-    _log(audit.REJECT, application_id, rejected["contract_number"], staff)
+def reject(application_id: str, reason: str, caller: Caller) -> dict:
+    """Reject an application of the caller's issuer; its audit item and the e-mail with the reason
+    (once); the log line."""
+    applications.load_for_staff(caller, application_id)
+    rejected = applications.reject(application_id, reason, caller.subject)
+    _rejected(application_id, caller)
+    _log(audit.REJECT, application_id, rejected["contract_number"], caller)
     return rejected
 
 
-def correct(number: str, version: int, request: CorrectionRequest, staff: str | None, if_match: str | None) -> dict:
-    corrected, created = corrections.correct(number, version, request, staff, if_match=if_match)
-    _log(audit.CORRECT, None, corrected["contract_number"], staff, version=corrected["version"], target_version=version, new=created)
+def correct(number: str, version: int, request: CorrectionRequest, caller: Caller, if_match: str | None) -> dict:
+    corrected, created = corrections.correct(number, version, request, caller.subject, if_match=if_match, issuer_id=caller.staff_issuer)
+    _log(audit.CORRECT, None, corrected["contract_number"], caller, version=corrected["version"], target_version=version, new=created)
     return corrected
 
 
-def cancel_change(number: str, version: int, reason: str, staff: str | None, if_match: str | None) -> dict:
-    cancelled, created = corrections.cancel(number, version, reason, staff, if_match=if_match)
-    _log(audit.CANCEL_CHANGE, None, cancelled["contract_number"], staff, version=cancelled["version"], target_version=version, new=created)
+def cancel_change(number: str, version: int, reason: str, caller: Caller, if_match: str | None) -> dict:
+    cancelled, created = corrections.cancel(number, version, reason, caller.subject, if_match=if_match, issuer_id=caller.staff_issuer)
+    _log(audit.CANCEL_CHANGE, None, cancelled["contract_number"], caller, version=cancelled["version"], target_version=version, new=created)
     return cancelled
 
 
-def terminate(number: str, request: TerminationRequest, staff: str | None, if_match: str | None) -> dict:
-    ending, created = endings.terminate(number, request, staff, if_match=if_match)
-    _log(audit.TERMINATE, None, ending["contract_number"], staff, kind=ending["kind"], new=created)
+def terminate(number: str, request: TerminationRequest, caller: Caller, if_match: str | None) -> dict:
+    ending, created = endings.terminate(number, request, caller.subject, if_match=if_match, issuer_id=caller.staff_issuer)
+    _log(audit.TERMINATE, None, ending["contract_number"], caller, kind=ending["kind"], new=created)
     return ending
 
 
-def rotate_key(number: str, staff: str | None, idempotency_key: str | None, if_match: str | None) -> dict:
-    rotated, created = key_rotation.rotate(number, staff, idempotency_key=idempotency_key, if_match=if_match)
-    _log(audit.ROTATE_KEY, None, rotated["contract_number"], staff, key_generation=rotated["key_generation"], new=created)
+def rotate_key(number: str, caller: Caller, idempotency_key: str | None, if_match: str | None) -> dict:
+    rotated, created = key_rotation.rotate(
+        number, caller.subject, idempotency_key=idempotency_key, if_match=if_match, issuer_id=caller.staff_issuer
+    )
+    _log(audit.ROTATE_KEY, None, rotated["contract_number"], caller, key_generation=rotated["key_generation"], new=created)
     return rotated
 
 
-def _log(action: str, application_id: str | None, contract_number: str | None, staff: str | None, **details) -> None:
-    """One line per staff decision: what was decided, on what, by whom (the caller's `sub`).
+def _log(action: str, application_id: str | None, contract_number: str | None, caller: Caller, **details) -> None:
+    """One line per staff decision: what was decided, on what, by whom (the caller's `sub` and issuer).
 
     The trail that stays is the audit items (audit.py); `new` says whether this request decided
     anything or repeated a decision already taken."""
     logger.info(
         "staff decision",
-        extra={"audit": True, "action": action, "application_id": application_id, "contract_number": contract_number, "staff_subject": staff, **details},
+        extra={
+            "audit": True, "action": action, "application_id": application_id, "contract_number": contract_number,
+            "staff_subject": caller.subject, "staff_issuer_id": caller.staff_issuer, **details,
+        },
     )
 
 
@@ -80,21 +93,22 @@ def _item(application_id: str) -> ApplicationItem:
     return applications_repository.get(application_id)
 
 
-def _issued(application_id: str, issued_answer: dict, staff: str | None) -> None:
+def _issued(application_id: str, issued_answer: dict, caller: Caller) -> None:
     item = _item(application_id)
     if item.decided_at is None:
         return  # not marked issued (a call that stopped before it): the call that marks it audits it
     number = issued_answer["contract_number"]
     audit.record_once(
         audit.entry(
-            ContractItem.partition(number), audit.ISSUE, application_id, staff, item.decided_at,
-            contract_number=number, application_id=application_id,
+            ContractItem.partition(number), audit.ISSUE, application_id, caller.subject, item.decided_at,
+            contract_number=number, application_id=application_id, staff_issuer_id=caller.staff_issuer,
             kind=applications.kind_of(item), version=issued_answer.get("version"), label=issued_answer.get("label"),
         )
     )
 
 
-def _rejected(application_id: str, staff: str | None) -> None:
+def _rejected(application_id: str, caller: Caller) -> None:
+    staff = caller.subject
     item = _item(application_id)
     if item.status != applications.REJECTED or item.decided_at is None:
         return
@@ -110,6 +124,7 @@ def _rejected(application_id: str, staff: str | None) -> None:
         audit.entry(
             pk, audit.REJECT, application_id, item.decided_by or staff, item.decided_at,
             contract_number=contract.contract_number if contract is not None else None, application_id=application_id,
+            staff_issuer_id=caller.staff_issuer,
             kind=applications.kind_of(item), reason=item.reject_reason,
         )
     )
@@ -127,6 +142,7 @@ def _rejected(application_id: str, staff: str | None) -> None:
         what = request["work"]["name"]
     if not to:
         return
-    issuer = issuers.issuer_of(item)  # the issuer applied to (a change's: its contract's)
+    # Signed by the issuer applied to (its branch, its address), not the platform's first surety.
+    issuer = issuers.issuer_of(contract if contract is not None else item)
     mail = staff_mail.rejected(name, application_id, what, item.reject_reason, branch, issuer=issuer)
     outbox.put(f"reject#{application_id}", pk, to, mail.subject, mail.body, sender_name=outbox.sender_name(issuer))

@@ -2,7 +2,8 @@
 
 Staff see what the contractor and the orderer do not: hidden records (訂正, 変更取消 and what they
 replaced), the hash chain's fields, who decided what (the audit trail), every document's link.
-Never the auth key, and no link to a notice (it prints the key).
+Never the auth key, and no link to a notice (it prints the key). Staff see their own issuer's
+applications and contracts only: another issuer's is 404, as one that does not exist.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from ...domain.application import rules
 from ...aws import applications_repository, contracts_repository, storage
 from ...domain.guarantee.certificates import CHANGE_CANCELLATION, iso_jst
 from ...domain.errors import Problem
+from ...domain.identity import Caller
 from ...aws.models import ApplicationItem, ContractItem, UploadItem, VersionItem
 from ...domain.catalogue.products import label as product_label
 from ..commands import applications, audit, contract_actions, endings, outbox, uploads
@@ -63,14 +65,15 @@ def _upload(upload_id: str, pinned_version: str | None) -> dict:
     return out
 
 
-def application(application_id: str) -> dict:
+def application(caller: Caller, application_id: str) -> dict:
     """Everything the contractor sent, the rules as of today (while it waits), and for a change the
     content in force beside it; for a 中間前払金 application its 認定調書."""
-    item = applications.load(application_id)
+    item = applications.load_for_staff(caller, application_id)
     kind = applications.kind_of(item)
     request = item.request
     out = {
         **applications.summary(item),
+        "issuer": issuers.ref(issuers.issuer_of(item)),
         "company_id": item.company_id,
         "submitted_at": _at(item.submitted_at),
         "decided_at": _at(item.decided_at),
@@ -157,8 +160,8 @@ def _views(number: str) -> list[dict]:
 
 
 
-def contract(number: str) -> dict:
-    contract = contract_actions.load(number)
+def contract(caller: Caller, number: str) -> dict:
+    contract = contract_actions.load(number, caller.staff_issuer)
     number = contract.contract_number
     records = sorted(contracts_repository.versions(number), key=lambda r: int(r.version))
     chain = contracts.shown_chain(contract, records)
