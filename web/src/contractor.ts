@@ -789,10 +789,10 @@ async function certificateWindow(number: string, version: number): Promise<void>
   document.body.classList.add("certificate-window");
   show(h("h1", {}, `電子保証（${entryLabel}）`),
     h("ul", { class: "statements" },
-      h("li", {}, "インターネット保証サービス利用規約に基づき、お客さまに代わり、発注者に対して保証証書を当社で提出しています。"),
-      h("li", {}, "ご覧いただいている本画面の情報は、発注者に提出した保証証書と同一です。")),
+      h("li", {}, `インターネット保証サービス利用規約に基づき、お客さまに代わり、発注者に対して${title}を当社で提出しています。`),
+      h("li", {}, `ご覧いただいている本画面の情報は、発注者に提出した${title}と同一です。`)),
     facts,
-    h("p", { class: "help" }, "保証証書（書面）の発行は行わない電子的な取扱となります。"),
+    h("p", { class: "help" }, `${title}（書面）の発行は行わない電子的な取扱となります。`),
     h("div", { id: "action-result", "aria-live": "polite" }),
     h("p", { class: "actions no-print" }, print, pdf, close));
 }
