@@ -35,13 +35,14 @@ SAMPLE = json.loads((ROOT / "events" / "bodies" / "application.json").read_text(
 SURETY = "東都建設保証株式会社（保証事業会社）"
 INSURER = "見本損害保険株式会社（損害保険会社）"
 BANK = "株式会社みらい見本銀行（銀行）"
+DEFAULT_ISSUER = "toto-hosho"
 
 
-def staff_role(issuer_id: str | None) -> str:
-    """The demo staff user of an issuer, as `make run` seeds them (the default issuer's staff carry no
-    custom:issuer_id)."""
+def staff_role(issuer_id: str) -> str:
+    """The demo staff user of an issuer, as `make run` seeds them (a staff member without
+    custom:issuer_id is the default issuer's)."""
     for role, user in demo.USERS.items():
-        if user.cognito_group == "staff" and user.attributes.get("custom:issuer_id") == issuer_id:
+        if user.cognito_group == "staff" and user.attributes.get("custom:issuer_id", DEFAULT_ISSUER) == issuer_id:
             return role
     raise AssertionError(f"no demo staff user of {issuer_id} in tools/localcloud/demo.py")
 
@@ -133,7 +134,7 @@ def test_the_issuer_chosen_and_named_on_every_screen(local_cloud, http, tokens, 
     # ---- the surety's staff: their issuer in the header; the insurer's application is not theirs
     surety_staff = new_page(browser)
     surety_staff.goto(site + "/staff/")
-    sign_in(surety_staff, staff_role(None))
+    sign_in(surety_staff, staff_role(DEFAULT_ISSUER))
     expect(surety_staff.locator("#staff-issuer")).to_have_text(SURETY)
     expect(surety_staff.locator("#status-filter")).to_be_visible(timeout=120_000)  # the queue has answered
     expect(surety_staff.locator("#queue tbody tr", has_text=work_name)).to_have_count(0)
@@ -189,7 +190,7 @@ def test_the_issuer_chosen_and_named_on_every_screen(local_cloud, http, tokens, 
     body = {**SAMPLE, "work": {**SAMPLE["work"], "name": "県道栃木二宮線道路改良工事（前払金）"}}
     status, created = http.call("POST", "/applications", tokens["contractor"], body)
     assert status == 201, created
-    status, surety_issued = http.call("POST", f"/staff/applications/{created['application_id']}/issue", tokens[staff_role(None)])
+    status, surety_issued = http.call("POST", f"/staff/applications/{created['application_id']}/issue", tokens[staff_role(DEFAULT_ISSUER)])
     assert status == 202, surety_issued
     surety_number = surety_issued["contract_number"]
     surety_key = wait_for(lambda: http.call("GET", f"/contracts/{surety_number}", tokens["contractor"])[1].get("auth_key"), timeout=180)
