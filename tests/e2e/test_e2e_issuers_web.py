@@ -69,8 +69,10 @@ def issuer_options(page: Page) -> list[str]:
 
 def choose_unoffered(page: Page, orderer_id: str, issuer_id: str, text: str) -> None:
     """What a form left open while the registry changed sends: values the screen would no longer offer
-    (set without a change event, so the form does not filter them away)."""
+    (set without a change event, so the form does not filter them away; the field last typed in is left
+    first, so its own change event comes before)."""
     page.evaluate("""([ordererId, issuerId, text]) => {
+        document.activeElement?.blur();
         const issuer = document.querySelector('#f-issuer_id');
         if (![...issuer.options].some((o) => o.value === issuerId)) issuer.append(new Option(text, issuerId));
         issuer.value = issuerId;
