@@ -7,15 +7,17 @@ import {
 } from "./common";
 import type { ContractPresentation, RegistryOrderer, Submission } from "./desk_types";
 import { ERROR_MESSAGES } from "./error_messages";
+import {
+  DEFAULT_ISSUER_ID, DOCUMENT_TITLES, branchesOf, documentTitle, issuerCell, issuerOf, issuerText, loadIssuers, offering, preferred,
+  type Acceptances,
+} from "./issuers";
 
 const FRONT = "contractor";
 const DRAFT = "apply";
 
-interface Orderer {
+interface Orderer extends Acceptances {
   orderer_id: string;
   name: string;
-  accepts_from: string;
-  products: string[];
 }
 
 // The form's controls are named by the API's field paths, so a 422 lands on the control it names.
@@ -71,6 +73,8 @@ function body(values: Draft): unknown {
     notify_email: values.notify === "yes" ? text("notify_email") : null,
     branch_code: values.branch_code,
     orderer_id: values.orderer_id,
+    // The issuer chosen (without one the API takes the default surety: an old draft had none).
+    ...(values.issuer_id ? { issuer_id: values.issuer_id } : {}),
     work: {
       name: text("work.name"), kind: values["work.kind"], contract_price: text("work.contract_price"),
       contract_date: text("work.contract_date"), period_start: text("work.period_start"), period_end: text("work.period_end"),
@@ -157,7 +161,7 @@ function interimSection(): HTMLElement {
 interface ContractChoice { contract_number: string; work_name: string; orderer_name: string; product: string }
 
 /** The interim section's behaviour: the 前払金保証 to choose (and copy), the upload on choosing a file. */
-function wireInterim(form: HTMLFormElement, orderers: Orderer[], offer: () => void): { ready: () => Promise<void>; show: (advanceNumber?: string) => void } {
+function wireInterim(form: HTMLFormElement, orderers: Orderer[], offer: (wantIssuer?: string | null) => void): { ready: () => Promise<void>; show: (advanceNumber?: string) => void } {
   const section = form.querySelector<HTMLElement>("#interim")!;
   const product = form.querySelector<HTMLSelectElement>("[name=product]")!;
   const advance = form.querySelector<HTMLSelectElement>("#f-advance_contract_number")!;
@@ -230,6 +234,7 @@ function wireInterim(form: HTMLFormElement, orderers: Orderer[], offer: () => vo
       offer();
       const ordererSelect = form.querySelector<HTMLSelectElement>("[name=orderer_id]")!;
       if (c.orderer_id && orderers.some((o) => o.orderer_id === c.orderer_id)) ordererSelect.value = c.orderer_id;
+      offer(issuerOf(d)?.issuer_id); // the 中間前払金保証 follows its 前払金保証's issuer, where that one offers it
       limitText();
       drafts.save(DRAFT, readForm());
       errorSlot.textContent = "";
@@ -304,16 +309,19 @@ function notCheckedYet(error: unknown): boolean {
 }
 
 async function applyView(): Promise<void> {
-  const orderers = (await api.call<{ orderers: Orderer[] }>("GET", "/orderers")).orderers;
+  const [orderers, issuers] = await Promise.all([
+    api.call<{ orderers: Orderer[] }>("GET", "/orderers").then((a) => a.orderers), loadIssuers()]);
   const form = h("form", { id: "apply-form", novalidate: true },
     h("h2", {}, "保証の内容"),
     select("product", "商品", PRODUCTS),
     radios("format", "証書の形式", [["electronic", "電子保証（認証キーを含む）"], ["paper", "書面"]], "electronic"),
     radios("notify", "発行のお知らせメール", [["yes", "希望する"], ["no", "希望しない"]], "yes"),
     input("notify_email", "メールアドレス", { type: "email", inputmode: "email" }, "認証キーはメールに記載しません。"),
-    select("branch_code", "取扱店", [["31", "栃木支店"], ["11", "営業部"]]),
     select("orderer_id", "発注者", []),
     h("p", { class: "help", id: "orderer-help" }, "電子保証では、その商品を電子で受け付けている発注者だけを選べます。"),
+    select("issuer_id", "保証会社等（発行者）", []),
+    h("p", { class: "help", id: "issuer-help" }),
+    select("branch_code", "取扱店", []),
     interimSection(),
     h("h2", {}, "工事（業務）"),
     input("work.name", "工事名", { required: true }),
@@ -338,14 +346,47 @@ async function applyView(): Promise<void> {
   const product = form.querySelector<HTMLSelectElement>("[name=product]")!;
   const ordererSelect = form.querySelector<HTMLSelectElement>("[name=orderer_id]")!;
   ordererSelect.setAttribute("aria-describedby", "f-orderer_id-error orderer-help");
-  const offer = () => {
+  const issuerSelect = form.querySelector<HTMLSelectElement>("[name=issuer_id]")!;
+  issuerSelect.setAttribute("aria-describedby", "f-issuer_id-error issuer-help");
+  const issuerHelp = form.querySelector<HTMLElement>("#issuer-help")!;
+  const branchSelect = form.querySelector<HTMLSelectElement>("[name=branch_code]")!;
+  // Without the registry (it could not be read) the form applies to the default surety, as the API
+  // does for an application without issuer_id: the choice is not offered then.
+  const registryKnown = issuers.length > 0;
+  issuerSelect.closest<HTMLElement>(".field")!.hidden = !registryKnown;
+  issuerHelp.hidden = !registryKnown;
+  /** The orderers, issuers and branches that fit what is chosen; `wantIssuer`/`wantBranch` (a draft's,
+   * the copied 前払金保証's) win over the current choice when offered. */
+  const offer = (wantIssuer?: string | null, wantBranch?: string | null) => {
     const electronic = (form.querySelector("[name=format]:checked") as HTMLInputElement).value === "electronic";
     const chosen = ordererSelect.value;
     const open = orderers.filter((o) => !electronic || (o.products.includes(product.value) && o.accepts_from <= today()));
     ordererSelect.replaceChildren(...open.map((o) => h("option", { value: o.orderer_id }, o.name)));
     if (open.some((o) => o.orderer_id === chosen)) ordererSelect.value = chosen;
+
+    // The issuers taking applications for the product, of a kind the orderer accepts for it today
+    // (for a paper guarantee the orderer's electronic acceptance does not apply).
+    const orderer = electronic ? open.find((o) => o.orderer_id === ordererSelect.value) ?? null : null;
+    const choices = registryKnown ? offering(issuers, product.value, orderer, today()) : [];
+    const previous = wantIssuer || issuerSelect.value;
+    issuerSelect.replaceChildren(...(choices.length
+      ? choices.map((e) => h("option", { value: e.issuer_id }, issuerText(e)))
+      : [h("option", { value: "" }, "選べる保証会社等がありません")]));
+    issuerSelect.value = preferred(choices, previous);
+    const entry = choices.find((e) => e.issuer_id === issuerSelect.value);
+    const title = entry ? documentTitle(issuers, entry.issuer_id, product.value) : null;
+    issuerHelp.textContent = entry
+      ? `${entry.name}は${productLabel(product.value)}を「${title ?? DOCUMENT_TITLES.surety_certificate}」で発行します。`
+        + (electronic ? "発注者が受け付けている保証会社等だけを選べます。" : "")
+      : `${productLabel(product.value)}をこの発注者${electronic ? "に電子で" : "に"}発行できる保証会社等がありません。発注者か商品を選び直してください。`;
+
+    // The branch follows the issuer: its own branches only.
+    const branchBefore = wantBranch || branchSelect.value;
+    const branches = registryKnown ? (entry ? branchesOf(entry, entry.issuer_id) : []) : branchesOf(undefined, DEFAULT_ISSUER_ID);
+    branchSelect.replaceChildren(...branches.map(([code, name]) => h("option", { value: code }, name)));
+    if (branches.some(([code]) => code === branchBefore)) branchSelect.value = branchBefore;
   };
-  form.addEventListener("change", offer);
+  form.addEventListener("change", () => offer());
   offer();
   const interim = wireInterim(form, orderers, offer);
 
@@ -359,6 +400,7 @@ async function applyView(): Promise<void> {
     }
     offer();
     if (draft.orderer_id) ordererSelect.value = draft.orderer_id;
+    offer(draft.issuer_id, draft.branch_code);
   }
   interim.show(draft?.advance_contract_number);
   form.addEventListener("input", () => drafts.save(DRAFT, readForm()));
@@ -391,8 +433,9 @@ async function applyView(): Promise<void> {
       }
       drafts.drop(DRAFT);
       formOpen = false;
+      const to = issuers.find((e) => e.issuer_id === values.issuer_id);
       show(h("h1", {}, "保証申込"), message(`お申込みを受け付けました。申込番号 ${created.application_id}`, "info"),
-        h("p", {}, "保証会社の審査のうえ発行します。発行後は「保証契約一覧」に表示されます。"),
+        h("p", { id: "apply-issuer" }, `${to ? to.name : "保証会社"}の審査のうえ発行します。発行後は「保証契約一覧」に表示されます。`),
         h("p", {}, h("a", { href: "#/applications" }, "申込一覧へ"), "　", h("a", { href: "#/contracts" }, "保証契約一覧へ")));
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
@@ -431,11 +474,12 @@ async function applicationsView(): Promise<void> {
   const { applications } = await api.call<{ applications: ApplicationRow[] }>("GET", "/applications");
   const table = labelCells(h("table", { class: "list", id: "applications" },
     h("caption", {}, `申込 ${applications.length} 件（新しい順）`),
-    h("thead", {}, h("tr", {}, ...["申込日時", "区分", "内容", "保証契約番号", "状態", "却下の理由"].map((t) => h("th", { scope: "col" }, t)))),
+    h("thead", {}, h("tr", {}, ...["申込日時", "区分", "内容", "保証会社等", "保証契約番号", "状態", "却下の理由"].map((t) => h("th", { scope: "col" }, t)))),
     h("tbody", {}, ...applications.map((a) => h("tr", { "data-application": a.application_id, "data-status": a.status },
       h("td", {}, wareki(a.submitted_at, true)),
       h("td", { class: "nowrap" }, APPLICATION_KIND[a.kind] ?? a.kind),
       h("td", {}, a.kind === "change" ? `変更理由：${a.reason ?? "—"}` : `${productLabel(a.product ?? "")}　${a.work_name ?? ""}`),
+      h("td", { class: "issuer-cell" }, issuerCell(issuerOf(a))),
       h("td", { class: "nowrap" }, a.contract_number
         ? h("a", { href: `#/contracts/${encodeURIComponent(a.contract_number)}` }, a.contract_number) : "—"),
       h("td", { class: "nowrap" }, h("span", { class: `badge application-${a.status}` }, APPLICATION_STATUS[a.status] ?? a.status)),
@@ -451,7 +495,7 @@ type ContractRow = Schemas["ContractRow"];
 
 async function contractsView(): Promise<void> {
   const { contracts } = await api.call<{ contracts: ContractRow[] }>("GET", "/contracts");
-  const heads = ["保証契約番号", "請負契約者", "JV名", "工事名", "発注者名", "請負金額", "保証金額", "商品名", "預託金融機関", "形式"];
+  const heads = ["保証契約番号", "請負契約者", "JV名", "工事名", "発注者名", "請負金額", "保証金額", "商品名", "保証会社等", "預託金融機関", "形式"];
   const table = labelCells(h("table", { class: "list", id: "contracts" },
     h("caption", {}, `保証契約 ${contracts.length} 件`),
     h("thead", {}, h("tr", {}, ...heads.map((t) => h("th", { scope: "col" }, t)))),
@@ -460,7 +504,7 @@ async function contractsView(): Promise<void> {
       h("td", {}, c.contractor_name), h("td", {}, c.jv_name ?? "—"),
       h("td", {}, c.work_name), h("td", {}, c.orderer_name),
       h("td", { class: "num" }, yen(c.contract_price)), h("td", { class: "num" }, yen(c.guarantee_amount)),
-      h("td", {}, c.product_label), h("td", {}, c.deposit_bank ?? "—"),
+      h("td", {}, c.product_label), h("td", { class: "issuer-cell" }, issuerCell(issuerOf(c))), h("td", {}, c.deposit_bank ?? "—"),
       h("td", {}, c.format === "electronic" ? "電子" : "書面"))))));
   show(h("h1", {}, "保証契約一覧"), contracts.length ? h("div", { class: "scroll" }, table) : h("p", {}, "保証契約はまだありません。"));
 }
@@ -564,11 +608,13 @@ async function overviewView(number: string): Promise<void> {
     ? message(`変更申込（申込番号 ${d.pending_change}）を審査中です。発行されると「変更ー」の電子保証が追加されます。`, "info")
     : null;
 
+  const issuer = issuerOf(d);
   show(h("h1", {}, `電子保証概要（${c.product_label}）`),
     h("p", { class: "help" }, "※最新の情報を表示しています。"),
     pending,
     h("table", { class: "facts", id: "overview" }, h("tbody", {},
       row("保証契約番号", d.contract_number),
+      issuer ? row("保証会社等（発行者）", h("span", { id: "overview-issuer" }, issuerText(issuer))) : null,
       row("状態", statusBadge(d.status, d.status_label)),
       ending ? row("終了", ending) : null,
       row("区分", label),
@@ -684,8 +730,9 @@ async function submissionSection(d: Detail): Promise<HTMLElement | null> {
 
 async function historyView(number: string): Promise<void> {
   const d = await api.call<Detail>("GET", contractPath(number));
+  const issuer = issuerOf(d);
   const table = labelCells(h("table", { class: "list", id: "history" },
-    h("caption", {}, `保証契約番号 ${number}`),
+    h("caption", {}, `保証契約番号 ${number}${issuer ? `（${issuer.name}）` : ""}`),
     h("thead", {}, h("tr", {}, ...["No.", "電子保証発行日時", "対象", "電子保証", "認証キーのお知らせ"].map((t) => h("th", { scope: "col" }, t)))),
     h("tbody", {}, ...d.history.map((entry) => {
       const entryLabel = entry.label;
@@ -720,10 +767,14 @@ async function certificateWindow(number: string, version: number): Promise<void>
   const print = actionButton("印刷", () => window.print(), { class: "primary" });
   const close = actionButton("閉じる", () => window.close());
   const contractor = c ? (c.contractor.jv_name ? `${c.contractor.name}（${c.contractor.jv_name}）` : c.contractor.name) : "";
+  const issuer = issuerOf(d);
+  // The document's own title: the insurer's 公共工事履行保証証券, the bank's 保証書, the surety's 保証証書.
+  const title = (issuer && c ? documentTitle(await loadIssuers(), issuer.issuer_id, c.product) : null) ?? DOCUMENT_TITLES.surety_certificate;
   const facts = c
-    ? h("table", { class: "facts", id: "certificate" }, h("caption", {}, `保証証書（${c.product_label}）　${entryLabel === "新規" ? "" : entryLabel}`),
+    ? h("table", { class: "facts", id: "certificate" }, h("caption", {}, `${title}（${c.product_label}）　${entryLabel === "新規" ? "" : entryLabel}`),
       h("tbody", {},
         row("保証契約番号", d.contract_number),
+        issuer ? row("保証会社等（発行者）", issuerText(issuer)) : null,
         row("保証契約者", c.contractor.address ? `${c.contractor.address}　${contractor}` : contractor),
         row("被保証者", c.beneficiary),
         row("保証金額（総額）", yen(c.guarantee_amount)),
@@ -738,10 +789,10 @@ async function certificateWindow(number: string, version: number): Promise<void>
   document.body.classList.add("certificate-window");
   show(h("h1", {}, `電子保証（${entryLabel}）`),
     h("ul", { class: "statements" },
-      h("li", {}, "インターネット保証サービス利用規約に基づき、お客さまに代わり、発注者に対して保証証書を当社で提出しています。"),
-      h("li", {}, "ご覧いただいている本画面の情報は、発注者に提出した保証証書と同一です。")),
+      h("li", {}, `インターネット保証サービス利用規約に基づき、お客さまに代わり、発注者に対して${title}を当社で提出しています。`),
+      h("li", {}, `ご覧いただいている本画面の情報は、発注者に提出した${title}と同一です。`)),
     facts,
-    h("p", { class: "help" }, "保証証書（書面）の発行は行わない電子的な取扱となります。"),
+    h("p", { class: "help" }, `${title}（書面）の発行は行わない電子的な取扱となります。`),
     h("div", { id: "action-result", "aria-live": "polite" }),
     h("p", { class: "actions no-print" }, print, pdf, close));
 }

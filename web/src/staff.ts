@@ -4,10 +4,11 @@
 // Views are chosen by the address's fragment (#/queue, #/applications/<id>, #/contracts/<number>).
 import "./style.css";
 import {
-  APPLICATION_KIND, APPLICATION_STATUS, Api, ApiError, boot, errorJa, clearFieldErrors, confirmDialog, endingText, h, input,
+  APPLICATION_KIND, APPLICATION_STATUS, Api, ApiError, boot, claims, errorJa, clearFieldErrors, confirmDialog, endingText, h, input,
   labelCells, message, nav, productLabel, session, show, showFieldErrors, signIn, statusBadge, textArea,
   wareki, yen, type Schemas,
 } from "./common";
+import { DEFAULT_ISSUER_ID, branchName, issuerOf, issuerText, loadIssuers, type IssuerEntry } from "./issuers";
 
 const FRONT = "staff";
 const api = new Api(FRONT);
@@ -203,7 +204,9 @@ function undeliveredMail(mails: UndeliveredMail[] | undefined): HTMLElement | nu
 type StaffApplication = Schemas["StaffApplication"];
 
 const WORK_KINDS: Record<string, string> = { construction: "工事", service: "業務委託" };
-const BRANCHES: Record<string, string> = { "31": "栃木支店", "11": "営業部" };
+
+/** The issuers' registry (GET /issuers): the header's name, each application's branch by name. */
+let issuers: IssuerEntry[] = [];
 
 function problemList(problems: Schemas["Problem"][] | null): HTMLElement | null {
   if (problems === null) return null;
@@ -213,13 +216,13 @@ function problemList(problems: Schemas["Problem"][] | null): HTMLElement | null 
     h("ul", {}, ...problems.map((p) => h("li", {}, h("code", {}, p.field), "：", errorJa(p.code)))));
 }
 
-function newApplicationFacts(r: Record<string, any>): HTMLElement { // eslint-disable-line @typescript-eslint/no-explicit-any
+function newApplicationFacts(r: Record<string, any>, issuerId: string | null): HTMLElement { // eslint-disable-line @typescript-eslint/no-explicit-any
   const work = r.work ?? {}, guarantee = r.guarantee ?? {}, contractor = r.contractor ?? {};
   return h("table", { class: "facts", id: "application-request" }, h("caption", {}, "申込の内容"), h("tbody", {},
     row("商品", productLabel(r.product)),
     row("証書の形式", r.format === "electronic" ? "電子保証（認証キーを含む）" : "書面"),
     row("発行のお知らせメール", r.notify_email ? `希望する（${r.notify_email}）` : "希望しない"),
-    row("取扱店", BRANCHES[r.branch_code] ?? r.branch_code),
+    row("取扱店", branchName(issuers, issuerId ?? r.issuer_id, r.branch_code)),
     row("発注者", r.orderer_id ?? (r.orderer ? `${r.orderer.name ?? ""}（登録外）` : "—")),
     row("工事名", work.name), row("種別", WORK_KINDS[work.kind] ?? work.kind),
     row("請負金額", yen(work.contract_price)), row("契約日", wareki(work.contract_date)),
@@ -251,8 +254,10 @@ async function applicationView(id: string): Promise<void> {
   const a = await api.call<StaffApplication>("GET", `/staff/applications/${encodeURIComponent(id)}`);
   const notice = takeNotice();
   const r = a.request as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- the request as sent (ApplicationRequest or ChangeRequest)
+  const issuer = issuerOf(a);
   const summary = h("table", { class: "facts", id: "application" }, h("tbody", {},
     row("申込番号", a.application_id),
+    issuer ? row("保証会社等（発行者）", h("span", { id: "application-issuer" }, issuerText(issuer))) : null,
     row("区分", APPLICATION_KIND[a.kind] ?? a.kind),
     row("状態", h("span", { class: `badge application-${a.status}` }, APPLICATION_STATUS[a.status] ?? a.status)),
     row("申込日時", wareki(a.submitted_at, true)),
@@ -269,7 +274,7 @@ async function applicationView(id: string): Promise<void> {
     : null;
   const details = a.kind === "change"
     ? h("div", {}, changeFacts(a), h("p", {}, h("strong", {}, "変更理由："), r.reason ?? "—"))
-    : newApplicationFacts(r);
+    : newApplicationFacts(r, issuer?.issuer_id ?? null);
   const decide = a.status === "submitted"
     ? h("section", { "aria-labelledby": "decide-title" }, h("h2", { id: "decide-title" }, "審査"),
       h("p", { class: "actions" }, decisionButtons({
@@ -309,8 +314,10 @@ async function contractView(number: string): Promise<void> {
   const ending = c.termination
     ? `${c.termination.label}（${wareki(c.termination.date)}）：${c.termination.reason}${c.termination.refund ? `　返還 ${yen(c.termination.refund.amount)}` : ""}`
     : endingText(c.ending);
+  const issuer = issuerOf(c);
   const facts = h("table", { class: "facts", id: "contract" }, h("tbody", {},
     row("保証契約番号", n),
+    issuer ? row("保証会社等（発行者）", h("span", { id: "contract-issuer" }, issuerText(issuer))) : null,
     row("状態", statusBadge(c.status, c.status_label)),
     ending ? row("終了", h("span", {}, ending, c.termination_statement ? h("span", {}, "　", link(c.termination_statement.url, "保証料返還計算書")) : null)) : null,
     row("商品・形式", `${c.product_label}・${c.format === "electronic" ? "電子" : "書面"}`),
@@ -525,8 +532,20 @@ async function route(): Promise<void> {
   }
 }
 
+/** The header names the issuer the signed-in staff member works for (custom:issuer_id; none: the
+ * default issuer's staff, as the API reads it): everything on this desk is that issuer's. */
+async function showIssuer(token: string): Promise<void> {
+  issuers = await loadIssuers();
+  const id = String(claims(token)["custom:issuer_id"] ?? "") || DEFAULT_ISSUER_ID;
+  const mine = issuers.find((e) => e.issuer_id === id);
+  if (!mine) return;
+  document.getElementById("staff-issuer")?.remove();
+  document.querySelector(".bar .brand")?.after(h("span", { class: "issuer-name", id: "staff-issuer" }, issuerText(mine)));
+}
+
 void boot(FRONT, async () => {
   if (!(await session(FRONT))) await signIn(FRONT);
+  await showIssuer((await session(FRONT))!);
   nav(FRONT, [["#/queue", "申込の審査"]]);
   window.addEventListener("hashchange", () => void route());
   await route();

@@ -15,6 +15,7 @@ import {
 import type {
   Correction, Department, DeskEvent, DeskExport, DeskGuarantee, DeskPage, DeskReceiptsAnswer, DeskRow, RegistryOrderer,
 } from "./desk_types";
+import { issuerCell, issuerOf, issuerText, loadIssuers, type IssuerEntry } from "./issuers";
 
 const FRONT = "orderer";
 const DRAFT = "verify";
@@ -51,6 +52,8 @@ const api = new Api(FRONT, () => saveForm());
 /** Who is signed in (their subject: a 受領確認 they recorded reads あなた) and their orderer and department. */
 const me = { subject: "", ordererId: "", departmentId: "" };
 let registry: RegistryOrderer[] = [];
+/** Every issuer, retired ones too: what they issued stays on the desk, and the desk filters by them. */
+let issuers: IssuerEntry[] = [];
 
 // ------------------------------------------------------------------ 保証確認 (number + key)
 
@@ -187,6 +190,7 @@ function certificateView(answer: Answer | DeskGuarantee, source: Source, result:
   const ending = endingText(answer.ending);
   const desk = source.kind === "desk" ? (answer as DeskGuarantee) : null;
   const correction = c.correction ?? null;
+  const issuer = issuerOf(answer);
   const facts = h("table", { class: "facts", id: "certificate" },
     h("caption", {}, `電子保証の内容（${label}）`),
     h("tbody", {},
@@ -197,6 +201,7 @@ function certificateView(answer: Answer | DeskGuarantee, source: Source, result:
         h("span", { class: "help hash" }, replacedText(correction)))) : null,
       row("電子保証発行日時", wareki(c.issued_at, true)),
       row("商品", c.product_label),
+      issuer ? row("保証会社等（発行者）", h("span", { id: "certificate-issuer" }, issuerText(issuer))) : null,
       row("保証契約番号", c.contract_number),
       row("工事名", c.work_name),
       row("被保証者", c.beneficiary),
@@ -211,7 +216,8 @@ function certificateView(answer: Answer | DeskGuarantee, source: Source, result:
       row("電子証書", pdfActions(answer.pdf_url, c)),
       row("SHA-256", h("code", { class: "hash" }, c.sha256))));
   const deposit = h("p", { class: "deposit" },
-    "この画面に表示している電子証書は、保証会社が本サービスに掲載した寄託の電子証書です（保証証書（書面）の発行は行わない電子的な取扱となります）。");
+    `この画面に表示している電子証書は、${issuer ? issuer.name : "保証会社"}が本サービスに掲載した寄託の電子証書です`
+    + `（${!issuer || issuer.kind === "surety" ? "保証証書（書面）" : "書面"}の発行は行わない電子的な取扱となります）。`);
   const chain = answer.chain_valid === undefined ? null : answer.chain_valid
     ? h("p", { class: "message info", id: "chain" }, "履歴の連鎖：正常です。新規から最新までの電子証書に改ざんはありません。")
     : h("p", { class: "message error", id: "chain", role: "alert" }, "履歴の連鎖：不整合があります。保証会社にお問い合わせください。");
@@ -418,6 +424,7 @@ interface DeskState {
   q: string;
   product: string;
   status: string;
+  issuer: string; // an issuer_id, or "" for all
   department: string;
   sort: string;
   cursors: (string | null)[]; // each page's cursor so far (the last: this page's)
@@ -430,7 +437,8 @@ function deskState(query: URLSearchParams): DeskState {
   };
   return {
     view: pick("view", VIEWS, "attention"), q: query.get("q") ?? "", product: pick("product", PRODUCT_CHOICES, ""),
-    status: pick("status", STATUS_CHOICES, ""), department: query.get("department") ?? "", sort: pick("sort", SORTS, "presented"),
+    status: pick("status", STATUS_CHOICES, ""), issuer: (query.get("issuer_id") ?? "").slice(0, 64),
+    department: query.get("department") ?? "", sort: pick("sort", SORTS, "presented"),
     cursors: [null],
   };
 }
@@ -441,6 +449,7 @@ function deskHref(state: DeskState, change: Partial<DeskState> = {}): string {
   if (s.q) query.set("q", s.q);
   if (s.product) query.set("product", s.product);
   if (s.status) query.set("status", s.status);
+  if (s.issuer) query.set("issuer_id", s.issuer);
   if (s.department) query.set("department", s.department);
   if (s.sort !== "presented") query.set("sort", s.sort);
   return `#/desk?${query}`;
@@ -451,6 +460,7 @@ function filters(state: DeskState): URLSearchParams {
   if (state.q.trim()) query.set("q", state.q.trim());
   if (state.product) query.set("product", state.product);
   if (state.status) query.set("status", state.status);
+  if (state.issuer) query.set("issuer_id", state.issuer);
   if (state.department) query.set("department", state.department);
   return query;
 }
@@ -528,7 +538,7 @@ async function deskView(state: DeskState): Promise<void> {
   const table = labelCells(h("table", { class: "list desk", id: "desk" },
     h("caption", {}, `${VIEWS.find(([v]) => v === state.view)?.[1]}（${state.cursors.length} ページ目、${rows.length} 件）`),
     h("thead", {}, h("tr", {}, h("th", { scope: "col", class: "tick-col" }, all),
-      ...["保証契約番号", "工事名・受注者", "商品", "保証金額", "保証期限", "区分・状態", "提示", "受領確認"].map((t) => h("th", { scope: "col" }, t)))),
+      ...["保証契約番号", "工事名・受注者", "商品", "発行者", "保証金額", "保証期限", "区分・状態", "提示", "受領確認"].map((t) => h("th", { scope: "col" }, t)))),
     h("tbody", {}, ...rows.map((r) => {
       let tick: Node;
       if (confirmedInForce(r)) tick = h("span", { class: "help" }, "済");
@@ -546,6 +556,7 @@ async function deskView(state: DeskState): Promise<void> {
           r.needs_attention ? h("span", { class: "badge status-expired attention-badge" }, "要確認") : null),
         h("td", { class: "wrap project" }, h("span", { class: "project-name" }, r.project_name), h("br"), h("span", { class: "help" }, r.contractor_name)),
         h("td", { class: "nowrap" }, r.product_name),
+        h("td", { class: "issuer-cell desk-issuer" }, issuerCell(issuerOf(r), r.issuer_name)),
         h("td", { class: "num" }, yen(r.amount)),
         h("td", { class: "nowrap" }, wareki(r.expiry), r.expiring_soon ? h("br") : null, r.expiring_soon ? h("span", { class: "badge status-expired" }, "期限間近") : null),
         h("td", { class: "nowrap" }, labelCell(r), h("br"), statusBadge(r.status, r.status_label)),
@@ -605,6 +616,7 @@ function searchForm(state: DeskState): HTMLElement {
       h("p", { class: "help", id: "desk-q-help" }, "全角で入力しても検索できます。")),
     select("desk-product", "商品", PRODUCT_CHOICES, state.product),
     select("desk-status", "状態", STATUS_CHOICES, state.status),
+    issuers.length > 1 ? select("desk-issuer", "発行者", [["", "すべての発行者"], ...issuers.map((e): [string, string] => [e.issuer_id, issuerText(e)])], state.issuer) : null,
     !me.departmentId && departments.length ? select("desk-department", "担当部署", [["", "すべての部署"], ...departments], state.department) : null,
     select("desk-sort", "並び順", SORTS, state.sort),
     h("p", { class: "actions" }, h("button", { type: "submit" }, "検索")));
@@ -612,7 +624,7 @@ function searchForm(state: DeskState): HTMLElement {
     event.preventDefault();
     const value = (id: string) => (form.querySelector<HTMLInputElement | HTMLSelectElement>(`#${id}`)?.value ?? "");
     location.hash = deskHref(state, {
-      q: value("desk-q").trim(), product: value("desk-product"), status: value("desk-status"),
+      q: value("desk-q").trim(), product: value("desk-product"), status: value("desk-status"), issuer: value("desk-issuer"),
       department: value("desk-department"), sort: value("desk-sort") || "presented",
     });
   });
@@ -722,7 +734,8 @@ void boot(FRONT, async () => {
   const saved = drafts.load<Form>(DRAFT);
   drafts.drop(DRAFT); // the key stays in the form only
   if (saved || fromUrl.contract_number || fromUrl.auth_key) keyForm = { ...(saved ?? {}), ...fromUrl };
-  registry = await api.call<{ orderers: RegistryOrderer[] }>("GET", "/orderers").then((a) => a.orderers).catch(() => []);
+  [registry, issuers] = await Promise.all([
+    api.call<{ orderers: RegistryOrderer[] }>("GET", "/orderers").then((a) => a.orderers).catch(() => []), loadIssuers()]);
   window.addEventListener("hashchange", () => void route().catch((error) => show(message(refusalText(error)))));
   await route();
 });
