@@ -32,7 +32,8 @@ def test_an_entry_round_trips_and_its_public_view_has_no_key_or_rates():
     for entry in issuers.seed():
         assert issuer_from_json(entry.to_json()) == entry
         public = entry.public_json()
-        assert set(public) == {"issuer_id", "kind", "kind_label", "name", "status", "products"}
+        assert set(public) == {"issuer_id", "kind", "kind_label", "name", "status", "products", "branches"}
+        assert [b["code"] for b in public["branches"]] == [b.code for b in entry.branches]
 
 
 @pytest.mark.parametrize("change, message", [

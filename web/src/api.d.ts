@@ -1458,6 +1458,19 @@ export interface components {
              */
             since: string;
         };
+        /** IssuerBranch */
+        IssuerBranch: {
+            /**
+             * Code
+             * @description The two-digit branch code an application names as branch_code.
+             */
+            code: string;
+            /**
+             * Name
+             * @description 取扱店, e.g. 宇都宮支店.
+             */
+            name: string;
+        };
         /** IssuerEntry */
         IssuerEntry: {
             /** Issuer Id */
@@ -1479,6 +1492,8 @@ export interface components {
             status: "active" | "suspended" | "retired";
             /** Products */
             products: components["schemas"]["IssuerProduct"][];
+            /** Branches */
+            branches: components["schemas"]["IssuerBranch"][];
         };
         /** IssuerProduct */
         IssuerProduct: {

@@ -8,7 +8,7 @@ import {
 import type { ContractPresentation, RegistryOrderer, Submission } from "./desk_types";
 import { ERROR_MESSAGES } from "./error_messages";
 import {
-  DEFAULT_ISSUER_ID, DOCUMENT_TITLES, branchesOf, documentTitle, issuerCell, issuerOf, issuerText, loadIssuers, offering, preferred,
+  DOCUMENT_TITLES, branchesOf, documentTitle, issuerCell, issuerOf, issuerText, loadIssuers, offering, preferred,
   type Acceptances,
 } from "./issuers";
 
@@ -382,7 +382,8 @@ async function applyView(): Promise<void> {
 
     // The branch follows the issuer: its own branches only.
     const branchBefore = wantBranch || branchSelect.value;
-    const branches = registryKnown ? (entry ? branchesOf(entry, entry.issuer_id) : []) : branchesOf(undefined, DEFAULT_ISSUER_ID);
+    // (A registry that cannot be read offers none: the API behind it is not reachable either.)
+    const branches = branchesOf(entry);
     branchSelect.replaceChildren(...branches.map(([code, name]) => h("option", { value: code }, name)));
     if (branches.some(([code]) => code === branchBefore)) branchSelect.value = branchBefore;
   };

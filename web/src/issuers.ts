@@ -8,16 +8,8 @@ export type IssuerKind = IssuerRef["kind"];
 /** The default issuer: an application without `issuer_id` goes to it (the platform's first surety). */
 export const DEFAULT_ISSUER_ID = "toto-hosho";
 
-/** One entry of GET /issuers (the API's IssuerEntry). `branches` only if the registry publishes them. */
-export interface IssuerEntry {
-  issuer_id: string;
-  kind: IssuerKind;
-  kind_label: string;
-  name: string;
-  status: "active" | "suspended" | "retired";
-  products: { product: string; document: string }[];
-  branches?: { code: string; name: string }[] | Record<string, { name: string }>;
-}
+/** One entry of GET /issuers: who it is, what it offers under which document, its 取扱店. */
+export type IssuerEntry = Schemas["IssuerEntry"];
 
 /** The document an issuer issues for a product, in the words printed on it. */
 export const DOCUMENT_TITLES: Record<string, string> = {
@@ -67,29 +59,16 @@ export function documentTitle(entries: IssuerEntry[], issuerId: string | null | 
   return document ? DOCUMENT_TITLES[document] ?? null : null;
 }
 
-// Until GET /issuers publishes each issuer's branches (IssuerEntry.branches), the seeded issuers'
-// branches as their registry entries (esurety/data/issuers.json) name them.
-const SEEDED_BRANCHES: Record<string, [string, string][]> = {
-  "toto-hosho": [["31", "栃木支店"], ["11", "営業部"]],
-  "mihon-sonpo": [["41", "宇都宮支店"]],
-  "mirai-bank": [["21", "宇都宮営業部"]],
-};
-
-/** The branches of an issuer as [code, name]: the registry's when it publishes them. */
-export function branchesOf(entry: IssuerEntry | undefined, issuerId: string): [string, string][] {
-  const published = entry?.branches;
-  if (Array.isArray(published) && published.length) return published.map((b) => [b.code, b.name]);
-  if (published && !Array.isArray(published) && Object.keys(published).length) {
-    return Object.entries(published).map(([code, b]) => [code, b.name]);
-  }
-  return SEEDED_BRANCHES[issuerId] ?? [];
+/** The branches (取扱店) of an issuer as [code, name], as the registry publishes them. */
+export function branchesOf(entry: IssuerEntry | undefined): [string, string][] {
+  return (entry?.branches ?? []).map((b) => [b.code, b.name]);
 }
 
 /** A branch's name by its code among every issuer's (the code alone when none has it). */
 export function branchName(entries: IssuerEntry[], issuerId: string | null | undefined, code: string | null | undefined): string {
   if (!code) return "—";
   const id = issuerId || DEFAULT_ISSUER_ID;
-  const found = branchesOf(entries.find((e) => e.issuer_id === id), id).find(([c]) => c === code);
+  const found = branchesOf(entries.find((e) => e.issuer_id === id)).find(([c]) => c === code);
   return found ? found[1] : code;
 }
 

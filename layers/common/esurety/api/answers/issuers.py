@@ -28,6 +28,11 @@ class IssuerProduct(Answer):
     )
 
 
+class IssuerBranch(Answer):
+    code: str = Field(description="The two-digit branch code an application names as branch_code.")
+    name: str = Field(description="取扱店, e.g. 宇都宮支店.")
+
+
 class IssuerEntry(Answer):
     issuer_id: str
     kind: IssuerKind
@@ -35,6 +40,7 @@ class IssuerEntry(Answer):
     name: str
     status: IssuerStatus = Field(description="active takes applications; suspended and retired take none (what they issued stays).")
     products: list[IssuerProduct]
+    branches: list[IssuerBranch]
 
 
 class Issuers(Answer):

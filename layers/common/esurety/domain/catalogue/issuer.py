@@ -120,7 +120,7 @@ class Issuer:
         return self.status == IssuerStatus.ACTIVE
 
     def public_json(self) -> dict:
-        """What `GET /issuers` shows anyone: who it is and what it offers (no key, no rates)."""
+        """What `GET /issuers` shows anyone: who it is, what it offers, its branches (no key, no rates)."""
         return {
             "issuer_id": self.issuer_id,
             "kind": self.kind.value,
@@ -128,6 +128,9 @@ class Issuer:
             "name": self.company,
             "status": self.status.value,
             "products": [{"product": p.value, "document": d.value} for p, d in self.products],
+            # 取扱店: the contractor chooses one on the application (an issuer onboarded later
+            # needs no screen change to be applied to).
+            "branches": [{"code": b.code, "name": b.name} for b in self.branches],
         }
 
     def to_json(self) -> dict:
