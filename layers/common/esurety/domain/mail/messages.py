@@ -2,7 +2,7 @@
 
 The issue e-mail says where to sign in (the issuer's `signin_url`, the contractor's page of the
 service) and ends with the issuer's signature block: company, the handling branch and its phone
-number, from the issuer configuration (`data/issuer.json` or $ESURETY_ISSUER_FILE).
+number, from the issuer's registry entry (services/issuers.py; seed data/issuers.json).
 """
 from __future__ import annotations
 
