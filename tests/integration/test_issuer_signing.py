@@ -250,14 +250,17 @@ def api_day(api, monkeypatch):
 
 
 def apply_to(api, issuer_id: str) -> str:
-    """An application for a 契約保証 that names `issuer_id`, as the contractor's choice records it
-    (the choice itself, its rules and numbers, are the application's tests)."""
+    """An application for a 契約保証 to `issuer_id` (the choice itself, its rules and numbers, are
+    the application's tests), at the branch `point` gave the issuer."""
     body = application_body("contract", work=WORK, guarantee={"amount": 5_000_000, "deadline": "2027-03-15"})
-    status, created = api.post("/applications", CONTRACTOR_A, body)
+    status, created = api.post("/applications", CONTRACTOR_A, {**body, "issuer_id": issuer_id})
     assert status == 201, created
-    item = ApplicationItem.get(*ApplicationItem.key(created["application_id"]))
-    item.update(actions=[ApplicationItem.issuer_id.set(issuer_id)])
     return created["application_id"]
+
+
+def staff_of(issuer_id: str) -> dict:
+    """The claims of a staff member of `issuer_id`: staff act on their own issuer's records only."""
+    return {**STAFF, "sub": f"staff-{issuer_id}", "custom:issuer_id": issuer_id}
 
 
 def emitted(capsys) -> dict:
@@ -291,7 +294,7 @@ def test_an_issue_whose_key_cannot_sign_answers_503_and_stores_nothing(api_day, 
     application_id = apply_to(api, BANK)
     capsys.readouterr()
 
-    status, answer = api.post(f"/staff/applications/{application_id}/issue", STAFF)
+    status, answer = api.post(f"/staff/applications/{application_id}/issue", staff_of(BANK))
     assert status == 503, answer
     assert answer["code"] == "issuer_signing_unavailable"
     assert "電子署名" in answer["message"] and "時間をおいて" in answer["message"]
@@ -309,7 +312,7 @@ def test_an_issue_whose_key_cannot_sign_answers_503_and_stores_nothing(api_day, 
     else:
         boto3.client("kms").enable_key(KeyId=key_id(pki[BANK]["key"]))
         signing.forget()
-    status, issued = api.post(f"/staff/applications/{application_id}/issue", STAFF)
+    status, issued = api.post(f"/staff/applications/{application_id}/issue", staff_of(BANK))
     assert status == 202, issued
     pdf = boto3.client("s3").get_object(Bucket=settings().bucket_name, Key=f"certificates/{issued['contract_number']}/v001.pdf")["Body"].read()
     assert validate(pdf, pki[BANK]["root"]).bottom_line
@@ -323,7 +326,7 @@ def test_each_issuers_certificate_and_notice_are_signed_with_its_key(api_day, ha
     numbers = {}
     for issuer_id in (INSURER, "toto-hosho"):
         application_id = apply_to(api, issuer_id)
-        status, issued = api.post(f"/staff/applications/{application_id}/issue", STAFF)
+        status, issued = api.post(f"/staff/applications/{application_id}/issue", staff_of(issuer_id))
         assert status == 202, issued
         number = numbers[issuer_id] = issued["contract_number"]
         assert ContractItem.get(*ContractItem.key(number)).issuer_id == issuer_id
@@ -343,16 +346,16 @@ def test_the_staffs_actions_on_an_issuers_contract_are_signed_with_its_key(api_d
     notice and its 保証料返還計算書 are the insurer's, never the stack key's."""
     api, s3 = api_day, boto3.client("s3")
     application_id = apply_to(api, INSURER)
-    number = api.post(f"/staff/applications/{application_id}/issue", STAFF)[1]["contract_number"]
+    number = api.post(f"/staff/applications/{application_id}/issue", staff_of(INSURER))[1]["contract_number"]
     handlers["publish"].lambda_handler(s3_put_event(f"certificates/{number}/v001.pdf"), LambdaContext())
 
-    status, corrected = correct(api, number, 1, {"work": {"name": "県道宇都宮線道路改良工事（その６）"}, "reason": "工事名の誤記"})
+    status, corrected = correct(api, number, 1, {"work": {"name": "県道宇都宮線道路改良工事（その６）"}, "reason": "工事名の誤記"}, claims=staff_of(INSURER))
     assert status == 202, corrected
     handlers["publish"].lambda_handler(s3_put_event(f"certificates/{number}/v{corrected['version']:03d}.pdf"), LambdaContext())
-    status, rotated = rotate(api, number)
+    status, rotated = rotate(api, number, claims=staff_of(INSURER))
     assert status == 200, rotated
     monkeypatch.setattr(clock, "now", lambda: ISSUE_DAY + timedelta(days=30))
-    status, ending = terminate(api, number, {"kind": "cancelled", "date": "2026-06-10", "reason": "工事の中止による解約"})
+    status, ending = terminate(api, number, {"kind": "cancelled", "date": "2026-06-10", "reason": "工事の中止による解約"}, claims=staff_of(INSURER))
     assert status == 200, ending
 
     corrected_version = VersionItem.get(*VersionItem.key(number, corrected["version"]))
@@ -370,16 +373,16 @@ def test_a_rotation_or_an_ending_that_could_not_be_signed_records_nothing(api_da
     """The staff's actions check the issuer's key before they write: a renewed key needs its notice,
     a 解約 its 保証料返還計算書."""
     api = api_day
-    number = api.post(f"/staff/applications/{apply_to(api, INSURER)}/issue", STAFF)[1]["contract_number"]
+    number = api.post(f"/staff/applications/{apply_to(api, INSURER)}/issue", staff_of(INSURER))[1]["contract_number"]
     handlers["publish"].lambda_handler(s3_put_event(f"certificates/{number}/v001.pdf"), LambdaContext())
     before = ContractItem.get(*ContractItem.key(number))
     boto3.client("kms").disable_key(KeyId=key_id(pki[INSURER]["key"]))
     signing.forget()  # a new instance of the function: it checks the key again
 
-    status, answer = rotate(api, number)
+    status, answer = rotate(api, number, claims=staff_of(INSURER))
     assert (status, answer["code"]) == (503, "issuer_signing_unavailable"), answer
     monkeypatch.setattr(clock, "now", lambda: ISSUE_DAY + timedelta(days=30))
-    status, answer = terminate(api, number, {"kind": "cancelled", "date": "2026-06-10", "reason": "工事の中止による解約"})
+    status, answer = terminate(api, number, {"kind": "cancelled", "date": "2026-06-10", "reason": "工事の中止による解約"}, claims=staff_of(INSURER))
     assert (status, answer["code"]) == (503, "issuer_signing_unavailable"), answer
     after = ContractItem.get(*ContractItem.key(number))
     assert (after.key_generation, after.key_digest, after.ending) == (before.key_generation, before.key_digest, None)

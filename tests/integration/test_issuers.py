@@ -18,6 +18,7 @@ from conftest import (
     LambdaContext,
 )
 from support.flows import JST, at, pdf_text
+from support.issuer_keys import give_signing_key, seed_with_keys
 from esurety.aws.models import ApplicationItem, ContractItem, CounterItem, VersionItem
 from esurety.config import settings
 from esurety.domain.catalogue import fees
@@ -37,8 +38,9 @@ WINTER = datetime(2026, 1, 15, 10, 0, tzinfo=JST)
 
 @pytest.fixture
 def registry(cloud, monkeypatch):
-    """The issuer registry seeded as `make run` seeds it, on a day 栃木県 takes insurers' 契約保証."""
-    issuers.seed()
+    """The issuer registry seeded as `make run` seeds it (the insurer and the bank with keys of their
+    own), on a day 栃木県 takes insurers' 契約保証."""
+    seed_with_keys()
     at(monkeypatch, WINTER)
 
 
@@ -147,7 +149,7 @@ def test_an_insurers_contract_guarantee_is_numbered_priced_and_named_as_the_insu
 def test_two_issuers_count_their_own_numbers_on_the_same_branch_code(api, registry):
     # A fourth issuer, registered as data: a surety whose branch code 31 is also the first surety's.
     toto = issuers.get_issuer("toto-hosho")
-    issuers.register(dataclasses.replace(
+    give_signing_key(dataclasses.replace(
         toto, issuer_id="kensa-hosho", company="見本検査保証株式会社", number_code="61",
         branches=(Branch(code="31", name="宇都宮支店", tel="028-000-0000"),),
     ))
@@ -222,7 +224,7 @@ def test_an_application_waiting_when_its_issuer_is_suspended_cannot_be_issued(ap
 def test_a_paper_guarantee_for_an_orderer_outside_the_registry_may_come_from_a_bank(api, registry):
     body = contract_body("mirai-bank", branch_code="21", format="paper", orderer_id=None,
                          orderer={"name": "那須町", "beneficiary_name": "那須町長"})
-    number = issue(api, apply(api, body))
+    number = issue(api, apply(api, body), {**STAFF, "sub": "staff-mirai", "custom:issuer_id": "mirai-bank"})
     assert number.startswith("71-2107") and ContractItem.get(*ContractItem.key(number)).issuer_id == "mirai-bank"
 
 

@@ -77,17 +77,17 @@ def issue_change(api, handlers, number: str, body: dict, event_time: str) -> dic
     return issued
 
 
-def as_read(api, number: str, headers: dict) -> dict:
+def as_read(api, number: str, headers: dict, claims=STAFF) -> dict:
     """The headers of an action as the staff screen sends it: `If-Match` names the revision it
     shows (read now), unless the test names one (or `If-Match=None`: the header left out)."""
     if "If-Match" not in headers:
-        status, view = api.get(f"/staff/contracts/{number}", STAFF)
+        status, view = api.get(f"/staff/contracts/{number}", claims)
         headers = {**headers, "If-Match": f'"{view["revision"]}"' if status == 200 else "0"}
     return {k: v for k, v in headers.items() if v is not None} or None
 
 
 def correct(api, number: str, version: int, body: dict, claims=STAFF, **headers) -> tuple[int, dict]:
-    return api.post(f"/staff/contracts/{number}/versions/{version}/corrections", claims, body, headers=as_read(api, number, headers))
+    return api.post(f"/staff/contracts/{number}/versions/{version}/corrections", claims, body, headers=as_read(api, number, headers, claims))
 
 
 def cancel(api, number: str, version: int, reason: str = "変更契約が締結されなかったため", **headers) -> tuple[int, dict]:
@@ -96,12 +96,12 @@ def cancel(api, number: str, version: int, reason: str = "変更契約が締結�
     )
 
 
-def terminate(api, number: str, body: dict, **headers) -> tuple[int, dict]:
-    return api.post(f"/staff/contracts/{number}/termination", STAFF, body, headers=as_read(api, number, headers))
+def terminate(api, number: str, body: dict, claims=STAFF, **headers) -> tuple[int, dict]:
+    return api.post(f"/staff/contracts/{number}/termination", claims, body, headers=as_read(api, number, headers, claims))
 
 
-def rotate(api, number: str, **headers) -> tuple[int, dict]:
-    return api.post(f"/staff/contracts/{number}/key-rotation", STAFF, headers=as_read(api, number, headers))
+def rotate(api, number: str, claims=STAFF, **headers) -> tuple[int, dict]:
+    return api.post(f"/staff/contracts/{number}/key-rotation", claims, headers=as_read(api, number, headers, claims))
 
 
 def staff_contract(api, number: str) -> dict:

@@ -120,8 +120,8 @@ def test_notice_prints_every_field(rendered, issuer, product, change):
         "TEL：028-000-0000",
         # the page the QR code opens, as text to type, and the code's caption
         f"保証確認サービスのURL：{issuer.verify_url}",
-        "QRコードを読み取ると、照会画面が保証契約番号と認証キーの入った状態で開きます。",
-        "このお知らせは認証キーと同様に管理してください。",
+        "QRコードには保証契約番号と認証キーが入っています。",
+        "認証キーは「閲覧」を押すまでサーバーに送られません",
     ]
     for item in expected:
         assert squash(item) in text, item

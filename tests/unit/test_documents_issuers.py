@@ -179,10 +179,9 @@ def test_every_notice_prints_the_verification_page_and_says_where_the_key_goes(i
         # typed by a clerk who does not scan the code
         f"保証確認サービスのURL：{SEED_PAGE}",
         # the code's caption: what scanning does, where the key goes and where it may stay
-        f"QRコードを読み取ると、照会画面が{number_label}と認証キーの入った状態で開きます。",
-        "認証キーはリンクの「#」以降にあり、開いただけではサーバーに送られず、「閲覧」を押したときに送信されます。",
-        "読み取った端末の履歴には残ることがあるため、共用の端末では読み取らず、"
-        "このお知らせは認証キーと同様に管理してください。",
+        f"QRコードには{number_label}と認証キーが入っています。",
+        "認証キーは「閲覧」を押すまでサーバーに送られませんが、読み取った端末の履歴には残るため、"
+        "共用の端末では読み取らないでください。",
     ])
     # The key is printed once, in its boxes; the link the code holds is not printed.
     assert text.count(AUTH_KEY) == 1

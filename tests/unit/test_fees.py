@@ -403,7 +403,7 @@ def test_notice_draws_the_qr_of_the_verification_url(issuer, monkeypatch):
     pdf = render_notice(c, AUTH_KEY, issuer)
     assert encoded == [verification_url(c["contract_number"], AUTH_KEY, issuer)]
     assert len(pdf) <= MAX_BYTES, len(pdf)
-    assert "QRコードを読み取ると、照会画面が保証契約番号と認証キーの入った状態で開きます。" in pdf_text(pdf)
+    assert "QRコードには保証契約番号と認証キーが入っています。" in pdf_text(pdf)
 
 
 def test_qr_of_a_key_is_not_kept_in_memory(issuer):
@@ -452,13 +452,14 @@ def test_plain_http_only_on_this_machine(url):
 
 def test_the_qr_caption_says_where_the_key_travels(issuer):
     text = pdf_text(render_notice(certificate(), AUTH_KEY, issuer))
-    # The key is in the link, after 「#」 (a browser never sends that part): the caption says so ...
-    assert "認証キーはリンクの「#」以降にあり、開いただけではサーバーに送られず" in text
+    # The key is in the code's link (after 「#」, which a browser never sends): the caption says the
+    # code holds it, not that it is absent ...
+    assert "QRコードには保証契約番号と認証キーが入っています。" in text
     assert "URLに含めず" not in text
-    # ... and that it is sent, in the body of POST /verifications, when 閲覧 is pressed,
-    assert "「閲覧」を押したときに送信されます" in text
-    # and that the link may stay on the device that read it.
-    assert "読み取った端末の履歴には残ることがある" in text
+    # ... that it is sent, in the body of POST /verifications, only when 閲覧 is pressed,
+    assert "認証キーは「閲覧」を押すまでサーバーに送られません" in text
+    # and that the link stays on the device that read it.
+    assert "読み取った端末の履歴には残るため、共用の端末では読み取らないでください。" in text
 
 
 @pytest.mark.parametrize(

@@ -81,12 +81,11 @@ QR_GAP = 14  # between the text beside the code and the code
 # The QR's caption, for the orderer's clerk who scans it. What it says of the key is what happens:
 # the link carries it after 「#」 (verification_url), which a browser never sends to a server; the
 # 保証確認 page reads it on the device and posts it only when 閲覧 is pressed. The link itself stays in
-# the scanning app's and the browser's history on that device, so the notice is kept like the key.
+# the scanning app's and the browser's history on that device. Short: every new glyph is embedded,
+# and the signed notice stays within 40 KiB (tests/integration/test_signing.py).
 QR_CAPTION = (
-    "QRコードを読み取ると、照会画面が{number}と認証キーの入った状態で開きます。"
-    "認証キーはリンクの「#」以降にあり、開いただけではサーバーに送られず、"
-    "「閲覧」を押したときに送信されます。読み取った端末の履歴には残ることがあるため、"
-    "共用の端末では読み取らず、このお知らせは認証キーと同様に管理してください。"
+    "QRコードには{number}と認証キーが入っています。認証キーは「閲覧」を押すまでサーバーに"
+    "送られませんが、読み取った端末の履歴には残るため、共用の端末では読み取らないでください。"
 )
 ADDRESS_LABEL = f"{SERVICE}のURL："
 ADDRESS_LABEL_SIZE = 9.5
