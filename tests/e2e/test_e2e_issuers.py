@@ -31,7 +31,7 @@ SHINKIN = {
     "mail_sender_name": "見本信用金庫 電子保証",
     "branches": {"11": {"name": "本店営業部", "address": "栃木県宇都宮市見本町十一丁目１番", "tel": "028-000-3000"}},
     "fee_rates": {
-        "sample": True, "name": "サンプル保証料率表（見本信用金庫）", "day_basis": 365,
+        "sample": True, "name": "サンプル保証料率表（見本信用金庫）", "note": "SAMPLE RATES for the demo.", "day_basis": 365,
         "products": {"contract": {"minimum_fee": 3000, "bands": [{"up_to": None, "annual_rate_percent": 0.5}]}},
     },
 }
@@ -48,7 +48,8 @@ def _apply(http, tokens, product: str, issuer_id: str | None, branch: str, name:
         body["issuer_id"] = issuer_id
     status, created = http.call("POST", "/applications", tokens["contractor"], body)
     assert status == 201, created
-    assert created["issuer"]["issuer_id"] == (issuer_id or "toto-hosho")
+    listed = {row["application_id"]: row for row in http.call("GET", "/applications", tokens["contractor"])[1]["applications"]}
+    assert listed[created["application_id"]]["issuer"]["issuer_id"] == (issuer_id or "toto-hosho")  # 申込一覧 names it
     return created["application_id"]
 
 

@@ -273,3 +273,20 @@ def test_the_desk_names_each_guarantees_issuer_and_filters_by_it(api, handlers, 
     listed = boto3.client("s3").list_objects_v2(Bucket=settings().bucket_name, Prefix="exports/")
     text = boto3.client("s3").get_object(Bucket=settings().bucket_name, Key=listed["Contents"][0]["Key"])["Body"].read().decode("utf-8-sig")
     assert toto_number in text and TOTO in text and mihon_number not in text
+
+
+def test_a_fourth_issuer_registered_as_data_with_its_key_issues_and_is_verified(api, handlers, registry, monkeypatch):
+    """An issuer onboarded after the deployment (a 信用金庫 as a bank): data and a key, nothing else."""
+    at(monkeypatch, datetime(2026, 5, 11, 10, 0, tzinfo=JST))  # 栃木県 takes banks' 契約保証 from 2026-04-01
+    bank = issuers.get_issuer("mirai-bank")
+    give_signing_key(dataclasses.replace(
+        bank, issuer_id="mihon-shinkin", company="見本信用金庫", number_code="81", signing=None,
+        branches=(Branch(code="11", name="本店営業部", tel="028-000-3000"),),
+    ))
+    body = contract_body("mihon-shinkin", "11")
+    staff = {**STAFF, "sub": "staff-shinkin", "custom:issuer_id": "mihon-shinkin"}
+    number, key = published(api, handlers, body, staff)
+    assert number.startswith("81-11")
+    status, verified = api.post("/verifications", ORDERER_TOCHIGI, {"contract_number": number, "auth_key": key})
+    assert status == 200, verified
+    assert verified["issuer"]["name"] == "見本信用金庫"

@@ -41,6 +41,11 @@ def test_an_entry_round_trips_and_its_public_view_has_no_key_or_rates():
     ({"number_code": None}, "number_code"),
     ({"number_code": "5"}, "number_code"),
     ({"products": []}, "offers no product"),
+    # A fee table is judged when the entry is read, not at the first issue (which it would fail).
+    ({"fee_rates": {"sample": True, "name": "料率", "day_basis": 365,
+                    "products": {"contract": {"minimum_fee": 1000, "bands": [{"up_to": None, "annual_rate_percent": 0.5}]}}}},
+     "fee_rates of issuer mihon-sonpo: note"),
+    ({"fee_rates": {"sample": False, "name": "料率", "day_basis": 365, "products": {}}}, "fee_rates of issuer mihon-sonpo"),
 ])
 def test_a_bad_registry_entry_says_what_is_wrong(change, message):
     entry = {**_seed()["mihon-sonpo"].to_json(), **change}

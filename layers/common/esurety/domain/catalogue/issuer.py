@@ -217,6 +217,20 @@ class _IssuerFile(BaseModel):
             raise ValueError(f"issuer number_code must be two digits 10..99, not {value!r}")
         return value
 
+    @field_validator("fee_rates")
+    @classmethod
+    def _fee_rates(cls, rates: Optional[dict[str, Any]], info) -> Optional[dict[str, Any]]:
+        # Checked when the entry is read (the onboarding tool refuses it), not at the first issue:
+        # a table that cannot price would otherwise fail every decision of this issuer's staff.
+        if rates is not None:
+            from .fees import FeeTableError, parse_fee_table  # noqa: PLC0415 - fees is the larger module
+
+            try:
+                parse_fee_table(rates, f"fee_rates of issuer {info.data.get('issuer_id', '?')}")
+            except FeeTableError as error:
+                raise ValueError(str(error)) from None
+        return rates
+
     @model_validator(mode="after")
     def _numbered_apart(self) -> "_IssuerFile":
         # Only the default issuer keeps the number shape without an issuer code: any other would
