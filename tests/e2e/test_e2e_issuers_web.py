@@ -81,7 +81,7 @@ def choose_unoffered(page: Page, orderer_id: str, issuer_id: str, text: str) -> 
 
 
 def test_the_issuer_chosen_and_named_on_every_screen(local_cloud, http, tokens, browser):  # noqa: F811
-    _, deployed = local_cloud
+    cloud, deployed = local_cloud
     site = deployed["site_url"]
     work_name = "県道栃木二宮線道路改良工事（契約保証）"
 
@@ -136,7 +136,7 @@ def test_the_issuer_chosen_and_named_on_every_screen(local_cloud, http, tokens, 
     # ---- the surety's staff: their issuer in the header; the insurer's application is not theirs
     surety_staff = new_page(browser)
     surety_staff.goto(site + "/staff/")
-    sign_in(surety_staff, staff_role(DEFAULT_ISSUER))
+    sign_in(surety_staff, staff_role(DEFAULT_ISSUER), cloud)
     expect(surety_staff.locator("#staff-issuer")).to_have_text(SURETY)
     expect(surety_staff.locator("#status-filter")).to_be_visible(timeout=120_000)  # the queue has answered
     expect(surety_staff.locator("#queue tbody tr", has_text=work_name)).to_have_count(0)
@@ -144,7 +144,7 @@ def test_the_issuer_chosen_and_named_on_every_screen(local_cloud, http, tokens, 
     # ---- the insurer's staff: its name in the header, the application in full with the issuer, issued
     staff = new_page(browser)
     staff.goto(site + "/staff/")
-    sign_in(staff, staff_role("mihon-sonpo"))
+    sign_in(staff, staff_role("mihon-sonpo"), cloud)
     expect(staff.locator("#staff-issuer")).to_have_text(INSURER)
     row = staff.locator("#queue tbody tr", has_text=work_name)
     expect(row).to_be_visible(timeout=120_000)
