@@ -15,7 +15,7 @@ import {
 import type {
   Correction, Department, DeskEvent, DeskExport, DeskGuarantee, DeskPage, DeskReceiptsAnswer, DeskRow, RegistryOrderer,
 } from "./desk_types";
-import { issuerCell, issuerOf, issuerText, loadIssuers, type IssuerEntry } from "./issuers";
+import { issuerOf, issuerText, loadIssuers, type IssuerEntry } from "./issuers";
 
 const FRONT = "orderer";
 const DRAFT = "verify";
@@ -538,7 +538,7 @@ async function deskView(state: DeskState): Promise<void> {
   const table = labelCells(h("table", { class: "list desk", id: "desk" },
     h("caption", {}, `${VIEWS.find(([v]) => v === state.view)?.[1]}（${state.cursors.length} ページ目、${rows.length} 件）`),
     h("thead", {}, h("tr", {}, h("th", { scope: "col", class: "tick-col" }, all),
-      ...["保証契約番号", "工事名・受注者", "商品", "発行者", "保証金額", "保証期限", "区分・状態", "提示", "受領確認"].map((t) => h("th", { scope: "col" }, t)))),
+      ...["保証契約番号", "工事名・受注者", "商品・発行者", "保証金額", "保証期限", "区分・状態", "提示", "受領確認"].map((t) => h("th", { scope: "col" }, t)))),
     h("tbody", {}, ...rows.map((r) => {
       let tick: Node;
       if (confirmedInForce(r)) tick = h("span", { class: "help" }, "済");
@@ -555,8 +555,10 @@ async function deskView(state: DeskState): Promise<void> {
         h("td", { class: "nowrap" }, h("a", { href: guaranteeHref(r.contract_number) }, r.contract_number),
           r.needs_attention ? h("span", { class: "badge status-expired attention-badge" }, "要確認") : null),
         h("td", { class: "wrap project" }, h("span", { class: "project-name" }, r.project_name), h("br"), h("span", { class: "help" }, r.contractor_name)),
-        h("td", { class: "nowrap" }, r.product_name),
-        h("td", { class: "issuer-cell desk-issuer" }, issuerCell(issuerOf(r), r.issuer_name)),
+        // One column for both: ten columns would not fit 1366 px, and a name squeezed into its own
+        // narrow column breaks after every character.
+        h("td", { class: "wrap desk-issuer" }, h("span", { class: "nowrap" }, r.product_name), h("br"),
+          h("span", { class: "help" }, issuerOf(r)?.name ?? r.issuer_name ?? "—")),
         h("td", { class: "num" }, yen(r.amount)),
         h("td", { class: "nowrap" }, wareki(r.expiry), r.expiring_soon ? h("br") : null, r.expiring_soon ? h("span", { class: "badge status-expired" }, "期限間近") : null),
         h("td", { class: "nowrap" }, labelCell(r), h("br"), statusBadge(r.status, r.status_label)),
