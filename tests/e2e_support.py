@@ -1,6 +1,7 @@
 """End-to-end fixtures: the real template deployed into the local cloud on a free port."""
 from __future__ import annotations
 
+import io
 import json
 import time
 import urllib.error
@@ -77,3 +78,20 @@ def wait_for(predicate, timeout: float = 60, interval: float = 0.2):
             return value
         time.sleep(interval)
     raise AssertionError(f"not true after {timeout} s")
+
+
+def validate_signature(pdf: bytes, root_pem: str, tsa_root_pem: str):
+    """pyHanko's verdict on a PDF's one signature, trusting only `root_pem` (and `tsa_root_pem` for
+    its timestamp), fetching nothing."""
+    from asn1crypto import pem, x509
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
+    root, tsa_root = (x509.Certificate.load(pem.unarmor(p.encode())[2]) for p in (root_pem, tsa_root_pem))
+    signature = PdfFileReader(io.BytesIO(pdf)).embedded_signatures[0]
+    return validate_pdf_signature(
+        signature,
+        ValidationContext(trust_roots=[root], allow_fetching=False),
+        ts_validation_context=ValidationContext(trust_roots=[tsa_root], allow_fetching=False),
+    )

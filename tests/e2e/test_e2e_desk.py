@@ -13,7 +13,7 @@ import zipfile
 
 import pytest
 
-from e2e_support import application_body, download, http, local_cloud, tokens, wait_for  # noqa: F401 (fixtures)
+from e2e_support import application_body, download, http, local_cloud, tokens, validate_signature, wait_for  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.e2e
 
@@ -34,21 +34,6 @@ def _rows(http, token, query: str = "") -> dict[str, dict]:
     status, page = http.call("GET", f"/desk/guarantees{query}", token)
     assert status == 200, page
     return {row["contract_number"]: row for row in page["items"]}
-
-
-def _validate(pdf: bytes, root_pem: str, tsa_root_pem: str):
-    from asn1crypto import pem, x509
-    from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.validation import validate_pdf_signature
-    from pyhanko_certvalidator import ValidationContext
-
-    root, tsa_root = (x509.Certificate.load(pem.unarmor(p.encode())[2]) for p in (root_pem, tsa_root_pem))
-    signature = PdfFileReader(io.BytesIO(pdf)).embedded_signatures[0]
-    return validate_pdf_signature(
-        signature,
-        ValidationContext(trust_roots=[root], allow_fetching=False),
-        ts_validation_context=ValidationContext(trust_roots=[tsa_root], allow_fetching=False),
-    )
 
 
 def test_a_clerk_works_the_desk_without_typing_a_key(local_cloud, http, tokens):
@@ -119,7 +104,7 @@ def test_a_clerk_works_the_desk_without_typing_a_key(local_cloud, http, tokens):
     archive = zipfile.ZipFile(io.BytesIO(download(evidence["url"])))
     names = archive.namelist()
     assert "寄託記録.pdf" in names and any(name.startswith("保証証書") for name in names), names
-    status = _validate(archive.read("寄託記録.pdf"), (cloud.data_dir / "signing-root.pem").read_text(),
+    status = validate_signature(archive.read("寄託記録.pdf"), (cloud.data_dir / "signing-root.pem").read_text(),
                        (cloud.data_dir / "tsa-root.pem").read_text())
     assert status.intact and status.valid and status.trusted
 

@@ -14,7 +14,7 @@ import json
 
 import pytest
 
-from e2e_support import application_body, download, http, local_cloud, tokens, wait_for  # noqa: F401 (fixtures)
+from e2e_support import application_body, download, http, local_cloud, tokens, validate_signature, wait_for  # noqa: F401 (fixtures)
 from tools.localcloud import demo
 from tools.localcloud.__main__ import STACK
 
@@ -62,21 +62,6 @@ def _issue(http, staff: str, application_id: str) -> str:
 def _key(http, tokens, number: str) -> str:
     detail = wait_for(lambda: (lambda r: r[1] if r[1].get("auth_key") else None)(http.call("GET", f"/contracts/{number}", tokens["contractor"])))
     return detail["auth_key"]
-
-
-def _validation(pdf: bytes, root_pem: str, tsa_root_pem: str):
-    from asn1crypto import pem, x509
-    from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.validation import validate_pdf_signature
-    from pyhanko_certvalidator import ValidationContext
-
-    root, tsa_root = (x509.Certificate.load(pem.unarmor(p.encode())[2]) for p in (root_pem, tsa_root_pem))
-    signature = PdfFileReader(io.BytesIO(pdf)).embedded_signatures[0]
-    return validate_pdf_signature(
-        signature,
-        ValidationContext(trust_roots=[root], allow_fetching=False),
-        ts_validation_context=ValidationContext(trust_roots=[tsa_root], allow_fetching=False),
-    )
 
 
 def _signer_organisation(pdf: bytes) -> str:
@@ -173,9 +158,9 @@ def test_two_issuers_side_by_side_then_a_fourth_onboarded_while_it_runs(local_cl
 
     # Each PDF is signed by its own issuer: trusted under its root, not under the other's.
     for issuer, other in (("toto-hosho", "mihon-sonpo"), ("mihon-sonpo", "toto-hosho")):
-        own = _validation(pdfs[issuer], roots[issuer], tsa_root)
+        own = validate_signature(pdfs[issuer], roots[issuer], tsa_root)
         assert own.intact and own.valid and own.trusted, (issuer, own)
-        foreign = _validation(pdfs[issuer], roots[other], tsa_root)
+        foreign = validate_signature(pdfs[issuer], roots[other], tsa_root)
         assert foreign.intact and not foreign.trusted, (issuer, other)
     assert _signer_organisation(pdfs["mihon-sonpo"]) == "見本損害保険株式会社"
 
@@ -203,9 +188,9 @@ def test_two_issuers_side_by_side_then_a_fourth_onboarded_while_it_runs(local_cl
     verification = _verified(http, tokens, shinkin_number, _key(http, tokens, shinkin_number))
     assert verification["issuer"]["issuer_id"] == "mihon-shinkin"
     pdf = download(verification["pdf_url"])
-    trusted = _validation(pdf, shinkin_root.read_text(), tsa_root)
+    trusted = validate_signature(pdf, shinkin_root.read_text(), tsa_root)
     assert trusted.intact and trusted.valid and trusted.trusted
-    assert not _validation(pdf, roots["toto-hosho"], tsa_root).trusted
+    assert not validate_signature(pdf, roots["toto-hosho"], tsa_root).trusted
     assert _signer_organisation(pdf) == "見本信用金庫"
 
     stack_after = cfn.describe_stacks(StackName=STACK)["Stacks"][0]

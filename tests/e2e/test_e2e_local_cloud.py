@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from e2e_support import application_body, download, http, local_cloud, tokens, wait_for  # noqa: F401 (fixtures)
+from e2e_support import application_body, download, http, local_cloud, tokens, validate_signature, wait_for  # noqa: F401 (fixtures)
 from pypdf import PdfReader
 
 pytestmark = pytest.mark.e2e
@@ -33,21 +33,6 @@ def template_routes() -> dict[str, str]:
 
 
 CONTRACTOR_ROUTES = {route for route, function in template_routes().items() if function == "ApplyFunction"} - {"GET /orderers", "GET /issuers"}
-
-
-def validate_signature(pdf: bytes, root_pem: str, tsa_root_pem: str):
-    from asn1crypto import pem, x509
-    from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.validation import validate_pdf_signature
-    from pyhanko_certvalidator import ValidationContext
-
-    root, tsa_root = (x509.Certificate.load(pem.unarmor(p.encode())[2]) for p in (root_pem, tsa_root_pem))
-    signature = PdfFileReader(io.BytesIO(pdf)).embedded_signatures[0]
-    return validate_pdf_signature(
-        signature,
-        ValidationContext(trust_roots=[root], allow_fetching=False),
-        ts_validation_context=ValidationContext(trust_roots=[tsa_root], allow_fetching=False),
-    )
 
 
 def concrete(route: str) -> tuple[str, str]:

@@ -218,9 +218,10 @@ def cancel(
     after = lifecycle.valid_chain([*records, record])[-1]
     record.content = after.record.content  # the content in force again
     record.content_before = before
-    difference = withdrawal_difference(withdrawn, issuers.issuer_of(contract))
+    issuer = issuers.issuer_of(contract)
+    difference = withdrawal_difference(withdrawn, issuer)
     if difference is not None:  # the withdrawn change's fee, reversed, with its own statement
-        signing.check(issuers.issuer_of(contract))  # 503 before it is recorded when its statement cannot be signed
+        signing.check(issuer)  # 503 before it is recorded when its statement cannot be signed
         record.fee, record.fee_kind, record.fee_s3_key = difference.amount, difference.kind, bucket_keys.fee_statement(number, version_no)
     # Its chain link at once (what publication.chain_link computes at a PDF's storage, without a PDF).
     linked = [r for r in records if r.record_sha256]

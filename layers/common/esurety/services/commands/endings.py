@@ -104,14 +104,15 @@ def terminate(
             current=contract_actions.current(contract, records),
         )
 
+    issuer = issuers.issuer_of(contract)
     if request.kind == CANCELLED:
         # 503 before the end is recorded when the issuer's key cannot sign its 保証料返還計算書.
-        signing.check(issuers.issuer_of(contract))
+        signing.check(issuer)
     in_force = chain[-1]
     now = clock.now()
     refund = None
     if request.kind == CANCELLED:
-        difference = changes.termination_refund(in_force.record.content, request.date, fees.table_of(issuers.issuer_of(contract)))
+        difference = changes.termination_refund(in_force.record.content, request.date, fees.table_of(issuer))
         refund = {"kind": difference.kind, "amount": difference.amount}
     ending = {
         **wanted,

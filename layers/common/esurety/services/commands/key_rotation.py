@@ -18,6 +18,7 @@ the rotation is retried with its Idempotency-Key (the retry hands those versions
 """
 from __future__ import annotations
 
+from ...domain.catalogue.issuer import Issuer
 from ...domain.identifiers import auth_key
 from ...domain.japanese import clock
 from ...domain.mail import staff_mail
@@ -47,12 +48,11 @@ def _earlier(number: str, request: str | None) -> dict | None:
     return None
 
 
-def _renew_notices(contract: ContractItem, key: str, generation: int) -> None:
+def _renew_notices(contract: ContractItem, key: str, generation: int, issuer: Issuer) -> None:
     """A notice with the new key for every shown version (a contract has a few), each recorded on
     its version. The versions are read after the rotation's write: a version published before it
     is shown here, one published after it reads the new generation itself (services/commands/notices.py)."""
     number = contract.contract_number
-    issuer = issuers.issuer_of(contract)
     for shown in contracts.shown_chain(contract, contracts_repository.versions(number)):
         target = notices.put(number, shown.record, key, generation, issuer)
         notices.record(shown.record, target, generation)
@@ -69,14 +69,13 @@ def _complete(contract: ContractItem, generation: int) -> None:
     for shown in contracts.shown_chain(contract, contracts_repository.versions(number)):
         if (contracts.notice_generation_of(shown.record) or 0) < generation:
             publication.request(number, shown.version)
-    _mail(contract, generation)
+    _mail(contract, generation, issuers.issuer_of(contract))
 
 
-def _mail(contract: ContractItem, generation: int) -> None:
+def _mail(contract: ContractItem, generation: int, issuer: Issuer) -> None:
     if contract.notify_email:
         content = contract.content
         number = contract.contract_number
-        issuer = issuers.issuer_of(contract)
         mail = staff_mail.key_renewed(content["contractor"]["name"], number, content["work_name"], content.get("branch_code"), issuer=issuer)
         outbox.put(f"rotate-key#{number}#g{generation}", ContractItem.partition(number), contract.notify_email, mail.subject, mail.body,
                    sender_name=outbox.sender_name(issuer))
@@ -100,7 +99,8 @@ def rotate(
     contract_actions.check_revision(contract, expected, records)
     # 503 before the key is renewed when the issuer's key cannot sign the new notices: a renewed key
     # without its notice would leave the contractor nothing to hand over.
-    signing.check(issuers.issuer_of(contract))
+    issuer = issuers.issuer_of(contract)
+    signing.check(issuer)
 
     generation = int(contract.key_generation or 1)
     revision = contracts_repository.revision(contract)
@@ -128,7 +128,7 @@ def rotate(
             return earlier, False  # a concurrent retry of this rotation won
         raise contract_actions.changed_meanwhile(number, issuer_id) from None
 
-    _renew_notices(contract, key, generation + 1)
+    _renew_notices(contract, key, generation + 1, issuer)
     del key
-    _mail(contract, generation + 1)
+    _mail(contract, generation + 1, issuer)
     return _answer(number, generation + 1), True
