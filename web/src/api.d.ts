@@ -657,6 +657,11 @@ export interface components {
              * @description The issuer of the staff member who acted; null on entries from before several issuers (the default issuer's staff) and on an orderer's.
              */
             staff_issuer_id?: string | null;
+            /**
+             * Staff Name
+             * @description The acting person's display name as recorded at the moment (null on entries recorded before names were).
+             */
+            staff_name?: string | null;
             /** Application Id */
             application_id: string | null;
             /** Details */

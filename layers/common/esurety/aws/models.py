@@ -483,6 +483,9 @@ class AuditItem(_Item):
     # The acting staff member's issuer (Caller.staff_issuer); absent on items written before there
     # were several issuers (the default issuer's staff) and on an orderer's desk actions.
     staff_issuer_id = UnicodeAttribute(null=True)
+    # The acting person's display name as their token carried it at that moment (Caller.name);
+    # absent on items written before names were recorded, and when the token had none.
+    staff_name = UnicodeAttribute(null=True)
     at = UTCDateTimeAttribute()
     details = JSONAttribute(null=True)  # what the action was about (version, target, reason …); never a key
 

@@ -22,6 +22,9 @@ class Caller:
     # A staff member's issuer as the token carries it (custom:issuer_id of the staff pool,
     # immutable); read `staff_issuer`, which gives staff created without it their issuer.
     issuer_id: str | None = None
+    # The person's display name (the standard `name` attribute, in the ID token): audit items and
+    # approvals record it at the moment of the decision, so a screen shows 「栃木 花子」, not a UUID.
+    name: str | None = None
 
     @property
     def staff_issuer(self) -> str:
@@ -72,4 +75,5 @@ def from_event(event: dict) -> Caller:
         orderer_id=claims.get("custom:orderer_id") or None,
         department_id=claims.get("custom:department_id") or None,
         issuer_id=claims.get("custom:issuer_id") or None,
+        name=(str(claims.get("name")).strip() or None) if claims.get("name") else None,
     )

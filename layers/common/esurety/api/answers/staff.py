@@ -132,6 +132,9 @@ class AuditEntry(Answer):
     staff_issuer_id: Optional[str] = Field(
         default=None, description="The issuer of the staff member who acted; null on entries from before several issuers (the default issuer's staff) and on an orderer's."
     )
+    staff_name: Optional[str] = Field(
+        default=None, description="The acting person's display name as recorded at the moment (null on entries recorded before names were)."
+    )
     application_id: Optional[str]
     details: dict[str, Any]
 

@@ -37,6 +37,7 @@ def entry(
     contract_number: str | None = None,
     application_id: str | None = None,
     staff_issuer_id: str | None = None,
+    staff_name: str | None = None,
     **details,
 ) -> AuditItem:
     """The item of one action; `ref` makes its sort key unique (a revision, an application id).
@@ -48,18 +49,20 @@ def entry(
         application_id=application_id,
         staff_subject=staff,
         staff_issuer_id=staff_issuer_id,
+        staff_name=staff_name,
         at=at,
         details={k: v for k, v in details.items() if v is not None} or None,
     )
 
 
 def for_contract(
-    number: str, action: str, revision: int, staff: str | None, at: datetime, *, staff_issuer_id: str, **details
+    number: str, action: str, revision: int, staff: str | None, at: datetime, *, staff_issuer_id: str,
+    staff_name: str | None = None, **details
 ) -> AuditItem:
     """The audit item of a staff action that moves the contract to `revision` (written in its transaction)."""
     return entry(
         ContractItem.partition(number), action, f"r{int(revision):06d}", staff, at,
-        contract_number=number, staff_issuer_id=staff_issuer_id, **details,
+        contract_number=number, staff_issuer_id=staff_issuer_id, staff_name=staff_name, **details,
     )
 
 
@@ -84,6 +87,7 @@ def as_json(item: AuditItem) -> dict:
         "action": item.action,
         "staff_subject": item.staff_subject,
         "staff_issuer_id": item.staff_issuer_id,
+        "staff_name": item.staff_name,
         "application_id": item.application_id,
         "details": item.details or {},
     }
