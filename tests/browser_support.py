@@ -42,8 +42,40 @@ def axe_violations(page: Page) -> list[dict]:
             for v in result["violations"] if v["impact"] in ("serious", "critical")]
 
 
+# Latin letters a Japanese screen may show: abbreviations people read as such (PDF, QR コード, JV,
+# URL, CSV, Eメール, MB, SHA-256) and the leaflet's own words (its service is called 「Net Desk」, its
+# history table numbers rows 「No.」). Everything else in Latin letters is a word of English or an
+# internal id left on a screen.
+ALLOWED_LATIN = {"PDF", "QR", "JV", "URL", "CSV", "E", "ID", "PC", "MB", "KB", "SHA", "NET", "DESK", "NO"}
+# What is not text in a language: addresses, e-mail addresses, file names, contract numbers, hex ids
+# (an application's 申込番号 is shown as hex), amounts and dates are stripped before looking.
+NOT_WORDS = re.compile(
+    r"https?://\S+|[\w.+-]+@[\w.-]+|\S+\.(?:pdf|csv|zip|json)\b|\b\d{2}-\d{5}-\d{5}[A-Z]\b|\b\d{5}-\d{5}[A-Z]\b"
+    r"|\b[0-9A-Fa-f]{4}(?:-[0-9A-Fa-f]{4})+\b|\b(?=[0-9a-f]*\d)[0-9a-f]{8,}\b",
+)
+
+
+def latin_words(page: Page) -> list[str]:
+    """The Latin-letter words a person sees or hears on the page (text, and the labels a screen
+    reader says: aria-label, title, placeholder, alt, button values), minus ALLOWED_LATIN."""
+    said = page.evaluate("""() => {
+        const texts = [document.body.innerText, document.title];
+        for (const el of document.querySelectorAll('[aria-label],[title],[placeholder],[alt],input[type=submit],input[type=button]')) {
+            const hidden = el.closest('[hidden]') || getComputedStyle(el).display === 'none';
+            if (hidden) continue;
+            for (const name of ['aria-label', 'title', 'placeholder', 'alt']) if (el.hasAttribute(name)) texts.push(el.getAttribute(name));
+            if (el.tagName === 'INPUT' && (el.type === 'submit' || el.type === 'button')) texts.push(el.value);
+        }
+        return texts.join('\\n');
+    }""")
+    words = re.findall(r"[A-Za-z][A-Za-z'_-]*", NOT_WORDS.sub(" ", said))
+    return sorted({w for w in words if w.upper() not in ALLOWED_LATIN})
+
+
 def check_screen(page: Page, name: str, photograph: bool = True) -> None:
-    """No serious/critical axe finding and no sideways scrolling, wide and narrow; a picture of each."""
+    """No serious/critical axe finding, no English, no sideways scrolling, wide and narrow; a picture of each."""
+    english = latin_words(page)
+    assert english == [], f"{name} shows Latin-letter words: {english}"
     for size, suffix in ((WIDE, ""), (NARROW, "-390")):
         page.set_viewport_size(size)
         page.wait_for_timeout(100)
