@@ -59,7 +59,10 @@ def latin_words(page: Page) -> list[str]:
     """The Latin-letter words a person sees or hears on the page (text, and the labels a screen
     reader says: aria-label, title, placeholder, alt, button values), minus ALLOWED_LATIN."""
     said = page.evaluate("""() => {
-        const texts = [document.body.innerText, document.title];
+        // The auth key is a code to copy, not words: its element's text is left out.
+        let body = document.body.innerText;
+        for (const key of document.querySelectorAll('#auth_key, #auth-key')) body = body.split(key.innerText).join(' ');
+        const texts = [body, document.title];
         for (const el of document.querySelectorAll('[aria-label],[title],[placeholder],[alt],input[type=submit],input[type=button]')) {
             const hidden = el.closest('[hidden]') || getComputedStyle(el).display === 'none';
             if (hidden) continue;
@@ -68,7 +71,7 @@ def latin_words(page: Page) -> list[str]:
         }
         return texts.join('\\n');
     }""")
-    words = re.findall(r"[A-Za-z][A-Za-z'_-]*", NOT_WORDS.sub(" ", said))
+    words = re.findall(r"[A-Za-z]+(?:['_-][A-Za-z]+)*", NOT_WORDS.sub(" ", said))
     return sorted({w for w in words if w.upper() not in ALLOWED_LATIN})
 
 

@@ -49,14 +49,28 @@ def download(url: str) -> bytes:
         return response.read()
 
 
-@pytest.fixture(scope="module")
-def local_cloud(tmp_path_factory):
+def _started(tmp_path_factory):
     cloud = LocalCloud(tmp_path_factory.mktemp("local") / "cloud", free_port())
     try:
         deployed = start_and_deploy(cloud, log=lambda *_: None)
         yield cloud, deployed
     finally:
         cloud.stop()
+
+
+@pytest.fixture(scope="session")
+def local_cloud(tmp_path_factory):
+    """One local cloud for the journeys: a start (deploy, seed, site) costs as much as a journey on
+    a busy machine, and the e2e modules run one after the other in one process (tests/conftest.py).
+    The journeys share it as users share a deployment: each makes its own applications and reads
+    what it made, never counts what the whole cloud holds."""
+    yield from _started(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def own_local_cloud(tmp_path_factory):
+    """A local cloud for one module alone: the ones that stop, restart or crash it."""
+    yield from _started(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

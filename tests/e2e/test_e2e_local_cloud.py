@@ -12,8 +12,14 @@ import urllib.request
 
 import pytest
 
-from e2e_support import application_body, download, http, local_cloud, tokens, validate_signature, wait_for  # noqa: F401 (fixtures)
+from e2e_support import application_body, download, http, own_local_cloud, tokens, validate_signature, wait_for  # noqa: F401 (fixtures)
 from pypdf import PdfReader
+
+
+@pytest.fixture(scope="module")
+def local_cloud(own_local_cloud):
+    """This module stops and restarts its cloud: it has a cloud of its own, not the journeys' shared one."""
+    return own_local_cloud
 
 pytestmark = pytest.mark.e2e
 
