@@ -48,7 +48,7 @@ def ascii_label(label: str) -> str:
 
 
 def _named(kind_ja: str, kind_ascii: str, number: str, label: str | None, note: str = "", note_ascii: str = "") -> FileName:
-    parts = [kind_ja, number] + ([label] if label else []) + ([note] if note else [])
+    parts = [kind_ja, number] + ([label + note] if label else ([note] if note else []))
     fallback = [kind_ascii, number] + ([ascii_label(label)] if label else []) + ([note_ascii] if note_ascii else [])
     return FileName(_clean("_".join(parts)) + ".pdf", re.sub(r"[^A-Za-z0-9._-]", "", "-".join(fallback)) + ".pdf")
 
