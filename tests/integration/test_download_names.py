@@ -93,15 +93,8 @@ def test_a_japanese_name_sent_as_it_is_is_refused_as_s3_refuses_it(cloud):
     assert aws_fidelity.take_problems() == []
 
 
-def test_names_say_the_document_the_issuer_issues_and_keep_out_what_a_file_system_refuses():
-    assert file_names.certificate("51-41082-00001K", "変更ー2", "performance_bond") == file_names.FileName(
-        "保証証券_51-41082-00001K_変更ー2.pdf", "certificate-51-41082-00001K-change2.pdf")
-    assert file_names.certificate("31073-00001M", "新規", "bank_guarantee").name == "保証書_31073-00001M_新規.pdf"
-    assert file_names.fee_statement("31073-00001M", "変更ー1（取消）", refund=True) == file_names.FileName(
-        "保証料返還計算書_31073-00001M_変更ー1（取消）.pdf", "fee-statement-31073-00001M-change1-withdrawn.pdf")
-    assert file_names.fee_statement("31073-00001M", "変更ー1 変更取消").name == "保証料計算書_31073-00001M_変更ー1_変更取消.pdf"
-    assert file_names.termination_statement("31073-00001M").fallback == "termination-31073-00001M.pdf"
-    assert file_names.certificate("31073-00001M", "新規", superseded=True).name == "保証証書_31073-00001M_新規（表示対象外）.pdf"
+def test_the_header_carries_the_ascii_name_and_the_encoded_japanese_one():
     assert storage.content_disposition("inline", file_names.certificate("31073-00001M", "新規")) == (
         "inline; filename=\"certificate-31073-00001M-new.pdf\"; "
         "filename*=UTF-8''%E4%BF%9D%E8%A8%BC%E8%A8%BC%E6%9B%B8_31073-00001M_%E6%96%B0%E8%A6%8F.pdf")
+    assert storage.content_disposition("attachment", "desk-20261206.csv") == 'attachment; filename="desk-20261206.csv"'
