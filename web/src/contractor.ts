@@ -537,9 +537,11 @@ async function contractsView(query: URLSearchParams = new URLSearchParams(), cur
   const pager = h("p", { class: "actions pager" }, previous, next);
   // A filter that keeps few rows may end a page before it is full (or empty) where more follow.
   const more = page.next_cursor && contracts.length < state.limit
-    ? h("p", { class: "help", id: "contracts-more" }, "この条件の保証契約は、次のページにもあります。") : null;
+    ? h("p", { class: "help", id: "contracts-more" }, contracts.length
+      ? "この条件の保証契約は、次のページにもあります。"
+      : "このページには該当する保証契約がありません。「次へ」で続きをご確認ください。") : null;
   show(title, search,
-    contracts.length ? h("div", { class: "scroll" }, table) : h("p", { id: "contracts-empty" }, contractListEmpty(state)),
+    contracts.length ? h("div", { class: "scroll" }, table) : page.next_cursor ? null : h("p", { id: "contracts-empty" }, contractListEmpty(state)),
     more, contracts.length || cursors.length > 1 || page.next_cursor ? pager : null,
     h("p", { class: "help" }, "状態：有効（保証期間中）／期限満了（保証期限を過ぎたもの）／解約／履行請求（保証債務の履行請求があったもの）"));
 }
