@@ -515,21 +515,22 @@ async function contractsView(query: URLSearchParams = new URLSearchParams(), cur
     return;
   }
   const contracts: ContractRow[] = page.contracts;
-  const heads = ["保証契約番号", "状態", "工事名・発注者", "請負契約者", "商品名・保証会社等", "請負金額", "保証金額", "保証期限", "預託金融機関", "形式"];
+  // Seven columns, related facts stacked in one cell: eleven did not fit 1366 px, and a name squeezed into
+  // a narrow column breaks after every character. 預託金融機関 and the rest are on 電子保証概要.
+  const heads = ["保証契約番号", "状態", "工事名・発注者", "請負契約者", "商品名・保証会社等", "保証金額・請負金額", "保証期限"];
   const table = labelCells(h("table", { class: "list", id: "contracts" },
     h("caption", {}, `${contractListCaption(state)}（${cursors.length} ページ目、${contracts.length} 件）`),
     h("thead", {}, h("tr", {}, ...heads.map((t) => h("th", { scope: "col" }, t)))),
     h("tbody", {}, ...contracts.map((c) => h("tr", { "data-contract": c.contract_number, "data-status": c.status },
-      h("td", { class: "nowrap" }, h("a", { href: `#/contracts/${encodeURIComponent(c.contract_number)}` }, c.contract_number)),
+      h("td", { class: "nowrap" }, h("a", { href: `#/contracts/${encodeURIComponent(c.contract_number)}` }, c.contract_number),
+        h("br"), h("span", { class: "help" }, c.format === "electronic" ? "電子" : "書面")),
       h("td", { class: "nowrap" }, statusBadge(c.status, c.status_label),
         c.pending_change ? h("span", {}, h("br"), h("span", { class: "badge pending" }, "変更申込中")) : null),
       h("td", { class: "wrap" }, c.work_name, h("br"), h("span", { class: "help" }, c.orderer_name ?? "—")),
       h("td", { class: "wrap" }, c.contractor_name, c.jv_name ? h("span", {}, h("br"), h("span", { class: "help" }, c.jv_name)) : null),
       h("td", { class: "wrap" }, h("span", { class: "nowrap" }, c.product_label), h("br"), h("span", { class: "issuer-cell" }, issuerCell(issuerOf(c)))),
-      h("td", { class: "num" }, yen(c.contract_price)), h("td", { class: "num" }, yen(c.guarantee_amount)),
-      h("td", { class: "nowrap" }, wareki(c.guarantee_deadline)),
-      h("td", {}, c.deposit_bank ?? "—"),
-      h("td", {}, c.format === "electronic" ? "電子" : "書面"))))));
+      h("td", { class: "num nowrap" }, yen(c.guarantee_amount), h("br"), h("span", { class: "help" }, `請負 ${yen(c.contract_price)}`)),
+      h("td", { class: "nowrap" }, wareki(c.guarantee_deadline)))))));
   const previous = h("button", { type: "button", id: "contracts-previous", disabled: cursors.length === 1 }, "前へ");
   previous.addEventListener("click", () => void contractsView(query, cursors.slice(0, -1)));
   const next = h("button", { type: "button", id: "contracts-next", disabled: !page.next_cursor }, "次へ");
@@ -895,6 +896,7 @@ async function certificateWindow(number: string, version: number): Promise<void>
   // An earlier version is shown as it was issued; the window says which one is in force now.
   const inForce = d.certificate && d.certificate.version !== version
     ? message(`これは${entryLabel}の電子保証です。現在有効な電子保証は「${d.certificate.label}」です。`, "info") : null;
+  inForce?.classList.add("no-print"); // a note on the screen, not part of the certificate printed
   document.body.classList.add("certificate-window");
   show(h("h1", {}, `電子保証（${entryLabel}）`),
     h("ul", { class: "statements" },
