@@ -17,7 +17,7 @@ import aws_fidelity
 from conftest import CONTRACTOR_A, ORDERER_TOCHIGI, STAFF
 from esurety.aws import storage
 from esurety.domain.guarantee import file_names
-from support.flows import INCREASE, issue_and_publish, issue_change, overview, verify
+from support.flows import INCREASE, cancel, issue_and_publish, issue_change, overview, verify
 
 
 def disposition_of(url: str) -> str:
@@ -84,6 +84,18 @@ def test_the_staff_s_desk_s_and_orderer_s_links_are_named_by_label(api, changed)
     status, desk = api.get(f"/desk/guarantees/{number}", ORDERER_TOCHIGI, query={"version": "1"})
     assert status == 200, desk
     assert names_in(disposition_of(desk["pdf_url"]))[1:] == (f"certificate-{number}-new.pdf", f"保証証書_{number}_新規.pdf")
+
+
+def test_staff_s_link_to_a_withdrawn_change_says_it_is_no_longer_shown(api, changed):
+    number, _ = changed
+    status, answer = cancel(api, number, 2)
+    assert status == 200, answer
+    view = api.get(f"/staff/contracts/{number}", STAFF)[1]
+    withdrawn = next(r for r in view["records"] if r["version"] == 2)
+    assert names_in(disposition_of(withdrawn["certificate"]["url"]))[1:] == (
+        f"certificate-{number}-change1-superseded.pdf", f"保証証書_{number}_変更ー1（表示対象外）.pdf")
+    first = next(r for r in view["records"] if r["version"] == 1)
+    assert names_in(disposition_of(first["certificate"]["url"]))[2] == f"保証証書_{number}_新規.pdf"  # in force again
 
 
 def test_a_japanese_name_sent_as_it_is_is_refused_as_s3_refuses_it(cloud):

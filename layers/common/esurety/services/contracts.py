@@ -306,12 +306,18 @@ def certificate_file(contract: ContractItem, shown: lifecycle.Shown) -> file_nam
     return file_names.certificate(contract.contract_number, shown.label, document_of(contract))
 
 
-def record_files(number: str, label_: str, superseded: bool, refund: bool = False) -> tuple[file_names.FileName, file_names.FileName]:
-    """(certificate, fee statement) names of a stored record as staff open it: under its label, and
-    said so when no longer shown (two records of one label never share a name)."""
+def record_files(number: str, record: VersionItem, shown: bool) -> tuple[file_names.FileName, file_names.FileName]:
+    """(certificate, fee statement) names of a stored record as staff open it: under its label (a
+    変更取消's statement as 「変更ー k 変更取消」, as the contractor's list names it), and said so when
+    the record is no longer shown (replaced by a 訂正, or withdrawn): two records never share a name."""
+    label_ = lifecycle.label(record.change_number)
+    hidden = not shown
+    if record.kind == CHANGE_CANCELLATION:
+        label_, hidden = f"{label_} 変更取消", False
+    refund = record.fee_kind == "refund"
     return (
-        file_names.certificate(number, label_, superseded=superseded),
-        file_names.fee_statement(number, label_, refund, superseded=superseded),
+        file_names.certificate(number, label_, superseded=hidden),
+        file_names.fee_statement(number, label_, refund, superseded=hidden),
     )
 
 
