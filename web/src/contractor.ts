@@ -543,7 +543,7 @@ async function contractsView(query: URLSearchParams = new URLSearchParams(), cur
       : "このページには該当する保証契約がありません。「次へ」で続きをご確認ください。") : null;
   show(title, search,
     contracts.length ? h("div", { class: "scroll" }, table) : page.next_cursor ? null : h("p", { id: "contracts-empty" }, contractListEmpty(state)),
-    more, contracts.length || cursors.length > 1 || page.next_cursor ? pager : null,
+    more, cursors.length > 1 || page.next_cursor ? pager : null,
     h("p", { class: "help" }, "状態：有効（保証期間中）／期限満了（保証期限を過ぎたもの）／解約／履行請求（保証債務の履行請求があったもの）"));
 }
 
