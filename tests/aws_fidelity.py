@@ -16,6 +16,10 @@ tests see what a deployed function would see:
   not in punycode: SES has no SMTPUTF8) answers `InvalidParameterValue`, as SES does; moto sends it.
 - **DynamoDB's key limits.** Partition keys over 2,048 bytes and sort keys over 1,024 bytes (table
   and index keys) answer `ValidationException`, in every operation that carries a key.
+- **S3's header overrides.** A presigned GetObject whose `response-*` override (ResponseContentDisposition,
+  e.g. a Japanese file name) cannot be sent as ISO-8859-1 is what S3 answers `400 InvalidArgument` ("Header
+  value cannot be represented using ISO-8859-1"); moto serves it. The link is made, as S3 makes it; the
+  test fails, as its holder's GET would.
 - **KMS key states and tags.** A disabled key (or one pending deletion) refuses to be used
   (`DisabledException`, `KMSInvalidStateException`), as AWS's does and moto's does not; a key's
   tags reach the policies as `aws:ResourceTag/<tag>` (attribute-based grants, e.g. the issuers' keys).
@@ -1275,8 +1279,33 @@ def kms_key_state_refusal(operation: str, params: dict, region: str) -> tuple[st
     return None
 
 
+_RESPONSE_OVERRIDES = ("ResponseCacheControl", "ResponseContentDisposition", "ResponseContentEncoding",
+                       "ResponseContentLanguage", "ResponseContentType", "ResponseExpires")
+
+
+def s3_header_override_refusal(operation: str, params: dict) -> str | None:
+    """S3's answer to a GetObject whose response header override is not ISO-8859-1, or None."""
+    if operation != "GetObject":
+        return None
+    for name in _RESPONSE_OVERRIDES:
+        value = params.get(name)
+        if isinstance(value, str):
+            try:
+                value.encode("latin-1")
+            except UnicodeEncodeError:
+                return f"InvalidArgument: Header value cannot be represented using ISO-8859-1 ({name})"
+    return None
+
+
 def _decide(service: str, operation: str, params: dict, region: str, presigned: bool):
     function = current_function()
+    if service == "s3":
+        refused = s3_header_override_refusal(operation, params)
+        if refused and presigned:
+            RECORDER.problem(f"{function or 'test'} s3:{operation} presigned: {refused}")  # the URL is made; its GET is refused
+        elif refused:
+            RECORDER.add(Call(_test_name(), function, service, operation, [], None, "InvalidArgument"))
+            return (400, "InvalidArgument", "Header value cannot be represented using ISO-8859-1.")
     if service == "dynamodb" and not presigned:
         problem = key_limit_violation(operation, params, region)
         if problem:

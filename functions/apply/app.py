@@ -1,7 +1,7 @@
 """Contractor API: the orderer and issuer registries, applications, and the contractor's contracts."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Literal, Optional
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from typing_extensions import Annotated
@@ -16,7 +16,7 @@ from esurety.api.answers.applications import (
     Received,
     UploadVerdict,
 )
-from esurety.api.answers.contracts import ContractDetail, Contracts
+from esurety.api.answers.contracts import CertificateVersion, ContractDetail, Contracts
 from esurety.api.answers.desk import Submission
 from esurety.api.answers.documents import DownloadLink, UploadForm
 from esurety.api.answers.issuers import Issuers
@@ -101,8 +101,15 @@ def get_application(application_id: str) -> Application:
 
 
 @app.get("/contracts")
-def list_contracts() -> Contracts:
-    return {"contracts": contracts.list_for_company(http.caller(app).require(CONTRACTOR))}
+def list_contracts(
+    status: Annotated[Optional[Literal["valid", "expired", "terminated", "claimed"]], Query(description="状態: 有効 | 期限満了 | 解約 | 履行請求")] = None,
+    q: Annotated[Optional[str], Query(max_length=contracts.MAX_QUERY, description="A part of the 工事名 or of the contract number; full-width input accepted.")] = None,
+    cursor: Annotated[Optional[str], Query(max_length=1000, description="Opaque: the next_cursor of the previous page.")] = None,
+    limit: Annotated[Optional[int], Query(ge=1, le=contracts.MAX_LIMIT, description="Rows per page (default 50).")] = None,
+) -> Contracts:
+    """保証契約一覧: the company's contracts by number, with 状態; filtered by 状態, searched by 工事名 or number, paged."""
+    caller = http.caller(app).require(CONTRACTOR)
+    return contracts.list_for_company(caller, status=status, q=q, cursor=cursor, limit=limit)
 
 
 @app.get("/contracts/<number>")
@@ -117,7 +124,8 @@ def get_notice(number: str, version: Annotated[Optional[int], Query(ge=1, le=con
 
 
 @app.get("/contracts/<number>/certificates/<version>")
-def get_certificate(number: str, version: int) -> DownloadLink:
+def get_certificate(number: str, version: int) -> CertificateVersion:
+    """A shown version: its certificate's whole content and the link to its PDF."""
     return contracts.certificate_url(http.caller(app).require(CONTRACTOR), number, version)
 
 

@@ -209,6 +209,28 @@ def test_a_key_named_by_its_alias_is_judged_as_the_key(tmp_path):
     assert seen["unknown"].endswith(":alias/none")  # an alias of no key is left as it was
 
 
+def test_a_header_override_s3_cannot_send_is_refused_as_s3_refuses_it(tmp_path):
+    """S3 answers 400 InvalidArgument to a GetObject whose response-content-disposition is not
+    ISO-8859-1 (a raw Japanese file name); ministack passed it on. RFC 5987's percent-encoded
+    `filename*` is ASCII and is served as asked."""
+    seen = _in_ministack("""
+        from ministack.services import s3
+        s3._create_bucket("docs", b"", {})
+        s3._put_object("docs", "a.pdf", b"%PDF-1.7", {"content-type": "application/pdf"})
+        signed = {"X-Amz-Signature": ["x"], "X-Amz-Algorithm": ["AWS4-HMAC-SHA256"]}
+        def get(disposition):
+            status, headers, body = s3._get_object("docs", "a.pdf", {}, {**signed, "response-content-disposition": [disposition]})
+            return [status, {k.lower(): v for k, v in headers.items()}.get("content-disposition"), body.decode("utf-8", "replace")]
+        raw = get('inline; filename="保証証書.pdf"')
+        encoded = get("inline; filename=\\"certificate.pdf\\"; filename*=UTF-8''%E4%BF%9D%E8%A8%BC%E8%A8%BC%E6%9B%B8.pdf")
+        print(json.dumps({"raw": raw, "encoded": encoded}))
+    """, tmp_path)
+    status, header, body = seen["raw"]
+    assert status == 400 and "<Code>InvalidArgument</Code>" in body and "ISO-8859-1" in body and header is None
+    status, header, _ = seen["encoded"]
+    assert status == 200 and header == "inline; filename=\"certificate.pdf\"; filename*=UTF-8''%E4%BF%9D%E8%A8%BC%E8%A8%BC%E6%9B%B8.pdf"
+
+
 def test_the_managed_login_asks_for_the_totp_code_in_japanese(tmp_path):
     """A user of a pool with MFA ON gets no authorization code for the password alone: first the
     authenticator app's code (set up at the first sign-in, asked for ever after), refused when wrong;

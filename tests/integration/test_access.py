@@ -112,7 +112,7 @@ def test_another_company_sees_nothing(api, published):
     number = published["number"]
     for path in (f"/applications/{published['application']}", f"/contracts/{number}", f"/contracts/{number}/notice", f"/contracts/{number}/certificates/1"):
         assert api.get(path, CONTRACTOR_B)[0] == 404, path
-    assert api.get("/contracts", CONTRACTOR_B)[1] == {"contracts": []}
+    assert api.get("/contracts", CONTRACTOR_B)[1] == {"contracts": [], "next_cursor": None}
 
 
 def test_another_orderer_cannot_read_with_the_right_key(api, published):

@@ -156,7 +156,7 @@ def test_the_web_fronts_types_are_generated_from_the_document():
 def test_an_answer_that_does_not_match_its_model_is_a_server_error_and_is_not_sent(api, handlers, monkeypatch, published):
     _, number = published
     contracts = sys.modules["esurety.services.contracts"]
-    monkeypatch.setattr(contracts, "list_for_company", lambda caller: [{"contract_number": number, "auth_key": "SECRETKEY123"}])
+    monkeypatch.setattr(contracts, "list_for_company", lambda caller, **_: {"contracts": [{"contract_number": number, "auth_key": "SECRETKEY123"}], "next_cursor": None})
     status, body = api.get("/contracts", CONTRACTOR_A)
     assert status == 500 and set(body) == {"message"} and "SECRETKEY123" not in json.dumps(body)
 

@@ -533,6 +533,27 @@ def install_expression_memo(dynamodb) -> None:
     dynamodb._condition_syntax_error = functools.lru_cache(maxsize=4096)(dynamodb._condition_syntax_error)
 
 
+def install_s3_header_override_check(s3) -> None:
+    """S3 answers 400 InvalidArgument to a GetObject whose `response-*` override it cannot send as
+    ISO-8859-1 (a raw Japanese file name in response-content-disposition); ministack would pass it on.
+    A name sent as RFC 5987's `filename*=UTF-8''…` (percent-encoded, ASCII) is served as S3 serves it."""
+    reject_unsigned = s3._reject_response_overrides_if_unsigned
+
+    def _reject_response_overrides_if_unsigned(headers, query_params, bucket_name, key):
+        for name in s3._RESPONSE_OVERRIDE_PARAMS:
+            value = s3._qp(query_params or {}, name, "")
+            try:
+                value.encode("latin-1")
+            except UnicodeEncodeError:
+                return s3._error(
+                    "InvalidArgument", "Header value cannot be represented using ISO-8859-1.", 400, f"/{bucket_name}/{key}",
+                    extra={"ArgumentName": name, "ArgumentValue": value},
+                )
+        return reject_unsigned(headers, query_params, bucket_name, key)
+
+    s3._reject_response_overrides_if_unsigned = _reject_response_overrides_if_unsigned
+
+
 def install_managed_login(cognito):
     """managed_login.py, loaded by its path: serve.py runs with -P, so this folder (whose site.py
     would shadow the standard library's) is not on sys.path."""
@@ -548,9 +569,10 @@ def install_managed_login(cognito):
 def install():
     import ministack.app as ministack_app
     from ministack.core import iam_actions
-    from ministack.services import cognito, dynamodb, lambda_svc
+    from ministack.services import cognito, dynamodb, lambda_svc, s3
 
     install_immutable_attributes(cognito)
+    install_s3_header_override_check(s3)
     install_managed_login(cognito)
     install_lambda_failure_answer(lambda_svc)
     install_kms_alias_authorization(iam_actions)

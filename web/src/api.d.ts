@@ -775,6 +775,28 @@ export interface components {
             jv_name?: string | null;
         };
         /**
+         * CertificateVersion
+         * @description One shown version: the link to its PDF (saved as `保証証書_{number}_{label}.pdf`) and its whole certificate.
+         */
+        CertificateVersion: {
+            /**
+             * Url
+             * @description Presigned; works until it expires, for whoever holds it.
+             */
+            url: string;
+            /**
+             * Expires In
+             * @description Seconds the link lives.
+             */
+            expires_in: number;
+            /**
+             * Label
+             * @description 新規 | 変更ー n
+             */
+            label: string;
+            certificate: components["schemas"]["Certificate"];
+        };
+        /**
          * CertificationDocument
          * @description The 認定調書 of a 中間前払金 application: its check and a link to the object checked.
          */
@@ -902,6 +924,11 @@ export interface components {
             contract_price: number;
             /** Guarantee Amount */
             guarantee_amount: number;
+            /**
+             * Guarantee Deadline
+             * @description 保証期限 of the latest version (ISO date).
+             */
+            guarantee_deadline: string;
             /** Product */
             product: string;
             /** Product Label */
@@ -913,6 +940,22 @@ export interface components {
              * @enum {string}
              */
             format: "electronic" | "paper";
+            /**
+             * Status
+             * @description 状態 as of today: 有効, 期限満了 (the 保証期限 has passed), 解約, 履行請求.
+             * @enum {string}
+             */
+            status: "valid" | "expired" | "terminated" | "claimed";
+            /**
+             * Status Label
+             * @description 有効 | 期限満了 | 解約 | 履行請求
+             */
+            status_label: string;
+            /**
+             * Pending Change
+             * @description A change application is under review.
+             */
+            pending_change: boolean;
             /** @description The issuer (absent: the platform's first surety, on records before the registry). */
             issuer?: components["schemas"]["IssuerRef"] | null;
         };
@@ -934,10 +977,18 @@ export interface components {
             /** Jv Name */
             jv_name?: string | null;
         };
-        /** Contracts */
+        /**
+         * Contracts
+         * @description 保証契約一覧: one page of the company's contracts, by number.
+         */
         Contracts: {
             /** Contracts */
             contracts: components["schemas"]["ContractRow"][];
+            /**
+             * Next Cursor
+             * @description Ask again with `cursor` for the rest; null: nothing more.
+             */
+            next_cursor: string | null;
         };
         /**
          * Corrected
@@ -2488,7 +2539,16 @@ export interface operations {
     };
     list_contracts_contracts_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 状態: 有効 | 期限満了 | 解約 | 履行請求 */
+                status?: ("valid" | "expired" | "terminated" | "claimed") | null;
+                /** @description A part of the 工事名 or of the contract number; full-width input accepted. */
+                q?: string | null;
+                /** @description Opaque: the next_cursor of the previous page. */
+                cursor?: string | null;
+                /** @description Rows per page (default 50). */
+                limit?: number | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -2521,6 +2581,16 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A field is missing or wrong; nothing was stored. */
+            422: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvalidRequest"];
                 };
             };
         };
@@ -2605,7 +2675,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DownloadLink"];
+                    "application/json": components["schemas"]["CertificateVersion"];
                 };
             };
             /** @description No valid token (the HTTP API's authorizer). */

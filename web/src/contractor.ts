@@ -493,21 +493,58 @@ async function applicationsView(): Promise<void> {
 // ------------------------------------------------------------------ 保証契約一覧
 
 type ContractRow = Schemas["ContractRow"];
+type ContractPage = Schemas["Contracts"];
 
-async function contractsView(): Promise<void> {
-  const { contracts } = await api.call<{ contracts: ContractRow[] }>("GET", "/contracts");
-  const heads = ["保証契約番号", "請負契約者", "JV名", "工事名", "発注者名", "請負金額", "保証金額", "商品名", "保証会社等", "預託金融機関", "形式"];
+/** 保証契約一覧: 状態 at a glance, a 状態 filter and a search (in the address: `#/contracts?status=valid&q=…`),
+ * pages by the API's cursor (kept here, so 前へ goes back without asking the address). */
+async function contractsView(query: URLSearchParams = new URLSearchParams(), cursors: (string | null)[] = [null]): Promise<void> {
+  const state = contractListState(query);
+  const params = new URLSearchParams({ limit: String(state.limit) });
+  if (state.status) params.set("status", state.status);
+  if (state.q) params.set("q", state.q);
+  const cursor = cursors[cursors.length - 1];
+  if (cursor) params.set("cursor", cursor);
+  const search = contractSearchForm(state);
+  const title = h("h1", {}, "保証契約一覧");
+  show(title, search, h("p", { "aria-live": "polite" }, "読み込み中…"));
+  let page: ContractPage;
+  try {
+    page = await api.call<ContractPage>("GET", `/contracts?${params}`);
+  } catch (error) {
+    show(title, search, message(error instanceof ApiError ? `${errorJa(error.code)}` : String(error)));
+    return;
+  }
+  const contracts: ContractRow[] = page.contracts;
+  // Seven columns, related facts stacked in one cell: eleven did not fit 1366 px, and a name squeezed into
+  // a narrow column breaks after every character. 預託金融機関 and the rest are on 電子保証概要.
+  const heads = ["保証契約番号", "状態", "工事名・発注者", "請負契約者", "商品名・保証会社等", "保証金額・請負金額", "保証期限"];
   const table = labelCells(h("table", { class: "list", id: "contracts" },
-    h("caption", {}, `保証契約 ${contracts.length} 件`),
+    h("caption", {}, `${contractListCaption(state)}（${cursors.length} ページ目、${contracts.length} 件）`),
     h("thead", {}, h("tr", {}, ...heads.map((t) => h("th", { scope: "col" }, t)))),
-    h("tbody", {}, ...contracts.map((c) => h("tr", {},
-      h("td", {}, h("a", { href: `#/contracts/${encodeURIComponent(c.contract_number)}` }, c.contract_number)),
-      h("td", {}, c.contractor_name), h("td", {}, c.jv_name ?? "—"),
-      h("td", {}, c.work_name), h("td", {}, c.orderer_name),
-      h("td", { class: "num" }, yen(c.contract_price)), h("td", { class: "num" }, yen(c.guarantee_amount)),
-      h("td", {}, c.product_label), h("td", { class: "issuer-cell" }, issuerCell(issuerOf(c))), h("td", {}, c.deposit_bank ?? "—"),
-      h("td", {}, c.format === "electronic" ? "電子" : "書面"))))));
-  show(h("h1", {}, "保証契約一覧"), contracts.length ? h("div", { class: "scroll" }, table) : h("p", {}, "保証契約はまだありません。"));
+    h("tbody", {}, ...contracts.map((c) => h("tr", { "data-contract": c.contract_number, "data-status": c.status },
+      h("td", { class: "nowrap" }, h("a", { href: `#/contracts/${encodeURIComponent(c.contract_number)}` }, c.contract_number),
+        h("br"), h("span", { class: "help" }, c.format === "electronic" ? "電子" : "書面")),
+      h("td", { class: "nowrap" }, statusBadge(c.status, c.status_label),
+        c.pending_change ? h("span", {}, h("br"), h("span", { class: "badge pending" }, "変更申込中")) : null),
+      h("td", { class: "wrap" }, c.work_name, h("br"), h("span", { class: "help" }, c.orderer_name ?? "—")),
+      h("td", { class: "wrap" }, c.contractor_name, c.jv_name ? h("span", {}, h("br"), h("span", { class: "help" }, c.jv_name)) : null),
+      h("td", { class: "wrap" }, h("span", { class: "nowrap" }, c.product_label), h("br"), h("span", { class: "issuer-cell" }, issuerCell(issuerOf(c)))),
+      h("td", { class: "num nowrap" }, yen(c.guarantee_amount), h("br"), h("span", { class: "help" }, `請負 ${yen(c.contract_price)}`)),
+      h("td", { class: "nowrap" }, wareki(c.guarantee_deadline)))))));
+  const previous = h("button", { type: "button", id: "contracts-previous", disabled: cursors.length === 1 }, "前へ");
+  previous.addEventListener("click", () => void contractsView(query, cursors.slice(0, -1)));
+  const next = h("button", { type: "button", id: "contracts-next", disabled: !page.next_cursor }, "次へ");
+  next.addEventListener("click", () => void contractsView(query, [...cursors, page.next_cursor ?? null]));
+  const pager = h("p", { class: "actions pager" }, previous, next);
+  // A filter that keeps few rows may end a page before it is full (or empty) where more follow.
+  const more = page.next_cursor && contracts.length < state.limit
+    ? h("p", { class: "help", id: "contracts-more" }, contracts.length
+      ? "この条件の保証契約は、次のページにもあります。"
+      : "このページには該当する保証契約がありません。「次へ」で続きをご確認ください。") : null;
+  show(title, search,
+    contracts.length ? h("div", { class: "scroll" }, table) : page.next_cursor ? null : h("p", { id: "contracts-empty" }, contractListEmpty(state)),
+    more, cursors.length > 1 || page.next_cursor ? pager : null,
+    h("p", { class: "help" }, "状態：有効（保証期間中）／期限満了（保証期限を過ぎたもの）／解約／履行請求（保証債務の履行請求があったもの）"));
 }
 
 // ------------------------------------------------------------------ 電子保証概要 / 電子保証履歴一覧
@@ -754,6 +791,74 @@ async function historyView(number: string): Promise<void> {
     h("p", { class: "actions" }, h("a", { href: `#${contractPath(number)}` }, "電子保証概要へ戻る"), h("a", { href: "#/contracts" }, "全体トップへ")));
 }
 
+// ------------------------------------------------------------------ 保証契約一覧: filters
+
+const CONTRACT_STATUSES: [string, string][] = [["", "すべて"], ["valid", "有効"], ["expired", "期限満了"], ["terminated", "解約"], ["claimed", "履行請求"]];
+const CONTRACT_PAGE_SIZES = ["20", "50", "100"];
+
+interface ContractListState {
+  status: string; // "" for every 状態
+  q: string;
+  limit: number;
+}
+
+function contractListState(query: URLSearchParams): ContractListState {
+  const status = query.get("status") ?? "";
+  const limit = query.get("limit") ?? "";
+  return {
+    status: CONTRACT_STATUSES.some(([v]) => v === status) ? status : "",
+    q: (query.get("q") ?? "").trim(),
+    limit: CONTRACT_PAGE_SIZES.includes(limit) ? Number(limit) : Number(CONTRACT_PAGE_SIZES[0]),
+  };
+}
+
+function contractListHref(state: ContractListState): string {
+  const query = new URLSearchParams();
+  if (state.status) query.set("status", state.status);
+  if (state.q) query.set("q", state.q);
+  if (String(state.limit) !== CONTRACT_PAGE_SIZES[0]) query.set("limit", String(state.limit));
+  const text = query.toString();
+  return text ? `#/contracts?${text}` : "#/contracts";
+}
+
+function contractStatusText(state: ContractListState): string {
+  return CONTRACT_STATUSES.find(([v]) => v === state.status)?.[1] ?? "すべて";
+}
+
+function contractListCaption(state: ContractListState): string {
+  const parts = [state.status ? `状態：${contractStatusText(state)}` : "", state.q ? `検索：「${state.q}」` : ""].filter(Boolean);
+  return parts.length ? `保証契約（${parts.join("、")}）` : "保証契約";
+}
+
+function contractListEmpty(state: ContractListState): string {
+  if (state.q && state.status) return `状態が「${contractStatusText(state)}」で「${state.q}」に当てはまる保証契約はありません。`;
+  if (state.q) return `「${state.q}」に当てはまる保証契約はありません。`;
+  if (state.status) return `状態が「${contractStatusText(state)}」の保証契約はありません。`;
+  return "保証契約はまだありません。";
+}
+
+function contractSearchForm(state: ContractListState): HTMLFormElement {
+  const choice = (id: string, label: string, options: [string, string][], value: string) =>
+    h("p", { class: "field inline" }, h("label", { for: id }, label),
+      h("select", { id, name: id }, ...options.map(([v, t]) => h("option", { value: v, selected: v === value }, t))));
+  const form = h("form", { class: "filters desk-search", id: "contracts-search", role: "search" },
+    h("div", { class: "field" }, h("label", { for: "contracts-q" }, "検索（工事名・保証契約番号）"),
+      h("input", { id: "contracts-q", name: "q", type: "search", value: state.q, autocomplete: "off", "aria-describedby": "contracts-q-help" }),
+      h("p", { class: "help", id: "contracts-q-help" }, "工事名の一部、または保証契約番号（一部でも可）。全角・小文字で入力しても検索できます。")),
+    choice("contracts-status", "状態", CONTRACT_STATUSES, state.status),
+    choice("contracts-limit", "表示件数", CONTRACT_PAGE_SIZES.map((n): [string, string] => [n, `${n} 件`]), String(state.limit)),
+    h("p", { class: "actions" }, h("button", { type: "submit" }, "検索"),
+      state.q || state.status ? h("a", { href: "#/contracts", id: "contracts-clear" }, "条件をクリア") : null));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const value = (id: string) => form.querySelector<HTMLInputElement | HTMLSelectElement>(`#${id}`)?.value ?? "";
+    const href = contractListHref({ q: value("contracts-q").trim(), status: value("contracts-status"), limit: Number(value("contracts-limit")) });
+    if (location.hash === href) void route(); // the same search again: read it again
+    else location.hash = href;
+  });
+  return form;
+}
+
 /** 電子保証 in its own window: the leaflet's two statements, the certificate, 印刷 / 閉じる. */
 async function certificateWindow(number: string, version: number): Promise<void> {
   const d = await api.call<Detail>("GET", contractPath(number));
@@ -763,35 +868,41 @@ async function certificateWindow(number: string, version: number): Promise<void>
     return;
   }
   const entryLabel = entry.label;
-  const c = d.certificate && d.certificate.version === version ? d.certificate : null;
+  // The one in force comes with the overview; an earlier one is asked for (its whole certificate, as issued).
+  const c = d.certificate && d.certificate.version === version
+    ? d.certificate
+    : (await api.call<Schemas["CertificateVersion"]>("GET", contractPath(number, `/certificates/${version}`))).certificate;
   const pdf = actionButton("PDFを表示", () => openInWindow(documentLink(contractPath(number, `/certificates/${version}`))), { id: "certificate-pdf" });
   const print = actionButton("印刷", () => window.print(), { class: "primary" });
   const close = actionButton("閉じる", () => window.close());
-  const contractor = c ? (c.contractor.jv_name ? `${c.contractor.name}（${c.contractor.jv_name}）` : c.contractor.name) : "";
+  const contractor = c.contractor.jv_name ? `${c.contractor.name}（${c.contractor.jv_name}）` : c.contractor.name;
   const issuer = issuerOf(d);
   // The document's own title: the insurer's 公共工事履行保証証券, the bank's 保証書, the surety's 保証証書.
-  const title = (issuer && c ? documentTitle(await loadIssuers(), issuer.issuer_id, c.product) : null) ?? DOCUMENT_TITLES.surety_certificate;
-  const facts = c
-    ? h("table", { class: "facts", id: "certificate" }, h("caption", {}, `${title}（${c.product_label}）　${entryLabel === "新規" ? "" : entryLabel}`),
-      h("tbody", {},
-        row("保証契約番号", d.contract_number),
-        issuer ? row("保証会社等（発行者）", issuerText(issuer)) : null,
-        row("保証契約者", c.contractor.address ? `${c.contractor.address}　${contractor}` : contractor),
-        row("被保証者", c.beneficiary),
-        row("保証金額（総額）", yen(c.guarantee_amount)),
-        row("保証期限", wareki(c.guarantee_deadline)),
-        row("工事名", c.work_name),
-        row("請負金額（総額）", yen(c.contract_price)),
-        row("工期", `${wareki(c.period_start)} ～ ${wareki(c.period_end)}`),
-        c.contract_date ? row("請負契約日", wareki(c.contract_date)) : null,
-        c.deposit_bank ? row("預託金融機関", c.deposit_bank) : null,
-        row("電子保証発行日時", wareki(c.issued_at, true))))
-    : h("p", { id: "certificate" }, `${entryLabel}（${wareki(entry.issued_at, true)} 発行）の内容はPDFでご覧ください。`);
+  const title = (issuer ? documentTitle(await loadIssuers(), issuer.issuer_id, c.product) : null) ?? DOCUMENT_TITLES.surety_certificate;
+  const facts = h("table", { class: "facts", id: "certificate" }, h("caption", {}, `${title}（${c.product_label}）　${entryLabel === "新規" ? "" : entryLabel}`),
+    h("tbody", {},
+      row("保証契約番号", d.contract_number),
+      issuer ? row("保証会社等（発行者）", issuerText(issuer)) : null,
+      row("保証契約者", c.contractor.address ? `${c.contractor.address}　${contractor}` : contractor),
+      row("被保証者", c.beneficiary),
+      row("保証金額（総額）", yen(c.guarantee_amount)),
+      row("保証期限", wareki(c.guarantee_deadline)),
+      row("工事名", c.work_name),
+      row("請負金額（総額）", yen(c.contract_price)),
+      row("工期", `${wareki(c.period_start)} ～ ${wareki(c.period_end)}`),
+      c.contract_date ? row("請負契約日", wareki(c.contract_date)) : null,
+      c.deposit_bank ? row("預託金融機関", c.deposit_bank) : null,
+      row("電子保証発行日時", wareki(c.issued_at, true))));
+  // An earlier version is shown as it was issued; the window says which one is in force now.
+  const inForce = d.certificate && d.certificate.version !== version
+    ? message(`これは${entryLabel}の電子保証です。現在有効な電子保証は「${d.certificate.label}」です。`, "info") : null;
+  inForce?.classList.add("no-print"); // a note on the screen, not part of the certificate printed
   document.body.classList.add("certificate-window");
   show(h("h1", {}, `電子保証（${entryLabel}）`),
     h("ul", { class: "statements" },
       h("li", {}, `インターネット保証サービス利用規約に基づき、お客さまに代わり、発注者に対して${title}を当社で提出しています。`),
       h("li", {}, `ご覧いただいている本画面の情報は、発注者に提出した${title}と同一です。`)),
+    inForce,
     facts,
     h("p", { class: "help" }, `${title}（書面）の発行は行わない電子的な取扱となります。`),
     h("div", { id: "action-result", "aria-live": "polite" }),
@@ -915,14 +1026,14 @@ async function route(): Promise<void> {
   formOpen = false;
   changeOpen = false;
   document.body.classList.remove("certificate-window");
-  const path = location.hash.replace(/^#/, "") || "/apply";
+  const [path, search = ""] = (location.hash.replace(/^#/, "") || "/apply").split("?", 2);
   const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
   try {
     if (parts[0] === "contracts" && parts[1] && parts[2] === "history") await historyView(parts[1]);
     else if (parts[0] === "contracts" && parts[1] && parts[2] === "change") await changeView(parts[1]);
     else if (parts[0] === "contracts" && parts[1] && parts[2] === "certificate" && parts[3]) await certificateWindow(parts[1], Number(parts[3]));
     else if (parts[0] === "contracts" && parts[1]) await overviewView(parts[1]);
-    else if (parts[0] === "contracts") await contractsView();
+    else if (parts[0] === "contracts") await contractsView(new URLSearchParams(search));
     else if (parts[0] === "applications") await applicationsView();
     else await applyView();
     document.getElementById("main")?.focus();

@@ -33,9 +33,13 @@ def get_judged(number: str, attributes: Iterable[str]) -> ContractItem:
     return ContractItem.get(*ContractItem.key(number), consistent_read=True, attributes_to_get=list(attributes))
 
 
-def of_company(company_id: str) -> Iterator[ContractItem]:
-    """A contractor company's contracts (保証契約一覧), by number."""
-    return ContractItem.by_company.query(company_key(company_id), ContractItem.gsi2sk.startswith(ContractItem.COMPANY_PREFIX))
+def company_page(company_id: str, start: dict | None, limit: int) -> Iterator[ContractItem]:
+    """At most `limit` of the company's contracts by number, from after `start` (an exclusive start
+    key of gsi2); the listing reads no further than that, whatever its caller keeps of them."""
+    return ContractItem.by_company.query(
+        company_key(company_id), ContractItem.gsi2sk.startswith(ContractItem.COMPANY_PREFIX),
+        limit=limit, last_evaluated_key=start, page_size=limit,
+    )
 
 
 def revision(contract: ContractItem) -> int:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import quote
 
 from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
@@ -21,6 +22,7 @@ from . import client
 from .bucket_keys import owner_key
 from .. import metrics
 from ..config import settings
+from ..domain.guarantee.file_names import FileName
 
 PDF = "application/pdf"
 OWNER = "record-id"  # the metadata entry naming the record an object belongs to (x-amz-meta-record-id)
@@ -185,23 +187,36 @@ def put_file(key: str, data: bytes, content_type: str) -> None:
     )
 
 
+def content_disposition(disposition: str, filename: str | FileName) -> str:
+    """The Content-Disposition a link asks S3 to answer with. S3 refuses (400 InvalidArgument, "Header
+    value cannot be represented using ISO-8859-1") a header override it cannot send as Latin-1, so a
+    Japanese name travels as RFC 5987's `filename*=UTF-8''` (percent-encoded, ASCII), beside a plain
+    ASCII `filename` for a client that reads only that (RFC 6266: a browser that reads both takes
+    `filename*`)."""
+    if isinstance(filename, str):
+        return f'{disposition}; filename="{filename}"'
+    encoded = quote(filename.name, safe="")
+    return f"{disposition}; filename=\"{filename.fallback}\"; filename*=UTF-8''{encoded}"
+
+
 def presigned_url(
-    key: str, filename: str, version_id: str | None = None, content_type: str = PDF, disposition: str = "inline"
+    key: str, filename: str | FileName, version_id: str | None = None, content_type: str = PDF, disposition: str = "inline"
 ) -> str:
     """With `version_id` the link serves that version only, whatever is put under the key later.
     A PDF opens in the browser (inline); a file to keep (`disposition="attachment"`) is saved
-    under `filename` (ASCII: every browser reads it the same)."""
+    under `filename`: an ASCII name as it is, a FileName (domain/guarantee/file_names.py) under its
+    Japanese name (its ASCII twin where the client cannot read that)."""
     params = {
         "Bucket": settings().bucket_name,
         "Key": key,
         "ResponseContentType": content_type,
-        "ResponseContentDisposition": f'{disposition}; filename="{filename}"',
+        "ResponseContentDisposition": content_disposition(disposition, filename),
     }
     if version_id:
         params["VersionId"] = version_id
     return client("s3").generate_presigned_url("get_object", Params=params, ExpiresIn=settings().presign_seconds)
 
 
-def download_link(key: str, filename: str, version_id: str | None = None) -> dict:
+def download_link(key: str, filename: str | FileName, version_id: str | None = None) -> dict:
     """What the API returns for a document: a short-lived link and how long it lives."""
     return {"url": presigned_url(key, filename, version_id), "expires_in": settings().presign_seconds}

@@ -5,17 +5,20 @@ versions and shown chain, a version's record, which notice a version records and
 解約 statement's link. This module imports no command, so nothing imports in a circle."""
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from datetime import date
 
-from ..domain.guarantee import certificates, lifecycle
-from ..domain.japanese import clock
+from ..domain.guarantee import certificates, file_names, lifecycle
+from ..domain.japanese import clock, text
 from ..domain.identifiers import contract_number
 from ..aws import bucket_keys, contracts_repository, keys, storage
 from ..domain.guarantee.certificates import CHANGE_CANCELLATION, PUBLISHED
 from ..domain.identifiers.contract_number import ContractNumberError
 from ..domain.errors import Conflict, InputError, NotFound, Problem
 from ..domain.identity import Caller
-from ..aws.models import ContractItem, VersionItem, ViewItem
+from ..aws.models import ContractItem, VersionItem, ViewItem, company_key
 from ..domain.catalogue.products import label
 from . import issuers
 
@@ -64,10 +67,6 @@ def shown_chain(contract: ContractItem, records: list[VersionItem] | None = None
     return lifecycle.valid_chain(in_effect(records, contract.format == "electronic"))
 
 
-def visible_versions(contract: ContractItem) -> list[VersionItem]:
-    return [shown.record for shown in shown_chain(contract)]
-
-
 def ending_of(contract: ContractItem) -> lifecycle.Ending | None:
     if not contract.ending:
         return None
@@ -91,26 +90,150 @@ def chain_valid(contract: ContractItem, records: list[VersionItem]) -> bool:
     return lifecycle.chain_holds(contract.contract_number, in_effect(records, contract.format == "electronic"))
 
 
-def list_for_company(caller: Caller) -> list[dict]:
-    items = contracts_repository.of_company(caller.company_id)
-    seen: dict = {}
-    return [
-        {
-            "contract_number": c.contract_number,
-            "issuer": issuers.ref_of(c, seen),
-            "contractor_name": c.content["contractor"]["name"],
-            "jv_name": c.content["contractor"].get("jv_name"),
-            "work_name": c.content["work_name"],
-            "orderer_name": c.orderer_name,
-            "contract_price": c.content["contract_price"],
-            "guarantee_amount": c.content["guarantee_amount"],
-            "product": c.product,
-            "product_label": label(c.product),
-            "deposit_bank": c.content.get("deposit_bank"),
-            "format": c.format,
-        }
-        for c in items
-    ]
+# ------------------------------------------------------------------------- 保証契約一覧
+
+READ_BUDGET = 200  # contracts read per request, whatever the filters (as the desk: services/views/desk.py)
+DEFAULT_LIMIT, MAX_LIMIT = 50, 100
+STATUSES = (lifecycle.VALID, lifecycle.EXPIRED, lifecycle.TERMINATED, lifecycle.CLAIMED)
+MAX_QUERY = 100
+_CURSOR_INDEX = "company-contracts"  # what a cursor of this list names, so another list's is refused
+
+
+def _encode_cursor(item: ContractItem) -> str:
+    key = {"pk": item.pk, "sk": item.sk, "gsi2pk": item.gsi2pk, "gsi2sk": item.gsi2sk}
+    raw = json.dumps({"i": _CURSOR_INDEX, "k": key}, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def _decode_cursor(cursor: str | None, partition: str) -> dict | None:
+    """The start key of a cursor this list gave for this company; 422 `cursor` for any other
+    (another company's, another list's, or none at all): a cursor never opens another partition."""
+    if not cursor:
+        return None
+    refused = InputError(Problem("cursor", "invalid_cursor", "is not a cursor this list gave"))
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        key = data["k"]
+        ok = data["i"] == _CURSOR_INDEX and isinstance(key, dict) and key.get("gsi2pk") == partition
+        ok = ok and set(key) == {"pk", "sk", "gsi2pk", "gsi2sk"} and all(isinstance(v, str) for v in key.values())
+    except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError):
+        raise refused from None
+    if not ok:
+        raise refused
+    return {name: {"S": value} for name, value in key.items()}
+
+
+def _list_status(value: str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    if value not in STATUSES:
+        raise InputError(Problem("status", "invalid_choice", f"must be one of {', '.join(STATUSES)}"))
+    return value
+
+
+def _list_limit(value: int | None) -> int:
+    if value is None:
+        return DEFAULT_LIMIT
+    if not 1 <= value <= MAX_LIMIT:
+        raise InputError(Problem("limit", "too_large" if value > MAX_LIMIT else "too_small", f"must be 1 to {MAX_LIMIT}"))
+    return value
+
+
+def search_text(value: str) -> str:
+    """What the q search compares: NFKC (full-width letters and digits as typed), hyphen-likes as
+    '-', no spaces, lower case; the typed words and the stored 工事名 and number alike."""
+    return text.compact_code(value).lower()
+
+
+def list_status(contract: ContractItem, today: date) -> str:
+    """The row's 状態 as of today, from the contract's latest content (its 保証期限) and a recorded
+    解約 / 履行請求: one read per row, no version records (the overview reads those)."""
+    deadline = date.fromisoformat(contract.content["guarantee_deadline"])
+    return lifecycle.status(deadline, today, ending_of(contract))
+
+
+def contract_row(contract: ContractItem, today: date, seen: dict | None = None) -> dict:
+    status = list_status(contract, today)
+    content = contract.content
+    return {
+        "contract_number": contract.contract_number,
+        "issuer": issuers.ref_of(contract, seen),
+        "contractor_name": content["contractor"]["name"],
+        "jv_name": content["contractor"].get("jv_name"),
+        "work_name": content["work_name"],
+        "orderer_name": contract.orderer_name,
+        "contract_price": content["contract_price"],
+        "guarantee_amount": content["guarantee_amount"],
+        "guarantee_deadline": content["guarantee_deadline"],
+        "product": contract.product,
+        "product_label": label(contract.product),
+        "deposit_bank": content.get("deposit_bank"),
+        "format": contract.format,
+        "status": status,
+        "status_label": lifecycle.STATUS_LABELS[status],
+        "pending_change": contract.pending_change is not None,
+    }
+
+
+def list_for_company(
+    caller: Caller, *, status: str | None = None, q: str | None = None, cursor: str | None = None, limit: int | None = None,
+) -> dict:
+    """保証契約一覧: the company's contracts by number, with 状態, filtered by 状態 and by a search of the
+    工事名 or the number (a part of either, typed full-width or lower-case as well).
+
+    A Query on the company index (gsi2), at most READ_BUDGET items per request: the filters are
+    applied to what was read, and the page ends with a cursor where the page filled or the budget
+    ran out, so a page costs the same for a company with 10 contracts as for one with 10,000. A
+    whole number typed as q is one GetItem (this company's, else nothing)."""
+    status = _list_status(status)
+    limit = _list_limit(limit)
+    if q is not None and len(q) > MAX_QUERY:
+        raise InputError(Problem("q", "too_long", f"must be at most {MAX_QUERY} characters"))
+    partition = company_key(caller.company_id)
+    start = _decode_cursor(cursor, partition)
+    wanted = search_text(q) if q else ""
+    today, seen = clock.today(), {}
+
+    def keep(contract: ContractItem) -> bool:
+        if status and list_status(contract, today) != status:
+            return False
+        return not wanted or wanted in search_text(contract.content["work_name"]) or wanted in search_text(contract.contract_number)
+
+    exact = _typed_number(q)
+    if exact is not None:
+        if start is not None:
+            return {"contracts": [], "next_cursor": None}  # the one row was the first page
+        try:
+            contract = contracts_repository.get(exact, consistent=False)
+        except ContractItem.DoesNotExist:
+            return {"contracts": [], "next_cursor": None}
+        mine = contract.company_id == caller.company_id and (not status or list_status(contract, today) == status)
+        return {"contracts": [contract_row(contract, today, seen)] if mine else [], "next_cursor": None}
+
+    rows, read, last = [], 0, None
+    for contract in contracts_repository.company_page(caller.company_id, start, READ_BUDGET):
+        read += 1
+        last = contract
+        if not keep(contract):
+            continue
+        rows.append(contract_row(contract, today, seen))
+        if len(rows) == limit:
+            break
+    # A full page stops at the last row it took, a spent budget at the last item it read: both may
+    # have more after them. A query read to its end has none.
+    more = last is not None and (len(rows) == limit or read == READ_BUDGET)
+    return {"contracts": rows, "next_cursor": _encode_cursor(last) if more else None}
+
+
+def _typed_number(q: str | None) -> str | None:
+    """The canonical number when q is a whole contract number (full-width, lower-case, without
+    hyphens: contract_number.parse reads it as typed), else None."""
+    if not q:
+        return None
+    try:
+        return contract_number.normalise(q)
+    except ContractNumberError:
+        return None
 
 
 def last_view(number: str) -> ViewItem | None:
@@ -159,22 +282,65 @@ def notice_url(caller: Caller, number: str, version: int | None = None) -> dict:
     number = path_number(number)
     version = path_version(version) if version is not None else None
     contract = load_for_company(caller, number)
-    shown = visible_versions(contract) if contract.format == "electronic" else []
+    shown = shown_chain(contract) if contract.format == "electronic" else []
     if version is not None:
-        shown = [v for v in shown if int(v.version) == version]
+        shown = [s for s in shown if s.version == version]
     if not shown:
         raise NotFound("notice")
     record = shown[-1]
-    return storage.download_link(current_notice(contract, record), f"notice-{number}-v{int(record.version):03d}.pdf")
+    return storage.download_link(current_notice(contract, record.record), file_names.notice(number, record.label))
+
+
+def document_of(contract: ContractItem) -> str | None:
+    """The kind of document the contract's issuer issues for its product (保証証書 / 保証証券 / 保証書),
+    which a certificate's download name says; None (named 保証証書) when the registry has none."""
+    try:
+        found = issuers.issuer_of(contract).document_for(contract.product)
+    except (LookupError, ValueError):
+        return None
+    return found.value if found is not None else None
+
+
+def certificate_file(contract: ContractItem, shown: lifecycle.Shown) -> file_names.FileName:
+    """The name a shown version's certificate is saved under: `保証証書_{number}_{label}.pdf`."""
+    return file_names.certificate(contract.contract_number, shown.label, document_of(contract))
+
+
+def record_files(number: str, record: VersionItem, shown: bool) -> tuple[file_names.FileName, file_names.FileName]:
+    """(certificate, fee statement) names of a stored record as staff open it: under its label (a
+    変更取消's statement as 「変更ー k 変更取消」, as the contractor's list names it), and said so when
+    the record is no longer shown (replaced by a 訂正, or withdrawn): two records never share a name."""
+    label_ = lifecycle.label(record.change_number)
+    hidden = not shown
+    if record.kind == CHANGE_CANCELLATION:
+        label_, hidden = f"{label_} 変更取消", False
+    refund = record.fee_kind == "refund"
+    return (
+        file_names.certificate(number, label_, superseded=hidden),
+        file_names.fee_statement(number, label_, refund, superseded=hidden),
+    )
+
+
+def shown_version(caller: Caller, number: str, version: int) -> tuple[ContractItem, lifecycle.Shown]:
+    """A version the contractor is shown (新規, 変更ー n: the chain's), else 404."""
+    number, version = path_number(number), path_version(version)
+    contract = load_for_company(caller, number)
+    for shown in shown_chain(contract):
+        if shown.version == version:
+            return contract, shown
+    raise NotFound("certificate")
 
 
 def certificate_url(caller: Caller, number: str, version: int) -> dict:
-    number, version = path_number(number), path_version(version)
-    contract = load_for_company(caller, number)
-    for shown in visible_versions(contract):
-        if int(shown.version) == version:
-            return storage.download_link(shown.s3_key, f"certificate-{number}-v{version:03d}.pdf")
-    raise NotFound("certificate")
+    """The link to a shown version's certificate PDF, and the certificate as that version states it
+    (the window of an earlier version shows its whole content, as the one in force does)."""
+    contract, shown = shown_version(caller, number, version)
+    number = contract.contract_number
+    return {
+        **storage.download_link(shown.record.s3_key, certificate_file(contract, shown)),
+        "label": shown.label,
+        "certificate": certificates.certificate_json(shown.record, shown.change_number),
+    }
 
 
 def fee_statements(contract: ContractItem, records: list[VersionItem]) -> list[tuple[dict, str]]:
@@ -216,7 +382,7 @@ def fee_statement_url(caller: Caller, number: str, version: int) -> dict:
     contract = load_for_company(caller, number)
     for entry, key in fee_statements(contract, contracts_repository.versions(number)):
         if entry["version"] == version and key:
-            return storage.download_link(key, f"fee-statement-{number}-v{version:03d}.pdf")
+            return storage.download_link(key, file_names.fee_statement(number, entry["label"], entry["kind"] == "refund"))
     raise NotFound("fee statement")
 
 
@@ -266,4 +432,4 @@ def statement_link(contract: ContractItem) -> dict | None:
     key = storage.owned(contract.ending["statement_s3_key"], owner)  # this contract's, not a lost life's
     if key is None:
         return None
-    return storage.download_link(key, f"termination-{number}.pdf")
+    return storage.download_link(key, file_names.termination_statement(number))

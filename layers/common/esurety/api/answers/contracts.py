@@ -8,6 +8,7 @@ from pydantic import Field
 from . import Answer
 from .issuers import IssuerRef
 from .certificates import Certificate, Ending, FeeStatementEntry, HistoryEntry, Receipt, Status
+from .documents import DownloadLink
 
 Format = Literal["electronic", "paper"]
 
@@ -20,15 +21,29 @@ class ContractRow(Answer):
     orderer_name: Optional[str]
     contract_price: int
     guarantee_amount: int
+    guarantee_deadline: str = Field(description="保証期限 of the latest version (ISO date).")
     product: str
     product_label: str
     deposit_bank: Optional[str]
     format: Format
+    status: Status = Field(description="状態 as of today: 有効, 期限満了 (the 保証期限 has passed), 解約, 履行請求.")
+    status_label: str = Field(description="有効 | 期限満了 | 解約 | 履行請求")
+    pending_change: bool = Field(description="A change application is under review.")
     issuer: Optional[IssuerRef] = Field(default=None, description="The issuer (absent: the platform's first surety, on records before the registry).")
 
 
 class Contracts(Answer):
+    """保証契約一覧: one page of the company's contracts, by number."""
+
     contracts: list[ContractRow]
+    next_cursor: Optional[str] = Field(description="Ask again with `cursor` for the rest; null: nothing more.")
+
+
+class CertificateVersion(DownloadLink):
+    """One shown version: the link to its PDF (saved as `保証証書_{number}_{label}.pdf`) and its whole certificate."""
+
+    label: str = Field(description="新規 | 変更ー n")
+    certificate: Certificate
 
 
 class ContractDetail(Answer):

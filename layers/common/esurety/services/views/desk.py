@@ -325,7 +325,7 @@ def one(caller: Caller, number: str, version: int | None = None) -> dict:
         "certificate": certificate,
         "history": history,
         "chain_valid": contracts.chain_valid(contract, records),
-        "pdf_url": storage.presigned_url(shown.record.s3_key, f"certificate-{number}-v{shown.version:03d}.pdf"),
+        "pdf_url": storage.presigned_url(shown.record.s3_key, contracts.certificate_file(contract, shown)),
         "desk": as_read(item, clock.today()) if item.row else None,
         "events": [desk.event_json(e) for e in events],
         "receipts": [

@@ -144,10 +144,10 @@ def _record_json(number: str, record: VersionItem, shown: set[int]) -> dict:
         "fee_statement": None,
     }
     if record.kind != CHANGE_CANCELLATION and record.s3_key and stored:
-        out["certificate"] = storage.download_link(record.s3_key, f"certificate-{number}-v{int(record.version):03d}.pdf")
+        out["certificate"] = storage.download_link(record.s3_key, contracts.record_files(number, record, int(record.version) in shown)[0])
     # A fee statement is put before its certificate; a 変更取消's (no certificate) before its e-mail's claim.
     if record.fee_s3_key and (stored if record.kind != CHANGE_CANCELLATION else record.notified_at is not None):
-        out["fee_statement"] = storage.download_link(record.fee_s3_key, f"fee-statement-{number}-v{int(record.version):03d}.pdf")
+        out["fee_statement"] = storage.download_link(record.fee_s3_key, contracts.record_files(number, record, int(record.version) in shown)[1])
     return out
 
 

@@ -25,6 +25,7 @@ from ...aws.models import ContractItem, ReceiptItem, ViewItem
 from ..commands import desk, lockout
 from .. import issuers, registry
 from ..contracts import chain_valid, shown_chain, status_json
+from .. import contracts  # the certificate's download name
 
 logger = Logger(child=True)
 
@@ -213,7 +214,7 @@ def verify(caller: Caller, number_text: str, key_text: str, version: int | None 
         "certificate": certificates.certificate_json(record, shown.change_number),
         "history": certificates.history_json(chain),
         "chain_valid": chain_valid(contract, records),
-        "pdf_url": storage.presigned_url(record.s3_key, f"certificate-{number}-v{shown.version:03d}.pdf"),
+        "pdf_url": storage.presigned_url(record.s3_key, contracts.certificate_file(contract, shown)),
     }
 
 
