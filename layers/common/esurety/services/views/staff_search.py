@@ -45,7 +45,7 @@ class _Filters:
     """The request's filters, every one judged before anything is read (one 422 lists them all)."""
 
     def __init__(
-        self, issuer: Issuer, *, q: str | None, orderer_id: str | None, branch_code: str | None, status: str | None,
+        self, issuer: Issuer | None, *, q: str | None, orderer_id: str | None, branch_code: str | None, status: str | None,
         issued_from: str | None, issued_to: str | None, worklist: str | None, limit: int | None,
     ):
         problems: list[Problem] = []
@@ -71,7 +71,7 @@ class _Filters:
         if self.branch_code is not None:
             if not (len(self.branch_code) == 2 and self.branch_code.isascii() and self.branch_code.isdigit()):
                 problems.append(Problem("branch_code", "not_branch_code", "must be two digits"))
-            elif self.branch_code not in {b.code for b in issuer.branches}:
+            elif issuer is None or self.branch_code not in {b.code for b in issuer.branches}:
                 problems.append(Problem("branch_code", "unknown_branch", "is not a branch of the caller's issuer"))
         self.issued_from = _day("issued_from", issued_from, problems)
         self.issued_to = _day("issued_to", issued_to, problems)
@@ -180,6 +180,10 @@ def search(
         issuer, q=q, orderer_id=orderer_id, branch_code=branch_code, status=status,
         issued_from=issued_from, issued_to=issued_to, worklist=worklist, limit=limit,
     )
+    if issuer is None:  # a staff member of an issuer not (yet) in the registry: it issued nothing
+        if cursor:
+            raise cursors.bad_cursor()  # this list gave none
+        return {"items": [], "next_cursor": None}
     if filters.number is not None:
         return {"items": _by_number(issuer, filters), "next_cursor": None}
     if filters.worklist == CHANGES:
