@@ -3,6 +3,7 @@ filter and page them, and open a contract by a number typed in full-width or low
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import quote
 
 import pytest
 
@@ -62,7 +63,7 @@ def test_a_number_typed_in_full_width_lower_case_or_without_hyphens_finds_its_co
     assert row["issuer"]["name"] == "東都建設保証株式会社"
 
     # The contract page opens with the number as typed, and answers Japanese when there is none.
-    for typed in (full_width(number), full_width(number).lower(), number.lower().replace("-", "")):
+    for typed in (full_width(number), full_width(number).lower(), number.lower().replace("-", ""), quote(full_width(number))):
         status, seen = api.get(f"/staff/contracts/{typed}", STAFF)
         assert status == 200 and seen["contract_number"] == number, typed
     status, missing = api.get(f"/staff/contracts/{full_width(number).replace('０００', '９９９', 1)}", STAFF)

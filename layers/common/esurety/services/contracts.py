@@ -5,6 +5,7 @@ versions and shown chain, a version's record, which notice a version records and
 解約 statement's link. This module imports no command, so nothing imports in a circle."""
 from __future__ import annotations
 
+import urllib.parse
 from datetime import date
 
 from ..domain.guarantee import certificates, lifecycle
@@ -27,7 +28,11 @@ NOT_RENEWED = "notice_not_renewed"
 
 
 def path_number(number: str) -> str:
-    """A contract number from a path, in its canonical form; 422 on `number` before any lookup."""
+    """A contract number from a path, in its canonical form; 422 on `number` before any lookup.
+    A path still percent-encoded (a proxy that does not decode it as the HTTP API does) is read
+    decoded: a number has no `%`."""
+    if isinstance(number, str) and "%" in number:
+        number = urllib.parse.unquote(number)
     try:
         return contract_number.normalise(number)
     except ContractNumberError as error:
