@@ -91,6 +91,21 @@ COMPONENTS = {
             "required": ["message", "code"],
             "properties": {"message": _MESSAGE, "code": _CODE, "reason": _REASON},
         },
+        "LockedOut": {
+            "type": "object",
+            "required": ["message", "code"],
+            "properties": {
+                "message": _MESSAGE,
+                "code": _CODE,
+                "contact": {
+                    "type": "object",
+                    "description": "Whom to call about the lock: the issuer and branch the typed number names (read from the number "
+                                   "alone, so it tells nothing of whether a contract has it).",
+                    "required": ["issuer_name", "branch_name", "phone"],
+                    "properties": {"issuer_name": {"type": "string"}, "branch_name": {"type": "string"}, "phone": {"type": "string"}},
+                },
+            },
+        },
         "InvalidRequest": {
             "type": "object",
             "required": ["message", "errors"],
@@ -169,7 +184,8 @@ def _operation(op: dict, method: str, path: str, group: str) -> dict:
         responses["422"] = _answer("A field is missing or wrong; nothing was stored.", schema="InvalidRequest")
     if route in LOCKED_OUT:
         responses["429"] = _answer(
-            "Too many failed attempts on this number or by this user; try again after Retry-After.",
+            "Too many failed attempts on this number or by this user; try again after Retry-After; `contact` names whom to call.",
+            schema="LockedOut",
             **{"Retry-After": {"description": "Seconds until the window ends.", "schema": {"type": "integer"}}},
         )
     if route in SIGNS:

@@ -14,19 +14,21 @@ from esurety.api.answers.staff import (
     Corrected,
     Issued,
     KeyRotated,
+    LockReleased,
     Queue,
     StaffApplication,
     StaffContract,
+    StaffContracts,
     Termination,
 )
 from esurety.api.headers import IfMatch, idempotency_key
 from esurety.aws import snapstart
 from esurety.domain.identity import STAFF
-from esurety.domain.application.schemas import CancellationRequest, CorrectionRequest, RejectRequest, TerminationRequest
+from esurety.domain.application.schemas import CancellationRequest, CorrectionRequest, LockReleaseRequest, RejectRequest, TerminationRequest
 from esurety.aws import signing
 from esurety.fonts import ensure_fonts
-from esurety.services.commands import applications, staff_decisions
-from esurety.services.views import staff_views
+from esurety.services.commands import applications, lockout, staff_decisions
+from esurety.services.views import staff_search, staff_views
 from esurety.aws.observability import logger, metrics, tracer
 
 # The fonts load at cold start: a layer without them fails here, not in a document.
@@ -44,7 +46,7 @@ def application_queue(
 ) -> Queue:
     """One page of the caller's issuer's queue, oldest first; `next_cursor` (opaque) fetches the next page; `kind` filters."""
     caller = http.caller(app).require(STAFF)
-    return applications.queue(caller, status, limit=limit, cursor=cursor, kind=kind)
+    return staff_views.queue(caller, status, limit=limit, cursor=cursor, kind=kind)
 
 
 @app.post("/staff/applications/<application_id>/issue", status_code=202,
@@ -93,6 +95,39 @@ def terminate_contract(number: str, body: TerminationRequest, if_match: IfMatch 
 def rotate_key(number: str, if_match: IfMatch = None, key: RetryKey = None) -> KeyRotated:
     """A new auth key; the old one stops working at once. The answer never carries the key."""
     return staff_decisions.rotate_key(number, http.caller(app).require(STAFF), key, if_match)
+
+
+# ----------------------------------------------------------------------------- find anything, the lock
+
+
+@app.get("/staff/contracts")
+def search_contracts(
+    q: Annotated[Optional[str], Query(max_length=400)] = None,
+    orderer_id: Annotated[Optional[str], Query(max_length=64)] = None,
+    branch_code: Annotated[Optional[str], Query(max_length=16)] = None,
+    status: Annotated[Optional[str], Query(max_length=32)] = None,
+    issued_from: Annotated[Optional[str], Query(max_length=64)] = None,
+    issued_to: Annotated[Optional[str], Query(max_length=64)] = None,
+    worklist: Annotated[Optional[str], Query(max_length=32)] = None,
+    cursor: Annotated[Optional[str], Query(max_length=1000)] = None,
+    limit: Annotated[Optional[int], Query()] = None,
+) -> StaffContracts:
+    """The caller's issuer's contracts: `q` a contract number as typed (full-width, lower case, without
+    hyphens: that contract) or a part of the 受注者名 or 工事名; filters orderer_id, branch_code, status
+    (valid | expired | terminated | claimed), issued_from / issued_to (dates as people write them);
+    `worklist` expiring (期限間近: valid, 保証期限 within 30 days) or changes (変更申込あり). Newest first
+    (expiring: soonest first); `next_cursor` (opaque) pages on."""
+    return staff_search.search(
+        http.caller(app).require(STAFF), q=q, orderer_id=orderer_id, branch_code=branch_code, status=status,
+        issued_from=issued_from, issued_to=issued_to, worklist=worklist, cursor=cursor, limit=limit,
+    )
+
+
+@app.post("/staff/contracts/<number>/lock-release")
+def release_lock(number: str, body: LockReleaseRequest) -> LockReleased:
+    """Lift the verification lock on the contract's number, with the reason in its audit (`lock-release`).
+    Nothing to lift: the same answer, nothing recorded."""
+    return lockout.lift(http.caller(app).require(STAFF), number, body.reason)
 
 
 _resolve = http.guarded(app, STAFF)

@@ -55,6 +55,8 @@ def routes(p):
         ("GET", "/staff/applications", None, "staff", 200),
         ("GET", f"/staff/applications/{p['application']}", None, "staff", 200),
         ("GET", f"/staff/contracts/{p['number']}", None, "staff", 200),
+        ("GET", "/staff/contracts", None, "staff", 200, {"q": "丸山建設"}),
+        ("POST", f"/staff/contracts/{p['number']}/lock-release", {"reason": "発注者から電話で確認"}, "staff", 200),
         ("POST", f"/staff/applications/{p['pending']}/reject", {"reason": "書類不備"}, "staff", 200),
         ("POST", f"/staff/applications/{p['application']}/issue", None, "staff", 202),
         ("POST", "/verifications", verify_body, "orderer", 200),
@@ -80,6 +82,8 @@ def test_each_route_answers_its_group_and_refuses_the_others(api, published):
             assert status == 403, (method, path, answer)
         elif path == "/staff/applications":
             assert (status, answer) == (200, {"applications": [], "next_cursor": None})
+        elif path == "/staff/contracts":  # the search lists their issuer's contracts: none of these
+            assert (status, answer) == (200, {"items": [], "next_cursor": None})
         else:
             assert status == 404, (method, path, answer)
 
@@ -184,6 +188,7 @@ def _contract_actions(number: str) -> list[tuple[str, dict | None]]:
         (f"/staff/contracts/{number}/versions/1/cancellation", {"reason": "変更契約が締結されなかったため"}),
         (f"/staff/contracts/{number}/termination", {"kind": "cancelled", "date": "2024-12-02", "reason": "工事の中止による解約"}),
         (f"/staff/contracts/{number}/key-rotation", None),
+        (f"/staff/contracts/{number}/lock-release", {"reason": "発注者から電話で確認"}),
     ]
 
 

@@ -413,6 +413,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/staff/contracts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GET /staff/contracts */
+        get: operations["search_contracts_staff_contracts_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/staff/contracts/{number}": {
         parameters: {
             query?: never;
@@ -441,6 +458,23 @@ export interface paths {
         put?: never;
         /** POST /staff/contracts/{number}/key-rotation */
         post: operations["rotate_key_staff_contracts__number__key_rotation_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/staff/contracts/{number}/lock-release": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** POST /staff/contracts/{number}/lock-release */
+        post: operations["release_lock_staff_contracts__number__lock_release_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -540,13 +574,24 @@ export interface components {
          * @description Stable, snake_case: what went wrong, for programs (a screen shows its own words for it).
          * @enum {string}
          */
-        ErrorCode: "advance_contract_required" | "advance_not_in_force" | "already_cancelled_differently" | "amount_over_price" | "application_being_issued" | "application_issued" | "application_rejected" | "before_heisei" | "cannot_issue" | "cannot_remove" | "change_pending" | "contract_changed" | "contract_date_after_period_end" | "contract_date_after_period_start" | "contract_date_in_future" | "date_after_deadline" | "date_before_issue" | "deadline_before_period_end" | "deadline_in_past" | "deadline_passed" | "deposit_bank_not_allowed" | "deposit_bank_required" | "direct_submission_not_accepted" | "duplicate_field" | "electronic_needs_registered_orderer" | "email_domain_invalid" | "email_local_not_ascii" | "email_too_long" | "empty" | "empty_body" | "ending_recorded_differently" | "forbidden" | "guarantee_below_contract_minimum" | "guarantee_below_low_bid_minimum" | "guarantee_ended" | "idempotency_key_reused" | "if_match_required" | "integer_too_long" | "interim_over_share" | "invalid" | "invalid_choice" | "invalid_cursor" | "invalid_format" | "invalid_idempotency_key" | "invalid_if_match" | "invalid_json" | "invalid_limit" | "invalid_version" | "issuer_kind_not_accepted" | "issuer_not_offering_product" | "issuer_not_taking_applications" | "issuer_signing_unavailable" | "key_renewed" | "lone_surrogate" | "no_certificate_yet" | "no_such_contract" | "no_such_upload" | "no_visible_character" | "not_a_calendar_date" | "not_a_date" | "not_advance_payment_contract" | "not_an_object" | "not_application_id" | "not_branch_code" | "not_contract_issuer" | "not_contract_number" | "not_correctable" | "not_email" | "not_found" | "not_in_era" | "not_upload_id" | "not_utf8" | "not_yen_amount" | "not_yet_published" | "nothing_changes" | "nothing_corrected" | "nothing_named" | "notice_not_renewed" | "only_changes_cancellable" | "only_for_interim" | "only_last_change_cancellable" | "orderer_left_registry" | "orderer_not_electronic_product" | "orderer_not_electronic_yet" | "orderer_with_orderer_id" | "other_orderer" | "paper_has_no_auth_key" | "period_end_before_start" | "price_change_alone" | "required" | "too_deep" | "too_far_ahead" | "too_large" | "too_long" | "too_many_attempts" | "too_small" | "unknown_branch" | "unknown_department" | "unknown_encoding" | "unknown_field" | "unknown_issuer" | "unknown_orderer" | "unprintable_character" | "unsupported_media_type" | "upload_decompression_bomb" | "upload_embedded_file" | "upload_empty" | "upload_encrypted" | "upload_javascript" | "upload_launch_action" | "upload_no_pages" | "upload_not_pdf" | "upload_not_pinned" | "upload_page_count_mismatch" | "upload_pending" | "upload_refused" | "upload_required" | "upload_too_complex" | "upload_too_large" | "upload_unreadable" | "upload_unsupported_compression" | "version_not_shown" | "wrong_type";
+        ErrorCode: "advance_contract_required" | "advance_not_in_force" | "already_cancelled_differently" | "amount_over_price" | "application_being_issued" | "application_issued" | "application_rejected" | "before_heisei" | "cannot_issue" | "cannot_remove" | "change_pending" | "contract_changed" | "contract_date_after_period_end" | "contract_date_after_period_start" | "contract_date_in_future" | "date_after_deadline" | "date_before_issue" | "date_range_reversed" | "deadline_before_period_end" | "deadline_in_past" | "deadline_passed" | "deposit_bank_not_allowed" | "deposit_bank_required" | "direct_submission_not_accepted" | "duplicate_field" | "electronic_needs_registered_orderer" | "email_domain_invalid" | "email_local_not_ascii" | "email_too_long" | "empty" | "empty_body" | "ending_recorded_differently" | "forbidden" | "guarantee_below_contract_minimum" | "guarantee_below_low_bid_minimum" | "guarantee_ended" | "idempotency_key_reused" | "if_match_required" | "integer_too_long" | "interim_over_share" | "invalid" | "invalid_choice" | "invalid_cursor" | "invalid_format" | "invalid_idempotency_key" | "invalid_if_match" | "invalid_json" | "invalid_limit" | "invalid_version" | "issuer_kind_not_accepted" | "issuer_not_offering_product" | "issuer_not_taking_applications" | "issuer_signing_unavailable" | "key_renewed" | "lone_surrogate" | "no_certificate_yet" | "no_such_contract" | "no_such_upload" | "no_visible_character" | "not_a_calendar_date" | "not_a_date" | "not_advance_payment_contract" | "not_an_object" | "not_application_id" | "not_branch_code" | "not_contract_issuer" | "not_contract_number" | "not_correctable" | "not_email" | "not_found" | "not_in_era" | "not_upload_id" | "not_utf8" | "not_yen_amount" | "not_yet_published" | "nothing_changes" | "nothing_corrected" | "nothing_named" | "notice_not_renewed" | "only_changes_cancellable" | "only_for_interim" | "only_last_change_cancellable" | "orderer_left_registry" | "orderer_not_electronic_product" | "orderer_not_electronic_yet" | "orderer_with_orderer_id" | "other_orderer" | "paper_has_no_auth_key" | "period_end_before_start" | "price_change_alone" | "reason_required" | "required" | "too_deep" | "too_far_ahead" | "too_large" | "too_long" | "too_many_attempts" | "too_small" | "unknown_branch" | "unknown_department" | "unknown_encoding" | "unknown_field" | "unknown_issuer" | "unknown_orderer" | "unprintable_character" | "unsupported_media_type" | "upload_decompression_bomb" | "upload_embedded_file" | "upload_empty" | "upload_encrypted" | "upload_javascript" | "upload_launch_action" | "upload_no_pages" | "upload_not_pdf" | "upload_not_pinned" | "upload_page_count_mismatch" | "upload_pending" | "upload_refused" | "upload_required" | "upload_too_complex" | "upload_too_large" | "upload_unreadable" | "upload_unsupported_compression" | "version_not_shown" | "wrong_type";
         Error: {
             /** @description For people, in Japanese. */
             message: string;
             code: components["schemas"]["ErrorCode"];
             /** @description For developers, in English; its wording may change (test `code`). */
             reason?: string;
+        };
+        LockedOut: {
+            /** @description For people, in Japanese. */
+            message: string;
+            code: components["schemas"]["ErrorCode"];
+            /** @description Whom to call about the lock: the issuer and branch the typed number names (read from the number alone, so it tells nothing of whether a contract has it). */
+            contact?: {
+                issuer_name: string;
+                branch_name: string;
+                phone: string;
+            };
         };
         InvalidRequest: {
             /** @description For people, in Japanese. */
@@ -862,6 +907,29 @@ export interface components {
             issuer_id?: string | null;
         };
         /**
+         * ChangedField
+         * @description One field a 変更 moved: its request path, the certificate's word for it, the values before and after.
+         */
+        ChangedField: {
+            /**
+             * Field
+             * @description guarantee.amount | guarantee.deadline | work.period_start | work.period_end | work.contract_price
+             */
+            field: string;
+            /**
+             * Label
+             * @description 保証金額, 保証期限, 工期（自）, 工期（至）, 請負金額
+             */
+            label: string;
+            /**
+             * Before
+             * @description Yen as an integer, a date as YYYY-MM-DD.
+             */
+            before: unknown;
+            /** After */
+            after: unknown;
+        };
+        /**
          * ContractDetail
          * @description 電子保証概要: the certificate in force, the auth key, the history and the fee statements.
          */
@@ -1032,6 +1100,29 @@ export interface components {
             deposit_bank?: string | null;
             /** Reason */
             reason: string;
+        };
+        /**
+         * DecidedChange
+         * @description What an issued 変更 changed, from the records: the version it was applied to and the one it made.
+         */
+        DecidedChange: {
+            /**
+             * Version
+             * @description The record the change made.
+             */
+            version: number;
+            /**
+             * From Label
+             * @description The label in force before it, e.g. 新規.
+             */
+            from_label: string;
+            /**
+             * To Label
+             * @description The label it was issued under, e.g. 変更ー1.
+             */
+            to_label: string;
+            /** Fields */
+            fields: components["schemas"]["ChangedField"][];
         };
         /** Department */
         Department: {
@@ -1405,6 +1496,18 @@ export interface components {
             reason: string | null;
         };
         /**
+         * FeeEstimate
+         * @description The 保証料 issuing it today would charge (the 保証料計算書's computation, the issuer's rate table).
+         */
+        FeeEstimate: {
+            /** Fee */
+            fee: number;
+            /** Days */
+            days: number;
+            /** Table Name */
+            table_name: string;
+        };
+        /**
          * FeeStatementEntry
          * @description A fee statement the contractor can open (GET …/fee-statements/{version}).
          */
@@ -1602,6 +1705,47 @@ export interface components {
             key_generation: number;
         };
         /**
+         * Lock
+         * @description The open window of failed verifications of the contract's number (lockout).
+         */
+        Lock: {
+            /**
+             * Locked
+             * @description The budget is spent: every verification of the number is refused until `until`.
+             */
+            locked: boolean;
+            /** Attempts */
+            attempts: number;
+            /** Budget */
+            budget: number;
+            /**
+             * Since
+             * @description The window's first failed attempt (ISO, JST).
+             */
+            since: string;
+            /**
+             * Until
+             * @description When the window ends on its own (ISO, JST).
+             */
+            until: string;
+        };
+        /**
+         * LockReleaseRequest
+         * @description Lifting a contract number's verification lock: why (kept in the audit). Left out or blank, the
+         *     service answers 422 `reason_required` (services/commands/lockout.py).
+         */
+        LockReleaseRequest: {
+            /** Reason */
+            reason?: string | null;
+        };
+        /** LockReleased */
+        LockReleased: {
+            /** Contract Number */
+            contract_number: string;
+            /** @description The lock as it is now: null once lifted. */
+            lock: components["schemas"]["Lock"] | null;
+        };
+        /**
          * Money
          * @description A fee moved: `fee`/`additional` charged, `refund` returned (yen).
          */
@@ -1729,8 +1873,18 @@ export interface components {
             format?: ("electronic" | "paper") | null;
             /** Orderer Id */
             orderer_id?: string | null;
+            /**
+             * Orderer Name
+             * @description The registry's name of the orderer (a 変更: its contract's; paper: as typed).
+             */
+            orderer_name?: string | null;
             /** Guarantee Amount */
             guarantee_amount?: number | null;
+            /**
+             * Decided By Name
+             * @description Who issued or rejected it, by name as recorded then (null while it waits, or for decisions recorded before names were).
+             */
+            decided_by_name?: string | null;
         };
         /**
          * Receipt
@@ -1811,6 +1965,11 @@ export interface components {
             reason: string | null;
             /** Decided By */
             decided_by: string | null;
+            /**
+             * Decided By Name
+             * @description Who wrote the record, by name as its audit item recorded.
+             */
+            decided_by_name?: string | null;
             /** Sha256 */
             sha256: string | null;
             /** Record Sha256 */
@@ -1893,6 +2052,21 @@ export interface components {
             /** Decided By */
             decided_by: string | null;
             /**
+             * Decided By Name
+             * @description Who decided, by name as recorded at the decision.
+             */
+            decided_by_name?: string | null;
+            /** Contractor Name */
+            contractor_name?: string | null;
+            /** Orderer Id */
+            orderer_id?: string | null;
+            /** Orderer Name */
+            orderer_name?: string | null;
+            /** @description For an issued 変更: the change it made. Else null. */
+            decided_change?: components["schemas"]["DecidedChange"] | null;
+            /** @description For a 新規 or 中間前払金 waiting for a decision: the fee of issuing it today; null when it cannot be priced. */
+            fee_estimate?: components["schemas"]["FeeEstimate"] | null;
+            /**
              * Request
              * @description The request as the contractor sent it (ApplicationRequest or ChangeRequest).
              */
@@ -1933,6 +2107,10 @@ export interface components {
             orderer_id: string | null;
             /** Orderer Name */
             orderer_name: string | null;
+            /** Contractor Name */
+            contractor_name?: string | null;
+            /** Work Name */
+            work_name?: string | null;
             /** Product */
             product: string;
             /** Product Label */
@@ -1981,6 +2159,76 @@ export interface components {
             audit: components["schemas"]["AuditEntry"][];
             /** Undelivered Mail */
             undelivered_mail: components["schemas"]["UndeliveredMail"][];
+            /** @description Failed verifications of its number in the open window (null: none); POST …/lock-release lifts it. */
+            lock?: components["schemas"]["Lock"] | null;
+        };
+        /**
+         * StaffContractRow
+         * @description A contract as the staff's search lists it.
+         */
+        StaffContractRow: {
+            /** Contract Number */
+            contract_number: string;
+            issuer: components["schemas"]["IssuerRef"];
+            /** Product */
+            product: string;
+            /** Product Label */
+            product_label: string;
+            /** Company Id */
+            company_id: string;
+            /** Contractor Name */
+            contractor_name: string | null;
+            /** Work Name */
+            work_name: string | null;
+            /** Orderer Id */
+            orderer_id: string | null;
+            /** Orderer Name */
+            orderer_name: string | null;
+            /** Branch Code */
+            branch_code: string | null;
+            /** Branch Name */
+            branch_name: string | null;
+            /** Guarantee Amount */
+            guarantee_amount: number | null;
+            /** Guarantee Deadline */
+            guarantee_deadline: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "valid" | "expired" | "terminated" | "claimed";
+            /** Status Label */
+            status_label: string;
+            /**
+             * Expiring Soon
+             * @description 期限間近: valid, and the 保証期限 within 30 days.
+             */
+            expiring_soon: boolean;
+            /**
+             * Label
+             * @description The label of the version in force: 新規 or 変更ー n.
+             */
+            label: string;
+            /**
+             * Created At
+             * @description Issued at (ISO, JST).
+             */
+            created_at: string | null;
+            /**
+             * Pending Change
+             * @description 変更申込あり: a change application waits for staff.
+             */
+            pending_change: boolean;
+        };
+        /** StaffContracts */
+        StaffContracts: {
+            /** Items */
+            items: components["schemas"]["StaffContractRow"][];
+            /**
+             * Next Cursor
+             * @description Opaque: pass it as `cursor` (with the same filters) for the next page; null at the end. A page may hold fewer rows than `limit`, even none, with a cursor: each request reads a bounded number of contracts.
+             */
+            next_cursor: string | null;
         };
         /** Submission */
         Submission: {
@@ -3743,6 +3991,65 @@ export interface operations {
             };
         };
     };
+    search_contracts_staff_contracts_get: {
+        parameters: {
+            query?: {
+                q?: string | null;
+                orderer_id?: string | null;
+                branch_code?: string | null;
+                status?: string | null;
+                issued_from?: string | null;
+                issued_to?: string | null;
+                worklist?: string | null;
+                cursor?: string | null;
+                limit?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffContracts"];
+                };
+            };
+            /** @description No valid token (the HTTP API's authorizer). */
+            401: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The token's user is not in this route's group, or lacks its tenant claim. */
+            403: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A field is missing or wrong; nothing was stored. */
+            422: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvalidRequest"];
+                };
+            };
+        };
+    };
     get_contract_staff_contracts__number__get: {
         parameters: {
             query?: never;
@@ -3896,6 +4203,71 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    release_lock_staff_contracts__number__lock_release_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                number: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LockReleaseRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LockReleased"];
+                };
+            };
+            /** @description No valid token (the HTTP API's authorizer). */
+            401: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The token's user is not in this route's group, or lacks its tenant claim. */
+            403: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found; one answer for every kind of miss. */
+            404: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A field is missing or wrong; nothing was stored. */
+            422: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvalidRequest"];
                 };
             };
         };
@@ -4257,7 +4629,7 @@ export interface operations {
                     "application/json": components["schemas"]["InvalidRequest"];
                 };
             };
-            /** @description Too many failed attempts on this number or by this user; try again after Retry-After. */
+            /** @description Too many failed attempts on this number or by this user; try again after Retry-After; `contact` names whom to call. */
             429: {
                 headers: {
                     "Cache-Control": components["headers"]["NoStore"];
@@ -4266,7 +4638,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["LockedOut"];
                 };
             };
         };

@@ -171,6 +171,7 @@ export class ApiError extends Error {
     readonly errors: FieldError[] = [],
     readonly code: string = "", // a refusal's code (409, 428 …): the screen says it with errorJa
     readonly retryAfter: number | null = null, // a 429's Retry-After, in seconds (the API exposes the header)
+    readonly answer: Record<string, unknown> = {}, // the refusal's whole body (a 429's `contact`)
   ) {
     super(message);
   }
@@ -201,7 +202,7 @@ export class Api {
     if (!response.ok) {
       const wait = Number(response.headers.get("retry-after"));
       throw new ApiError(response.status, answer.message ?? `エラーが発生しました（${response.status}）。`, answer.errors ?? [],
-        typeof answer.code === "string" ? answer.code : "", Number.isFinite(wait) && wait > 0 ? wait : null);
+        typeof answer.code === "string" ? answer.code : "", Number.isFinite(wait) && wait > 0 ? wait : null, answer);
     }
     return answer as T;
   }

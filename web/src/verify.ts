@@ -88,8 +88,13 @@ function refusalText(error: unknown): string {
   if (error.status === 422 && error.errors.length) return problemsText(error, FIELD_NAMES).join(" ");
   if (error.status === 429) {
     const until = error.retryAfter ? `${untilText(error.retryAfter)}まで` : "しばらく";
+    // Whom to call, as the API reads it from the typed number: the issuer and branch the number names.
+    const contact = error.answer.contact as { issuer_name?: string; branch_name?: string; phone?: string } | undefined;
+    const whom = contact?.issuer_name && contact.branch_name && contact.phone
+      ? `お急ぎの場合は、保証会社の支店に電話でお問い合わせください（${contact.issuer_name} ${contact.branch_name}　電話 ${contact.phone}）。`
+      : "お急ぎの場合は、お知らせに記載の保証会社の支店に電話でお問い合わせください。";
     return `認証に続けて失敗したため、${until}照会できません。認証キーは受注者から届いた「認証キー」のお知らせでご確認ください（大文字・小文字を区別します）。`
-      + "お急ぎの場合は、お知らせに記載の保証会社の支店に電話でお問い合わせください。";
+      + whom;
   }
   return error.message;
 }

@@ -20,6 +20,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.shared.json_encoder import Encoder
 
 from ..domain import error_codes, identity
+from ..domain.japanese.text import ascii_hyphens
 from . import json_body
 from ..domain.errors import (
     Conflict, Forbidden, InputError, IssuerSigningUnavailable, KeyRenewed, NotFound, PreconditionRequired, Problem, TooManyAttempts,
@@ -152,11 +153,10 @@ def make_resolver(logger: Logger) -> APIGatewayHttpResolver:
 
     @app.exception_handler(TooManyAttempts)
     def _too_many(error: TooManyAttempts):
-        return _json(
-            429,
-            {"message": "認証に続けて失敗したため、しばらく照会できません。時間をおいて再度お試しください。", "code": "too_many_attempts"},
-            headers={"Retry-After": str(error.retry_after_seconds)},
-        )
+        body = {"message": "認証に続けて失敗したため、しばらく照会できません。時間をおいて再度お試しください。", "code": "too_many_attempts"}
+        if error.contact is not None:
+            body["contact"] = error.contact
+        return _json(429, body, headers={"Retry-After": str(error.retry_after_seconds)})
 
     return app
 
@@ -257,6 +257,16 @@ def body_refusal(event: dict) -> dict | None:
     return None
 
 
+def _typed_path(event: dict) -> None:
+    """A number typed into a path with a full-width or other hyphen-like character (３１０７３－００００１Ｍ:
+    the HTTP API hands the path on decoded) reaches its route: the resolver's path patterns hold
+    letters, digits (full-width ones too) and ASCII punctuation only, and would answer 404 before
+    the route's own reading of the number (contracts.path_number) could accept it."""
+    for holder, name in ((event, "rawPath"), ((event.get("requestContext") or {}).get("http") or {}, "path")):
+        if isinstance(holder.get(name), str):
+            holder[name] = ascii_hyphens(holder[name])
+
+
 def guarded(app: APIGatewayHttpResolver, group: str, public: frozenset[str] = frozenset()) -> Callable:
     """The function's handler: callers outside `group` get 403 before their body is even validated.
 
@@ -280,6 +290,7 @@ def guarded(app: APIGatewayHttpResolver, group: str, public: frozenset[str] = fr
         refusal = body_refusal(event)
         if refusal is not None:
             return _no_store(refusal)
+        _typed_path(event)
         return _no_store(app.resolve(event, context))
 
     return handler

@@ -14,6 +14,12 @@ def get(application_id: str, consistent: bool = True) -> ApplicationItem:
     return ApplicationItem.get(*ApplicationItem.key(application_id), consistent_read=consistent)
 
 
+def many(application_ids) -> list[ApplicationItem]:
+    """The applications of `application_ids` that exist (BatchGetItem, eventually consistent: a list)."""
+    keys = [ApplicationItem.key(i) for i in dict.fromkeys(application_ids)]
+    return list(ApplicationItem.batch_get(keys)) if keys else []
+
+
 def of_company(company_id: str) -> Iterator[ApplicationItem]:
     """A contractor company's applications, newest first (申込一覧)."""
     return ApplicationItem.by_company.query(

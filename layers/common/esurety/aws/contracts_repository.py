@@ -11,7 +11,9 @@ own lost-race branch (a concurrent identical request converges, anything else is
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from datetime import date
 
+from ..domain.catalogue.issuer import DEFAULT_ISSUER_ID
 from .models import (
     AuditItem,
     ContractItem,
@@ -40,6 +42,41 @@ def company_page(company_id: str, start: dict | None, limit: int) -> Iterator[Co
         company_key(company_id), ContractItem.gsi2sk.startswith(ContractItem.COMPANY_PREFIX),
         limit=limit, last_evaluated_key=start, page_size=limit,
     )
+
+
+def many(numbers: Iterable[str]) -> dict[str, ContractItem]:
+    """The contracts of `numbers` that exist, by number (BatchGetItem, eventually consistent: a list)."""
+    wanted = list(dict.fromkeys(numbers))
+    if not wanted:
+        return {}
+    return {c.contract_number: c for c in ContractItem.batch_get([ContractItem.key(n) for n in wanted])}
+
+
+def index_actions(contract: ContractItem, content: dict, label: str) -> list:
+    """The update actions that keep the contract's search index entries (gsi1, gsi3, the label in
+    force) true to `content`, the content in force that the same write stores. Every write of a
+    contract's content adds them, so the 保証期限 the index sorts by is never another than the one
+    shown; they also give a contract written before the index its entries."""
+    entry = ContractItem.index_entry(
+        contract.issuer_id or DEFAULT_ISSUER_ID, contract.created_at, contract.contract_number, content["guarantee_deadline"], label
+    )
+    return [getattr(ContractItem, name).set(value) for name, value in entry.items()]
+
+
+def of_issuer(
+    issuer_id: str, *, issued: tuple[date | None, date | None] | None = None, expiring: tuple[date, date] | None = None,
+    start: dict | None = None, limit: int, forward: bool,
+) -> Iterator[ContractItem]:
+    """An issuer's contracts: by issue time (gsi1, `issued` a range of JST days), or with `expiring`
+    by 保証期限 from first to last (gsi3, a key range); from `start`, at most `limit` items read."""
+    scope = ContractItem.issuer_key(issuer_id)
+    if expiring is not None:
+        condition = ContractItem.gsi3sk.between(*ContractItem.expiry_range(*expiring))
+        return ContractItem.by_issuer_expiry.query(
+            scope, condition, scan_index_forward=forward, limit=limit, last_evaluated_key=start, page_size=limit
+        )
+    condition = ContractItem.gsi1sk.between(*ContractItem.issued_range(*issued)) if issued else None
+    return ContractItem.by_issuer.query(scope, condition, scan_index_forward=forward, limit=limit, last_evaluated_key=start, page_size=limit)
 
 
 def revision(contract: ContractItem) -> int:

@@ -73,6 +73,17 @@ class PendingPublicationIndex(GlobalSecondaryIndex):
     gsi1sk = UnicodeAttribute(range_key=True)
 
 
+class DeskByExpiryIndex(GlobalSecondaryIndex):
+    """gsi3: an orderer's desk by 保証期限 (sort=expiry, the 期限間近 view as a key range); an issuer's contracts by 保証期限."""
+
+    class Meta:
+        index_name = "gsi3"
+        projection = AllProjection()
+
+    gsi3pk = UnicodeAttribute(hash_key=True)
+    gsi3sk = UnicodeAttribute(range_key=True)
+
+
 class _Item(Model):
     class Meta(_Meta):
         pass
@@ -180,8 +191,21 @@ class ContractItem(_Item):
     gsi2pk = UnicodeAttribute()  # `COMPANY#{company_id}`
     gsi2sk = UnicodeAttribute()  # `CONTRACT#{number}`
     by_company = CompanyIndex()
+    # The staff's search (services/views/staff_search.py): the issuer's contracts by issue time
+    # (gsi1 `CONTRACTS#{issuer_id}` / `{created_at JST}#{number}`) and by the 保証期限 in force (gsi3
+    # `CONTRACTS#{issuer_id}` / `{guarantee_deadline}#{number}`), and the label of the version in force.
+    # Written with the contract and with every write of its content (contracts_repository.index_actions);
+    # absent on contracts written before them until `python -m tools.contract_index backfill` ran.
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    gsi3pk = UnicodeAttribute(null=True)
+    gsi3sk = UnicodeAttribute(null=True)
+    in_force_label = UnicodeAttribute(null=True)  # 新規 | 変更ー k: of the content in force
+    by_issuer = QueueIndex()
+    by_issuer_expiry = DeskByExpiryIndex()
 
     COMPANY_PREFIX = "CONTRACT#"
+    ISSUER_PREFIX = "CONTRACTS#"
 
     @staticmethod
     def key(number: str) -> tuple[str, str]:
@@ -196,6 +220,36 @@ class ContractItem(_Item):
     def company_entry(company_id: str, number: str) -> dict:
         """The gsi2 attributes that list a contract among its company's."""
         return {"gsi2pk": company_key(company_id), "gsi2sk": f"{ContractItem.COMPANY_PREFIX}{number}"}
+
+    @staticmethod
+    def issuer_key(issuer_id: str) -> str:
+        """gsi1pk and gsi3pk: an issuer's contracts (the staff's search)."""
+        return f"{ContractItem.ISSUER_PREFIX}{issuer_id}"
+
+    @staticmethod
+    def issued_sort_key(created_at: datetime, number: str = "") -> str:
+        """gsi1sk: the issue time in JST (ISO, milliseconds), so a day of JST is a key range."""
+        stamp = clock.to_jst(created_at).isoformat(timespec="milliseconds")
+        return f"{stamp}#{number}" if number else stamp
+
+    @staticmethod
+    def issued_range(first: date | None, last: date | None) -> tuple[str, str]:
+        """The gsi1 sort keys of contracts issued from `first` to `last` (JST days, both included)."""
+        return (first.isoformat() if first else "0"), (f"{last.isoformat()}T~" if last else "~")
+
+    @staticmethod
+    def expiry_range(first: date, last: date) -> tuple[str, str]:
+        """The gsi3 sort keys of contracts whose 保証期限 is from `first` to `last`, both included."""
+        return first.isoformat(), f"{last.isoformat()}#~"
+
+    @staticmethod
+    def index_entry(issuer_id: str, created_at: datetime, number: str, deadline: str, label: str) -> dict:
+        """The search index attributes of a contract (its issuer, issue time, 保証期限 and label in force)."""
+        return {
+            "gsi1pk": ContractItem.issuer_key(issuer_id), "gsi1sk": ContractItem.issued_sort_key(created_at, number),
+            "gsi3pk": ContractItem.issuer_key(issuer_id), "gsi3sk": f"{deadline}#{number}",
+            "in_force_label": label,
+        }
 
 
 class VersionItem(_Item):
@@ -411,17 +465,6 @@ def create_table() -> None:
     if not ContractItem.exists():
         # Creating through the model that declares both indexes creates the table with both.
         _TableShape.create_table(wait=True)
-
-
-class DeskByExpiryIndex(GlobalSecondaryIndex):
-    """gsi3: an orderer's desk by 保証期限 (sort=expiry, the 期限間近 view as a key range)."""
-
-    class Meta:
-        index_name = "gsi3"
-        projection = AllProjection()
-
-    gsi3pk = UnicodeAttribute(hash_key=True)
-    gsi3sk = UnicodeAttribute(range_key=True)
 
 
 class DeskByChangeIndex(GlobalSecondaryIndex):

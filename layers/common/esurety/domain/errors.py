@@ -70,7 +70,10 @@ class PreconditionRequired(Exception):
 class TooManyAttempts(Exception):
     """429: too many failed verifications of one contract number, or by one caller."""
 
-    def __init__(self, retry_after_seconds: int, scope: str = "contract"):
+    def __init__(self, retry_after_seconds: int, scope: str = "contract", contact: dict | None = None):
         self.retry_after_seconds = retry_after_seconds
         self.scope = scope  # which budget is spent (for the log; the answer is the same)
+        # Whom the orderer may call ({issuer_name, branch_name, phone}), read from the typed number
+        # alone, so it says nothing of whether a contract has that number.
+        self.contact = contact
         super().__init__("too many failed attempts")

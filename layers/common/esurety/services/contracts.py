@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import urllib.parse
 from datetime import date
 
 from ..domain.guarantee import certificates, file_names, lifecycle
@@ -30,7 +31,11 @@ NOT_RENEWED = "notice_not_renewed"
 
 
 def path_number(number: str) -> str:
-    """A contract number from a path, in its canonical form; 422 on `number` before any lookup."""
+    """A contract number from a path, in its canonical form; 422 on `number` before any lookup.
+    A path still percent-encoded (a proxy that does not decode it as the HTTP API does) is read
+    decoded: a number has no `%`."""
+    if isinstance(number, str) and "%" in number:
+        number = urllib.parse.unquote(number)
     try:
         return contract_number.normalise(number)
     except ContractNumberError as error:

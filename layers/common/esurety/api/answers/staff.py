@@ -27,7 +27,11 @@ class QueueRow(Application):
     reason: Optional[str] = None
     format: Optional[Format] = None
     orderer_id: Optional[str] = None
+    orderer_name: Optional[str] = Field(default=None, description="The registry's name of the orderer (a 変更: its contract's; paper: as typed).")
     guarantee_amount: Optional[int] = None
+    decided_by_name: Optional[str] = Field(
+        default=None, description="Who issued or rejected it, by name as recorded then (null while it waits, or for decisions recorded before names were)."
+    )
 
 
 class Queue(Answer):
@@ -76,6 +80,32 @@ class CertificationDocument(Answer):
     link: Optional[DownloadLink]
 
 
+class ChangedField(Answer):
+    """One field a 変更 moved: its request path, the certificate's word for it, the values before and after."""
+
+    field: str = Field(description="guarantee.amount | guarantee.deadline | work.period_start | work.period_end | work.contract_price")
+    label: str = Field(description="保証金額, 保証期限, 工期（自）, 工期（至）, 請負金額")
+    before: Any = Field(description="Yen as an integer, a date as YYYY-MM-DD.")
+    after: Any
+
+
+class DecidedChange(Answer):
+    """What an issued 変更 changed, from the records: the version it was applied to and the one it made."""
+
+    version: int = Field(description="The record the change made.")
+    from_label: str = Field(description="The label in force before it, e.g. 新規.")
+    to_label: str = Field(description="The label it was issued under, e.g. 変更ー1.")
+    fields: list[ChangedField]
+
+
+class FeeEstimate(Answer):
+    """The 保証料 issuing it today would charge (the 保証料計算書's computation, the issuer's rate table)."""
+
+    fee: int
+    days: int
+    table_name: str
+
+
 class StaffApplication(Application):
     """Everything the contractor sent, judged by today's rules while it waits."""
 
@@ -83,6 +113,14 @@ class StaffApplication(Application):
     submitted_at: Optional[str]
     decided_at: Optional[str]
     decided_by: Optional[str]
+    decided_by_name: Optional[str] = Field(default=None, description="Who decided, by name as recorded at the decision.")
+    contractor_name: Optional[str] = None
+    orderer_id: Optional[str] = None
+    orderer_name: Optional[str] = None
+    decided_change: Optional[DecidedChange] = Field(default=None, description="For an issued 変更: the change it made. Else null.")
+    fee_estimate: Optional[FeeEstimate] = Field(
+        default=None, description="For a 新規 or 中間前払金 waiting for a decision: the fee of issuing it today; null when it cannot be priced."
+    )
     request: dict[str, Any] = Field(description="The request as the contractor sent it (ApplicationRequest or ChangeRequest).")
     problems: Optional[list[Problem]] = Field(description="null once decided.")
     undelivered_mail: list[UndeliveredMail]
@@ -108,6 +146,7 @@ class Record(Answer):
     application_id: Optional[str]
     reason: Optional[str]
     decided_by: Optional[str]
+    decided_by_name: Optional[str] = Field(default=None, description="Who wrote the record, by name as its audit item recorded.")
     sha256: Optional[str]
     record_sha256: Optional[str]
     previous_sha256: Optional[str]
@@ -159,6 +198,53 @@ class Termination(Answer):
     withdrawn_change: Optional[WithdrawnChange]
 
 
+class Lock(Answer):
+    """The open window of failed verifications of the contract's number (lockout)."""
+
+    locked: bool = Field(description="The budget is spent: every verification of the number is refused until `until`.")
+    attempts: int
+    budget: int
+    since: str = Field(description="The window's first failed attempt (ISO, JST).")
+    until: str = Field(description="When the window ends on its own (ISO, JST).")
+
+
+class LockReleased(Answer):
+    contract_number: str
+    lock: Optional[Lock] = Field(description="The lock as it is now: null once lifted.")
+
+
+class StaffContractRow(Answer):
+    """A contract as the staff's search lists it."""
+
+    contract_number: str
+    issuer: IssuerRef
+    product: str
+    product_label: str
+    company_id: str
+    contractor_name: Optional[str]
+    work_name: Optional[str]
+    orderer_id: Optional[str]
+    orderer_name: Optional[str]
+    branch_code: Optional[str]
+    branch_name: Optional[str]
+    guarantee_amount: Optional[int]
+    guarantee_deadline: Optional[str]
+    status: Status
+    status_label: str
+    expiring_soon: bool = Field(description="期限間近: valid, and the 保証期限 within 30 days.")
+    label: str = Field(description="The label of the version in force: 新規 or 変更ー n.")
+    created_at: Optional[str] = Field(description="Issued at (ISO, JST).")
+    pending_change: bool = Field(description="変更申込あり: a change application waits for staff.")
+
+
+class StaffContracts(Answer):
+    items: list[StaffContractRow]
+    next_cursor: Optional[str] = Field(
+        description="Opaque: pass it as `cursor` (with the same filters) for the next page; null at the end. A page may hold "
+                    "fewer rows than `limit`, even none, with a cursor: each request reads a bounded number of contracts."
+    )
+
+
 class StaffContract(Answer):
     """Every record, the chain, status, receipts, views, audit, document links; never the auth key."""
 
@@ -168,6 +254,8 @@ class StaffContract(Answer):
     issuer: Optional[IssuerRef] = Field(default=None, description="The issuer that issued it: the staff member's own.")
     orderer_id: Optional[str]
     orderer_name: Optional[str]
+    contractor_name: Optional[str] = None
+    work_name: Optional[str] = None
     product: str
     product_label: str
     format: Format
@@ -192,6 +280,8 @@ class StaffContract(Answer):
     audit: list[AuditEntry]
     undelivered_mail: list[UndeliveredMail]
     issuer: Optional[IssuerRef] = Field(default=None, description="The issuer (absent: the platform's first surety, on records before the registry).")
+    lock: Optional[Lock] = Field(default=None, description="Failed verifications of its number in the open window (null: none); "
+                                 "POST …/lock-release lifts it.")
 
 
 class Issued(Answer):

@@ -376,3 +376,14 @@ def partial(model: type[BaseModel], data) -> Partial:
             except ValidationError:
                 values[name] = UNKNOWN
     return Partial(values)
+
+
+def _blank_as_none(value):
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+class LockReleaseRequest(_Body):
+    """Lifting a contract number's verification lock: why (kept in the audit). Left out or blank, the
+    service answers 422 `reason_required` (services/commands/lockout.py)."""
+
+    reason: Annotated[Optional[Text(MAX_REASON)], BeforeValidator(_blank_as_none)] = None

@@ -35,6 +35,14 @@ CHANGEABLE = {
     "work.contract_price": "contract_price",
 }
 GUARANTEE_FIELDS = ("guarantee_amount", "guarantee_deadline", "period_start", "period_end")
+# What people call each of them (the certificate's own words).
+CHANGEABLE_LABELS = {
+    "guarantee.amount": "保証金額",
+    "guarantee.deadline": "保証期限",
+    "work.period_start": "工期（自）",
+    "work.period_end": "工期（至）",
+    "work.contract_price": "請負金額",
+}
 
 
 def requested(change: Mapping) -> dict:
@@ -159,3 +167,14 @@ def termination_refund(content: Mapping, ended_on: date, table=None) -> FeeDiffe
     old = _remaining(content, ended_on + timedelta(days=1), table)
     amount = _lines_total(old)
     return FeeDifference("refund" if amount else "none", amount, old, None)
+
+
+def differences(before: Mapping, after: Mapping) -> list[dict]:
+    """The fields a change moved, each `{field, label, before, after}` (request paths, the
+    certificate's words, the values as stored: yen as integers, dates as YYYY-MM-DD), in the
+    order of CHANGEABLE."""
+    return [
+        {"field": path, "label": CHANGEABLE_LABELS[path], "before": before.get(name), "after": after.get(name)}
+        for path, name in CHANGEABLE.items()
+        if before.get(name) != after.get(name)
+    ]

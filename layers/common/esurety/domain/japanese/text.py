@@ -80,3 +80,8 @@ def unprintable(value: str) -> tuple[str, str] | None:
 def compact_code(value: str) -> str:
     """A code typed from paper: NFKC, every space removed, every hyphen-like character made '-'."""
     return _HYPHENS.sub("-", _SPACES.sub("", nfkc(value)))
+
+
+def ascii_hyphens(value: str) -> str:
+    """Every hyphen-like character made '-', nothing else changed (a path a clerk typed a number into)."""
+    return _HYPHENS.sub("-", value)

@@ -17,7 +17,7 @@ from pynamodb.exceptions import PutError
 from ...domain.japanese import clock
 from ...domain.guarantee.certificates import iso_jst
 from ...aws import contracts_repository
-from ...aws.models import AuditItem, ContractItem, condition_failed
+from ...aws.models import ApplicationItem, AuditItem, ContractItem, condition_failed
 
 ISSUE, REJECT = "issue", "reject"
 CORRECT, CANCEL_CHANGE, TERMINATE, ROTATE_KEY = "correct", "cancel-change", "terminate", "rotate-key"
@@ -75,6 +75,25 @@ def record_once(item: AuditItem) -> bool:
         if not condition_failed(error):
             raise
         return False
+
+
+def decision_names(decided: list[ApplicationItem]) -> dict[str, str]:
+    """The display name of who issued or rejected each application (its audit item's `staff_name`,
+    as recorded at the decision), by application id; none for a decision recorded before names were.
+    The items are keyed by the decision (staff_decisions.py), so they are read by key: one
+    BatchGetItem for a page of the queue, whatever the size of the trail."""
+    keys = []
+    for item in decided:
+        if item.decided_at is None or item.status not in ("issued", "rejected"):
+            continue
+        action = ISSUE if item.status == "issued" else REJECT
+        owners = [ApplicationItem.partition(item.application_id)]
+        if item.contract_number:
+            owners.append(ContractItem.partition(item.contract_number))
+        keys += [AuditItem.key(owner, _stamp(item.decided_at), action, item.application_id) for owner in owners]
+    if not keys:
+        return {}
+    return {found.application_id: found.staff_name for found in AuditItem.batch_get(keys) if found.staff_name and found.application_id}
 
 
 def items(number: str) -> list[AuditItem]:

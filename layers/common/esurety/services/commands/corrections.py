@@ -144,7 +144,7 @@ def correct(
         revision = contracts_repository.revision(contract)
         actions = [ContractItem.latest_version.set(version_no)]
         if in_force:
-            actions.append(ContractItem.content.set(content))
+            actions += [ContractItem.content.set(content), *contracts_repository.index_actions(contract, content, shown.label)]
         entry = audit.for_contract(
             number, audit.CORRECT, revision + 1, staff, now, staff_issuer_id=issuer_id,
             version=version_no, target_version=version, label=shown.label, reason=request.reason,
@@ -233,7 +233,10 @@ def cancel(
     )
     if not contracts_repository.write_revision(
         contract,
-        [ContractItem.latest_version.set(version_no), ContractItem.content.set(after.record.content)],
+        [
+            ContractItem.latest_version.set(version_no), ContractItem.content.set(after.record.content),
+            *contracts_repository.index_actions(contract, after.record.content, after.label),
+        ],
         ContractItem.ending.does_not_exist(),
         creates=[record, entry],
     ):

@@ -159,6 +159,7 @@ def _write_contract(item: ApplicationItem, number: str, issuer: Issuer) -> tuple
         latest_version=1,
         created_at=now,
         **ContractItem.company_entry(item.company_id, number),
+        **ContractItem.index_entry(issuer.issuer_id, now, number, content["guarantee_deadline"], lifecycle.label(None)),
     )
     version = VersionItem(
         *VersionItem.key(number, 1),
@@ -265,7 +266,10 @@ def _write_change(
     )
     won = contracts_repository.write_revision(
         contract,
-        [ContractItem.latest_version.set(version_no), ContractItem.content.set(after), ContractItem.pending_change.remove()],
+        [
+            ContractItem.latest_version.set(version_no), ContractItem.content.set(after), ContractItem.pending_change.remove(),
+            *contracts_repository.index_actions(contract, after, lifecycle.label(change_number)),
+        ],
         # nothing changes after 解約 / 履行請求
         (ContractItem.pending_change == item.application_id) & ContractItem.ending.does_not_exist(),
         creates=[version],

@@ -101,7 +101,7 @@ def _issued(application_id: str, issued_answer: dict, caller: Caller) -> None:
     audit.record_once(
         audit.entry(
             ContractItem.partition(number), audit.ISSUE, application_id, caller.subject, item.decided_at,
-            contract_number=number, application_id=application_id, staff_issuer_id=caller.staff_issuer,
+            contract_number=number, application_id=application_id, staff_issuer_id=caller.staff_issuer, staff_name=caller.name,
             kind=applications.kind_of(item), version=issued_answer.get("version"), label=issued_answer.get("label"),
         )
     )
@@ -124,7 +124,7 @@ def _rejected(application_id: str, caller: Caller) -> None:
         audit.entry(
             pk, audit.REJECT, application_id, item.decided_by or staff, item.decided_at,
             contract_number=contract.contract_number if contract is not None else None, application_id=application_id,
-            staff_issuer_id=caller.staff_issuer,
+            staff_issuer_id=caller.staff_issuer, staff_name=caller.name,
             kind=applications.kind_of(item), reason=item.reject_reason,
         )
     )

@@ -10,9 +10,6 @@ the index and the last key read) and bound to the index and partition it was mad
 """
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from datetime import date, timedelta
 from typing import Iterator
 
@@ -24,6 +21,7 @@ from ...domain.japanese import clock
 from ...aws import contracts_repository, desk_repository, storage
 from ...aws.models import DeskItem
 from .. import contracts, issuers
+from . import cursors
 from ..commands import desk
 
 READ_BUDGET = 200  # items read per request, whatever the filters
@@ -35,38 +33,9 @@ STATUSES = (lifecycle.VALID, lifecycle.EXPIRED, lifecycle.TERMINATED, lifecycle.
 MAX_QUERY = 100
 
 
-# ------------------------------------------------------------------------- cursors
+# ------------------------------------------------------------------------- cursors (views/cursors.py)
 
-
-def _encode(index: str, key: dict) -> str:
-    raw = json.dumps({"i": index, "k": key}, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
-
-
-def _bad_cursor() -> InputError:
-    return InputError(Problem("cursor", "invalid_cursor", "is not a cursor this list gave"))
-
-
-def _decode(cursor: str | None, index: str, hash_name: str, hash_value: str) -> dict | None:
-    """The DynamoDB start key of a cursor; 422 `cursor` for one not made for this list (another
-    index, another desk, or no cursor at all)."""
-    if not cursor:
-        return None
-    try:
-        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        key = data["k"]
-        ok = data["i"] == index and isinstance(key, dict) and key.get(hash_name) == hash_value
-        ok = ok and all(isinstance(v, str) for v in key.values()) and len(key) == 4
-    except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError):
-        raise _bad_cursor() from None
-    if not ok:
-        raise _bad_cursor()
-    return {name: {"S": value} for name, value in key.items()}
-
-
-def _position(item, index: str) -> dict:
-    n = index[-1]
-    return {"pk": item.pk, "sk": item.sk, f"gsi{n}pk": getattr(item, f"gsi{n}pk"), f"gsi{n}sk": getattr(item, f"gsi{n}sk")}
+_encode, _decode, _position = cursors.encode, cursors.decode, cursors.position
 
 
 # ------------------------------------------------------------------------- the list

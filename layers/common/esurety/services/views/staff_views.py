@@ -10,13 +10,14 @@ from __future__ import annotations
 from ...domain.guarantee import certificates, changes, lifecycle
 from ...domain.japanese import clock
 from ...domain.application import rules
-from ...aws import applications_repository, contracts_repository, storage
+from ...domain.catalogue import fees
+from ...aws import applications_repository, contracts_repository, orderers_repository, storage
 from ...domain.guarantee.certificates import CHANGE_CANCELLATION, iso_jst
 from ...domain.errors import Problem
 from ...domain.identity import Caller
 from ...aws.models import ApplicationItem, ContractItem, UploadItem, VersionItem
 from ...domain.catalogue.products import label as product_label
-from ..commands import applications, audit, contract_actions, endings, outbox, uploads
+from ..commands import applications, audit, contract_actions, endings, lockout, outbox, uploads
 from .. import contracts, issuers, registry
 
 
@@ -65,27 +66,98 @@ def _upload(upload_id: str, pinned_version: str | None) -> dict:
     return out
 
 
+def _orderer_names() -> dict[str, str]:
+    """The registry's orderers by id (one read of its partition for a whole page)."""
+    return {entry["orderer_id"]: entry["name"] for entry in orderers_repository.all_data()}
+
+
+def _orderer_name(request: dict, names: dict[str, str]) -> str | None:
+    """The orderer a 新規 / 中間前払金 application names: the registry's name, or the one typed for paper."""
+    typed = request.get("orderer")
+    if typed:
+        return typed.get("name")
+    return names.get(request.get("orderer_id"))
+
+
+def queue(caller: Caller, status: str, limit: int = applications.QUEUE_PAGE, cursor: str | None = None, kind: str | None = None) -> dict:
+    """A page of the staff queue (applications.queue) with names beside the ids: the orderer's
+    (the registry's, or the contract's for a 変更) and who decided (the decision's audit item)."""
+    page = applications.queue(caller, status, limit=limit, cursor=cursor, kind=kind)
+    rows = page["applications"]
+    if not rows:
+        return page
+    names = _orderer_names()
+    changes_of = [r["contract_number"] for r in rows if r["kind"] == applications.CHANGE_KIND and r.get("contract_number")]
+    contracts_of = contracts_repository.many(changes_of)
+    decided = [r["application_id"] for r in rows if r.get("decided_by")] if status != applications.SUBMITTED else []
+    deciders = audit.decision_names(applications_repository.many(decided))
+    for r in rows:
+        if r["kind"] == applications.CHANGE_KIND:
+            contract = contracts_of.get(r.get("contract_number"))
+            r["orderer_id"] = contract.orderer_id if contract is not None else None
+            r["orderer_name"] = contract.orderer_name if contract is not None else None
+        else:
+            r["orderer_name"] = names.get(r.get("orderer_id")) or r.get("orderer_name")
+        r["decided_by_name"] = deciders.get(r["application_id"])
+    return page
+
+
+def _fee_estimate(request: dict, issuer, today) -> dict | None:
+    """The 保証料 issuing it today would charge (the 保証料計算書's computation, the issuer's table):
+    None when the request cannot be priced (a deadline already past, a product without rates)."""
+    try:
+        quote = fees.quote(request["product"], request["guarantee"]["amount"], today, request["guarantee"]["deadline"], fees.table_of(issuer))
+    except (ValueError, KeyError, TypeError):
+        return None
+    return {"fee": quote.fee, "days": quote.days, "table_name": quote.table_name or "保証料率表"}
+
+
+def _decided_change(item: ApplicationItem) -> dict | None:
+    """What an issued 変更 changed, from the records: the version it was applied to (the chain in
+    force just before it) and the record it made, as decided (not today's contract)."""
+    records = contracts_repository.versions(item.contract_number)
+    made = next((r for r in records if r.application_id == item.application_id and r.kind == certificates.CHANGE), None)
+    if made is None:
+        return None
+    base = lifecycle.valid_chain([r for r in records if int(r.version) < int(made.version)])
+    before = made.content_before or (base[-1].record.content if base else {})
+    return {
+        "version": int(made.version),
+        "from_label": base[-1].label if base else lifecycle.label(None),
+        "to_label": lifecycle.label(made.change_number),
+        "fields": changes.differences(before, made.content),
+    }
+
+
 def application(caller: Caller, application_id: str) -> dict:
     """Everything the contractor sent, the rules as of today (while it waits), and for a change the
     content in force beside it; for a 中間前払金 application its 認定調書."""
     item = applications.load_for_staff(caller, application_id)
     kind = applications.kind_of(item)
     request = item.request
+    issuer = issuers.issuer_of(item)
     out = {
         **applications.summary(item),
-        "issuer": issuers.ref(issuers.issuer_of(item)),
+        "issuer": issuers.ref(issuer),
         "company_id": item.company_id,
         "submitted_at": _at(item.submitted_at),
         "decided_at": _at(item.decided_at),
         "decided_by": item.decided_by,
+        "decided_by_name": audit.decision_names([item]).get(application_id),
         "request": request,
         "problems": None,  # judged only while the application waits for a decision
         # A reject's e-mail that could not be delivered (a 新規 without a contract keeps it here).
         "undelivered_mail": _undelivered_of(ApplicationItem.partition(application_id)) if item.status == applications.REJECTED else [],
+        "decided_change": None,
+        "fee_estimate": None,
     }
     today = clock.today()
     if kind == applications.CHANGE_KIND:
         contract = contracts_repository.get(item.contract_number)
+        out["contractor_name"] = request.get("contractor_name")
+        out["orderer_id"], out["orderer_name"] = contract.orderer_id, contract.orderer_name
+        if item.status == applications.ISSUED:
+            out["decided_change"] = _decided_change(item)
         records = contracts_repository.versions(contract.contract_number)
         chain = lifecycle.valid_chain(records)  # as issuing would judge it: rendered changes count
         in_force = chain[-1]
@@ -103,8 +175,12 @@ def application(caller: Caller, application_id: str) -> dict:
                 problems = [Problem("contract_number", "guarantee_ended", "the guarantee has ended"), *problems]
             out["problems"] = _problems(problems)
     else:
+        orderer = registry.orderer_for(request)
+        out["contractor_name"] = request["contractor"]["name"]
+        out["orderer_id"], out["orderer_name"] = request.get("orderer_id"), orderer.name if orderer is not None else None
         if item.status == applications.SUBMITTED:
-            out["problems"] = _problems(rules.issue_problems(request, registry.orderer_for(request), today, issuers.issuer_of(item)))
+            out["problems"] = _problems(rules.issue_problems(request, orderer, today, issuer))
+            out["fee_estimate"] = _fee_estimate(request, issuer, today)
         if request.get("upload_id"):
             out["certification_document"] = _upload(request["upload_id"], item.upload_version)
     return out
@@ -117,7 +193,7 @@ def _record_label(record: VersionItem) -> str:
     return lifecycle.label(record.change_number)
 
 
-def _record_json(number: str, record: VersionItem, shown: set[int]) -> dict:
+def _record_json(number: str, record: VersionItem, shown: set[int], names: dict[int, str] | None = None) -> dict:
     stored = bool(record.sha256)
     out = {
         "version": int(record.version),
@@ -133,6 +209,7 @@ def _record_json(number: str, record: VersionItem, shown: set[int]) -> dict:
         "application_id": record.application_id,
         "reason": record.reason,
         "decided_by": record.decided_by,
+        "decided_by_name": (names or {}).get(int(record.version)),
         "sha256": record.sha256,
         "record_sha256": record.record_sha256,
         "previous_sha256": record.previous_sha256,
@@ -160,12 +237,28 @@ def _views(number: str) -> list[dict]:
 
 
 
+_RECORDING_ACTIONS = (audit.ISSUE, audit.CORRECT, audit.CANCEL_CHANGE)
+
+
+def _record_names(trail: list) -> dict[int, str]:
+    """Who wrote each record, by version: the name on the audit item of the action that wrote it."""
+    names = {}
+    for item in trail:
+        version = (item.details or {}).get("version")
+        if item.action in _RECORDING_ACTIONS and version is not None and item.staff_name:
+            names[int(version)] = item.staff_name
+    return names
+
+
 def contract(caller: Caller, number: str) -> dict:
     contract = contract_actions.load(number, caller.staff_issuer)
     number = contract.contract_number
     records = sorted(contracts_repository.versions(number), key=lambda r: int(r.version))
     chain = contracts.shown_chain(contract, records)
     shown = {s.version for s in chain}
+    trail = audit.items(number)
+    names = _record_names(trail)
+    content = contract.content or {}
     return {
         "contract_number": number,
         "application_id": contract.application_id,
@@ -173,6 +266,8 @@ def contract(caller: Caller, number: str) -> dict:
         "issuer": issuers.ref_of(contract),
         "orderer_id": contract.orderer_id,
         "orderer_name": contract.orderer_name,
+        "contractor_name": (content.get("contractor") or {}).get("name"),
+        "work_name": content.get("work_name"),
         "product": contract.product,
         "product_label": product_label(contract.product),
         "format": contract.format,
@@ -189,9 +284,10 @@ def contract(caller: Caller, number: str) -> dict:
         "chain_valid": contracts.chain_valid(contract, records),
         "in_force": certificates.certificate_json(chain[-1].record, chain[-1].change_number) if chain else None,
         "history": certificates.history_json(chain),
-        "records": [_record_json(number, r, shown) for r in records],
+        "records": [_record_json(number, r, shown, names) for r in records],
         "receipts": contracts.receipts_json(number),
         "views": _views(number),
-        "audit": [audit.as_json(item) for item in audit.items(number)],
+        "audit": [audit.as_json(item) for item in trail],
+        "lock": lockout.contract_lock(number),
         "undelivered_mail": _undelivered_of(ContractItem.partition(number)),
     }

@@ -20,6 +20,7 @@ from ...domain.identifiers import contract_number
 from ... import metrics
 from ...aws import contracts_repository, keys, storage
 from ...domain.errors import InputError, KeyRenewed, NotFound, Problem, TooManyAttempts
+from ...domain.catalogue.issuer import DEFAULT_ISSUER_ID
 from ...domain.identity import Caller
 from ...aws.models import ContractItem, ReceiptItem, ViewItem
 from ..commands import desk, lockout
@@ -89,6 +90,7 @@ def _reserve(number: str, caller: Caller, now: float) -> tuple[lockout.Reservati
             lockout.give_back(by_caller)  # not judged, so not a failure of this caller
             raise
     except TooManyAttempts as locked:
+        locked.contact = contact_for(number)
         logger.warning(
             "verification refused: locked",
             extra={
@@ -103,6 +105,21 @@ def _reserve(number: str, caller: Caller, now: float) -> tuple[lockout.Reservati
         metrics.verification("locked")
         raise
     return by_caller, by_number
+
+
+def contact_for(number: str) -> dict:
+    """Whom an orderer locked out of a number may call: the issuer its number names (the two-digit
+    code in front, none for the platform's first surety) and the branch of its first two digits.
+    Read from the number alone, never from a contract: a number no contract has gets the same
+    kind of answer (an unknown code or branch: the platform's first surety, its first branch), so
+    the answer tells nothing of whether the number exists."""
+    parsed = contract_number.parse(number)
+    listed = issuers.list_issuers()
+    issuer = next((i for i in listed if parsed.issuer_code and i.number_code == parsed.issuer_code), None)
+    if issuer is None:
+        issuer = next(i for i in listed if i.issuer_id == DEFAULT_ISSUER_ID)
+    branch = issuer.branch(parsed.branch_code)
+    return {"issuer_name": issuer.company, "branch_name": branch.name, "phone": branch.tel}
 
 
 def _judged(number: str) -> ContractItem | None:
