@@ -30,6 +30,7 @@ def test_the_estimate_is_the_fee_the_issued_fee_statement_carries(api, handlers)
     assert estimate["days"] == 365  # 2024-04-01 to 2025-03-31, both included
     assert estimate["fee"] == sum(line["fee"] for line in estimate["lines"]) or estimate["minimum_applied"]
     assert estimate["breakdown"][-1] == f"保証料：{estimate['fee']:,} 円"
+    assert estimate["request"]["guarantee"] == {"amount": 20_000_000, "deadline": "2025-03-31"}
 
     _, number, _ = issue_and_publish(api, handlers)
     [statement] = overview(api, number)["fee_statements"]
@@ -42,6 +43,7 @@ def test_the_estimate_is_the_issuers_table_computed_as_the_statement_computes_it
     status, estimate = api.post("/applications/estimate", CONTRACTOR_A, body)
     assert status == 200, estimate
     assert estimate["product_label"] == "契約保証"
+    assert estimate["request"]["guarantee"]["deadline"] == "2025-03-31"  # typed 令和7年3月31日
     from esurety.services import issuers
 
     expected = fees.quote("contract", 15_000_000, "2024-04-01", "2025-03-31", fees.table_of(issuers.get_issuer("toto-hosho")))

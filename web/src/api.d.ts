@@ -1493,6 +1493,13 @@ export interface components {
             issuer: components["schemas"]["IssuerRef"];
             /** Product Label */
             product_label: string;
+            /**
+             * Request
+             * @description The application as POST /applications would store it (dates ISO, amounts in yen).
+             */
+            request: {
+                [key: string]: unknown;
+            };
         };
         /**
          * EstimateLine

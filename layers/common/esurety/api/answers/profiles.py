@@ -1,7 +1,7 @@
 """The Net Desk's company profile and the fee estimate of an application (保証料（見込み）)."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 from pydantic import Field
 
@@ -53,3 +53,4 @@ class Estimate(Answer):
     breakdown: list[str] = Field(description="The computation as the statement prints it, line by line.")
     issuer: IssuerRef
     product_label: str
+    request: dict[str, Any] = Field(description="The application as POST /applications would store it (dates ISO, amounts in yen).")

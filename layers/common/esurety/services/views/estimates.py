@@ -47,4 +47,7 @@ def estimate(caller: Caller, request: ApplicationRequest) -> dict:
         "breakdown": list(quote.breakdown),
         "issuer": issuers.ref(judged.issuer),
         "product_label": products.label(request.product),
+        # The application as it would be stored (dates ISO, amounts in yen): the 確認画面 shows
+        # what will be sent, whichever way a date or an amount was typed.
+        "request": judged.request.model_dump(mode="json"),
     }
