@@ -676,6 +676,11 @@ async function applyView(fromId: string | null = null): Promise<void> {
       : message(`申込番号 ${source.reference ?? ""} の内容を写しました。変わったところを直してください。`, "info")
     : null;
   show(h("h1", {}, "保証申込"), intro, source ? null : previous, form, confirmSlot);
+  if (source) {
+    // From here on it is this form's draft: a sign-in on the way comes back to it as typed, not to a fresh copy.
+    drafts.save(DRAFT, readForm());
+    history.replaceState(null, "", "#/apply");
+  }
 }
 
 /** A refused estimate or application: the summary and each field's message; an upload that can never be named is cleared. */
@@ -736,6 +741,8 @@ function confirmStep(
       drafts.drop(DRAFT);
       formOpen = false;
       void loadProfile(true); // the orderer applied to is now the profile's default
+      // The address names what is on screen now (a reload shows the application; 保証申込 in the menu opens a new form).
+      history.replaceState(null, "", `#/applications/${created.application_id}`);
       const to = issuers.find((e) => e.issuer_id === values.issuer_id);
       const reference = created.reference ?? created.application_id;
       show(h("h1", {}, "保証申込"),
