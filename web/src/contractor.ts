@@ -332,6 +332,12 @@ const FIELD_LABELS: Record<string, string> = {
   advance_contract_number: "前払金保証の保証契約番号", "Idempotency-Key": "申込み",
 };
 
+/** 申込番号 as read over the phone (the API's `reference`): the id's first 8 hex digits, upper-case, in two groups. */
+function referenceOf(applicationId: string): string {
+  const head = applicationId.slice(0, 8).toUpperCase();
+  return `${head.slice(0, 4)}-${head.slice(4)}`;
+}
+
 let profileCache: Profile | null = null;
 
 async function loadProfile(fresh = false): Promise<Profile | null> {
@@ -742,7 +748,7 @@ function confirmStep(
       formOpen = false;
       void loadProfile(true); // the orderer applied to is now the profile's default
       // The address names what is on screen now (a reload shows the application; 保証申込 in the menu opens a new form).
-      history.replaceState(null, "", `#/applications/${created.application_id}`);
+      history.replaceState(null, "", `#/applications/${created.application_id}/received`);
       const to = issuers.find((e) => e.issuer_id === values.issuer_id);
       const reference = created.reference ?? created.application_id;
       show(h("h1", {}, "保証申込"),
@@ -868,6 +874,7 @@ async function profileView(): Promise<void> {
     };
     try {
       profileCache = await api.call<Profile>("PUT", "/profile", saved);
+      fillControls(form, { ...valuesOfProfile(profileCache), orderer_id: "" }); // as stored (full-width made ASCII, spaces trimmed)
       showWho(profileCache, await session(FRONT));
       result.replaceChildren(message("会社情報を保存しました。次の保証申込から自動で入力されます。", "info"));
     } catch (error) {
@@ -1045,7 +1052,7 @@ async function overviewView(number: string): Promise<void> {
     ? h("a", { href: `#${contractPath(number, "/change")}`, class: "button", id: "change-link" }, "変更申込")
     : null;
   const pending = d.pending_change
-    ? message(`変更申込（申込番号 ${d.pending_change}）を審査中です。発行されると「変更ー」の電子保証が追加されます。`, "info")
+    ? message(`変更申込（申込番号 ${referenceOf(d.pending_change)}）を審査中です。発行されると「変更ー」の電子保証が追加されます。`, "info")
     : null;
 
   const issuer = issuerOf(d);
@@ -1274,7 +1281,7 @@ async function changeView(number: string): Promise<void> {
   }
   const back = h("p", {}, h("a", { href: `#${contractPath(number)}` }, "電子保証概要へ戻る"));
   if (d.pending_change) {
-    show(h("h1", {}, "変更申込"), message(`この保証契約には審査中の変更申込（申込番号 ${d.pending_change}）があります。発行または却下の後に申し込めます。`, "info"), back);
+    show(h("h1", {}, "変更申込"), message(`この保証契約には審査中の変更申込（申込番号 ${referenceOf(d.pending_change)}）があります。発行または却下の後に申し込めます。`, "info"), back);
     return;
   }
   if (d.status !== "valid") {
@@ -1330,7 +1337,7 @@ async function changeView(number: string): Promise<void> {
       drafts.drop(CHANGE_DRAFT);
       changeOpen = false;
       // 申込一覧 shows it, with this notice (the route renders it on the change of address).
-      nextNotice = message(`変更申込を受け付けました。申込番号 ${created.application_id}（保証契約番号 ${number}）`, "info");
+      nextNotice = message(`変更申込を受け付けました。申込番号 ${referenceOf(created.application_id)}（保証契約番号 ${number}）`, "info");
       location.hash = "#/applications";
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
