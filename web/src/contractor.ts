@@ -226,10 +226,12 @@ function wireInterim(form: HTMLFormElement, orderers: Orderer[], offer: (wantIss
       };
       set("work.name", c.work_name);
       set("work.contract_price", c.contract_price);
-      set("work.contract_date", c.contract_date);
-      set("work.period_start", c.period_start);
-      set("work.period_end", c.period_end);
-      set("guarantee.deadline", c.guarantee_deadline);
+      // Dates as people write them (the API reads 令和 as it reads ISO).
+      const day = (iso: string | null | undefined) => (iso ? wareki(iso) : "");
+      set("work.contract_date", day(c.contract_date));
+      set("work.period_start", day(c.period_start));
+      set("work.period_end", day(c.period_end));
+      set("guarantee.deadline", day(c.guarantee_deadline));
       set("contractor.name", c.contractor.name);
       set("contractor.address", c.contractor.address);
       set("contractor.jv_name", c.contractor.jv_name);
@@ -262,6 +264,7 @@ function wireInterim(form: HTMLFormElement, orderers: Orderer[], offer: (wantIss
       file.setAttribute("aria-invalid", "true");
     };
     document.getElementById("apply-result")?.replaceChildren(); // what was said of an earlier file
+    document.getElementById("apply-summary")?.replaceChildren();
     if (!/\.pdf$/i.test(chosen.name) && chosen.type !== "application/pdf") return refuse("PDFファイルを選んでください。");
     if (chosen.size === 0) return refuse("ファイルが空です。");
     if (chosen.size > uploadLimit) return refuse(`ファイルが上限（${fileSize(uploadLimit)}）を超えています。`);
