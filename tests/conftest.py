@@ -353,7 +353,7 @@ class Api:
     """Calls the handlers the way API Gateway would, and decodes the JSON answer."""
 
     ROUTES = {
-        "apply": ("/orderers", "/issuers", "/applications", "/contracts"),
+        "apply": ("/orderers", "/issuers", "/applications", "/contracts", "/profile"),
         "issue": ("/staff/",),
         "verify": ("/verifications",),
         "desk": ("/desk/",),

@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from esurety.api import http
 from esurety.api.answers.applications import (
-    Application,
+    ApplicationDetail,
     Applications,
     ChangeReceived,
     Orderers,
@@ -20,11 +20,13 @@ from esurety.api.answers.contracts import CertificateVersion, ContractDetail, Co
 from esurety.api.answers.desk import Submission
 from esurety.api.answers.documents import DownloadLink, UploadForm
 from esurety.api.answers.issuers import Issuers
+from esurety.api.answers.profiles import Estimate, Profile
 from esurety.api.headers import idempotency_key
 from esurety.aws import snapstart
 from esurety.domain.identity import CONTRACTOR
-from esurety.domain.application.schemas import ApplicationRequest, ChangeRequest, SubmissionRequest
-from esurety.services.commands import applications, desk, uploads
+from esurety.domain.application.schemas import ApplicationRequest, ChangeRequest, ProfileRequest, SubmissionRequest
+from esurety.services.commands import applications, desk, profiles, uploads
+from esurety.services.views import estimates
 from esurety.services import contracts, issuers, registry
 from esurety.aws.observability import logger, metrics, tracer
 
@@ -51,7 +53,7 @@ def submit_application(
     caller = http.caller(app).require(CONTRACTOR)
     application, created = applications.submit(caller, body, key)
     logger.info("application received", extra={"application_id": application["application_id"], "new": created})
-    return {k: application[k] for k in ("application_id", "status")}
+    return {k: application[k] for k in ("application_id", "reference", "status")}
 
 
 @http.judge_invalid(app, "POST", "/applications")
@@ -75,7 +77,7 @@ def submit_change(
     caller = http.caller(app).require(CONTRACTOR)
     application, created = applications.submit_change(caller, number, body, key)
     logger.info("change application received", extra={"application_id": application["application_id"], "new": created})
-    return {k: application[k] for k in ("application_id", "kind", "status")}
+    return {k: application[k] for k in ("application_id", "reference", "kind", "status")}
 
 
 @http.judge_invalid(app, "POST", "/contracts/<number>/changes")
@@ -96,7 +98,8 @@ def get_upload(upload_id: str) -> UploadVerdict:
 
 
 @app.get("/applications/<application_id>")
-def get_application(application_id: str) -> Application:
+def get_application(application_id: str) -> ApplicationDetail:
+    """The application as sent (`request`), its state and any reject reason: read again on the Net Desk."""
     return applications.get_for_contractor(http.caller(app).require(CONTRACTOR), application_id)
 
 
@@ -149,6 +152,35 @@ def get_fee_statement(number: str, version: int) -> DownloadLink:
 def get_termination_statement(number: str) -> DownloadLink:
     """The 保証料返還計算書 of a recorded 解約 (404 before one is recorded and stored)."""
     return contracts.termination_statement_url(http.caller(app).require(CONTRACTOR), number)
+
+
+# ---------------------------------------------------------------- the company profile and the fee estimate
+
+
+@app.get("/profile")
+def get_profile() -> Profile:
+    """The company profile that prefills a new application (every field null before the first save)."""
+    return profiles.get(http.caller(app).require(CONTRACTOR))
+
+
+@app.put("/profile")
+def put_profile(body: ProfileRequest) -> Profile:
+    """Saves the company profile (an overwrite: a repeat changes nothing); validated as an application's same fields."""
+    caller = http.caller(app).require(CONTRACTOR)
+    logger.info("profile saved", extra={"company_id": caller.company_id})
+    return profiles.save(caller, body)
+
+
+@app.post("/applications/estimate")
+def estimate_application(body: ApplicationRequest) -> Estimate:
+    """保証料（見込み）: the application judged as POST /applications judges it (the same 422), nothing
+    stored; the fee it would be charged if issued today, computed as its 保証料計算書 is."""
+    return estimates.estimate(http.caller(app).require(CONTRACTOR), body)
+
+
+@http.judge_invalid(app, "POST", "/applications/estimate")
+def _estimate_rules(body: dict, _: dict) -> list:
+    return applications.problems_of_invalid(http.caller(app).require(CONTRACTOR), body)
 
 
 snapstart.install()  # SnapStart: renew clients, caches and randomness in each restored environment

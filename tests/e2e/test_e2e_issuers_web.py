@@ -125,6 +125,8 @@ def test_the_issuer_chosen_and_named_on_every_screen(local_cloud, http, tokens, 
     contractor.select_option("#f-issuer_id", "mihon-sonpo")
     expect(contractor.locator("#f-branch_code")).to_have_value("41")
     contractor.click("#apply-submit")
+    expect(contractor.locator("#confirm-facts")).to_contain_text("見本損害保険株式会社")  # the 確認画面, then 申込む
+    contractor.click("#apply-confirm-submit")
     expect(contractor.locator(".message.info")).to_contain_text("お申込みを受け付けました")
     expect(contractor.locator("#apply-issuer")).to_contain_text("見本損害保険株式会社の審査のうえ発行します")
     contractor.goto(site + "/#/applications")

@@ -102,6 +102,8 @@ def test_apply_issue_and_verify_in_the_browser(local_cloud, browser):  # noqa: F
     expect(contractor.locator("#f-work-contract_date")).to_have_value(SAMPLE["work"]["contract_date"])
     expect(contractor.locator("#f-work-name")).to_have_value(SAMPLE["work"]["name"])
     contractor.click("button[type=submit].primary")
+    expect(contractor.locator("#apply-confirm")).to_contain_text("保証料（見込み）")  # the 確認画面, then 申込む
+    contractor.click("#apply-confirm-submit")
     expect(contractor.locator(".message.info")).to_contain_text("お申込みを受け付けました")
 
     # ---- staff: the queue, issue with confirmation
@@ -627,16 +629,19 @@ def test_an_interim_advance_with_its_nintei_chousho_in_the_browser(local_cloud, 
         else:
             route.continue_()
 
-    contractor.route(deployed["api_url"] + "/applications", not_checked_yet)
+    # (The 確認画面's estimate judges the 認定調書 as the application does: it is the call held here.)
+    contractor.route(deployed["api_url"] + "/applications/estimate", not_checked_yet)
     contractor.click("#apply-submit")
     expect(contractor.locator("#check-progress")).to_contain_text("認定調書がPDFであることを確認しています")
     expect(contractor.locator("#apply-submit")).to_be_disabled()
     check_screen(contractor, "apply-interim-checking", photograph=False)
     held["released"] = True
     started = time.monotonic()
+    expect(contractor.locator("#apply-confirm")).to_contain_text("認定調書", timeout=60_000)
+    contractor.click("#apply-confirm-submit")
     expect(contractor.locator(".message.info")).to_contain_text("お申込みを受け付けました", timeout=60_000)
     print(f"\n中間前払金: {held['held']} answers 'not checked yet', then accepted {time.monotonic() - started:.2f} s after the hold ended")
-    contractor.unroute(deployed["api_url"] + "/applications")
+    contractor.unroute(deployed["api_url"] + "/applications/estimate")
 
     # ---- staff: the application in full with its 認定調書, then issued
     staff = new_page(browser)

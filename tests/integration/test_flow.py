@@ -55,14 +55,19 @@ def test_apply_issue_publish_verify(api, handlers, sent_mail, product):
 
     listing = api.get("/contracts", CONTRACTOR_A)[1]["contracts"]
     assert [(c["contract_number"], c["orderer_name"], c["format"]) for c in listing] == [(number, "栃木県", "electronic")]
-    assert api.get(f"/applications/{created['application_id']}", CONTRACTOR_A)[1] == {
+    application = api.get(f"/applications/{created['application_id']}", CONTRACTOR_A)[1]
+    assert application == {
         "application_id": created["application_id"],
+        "reference": created["application_id"][:8].upper()[:4] + "-" + created["application_id"][4:8].upper(),
         "kind": "new",
         "status": "issued",
         "contract_number": number,
         "reject_reason": None,
         "issuer": {"issuer_id": "toto-hosho", "name": "東都建設保証株式会社", "kind": "surety", "kind_label": "保証事業会社"},
+        "submitted_at": "2024-04-01T10:00:00+09:00",
+        "request": application["request"],  # everything sent, to read again (tests/integration/test_profiles.py)
     }
+    assert application["request"]["work"]["name"] == application_body()["work"]["name"]
 
     # The notice PDF carries the number and the key, and is reachable through a short-lived link.
     status, notice = api.get(f"/contracts/{number}/notice", CONTRACTOR_A)

@@ -22,6 +22,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/applications/estimate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** POST /applications/estimate */
+        post: operations["estimate_application_applications_estimate_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/applications/uploads": {
         parameters: {
             query?: never;
@@ -345,6 +362,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/profile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GET /profile */
+        get: operations["get_profile_profile_get"];
+        /** PUT /profile */
+        put: operations["put_profile_profile_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/staff/applications": {
         parameters: {
             query?: never;
@@ -609,6 +644,11 @@ export interface components {
             /** Application Id */
             application_id: string;
             /**
+             * Reference
+             * @description 申込番号 as read over the phone (the id's first 8 hex digits, e.g. 3F9A-21C7).
+             */
+            reference?: string | null;
+            /**
              * Kind
              * @enum {string}
              */
@@ -624,6 +664,44 @@ export interface components {
             reject_reason: string | null;
             /** @description The issuer (absent: the platform's first surety, on records before the registry). */
             issuer?: components["schemas"]["IssuerRef"] | null;
+        };
+        /**
+         * ApplicationDetail
+         * @description One application of the caller's company as sent: read again, or the start of a new one.
+         */
+        ApplicationDetail: {
+            /** Application Id */
+            application_id: string;
+            /**
+             * Reference
+             * @description 申込番号 as read over the phone (the id's first 8 hex digits, e.g. 3F9A-21C7).
+             */
+            reference?: string | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "new" | "change" | "interim";
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "submitted" | "issued" | "rejected";
+            /** Contract Number */
+            contract_number: string | null;
+            /** Reject Reason */
+            reject_reason: string | null;
+            /** @description The issuer (absent: the platform's first surety, on records before the registry). */
+            issuer?: components["schemas"]["IssuerRef"] | null;
+            /** Submitted At */
+            submitted_at: string | null;
+            /**
+             * Request
+             * @description The body as stored (validated; dates ISO): an application's, or a change's.
+             */
+            request: {
+                [key: string]: unknown;
+            };
         };
         /** ApplicationRequest */
         ApplicationRequest: {
@@ -659,6 +737,11 @@ export interface components {
         ApplicationRow: {
             /** Application Id */
             application_id: string;
+            /**
+             * Reference
+             * @description 申込番号 as read over the phone (the id's first 8 hex digits, e.g. 3F9A-21C7).
+             */
+            reference?: string | null;
             /**
              * Kind
              * @enum {string}
@@ -870,6 +953,11 @@ export interface components {
         ChangeReceived: {
             /** Application Id */
             application_id: string;
+            /**
+             * Reference
+             * @description 申込番号 as read over the phone (the id's first 8 hex digits, e.g. 3F9A-21C7).
+             */
+            reference?: string | null;
             /**
              * Status
              * @enum {string}
@@ -1496,6 +1584,91 @@ export interface components {
             reason: string | null;
         };
         /**
+         * Estimate
+         * @description 保証料（見込み）: the fee if the application were issued today, as its 保証料計算書 would state it.
+         */
+        Estimate: {
+            /**
+             * Fee
+             * @description 保証料 in yen.
+             */
+            fee: number;
+            /**
+             * Days
+             * @description Guarantee days, from the issue date (today) to the 保証期限, both included.
+             */
+            days: number;
+            /** Day Basis */
+            day_basis: number;
+            /**
+             * Issue Date
+             * @description The issue date the estimate assumes (today, ISO).
+             */
+            issue_date: string;
+            /** Deadline */
+            deadline: string;
+            /** Amount */
+            amount: number;
+            /**
+             * Table Name
+             * @description The issuer's rate table.
+             */
+            table_name: string;
+            /**
+             * Sample
+             * @description The table is a sample (its statement says サンプル料率).
+             */
+            sample: boolean;
+            /** Lines */
+            lines: components["schemas"]["EstimateLine"][];
+            /** Computed Fee */
+            computed_fee: number;
+            /** Minimum Fee */
+            minimum_fee: number;
+            /** Minimum Applied */
+            minimum_applied: boolean;
+            /**
+             * Breakdown
+             * @description The computation as the statement prints it, line by line.
+             */
+            breakdown: string[];
+            issuer: components["schemas"]["IssuerRef"];
+            /** Product Label */
+            product_label: string;
+            /**
+             * Request
+             * @description The application as POST /applications would store it (dates ISO, amounts in yen).
+             */
+            request: {
+                [key: string]: unknown;
+            };
+        };
+        /**
+         * EstimateLine
+         * @description One band of the tiered rates: its part of the guarantee amount and the fee on it.
+         */
+        EstimateLine: {
+            /**
+             * Band Label
+             * @description e.g. 1,000万円以下の部分
+             */
+            band_label: string;
+            /** Part */
+            part: number;
+            /**
+             * Annual Rate Percent
+             * @description e.g. 0.60%
+             */
+            annual_rate_percent: string;
+            /** Fee */
+            fee: number;
+            /**
+             * Formula
+             * @description As the 保証料計算書 prints it: 10,000,000 円 × 年0.60% × 366日 ÷ 365日
+             */
+            formula: string;
+        };
+        /**
          * FeeEstimate
          * @description The 保証料 issuing it today would charge (the 保証料計算書's computation, the issuer's rate table).
          */
@@ -1818,6 +1991,56 @@ export interface components {
          * @enum {string}
          */
         Product: "advance_payment" | "contract" | "interim_advance_payment";
+        /**
+         * Profile
+         * @description What prefills a new application; every field null until saved (GET never answers 404).
+         */
+        Profile: {
+            /** @description 受注者名, 住所, 共同企業体名 as printed on the certificate. */
+            contractor: components["schemas"]["ProfileContractor"] | null;
+            /**
+             * Deposit Bank
+             * @description 預託金融機関 (前払金保証 and 中間前払金保証).
+             */
+            deposit_bank: string | null;
+            /**
+             * Notify Email
+             * @description Where the 発行のお知らせ goes (it never carries the auth key).
+             */
+            notify_email: string | null;
+            /**
+             * Last Orderer Id
+             * @description The orderer of the company's last application: the form's default 発注者.
+             */
+            last_orderer_id: string | null;
+            /**
+             * Updated At
+             * @description When the profile was last saved (ISO, JST); null: never.
+             */
+            updated_at: string | null;
+        };
+        /** ProfileContractor */
+        ProfileContractor: {
+            /** Name */
+            name: string;
+            /** Address */
+            address: string;
+            /** Jv Name */
+            jv_name?: string | null;
+        };
+        /**
+         * ProfileRequest
+         * @description The company profile (PUT /profile): what prefills every new application, validated as the
+         *     application's same fields are (a profile that could not be applied with is refused when saved,
+         *     not at the next application). Every field may be left out or null: a profile is filled in bit by bit.
+         */
+        ProfileRequest: {
+            contractor?: components["schemas"]["Contractor"] | null;
+            /** Deposit Bank */
+            deposit_bank?: string | null;
+            /** Notify Email */
+            notify_email?: string | null;
+        };
         /** Queue */
         Queue: {
             /** Applications */
@@ -1835,6 +2058,11 @@ export interface components {
         QueueRow: {
             /** Application Id */
             application_id: string;
+            /**
+             * Reference
+             * @description 申込番号 as read over the phone (the id's first 8 hex digits, e.g. 3F9A-21C7).
+             */
+            reference?: string | null;
             /**
              * Kind
              * @enum {string}
@@ -1925,6 +2153,11 @@ export interface components {
         Received: {
             /** Application Id */
             application_id: string;
+            /**
+             * Reference
+             * @description 申込番号 as read over the phone (the id's first 8 hex digits, e.g. 3F9A-21C7).
+             */
+            reference?: string | null;
             /**
              * Status
              * @enum {string}
@@ -2027,6 +2260,11 @@ export interface components {
         StaffApplication: {
             /** Application Id */
             application_id: string;
+            /**
+             * Reference
+             * @description 申込番号 as read over the phone (the id's first 8 hex digits, e.g. 3F9A-21C7).
+             */
+            reference?: string | null;
             /**
              * Kind
              * @enum {string}
@@ -2624,6 +2862,59 @@ export interface operations {
             };
         };
     };
+    estimate_application_applications_estimate_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApplicationRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Estimate"];
+                };
+            };
+            /** @description No valid token (the HTTP API's authorizer). */
+            401: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The token's user is not in this route's group, or lacks its tenant claim. */
+            403: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A field is missing or wrong; nothing was stored. */
+            422: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvalidRequest"];
+                };
+            };
+        };
+    };
     create_upload_applications_uploads_post: {
         parameters: {
             query?: never;
@@ -2742,7 +3033,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Application"];
+                    "application/json": components["schemas"]["ApplicationDetail"];
                 };
             };
             /** @description No valid token (the HTTP API's authorizer). */
@@ -3716,6 +4007,98 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Orderers"];
+                };
+            };
+        };
+    };
+    get_profile_profile_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Profile"];
+                };
+            };
+            /** @description No valid token (the HTTP API's authorizer). */
+            401: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The token's user is not in this route's group, or lacks its tenant claim. */
+            403: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    put_profile_profile_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProfileRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Profile"];
+                };
+            };
+            /** @description No valid token (the HTTP API's authorizer). */
+            401: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The token's user is not in this route's group, or lacks its tenant claim. */
+            403: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A field is missing or wrong; nothing was stored. */
+            422: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvalidRequest"];
                 };
             };
         };

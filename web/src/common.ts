@@ -184,7 +184,7 @@ export class Api {
     private readonly onExpired: () => void = () => undefined,
   ) {}
 
-  async call<T>(method: "GET" | "POST", path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+  async call<T>(method: "GET" | "POST" | "PUT", path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
     const cfg = await loadConfig();
     const token = await session(this.front);
     if (!token) return this.expired();

@@ -2,14 +2,15 @@
 // Views are chosen by the address's fragment (#/apply, #/contracts, #/contracts/<number>, …).
 import "./style.css";
 import {
-  APPLICATION_KIND, APPLICATION_STATUS, Api, ApiError, PRODUCTS, boot, confirmDialog, drafts, errorJa, endingText, h, input, labelCells, message, nav,
-  fileSize, openInWindow, productLabel, session, show, showFieldErrors, signIn, statusBadge, wareki, yen, type Schemas,
+  APPLICATION_KIND, APPLICATION_STATUS, Api, ApiError, PRODUCTS, boot, claims, clearFieldErrors, confirmDialog, drafts, errorJa, endingText, fieldBox, h,
+  input, labelCells, message, nav, fileSize, openInWindow, problemsText, productLabel, session, show, showFieldErrors, signIn, statusBadge, wareki, yen,
+  type Schemas,
 } from "./common";
 import type { ContractPresentation, RegistryOrderer, Submission } from "./desk_types";
 import { ERROR_MESSAGES } from "./error_messages";
 import {
-  DOCUMENT_TITLES, branchesOf, documentTitle, issuerCell, issuerOf, issuerText, loadIssuers, offering, preferred,
-  type Acceptances,
+  DEFAULT_ISSUER_ID, DOCUMENT_TITLES, branchName, branchesOf, documentTitle, issuerCell, issuerOf, issuerText, loadIssuers, offering, preferred,
+  type Acceptances, type IssuerEntry,
 } from "./issuers";
 
 const FRONT = "contractor";
@@ -78,10 +79,13 @@ function body(values: Draft): unknown {
     work: {
       name: text("work.name"), kind: values["work.kind"], contract_price: text("work.contract_price"),
       contract_date: text("work.contract_date"), period_start: text("work.period_start"), period_end: text("work.period_end"),
+      // 契約保証 only: its floor is 3/10 of the price after a 低入札価格調査 (1/10 otherwise).
+      ...(values.product === "contract" ? { low_bid_investigation: values["work.low_bid_investigation"] === "yes" } : {}),
     },
     guarantee: { amount: text("guarantee.amount"), deadline: text("guarantee.deadline") },
     contractor: { name: text("contractor.name"), address: text("contractor.address"), jv_name: optional("contractor.jv_name") },
-    deposit_bank: optional("deposit_bank"),
+    // 契約保証 holds no advance at a bank: the field is hidden then, and a prefilled value not sent.
+    deposit_bank: values.product === "contract" ? null : optional("deposit_bank"),
     // 中間前払金保証 only (the API refuses them for any other product).
     ...(values.product === INTERIM
       ? { upload_id: optional("upload_id"), advance_contract_number: optional("advance_contract_number") }
@@ -222,10 +226,12 @@ function wireInterim(form: HTMLFormElement, orderers: Orderer[], offer: (wantIss
       };
       set("work.name", c.work_name);
       set("work.contract_price", c.contract_price);
-      set("work.contract_date", c.contract_date);
-      set("work.period_start", c.period_start);
-      set("work.period_end", c.period_end);
-      set("guarantee.deadline", c.guarantee_deadline);
+      // Dates as people write them (the API reads 令和 as it reads ISO).
+      const day = (iso: string | null | undefined) => (iso ? wareki(iso) : "");
+      set("work.contract_date", day(c.contract_date));
+      set("work.period_start", day(c.period_start));
+      set("work.period_end", day(c.period_end));
+      set("guarantee.deadline", day(c.guarantee_deadline));
       set("contractor.name", c.contractor.name);
       set("contractor.address", c.contractor.address);
       set("contractor.jv_name", c.contractor.jv_name);
@@ -258,6 +264,7 @@ function wireInterim(form: HTMLFormElement, orderers: Orderer[], offer: (wantIss
       file.setAttribute("aria-invalid", "true");
     };
     document.getElementById("apply-result")?.replaceChildren(); // what was said of an earlier file
+    document.getElementById("apply-summary")?.replaceChildren();
     if (!/\.pdf$/i.test(chosen.name) && chosen.type !== "application/pdf") return refuse("PDFファイルを選んでください。");
     if (chosen.size === 0) return refuse("ファイルが空です。");
     if (chosen.size > uploadLimit) return refuse(`ファイルが上限（${fileSize(uploadLimit)}）を超えています。`);
@@ -308,39 +315,276 @@ function notCheckedYet(error: unknown): boolean {
     error.errors.every((p) => /(^|\.)upload_id$/.test(p.field) && p.code === "upload_pending");
 }
 
-async function applyView(): Promise<void> {
-  const [orderers, issuers] = await Promise.all([
-    api.call<{ orderers: Orderer[] }>("GET", "/orderers").then((a) => a.orderers), loadIssuers()]);
+// ------------------------------------------------------------------ 保証申込: prefill, 確認画面, 申込む
+
+type Profile = Schemas["Profile"];
+type Estimate = Schemas["Estimate"];
+type ApplicationDetail = Schemas["ApplicationDetail"];
+type StoredRequest = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const CONTRACT = "contract";
+
+/** The form's fields by the API's field paths, in the words of the screen (the error summary names them so). */
+const FIELD_LABELS: Record<string, string> = {
+  product: "商品", format: "証書の形式", notify_email: "メールアドレス", orderer_id: "発注者", orderer: "発注者",
+  issuer_id: "保証会社等（発行者）", branch_code: "取扱店", "work.name": "工事名", "work.kind": "種別",
+  "work.contract_price": "請負金額", "work.contract_date": "請負契約日", "work.period_start": "工期（自）",
+  "work.period_end": "工期（至）", "work.low_bid_investigation": "低入札価格調査", "guarantee.amount": "保証金額",
+  "guarantee.deadline": "保証期限", "contractor.name": "受注者名", "contractor.address": "住所",
+  "contractor.jv_name": "共同企業体名", contractor: "受注者", deposit_bank: "預託金融機関", upload_id: "認定調書",
+  advance_contract_number: "前払金保証の保証契約番号", "Idempotency-Key": "申込み",
+};
+
+/** 申込番号 as read over the phone (the API's `reference`): the id's first 8 hex digits, upper-case, in two groups. */
+function referenceOf(applicationId: string): string {
+  const head = applicationId.slice(0, 8).toUpperCase();
+  return `${head.slice(0, 4)}-${head.slice(4)}`;
+}
+
+let profileCache: Profile | null = null;
+
+async function loadProfile(fresh = false): Promise<Profile | null> {
+  if (fresh || !profileCache) profileCache = await api.call<Profile>("GET", "/profile").catch(() => null);
+  return profileCache;
+}
+
+/** The header says who is signed in: the company of the profile, else the ID token's name. */
+function showWho(profile: Profile | null, token: string | null): void {
+  const slot = document.getElementById("who");
+  if (!slot) return;
+  const named = token ? claims(token).name : undefined;
+  const name = profile?.contractor?.name ?? (typeof named === "string" ? named : "");
+  slot.textContent = name ? `${name} 様` : "";
+}
+
+/** A date field: typed as people write it (令和8年12月1日, R8.12.1, 2026/12/1, full-width), or picked
+ * from the calendar beside it (which writes the 令和 form into the field). */
+function dateField(name: string, label: string): HTMLElement {
+  const box = input(name, label, { placeholder: "例：令和8年12月1日", required: true });
+  const text = box.querySelector("input")!;
+  const picker = h("input", { type: "date", class: "picker", "aria-label": `${label}をカレンダーから選ぶ`, min: "1989-01-08" });
+  picker.addEventListener("change", () => {
+    if (!picker.value) return;
+    text.value = wareki(picker.value);
+    text.dispatchEvent(new Event("input", { bubbles: true }));
+  });
+  const row = h("div", { class: "date-row" });
+  text.replaceWith(row);
+  row.append(text, picker);
+  return box;
+}
+
+/** The summary at the top of a refused form: every problem, each naming its field; a click goes to the field. */
+function errorSummary(form: HTMLElement, error: ApiError): HTMLElement {
+  const texts = problemsText(error, FIELD_LABELS);
+  const items = error.errors.map((problem, i) => {
+    const control = fieldBox(form, problem.field, false)?.querySelector<HTMLElement>("input, select, textarea");
+    if (!control || control.closest("[hidden]")) return h("li", {}, texts[i]);
+    const go = h("button", { type: "button", class: "link" }, texts[i]);
+    go.addEventListener("click", () => control.focus());
+    return h("li", {}, go);
+  });
+  return h("div", { class: "error-summary", id: "error-summary", role: "alert", tabindex: "-1" },
+    h("h2", {}, `入力内容に誤りがあります（${error.errors.length}件）`),
+    h("p", {}, "次の項目を直してから、もう一度お進みください。"),
+    h("ul", {}, ...items));
+}
+
+/** A 422 on a form: the summary at `summarySlot`, each message at its field; the summary takes the focus. */
+function showProblems(form: HTMLElement, summarySlot: HTMLElement, error: ApiError): void {
+  clearFieldErrors(form);
+  if (!error.errors.length) {
+    summarySlot.replaceChildren(message(error.code ? errorJa(error.code) : error.message));
+    return;
+  }
+  showFieldErrors(form, error, null);
+  const summary = errorSummary(form, error);
+  summarySlot.replaceChildren(summary);
+  summary.focus();
+}
+
+/** A stored application's body (dates ISO) as the form's values (dates in 令和). */
+function valuesOfRequest(request: StoredRequest): Record<string, string> {
+  const text = (v: unknown) => (v === null || v === undefined ? "" : String(v));
+  const work = request.work ?? {};
+  const guarantee = request.guarantee ?? {};
+  const contractor = request.contractor ?? {};
+  return {
+    product: text(request.product), format: text(request.format),
+    notify: request.notify_email ? "yes" : "no", notify_email: text(request.notify_email),
+    orderer_id: text(request.orderer_id), issuer_id: text(request.issuer_id), branch_code: text(request.branch_code),
+    "work.name": text(work.name), "work.kind": text(work.kind || "construction"), "work.contract_price": text(work.contract_price),
+    "work.contract_date": work.contract_date ? wareki(work.contract_date) : "",
+    "work.period_start": work.period_start ? wareki(work.period_start) : "",
+    "work.period_end": work.period_end ? wareki(work.period_end) : "",
+    "work.low_bid_investigation": work.low_bid_investigation ? "yes" : "",
+    "guarantee.amount": text(guarantee.amount), "guarantee.deadline": guarantee.deadline ? wareki(guarantee.deadline) : "",
+    "contractor.name": text(contractor.name), "contractor.address": text(contractor.address), "contractor.jv_name": text(contractor.jv_name),
+    deposit_bank: text(request.deposit_bank), advance_contract_number: text(request.advance_contract_number),
+  };
+}
+
+/** What the profile fills in: the company, its bank and e-mail, the orderer applied to last. */
+function valuesOfProfile(profile: Profile): Record<string, string> {
+  const values: Record<string, string> = {};
+  if (profile.contractor) {
+    values["contractor.name"] = profile.contractor.name;
+    values["contractor.address"] = profile.contractor.address;
+    values["contractor.jv_name"] = profile.contractor.jv_name ?? "";
+  }
+  if (profile.deposit_bank) values.deposit_bank = profile.deposit_bank;
+  if (profile.notify_email) {
+    values.notify = "yes";
+    values.notify_email = profile.notify_email;
+  }
+  if (profile.last_orderer_id) values.orderer_id = profile.last_orderer_id;
+  return values;
+}
+
+function fillControls(form: HTMLFormElement, values: Record<string, string>): void {
+  for (const [name, value] of Object.entries(values)) {
+    form.querySelectorAll<HTMLInputElement>(`[name="${name}"]`).forEach((c) => {
+      if (c.type === "radio") c.checked = c.value === value;
+      else if (c.type === "checkbox") c.checked = value === c.value;
+      else c.value = value;
+    });
+  }
+}
+
+/** Only the chosen product's fields: 契約保証 has no 預託金融機関 and asks whether the award went
+ * through a 低入札価格調査 (3/10 instead of 1/10); the 中間前払金保証's own section shows itself. */
+function showProductFields(form: HTMLFormElement): void {
+  const product = form.querySelector<HTMLSelectElement>("[name=product]")!.value;
+  form.querySelector<HTMLElement>("[data-field=deposit_bank]")!.hidden = product === CONTRACT;
+  form.querySelector<HTMLElement>("#contract-only")!.hidden = product !== CONTRACT;
+}
+
+interface Previous { application_id: string; reference?: string | null; label: string }
+
+/** 「前回の申込から作成」: the company's earlier applications (not changes), newest first. */
+async function previousSection(): Promise<HTMLElement | null> {
+  const rows = await api.call<{ applications: ApplicationRow[] }>("GET", "/applications").then((a) => a.applications).catch(() => []);
+  const earlier: Previous[] = rows.filter((a) => a.kind !== "change").slice(0, 30).map((a) => ({
+    application_id: a.application_id, reference: a.reference,
+    label: `${a.reference ?? ""}　${wareki(a.submitted_at)}　${productLabel(a.product ?? "")}　${a.work_name ?? ""}（${APPLICATION_STATUS[a.status] ?? a.status}）`,
+  }));
+  if (!earlier.length) return null;
+  const choice = h("select", { id: "f-previous", "aria-describedby": "f-previous-help" },
+    ...earlier.map((p) => h("option", { value: p.application_id }, p.label)));
+  const start = h("button", { type: "button", id: "from-previous" }, "前回の申込から作成");
+  start.addEventListener("click", () => (location.hash = `#/apply/from/${encodeURIComponent(choice.value)}`));
+  return h("section", { class: "previous", "aria-labelledby": "previous-title" },
+    h("h2", { id: "previous-title" }, "前回の申込から作成"),
+    h("div", { class: "field" }, h("label", { for: "f-previous" }, "もとにする申込"), choice,
+      h("p", { class: "help", id: "f-previous-help" }, "選んだ申込の内容をこの画面に写します。工事名・金額・日付を確かめて、変わったところを直してください。")),
+    h("p", { class: "actions" }, start));
+}
+
+/** The rows of an application as it is (or would be) stored: the 確認画面 and the application read again. */
+function requestRows(request: StoredRequest, orderers: Orderer[], issuers: IssuerEntry[]): HTMLElement[] {
+  const work = request.work ?? {};
+  const guarantee = request.guarantee ?? {};
+  const contractor = request.contractor ?? {};
+  const issuerId = request.issuer_id || DEFAULT_ISSUER_ID;
+  const issuer = issuers.find((e) => e.issuer_id === issuerId);
+  const orderer = request.orderer_id
+    ? orderers.find((o) => o.orderer_id === request.orderer_id)?.name ?? request.orderer_id
+    : request.orderer ? `${request.orderer.name}（被保証者：${request.orderer.beneficiary_name}）` : "—";
+  const product = request.product as string;
+  const rows: (HTMLElement | null)[] = [
+    row("商品", productLabel(product)),
+    row("証書の形式", request.format === "electronic" ? "電子保証" : "書面"),
+    row("発行のお知らせメール", request.notify_email ? request.notify_email : "希望しない"),
+    row("発注者", orderer),
+    row("保証会社等（発行者）", issuer ? issuerText(issuer) : issuerId),
+    row("取扱店", branchName(issuers, issuerId, request.branch_code)),
+    product === INTERIM ? row("前払金保証の保証契約番号", request.advance_contract_number ?? "—") : null,
+    product === INTERIM ? row("認定調書", request.upload_id ? "添付済み（PDF）" : "—") : null,
+    row("工事名", work.name ?? "—"),
+    row("種別", work.kind === "service" ? "業務" : "工事"),
+    row("請負金額", yen(work.contract_price)),
+    row("請負契約日", wareki(work.contract_date)),
+    row("工期", `${wareki(work.period_start)} ～ ${wareki(work.period_end)}`),
+    product === CONTRACT ? row("低入札価格調査", work.low_bid_investigation ? "低入札価格調査を経た契約" : "該当しない") : null,
+    row("保証金額", yen(guarantee.amount)),
+    row("保証期限", wareki(guarantee.deadline)),
+    row("受注者名", contractor.name ?? "—"),
+    row("住所", contractor.address ?? "—"),
+    row("共同企業体名", contractor.jv_name || "—"),
+    product === CONTRACT ? null : row("預託金融機関", request.deposit_bank ?? "—"),
+  ];
+  return rows.filter((r): r is HTMLElement => r !== null);
+}
+
+/** 保証料（見込み）: the fee if issued today, with the computation its 保証料計算書 prints. */
+function feeSection(estimate: Estimate): HTMLElement {
+  return h("section", { class: "fee-estimate", id: "fee-estimate", "aria-labelledby": "fee-title" },
+    h("h2", { id: "fee-title" }, "保証料（見込み）"),
+    h("p", { class: "fee-amount" }, yen(estimate.fee)),
+    h("p", { class: "help" }, `本日（${wareki(estimate.issue_date)}）発行した場合の保証料です。保証期間は${wareki(estimate.issue_date)}から${wareki(estimate.deadline)}まで（${estimate.days}日）。`
+      + "発行日が変わると日数に応じて変わります。確定した金額は発行時の保証料計算書でお知らせします。"),
+    h("ul", { class: "breakdown" }, ...estimate.breakdown.map((line) => h("li", {}, line))),
+    h("p", { class: "help" }, `${estimate.issuer.name}の料率表（${estimate.table_name || "料率表"}${estimate.sample ? "・サンプル料率" : ""}）による計算です。`));
+}
+
+/** Calls `send` until a 認定調書 still being judged has been judged (the API answers 422 upload_pending till then). */
+async function untilChecked<T>(send: () => Promise<T>, result: HTMLElement): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await send();
+    } catch (error) {
+      if (!notCheckedYet(error) || attempt >= CHECK_TRIES) throw error;
+      result.replaceChildren(h("p", { class: "message info", role: "status", id: "check-progress" },
+        `認定調書がPDFであることを確認しています…（${attempt} / ${CHECK_TRIES}）`));
+      await sleep(CHECK_WAIT_MS);
+    }
+  }
+}
+
+async function applyView(fromId: string | null = null): Promise<void> {
+  const [orderers, issuers, profile, source] = await Promise.all([
+    api.call<{ orderers: Orderer[] }>("GET", "/orderers").then((a) => a.orderers), loadIssuers(), loadProfile(),
+    fromId ? api.call<ApplicationDetail>("GET", `/applications/${encodeURIComponent(fromId)}`) : Promise.resolve(null)]);
   const form = h("form", { id: "apply-form", novalidate: true },
+    h("div", { id: "apply-summary" }),
     h("h2", {}, "保証の内容"),
     select("product", "商品", PRODUCTS),
     radios("format", "証書の形式", [["electronic", "電子保証（認証キーを含む）"], ["paper", "書面"]], "electronic"),
     radios("notify", "発行のお知らせメール", [["yes", "希望する"], ["no", "希望しない"]], "yes"),
     input("notify_email", "メールアドレス", { type: "email", inputmode: "email" }, "認証キーはメールに記載しません。"),
     select("orderer_id", "発注者", []),
-    h("p", { class: "help", id: "orderer-help" }, "電子保証では、その商品を電子で受け付けている発注者だけを選べます。"),
+    h("p", { class: "help", id: "orderer-help" }, "電子保証では、その商品を電子で受け付けている発注者だけを選べます。前回お申込みの発注者を最初に選んでいます。"),
     select("issuer_id", "保証会社等（発行者）", []),
     h("p", { class: "help", id: "issuer-help" }),
     select("branch_code", "取扱店", []),
     interimSection(),
     h("h2", {}, "工事（業務）"),
+    h("p", { class: "help", id: "date-help" }, "日付は「令和8年12月1日」「R8.12.1」「2026/12/1」のどの書き方でも入力できます（全角も可）。右のカレンダーからも選べます。"),
     input("work.name", "工事名", { required: true }),
     radios("work.kind", "種別", [["construction", "工事"], ["service", "業務"]], "construction"),
     input("work.contract_price", "請負金額（円）", { inputmode: "numeric", required: true }, "全角数字・カンマも入力できます。"),
-    input("work.contract_date", "契約日", { placeholder: "2027-04-01", required: true }),
-    input("work.period_start", "工期（自）", { placeholder: "2027-04-02", required: true }),
-    input("work.period_end", "工期（至）", { placeholder: "2030-03-15", required: true }),
+    dateField("work.contract_date", "請負契約日"),
+    dateField("work.period_start", "工期（自）"),
+    dateField("work.period_end", "工期（至）"),
+    h("div", { id: "contract-only", hidden: true },
+      h("div", { class: "field", "data-field": "work.low_bid_investigation" },
+        h("label", { class: "choice" },
+          h("input", { type: "checkbox", id: "f-work-low_bid_investigation", name: "work.low_bid_investigation", value: "yes", "aria-describedby": "f-work-low_bid_investigation-help f-work-low_bid_investigation-error" }),
+          "低入札価格調査を経た契約です"),
+        h("p", { class: "help", id: "f-work-low_bid_investigation-help" }, "契約保証の保証金額は請負金額の10分の1以上、低入札価格調査を経た契約では10分の3以上です。"),
+        h("p", { class: "field-error", id: "f-work-low_bid_investigation-error" }))),
     h("h2", {}, "保証"),
     input("guarantee.amount", "保証金額（円）", { inputmode: "numeric", required: true }, "中間前払金保証の保証金額は請負金額の2割以内です。"),
-    input("guarantee.deadline", "保証期限", { placeholder: "2030-03-29", required: true }),
+    dateField("guarantee.deadline", "保証期限"),
     h("h2", {}, "受注者"),
     input("contractor.name", "受注者名", { required: true }),
     input("contractor.address", "住所", { required: true }),
     input("contractor.jv_name", "共同企業体名（JVの場合）"),
-    input("deposit_bank", "預託金融機関"),
+    input("deposit_bank", "預託金融機関", {}, "前払金を預け入れる金融機関（例：みどり銀行 本町支店）。"),
     h("input", { type: "hidden", name: "upload_id" }),
     h("input", { type: "hidden", name: "upload_name" }),
-    h("p", { class: "actions" }, h("button", { type: "submit", class: "primary", id: "apply-submit" }, "申込む")),
+    h("p", { class: "help" }, "受注者名・住所・預託金融機関・メールアドレスは", h("a", { href: "#/profile" }, "会社情報"), "に登録しておくと、次の申込みから自動で入力されます。"),
+    h("p", { class: "actions" }, h("button", { type: "submit", class: "primary", id: "apply-submit" }, "入力内容を確認する")),
     h("div", { id: "apply-result", "aria-live": "polite" }));
 
   const product = form.querySelector<HTMLSelectElement>("[name=product]")!;
@@ -386,31 +630,35 @@ async function applyView(): Promise<void> {
     const branches = branchesOf(entry);
     branchSelect.replaceChildren(...branches.map(([code, name]) => h("option", { value: code }, name)));
     if (branches.some(([code]) => code === branchBefore)) branchSelect.value = branchBefore;
+    showProductFields(form);
   };
   form.addEventListener("change", () => offer());
   offer();
   const interim = wireInterim(form, orderers, offer);
 
-  // Restore what was typed before a sign-in.
+  // What fills the form: what was typed before a sign-in (a draft); else the application it starts
+  // from (「前回の申込から作成」, 「内容を確認して再申込」); else the company profile.
+  if (source) drafts.drop(DRAFT);
   const draft = drafts.load<Draft>(DRAFT);
   form.dataset.idempotencyKey = draft?.idempotency_key ?? crypto.randomUUID();
-  if (draft) {
-    for (const [name, value] of Object.entries(draft)) {
-      const controls = form.querySelectorAll<HTMLInputElement>(`[name="${name}"]`);
-      controls.forEach((c) => (c.type === "radio" ? (c.checked = c.value === value) : (c.value = value)));
-    }
+  const start: Record<string, string> | null = draft
+    ?? (source ? { ...(profile ? valuesOfProfile(profile) : {}), ...valuesOfRequest(source.request) } : profile ? valuesOfProfile(profile) : null);
+  if (start) {
+    fillControls(form, start);
     offer();
-    if (draft.orderer_id) ordererSelect.value = draft.orderer_id;
-    offer(draft.issuer_id, draft.branch_code);
+    if (start.orderer_id && orderers.some((o) => o.orderer_id === start.orderer_id)) ordererSelect.value = start.orderer_id;
+    offer(start.issuer_id, start.branch_code);
   }
-  interim.show(draft?.advance_contract_number);
+  interim.show(start?.advance_contract_number);
   form.addEventListener("input", () => drafts.save(DRAFT, readForm()));
 
+  const summarySlot = form.querySelector<HTMLElement>("#apply-summary")!;
   const submit = form.querySelector<HTMLButtonElement>("#apply-submit")!;
+  const confirmSlot = h("div", { id: "apply-confirm-slot" });
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    form.querySelectorAll(".field-error").forEach((e) => (e.textContent = ""));
-    form.querySelectorAll("[aria-invalid]").forEach((e) => e.removeAttribute("aria-invalid"));
+    clearFieldErrors(form);
+    summarySlot.replaceChildren();
     const result = document.getElementById("apply-result")!;
     result.replaceChildren();
     submit.disabled = true;
@@ -418,52 +666,112 @@ async function applyView(): Promise<void> {
       await interim.ready(); // a 認定調書 still on its way to the bucket is waited for
       const values = readForm();
       drafts.save(DRAFT, values);
-      const send = () => api.call<{ application_id: string; status: string }>("POST", "/applications", body(values), {
-        "Idempotency-Key": values.idempotency_key,
-      });
-      let created: { application_id: string; status: string } | null = null;
-      for (let attempt = 1; !created; attempt++) {
-        try {
-          created = await send();
-        } catch (error) {
-          if (!notCheckedYet(error) || attempt >= CHECK_TRIES) throw error;
-          result.replaceChildren(h("p", { class: "message info", role: "status", id: "check-progress" },
-            `認定調書がPDFであることを確認しています…（${attempt} / ${CHECK_TRIES}）`));
-          await sleep(CHECK_WAIT_MS);
-        }
-      }
-      drafts.drop(DRAFT);
-      formOpen = false;
-      const to = issuers.find((e) => e.issuer_id === values.issuer_id);
-      show(h("h1", {}, "保証申込"), message(`お申込みを受け付けました。申込番号 ${created.application_id}`, "info"),
-        h("p", { id: "apply-issuer" }, `${to ? to.name : "保証会社"}の審査のうえ発行します。発行後は「保証契約一覧」に表示されます。`),
-        h("p", {}, h("a", { href: "#/applications" }, "申込一覧へ"), "　", h("a", { href: "#/contracts" }, "保証契約一覧へ")));
+      const estimate = await untilChecked(() => api.call<Estimate>("POST", "/applications/estimate", body(values)), result);
+      result.replaceChildren();
+      confirmStep(form, confirmSlot, values, estimate, orderers, issuers, interim.ready);
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
-      result.replaceChildren(message(error.message));
-      if (notCheckedYet(error)) {
-        form.querySelector("#f-upload_id-error")!.textContent = "認定調書の確認がまだ終わっていません。しばらくしてから、もう一度「申込む」を押してください。";
-        return;
-      }
-      if (error.errors.some((p) => /(^|\.)upload_id$/.test(p.field) && (p.code.startsWith("upload_") || p.code === "no_such_upload")
-        && p.code !== "upload_pending" && p.code !== "upload_required")) {
-        // That upload can never be named: a new file is needed (a new upload).
-        (form.querySelector("[name=upload_id]") as HTMLInputElement).value = "";
-        (form.querySelector("[name=upload_name]") as HTMLInputElement).value = "";
-        (form.querySelector("#f-upload_id") as HTMLInputElement).value = "";
-        form.querySelector("#upload-status")!.textContent = "";
-        drafts.save(DRAFT, readForm());
-      }
-      showFieldErrors(form, error, null);
+      result.replaceChildren();
+      refused(form, summarySlot, error);
     } finally {
       submit.disabled = false;
     }
   });
   formOpen = true;
-  show(h("h1", {}, "保証申込"), form);
+  const previous = await previousSection();
+  const intro = source
+    ? source.status === "rejected"
+      ? message(`却下された申込（申込番号 ${source.reference ?? ""}）の内容を写しました。却下の理由：${source.reject_reason ?? "—"}　理由を確かめて内容を直し、「入力内容を確認する」へお進みください。`, "info")
+      : message(`申込番号 ${source.reference ?? ""} の内容を写しました。変わったところを直してください。`, "info")
+    : null;
+  show(h("h1", {}, "保証申込"), intro, source ? null : previous, form, confirmSlot);
+  if (source) {
+    // From here on it is this form's draft: a sign-in on the way comes back to it as typed, not to a fresh copy.
+    drafts.save(DRAFT, readForm());
+    history.replaceState(null, "", "#/apply");
+  }
 }
 
-// ------------------------------------------------------------------ 申込一覧
+/** A refused estimate or application: the summary and each field's message; an upload that can never be named is cleared. */
+function refused(form: HTMLFormElement, summarySlot: HTMLElement, error: ApiError): void {
+  if (notCheckedYet(error)) {
+    form.querySelector("#f-upload_id-error")!.textContent = "認定調書の確認がまだ終わっていません。しばらくしてから、もう一度お進みください。";
+    return;
+  }
+  if (error.errors.some((p) => /(^|\.)upload_id$/.test(p.field) && (p.code.startsWith("upload_") || p.code === "no_such_upload")
+    && p.code !== "upload_pending" && p.code !== "upload_required")) {
+    // That upload can never be named: a new file is needed (a new upload).
+    (form.querySelector("[name=upload_id]") as HTMLInputElement).value = "";
+    (form.querySelector("[name=upload_name]") as HTMLInputElement).value = "";
+    (form.querySelector("#f-upload_id") as HTMLInputElement).value = "";
+    form.querySelector("#upload-status")!.textContent = "";
+    drafts.save(DRAFT, readForm());
+  }
+  showProblems(form, summarySlot, error);
+}
+
+/** 確認画面: everything entered as it will be stored, the 保証料（見込み）, then 申込む (or back to the form). */
+function confirmStep(
+  form: HTMLFormElement, slot: HTMLElement, values: Draft, estimate: Estimate, orderers: Orderer[], issuers: IssuerEntry[],
+  ready: () => Promise<void>,
+): void {
+  const send = h("button", { type: "button", class: "primary", id: "apply-confirm-submit" }, "申込む");
+  const back = h("button", { type: "button", id: "apply-back" }, "入力画面に戻って修正する");
+  const result = h("div", { id: "apply-confirm-result", "aria-live": "polite" });
+  const section = h("section", { id: "apply-confirm", "aria-labelledby": "confirm-title", tabindex: "-1" },
+    h("h2", { id: "confirm-title" }, "入力内容の確認"),
+    h("p", {}, "この内容で申し込みます。よろしければ「申込む」を押してください。"),
+    h("table", { class: "facts", id: "confirm-facts" }, h("tbody", {}, ...requestRows(estimate.request, orderers, issuers))),
+    feeSection(estimate),
+    result,
+    h("p", { class: "actions" }, send, back));
+  const title = document.querySelector<HTMLElement>("#main h1");
+  if (title) title.textContent = "保証申込（確認）";
+  form.hidden = true;
+  document.querySelector<HTMLElement>(".previous")?.setAttribute("hidden", "");
+  slot.replaceChildren(section);
+  section.focus();
+  window.scrollTo(0, 0);
+  back.addEventListener("click", () => {
+    slot.replaceChildren();
+    form.hidden = false;
+    if (title) title.textContent = "保証申込";
+    form.querySelector<HTMLElement>("#apply-submit")?.focus();
+  });
+  send.addEventListener("click", async () => {
+    send.disabled = true;
+    back.disabled = true;
+    send.setAttribute("aria-busy", "true");
+    send.textContent = "申し込んでいます…";
+    try {
+      await ready();
+      const created = await untilChecked(() => api.call<{ application_id: string; reference?: string | null; status: string }>(
+        "POST", "/applications", body(values), { "Idempotency-Key": values.idempotency_key }), result);
+      drafts.drop(DRAFT);
+      formOpen = false;
+      void loadProfile(true); // the orderer applied to is now the profile's default
+      // The address names what is on screen now (a reload shows the application; 保証申込 in the menu opens a new form).
+      history.replaceState(null, "", `#/applications/${created.application_id}/received`);
+      const to = issuers.find((e) => e.issuer_id === values.issuer_id);
+      const reference = created.reference ?? created.application_id;
+      show(h("h1", {}, "保証申込"),
+        message(`お申込みを受け付けました。申込番号 ${reference}`, "info"),
+        h("p", { id: "apply-issuer" }, `${to ? to.name : "保証会社"}の審査のうえ発行します。発行後は「保証契約一覧」に表示されます。`
+          + "お問い合わせの際は申込番号をお伝えください。"),
+        h("p", { class: "actions" }, h("a", { href: `#/applications/${created.application_id}`, id: "applied-link" }, "申込内容を見る"),
+          h("a", { href: "#/applications" }, "申込一覧へ"), h("a", { href: "#/contracts" }, "保証契約一覧へ")));
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      // Refused now though the estimate was not (a day passed, a registry changed): back to the form, with why.
+      slot.replaceChildren();
+      form.hidden = false;
+      if (title) title.textContent = "保証申込";
+      refused(form, form.querySelector<HTMLElement>("#apply-summary")!, error);
+    }
+  });
+}
+
+// ------------------------------------------------------------------ 申込一覧, and one application read again
 
 type ApplicationRow = Schemas["ApplicationRow"];
 
@@ -475,19 +783,159 @@ async function applicationsView(): Promise<void> {
   const { applications } = await api.call<{ applications: ApplicationRow[] }>("GET", "/applications");
   const table = labelCells(h("table", { class: "list", id: "applications" },
     h("caption", {}, `申込 ${applications.length} 件（新しい順）`),
-    h("thead", {}, h("tr", {}, ...["申込日時", "区分", "内容", "保証会社等", "保証契約番号", "状態", "却下の理由"].map((t) => h("th", { scope: "col" }, t)))),
+    h("thead", {}, h("tr", {}, ...["申込番号", "申込日時", "区分", "内容", "保証会社等", "保証契約番号", "状態", "却下の理由"].map((t) => h("th", { scope: "col" }, t)))),
     h("tbody", {}, ...applications.map((a) => h("tr", { "data-application": a.application_id, "data-status": a.status },
+      h("td", { class: "nowrap" }, h("a", { href: `#/applications/${a.application_id}`, "aria-label": `申込番号 ${a.reference ?? a.application_id} の申込内容` },
+        a.reference ?? a.application_id)),
       h("td", {}, wareki(a.submitted_at, true)),
       h("td", { class: "nowrap" }, APPLICATION_KIND[a.kind] ?? a.kind),
       h("td", {}, a.kind === "change" ? `変更理由：${a.reason ?? "—"}` : `${productLabel(a.product ?? "")}　${a.work_name ?? ""}`),
       h("td", { class: "issuer-cell" }, issuerCell(issuerOf(a))),
       h("td", { class: "nowrap" }, a.contract_number
         ? h("a", { href: `#/contracts/${encodeURIComponent(a.contract_number)}` }, a.contract_number) : "—"),
-      h("td", { class: "nowrap" }, h("span", { class: `badge application-${a.status}` }, APPLICATION_STATUS[a.status] ?? a.status)),
+      h("td", { class: "nowrap" }, h("span", { class: `badge application-${a.status}` }, APPLICATION_STATUS[a.status] ?? a.status),
+        a.status === "rejected" && a.kind !== "change"
+          ? h("a", { class: "reapply", href: `#/applications/${a.application_id}` }, "内容を確認して再申込") : null),
       h("td", { class: "reject-reason" }, a.reject_reason ?? "—"))))));
   show(h("h1", {}, "申込一覧"), notice ?? null,
     applications.length ? table : h("p", {}, "申込はまだありません。"),
-    h("p", { class: "help" }, "却下された申込は、理由をご確認のうえ改めてお申込みください。"));
+    h("p", { class: "help" }, "申込番号を選ぶと、お送りした申込内容を確認できます。却下された申込は、理由をご確認のうえ「内容を確認して再申込」からお申込みください。"));
+}
+
+/** One application read again, read-only: everything sent, its state and any reject reason. */
+async function applicationView(id: string): Promise<void> {
+  const [a, orderers, issuers] = await Promise.all([
+    api.call<ApplicationDetail>("GET", `/applications/${encodeURIComponent(id)}`),
+    api.call<{ orderers: Orderer[] }>("GET", "/orderers").then((x) => x.orderers), loadIssuers()]);
+  const request = a.request as StoredRequest;
+  const change = a.kind === "change";
+  const facts = change
+    ? [row("保証契約番号", request.contract_number ?? "—"), row("工事名", request.work_name ?? "—"),
+      ...Object.entries((request.change ?? {}) as Record<string, Record<string, unknown>>).flatMap(([group, fields]) =>
+        Object.entries(fields ?? {}).filter(([, v]) => v !== null && v !== undefined).map(([name, v]) => {
+          const label = FIELD_LABELS[`${group}.${name}`] ?? name;
+          return row(`変更後の${label}`, typeof v === "number" ? yen(v) : /^\d{4}-\d{2}-\d{2}$/.test(String(v)) ? wareki(String(v)) : String(v));
+        })),
+      row("変更理由", request.reason ?? "—")]
+    : requestRows(request, orderers, issuers);
+  const rejected = a.status === "rejected";
+  show(h("h1", {}, `申込内容（申込番号 ${a.reference ?? a.application_id}）`),
+    rejected ? h("div", { class: "message error", id: "reject-reason", role: "status" },
+      h("strong", {}, "この申込は却下されました。"), `却下の理由：${a.reject_reason ?? "—"}`) : null,
+    h("table", { class: "facts", id: "application-state" }, h("tbody", {},
+      row("申込番号", a.reference ?? a.application_id),
+      row("区分", APPLICATION_KIND[a.kind] ?? a.kind),
+      row("状態", h("span", { class: `badge application-${a.status}` }, APPLICATION_STATUS[a.status] ?? a.status)),
+      row("申込日時", wareki(a.submitted_at, true)),
+      issuerOf(a) ? row("保証会社等（発行者）", issuerText(issuerOf(a)!)) : null,
+      a.contract_number ? row("保証契約番号", h("a", { href: `#/contracts/${encodeURIComponent(a.contract_number)}` }, a.contract_number)) : null)),
+    h("h2", {}, "お送りした内容"),
+    h("table", { class: "facts", id: "application-request" }, h("tbody", {}, ...facts)),
+    h("p", { class: "actions" },
+      !change && rejected ? h("a", { class: "button", id: "reapply", href: `#/apply/from/${a.application_id}` }, "内容を確認して再申込") : null,
+      !change && !rejected ? h("a", { class: "button", id: "copy-application", href: `#/apply/from/${a.application_id}` }, "この申込から作成") : null,
+      h("a", { href: "#/applications" }, "申込一覧へ戻る")));
+}
+
+// ------------------------------------------------------------------ 会社情報 (the profile that prefills applications)
+
+const PROFILE_LABELS: Record<string, string> = {
+  "contractor.name": "受注者名", "contractor.address": "住所", "contractor.jv_name": "共同企業体名", contractor: "受注者",
+  deposit_bank: "預託金融機関", notify_email: "メールアドレス",
+};
+
+async function profileView(): Promise<void> {
+  const profile = await loadProfile(true);
+  const form = h("form", { id: "profile-form", novalidate: true },
+    h("div", { id: "profile-summary" }),
+    h("p", {}, "ここに登録した内容は、保証申込の画面に自動で入力されます（申込みごとに直すこともできます）。"),
+    h("h2", {}, "受注者"),
+    input("contractor.name", "受注者名", {}, "保証証書に記載する名称です（例：さくら建設 株式会社）。"),
+    input("contractor.address", "住所"),
+    input("contractor.jv_name", "共同企業体名（JVの場合）"),
+    h("h2", {}, "前払金の預託"),
+    input("deposit_bank", "預託金融機関", {}, "前払金保証・中間前払金保証で使います（契約保証では使いません）。"),
+    h("h2", {}, "お知らせメール"),
+    input("notify_email", "メールアドレス", { type: "email", inputmode: "email" }, "発行のお知らせを送ります。認証キーはメールに記載しません。"),
+    h("p", { class: "actions" }, h("button", { type: "submit", class: "primary", id: "profile-save" }, "保存する")),
+    h("div", { id: "profile-result", "aria-live": "polite" }));
+  if (profile) fillControls(form, { ...valuesOfProfile(profile), orderer_id: "" });
+  const summarySlot = form.querySelector<HTMLElement>("#profile-summary")!;
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearFieldErrors(form);
+    summarySlot.replaceChildren();
+    const result = form.querySelector<HTMLElement>("#profile-result")!;
+    result.replaceChildren();
+    const value = (name: string) => (form.querySelector<HTMLInputElement>(`[name="${name}"]`)!.value ?? "").trim();
+    const someContractor = value("contractor.name") || value("contractor.address") || value("contractor.jv_name");
+    const saved = {
+      contractor: someContractor
+        ? { name: value("contractor.name"), address: value("contractor.address"), jv_name: value("contractor.jv_name") || null } : null,
+      deposit_bank: value("deposit_bank") || null,
+      notify_email: value("notify_email") || null,
+    };
+    try {
+      profileCache = await api.call<Profile>("PUT", "/profile", saved);
+      fillControls(form, { ...valuesOfProfile(profileCache), orderer_id: "" }); // as stored (full-width made ASCII, spaces trimmed)
+      showWho(profileCache, await session(FRONT));
+      result.replaceChildren(message("会社情報を保存しました。次の保証申込から自動で入力されます。", "info"));
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      showFieldErrors(form, error, null);
+      const summary = h("div", { class: "error-summary", id: "error-summary", role: "alert", tabindex: "-1" },
+        h("h2", {}, `入力内容に誤りがあります（${error.errors.length}件）`),
+        h("ul", {}, ...problemsText(error, PROFILE_LABELS).map((t) => h("li", {}, t))));
+      summarySlot.replaceChildren(summary);
+      summary.focus();
+    }
+  });
+  show(h("h1", {}, "会社情報"), form);
+}
+
+// ------------------------------------------------------------------ ヘルプ
+
+function helpNav(current: "contracts" | "printing"): HTMLElement {
+  return h("nav", { class: "help-nav", "aria-label": "ヘルプの目次" },
+    h("a", { href: "#/help/contracts", "aria-current": current === "contracts" ? "page" : false }, "保証契約一覧のヘルプ"),
+    h("a", { href: "#/help/printing", "aria-current": current === "printing" ? "page" : false }, "印刷方法について"));
+}
+
+function helpView(topic: string): void {
+  if (topic === "printing") {
+    show(h("h1", {}, "印刷方法について"), helpNav("printing"),
+      h("h2", {}, "「認証キー」のお知らせ（PDF）を印刷する・保存する"),
+      h("ol", {},
+        h("li", {}, "「保証契約一覧」で保証契約番号を選び、「電子保証概要」を開きます。"),
+        h("li", {}, "認証キーの欄の「印刷」を押すと、「電子保証にかかる「認証キー」のお知らせ」（PDF）が別のウィンドウ（タブ）で開きます。"),
+        h("li", {}, "PDFを表示した画面の印刷ボタンで印刷します。保存（ダウンロード）ボタンでPDFファイルとして保存することもできます。"),
+        h("li", {}, "発注者には、このPDFを発注者の定める方法（電子メールへの添付、電子契約システムへのアップロードなど）で提出するか、本サービスの「提出」をご利用ください。")),
+      h("p", {}, "お知らせには保証契約番号と認証キー、発注者が読み取るQRコードが記載されています。認証キーは電子メールでは送られません。この画面とお知らせのPDFでだけ確認できます。"),
+      h("h2", {}, "変更後の版のお知らせ"),
+      h("p", {}, "「電子保証履歴一覧」では、新規・変更ー1 など版ごとに「認証キーのお知らせ」の「印刷」ボタンがあります。"),
+      h("h2", {}, "電子保証（証書の内容）を印刷する"),
+      h("p", {}, "「電子保証履歴一覧」で「選択」を押すと、電子保証が別のウィンドウで表示されます。その画面の「印刷」ボタンでブラウザの印刷が始まります（操作ボタンやメニューは印刷されません）。「PDFを表示」では署名付きの保証証書（PDF）を開けます。"),
+      h("h2", {}, "ウィンドウが開かないとき"),
+      h("p", {}, "ブラウザがポップアップ（新しいウィンドウ）を止めていることがあります。アドレスバーに表示される案内から、このサイトのポップアップを許可してから、もう一度「印刷」を押してください。"),
+      h("p", {}, h("a", { href: "#/contracts" }, "保証契約一覧へ")));
+    return;
+  }
+  show(h("h1", {}, "保証契約一覧のヘルプ"), helpNav("contracts"),
+    h("h2", {}, "保証契約一覧"),
+    h("p", {}, "御社の保証契約が表示されます。保証契約番号を選ぶと「電子保証概要」が開きます。"),
+    h("h2", {}, "電子保証概要"),
+    h("p", {}, "保証の状態（有効・期限満了・解約・履行請求）、保証の内容、認証キー、発注者の閲覧・受領確認、保証料計算書が表示されます。最新の情報を表示しています。"),
+    h("p", {}, "認証キーは発注者にお知らせください。「印刷」ボタンで「認証キー」のお知らせ（PDF）を開き、PDFデータを発注者に提出することをお奨めします（", h("a", { href: "#/help/printing" }, "印刷方法について"), "）。"),
+    h("h2", {}, "電子保証履歴一覧"),
+    h("p", {}, "新規と変更（変更ー1、変更ー2 …）の電子保証が発行順に表示されます。訂正、変更取消された履歴は表示されません。"),
+    h("p", {}, "電子保証発行日時とは、発注者が保証証書を確認するシステム（プラットフォーム）に保証証書が到着した日時のことです。"),
+    h("h2", {}, "発行後のお手続き"),
+    h("p", {}, "保証会社で発行手続きが完了すると、お申込み時に希望されたメールアドレスに発行のお知らせを送ります。メールが届きましたら、①保証契約の内容をご確認のうえ、②「認証キー」のお知らせ（PDF）を印刷または保存して、発注者に提出してください。"),
+    h("h2", {}, "保証料計算書と領収証"),
+    h("p", {}, "保証料計算書は電子化しています（電子保証概要の「保証料計算書」から表示できます）。領収証は引き続き書面でお渡しします。"),
+    h("h2", {}, "保証の内容を変えるとき"),
+    h("p", {}, "電子保証概要の「変更申込」から申し込みます。請負金額のみの変更の場合は、保証契約の効力に影響を及ぼさないので、変更の手続きは必要ありません。"),
+    h("p", {}, h("a", { href: "#/contracts" }, "保証契約一覧へ")));
 }
 
 // ------------------------------------------------------------------ 保証契約一覧
@@ -599,7 +1047,8 @@ async function overviewView(number: string): Promise<void> {
       h("h2", { id: "key-title" }, "認証キー"),
       h("p", { class: "key-value", id: "auth-key" }, d.auth_key),
       h("p", {}, "※発注者にお知らせください（印刷ボタンをクリックして、PDFデータを発注者に提出することをお奨めします。）"),
-      h("p", { class: "actions" }, print, h("span", { class: "help" }, `「認証キー」のお知らせ（${label}、PDF）を開きます。`)))
+      h("p", { class: "actions" }, print, h("span", { class: "help" }, `「認証キー」のお知らせ（${label}、PDF）を開きます。`),
+        h("a", { href: "#/help/printing" }, "印刷方法について")))
     : null;
 
   const receipts = d.receipts ?? [];
@@ -643,7 +1092,7 @@ async function overviewView(number: string): Promise<void> {
     ? h("a", { href: `#${contractPath(number, "/change")}`, class: "button", id: "change-link" }, "変更申込")
     : null;
   const pending = d.pending_change
-    ? message(`変更申込（申込番号 ${d.pending_change}）を審査中です。発行されると「変更ー」の電子保証が追加されます。`, "info")
+    ? message(`変更申込（申込番号 ${referenceOf(d.pending_change)}）を審査中です。発行されると「変更ー」の電子保証が追加されます。`, "info")
     : null;
 
   const issuer = issuerOf(d);
@@ -946,7 +1395,7 @@ async function changeView(number: string): Promise<void> {
   }
   const back = h("p", {}, h("a", { href: `#${contractPath(number)}` }, "電子保証概要へ戻る"));
   if (d.pending_change) {
-    show(h("h1", {}, "変更申込"), message(`この保証契約には審査中の変更申込（申込番号 ${d.pending_change}）があります。発行または却下の後に申し込めます。`, "info"), back);
+    show(h("h1", {}, "変更申込"), message(`この保証契約には審査中の変更申込（申込番号 ${referenceOf(d.pending_change)}）があります。発行または却下の後に申し込めます。`, "info"), back);
     return;
   }
   if (d.status !== "valid") {
@@ -1002,7 +1451,7 @@ async function changeView(number: string): Promise<void> {
       drafts.drop(CHANGE_DRAFT);
       changeOpen = false;
       // 申込一覧 shows it, with this notice (the route renders it on the change of address).
-      nextNotice = message(`変更申込を受け付けました。申込番号 ${created.application_id}（保証契約番号 ${number}）`, "info");
+      nextNotice = message(`変更申込を受け付けました。申込番号 ${referenceOf(created.application_id)}（保証契約番号 ${number}）`, "info");
       location.hash = "#/applications";
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
@@ -1034,7 +1483,11 @@ async function route(): Promise<void> {
     else if (parts[0] === "contracts" && parts[1] && parts[2] === "certificate" && parts[3]) await certificateWindow(parts[1], Number(parts[3]));
     else if (parts[0] === "contracts" && parts[1]) await overviewView(parts[1]);
     else if (parts[0] === "contracts") await contractsView(new URLSearchParams(search));
+    else if (parts[0] === "applications" && parts[1]) await applicationView(parts[1]);
     else if (parts[0] === "applications") await applicationsView();
+    else if (parts[0] === "profile") await profileView();
+    else if (parts[0] === "help") helpView(parts[1] ?? "contracts");
+    else if (parts[0] === "apply" && parts[1] === "from" && parts[2]) await applyView(parts[2]);
     else await applyView();
     document.getElementById("main")?.focus();
   } catch (error) {
@@ -1043,8 +1496,11 @@ async function route(): Promise<void> {
 }
 
 void boot(FRONT, async () => {
-  if (!(await session(FRONT))) await signIn(FRONT);
-  nav(FRONT, [["#/apply", "保証申込"], ["#/applications", "申込一覧"], ["#/contracts", "保証契約一覧"]]);
+  const token = await session(FRONT);
+  if (!token) await signIn(FRONT);
+  nav(FRONT, [["#/apply", "保証申込"], ["#/applications", "申込一覧"], ["#/contracts", "保証契約一覧"], ["#/profile", "会社情報"],
+    ["#/help/contracts", "ヘルプ"]]);
+  showWho(await loadProfile(), token);
   window.addEventListener("hashchange", () => void route());
   await route();
 });

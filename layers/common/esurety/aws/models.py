@@ -703,3 +703,25 @@ class DeskEventItem(_Item):
 
 
 ALL_MODELS = ALL_MODELS + (DeskItem, DeskEventItem)
+
+
+class ProfileItem(_Item):
+    """pk `PROFILE#{company_id}`, sk `PROFILE`: a contractor company's profile, what prefills each new
+    application (受注者名, 住所, JV名, 預託金融機関, e-mail) and the orderer it last applied to. One item per
+    company, overwritten in place (services/commands/profiles.py); read by GetItem only."""
+
+    SK = "PROFILE"
+    company_id = UnicodeAttribute()
+    contractor = JSONAttribute(null=True)  # {"name", "address", "jv_name"} as validated (schemas.Contractor)
+    deposit_bank = UnicodeAttribute(null=True)
+    notify_email = UnicodeAttribute(null=True)
+    last_orderer_id = UnicodeAttribute(null=True)  # the orderer of the company's last application (POST /applications)
+    updated_at = UTCDateTimeAttribute(null=True)  # the last PUT /profile
+    updated_by = UnicodeAttribute(null=True)  # who saved it (the contractor user's `sub`)
+
+    @staticmethod
+    def key(company_id: str) -> tuple[str, str]:
+        return f"PROFILE#{company_id}", ProfileItem.SK
+
+
+ALL_MODELS = ALL_MODELS + (ProfileItem,)

@@ -1,7 +1,7 @@
 """Applications (申込) as the contractor reads them, and the registry they name orderers from."""
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Any, Literal, Optional
 
 from pydantic import Field
 
@@ -46,6 +46,7 @@ class Received(Answer):
     """An application stored (or the one a retried Idempotency-Key stored)."""
 
     application_id: str
+    reference: Optional[str] = Field(default=None, description="申込番号 as read over the phone (the id's first 8 hex digits, e.g. 3F9A-21C7).")
     status: State
 
 
@@ -55,11 +56,19 @@ class ChangeReceived(Received):
 
 class Application(Answer):
     application_id: str
+    reference: Optional[str] = Field(default=None, description="申込番号 as read over the phone (the id's first 8 hex digits, e.g. 3F9A-21C7).")
     kind: Kind
     status: State
     contract_number: Optional[str]
     reject_reason: Optional[str]
     issuer: Optional[IssuerRef] = Field(default=None, description="The issuer (absent: the platform's first surety, on records before the registry).")
+
+
+class ApplicationDetail(Application):
+    """One application of the caller's company as sent: read again, or the start of a new one."""
+
+    submitted_at: Optional[str]
+    request: dict[str, Any] = Field(description="The body as stored (validated; dates ISO): an application's, or a change's.")
 
 
 class ApplicationRow(Application):

@@ -223,6 +223,16 @@ class ApplicationRequest(_Body):
         return self
 
 
+class ProfileRequest(_Body):
+    """The company profile (PUT /profile): what prefills every new application, validated as the
+    application's same fields are (a profile that could not be applied with is refused when saved,
+    not at the next application). Every field may be left out or null: a profile is filled in bit by bit."""
+
+    contractor: Optional[Contractor] = None  # 受注者名, 住所, 共同企業体名 as printed on the certificate
+    deposit_bank: Optional[Text(MAX_DEPOSIT_BANK)] = None  # 預託金融機関 of 前払金保証 (契約保証 holds none)
+    notify_email: Optional[Email] = None  # 発行のお知らせメール
+
+
 class RejectRequest(_Body):
     reason: Text(MAX_REASON)
 

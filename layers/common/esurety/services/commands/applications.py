@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 import secrets
+from dataclasses import dataclass
 
 from pynamodb.exceptions import PutError, UpdateError
 
@@ -25,6 +26,7 @@ from ...aws.models import ApplicationItem, ContractItem, UploadItem, condition_f
 from ...domain.application.schemas import UNKNOWN, ApplicationRequest, ChangeRequest, Partial, known, partial
 from ...domain.catalogue.issuer import Issuer
 from .. import issuers, registry
+from . import profiles
 
 SUBMITTED, ISSUED, REJECTED = "submitted", "issued", "rejected"
 NEW_KIND, CHANGE_KIND, INTERIM_KIND = "new", "change", "interim"  # 新規, 変更, 中間前払金
@@ -49,9 +51,19 @@ def _application_id(company_id: str, idempotency_key: str | None) -> str:
     return hashlib.sha256(f"{company_id}\n{idempotency_key}".encode()).hexdigest()[:24]
 
 
-def submit(caller: Caller, request: ApplicationRequest, idempotency_key: str | None) -> tuple[dict, bool]:
-    """Returns (the application, whether this call created it)."""
-    _check_idempotency_key(idempotency_key)
+@dataclass(frozen=True)
+class Judged:
+    """An application found acceptable (`judge`): what `submit` stores and `estimates` prices."""
+
+    request: ApplicationRequest  # as stored (a 中間前払金保証's 前払金保証 number normalised)
+    issuer: Issuer
+    kind: str
+    upload: UploadItem | None
+
+
+def judge(caller: Caller, request: ApplicationRequest) -> Judged:
+    """Every rule of a new application, as POST /applications judges it (InputError with every
+    problem; the 中間前払金保証's 認定調書 and 前払金保証 checked); nothing is written."""
     orderer = registry.get_orderer(request.orderer_id) if request.orderer_id else None
     issuer, issuer_problems = _chosen_issuer(caller, request)
     problems = issuer_problems + rules.application_problems(request, orderer, clock.today(), issuer)
@@ -61,6 +73,15 @@ def submit(caller: Caller, request: ApplicationRequest, idempotency_key: str | N
     if request.product == Product.INTERIM_ADVANCE_PAYMENT:
         kind = INTERIM_KIND
         request, upload = _check_interim(caller, request)
+    return Judged(request, issuer, kind, upload)
+
+
+def submit(caller: Caller, request: ApplicationRequest, idempotency_key: str | None) -> tuple[dict, bool]:
+    """Returns (the application, whether this call created it). The orderer applied to becomes the
+    company profile's `last_orderer_id` (the form's default next time)."""
+    _check_idempotency_key(idempotency_key)
+    judged = judge(caller, request)
+    request, issuer, kind, upload = judged.request, judged.issuer, judged.kind, judged.upload
 
     item = _new_item(caller, idempotency_key, kind, request.model_dump(mode="json"), issuer_id=issuer.issuer_id)
     if upload is not None:  # the 認定調書 as checked: staff open this version, whatever the key holds later
@@ -68,6 +89,8 @@ def submit(caller: Caller, request: ApplicationRequest, idempotency_key: str | N
     try:
         item.save(condition=ApplicationItem.pk.does_not_exist())
         metrics.count(metrics.APPLICATIONS_SUBMITTED)
+        if request.orderer_id:
+            profiles.remember_orderer(caller, request.orderer_id)
         return summary(item), True
     except PutError as error:
         if not condition_failed(error):
@@ -153,10 +176,19 @@ def kind_of(item: ApplicationItem) -> str:
     return item.kind or NEW_KIND
 
 
+def reference(application_id: str) -> str:
+    """申込番号 as read over the phone: the id's first 8 hex digits, upper-case, in two groups
+    (`3F9A-21C7`). A display form only: the id stays the key; among one company's applications
+    two sharing the first 32 bits are as unlikely as a wrong digit read out."""
+    head = application_id[:8].upper()
+    return f"{head[:4]}-{head[4:]}"
+
+
 def summary(item: ApplicationItem, seen: dict | None = None) -> dict:
     """The application's state; `seen` is issuers.ref_of's memo when many rows are answered."""
     return {
         "application_id": item.application_id,
+        "reference": reference(item.application_id),
         "kind": kind_of(item),
         "status": item.status,
         "contract_number": item.contract_number,
@@ -313,7 +345,9 @@ def get_for_contractor(caller: Caller, application_id: str) -> dict:
     item = load(application_id)
     if item.company_id != caller.company_id:
         raise NotFound("application")  # another company's application does not exist for this caller
-    return summary(item)
+    # Everything sent, to be read again or to start a new application from (「前回の申込から作成」,
+    # 「内容を確認して再申込」); the 認定調書's upload id is the company's own.
+    return {**summary(item), "submitted_at": iso_jst(item.submitted_at), "request": item.request}
 
 
 def _encode_cursor(key: dict | None) -> str | None:
