@@ -270,3 +270,22 @@ def test_a_decision_the_action_would_refuse_never_waits(api, contract):
     assert api.post(f"/staff/contracts/{number}/termination", MAKER, TERMINATION)[0] == 428
     assert api.get("/staff/approvals", APPROVER)[1]["items"] == []
     assert [int(r.version) for r in records(number)] == [1]  # nothing written
+
+
+# ----------------------------------------------------------------------------- the operator's switch
+
+
+def test_the_operator_turns_four_eyes_on_and_off_with_the_issuers_tool(api, capsys):
+    from tools import issuers as tool
+
+    where = ["--table", "esurety-test", "--stage", "test"]
+    assert tool.main([*where, "seed"]) == 0
+    assert tool.main([*where, "four-eyes", "toto-hosho", "on"]) == 0
+    assert "second staff member" in capsys.readouterr().out
+    assert tool.main([*where, "four-eyes", "toto-hosho", "on"]) == 0 and "already" in capsys.readouterr().out
+    assert "approval_id" in api.post(f"/staff/applications/{_apply(api)}/issue", MAKER)[1]
+
+    assert tool.main([*where, "four-eyes", "toto-hosho", "off"]) == 0
+    assert "approval_id" not in api.post(f"/staff/applications/{_apply(api)}/issue", MAKER)[1]
+    assert tool.main([*where, "four-eyes", "no-such-issuer", "on"]) == 2
+    assert "no issuer no-such-issuer" in capsys.readouterr().err
