@@ -337,7 +337,7 @@ def _pending_on(caller: Caller, target: str) -> dict | None:
 
 
 def listing(caller: Caller, status: str = PENDING, limit: int = PAGE, cursor: str | None = None) -> dict:
-    """One page of the caller's issuer's approvals of `status`, oldest first (a Query, no Scan)."""
+    """One page of the caller's issuer's approvals of `status`, oldest first (a Query on gsi1, never a whole-table read)."""
     if status not in STATUSES:
         raise InputError(Problem("status", "invalid_choice", f"must be one of {', '.join(STATUSES)}"))
     if not 1 <= limit <= PAGE:
