@@ -154,6 +154,18 @@ def test_another_issuers_staff_see_and_decide_nothing(api):
     assert status == 422 and bad["errors"][0]["code"] == "not_approval_id"
 
 
+def test_the_list_pages_and_a_cursor_opens_only_its_own_list(api):
+    four_eyes(True)
+    made = [api.post(f"/staff/applications/{_apply(api)}/issue", MAKER)[1]["approval_id"] for _ in range(2)]
+    status, first = api.get("/staff/approvals", APPROVER, query={"limit": "1"})
+    assert status == 200 and len(first["items"]) == 1 and first["next_cursor"]
+    status, second = api.get("/staff/approvals", APPROVER, query={"limit": "1", "cursor": first["next_cursor"]})
+    assert status == 200 and {first["items"][0]["approval_id"], second["items"][0]["approval_id"]} == set(made)
+    for claims, query in ((APPROVER, {"status": "approved"}), (STAFF_INSURER, {})):
+        status, refused = api.get("/staff/approvals", claims, query={**query, "cursor": first["next_cursor"]})
+        assert status == 422 and refused["errors"][0]["field"] == "cursor"
+
+
 def test_with_four_eyes_off_every_decision_is_one_step(api):
     four_eyes(False)
     application_id = _apply(api)

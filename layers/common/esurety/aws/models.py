@@ -476,7 +476,7 @@ class AuditItem(_Item):
     `ref` (the contract's new revision, or the application id) keeps two actions of one instant apart.
     """
 
-    action = UnicodeAttribute()  # issue | reject | correct | cancel-change | terminate | rotate-key
+    action = UnicodeAttribute()  # issue | reject | correct | cancel-change | terminate | rotate-key | approval-return (four eyes)
     contract_number = UnicodeAttribute(null=True)
     application_id = UnicodeAttribute(null=True)
     staff_subject = UnicodeAttribute(null=True)  # the staff caller's JWT `sub`
