@@ -41,8 +41,9 @@ run: bootstrap-run
 
 # An ID token of a demo user: curl -H "Authorization: Bearer $$(make -s token ROLE=orderer)" ...
 # (ROLE, not USER: USER is the login name in every shell.) ROLE=staff ISSUER=<issuer id>: that
-# issuer's staff member (mihon-sonpo, mirai-bank); without ISSUER, toto-hosho's.
-ROLES := contractor staff orderer orderer-works orderer-ashikaga
+# issuer's staff member (mihon-sonpo, mirai-bank); without ISSUER, toto-hosho's. ROLE=approver: a second
+# staff member of toto-hosho's 栃木支店, who approves what `staff` decides (four eyes are on in make run).
+ROLES := contractor staff approver orderer orderer-works orderer-ashikaga
 token: $(STAMP)
 	@test -n "$(ROLE)" || { echo "usage: make token ROLE=<$(subst $(eval) ,|,$(ROLES))> [ISSUER=<issuer id>]" >&2; exit 2; }
 	@test -n "$(filter $(ROLES),$(ROLE))" -a "$(words $(ROLE))" = 1 || \

@@ -5,6 +5,7 @@
     register --file issuer.json [--create-key | --key-id KEY] [--certificate-pem FILE | --demo-certificate]
              [--csr FILE] [--root-out FILE]
     suspend ID | retire ID | activate ID
+    four-eyes ID on|off
     list
     seed
 
@@ -24,6 +25,10 @@ An issuer is data plus a key: no code change, no template change. `register`
    demo CA of that issuer, tools/demo_pki.py: for the local cloud and demos only, its root
    written to `--root-out`); a parameter that already holds a certificate for the key is kept;
 4. writes the registry entry with its `signing` block (the key's ARN, the parameter).
+
+`four-eyes ID on` makes the issuer's 発行, 訂正 and 解約 / 履行請求 wait for a second staff member's
+approval (docs/decisions.md, "Four eyes"); `off` makes them one step again (approvals already
+waiting stay, to be approved or returned).
 
 Running it again changes nothing: the key is found by its alias, a certificate already in place for
 it is kept, an entry equal to the one stored is not written. It never changes an entry's status
@@ -355,6 +360,24 @@ def set_status(args, target: Target, status: str) -> int:
     return 0
 
 
+def set_four_eyes(args, target: Target) -> int:
+    from esurety.aws import issuers_repository
+    from esurety.domain.catalogue.issuer import issuer_from_json
+
+    stored = issuers_repository.data(args.issuer_id)
+    if stored is None:
+        raise Refused(f"no issuer {args.issuer_id} in {target.table}")
+    wanted = args.setting == "on"
+    if bool(stored.get("four_eyes")) == wanted:
+        print(f"issuer {args.issuer_id}: four eyes {args.setting} already")
+        return 0
+    data = {**stored, "four_eyes": wanted}
+    issuer_from_json(data)
+    issuers_repository.save(args.issuer_id, data)
+    print(f"issuer {args.issuer_id}: four eyes {'on: 発行, 訂正 and 解約 / 履行請求 wait for a second staff member' if wanted else 'off: one step'}")
+    return 0
+
+
 def list_issuers(args, target: Target) -> int:
     from esurety.services import issuers
 
@@ -451,6 +474,9 @@ def main(argv: list[str] | None = None) -> int:
     for name, help_text in (("suspend", "take no applications for now"), ("retire", "take no applications again"),
                             ("activate", "take applications")):
         commands.add_parser(name, help=help_text).add_argument("issuer_id")
+    four = commands.add_parser("four-eyes", help="a second staff member approves 発行, 訂正 and 解約 (on) or not (off)")
+    four.add_argument("issuer_id")
+    four.add_argument("setting", choices=("on", "off"))
     commands.add_parser("list", help="the registry")
     commands.add_parser("seed", help="write the packaged seed's issuers the registry does not have yet")
     args = parser.parse_args(argv)
@@ -463,7 +489,7 @@ def main(argv: list[str] | None = None) -> int:
             return register(args, target, boto3.client("kms"), boto3.client("ssm"))
         if args.command in ("suspend", "retire", "activate"):
             return set_status(args, target, {"suspend": "suspended", "retire": "retired", "activate": "active"}[args.command])
-        return {"list": list_issuers, "seed": seed}[args.command](args, target)
+        return {"list": list_issuers, "seed": seed, "four-eyes": set_four_eyes}[args.command](args, target)
     except Refused as refused:
         print(f"refused: {refused}", file=sys.stderr)
         return 2

@@ -41,6 +41,9 @@ PUBLIC = {("get", "/orderers"), ("get", "/issuers")}  # Auth: NONE in the templa
 PUBLIC_TAG = "public"
 # Staff decisions on an application: 409 when it is no longer in a state that allows them.
 APPLICATION_DECISIONS = {("post", "/staff/applications/{application_id}/issue"), ("post", "/staff/applications/{application_id}/reject")}
+# Four eyes: a second staff member approves or returns a decision; the maker may not (403 with its code),
+# and one no longer pending (or whose action is impossible now) is 409.
+APPROVAL_DECISIONS = {("post", "/staff/approvals/{approval_id}")}
 # The contractor's notice link: 409 with `code` when the version has no notice for the key in force.
 NOTICE_LINKS = {("get", "/contracts/{number}/notice")}
 LOCKED_OUT = {("post", "/verifications")}
@@ -160,23 +163,33 @@ def _operation(op: dict, method: str, path: str, group: str) -> dict:
     # revision, 409 with `current`, 428 without it.
     contract_action = any(p["in"] == "header" and p["name"].lower() == "if-match" for p in op.get("parameters", []))
     responses = {}
-    # The success answer as the route declares it: its code, description and model (esurety/api/answers).
-    code, success = next((code, answer) for code, answer in op["responses"].items() if code.startswith("2"))
-    responses[code] = {**success, "headers": {"Cache-Control": {"$ref": "#/components/headers/NoStore"}}}
+    # The success answers as the route declares them: code, description and model (esurety/api/answers);
+    # a staff action under four eyes may declare a second one (202: the Approval that waits).
+    for code, success in op["responses"].items():
+        if code.startswith("2"):
+            responses[code] = {**success, "headers": {"Cache-Control": {"$ref": "#/components/headers/NoStore"}}}
     if route not in PUBLIC:
         responses["401"] = _answer("No valid token (the HTTP API's authorizer).", schema=None)
-        responses["403"] = _answer("The token's user is not in this route's group, or lacks its tenant claim.")
+        responses["403"] = _answer("The token's user is not in this route's group, or lacks its tenant claim." + (
+            " `code` own_decision_not_approvable: the maker of a decision cannot approve or return it." if route in APPROVAL_DECISIONS else ""
+        ))
     if "{" in path or route in LOCKED_OUT or route in DESK_WITHOUT_PATH_ID:
         responses["404"] = _answer("Not found; one answer for every kind of miss.")
     if contract_action:
         responses["409"] = _answer("The contract does not allow this now (a version not shown, an ending already recorded), or it "
-                                   "changed since the revision acted on: `current` is its state now.")
+                                   "changed since the revision acted on: `current` is its state now. Under four eyes also `code` "
+                                   "approval_pending: another decision on it waits for approval (`current` is that Approval).")
         responses["428"] = _answer("No If-Match: the action must name the revision it was decided on.")
     elif route in NOTICE_LINKS:
         responses["409"] = _answer("The version has no notice printing the auth key in force yet (`code` notice_not_renewed: a key "
                                    "rotation did not finish; rotating again renders it).")
     elif route in APPLICATION_DECISIONS:
-        responses["409"] = _answer("The application is not in a state that allows this.")
+        responses["409"] = _answer("The application is not in a state that allows this (under four eyes also `code` approval_pending: "
+                                   "another decision on it waits for approval).")
+    elif route in APPROVAL_DECISIONS:
+        responses["409"] = _answer("`code` approval_not_pending: it was approved or returned already, or another staff member is "
+                                   "approving it (`current` is the Approval now); or the action is impossible now (its own `code`, "
+                                   "e.g. contract_changed, application_rejected): nothing was written, it still waits.")
     elif route in SUBMISSIONS:
         responses["409"] = _answer("The orderer does not take a direct submission for this product (`code` direct_submission_not_accepted: "
                                    "hand over the notice), or the certificate is not yet published (`code` not_yet_published).")

@@ -1,14 +1,16 @@
 """Staff API: the application queue, issuing and rejecting; 訂正, 変更取消, 解約 / 履行請求, key rotation; staff views."""
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Literal, Optional, Union
 
+from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from typing_extensions import Annotated
 
 from esurety.api import http
 from esurety.api.answers.applications import Application
+from esurety.api.answers.approvals import Approval, Approvals
 from esurety.api.answers.staff import (
     Cancelled,
     Corrected,
@@ -25,9 +27,10 @@ from esurety.api.headers import IfMatch, idempotency_key
 from esurety.aws import snapstart
 from esurety.domain.identity import STAFF
 from esurety.domain.application.schemas import CancellationRequest, CorrectionRequest, LockReleaseRequest, RejectRequest, TerminationRequest
+from esurety.domain.approvals import ApprovalDecision
 from esurety.aws import signing
 from esurety.fonts import ensure_fonts
-from esurety.services.commands import applications, lockout, staff_decisions
+from esurety.services.commands import applications, approvals, lockout, staff_decisions
 from esurety.services.views import staff_search, staff_views
 from esurety.aws.observability import logger, metrics, tracer
 
@@ -50,8 +53,9 @@ def application_queue(
 
 
 @app.post("/staff/applications/<application_id>/issue", status_code=202,
-          response_description="Issued; the certificate is published on its arrival.")
-def issue_application(application_id: str) -> Issued:
+          response_description="Issued; the certificate is published on its arrival. Under four eyes: the Approval (`approval_id`) "
+                               "that waits for a second staff member.")
+def issue_application(application_id: str) -> Union[Issued, Approval]:
     return staff_decisions.issue(application_id, http.caller(app).require(STAFF))
 
 
@@ -73,8 +77,9 @@ def get_contract(number: str) -> StaffContract:
 
 
 @app.post("/staff/contracts/<number>/versions/<version>/corrections", status_code=202,
-          response_description="The correction is written (or was, for a retry); its certificate is published on its arrival.")
-def correct_version(number: str, version: int, body: CorrectionRequest, if_match: IfMatch = None) -> Corrected:
+          response_description="The correction is written (or was, for a retry); its certificate is published on its arrival. "
+                               "Under four eyes: the Approval (`approval_id`) that waits for a second staff member.")
+def correct_version(number: str, version: int, body: CorrectionRequest, if_match: IfMatch = None) -> Union[Corrected, Approval]:
     """訂正 of a shown version: the corrected certificate takes its place under the same label."""
     return staff_decisions.correct(number, version, body, http.caller(app).require(STAFF), if_match)
 
@@ -85,16 +90,44 @@ def cancel_change(number: str, version: int, body: CancellationRequest, if_match
     return staff_decisions.cancel_change(number, version, body.reason, http.caller(app).require(STAFF), if_match)
 
 
-@app.post("/staff/contracts/<number>/termination")
-def terminate_contract(number: str, body: TerminationRequest, if_match: IfMatch = None) -> Termination:
+@app.post("/staff/contracts/<number>/termination",
+          responses={200: {"description": "The ending is recorded (or was, for a repeat).", "content": {"application/json": {"model": Termination}}},
+                     202: {"description": "Four eyes: the Approval (`approval_id`) that waits for a second staff member.",
+                           "content": {"application/json": {"model": Approval}}}})
+def terminate_contract(number: str, body: TerminationRequest, if_match: IfMatch = None) -> Response[Union[Termination, Approval]]:
     """解約 (kind cancelled, with its 保証料返還計算書) or 保証債務履行請求 (kind claimed), from `date` on."""
-    return staff_decisions.terminate(number, body, http.caller(app).require(STAFF), if_match)
+    answer = staff_decisions.terminate(number, body, http.caller(app).require(STAFF), if_match)
+    return Response(202 if "approval_id" in answer else 200, content_types.APPLICATION_JSON, answer)
 
 
 @app.post("/staff/contracts/<number>/key-rotation")
 def rotate_key(number: str, if_match: IfMatch = None, key: RetryKey = None) -> KeyRotated:
     """A new auth key; the old one stops working at once. The answer never carries the key."""
     return staff_decisions.rotate_key(number, http.caller(app).require(STAFF), key, if_match)
+
+
+@app.get("/staff/approvals")
+def approval_list(
+    status: Annotated[Literal["pending", "approved", "returned"], Query()] = "pending",
+    cursor: Annotated[Optional[str], Query(max_length=400)] = None,
+    limit: Annotated[int, Query(ge=1, le=approvals.PAGE)] = approvals.PAGE,
+) -> Approvals:
+    """Four eyes: the caller's issuer's decisions of `status`, oldest first (承認待ち: pending); `next_cursor` pages on."""
+    return approvals.listing(http.caller(app).require(STAFF), status, limit=limit, cursor=cursor)
+
+
+@app.get("/staff/approvals/<approval_id>")
+def get_approval(approval_id: str) -> Approval:
+    """One decision under four eyes: what was decided, by whom, and (once approved) its result."""
+    return approvals.get(http.caller(app).require(STAFF), approval_id)
+
+
+@app.post("/staff/approvals/<approval_id>")
+def decide_approval(approval_id: str, body: ApprovalDecision) -> Approval:
+    """A different staff member approves (the action runs, as the maker's) or returns it with `reason`.
+    The maker: 403 own_decision_not_approvable; no longer pending: 409 approval_not_pending (the same
+    decision again by the same person answers the first result)."""
+    return staff_decisions.decide(approval_id, body, http.caller(app).require(STAFF))
 
 
 # ----------------------------------------------------------------------------- find anything, the lock

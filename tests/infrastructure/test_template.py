@@ -173,6 +173,14 @@ def test_staff_tokens_carry_their_issuer(template):
     assert "custom:issuer_id" in client["ReadAttributes"]
 
 
+def test_id_tokens_carry_the_display_name(template):
+    """The header says who is signed in and the audit and approvals name the staff member: the
+    standard `name` attribute must be readable by both app clients, or Cognito leaves it out of the
+    ID token (the local cloud puts every attribute in, so only this catches its absence)."""
+    for client in ("UserPoolClient", "StaffUserPoolClient"):
+        assert "name" in template["Resources"][client]["Properties"]["ReadAttributes"], client
+
+
 def test_no_app_client_may_write_a_custom_attribute(template):
     """An app client without WriteAttributes may write every writable attribute: each one names its own."""
     clients = {n: r["Properties"] for n, r in template["Resources"].items() if r["Type"] == "AWS::Cognito::UserPoolClient"}

@@ -26,6 +26,7 @@ from esurety.aws.models import ApplicationItem, AuditItem, ContractItem
 from esurety.config import settings
 from esurety.domain.identifiers import contract_number
 from esurety.domain.japanese import clock
+from support.approvals import four_eyes
 from support.flows import BANK_FIX, INCREASE
 
 GROUPS = {"contractor": CONTRACTOR_A, "staff": STAFF, "orderer": ORDERER_TOCHIGI, "none": {}}
@@ -39,7 +40,16 @@ def published(api, handlers):
     number = api.post(f"/staff/applications/{created['application_id']}/issue", STAFF)[1]["contract_number"]
     handlers["publish"].lambda_handler(s3_put_event(f"certificates/{number}/v001.pdf"), LambdaContext())
     key = api.get(f"/contracts/{number}", CONTRACTOR_A)[1]["auth_key"]
-    return {"application": created["application_id"], "pending": pending["application_id"], "number": number, "key": key}
+    # A 発行 of the waiting application decided under four eyes by one of the default issuer's staff:
+    # the approval another of them may read and return (STAFF), and no other issuer's staff.
+    four_eyes(True)
+    status, approval = api.post(f"/staff/applications/{pending['application_id']}/issue", STAFF_TOTO)
+    assert status == 202 and approval["status"] == "pending", approval
+    four_eyes(False)
+    return {
+        "application": created["application_id"], "pending": pending["application_id"], "number": number, "key": key,
+        "approval": approval["approval_id"],
+    }
 
 
 def routes(p):
@@ -70,6 +80,9 @@ def routes(p):
         ("POST", "/desk/receipts", {"items": [{"contract_number": p["number"], "version": 1}]}, "orderer", 201),
         ("GET", "/desk/export", None, "orderer", 200, {"format": "csv", "encoding": "cp932"}),
         ("GET", f"/desk/guarantees/{p['number']}/evidence", None, "orderer", 200),
+        ("GET", "/staff/approvals", None, "staff", 200),
+        ("GET", f"/staff/approvals/{p['approval']}", None, "staff", 200),
+        ("POST", f"/staff/approvals/{p['approval']}", {"decision": "return", "reason": "書類を確認してください"}, "staff", 200),
     ]
 
 
@@ -85,7 +98,7 @@ def test_each_route_answers_its_group_and_refuses_the_others(api, published):
             assert status == 403, (method, path, answer)
         elif path == "/staff/applications":
             assert (status, answer) == (200, {"applications": [], "next_cursor": None})
-        elif path == "/staff/contracts":  # the search lists their issuer's contracts: none of these
+        elif path in ("/staff/contracts", "/staff/approvals"):  # lists of their own issuer: none of these
             assert (status, answer) == (200, {"items": [], "next_cursor": None})
         else:
             assert status == 404, (method, path, answer)

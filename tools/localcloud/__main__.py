@@ -96,6 +96,9 @@ def run(args) -> None:
     except BaseException:
         cloud.stop()  # only ours: a cloud another process runs is never stopped from here
         raise
+    # Four eyes for the demo surety in `make run` only: its staff (栃木 花子) decides, the approver
+    # (宇都宮 次郎, `make token ROLE=approver`) approves. The e2e harness deploys without this.
+    demo.four_eyes(cloud, STACK, demo.DEFAULT_ISSUER, on=True)
     RUN_FILE.write_text(json.dumps({"endpoint": cloud.endpoint, "port": cloud.port, **deployed}, indent=2, ensure_ascii=False))
     elapsed = time.monotonic() - started
     api = deployed["api_url"]
@@ -104,10 +107,10 @@ def run(args) -> None:
     print(f"(ready in {elapsed:.1f} s; stack {deployed['result']}; local cloud on {cloud.endpoint})")
     print(f"Demo time-stamping authority: {deployed['timestamp_url']} (PDFs are PAdES B-T; its root: .local/cloud/tsa-root.pem)")
     print("\nDemo users (password for all: %s)" % demo.PASSWORD)
-    for user in demo.USERS.values():
+    for name, user in demo.USERS.items():
         issuer = user.attributes.get("custom:issuer_id", demo.DEFAULT_ISSUER) if user.role == "staff" else None
-        role = f"staff ISSUER={issuer}" if issuer and issuer != demo.DEFAULT_ISSUER else user.role  # as `make token` takes it
-        print(f"  {role:<26} {user.username:<34} {user.description}")
+        role = f"staff ISSUER={issuer}" if issuer and issuer != demo.DEFAULT_ISSUER else name  # as `make token` takes it
+        print(f"  {role:<26} {user.username:<34} {user.attributes.get(demo.NAME, ''):<8} {user.description}")
     secrets = ", ".join(f"{name} {demo.totp_secret(cloud, name)}" for name, user in demo.USERS.items() if user.role == "staff")
     print(f"  (staff sign in with a second factor: TOTP secrets for an authenticator app: {secrets})")
     print("\nIssuers (python -m tools.issuers --local list): each signs with its own key; its PDFs validate against its demo root:")
@@ -120,7 +123,9 @@ Try first:
   TOKEN=$(make -s token ROLE=contractor)
   curl -s -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
        -d @events/bodies/application.json {api}/applications
-  then: staff issues (make -s token ROLE=staff; POST /staff/applications/<id>/issue),
+  then: staff issues (make -s token ROLE=staff; POST /staff/applications/<id>/issue): four eyes are on for
+        toto-hosho, so it waits as an approval; the approver approves it (make -s token ROLE=approver;
+        POST /staff/approvals/<approval_id> {{"decision": "approve"}}),
         the contractor reads the key (GET /contracts/<number>), the orderer verifies (POST /verifications).
   make mail      shows the e-mail the contractor received (without the key)
 Ctrl-C stops the local cloud; the next `make run` finds everything again.""",

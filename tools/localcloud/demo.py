@@ -4,7 +4,11 @@ Everything here is fictional and idempotent: a second `make run` finds it all in
 The three issuers of the seed each sign with a key of their own: toto-hosho (the default issuer)
 with the stack's SigningKey, mihon-sonpo and mirai-bank with a key and a demo certificate that
 tools/issuers.py makes, as an operator onboards an issuer. Each issuer has a demo staff member
-(`custom:issuer_id`). Staff live in the staff pool, which requires a second factor: each is
+(`custom:issuer_id`), and the default issuer a second one of the same branch (`approver`), who
+approves what the first decides when four eyes are on (`make run` turns them on for toto-hosho;
+the e2e harness, which seeds through `seed` too, leaves them off unless a test turns them on).
+Every demo user has a Japanese display name (the standard `name` attribute, in the ID token).
+Staff live in the staff pool, which requires a second factor: each is
 enrolled with a TOTP secret kept beside the local cloud's state, and every sign-in answers the
 MFA challenge.
 """
@@ -59,26 +63,43 @@ def staff_user(issuer_id: str) -> str:
 
 
 USERS = {
-    "contractor": DemoUser("contractor", "contractor@demo.example", {"custom:company_id": "demo-sakura-kensetsu"}, "受注者 さくら建設（架空）"),
+    "contractor": DemoUser(
+        "contractor", "contractor@demo.example", {"custom:company_id": "demo-sakura-kensetsu", "name": "さくら 太郎"}, "受注者 さくら建設（架空）",
+    ),
     # A staff member of an issuer (custom:issuer_id); without it a staff member is the default issuer's.
-    "staff": DemoUser("staff", "staff@demo.example", {"custom:issuer_id": DEFAULT_ISSUER}, "保証会社 東都建設保証 栃木支店の職員"),
+    "staff": DemoUser(
+        "staff", "staff@demo.example", {"custom:issuer_id": DEFAULT_ISSUER, "name": "栃木 花子"}, "保証会社 東都建設保証 栃木支店の職員",
+    ),
+    # Four eyes: a second staff member of the same issuer and branch approves what `staff` decides.
+    "approver": DemoUser(
+        "staff", "approver@demo.example", {"custom:issuer_id": DEFAULT_ISSUER, "name": "宇都宮 次郎"},
+        "保証会社 東都建設保証 栃木支店の職員（承認者）",
+    ),
     "staff-mihon-sonpo": DemoUser(
-        "staff", "staff-mihon-sonpo@demo.example", {"custom:issuer_id": "mihon-sonpo"}, "損害保険会社 見本損害保険 宇都宮支店の職員",
+        "staff", "staff-mihon-sonpo@demo.example", {"custom:issuer_id": "mihon-sonpo", "name": "見本 一郎"},
+        "損害保険会社 見本損害保険 宇都宮支店の職員",
     ),
     "staff-mirai-bank": DemoUser(
-        "staff", "staff-mirai-bank@demo.example", {"custom:issuer_id": "mirai-bank"}, "銀行 みらい見本銀行 宇都宮営業部の職員",
+        "staff", "staff-mirai-bank@demo.example", {"custom:issuer_id": "mirai-bank", "name": "未来 咲"}, "銀行 みらい見本銀行 宇都宮営業部の職員",
     ),
-    "orderer": DemoUser("orderer", "orderer@demo.example", {"custom:orderer_id": "tochigi-pref"}, "発注者 栃木県の担当者（全部署）"),
+    "orderer": DemoUser(
+        "orderer", "orderer@demo.example", {"custom:orderer_id": "tochigi-pref", "name": "県庁 一郎"}, "発注者 栃木県の担当者（全部署）",
+    ),
     # 栃木県's 県土整備部 技術管理課: sees the 前払金・中間前払金 desk only (custom:department_id)
     "orderer-works": DemoUser(
-        "orderer-works", "orderer-works@demo.example", {"custom:orderer_id": "tochigi-pref", "custom:department_id": "works"},
+        "orderer-works", "orderer-works@demo.example",
+        {"custom:orderer_id": "tochigi-pref", "custom:department_id": "works", "name": "技術 管理"},
         "発注者 栃木県 県土整備部 技術管理課の担当者", group="orderer",
     ),
     # Another orderer, to try the desk's isolation
     "orderer-ashikaga": DemoUser(
-        "orderer-ashikaga", "orderer-ashikaga@demo.example", {"custom:orderer_id": "ashikaga-city"}, "発注者 足利市の担当者", group="orderer",
+        "orderer-ashikaga", "orderer-ashikaga@demo.example", {"custom:orderer_id": "ashikaga-city", "name": "足利 三郎"}, "発注者 足利市の担当者",
+        group="orderer",
     ),
 }
+# The users whose screens and tokens show a name: the standard attribute, mutable, so a demo user
+# created before names were given gets theirs on the next `make run`.
+NAME = "name"
 
 
 def _tool_environment(cloud: LocalCloud) -> dict:
@@ -159,6 +180,10 @@ def _create_user(cognito, outputs: dict, user: DemoUser) -> None:
     except ClientError as error:
         if error.response["Error"]["Code"] != "UsernameExistsException":
             raise
+        if NAME in user.attributes:  # a state from before display names: give the name (the only mutable one here)
+            cognito.admin_update_user_attributes(
+                UserPoolId=user_pool_id, Username=user.username, UserAttributes=[{"Name": NAME, "Value": user.attributes[NAME]}]
+            )
         return
     cognito.admin_set_user_password(UserPoolId=user_pool_id, Username=user.username, Password=PASSWORD, Permanent=True)
     cognito.admin_add_user_to_group(UserPoolId=user_pool_id, Username=user.username, GroupName=user.cognito_group)
@@ -244,6 +269,11 @@ def start_timestamping(cloud: LocalCloud):
         pki = DemoPki(cloud.data_dir / "demo-pki", port=0).start()
     (cloud.data_dir / "tsa-root.pem").write_text(pki.pem("root"))
     return pki
+
+
+def four_eyes(cloud: LocalCloud, stack: str, issuer_id: str = DEFAULT_ISSUER, on: bool = True) -> None:
+    """A second staff member approves the issuer's 発行, 訂正 and 解約 (`make run` turns it on for the demo surety)."""
+    issuers_tool(cloud, stack, "four-eyes", issuer_id, "on" if on else "off")
 
 
 def seed(cloud: LocalCloud, outputs: dict, stack: str) -> None:

@@ -448,6 +448,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/staff/approvals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GET /staff/approvals */
+        get: operations["approval_list_staff_approvals_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/staff/approvals/{approval_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GET /staff/approvals/{approval_id} */
+        get: operations["get_approval_staff_approvals__approval_id__get"];
+        put?: never;
+        /** POST /staff/approvals/{approval_id} */
+        post: operations["decide_approval_staff_approvals__approval_id__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/staff/contracts": {
         parameters: {
             query?: never;
@@ -609,7 +644,7 @@ export interface components {
          * @description Stable, snake_case: what went wrong, for programs (a screen shows its own words for it).
          * @enum {string}
          */
-        ErrorCode: "advance_contract_required" | "advance_not_in_force" | "already_cancelled_differently" | "amount_over_price" | "application_being_issued" | "application_issued" | "application_rejected" | "before_heisei" | "cannot_issue" | "cannot_remove" | "change_pending" | "contract_changed" | "contract_date_after_period_end" | "contract_date_after_period_start" | "contract_date_in_future" | "date_after_deadline" | "date_before_issue" | "date_range_reversed" | "deadline_before_period_end" | "deadline_in_past" | "deadline_passed" | "deposit_bank_not_allowed" | "deposit_bank_required" | "direct_submission_not_accepted" | "duplicate_field" | "electronic_needs_registered_orderer" | "email_domain_invalid" | "email_local_not_ascii" | "email_too_long" | "empty" | "empty_body" | "ending_recorded_differently" | "forbidden" | "guarantee_below_contract_minimum" | "guarantee_below_low_bid_minimum" | "guarantee_ended" | "idempotency_key_reused" | "if_match_required" | "integer_too_long" | "interim_over_share" | "invalid" | "invalid_choice" | "invalid_cursor" | "invalid_format" | "invalid_idempotency_key" | "invalid_if_match" | "invalid_json" | "invalid_limit" | "invalid_version" | "issuer_kind_not_accepted" | "issuer_not_offering_product" | "issuer_not_taking_applications" | "issuer_signing_unavailable" | "key_renewed" | "lone_surrogate" | "no_certificate_yet" | "no_such_contract" | "no_such_upload" | "no_visible_character" | "not_a_calendar_date" | "not_a_date" | "not_advance_payment_contract" | "not_an_object" | "not_application_id" | "not_branch_code" | "not_contract_issuer" | "not_contract_number" | "not_correctable" | "not_email" | "not_found" | "not_in_era" | "not_upload_id" | "not_utf8" | "not_yen_amount" | "not_yet_published" | "nothing_changes" | "nothing_corrected" | "nothing_named" | "notice_not_renewed" | "only_changes_cancellable" | "only_for_interim" | "only_last_change_cancellable" | "orderer_left_registry" | "orderer_not_electronic_product" | "orderer_not_electronic_yet" | "orderer_with_orderer_id" | "other_orderer" | "paper_has_no_auth_key" | "period_end_before_start" | "price_change_alone" | "reason_required" | "required" | "too_deep" | "too_far_ahead" | "too_large" | "too_long" | "too_many_attempts" | "too_small" | "unknown_branch" | "unknown_department" | "unknown_encoding" | "unknown_field" | "unknown_issuer" | "unknown_orderer" | "unprintable_character" | "unsupported_media_type" | "upload_decompression_bomb" | "upload_embedded_file" | "upload_empty" | "upload_encrypted" | "upload_javascript" | "upload_launch_action" | "upload_no_pages" | "upload_not_pdf" | "upload_not_pinned" | "upload_page_count_mismatch" | "upload_pending" | "upload_refused" | "upload_required" | "upload_too_complex" | "upload_too_large" | "upload_unreadable" | "upload_unsupported_compression" | "version_not_shown" | "wrong_type";
+        ErrorCode: "advance_contract_required" | "advance_not_in_force" | "already_cancelled_differently" | "amount_over_price" | "application_being_issued" | "application_issued" | "application_rejected" | "approval_not_pending" | "approval_pending" | "before_heisei" | "cannot_issue" | "cannot_remove" | "change_pending" | "contract_changed" | "contract_date_after_period_end" | "contract_date_after_period_start" | "contract_date_in_future" | "date_after_deadline" | "date_before_issue" | "date_range_reversed" | "deadline_before_period_end" | "deadline_in_past" | "deadline_passed" | "deposit_bank_not_allowed" | "deposit_bank_required" | "direct_submission_not_accepted" | "duplicate_field" | "electronic_needs_registered_orderer" | "email_domain_invalid" | "email_local_not_ascii" | "email_too_long" | "empty" | "empty_body" | "ending_recorded_differently" | "forbidden" | "guarantee_below_contract_minimum" | "guarantee_below_low_bid_minimum" | "guarantee_ended" | "idempotency_key_reused" | "if_match_required" | "integer_too_long" | "interim_over_share" | "invalid" | "invalid_choice" | "invalid_cursor" | "invalid_format" | "invalid_idempotency_key" | "invalid_if_match" | "invalid_json" | "invalid_limit" | "invalid_version" | "issuer_kind_not_accepted" | "issuer_not_offering_product" | "issuer_not_taking_applications" | "issuer_signing_unavailable" | "key_renewed" | "lone_surrogate" | "no_certificate_yet" | "no_such_contract" | "no_such_upload" | "no_visible_character" | "not_a_calendar_date" | "not_a_date" | "not_advance_payment_contract" | "not_an_object" | "not_application_id" | "not_approval_id" | "not_branch_code" | "not_contract_issuer" | "not_contract_number" | "not_correctable" | "not_email" | "not_found" | "not_in_era" | "not_upload_id" | "not_utf8" | "not_yen_amount" | "not_yet_published" | "nothing_changes" | "nothing_corrected" | "nothing_named" | "notice_not_renewed" | "only_changes_cancellable" | "only_for_interim" | "only_last_change_cancellable" | "orderer_left_registry" | "orderer_not_electronic_product" | "orderer_not_electronic_yet" | "orderer_with_orderer_id" | "other_orderer" | "own_decision_not_approvable" | "paper_has_no_auth_key" | "period_end_before_start" | "price_change_alone" | "reason_required" | "required" | "too_deep" | "too_far_ahead" | "too_large" | "too_long" | "too_many_attempts" | "too_small" | "unknown_branch" | "unknown_department" | "unknown_encoding" | "unknown_field" | "unknown_issuer" | "unknown_orderer" | "unprintable_character" | "unsupported_media_type" | "upload_decompression_bomb" | "upload_embedded_file" | "upload_empty" | "upload_encrypted" | "upload_javascript" | "upload_launch_action" | "upload_no_pages" | "upload_not_pdf" | "upload_not_pinned" | "upload_page_count_mismatch" | "upload_pending" | "upload_refused" | "upload_required" | "upload_too_complex" | "upload_too_large" | "upload_unreadable" | "upload_unsupported_compression" | "version_not_shown" | "wrong_type";
         Error: {
             /** @description For people, in Japanese. */
             message: string;
@@ -771,6 +806,115 @@ export interface components {
         Applications: {
             /** Applications */
             applications: components["schemas"]["ApplicationRow"][];
+        };
+        /**
+         * Approval
+         * @description A maker's decision under four eyes. A staff route answers it (202) instead of running the
+         *     action when the staff member's issuer requires a second staff member; `approval_id` tells it
+         *     apart from the action's own answer.
+         */
+        Approval: {
+            /** Approval Id */
+            approval_id: string;
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "issue" | "correct" | "terminate";
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "approved" | "returned";
+            /** Application Id */
+            application_id: string | null;
+            /** Contract Number */
+            contract_number: string | null;
+            /**
+             * Version
+             * @description correct: the version corrected.
+             */
+            version: number | null;
+            summary: components["schemas"]["ApprovalSummary"] | null;
+            /**
+             * Request
+             * @description The action's body as the maker sent it (correct, terminate); null for issue.
+             */
+            request: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Decided By
+             * @description The maker's subject.
+             */
+            decided_by: string;
+            /** Decided By Name */
+            decided_by_name: string | null;
+            /** Decided At */
+            decided_at: string;
+            /**
+             * Approved By
+             * @description The second staff member (who approved or returned it).
+             */
+            approved_by: string | null;
+            /** Approved By Name */
+            approved_by_name: string | null;
+            /** Approved At */
+            approved_at: string | null;
+            /** Return Reason */
+            return_reason: string | null;
+            /**
+             * Result
+             * @description The action's answer once approved.
+             */
+            result: components["schemas"]["Corrected"] | components["schemas"]["Issued"] | components["schemas"]["Termination"] | null;
+        };
+        /**
+         * ApprovalDecision
+         * @description POST /staff/approvals/{approval_id}: approve, or return with a reason (required then:
+         *     the maker reads why, 422 `reason_required` without it).
+         */
+        ApprovalDecision: {
+            /**
+             * Decision
+             * @enum {string}
+             */
+            decision: "approve" | "return";
+            /** Reason */
+            reason?: string | null;
+        };
+        /**
+         * ApprovalSummary
+         * @description What the list shows of the decision's target, as of the maker's decision.
+         */
+        ApprovalSummary: {
+            /** Contractor Name */
+            contractor_name?: string | null;
+            /** Work Name */
+            work_name?: string | null;
+            /** Guarantee Amount */
+            guarantee_amount?: number | null;
+            /** Guarantee Deadline */
+            guarantee_deadline?: string | null;
+            /**
+             * Label
+             * @description 新規 or 変更ー n: the version the action is about.
+             */
+            label?: string | null;
+            /** Product Label */
+            product_label?: string | null;
+            /** Orderer Name */
+            orderer_name?: string | null;
+        };
+        /**
+         * Approvals
+         * @description One page of the staff member's issuer's approvals of one status, oldest first.
+         */
+        Approvals: {
+            /** Items */
+            items: components["schemas"]["Approval"][];
+            /** Next Cursor */
+            next_cursor: string | null;
         };
         /** AuditEntry */
         AuditEntry: {
@@ -4229,14 +4373,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Issued; the certificate is published on its arrival. */
+            /** @description Issued; the certificate is published on its arrival. Under four eyes: the Approval (`approval_id`) that waits for a second staff member. */
             202: {
                 headers: {
                     "Cache-Control": components["headers"]["NoStore"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Issued"];
+                    "application/json": components["schemas"]["Issued"] | components["schemas"]["Approval"];
                 };
             };
             /** @description No valid token (the HTTP API's authorizer). */
@@ -4267,7 +4411,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The application is not in a state that allows this. */
+            /** @description The application is not in a state that allows this (under four eyes also `code` approval_pending: another decision on it waits for approval). */
             409: {
                 headers: {
                     "Cache-Control": components["headers"]["NoStore"];
@@ -4352,7 +4496,196 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The application is not in a state that allows this. */
+            /** @description The application is not in a state that allows this (under four eyes also `code` approval_pending: another decision on it waits for approval). */
+            409: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A field is missing or wrong; nothing was stored. */
+            422: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvalidRequest"];
+                };
+            };
+        };
+    };
+    approval_list_staff_approvals_get: {
+        parameters: {
+            query?: {
+                status?: "pending" | "approved" | "returned";
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Approvals"];
+                };
+            };
+            /** @description No valid token (the HTTP API's authorizer). */
+            401: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The token's user is not in this route's group, or lacks its tenant claim. */
+            403: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A field is missing or wrong; nothing was stored. */
+            422: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvalidRequest"];
+                };
+            };
+        };
+    };
+    get_approval_staff_approvals__approval_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                approval_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Approval"];
+                };
+            };
+            /** @description No valid token (the HTTP API's authorizer). */
+            401: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The token's user is not in this route's group, or lacks its tenant claim. */
+            403: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found; one answer for every kind of miss. */
+            404: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A field is missing or wrong; nothing was stored. */
+            422: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvalidRequest"];
+                };
+            };
+        };
+    };
+    decide_approval_staff_approvals__approval_id__post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                approval_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApprovalDecision"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Approval"];
+                };
+            };
+            /** @description No valid token (the HTTP API's authorizer). */
+            401: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The token's user is not in this route's group, or lacks its tenant claim. `code` own_decision_not_approvable: the maker of a decision cannot approve or return it. */
+            403: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found; one answer for every kind of miss. */
+            404: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `code` approval_not_pending: it was approved or returned already, or another staff member is approving it (`current` is the Approval now); or the action is impossible now (its own `code`, e.g. contract_changed, application_rejected): nothing was written, it still waits. */
             409: {
                 headers: {
                     "Cache-Control": components["headers"]["NoStore"];
@@ -4548,7 +4881,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The contract does not allow this now (a version not shown, an ending already recorded), or it changed since the revision acted on: `current` is its state now. */
+            /** @description The contract does not allow this now (a version not shown, an ending already recorded), or it changed since the revision acted on: `current` is its state now. Under four eyes also `code` approval_pending: another decision on it waits for approval (`current` is that Approval). */
             409: {
                 headers: {
                     "Cache-Control": components["headers"]["NoStore"];
@@ -4673,7 +5006,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Successful Response */
+            /** @description The ending is recorded (or was, for a repeat). */
             200: {
                 headers: {
                     "Cache-Control": components["headers"]["NoStore"];
@@ -4681,6 +5014,16 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Termination"];
+                };
+            };
+            /** @description Four eyes: the Approval (`approval_id`) that waits for a second staff member. */
+            202: {
+                headers: {
+                    "Cache-Control": components["headers"]["NoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Approval"];
                 };
             };
             /** @description No valid token (the HTTP API's authorizer). */
@@ -4711,7 +5054,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The contract does not allow this now (a version not shown, an ending already recorded), or it changed since the revision acted on: `current` is its state now. */
+            /** @description The contract does not allow this now (a version not shown, an ending already recorded), or it changed since the revision acted on: `current` is its state now. Under four eyes also `code` approval_pending: another decision on it waits for approval (`current` is that Approval). */
             409: {
                 headers: {
                     "Cache-Control": components["headers"]["NoStore"];
@@ -4810,7 +5153,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The contract does not allow this now (a version not shown, an ending already recorded), or it changed since the revision acted on: `current` is its state now. */
+            /** @description The contract does not allow this now (a version not shown, an ending already recorded), or it changed since the revision acted on: `current` is its state now. Under four eyes also `code` approval_pending: another decision on it waits for approval (`current` is that Approval). */
             409: {
                 headers: {
                     "Cache-Control": components["headers"]["NoStore"];
@@ -4871,14 +5214,14 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The correction is written (or was, for a retry); its certificate is published on its arrival. */
+            /** @description The correction is written (or was, for a retry); its certificate is published on its arrival. Under four eyes: the Approval (`approval_id`) that waits for a second staff member. */
             202: {
                 headers: {
                     "Cache-Control": components["headers"]["NoStore"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Corrected"];
+                    "application/json": components["schemas"]["Corrected"] | components["schemas"]["Approval"];
                 };
             };
             /** @description No valid token (the HTTP API's authorizer). */
@@ -4909,7 +5252,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The contract does not allow this now (a version not shown, an ending already recorded), or it changed since the revision acted on: `current` is its state now. */
+            /** @description The contract does not allow this now (a version not shown, an ending already recorded), or it changed since the revision acted on: `current` is its state now. Under four eyes also `code` approval_pending: another decision on it waits for approval (`current` is that Approval). */
             409: {
                 headers: {
                     "Cache-Control": components["headers"]["NoStore"];

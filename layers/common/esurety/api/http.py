@@ -130,8 +130,9 @@ def make_resolver(logger: Logger) -> APIGatewayHttpResolver:
 
     @app.exception_handler(Forbidden)
     def _forbidden(error: Forbidden):
-        logger.info("forbidden", extra={"reason": str(error)})
-        return _json(403, {"message": FORBIDDEN, "code": "forbidden"})
+        logger.info("forbidden", extra={"reason": str(error), "code": error.code})
+        message = FORBIDDEN if error.code == "forbidden" else error_codes.MESSAGES[error.code]
+        return _json(403, {"message": message, "code": error.code})
 
     @app.exception_handler(Conflict)
     def _conflict(error: Conflict):

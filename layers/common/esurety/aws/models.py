@@ -519,7 +519,7 @@ class AuditItem(_Item):
     `ref` (the contract's new revision, or the application id) keeps two actions of one instant apart.
     """
 
-    action = UnicodeAttribute()  # issue | reject | correct | cancel-change | terminate | rotate-key
+    action = UnicodeAttribute()  # issue | reject | correct | cancel-change | terminate | rotate-key | approval-return (four eyes)
     contract_number = UnicodeAttribute(null=True)
     application_id = UnicodeAttribute(null=True)
     staff_subject = UnicodeAttribute(null=True)  # the staff caller's JWT `sub`
@@ -703,6 +703,77 @@ class DeskEventItem(_Item):
 
 
 ALL_MODELS = ALL_MODELS + (DeskItem, DeskEventItem)
+
+
+class ApprovalItem(_Item):
+    """pk `APPROVAL#{approval_id}`, sk `APPROVAL`: a staff decision (発行, 訂正, 解約 / 履行請求) of an
+    issuer with four eyes on, waiting for a second staff member (services/commands/approvals.py).
+
+    gsi1 `APPROVALS#{issuer_id}#{status}` / `{decided_at}#{approval_id}`: the issuer's approvals of one
+    status, oldest first (GET /staff/approvals); the entry moves with the status, as an application's
+    does in the queue. While one is pending its target carries an ApprovalTargetItem naming it.
+    """
+
+    SK = "APPROVAL"
+    approval_id = UnicodeAttribute()
+    issuer_id = UnicodeAttribute()  # the maker's issuer: only its staff see or decide it
+    action = UnicodeAttribute()  # issue | correct | terminate
+    status = UnicodeAttribute()  # pending | approved | returned
+    application_id = UnicodeAttribute(null=True)  # issue
+    contract_number = UnicodeAttribute(null=True)  # correct, terminate (and issue once approved)
+    version = NumberAttribute(null=True)  # correct: the version corrected
+    target = UnicodeAttribute()  # the target's partition (`APP#{id}` or `CONTRACT#{number}`): its ApprovalTargetItem
+    request = JSONAttribute(null=True)  # the action's body as the maker sent it (correct, terminate)
+    if_match = UnicodeAttribute(null=True)  # the contract revision the maker acted on (correct, terminate)
+    summary = JSONAttribute(null=True)  # what the list shows: 被保証者, 工事名, 保証金額, 保証期限, label …
+    decided_by = UnicodeAttribute()  # the maker's subject
+    decided_by_name = UnicodeAttribute(null=True)
+    decided_at = UTCDateTimeAttribute()
+    # The approver who is running the action now (set conditionally: two approvers never both run it);
+    # a claim older than a few minutes is a call that stopped, and another approver may take it over.
+    claimed_by = UnicodeAttribute(null=True)
+    claimed_at = UTCDateTimeAttribute(null=True)
+    approved_by = UnicodeAttribute(null=True)  # the second staff member (approved or returned)
+    approved_by_name = UnicodeAttribute(null=True)
+    approved_at = UTCDateTimeAttribute(null=True)
+    return_reason = UnicodeAttribute(null=True)
+    result = JSONAttribute(null=True)  # the action's answer (Issued, Corrected, Termination) once approved
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    by_status = QueueIndex()
+
+    PREFIX = "APPROVAL#"
+
+    @staticmethod
+    def key(approval_id: str) -> tuple[str, str]:
+        return f"{ApprovalItem.PREFIX}{approval_id}", ApprovalItem.SK
+
+    @staticmethod
+    def list_key(issuer_id: str, status: str) -> str:
+        return f"APPROVALS#{issuer_id}#{status}"
+
+    @staticmethod
+    def list_entry(issuer_id: str, status: str, decided_at: datetime, approval_id: str) -> dict:
+        """The gsi1 attributes that list an approval among its issuer's of `status`, oldest first."""
+        return {"gsi1pk": ApprovalItem.list_key(issuer_id, status), "gsi1sk": f"{decided_at.isoformat()}#{approval_id}"}
+
+
+class ApprovalTargetItem(_Item):
+    """pk the target's partition (`APP#{application_id}` or `CONTRACT#{number}`), sk `APPROVAL#target`:
+    the approval open on it. A maker's decision puts it (or reopens a closed one) on the condition
+    that none is open, so two pending decisions on one target cannot exist (409 approval_pending);
+    approving or returning closes it in the same transaction as the approval's new status."""
+
+    SK = "APPROVAL#target"
+    approval_id = UnicodeAttribute()
+    open = BooleanAttribute()
+
+    @staticmethod
+    def key(target: str) -> tuple[str, str]:
+        return target, ApprovalTargetItem.SK
+
+
+ALL_MODELS = ALL_MODELS + (ApprovalItem, ApprovalTargetItem)
 
 
 class ProfileItem(_Item):

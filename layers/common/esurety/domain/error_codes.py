@@ -140,6 +140,11 @@ MESSAGES: dict[str, str] = {
     "paper_has_no_auth_key": "書面の保証には認証キーがありません。",
     "direct_submission_not_accepted": "この発注者は、この保証について電子保証の提出を受け付けていません。認証キーのお知らせを従来どおりお渡しください。",
     "notice_not_renewed": "この版の「認証キーのお知らせ」は、現在の認証キーではまだ作成されていません。認証キーの再発行をご依頼ください。",
+    # ---------------------------------------------------------------- four eyes (承認)
+    "not_approval_id": "承認番号の形式ではありません。",
+    "own_decision_not_approvable": "ご自身が行った判断は承認・差戻しできません。別の職員に承認を依頼してください。",
+    "approval_not_pending": "この承認依頼は承認待ちではありません（承認済みまたは差戻し済みです）。最新の状態を表示してください。",
+    "approval_pending": "この申込み・保証契約には承認待ちの判断があります。承認または差戻しの後にもう一度操作してください。",
     # 503: the issuer's signing key or certificate cannot sign now (nothing was issued or stored)
     "issuer_signing_unavailable": "発行者の電子署名の鍵または証明書が使えないため、いま書類を作成できません。運用担当者が対応しますので、時間をおいて再度お試しください。",
 }

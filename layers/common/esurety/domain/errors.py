@@ -29,7 +29,12 @@ class KeyRenewed(NotFound):
 
 
 class Forbidden(Exception):
-    """403: the caller is authenticated but not in a group allowed here."""
+    """403: the caller is authenticated but not in a group allowed here, or (with `code`, a key of
+    esurety/domain/error_codes.py) may not do this one thing, e.g. approve their own decision."""
+
+    def __init__(self, reason: str, code: str = "forbidden"):
+        self.code = code
+        super().__init__(reason)
 
 
 class Conflict(Exception):

@@ -89,11 +89,41 @@ def _store(record: VersionItem, pdf: bytes | None, issuer) -> bool:
     return created
 
 
+def _judge(contract: ContractItem, records: list[VersionItem], expected: int, version: int) -> lifecycle.Shown:
+    """What a new 訂正 must pass before it is written (409 with `current`): the shown record it corrects."""
+    if contract.ending:
+        raise Conflict(
+            "guarantee_ended", "the guarantee has ended: its certificates can no longer be corrected", current=contract_actions.current(contract, records)
+        )
+    contract_actions.check_revision(contract, expected, records)
+    return contract_actions.shown_now(contract, records, version)
+
+
+def judge(number: str, version: int, request: CorrectionRequest, if_match: str | None, *, issuer_id: str) -> tuple[ContractItem, lifecycle.Shown | None]:
+    """Everything `correct` judges before it writes (404, 422, 428, 409), writing nothing: a decision
+    that waits for a second staff member (four eyes) is refused at once for what the action would
+    refuse. Returns the contract and the record corrected; None for a correction already written
+    (the action would answer it)."""
+    version = contracts.path_version(version)
+    contract = contract_actions.load(number, issuer_id)
+    expected = contract_actions.expected_revision(if_match)
+    records = contracts_repository.versions(contract.contract_number)
+    target = contracts.record_of(records, version)
+    corrections = request.model_dump(mode="json", exclude_unset=True, exclude={"reason"})
+    content = amendments.corrected(target.content, corrections, clock.today())
+    if any(_same_correction(r, version, request.reason, content) for r in records):
+        return contract, None
+    return contract, _judge(contract, records, expected, version)
+
+
 def correct(
-    number: str, version: int, request: CorrectionRequest, staff: str | None, if_match: str | None = None, *, issuer_id: str
+    number: str, version: int, request: CorrectionRequest, staff: str | None, if_match: str | None = None, *, issuer_id: str,
+    staff_name: str | None = None, approval: dict | None = None,
 ) -> tuple[dict, bool]:
     """Returns (the correction record, whether this call wrote it). `issuer_id`: the acting staff
-    member's issuer (another issuer's contract is 404, before anything is read or written)."""
+    member's issuer (another issuer's contract is 404, before anything is read or written).
+    `staff_name`: their display name, for the audit; `approval`: who approved it under four eyes
+    (approved_by, approved_by_name, approval_id), also in the audit item."""
     version = contracts.path_version(version)
     contract = contract_actions.load(number, issuer_id)
     issuer = issuers.issuer_of(contract)  # the corrected certificate is its issuer's
@@ -109,12 +139,7 @@ def correct(
     pdf = None
     created = False
     if written is None:
-        if contract.ending:
-            raise Conflict(
-                "guarantee_ended", "the guarantee has ended: its certificates can no longer be corrected", current=contract_actions.current(contract, records)
-            )
-        contract_actions.check_revision(contract, expected, records)
-        shown = contract_actions.shown_now(contract, records, version)
+        shown = _judge(contract, records, expected, version)
         in_force = lifecycle.valid_chain(records)[-1].version == version  # the content in force is the target's
         version_no = contract_actions.next_version(contract, records)
         electronic = contract.format == "electronic"
@@ -146,9 +171,9 @@ def correct(
         if in_force:
             actions += [ContractItem.content.set(content), *contracts_repository.index_actions(contract, content, shown.label)]
         entry = audit.for_contract(
-            number, audit.CORRECT, revision + 1, staff, now, staff_issuer_id=issuer_id,
+            number, audit.CORRECT, revision + 1, staff, now, staff_issuer_id=issuer_id, staff_name=staff_name,
             version=version_no, target_version=version, label=shown.label, reason=request.reason,
-            fields=amendments.describe(target.content, content),
+            fields=amendments.describe(target.content, content), **(approval or {}),
         )
         if contracts_repository.write_revision(contract, actions, ContractItem.ending.does_not_exist(), creates=[record, entry]):
             written, created = record, True
@@ -169,7 +194,8 @@ def correct(
 
 
 def cancel(
-    number: str, version: int, reason: str, staff: str | None, if_match: str | None = None, *, issuer_id: str
+    number: str, version: int, reason: str, staff: str | None, if_match: str | None = None, *, issuer_id: str,
+    staff_name: str | None = None,
 ) -> tuple[dict, bool]:
     """Returns (the answer, whether this call recorded the cancellation); `issuer_id` as for correct."""
     version = contracts.path_version(version)
@@ -228,7 +254,7 @@ def cancel(
     record.previous_sha256, record.record_sha256 = lifecycle.link(number, linked, record)
     revision = contracts_repository.revision(contract)
     entry = audit.for_contract(
-        number, audit.CANCEL_CHANGE, revision + 1, staff, now, staff_issuer_id=issuer_id,
+        number, audit.CANCEL_CHANGE, revision + 1, staff, now, staff_issuer_id=issuer_id, staff_name=staff_name,
         version=version_no, target_version=version, label=shown.label, reason=reason, in_force_version=after.version,
     )
     if not contracts_repository.write_revision(

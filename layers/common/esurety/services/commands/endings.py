@@ -76,17 +76,8 @@ def _problems(request: TerminationRequest, chain: list[lifecycle.Shown]) -> list
     return []
 
 
-def terminate(
-    number: str, request: TerminationRequest, staff: str | None, if_match: str | None = None, *, issuer_id: str
-) -> tuple[dict, bool]:
-    """Returns (the ending, whether this call recorded it)."""
-    contract = contract_actions.load(number, issuer_id)
-    number = contract.contract_number
-    expected = contract_actions.expected_revision(if_match)
-    wanted = {"kind": request.kind, "date": request.date.isoformat(), "reason": request.reason}
-    if contract.ending:
-        return _repeat(contract, wanted), False
-    records = contracts_repository.versions(number)
+def _judge(contract: ContractItem, request: TerminationRequest, expected: int, records: list) -> list[lifecycle.Shown]:
+    """What an ending must pass before it is recorded (409 with `current`, 422): the chain it ends."""
     chain = contracts.shown_chain(contract, records)
     if not chain:
         raise Conflict(
@@ -103,6 +94,35 @@ def terminate(
             "not_yet_published", f"{named} is issued but not yet published: retry after its publication (nothing may change after the end)",
             current=contract_actions.current(contract, records),
         )
+    return chain
+
+
+def judge(number: str, request: TerminationRequest, if_match: str | None, *, issuer_id: str) -> tuple[ContractItem, list[lifecycle.Shown] | None]:
+    """Everything `terminate` judges before it records (404, 422, 428, 409), writing nothing: a
+    decision that waits for a second staff member (four eyes) is refused at once for what the action
+    would refuse. Returns the contract and the chain it ends; None when an ending is recorded already
+    (the action answers the same one again, or 409)."""
+    contract = contract_actions.load(number, issuer_id)
+    expected = contract_actions.expected_revision(if_match)
+    if contract.ending:
+        return contract, None
+    return contract, _judge(contract, request, expected, contracts_repository.versions(contract.contract_number))
+
+
+def terminate(
+    number: str, request: TerminationRequest, staff: str | None, if_match: str | None = None, *, issuer_id: str,
+    staff_name: str | None = None, approval: dict | None = None,
+) -> tuple[dict, bool]:
+    """Returns (the ending, whether this call recorded it). `staff_name` and `approval` (four eyes:
+    approved_by, approved_by_name, approval_id) go into the audit item."""
+    contract = contract_actions.load(number, issuer_id)
+    number = contract.contract_number
+    expected = contract_actions.expected_revision(if_match)
+    wanted = {"kind": request.kind, "date": request.date.isoformat(), "reason": request.reason}
+    if contract.ending:
+        return _repeat(contract, wanted), False
+    records = contracts_repository.versions(number)
+    chain = _judge(contract, request, expected, records)
 
     issuer = issuers.issuer_of(contract)
     if request.kind == CANCELLED:
@@ -129,9 +149,9 @@ def terminate(
         ending["withdrawn_change"] = {"application_id": pending, "reason": waiting.request.get("reason")}
     revision = contracts_repository.revision(contract)
     entry = audit.for_contract(
-        number, audit.TERMINATE, revision + 1, staff, now, staff_issuer_id=issuer_id,
+        number, audit.TERMINATE, revision + 1, staff, now, staff_issuer_id=issuer_id, staff_name=staff_name,
         kind=request.kind, date=wanted["date"], reason=request.reason, version=in_force.version,
-        refund=refund["amount"] if refund else None, withdrawn_application=pending,
+        refund=refund["amount"] if refund else None, withdrawn_application=pending, **(approval or {}),
     )
     actions = [ContractItem.ending.set(ending)]
     condition = ContractItem.ending.does_not_exist()

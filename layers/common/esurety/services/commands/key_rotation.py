@@ -82,7 +82,8 @@ def _mail(contract: ContractItem, generation: int, issuer: Issuer) -> None:
 
 
 def rotate(
-    number: str, staff: str | None, idempotency_key: str | None = None, if_match: str | None = None, *, issuer_id: str
+    number: str, staff: str | None, idempotency_key: str | None = None, if_match: str | None = None, *, issuer_id: str,
+    staff_name: str | None = None,
 ) -> tuple[dict, bool]:
     """Returns (contract number and new key generation, whether this call rotated)."""
     contract = contract_actions.load(number, issuer_id)
@@ -107,7 +108,7 @@ def rotate(
     key = auth_key.generate()
     now = clock.now()
     entry = audit.for_contract(
-        number, audit.ROTATE_KEY, revision + 1, staff, now, staff_issuer_id=issuer_id, key_generation=generation + 1, request=request
+        number, audit.ROTATE_KEY, revision + 1, staff, now, staff_issuer_id=issuer_id, staff_name=staff_name, key_generation=generation + 1, request=request
     )
     rotated = contracts_repository.write_revision(
         contract,

@@ -7,6 +7,12 @@ anything is written (the same 404 as for none, as between companies). Each runs 
 audit item (naming the staff member and their issuer), its e-mail, and one structured log line
 (`staff decision`) naming who decided what.
 
+Four eyes: when the staff member's issuer has `four_eyes` on, 発行, 訂正 and 解約 / 履行請求 do not
+run at once. Each is judged as the action would judge it and waits as an approval (approvals.py:
+the route answers the `Approval`); `decide` runs it when a different staff member approves, as the
+one-step route runs it with the maker as the caller, the approver named beside them in its audit
+item and its log line. 変更取消, reject and key rotation stay one step.
+
 The actions on a contract write their audit item in the command's own transaction
 (audit.for_contract). Issue and reject are decided by applications.reject / issuance.issue, each
 converging on repeats; their audit item is put right after, keyed by the application's
@@ -19,23 +25,32 @@ from __future__ import annotations
 from aws_lambda_powertools import Logger
 
 from ...domain.application.schemas import CorrectionRequest, TerminationRequest
+from ...domain.approvals import CORRECT, ISSUE, RETURN, TERMINATE, ApprovalDecision
+from ...domain.errors import Conflict, InputError, IssuerSigningUnavailable, NotFound, PreconditionRequired
 from ...domain.identity import Caller
 from ...domain.mail import staff_mail
 from ...aws import applications_repository, contracts_repository
-from ...aws.models import ApplicationItem, ContractItem
-from . import applications, audit, corrections, endings, issuance, key_rotation, outbox
+from ...aws.models import ApplicationItem, ApprovalItem, ContractItem
+from . import applications, approvals, audit, corrections, endings, issuance, key_rotation, outbox
 from .. import issuers
 
 logger = Logger(child=True)
 
 
 def issue(application_id: str, caller: Caller) -> dict:
-    """Issue an application (新規 or 変更) of the caller's issuer; its audit item once; the log line."""
-    applications.load_for_staff(caller, application_id)  # 404 for another issuer's, before any number is reserved
-    staff = caller.subject
-    issued = issuance.issue(application_id, staff)
-    _issued(application_id, issued, caller)
-    _log(audit.ISSUE, application_id, issued["contract_number"], caller)
+    """Issue an application (新規 or 変更) of the caller's issuer; its audit item once; the log line.
+    Under four eyes a waiting application is not issued: the `Approval` is answered instead."""
+    item = applications.load_for_staff(caller, application_id)  # 404 for another issuer's, before any number is reserved
+    if item.status == applications.SUBMITTED and approvals.required(caller):
+        return approvals.propose_issue(caller, item)
+    # One step (or an application decided already: the issue converges on what was decided).
+    return _issue(application_id, caller)
+
+
+def _issue(application_id: str, maker: Caller, approval: dict | None = None) -> dict:
+    issued = issuance.issue(application_id, maker.subject)
+    _issued(application_id, issued, maker, approval)
+    _log(audit.ISSUE, application_id, issued["contract_number"], maker, **(approval or {}))
     return issued
 
 
@@ -50,26 +65,79 @@ def reject(application_id: str, reason: str, caller: Caller) -> dict:
 
 
 def correct(number: str, version: int, request: CorrectionRequest, caller: Caller, if_match: str | None) -> dict:
-    corrected, created = corrections.correct(number, version, request, caller.subject, if_match=if_match, issuer_id=caller.staff_issuer)
-    _log(audit.CORRECT, None, corrected["contract_number"], caller, version=corrected["version"], target_version=version, new=created)
+    """訂正, or under four eyes its `Approval` (judged first: what the action would refuse is refused now)."""
+    if approvals.required(caller):
+        contract, shown = corrections.judge(number, version, request, if_match, issuer_id=caller.staff_issuer)
+        if shown is not None:
+            body = request.model_dump(mode="json", exclude_unset=True)
+            return approvals.propose_correct(caller, contract, shown, version, body, if_match)
+    return _correct(number, version, request, caller, if_match)
+
+
+def _correct(number: str, version: int, request: CorrectionRequest, maker: Caller, if_match: str | None, approval: dict | None = None) -> dict:
+    corrected, created = corrections.correct(
+        number, version, request, maker.subject, if_match=if_match, issuer_id=maker.staff_issuer, staff_name=maker.name, approval=approval
+    )
+    _log(audit.CORRECT, None, corrected["contract_number"], maker, version=corrected["version"], target_version=version, new=created,
+         **(approval or {}))
     return corrected
 
 
 def cancel_change(number: str, version: int, reason: str, caller: Caller, if_match: str | None) -> dict:
-    cancelled, created = corrections.cancel(number, version, reason, caller.subject, if_match=if_match, issuer_id=caller.staff_issuer)
+    cancelled, created = corrections.cancel(
+        number, version, reason, caller.subject, if_match=if_match, issuer_id=caller.staff_issuer, staff_name=caller.name
+    )
     _log(audit.CANCEL_CHANGE, None, cancelled["contract_number"], caller, version=cancelled["version"], target_version=version, new=created)
     return cancelled
 
 
 def terminate(number: str, request: TerminationRequest, caller: Caller, if_match: str | None) -> dict:
-    ending, created = endings.terminate(number, request, caller.subject, if_match=if_match, issuer_id=caller.staff_issuer)
-    _log(audit.TERMINATE, None, ending["contract_number"], caller, kind=ending["kind"], new=created)
+    """解約 / 履行請求, or under four eyes its `Approval` (judged first, as for 訂正)."""
+    if approvals.required(caller):
+        contract, chain = endings.judge(number, request, if_match, issuer_id=caller.staff_issuer)
+        if chain is not None:
+            return approvals.propose_terminate(caller, contract, chain, request.model_dump(mode="json"), if_match)
+    return _terminate(number, request, caller, if_match)
+
+
+def _terminate(number: str, request: TerminationRequest, maker: Caller, if_match: str | None, approval: dict | None = None) -> dict:
+    ending, created = endings.terminate(
+        number, request, maker.subject, if_match=if_match, issuer_id=maker.staff_issuer, staff_name=maker.name, approval=approval
+    )
+    _log(audit.TERMINATE, None, ending["contract_number"], maker, kind=ending["kind"], new=created, **(approval or {}))
     return ending
+
+
+def decide(approval_id: str, decision: ApprovalDecision, caller: Caller) -> dict:
+    """A second staff member approves a waiting decision (its action runs now, as the maker's) or
+    returns it with a reason. Repeats answer the first result; the action never runs twice."""
+    if decision.decision == RETURN:
+        return approvals.send_back(caller, approval_id, decision.reason)
+    item, answered = approvals.claim(caller, approval_id)
+    if answered is not None:
+        return answered
+    try:
+        result = _run(item, approvals.maker(item), approvals.approver_details(item, caller))
+    except (Conflict, InputError, NotFound, PreconditionRequired, IssuerSigningUnavailable):
+        approvals.release(item, caller)  # impossible now, nothing written: it waits again (to be returned)
+        raise
+    return approvals.settle(item, caller, result)
+
+
+def _run(item: ApprovalItem, maker: Caller, approval: dict) -> dict:
+    if item.action == ISSUE:
+        return _issue(item.application_id, maker, approval)
+    if item.action == CORRECT:
+        request = CorrectionRequest.model_validate(item.request)
+        return _correct(item.contract_number, int(item.version), request, maker, item.if_match, approval)
+    if item.action == TERMINATE:
+        return _terminate(item.contract_number, TerminationRequest.model_validate(item.request), maker, item.if_match, approval)
+    raise ValueError(f"unknown approval action {item.action}")
 
 
 def rotate_key(number: str, caller: Caller, idempotency_key: str | None, if_match: str | None) -> dict:
     rotated, created = key_rotation.rotate(
-        number, caller.subject, idempotency_key=idempotency_key, if_match=if_match, issuer_id=caller.staff_issuer
+        number, caller.subject, idempotency_key=idempotency_key, if_match=if_match, issuer_id=caller.staff_issuer, staff_name=caller.name
     )
     _log(audit.ROTATE_KEY, None, rotated["contract_number"], caller, key_generation=rotated["key_generation"], new=created)
     return rotated
@@ -93,7 +161,7 @@ def _item(application_id: str) -> ApplicationItem:
     return applications_repository.get(application_id)
 
 
-def _issued(application_id: str, issued_answer: dict, caller: Caller) -> None:
+def _issued(application_id: str, issued_answer: dict, caller: Caller, approval: dict | None = None) -> None:
     item = _item(application_id)
     if item.decided_at is None:
         return  # not marked issued (a call that stopped before it): the call that marks it audits it
@@ -103,6 +171,7 @@ def _issued(application_id: str, issued_answer: dict, caller: Caller) -> None:
             ContractItem.partition(number), audit.ISSUE, application_id, caller.subject, item.decided_at,
             contract_number=number, application_id=application_id, staff_issuer_id=caller.staff_issuer, staff_name=caller.name,
             kind=applications.kind_of(item), version=issued_answer.get("version"), label=issued_answer.get("label"),
+            **(approval or {}),
         )
     )
 
