@@ -65,8 +65,9 @@ def test_the_maker_waits_and_a_second_staff_member_issues(api):
     }
     approval_id = waiting["approval_id"]
     # Nothing is issued yet: the application still waits, no contract, no number.
-    assert api.get(f"/staff/applications/{application_id}", APPROVER)[1]["status"] == "submitted"
-    assert _contracts_of_company() == [] and api.get("/contracts", CONTRACTOR_A)[1] == {"contracts": []}
+    shown = api.get(f"/staff/applications/{application_id}", APPROVER)[1]
+    assert shown["status"] == "submitted" and shown["pending_approval"]["approval_id"] == waiting["approval_id"]
+    assert _contracts_of_company() == [] and api.get("/contracts", CONTRACTOR_A)[1] == {"contracts": [], "next_cursor": None}
     # A double click of 発行 answers the same approval; it is listed once, as 承認待ち.
     assert api.post(f"/staff/applications/{application_id}/issue", MAKER) == (202, waiting)
     status, page = api.get("/staff/approvals", APPROVER)
@@ -222,6 +223,9 @@ def test_a_correction_waits_for_approval_and_runs_as_the_maker_decided(api, cont
     assert (waiting["action"], waiting["status"], waiting["contract_number"], waiting["version"]) == ("correct", "pending", number, 1)
     assert waiting["request"] == BANK_FIX and waiting["summary"]["label"] == "新規"
     assert [int(r.version) for r in records(number)] == [1]  # nothing corrected yet
+    # The contract page says what waits on it, and for whom.
+    pending = api.get(f"/staff/contracts/{number}", APPROVER)[1]["pending_approval"]
+    assert (pending["approval_id"], pending["decided_by_name"]) == (waiting["approval_id"], waiting["decided_by_name"])
     # One decision at a time on a contract: a second maker decision on it is refused while this one waits.
     status, busy = api.post(f"/staff/contracts/{number}/termination", THIRD, TERMINATION, headers={"If-Match": revision})
     assert status == 409 and busy["code"] == "approval_pending" and busy["current"]["approval_id"] == waiting["approval_id"]

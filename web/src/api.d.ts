@@ -2471,6 +2471,8 @@ export interface components {
              */
             next_label?: string | null;
             certification_document?: components["schemas"]["CertificationDocument"] | null;
+            /** @description Four eyes: the decision on it waiting for a second staff member (null: none). */
+            pending_approval?: components["schemas"]["Approval"] | null;
         };
         /**
          * StaffContract
@@ -2541,6 +2543,8 @@ export interface components {
             audit: components["schemas"]["AuditEntry"][];
             /** Undelivered Mail */
             undelivered_mail: components["schemas"]["UndeliveredMail"][];
+            /** @description Four eyes: the 訂正 or 解約 / 履行請求 on it waiting for a second staff member (null: none). */
+            pending_approval?: components["schemas"]["Approval"] | null;
             /** @description Failed verifications of its number in the open window (null: none); POST …/lock-release lifts it. */
             lock?: components["schemas"]["Lock"] | null;
         };

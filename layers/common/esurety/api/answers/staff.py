@@ -1,17 +1,16 @@
 """What staff read and what their decisions answer."""
 from __future__ import annotations
 
-from typing import Any, Literal, Optional
+from typing import Any, Literal, Optional, Union
 
 from pydantic import Field
 
 from . import Answer
 from .issuers import IssuerRef
-from .applications import Application, Kind
+from .applications import Application
 from .certificates import Certificate, Ending, HistoryEntry, Money, Receipt, Status, VersionRef
 from .contracts import Format
 from .documents import DownloadLink
-from .issuers import IssuerRef
 
 
 class QueueRow(Application):
@@ -128,6 +127,8 @@ class StaffApplication(Application):
     kinds: Optional[list[str]] = None
     next_label: Optional[str] = Field(default=None, description="The label issuing this change would give.")
     certification_document: Optional[CertificationDocument] = None
+    pending_approval: Optional["Approval"] = Field(
+        default=None, description="Four eyes: the decision on it waiting for a second staff member (null: none).")
 
 
 class Record(Answer):
@@ -280,6 +281,8 @@ class StaffContract(Answer):
     audit: list[AuditEntry]
     undelivered_mail: list[UndeliveredMail]
     issuer: Optional[IssuerRef] = Field(default=None, description="The issuer (absent: the platform's first surety, on records before the registry).")
+    pending_approval: Optional["Approval"] = Field(
+        default=None, description="Four eyes: the 訂正 or 解約 / 履行請求 on it waiting for a second staff member (null: none).")
     lock: Optional[Lock] = Field(default=None, description="Failed verifications of its number in the open window (null: none); "
                                  "POST …/lock-release lifts it.")
 
@@ -319,3 +322,46 @@ class KeyRotated(Answer):
 
     contract_number: str
     key_generation: int
+
+
+# ----------------------------------------------------------------------------- four eyes
+
+
+class ApprovalSummary(Answer):
+    """What the list shows of the decision's target, as of the maker's decision."""
+
+    contractor_name: Optional[str] = None
+    work_name: Optional[str] = None
+    guarantee_amount: Optional[int] = None
+    guarantee_deadline: Optional[str] = None
+    label: Optional[str] = Field(default=None, description="新規 or 変更ー n: the version the action is about.")
+    product_label: Optional[str] = None
+    orderer_name: Optional[str] = None
+
+
+class Approval(Answer):
+    """A maker's decision under four eyes. A staff route answers it (202) instead of running the
+    action when the staff member's issuer requires a second staff member; `approval_id` tells it
+    apart from the action's own answer."""
+
+    approval_id: str
+    action: Literal["issue", "correct", "terminate"]
+    status: Literal["pending", "approved", "returned"]
+    application_id: Optional[str]
+    contract_number: Optional[str]
+    version: Optional[int] = Field(description="correct: the version corrected.")
+    summary: Optional[ApprovalSummary]
+    request: Optional[dict[str, Any]] = Field(description="The action's body as the maker sent it (correct, terminate); null for issue.")
+    decided_by: str = Field(description="The maker's subject.")
+    decided_by_name: Optional[str]
+    decided_at: str
+    approved_by: Optional[str] = Field(description="The second staff member (who approved or returned it).")
+    approved_by_name: Optional[str]
+    approved_at: Optional[str]
+    return_reason: Optional[str]
+    result: Optional[Union[Corrected, Issued, Termination]] = Field(description="The action's answer once approved.")
+
+
+# The application and contract answers name Approval (pending_approval) before it is defined above.
+StaffApplication.model_rebuild()
+StaffContract.model_rebuild()

@@ -17,7 +17,7 @@ from ...domain.errors import Problem
 from ...domain.identity import Caller
 from ...aws.models import ApplicationItem, ContractItem, UploadItem, VersionItem
 from ...domain.catalogue.products import label as product_label
-from ..commands import applications, audit, contract_actions, endings, lockout, outbox, uploads
+from ..commands import applications, approvals, audit, contract_actions, endings, lockout, outbox, uploads
 from .. import contracts, issuers, registry
 
 
@@ -150,6 +150,8 @@ def application(caller: Caller, application_id: str) -> dict:
         "undelivered_mail": _undelivered_of(ApplicationItem.partition(application_id)) if item.status == applications.REJECTED else [],
         "decided_change": None,
         "fee_estimate": None,
+        # Four eyes: the decision on it waiting for a second staff member (one GetItem; null: none).
+        "pending_approval": approvals.pending_for_application(caller, application_id) if item.status == applications.SUBMITTED else None,
     }
     today = clock.today()
     if kind == applications.CHANGE_KIND:
@@ -288,6 +290,7 @@ def contract(caller: Caller, number: str) -> dict:
         "receipts": contracts.receipts_json(number),
         "views": _views(number),
         "audit": [audit.as_json(item) for item in trail],
+        "pending_approval": approvals.pending_for_contract(caller, number),
         "lock": lockout.contract_lock(number),
         "undelivered_mail": _undelivered_of(ContractItem.partition(number)),
     }
