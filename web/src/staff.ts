@@ -374,6 +374,7 @@ function lockPanel(c: StaffContract): HTMLElement | null {
     textArea("reason", "解除の理由（監査記録に残ります）", { required: true }),
     h("p", { class: "field-error", id: "lock-form-error", "data-field": "body" }),
     h("p", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "ロックを解除する")));
+  ownIds(form, "lock-form");
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearFieldErrors(form);
@@ -476,6 +477,14 @@ async function contractView(number: string): Promise<void> {
     h("p", {}, h("a", { href: "#/queue" }, "申込の審査へ戻る")));
 }
 
+/** Several forms on one screen name the same fields: their ids are made the form's own. */
+function ownIds(form: HTMLElement, id: string): void {
+  form.querySelectorAll<HTMLElement>("[id^='f-']").forEach((el) => (el.id = `${id}-${el.id}`));
+  form.querySelectorAll<HTMLLabelElement>("label[for^='f-']").forEach((el) => (el.htmlFor = `${id}-${el.htmlFor}`));
+  form.querySelectorAll<HTMLElement>("[aria-describedby]").forEach((el) => el.setAttribute("aria-describedby",
+    el.getAttribute("aria-describedby")!.split(" ").map((ref) => (ref.startsWith("f-") ? `${id}-${ref}` : ref)).join(" ")));
+}
+
 /** One operation: a form in a disclosure; on submit, a confirmation (its own title and body), then
  * the call with the button busy; 422 at its fields; the contract drawn again with the outcome. */
 function operation(id: string, title: string, dialogTitle: string, fields: Node[], confirmBody: (form: HTMLFormElement) => Node | null,
@@ -485,11 +494,7 @@ function operation(id: string, title: string, dialogTitle: string, fields: Node[
   const form = h("form", { id, novalidate: true }, ...fields,
     h("p", { class: "field-error", id: `${id}-error`, "data-field": "body" }),
     h("p", { class: "actions" }, submit), result);
-  // Several forms on one screen name the same fields: their ids are made the form's own.
-  form.querySelectorAll<HTMLElement>("[id^='f-']").forEach((el) => (el.id = `${id}-${el.id}`));
-  form.querySelectorAll<HTMLLabelElement>("label[for^='f-']").forEach((el) => (el.htmlFor = `${id}-${el.htmlFor}`));
-  form.querySelectorAll<HTMLElement>("[aria-describedby]").forEach((el) => el.setAttribute("aria-describedby",
-    el.getAttribute("aria-describedby")!.split(" ").map((ref) => (ref.startsWith("f-") ? `${id}-${ref}` : ref)).join(" ")));
+  ownIds(form, id);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearFieldErrors(form);
