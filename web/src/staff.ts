@@ -13,7 +13,7 @@ import {
 } from "./common";
 import { DEFAULT_ISSUER_ID, branchName, issuerOf, issuerText, loadIssuers, type IssuerEntry } from "./issuers";
 import {
-  FIELD_LABELS, FRONT, api, appHref, busy, contractHref, decidedChangeTable, errorText, isApproval, link, ordererName, personName,
+  FIELD_LABELS, FRONT, api, appHref, beneficiaryName, busy, contractHref, decidedChangeTable, errorText, isApproval, link, ordererName, personName,
   readOrdererNames, row, setNotice, takeNotice, type Approval, type FeeEstimate, type QueueRow, type StaffApplication, type StaffContract,
 } from "./staff_common";
 import { approvalView, approvalsView, pendingPanel, pendingText, setMe } from "./staff_approvals";
@@ -86,7 +86,7 @@ async function queueView(state: QueueState = queueState): Promise<void> {
       h("td", { class: "num" }, a.guarantee_amount != null ? yen(a.guarantee_amount)
         : (a.change as Change | null)?.guarantee?.amount != null ? yen((a.change as Change).guarantee!.amount) : "—"),
       h("td", {}, state.status === "submitted"
-        ? h("a", { href: appHref(a.application_id), "aria-label": `${a.contractor_name ?? "申込"}（${wareki(a.submitted_at, true)}）を審査する` }, "内容を確認して審査")
+        ? h("a", { href: appHref(a.application_id), "aria-label": `${a.contractor_name ?? "申込"}（${wareki(a.submitted_at, true)}）を審査する` }, "審査する")
         : a.reject_reason ?? (a.contract_number ? h("a", { href: contractHref(a.contract_number) }, a.contract_number) : "—")))))));
 
   const previous = h("button", { type: "button", disabled: page === 1 }, "前へ");
@@ -281,7 +281,7 @@ function decided(a: StaffApplication, r: Record<string, any>): Decided { // esli
   }
   return {
     label: "新規",
-    beneficiary: r.orderer_id ? ordererName(a.orderer_name, r.orderer_id) : r.orderer?.beneficiary_name ?? r.orderer?.name ?? "—",
+    beneficiary: r.orderer_id ? beneficiaryName(r.orderer_id, a.orderer_name) : r.orderer?.beneficiary_name ?? r.orderer?.name ?? "—",
     amount: r.guarantee?.amount,
     deadline: r.guarantee?.deadline,
     fee: a.fee_estimate,
@@ -337,14 +337,18 @@ function detailsText(details: Record<string, unknown>, labels: Map<number, strin
     change_number: "変更番号", refund: "返還", approved_by_name: "承認した職員", fields: "訂正した項目", attempts: "失敗回数" };
   const kinds: Record<string, string> = { new: "新規", change: "変更", interim: "中間前払金", cancelled: "解約", claimed: "保証債務履行請求" };
   const recordLabel = (v: unknown) => labels.get(Number(v)) ?? "—";
+  // The record an action wrote carries the label it shows (表示); the one it acted on is named once.
+  const skip = new Set(["request", "approved_by", "withdrawn_application", "staff_subject", "approval_id"]);
+  if ("label" in details) skip.add("version");
+  if ("target_version" in details) skip.add("label");
   return Object.entries(details)
     .filter(([, v]) => v !== null && v !== undefined && v !== "")
     // a digest of the request (for replays), people's ids and internal links: nothing to read
-    .filter(([k]) => !["request", "approved_by", "withdrawn_application", "staff_subject", "approval_id"].includes(k))
+    .filter(([k]) => !skip.has(k))
     .map(([k, v]) => {
       if (k === "version") return `記録: ${recordLabel(v)}`;
       if (k === "target_version") return `対象: ${recordLabel(v)}`;
-      if (k === "in_force_version") return `有効な記録: ${recordLabel(v)}`;
+      if (k === "in_force_version") return `有効な電子証書: ${recordLabel(v)}`;
       if (k === "refund" && typeof v === "number") return `返還: ${yen(v)}`;
       if (k === "date" && typeof v === "string") return `日付: ${wareki(v)}`;
       if (k === "fields" && Array.isArray(v)) return `訂正した項目: ${v.map((f) => FIELD_LABELS[String(f)] ?? String(f)).join("・")}`;
@@ -428,7 +432,8 @@ async function contractView(number: string): Promise<void> {
 
   const records = labelCells(h("table", { class: "list", id: "records" },
     h("caption", {}, "すべての記録（非表示の記録を含む）"),
-    h("thead", {}, h("tr", {}, ...["記録", "種類", "表示", "受注者・発注者への表示", "状態", "電子保証発行日時", "保証金額", "理由", "書類"].map((t) => h("th", { scope: "col" }, t)))),
+    h("thead", {}, h("tr", {}, ...["記録", "種類", "表示", "受注者・発注者への表示", "状態", "電子保証発行日時", "保証金額", "理由", "書類"]
+      .map((t, i) => h("th", { scope: "col", class: i === 0 ? "nowrap" : undefined }, t)))),
     h("tbody", {}, ...c.records.map((r) => h("tr", { class: r.shown ? undefined : "hidden-record", "data-version": String(r.version) },
       h("td", { class: "nowrap" }, String(r.version)),
       h("td", {}, (RECORD_KINDS[r.kind] ?? r.kind) + (r.target_version ? `（${labels.get(r.target_version) ?? "—"}に対して）` : "")),

@@ -67,7 +67,7 @@ export async function approvalsView(state: ListState = listState): Promise<void>
     page = await api.call<Approvals>("GET", `/staff/approvals?${query}`);
   } catch (error) {
     // An API without four eyes (or before they were built) has no list: nothing waits.
-    if (error instanceof ApiError && error.status === 404 && !error.code) page = { items: [], next_cursor: null };
+    if (!(error instanceof ApiError) || (error.status === 404 && error.code !== "not_found")) page = { items: [], next_cursor: null };
     else throw error;
   }
   const n = state.cursors.length;

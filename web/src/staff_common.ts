@@ -243,9 +243,17 @@ export function loadOrderers(): Promise<Schemas["Orderer"][]> {
 }
 
 let ordererNames: Record<string, string> = {};
+let beneficiaries: Record<string, string> = {};
 
 export async function readOrdererNames(): Promise<void> {
-  ordererNames = Object.fromEntries((await loadOrderers()).map((o) => [o.orderer_id, o.name]));
+  const registry = await loadOrderers();
+  ordererNames = Object.fromEntries(registry.map((o) => [o.orderer_id, o.name]));
+  beneficiaries = Object.fromEntries(registry.map((o) => [o.orderer_id, o.beneficiary_name]));
+}
+
+/** 被保証者 as the certificate names it (the registry's beneficiary name), else the orderer's name. */
+export function beneficiaryName(id: string | null | undefined, fallback: string | null | undefined): string {
+  return (id && beneficiaries[id]) || ordererName(fallback, id);
 }
 
 /** An orderer by name: the answer's own name, else the registry's, else 「—」 (never an id alone). */

@@ -57,8 +57,10 @@ async function search(filters: Filters, cursor: string | null): Promise<StaffCon
   try {
     return await api.call<StaffContractRows>("GET", `/staff/contracts?${query}`);
   } catch (error) {
-    // An API without the list (a route it does not have: 404 without a code) still opens a number.
-    if (!(error instanceof ApiError && error.status === 404 && !error.code && filters.q)) throw error;
+    // An API without the list (a route it does not have: the gateway's 404, or no answer a browser may
+    // read) still opens a number typed in the search box.
+    const noList = !(error instanceof ApiError) || (error.status === 404 && error.code !== "not_found");
+    if (!(noList && filters.q)) throw error;
     try {
       const c = await api.call<StaffContract>("GET", `/staff/contracts/${encodeURIComponent(normalizeNumber(filters.q))}`);
       return { items: [rowOf(c)], next_cursor: null };
