@@ -60,7 +60,8 @@ async function search(filters: Filters, cursor: string | null): Promise<StaffCon
     // An API without the list (a route it does not have: the gateway's 404, or no answer a browser may
     // read) still opens a number typed in the search box.
     const noList = !(error instanceof ApiError) || (error.status === 404 && error.code !== "not_found");
-    if (!(noList && filters.q)) throw error;
+    if (!noList) throw error;
+    if (!filters.q) return { items: [], next_cursor: null };
     try {
       const c = await api.call<StaffContract>("GET", `/staff/contracts/${encodeURIComponent(normalizeNumber(filters.q))}`);
       return { items: [rowOf(c)], next_cursor: null };
