@@ -383,6 +383,12 @@ function lockPanel(c: StaffContract): HTMLElement | null {
     event.preventDefault();
     clearFieldErrors(form);
     const reason = value(form, "reason") ?? "";
+    if (!reason) {
+      form.querySelector("[data-field=reason] .field-error")!.textContent = "解除の理由を入力してください。";
+      form.querySelector("textarea")?.setAttribute("aria-invalid", "true");
+      form.querySelector("textarea")?.focus();
+      return;
+    }
     const ok = await confirmDialog("照合ロックを解除しますか",
       h("p", {}, `保証契約番号 ${c.contract_number} の照合ロックを解除します。認証キーの誤りの回数は 0 に戻ります。`), "解除する");
     if (!ok) return;
