@@ -180,7 +180,7 @@ def test_issue_with_four_eyes_the_maker_cannot_approve_the_approver_can(local_cl
             maker.wait_for_timeout(100)  # Playwright's events are dispatched while it waits
         held[0].continue_()
         maker.unroute(issue_url)
-        expect(maker.locator(".message.info")).to_contain_text("承認待ち")
+        expect(maker.locator(".message.info", has_text="承認待ち")).to_be_visible()  # beside 「本日の基準で問題はありません」
         expect(maker.locator("#pending-approval")).to_contain_text(STAFF_NAME)
         expect(maker.locator("#main").get_by_role("button", name="発行")).to_have_count(0)
         check_screen(maker, "staff-issue-pending")

@@ -296,7 +296,7 @@ async function applicationView(id: string): Promise<void> {
   const issuer = issuerOf(a);
   const contractorName = a.contractor_name ?? r.contractor?.name ?? a.in_force?.certificate.contractor.name;
   const summary = h("table", { class: "facts", id: "application" }, h("tbody", {},
-    row("申込番号", a.application_id),
+    row("申込番号", a.reference ?? a.application_id),
     issuer ? row("保証会社等（発行者）", h("span", { id: "application-issuer" }, issuerText(issuer))) : null,
     row("区分", APPLICATION_KIND[a.kind] ?? a.kind),
     row("状態", h("span", { class: `badge application-${a.status}` }, APPLICATION_STATUS[a.status] ?? a.status)),

@@ -111,6 +111,7 @@ export type StaffApplication = Schemas["StaffApplication"] & {
   decided_by_name?: string | null;
   orderer_name?: string | null;
   contractor_name?: string | null;
+  reference?: string | null; // the 申込番号 as read over the phone (3F9A-21C7)
 };
 
 export type StaffContract = Schemas["StaffContract"] & {
