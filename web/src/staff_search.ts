@@ -136,7 +136,7 @@ export async function searchView(params: URLSearchParams, issuer: Schemas["Issue
   }
   const n = pages.cursors.length;
   const title = filters.worklist ? WORKLISTS[filters.worklist] ?? "保証契約の検索" : "保証契約の検索";
-  const table = labelCells(h("table", { class: "list", id: "contracts" },
+  const table = labelCells(h("table", { class: "list", id: "contracts", "data-query": key },
     h("caption", {}, `${title}（${n} ページ目、${result.items.length} 件）`),
     h("thead", {}, h("tr", {}, ...["保証契約番号", "状態", "受注者・工事名", "発注者", "取扱店", "保証金額・保証期限", "発行日"].map((t) => h("th", { scope: "col" }, t)))),
     h("tbody", {}, ...result.items.map((r) => h("tr", { "data-contract": r.contract_number },
