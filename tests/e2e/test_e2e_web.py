@@ -113,9 +113,11 @@ def test_apply_issue_and_verify_in_the_browser(local_cloud, browser):  # noqa: F
     row = staff.locator("#queue tbody tr", has_text=SAMPLE["work"]["name"]).first
     expect(row).to_be_visible(timeout=120_000)  # the staff function's first start loads fonts and pyHanko
     check_screen(staff, "staff-queue")
-    row.get_by_role("button", name="発行").click()
+    row.get_by_role("link").first.click()  # 発行 is on the application in full, not on the queue row
+    staff.locator("#main").get_by_role("button", name="発行").click()
     dialog = staff.locator("dialog")
     expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("被保証者")
     check_screen(staff, "staff-confirm", photograph=False)
     dialog.get_by_role("button", name="発行する").click()
     issued = staff.locator(".message.info")
@@ -262,7 +264,8 @@ def test_receipt_and_a_change_in_the_browser(local_cloud, http, tokens, browser)
     row = staff.locator("#queue tbody tr", has_text=number)
     expect(row).to_contain_text("30,000,000 円")
     check_screen(staff, "staff-change")
-    row.get_by_role("button", name="発行").click()
+    row.get_by_role("link").first.click()
+    staff.locator("#main").get_by_role("button", name="発行").click()
     started = time.monotonic()
     staff.locator("dialog").get_by_role("button", name="発行する").click()
     expect(staff.locator(".message.info")).to_contain_text("変更ー1")
@@ -312,6 +315,7 @@ def test_receipt_and_a_change_in_the_browser(local_cloud, http, tokens, browser)
 
     # ---- staff: the contract by number with every record, receipts and the audit trail;
     # 変更取消 of 変更ー1 (its record stays, marked hidden) and a new auth key
+    staff.get_by_role("link", name="申込の審査へ戻る").click()
     staff.fill("#search-number", number)
     staff.get_by_role("button", name="保証契約を開く").click()
     expect(staff.locator("#records tbody tr")).to_have_count(2)
@@ -461,11 +465,12 @@ def test_staff_correct_and_terminate_in_the_browser(local_cloud, http, tokens, b
     check_screen(staff, "staff-correction", photograph=False)
     staff.locator("#correction-form").get_by_role("button", name="訂正").click()
     dialog = staff.locator("dialog")
-    expect(dialog).to_contain_text("第1版を訂正します")
+    expect(dialog).to_contain_text("新規を訂正します")
+    expect(dialog.locator("#correction-diff")).to_contain_text(corrected_name)  # before → after
     check_screen(staff, "staff-correction-confirm", photograph=False)
     started = time.monotonic()
     dialog.get_by_role("button", name="訂正する").click()
-    expect(staff.locator(".message.info")).to_contain_text("訂正しました（新規、第2版")
+    expect(staff.locator(".message.info")).to_contain_text("訂正しました（新規、")
 
     # ---- orderer: once the corrected certificate arrived, the same label 新規 with the new 工事名
     orderer = open_verify(browser, site, number, key)
