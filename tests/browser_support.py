@@ -10,6 +10,7 @@ import pyotp
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from support.japanese import latin_words as _latin
 from tools.localcloud import demo
 from tools.localcloud.cloud import LocalCloud
 
@@ -42,11 +43,6 @@ def axe_violations(page: Page) -> list[dict]:
             for v in result["violations"] if v["impact"] in ("serious", "critical")]
 
 
-# Latin letters a Japanese screen may show: abbreviations people read as such (PDF, QR コード, JV,
-# URL, CSV, Eメール, MB, SHA-256) and the leaflet's own words (its service is called 「Net Desk」, its
-# history table numbers rows 「No.」). Everything else in Latin letters is a word of English or an
-# internal id left on a screen.
-ALLOWED_LATIN = {"PDF", "QR", "JV", "URL", "CSV", "E", "ID", "PC", "MB", "KB", "SHA", "NET", "DESK", "NO"}
 # What is not text in a language: addresses, e-mail addresses, file names, contract numbers, hex ids
 # (an application's 申込番号 is shown as hex), amounts and dates are stripped before looking.
 NOT_WORDS = re.compile(
@@ -57,7 +53,7 @@ NOT_WORDS = re.compile(
 
 def latin_words(page: Page) -> list[str]:
     """The Latin-letter words a person sees or hears on the page (text, and the labels a screen
-    reader says: aria-label, title, placeholder, alt, button values), minus ALLOWED_LATIN."""
+    reader says: aria-label, title, placeholder, alt, button values), minus the abbreviations of support/japanese.py."""
     said = page.evaluate("""() => {
         // The auth key is a code to copy, not words: its element's text is left out.
         let body = document.body.innerText;
@@ -71,8 +67,7 @@ def latin_words(page: Page) -> list[str]:
         }
         return texts.join('\\n');
     }""")
-    words = re.findall(r"[A-Za-z]+(?:['_-][A-Za-z]+)*", NOT_WORDS.sub(" ", said))
-    return sorted({w for w in words if w.upper() not in ALLOWED_LATIN})
+    return _latin(NOT_WORDS.sub(" ", said))
 
 
 def check_screen(page: Page, name: str, photograph: bool = True) -> None:

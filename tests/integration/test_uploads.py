@@ -341,7 +341,7 @@ def test_the_contractor_sees_why_a_hostile_pdf_was_refused(api, post):
     assert arrived(upload) == "refused"
     status, verdict = api.get(f"/applications/uploads/{upload['upload_id']}", CONTRACTOR_A)
     assert status == 200 and (verdict["state"], verdict["code"]) == ("refused", "launch_action")
-    assert verdict["message"] == "外部のプログラムやファイルを開く動作（Launch）を含む PDF は受け付けられません。"
+    assert verdict["message"] == "外部のプログラムやファイルを開く動作を含む PDF は受け付けられません。"
     body = interim_body(api, issued_paper_advance(api, "tochigi-pref"))
     body["upload_id"] = upload["upload_id"]
     status, answer = api.post("/applications", CONTRACTOR_A, body)

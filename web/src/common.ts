@@ -164,6 +164,8 @@ export interface FieldError {
   reason: string;
 }
 
+export const NETWORK_ERROR = "通信できませんでした。ネットワークの接続を確かめて、もう一度お試しください。";
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -188,15 +190,21 @@ export class Api {
     const cfg = await loadConfig();
     const token = await session(this.front);
     if (!token) return this.expired();
-    const response = await fetch(cfg.apiUrl.replace(/\/$/, "") + path, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { "content-type": "application/json" }),
-        ...headers,
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    let response: Response;
+    try {
+      response = await fetch(cfg.apiUrl.replace(/\/$/, "") + path, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+          ...headers,
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch {
+      // The browser's own words for a lost connection are English (「Failed to fetch」): say it here.
+      throw new ApiError(0, NETWORK_ERROR);
+    }
     if (response.status === 401) return this.expired();
     const answer = await response.json().catch(() => ({}));
     if (!response.ok) {
@@ -370,7 +378,9 @@ export async function boot(front: Front, main: () => Promise<void>): Promise<voi
     await loadConfig();
     await main();
   } catch (error) {
-    show(message(error instanceof Error ? error.message : String(error)));
+    // An ApiError speaks Japanese; anything else is the browser's or a script's own English.
+    console.error(error);
+    show(message(error instanceof ApiError ? error.message : "画面を表示できませんでした。再読み込みしてください。"));
   }
 }
 

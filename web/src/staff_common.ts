@@ -1,131 +1,29 @@
 // What the review desk's views share (web/src/staff.ts, staff_search.ts, staff_approvals.ts): the API
 // client, the Japanese for a refusal, table rows and links, the notice carried to the next screen, the
-// orderers' names, and the answers of the four eyes, the search and the lock, typed by hand where
-// web/src/api.d.ts does not have them yet.
+// orderers' names, and the answers' types of the four eyes, the search and the lock (web/src/api.d.ts).
 import { Api, ApiError, errorJa, h, loadConfig, message, wareki, yen, type Schemas } from "./common";
 import { ERROR_MESSAGES } from "./error_messages";
 
 export const FRONT = "staff";
 export const api = new Api(FRONT);
 
-// ------------------------------------------------------------------ answers typed by hand
+// ------------------------------------------------------------------ answers (web/src/api.d.ts)
 
 /** A staff decision waiting for a second member's approval (four eyes). */
-// until api.d.ts has it
-export interface Approval {
-  approval_id: string;
-  action: "issue" | "correct" | "terminate";
-  status: "pending" | "approved" | "returned";
-  application_id: string | null;
-  contract_number: string | null;
-  version: number | null;
-  summary?: ApprovalSummary | null;
-  request?: Record<string, unknown> | null;
-  decided_by: string | null;
-  decided_by_name?: string | null;
-  decided_at: string | null;
-  approved_by?: string | null;
-  approved_by_name?: string | null;
-  approved_at?: string | null;
-  return_reason?: string | null;
-  result?: Record<string, unknown> | null;
-}
-
-// until api.d.ts has it
-export interface ApprovalSummary {
-  contractor_name?: string | null;
-  work_name?: string | null;
-  guarantee_amount?: number | null;
-  guarantee_deadline?: string | null;
-  label?: string | null;
-  product_label?: string | null;
-  orderer_name?: string | null;
-}
-
-// until api.d.ts has it
-export interface Approvals {
-  items: Approval[];
-  next_cursor: string | null;
-}
-
+export type Approval = Schemas["Approval"];
+export type ApprovalSummary = Schemas["ApprovalSummary"];
+export type Approvals = Schemas["Approvals"];
 /** A change as it was decided: from the version it was applied to, to the version it made. */
-// until api.d.ts has it
-export interface DecidedChange {
-  from_label: string;
-  to_label: string;
-  fields: { field: string; label: string; before: unknown; after: unknown }[];
-}
-
-// until api.d.ts has it
-export interface FeeEstimate {
-  fee: number;
-  days: number;
-  table_name: string;
-}
-
+export type DecidedChange = Schemas["DecidedChange"];
+export type FeeEstimate = Schemas["FeeEstimate"];
 /** The verification lock on a contract number (wrong keys in a row). */
-// until api.d.ts has it
-export interface ContractLock {
-  locked: boolean;
-  attempts: number;
-  budget: number;
-  since: string | null;
-  until: string | null;
-}
-
+export type ContractLock = Schemas["Lock"];
 /** One row of GET /staff/contracts. */
-// until api.d.ts has it
-export interface StaffContractRow {
-  contract_number: string;
-  issuer?: Schemas["IssuerRef"] | null;
-  product: string;
-  product_label: string;
-  company_id: string;
-  contractor_name: string | null;
-  work_name: string | null;
-  orderer_id: string | null;
-  orderer_name: string | null;
-  branch_code: string | null;
-  branch_name: string | null;
-  guarantee_amount: number | null;
-  guarantee_deadline: string | null;
-  status: string | null;
-  status_label: string | null;
-  label: string | null;
-  created_at: string | null;
-  pending_change: boolean;
-}
-
-// until api.d.ts has it
-export interface StaffContractRows {
-  items: StaffContractRow[];
-  next_cursor: string | null;
-}
-
-/** The staff application with what the review desk adds to it (names, the fee, the decided change, four eyes). */
-export type StaffApplication = Schemas["StaffApplication"] & {
-  // until api.d.ts has it
-  decided_change?: DecidedChange | null;
-  fee_estimate?: FeeEstimate | null;
-  pending_approval?: Approval | null;
-  decided_by_name?: string | null;
-  orderer_name?: string | null;
-  contractor_name?: string | null;
-  reference?: string | null; // the 申込番号 as read over the phone (3F9A-21C7)
-};
-
-export type StaffContract = Schemas["StaffContract"] & {
-  // until api.d.ts has it
-  lock?: ContractLock | null;
-  pending_approval?: Approval | null;
-};
-
-/** A queue row with the names beside the ids. */
-export type QueueRow = Schemas["QueueRow"] & {
-  // until api.d.ts has it
-  orderer_name?: string | null;
-  decided_by_name?: string | null;
-};
+export type StaffContractRow = Schemas["StaffContractRow"];
+export type StaffContractRows = Schemas["StaffContracts"];
+export type StaffApplication = Schemas["StaffApplication"];
+export type StaffContract = Schemas["StaffContract"];
+export type QueueRow = Schemas["QueueRow"];
 
 /** Did the API take the action at once, or record it for a second member's approval (202 with an Approval)? */
 export function isApproval(answer: unknown): answer is Approval {
@@ -134,19 +32,9 @@ export function isApproval(answer: unknown): answer is Approval {
 
 // ------------------------------------------------------------------ refusals in Japanese
 
-/** The codes of the four eyes and the lock, until web/src/error_messages.ts (generated) has them. */
-const STAFF_CODES: Record<string, string> = {
-  own_decision_not_approvable: "ご自身が決定した操作は承認できません。別の職員に承認を依頼してください。",
-  approval_not_pending: "この決定はすでに承認または差し戻しされています。",
-  approval_pending: "この申込・保証契約には承認待ちの決定があります。承認または差し戻しの後に操作してください。",
-  reason_required: "理由を入力してください。",
-  not_a_status: "状態の指定が正しくありません。",
-};
-
 export function codeText(code: string | null | undefined): string | null {
   if (!code) return null;
-  if (Object.hasOwn(ERROR_MESSAGES, code)) return errorJa(code);
-  return STAFF_CODES[code] ?? null;
+  return Object.hasOwn(ERROR_MESSAGES, code) ? errorJa(code) : null;
 }
 
 const JAPANESE = /[\u3040-\u30ff\u3400-\u9fff]/;

@@ -5,7 +5,7 @@
 import { ApiError, STATUS_LABELS, errorJa, h, labelCells, show, statusBadge, wareki, yen, type Schemas } from "./common";
 import { branchesOf } from "./issuers";
 import {
-  api, contractHref, loadOrderers, ordererName, takeNotice, type StaffContract, type StaffContractRow, type StaffContractRows,
+  api, contractHref, loadOrderers, ordererName, takeNotice, type StaffContractRows,
 } from "./staff_common";
 
 const PAGE = 20;
@@ -39,36 +39,11 @@ export function contractSearch(): HTMLElement {
   return form;
 }
 
-/** The row a contract page gives, for an API that cannot list yet: the number typed, opened directly. */
-function rowOf(c: StaffContract): StaffContractRow {
-  const f = c.in_force;
-  return {
-    contract_number: c.contract_number, issuer: c.issuer, product: c.product, product_label: c.product_label, company_id: c.company_id,
-    contractor_name: f?.contractor.name ?? null, work_name: f?.work_name ?? null, orderer_id: c.orderer_id, orderer_name: c.orderer_name,
-    branch_code: c.branch_code, branch_name: null, guarantee_amount: f?.guarantee_amount ?? null, guarantee_deadline: f?.guarantee_deadline ?? null,
-    status: c.status, status_label: c.status_label, label: f?.label ?? null, created_at: c.created_at, pending_change: Boolean(c.pending_change),
-  };
-}
-
 async function search(filters: Filters, cursor: string | null): Promise<StaffContractRows> {
   const query = new URLSearchParams({ limit: String(PAGE) });
   for (const name of FILTERS) if (filters[name]) query.set(name, filters[name]!);
   if (cursor) query.set("cursor", cursor);
-  try {
-    return await api.call<StaffContractRows>("GET", `/staff/contracts?${query}`);
-  } catch (error) {
-    // An API without the list (a route it does not have: the gateway's 404, or no answer a browser may
-    // read) still opens a number typed in the search box.
-    const noList = !(error instanceof ApiError) || (error.status === 404 && error.code !== "not_found");
-    if (!noList) throw error;
-    if (!filters.q) return { items: [], next_cursor: null };
-    try {
-      const c = await api.call<StaffContract>("GET", `/staff/contracts/${encodeURIComponent(normalizeNumber(filters.q))}`);
-      return { items: [rowOf(c)], next_cursor: null };
-    } catch {
-      return { items: [], next_cursor: null };
-    }
-  }
+  return api.call<StaffContractRows>("GET", `/staff/contracts?${query}`);
 }
 
 let pages: { key: string; cursors: (string | null)[] } = { key: "", cursors: [null] };

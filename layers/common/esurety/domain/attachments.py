@@ -35,15 +35,15 @@ REASONS: dict[str, tuple[str, str]] = {
     "unreadable": ("the PDF cannot be read", "PDF として読み取れません。保存し直したファイルをお送りください。"),
     "encrypted": ("the PDF is encrypted", "パスワードで保護（暗号化）された PDF は受け付けられません。"),
     "no_pages": ("the PDF has no page", "ページのない PDF です。"),
-    "javascript": ("the PDF contains JavaScript", "JavaScript を含む PDF は受け付けられません。"),
-    "launch_action": ("the PDF contains a launch action", "外部のプログラムやファイルを開く動作（Launch）を含む PDF は受け付けられません。"),
+    "javascript": ("the PDF contains JavaScript", "プログラム（スクリプト）を含む PDF は受け付けられません。"),
+    "launch_action": ("the PDF contains a launch action", "外部のプログラムやファイルを開く動作を含む PDF は受け付けられません。"),
     "embedded_file": ("the PDF contains embedded files", "ファイルを埋め込んだ PDF（添付ファイル）は受け付けられません。"),
     "page_count_mismatch": ("the PDF's page count does not match its pages", "PDF に記載されたページ数と実際のページが一致しません。"),
     "decompression_bomb": (
         f"a stream of the PDF inflates beyond {MAX_STREAM_INFLATED // MiB} MiB (or the file beyond {MAX_DOCUMENT_INFLATED // MiB} MiB)",
         "展開すると極端に大きくなるデータを含む PDF は受け付けられません。",
     ),
-    "unsupported_compression": ("the PDF uses a compression the check cannot bound (LZW, RunLength)", "確認できない圧縮形式（LZW など）を含む PDF です。保存し直したファイルをお送りください。"),
+    "unsupported_compression": ("the PDF uses a compression the check cannot bound (LZW, RunLength)", "確認できない圧縮形式を含む PDF です。保存し直したファイルをお送りください。"),
     "too_complex": (f"the PDF has more than {MAX_OBJECTS} objects", "構造が複雑すぎて確認できない PDF です。"),
 }
 

@@ -110,7 +110,7 @@ MESSAGES: dict[str, str] = {
     "invalid_limit": "件数の指定が正しくありません。",
     "invalid_idempotency_key": "Idempotency-Key は半角の英数字・記号 1〜255 文字で指定してください。",
     "idempotency_key_reused": "この Idempotency-Key は別の申込みに使われています。",
-    "invalid_if_match": "If-Match には保証契約の版（revision）を指定してください。",
+    "invalid_if_match": "If-Match には保証契約の版を指定してください。",
     # ---------------------------------------------------------------- the staff's search and the verification lock
     "date_range_reversed": "終わりの日付が始まりの日付より前です。",
     "reason_required": "理由を入力してください。",
