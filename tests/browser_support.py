@@ -47,7 +47,8 @@ def axe_violations(page: Page) -> list[dict]:
 # (an application's 申込番号 is shown as hex), amounts and dates are stripped before looking.
 NOT_WORDS = re.compile(
     r"https?://\S+|[\w.+-]+@[\w.-]+|\S+\.(?:pdf|csv|zip|json)\b|\b\d{2}-\d{5}-\d{5}[A-Z]\b|\b\d{5}-\d{5}[A-Z]\b"
-    r"|\b[0-9A-Fa-f]{4}(?:-[0-9A-Fa-f]{4})+\b|\b(?=[0-9a-f]*\d)[0-9a-f]{8,}\b",
+    r"|\b[0-9A-Fa-f]{4}(?:-[0-9A-Fa-f]{4})+\b|\b(?=[0-9a-f]*\d)[0-9a-f]{8,}\b"
+    r"|\b[RHS]\d{1,2}\.\d{1,2}\.\d{1,2}",  # 「R8.12.1」: a 令和 date as people type it
 )
 
 
@@ -67,7 +68,14 @@ def latin_words(page: Page) -> list[str]:
         }
         return texts.join('\\n');
     }""")
-    return _latin(NOT_WORDS.sub(" ", said))
+    words = _latin(NOT_WORDS.sub(" ", said))
+    # Each word with what surrounds it, so a failure says where it is.
+    return [f"{w} ({_around(said, w)})" for w in words]
+
+
+def _around(text: str, word: str) -> str:
+    found = re.search(rf"(?<![A-Za-z]){re.escape(word)}(?![A-Za-z])", text)
+    return text[max(0, found.start() - 15): found.end() + 15].replace("\n", " ") if found else ""
 
 
 def check_screen(page: Page, name: str, photograph: bool = True) -> None:

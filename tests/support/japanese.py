@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 
 # Latin letters a Japanese screen may show: abbreviations people read as such (PDF, QR コード, JV,
-# URL, CSV, Eメール, MB, SHA-256) and the leaflet's own words (its service is called 「Net Desk」, its
+# URL, CSV, Eメール, MB, SHA-256), the names of the export's encodings a clerk chooses between (UTF-8,
+# Shift_JIS, CP932) and the leaflet's own words (its service is called 「Net Desk」, its
 # history table numbers rows 「No.」). Everything else in Latin letters is a word of English or an
 # internal id left on a screen.
-ALLOWED_LATIN = frozenset({"PDF", "QR", "JV", "URL", "CSV", "E", "ID", "PC", "MB", "KB", "SHA", "NET", "DESK", "NO"})
+ALLOWED_LATIN = frozenset({"PDF", "QR", "JV", "URL", "CSV", "E", "ID", "PC", "MB", "KB", "SHA", "UTF", "SHIFT_JIS", "CP",
+                           "NET", "DESK", "NO"})
 
 WORD = re.compile(r"[A-Za-z]+(?:['_-][A-Za-z]+)*")
 

@@ -611,7 +611,7 @@ function correctionForm(c: StaffContract): HTMLElement | null {
   const inForce = c.history.find((e) => e.version === c.in_force?.version) ?? c.history[c.history.length - 1];
   const fields = [
     versionSelect("correct-version", "訂正する電子証書", c.history.map((e) => [e.version, e.label]), inForce.version),
-    h("p", { class: "help", id: "correct-help" }, "選んだ電子証書の記載内容が入っています。誤っている項目だけを書き直してください。訂正後の証書は同じ表示（新規・変更ー k）で差し替わり、元の記録は非表示になります。"),
+    h("p", { class: "help", id: "correct-help" }, "選んだ電子証書の記載内容が入っています。誤っている項目だけを書き直してください。訂正後の証書は同じ表示（新規、変更ー1 など）のまま差し替わり、元の記録は非表示になります。"),
     ...CORRECTION_FIELDS.map((f) => input(f.path, f.label, f.kind === "yen" ? { inputmode: "numeric" } : {})),
     textArea("reason", "訂正の理由", { required: true }),
   ];
