@@ -75,8 +75,8 @@ export async function searchView(params: URLSearchParams, issuer: Schemas["Issue
     select("orderer", "orderer_id", "発注者", [["", "すべて"], ...registry.map((o): [string, string] => [o.orderer_id, o.name])], filters.orderer_id),
     select("branch", "branch_code", "取扱店", [["", "すべて"], ...branchesOf(issuer)], filters.branch_code),
     select("status", "status", "状態", [["", "すべて"], ...Object.entries(STATUS_LABELS)], filters.status),
-    field("issued-from", "issued_from", "発行日（から）", filters.issued_from, { type: "date" }),
-    field("issued-to", "issued_to", "発行日（まで）", filters.issued_to, { type: "date" }),
+    field("issued-from", "issued_from", "発行日（から）", filters.issued_from, { placeholder: "例：令和8年4月1日" }),
+    field("issued-to", "issued_to", "発行日（まで）", filters.issued_to, { placeholder: "例：令和8年12月31日" }),
     select("worklist", "worklist", "一覧", [["", "すべて"], ...Object.entries(WORKLISTS)], filters.worklist),
     h("p", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "検索"),
       h("a", { href: "#/contracts", class: "button" }, "条件をクリア")));
