@@ -78,10 +78,22 @@ def http(local_cloud):
     return Http(local_cloud[1]["api_url"])
 
 
-@pytest.fixture(scope="module")
-def tokens(local_cloud):
+def _tokens(local_cloud) -> dict[str, str]:
     cloud, deployed = local_cloud
     return {role: demo.id_token(cloud, deployed["outputs"], role) for role in demo.USERS}
+
+
+@pytest.fixture(scope="session")
+def tokens(local_cloud):
+    """An ID token of every demo user of the shared cloud, signed in once (each staff sign-in is a
+    TOTP round; the tokens outlive a whole run)."""
+    return _tokens(local_cloud)
+
+
+@pytest.fixture(scope="module")
+def own_tokens(local_cloud):
+    """The demo users' tokens of a module's own cloud (see own_local_cloud)."""
+    return _tokens(local_cloud)
 
 
 def wait_for(predicate, timeout: float = 60, interval: float = 0.2):

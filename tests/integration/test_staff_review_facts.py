@@ -98,3 +98,19 @@ def test_a_decided_change_shows_the_change_it_made_not_todays_contract(api, hand
     assert [(f["label"], f["before"], f["after"]) for f in later["fields"]] == [
         ("保証期限", "2025-03-31", "2025-09-30"), ("工期（至）", "2025-03-14", "2025-09-12"),
     ]
+
+
+def test_each_record_states_its_facts_so_a_correction_opens_with_that_versions_values(api, handlers):
+    """訂正 of 新規 after 変更ー1 is in force: the form's values are 新規's, not the contract's today."""
+    _, number, _ = issue_and_publish(api, handlers)
+    status, increase = api.post(f"/contracts/{number}/changes", CONTRACTOR_A, INCREASE)
+    assert status == 201, increase
+    status, issued = api.post(f"/staff/applications/{increase['application_id']}/issue", STAFF)
+    assert status == 202, issued
+    publish(handlers, number, issued["version"], "2024-04-01T04:00:00.000Z")
+    contract = api.get(f"/staff/contracts/{number}", STAFF)[1]
+    facts = {r["version"]: r["facts"] for r in contract["records"]}
+    assert (facts[1]["guarantee_amount"], facts[1]["label"]) == (20_000_000, "新規")
+    assert (facts[2]["guarantee_amount"], facts[2]["label"]) == (30_000_000, "変更ー1")
+    assert contract["in_force"]["guarantee_amount"] == 30_000_000
+    assert facts[1]["work_name"] == contract["in_force"]["work_name"] and facts[1]["deposit_bank"]

@@ -2363,6 +2363,8 @@ export interface components {
             guarantee_deadline: string | null;
             certificate: components["schemas"]["DownloadLink"] | null;
             fee_statement: components["schemas"]["DownloadLink"] | null;
+            /** @description What this record's certificate states (a 訂正 form opens with it); null for a 変更取消, which states none. */
+            facts?: components["schemas"]["Certificate"] | null;
         };
         /** RejectRequest */
         RejectRequest: {

@@ -576,20 +576,15 @@ const CORRECTION_FIELDS: CorrectionField[] = [
 /** The values printed on a version, as far as the contract page knows them: everything for the version
  * in force; the amount and the deadline for an earlier one (its other terms are on its certificate). */
 function versionValues(c: StaffContract, version: number): Record<string, string> {
-  const f = c.in_force;
-  if (f && f.version === version) {
-    return {
-      "work.name": f.work_name, "work.contract_price": String(f.contract_price), "work.contract_date": f.contract_date,
-      "work.period_start": f.period_start, "work.period_end": f.period_end,
-      "guarantee.amount": String(f.guarantee_amount), "guarantee.deadline": f.guarantee_deadline,
-      "contractor.name": f.contractor.name, "contractor.address": f.contractor.address, "contractor.jv_name": f.contractor.jv_name ?? "",
-      deposit_bank: f.deposit_bank ?? "",
-    };
-  }
-  const record = c.records.find((r) => r.version === version);
+  // The version in force, else the record's own statement (every shown version has one).
+  const f = c.in_force && c.in_force.version === version ? c.in_force : c.records.find((r) => r.version === version)?.facts;
+  if (!f) return {};
   return {
-    "guarantee.amount": record?.guarantee_amount != null ? String(record.guarantee_amount) : "",
-    "guarantee.deadline": record?.guarantee_deadline ?? "",
+    "work.name": f.work_name, "work.contract_price": String(f.contract_price), "work.contract_date": f.contract_date,
+    "work.period_start": f.period_start, "work.period_end": f.period_end,
+    "guarantee.amount": String(f.guarantee_amount), "guarantee.deadline": f.guarantee_deadline,
+    "contractor.name": f.contractor.name, "contractor.address": f.contractor.address, "contractor.jv_name": f.contractor.jv_name ?? "",
+    deposit_bank: f.deposit_bank ?? "",
   };
 }
 

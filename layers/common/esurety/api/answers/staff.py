@@ -157,6 +157,8 @@ class Record(Answer):
     guarantee_deadline: Optional[str]
     certificate: Optional[DownloadLink]
     fee_statement: Optional[DownloadLink]
+    facts: Optional[Certificate] = Field(
+        default=None, description="What this record's certificate states (a 訂正 form opens with it); null for a 変更取消, which states none.")
 
 
 class View(Answer):

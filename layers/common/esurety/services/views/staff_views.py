@@ -221,6 +221,8 @@ def _record_json(number: str, record: VersionItem, shown: set[int], names: dict[
         "guarantee_deadline": record.content.get("guarantee_deadline"),
         "certificate": None,
         "fee_statement": None,
+        # What it states, so a 訂正 of a version not in force opens with that version's values.
+        "facts": certificates.certificate_json(record) if record.kind != CHANGE_CANCELLATION and record.content else None,
     }
     if record.kind != CHANGE_CANCELLATION and record.s3_key and stored:
         out["certificate"] = storage.download_link(record.s3_key, contracts.record_files(number, record, int(record.version) in shown)[0])
