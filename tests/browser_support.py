@@ -45,10 +45,13 @@ def axe_violations(page: Page) -> list[dict]:
 
 # What is not text in a language: addresses, e-mail addresses, file names, contract numbers, hex ids
 # (an application's 申込番号 is shown as hex), amounts and dates are stripped before looking.
+_EDGE, _END = r"(?<![A-Za-z0-9])", r"(?![A-Za-z0-9])"  # not \b: a kana or kanji is a \w character too
 NOT_WORDS = re.compile(
-    r"https?://\S+|[\w.+-]+@[\w.-]+|\S+\.(?:pdf|csv|zip|json)\b|\b\d{2}-\d{5}-\d{5}[A-Z]\b|\b\d{5}-\d{5}[A-Z]\b"
-    r"|\b[0-9A-Fa-f]{4}(?:-[0-9A-Fa-f]{4})+\b|\b(?=[0-9a-f]*\d)[0-9a-f]{8,}\b"
-    r"|\b[RHS]\d{1,2}\.\d{1,2}\.\d{1,2}",  # 「R8.12.1」: a 令和 date as people type it
+    r"https?://\S+|[\w.+-]+@[\w.-]+|[^\s/]+\.(?:pdf|csv|zip|json)" + _END
+    + "|" + _EDGE + r"(?:\d{2}-)?\d{5}-\d{5}[A-Z]" + _END  # a contract number
+    + "|" + _EDGE + r"[0-9A-Fa-f]{4}(?:-[0-9A-Fa-f]{4})+" + _END  # a 申込番号 (3F9A-21C7)
+    + "|" + _EDGE + r"(?=[0-9a-f]*\d)[0-9a-f]{8,}" + _END  # a hash, an id
+    + "|" + _EDGE + r"[RHS]\d{1,2}\.\d{1,2}\.\d{1,2}",  # 「R8.12.1」: a 令和 date as people type it
 )
 
 
@@ -56,13 +59,18 @@ def latin_words(page: Page) -> list[str]:
     """The Latin-letter words a person sees or hears on the page (text, and the labels a screen
     reader says: aria-label, title, placeholder, alt, button values), minus the abbreviations of support/japanese.py."""
     said = page.evaluate("""() => {
-        // The auth key is a code to copy, not words: its element's text is left out.
-        let body = document.body.innerText;
-        for (const key of document.querySelectorAll('#auth_key, #auth-key')) body = body.split(key.innerText).join(' ');
-        const texts = [body, document.title];
+        // Each visible text node on its own (innerText may space out characters a style sets apart);
+        // the auth key is a code to copy, not words: its element is left out.
+        const texts = [document.title];
+        const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            const el = node.parentElement;
+            if (!el || el.closest('script, style, template, #auth_key, #auth-key')) continue;
+            if (!el.checkVisibility({ checkOpacity: false, checkVisibilityCSS: true })) continue;
+            texts.push(node.data);
+        }
         for (const el of document.querySelectorAll('[aria-label],[title],[placeholder],[alt],input[type=submit],input[type=button]')) {
-            const hidden = el.closest('[hidden]') || getComputedStyle(el).display === 'none';
-            if (hidden) continue;
+            if (!el.checkVisibility() && !el.hasAttribute('aria-label')) continue;
             for (const name of ['aria-label', 'title', 'placeholder', 'alt']) if (el.hasAttribute(name)) texts.push(el.getAttribute(name));
             if (el.tagName === 'INPUT' && (el.type === 'submit' || el.type === 'button')) texts.push(el.value);
         }
