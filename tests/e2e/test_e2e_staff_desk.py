@@ -257,6 +257,7 @@ def test_a_decided_change_correct_with_before_and_after_and_lift_a_lock(local_cl
     expect(staff.locator("#correct-version option:checked")).to_have_text("変更ー1")
     expect(staff.locator("#correction-form-f-work-name")).to_have_value(work_name)
     expect(staff.locator("#correction-form-f-guarantee-amount")).to_have_value("25,000,000")
+    expect(staff.locator("#correction-form-f-guarantee-deadline")).to_have_value(re.compile(r"^令和\d+年\d+月\d+日$"))  # as people write it
     corrected = "市営住宅給水管及び排水管更新工事"
     staff.fill("#correction-form-f-work-name", corrected)
     staff.fill("#correction-form-f-reason", "工事名の誤記（排水管の脱落）")

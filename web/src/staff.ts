@@ -650,6 +650,8 @@ function correctionForm(c: StaffContract): HTMLElement | null {
     before = versionValues(c, version);
     for (const f of CORRECTION_FIELDS) {
       const control = form.elements.namedItem(f.path) as HTMLInputElement;
+      // Dates as people write them (令和), and compared as shown: an untouched date is no correction.
+      if (f.kind === "date" && /^\d{4}-\d{2}-\d{2}$/.test(before[f.path] ?? "")) before[f.path] = wareki(before[f.path]);
       const v = before[f.path] ?? "";
       control.value = f.kind === "yen" && /^\d+$/.test(v) ? Number(v).toLocaleString("ja-JP") : v;
       control.placeholder = f.path in before ? "" : "証書のとおり（訂正するときだけ入力）";
