@@ -49,7 +49,8 @@ def download(url: str) -> bytes:
         return response.read()
 
 
-def _started(tmp_path_factory):
+@pytest.fixture(scope="module")
+def local_cloud(tmp_path_factory):
     cloud = LocalCloud(tmp_path_factory.mktemp("local") / "cloud", free_port())
     try:
         deployed = start_and_deploy(cloud, log=lambda *_: None)
@@ -58,42 +59,15 @@ def _started(tmp_path_factory):
         cloud.stop()
 
 
-@pytest.fixture(scope="session")
-def local_cloud(tmp_path_factory):
-    """One local cloud for the journeys: a start (deploy, seed, site) costs as much as a journey on
-    a busy machine, and the e2e modules run one after the other in one process (tests/conftest.py).
-    The journeys share it as users share a deployment: each makes its own applications and reads
-    what it made, never counts what the whole cloud holds."""
-    yield from _started(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def own_local_cloud(tmp_path_factory):
-    """A local cloud for one module alone: the ones that stop, restart or crash it."""
-    yield from _started(tmp_path_factory)
-
-
 @pytest.fixture(scope="module")
 def http(local_cloud):
     return Http(local_cloud[1]["api_url"])
 
 
-def _tokens(local_cloud) -> dict[str, str]:
+@pytest.fixture(scope="module")
+def tokens(local_cloud):
     cloud, deployed = local_cloud
     return {role: demo.id_token(cloud, deployed["outputs"], role) for role in demo.USERS}
-
-
-@pytest.fixture(scope="session")
-def tokens(local_cloud):
-    """An ID token of every demo user of the shared cloud, signed in once (each staff sign-in is a
-    TOTP round; the tokens outlive a whole run)."""
-    return _tokens(local_cloud)
-
-
-@pytest.fixture(scope="module")
-def own_tokens(local_cloud):
-    """The demo users' tokens of a module's own cloud (see own_local_cloud)."""
-    return _tokens(local_cloud)
 
 
 def wait_for(predicate, timeout: float = 60, interval: float = 0.2):

@@ -12,19 +12,8 @@ import urllib.request
 
 import pytest
 
-from e2e_support import application_body, download, http, own_local_cloud, own_tokens, validate_signature, wait_for  # noqa: F401 (fixtures)
+from e2e_support import application_body, download, http, local_cloud, tokens, validate_signature, wait_for  # noqa: F401 (fixtures)
 from pypdf import PdfReader
-
-
-@pytest.fixture(scope="module")
-def local_cloud(own_local_cloud):
-    """This module stops and restarts its cloud: it has a cloud of its own, not the journeys' shared one."""
-    return own_local_cloud
-
-
-@pytest.fixture(scope="module")
-def tokens(own_tokens):
-    return own_tokens
 
 pytestmark = pytest.mark.e2e
 

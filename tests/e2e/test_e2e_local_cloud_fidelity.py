@@ -11,16 +11,10 @@ import zipfile
 import pytest
 from botocore.exceptions import ClientError
 
-from e2e_support import Http, application_body, own_local_cloud, wait_for  # noqa: F401 (fixtures)
+from e2e_support import Http, application_body, local_cloud, wait_for  # noqa: F401 (fixtures)
 from tools.localcloud import demo
 from tools.localcloud.__main__ import start_and_deploy
 from tools.localcloud.cloud import LocalCloud, free_port
-
-
-@pytest.fixture(scope="module")
-def local_cloud(own_local_cloud):
-    """This module crashes, stops and restarts its cloud: it has a cloud of its own, not the journeys' shared one."""
-    return own_local_cloud
 
 pytestmark = pytest.mark.e2e
 
