@@ -5,9 +5,6 @@ versions and shown chain, a version's record, which notice a version records and
 解約 statement's link. This module imports no command, so nothing imports in a circle."""
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import urllib.parse
 from datetime import date
 
@@ -21,7 +18,7 @@ from ..domain.errors import Conflict, InputError, NotFound, Problem
 from ..domain.identity import Caller
 from ..aws.models import ContractItem, VersionItem, ViewItem, company_key
 from ..domain.catalogue.products import label
-from . import issuers
+from . import cursors, issuers
 
 
 MAX_VERSION = 999  # version sort keys are VERSION#{version:03d}
@@ -105,27 +102,13 @@ _CURSOR_INDEX = "company-contracts"  # what a cursor of this list names, so anot
 
 
 def _encode_cursor(item: ContractItem) -> str:
-    key = {"pk": item.pk, "sk": item.sk, "gsi2pk": item.gsi2pk, "gsi2sk": item.gsi2sk}
-    raw = json.dumps({"i": _CURSOR_INDEX, "k": key}, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+    return cursors.encode(_CURSOR_INDEX, cursors.position(item, "gsi2"))
 
 
 def _decode_cursor(cursor: str | None, partition: str) -> dict | None:
     """The start key of a cursor this list gave for this company; 422 `cursor` for any other
     (another company's, another list's, or none at all): a cursor never opens another partition."""
-    if not cursor:
-        return None
-    refused = InputError(Problem("cursor", "invalid_cursor", "is not a cursor this list gave"))
-    try:
-        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        key = data["k"]
-        ok = data["i"] == _CURSOR_INDEX and isinstance(key, dict) and key.get("gsi2pk") == partition
-        ok = ok and set(key) == {"pk", "sk", "gsi2pk", "gsi2sk"} and all(isinstance(v, str) for v in key.values())
-    except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError):
-        raise refused from None
-    if not ok:
-        raise refused
-    return {name: {"S": value} for name, value in key.items()}
+    return cursors.decode(cursor, _CURSOR_INDEX, "gsi2pk", partition)
 
 
 def _list_status(value: str | None) -> str | None:

@@ -21,7 +21,7 @@ from ...domain.japanese import clock
 from ...aws import contracts_repository, desk_repository, storage
 from ...aws.models import DeskItem
 from .. import contracts, issuers
-from . import cursors
+from .. import cursors
 from ..commands import desk
 
 READ_BUDGET = 200  # items read per request, whatever the filters

@@ -30,7 +30,7 @@ from ...aws.models import ApplicationItem, ContractItem
 from .. import contracts, issuers, registry
 from ..commands import applications
 from ..commands.desk import search_text
-from . import cursors
+from .. import cursors
 
 READ_BUDGET = 200  # items read per request, whatever the filters
 DEFAULT_LIMIT, MAX_LIMIT = 50, 100

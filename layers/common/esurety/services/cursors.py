@@ -10,7 +10,7 @@ import base64
 import binascii
 import json
 
-from ...domain.errors import InputError, Problem
+from ..domain.errors import InputError, Problem
 
 
 def encode(index: str, key: dict) -> str:
