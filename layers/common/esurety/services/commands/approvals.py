@@ -212,18 +212,25 @@ def release(item: ApprovalItem, caller: Caller) -> None:
     approvals_repository.release(item, caller.subject)
 
 
-def settle(item: ApprovalItem, caller: Caller, result: dict) -> dict:
-    """Record the approval (the action ran: `result` is its answer) and free its target."""
-    now = clock.now()
-    actions = [
-        ApprovalItem.status.set(APPROVED),
+def _closing(item: ApprovalItem, status: str, caller: Caller, now) -> list:
+    """The updates that close an approval as `status` by `caller` (approved or returned): who, when,
+    and its entry moved to that status's list."""
+    return [
+        ApprovalItem.status.set(status),
         ApprovalItem.approved_by.set(caller.subject),
         ApprovalItem.approved_at.set(now),
+        ApprovalItem.gsi1pk.set(ApprovalItem.list_key(item.issuer_id, status)),
+        *([ApprovalItem.approved_by_name.set(caller.name)] if caller.name else []),
+    ]
+
+
+def settle(item: ApprovalItem, caller: Caller, result: dict) -> dict:
+    """Record the approval (the action ran: `result` is its answer) and free its target."""
+    actions = [
+        *_closing(item, APPROVED, caller, clock.now()),
         ApprovalItem.result.set(result),
         ApprovalItem.claimed_by.remove(),
         ApprovalItem.claimed_at.remove(),
-        ApprovalItem.gsi1pk.set(ApprovalItem.list_key(item.issuer_id, APPROVED)),
-        *([ApprovalItem.approved_by_name.set(caller.name)] if caller.name else []),
     ]
     if result.get("contract_number"):
         actions.append(ApprovalItem.contract_number.set(result["contract_number"]))
@@ -246,14 +253,7 @@ def send_back(caller: Caller, approval_id: str, reason: str | None) -> dict:
     if item.status != PENDING:
         raise _not_pending(item)
     now = clock.now()
-    actions = [
-        ApprovalItem.status.set(RETURNED),
-        ApprovalItem.approved_by.set(caller.subject),
-        ApprovalItem.approved_at.set(now),
-        ApprovalItem.return_reason.set(reason),
-        ApprovalItem.gsi1pk.set(ApprovalItem.list_key(item.issuer_id, RETURNED)),
-        *([ApprovalItem.approved_by_name.set(caller.name)] if caller.name else []),
-    ]
+    actions = [*_closing(item, RETURNED, caller, now), ApprovalItem.return_reason.set(reason)]
     # Not while another approver runs its action (a fresh claim): the action may be written already.
     condition = (ApprovalItem.status == PENDING) & (
         ApprovalItem.claimed_by.does_not_exist() | (ApprovalItem.claimed_at < now - CLAIM_TIMEOUT)
